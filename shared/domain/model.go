@@ -1,0 +1,230 @@
+// Package domain holds the product's entities, their states and the rules
+// for their fields. It knows nothing of HTTP, DynamoDB or Cognito.
+package domain
+
+import "time"
+
+// Status is the category an admin browses users by.
+type Status string
+
+const (
+	StatusEnabled     Status = "enabled"
+	StatusDisabled    Status = "disabled"
+	StatusUnconfirmed Status = "unconfirmed"
+)
+
+// ValidStatus reports whether s is one of the three categories.
+func ValidStatus(s string) bool {
+	switch Status(s) {
+	case StatusEnabled, StatusDisabled, StatusUnconfirmed:
+		return true
+	}
+	return false
+}
+
+// Kind tells portal users and operators apart; both are Members.
+type Kind string
+
+const (
+	KindUser     Kind = "user"
+	KindOperator Kind = "operator"
+)
+
+// OperatorRole is the role of a member of the provider's staff.
+type OperatorRole string
+
+const (
+	RoleAdmin      OperatorRole = "admin"
+	RoleTechnician OperatorRole = "technician"
+)
+
+// ValidOperatorRole reports whether r is an operator role.
+func ValidOperatorRole(r string) bool {
+	return OperatorRole(r) == RoleAdmin || OperatorRole(r) == RoleTechnician
+}
+
+// Scope is where a member belongs: one customer, or the provider itself.
+// Operators are members of the provider scope and share the whole life cycle
+// (invite, accept, disable, enable, delete) with portal users.
+type Scope struct {
+	CustomerID string // empty for the provider scope
+}
+
+// ProviderScope is the scope of operators.
+var ProviderScope = Scope{}
+
+// CustomerScope is the scope of a customer's portal users.
+func CustomerScope(id string) Scope { return Scope{CustomerID: id} }
+
+// IsProvider reports whether the scope holds operators.
+func (s Scope) IsProvider() bool { return s.CustomerID == "" }
+
+// MemberKind is the kind of member the scope holds.
+func (s Scope) MemberKind() Kind {
+	if s.IsProvider() {
+		return KindOperator
+	}
+	return KindUser
+}
+
+// IDPrefix is the id prefix of the scope's members.
+func (s Scope) IDPrefix() string {
+	if s.IsProvider() {
+		return PrefixOperator
+	}
+	return PrefixUser
+}
+
+// Customer is a customer of the provider, owner of portals and their users.
+type Customer struct {
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	Locale    string    `dynamodbav:"locale"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+	// EnabledAdmins counts the enabled members with admin rights; a
+	// conditional decrement keeps the last one from being removed by a
+	// portal admin, race-free.
+	EnabledAdmins int `dynamodbav:"enabledAdmins"`
+}
+
+// Portal is one portal setup of a customer.
+type Portal struct {
+	ID         string    `dynamodbav:"id"`
+	CustomerID string    `dynamodbav:"customerId"`
+	Name       string    `dynamodbav:"name"`
+	URL        string    `dynamodbav:"url"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+}
+
+// InvitationState is where an invitation stands.
+type InvitationState string
+
+const (
+	InvitationPending  InvitationState = "pending"
+	InvitationExpired  InvitationState = "expired"
+	InvitationAccepted InvitationState = "accepted"
+	InvitationRevoked  InvitationState = "revoked"
+)
+
+// Delivery is what is known of the last invitation e-mail.
+type Delivery string
+
+const (
+	DeliveryPending Delivery = "pending" // handed to the sender, outcome not yet recorded
+	DeliverySent    Delivery = "sent"
+	DeliveryFailed  Delivery = "failed"
+)
+
+// Invitation is the invitation of a member; only the hash of its token is kept.
+type Invitation struct {
+	State          InvitationState `dynamodbav:"state"`
+	TokenHash      string          `dynamodbav:"tokenHash"`
+	ExpiresAt      time.Time       `dynamodbav:"expiresAt"`
+	LastSentAt     *time.Time      `dynamodbav:"lastSentAt"`
+	SendCount      int             `dynamodbav:"sendCount"`
+	Delivery       Delivery        `dynamodbav:"delivery"`
+	ReminderSentAt *time.Time      `dynamodbav:"reminderSentAt"`
+	// RemindAt is when the reminder goes out; nil when none is due (reminders
+	// off, already sent, or the invitation too short-lived to need one).
+	RemindAt *time.Time `dynamodbav:"remindAt"`
+	// AttemptedAt is when the latest e-mail was handed to the sender. While
+	// Delivery is pending and this is recent, a send is under way and no
+	// retry sends another.
+	AttemptedAt *time.Time `dynamodbav:"attemptedAt"`
+	// InvitedBy is the name of whoever sent the latest invitation, for the e-mail.
+	InvitedBy string `dynamodbav:"invitedBy"`
+}
+
+// Member is a portal user of a customer or an operator of the provider.
+type Member struct {
+	ID         string `dynamodbav:"id"`
+	CustomerID string `dynamodbav:"customerId"` // empty for operators
+	Email      string `dynamodbav:"email"`
+	Name       string `dynamodbav:"name"`
+	Status     Status `dynamodbav:"status"`
+	// Portal users.
+	Admin     bool     `dynamodbav:"admin"`
+	Roles     []string `dynamodbav:"roles"`
+	PortalIDs []string `dynamodbav:"portalIds"`
+	// Operators.
+	Role OperatorRole `dynamodbav:"role,omitempty"`
+	// Sub is the Cognito identity once the invitation is accepted.
+	Sub        string      `dynamodbav:"sub,omitempty"`
+	Invitation *Invitation `dynamodbav:"invitation,omitempty"`
+	CreatedAt  time.Time   `dynamodbav:"createdAt"`
+	UpdatedAt  time.Time   `dynamodbav:"updatedAt"`
+	Version    int         `dynamodbav:"version"`
+}
+
+// Scope is the scope the member belongs to.
+func (m *Member) Scope() Scope { return Scope{CustomerID: m.CustomerID} }
+
+// Kind is the member's kind.
+func (m *Member) Kind() Kind { return m.Scope().MemberKind() }
+
+// CountsAsAdmin reports whether the member is one of its customer's enabled
+// admins, the number that must not drop to zero through a portal admin.
+func (m *Member) CountsAsAdmin() bool {
+	return !m.Scope().IsProvider() && m.Admin && m.Status == StatusEnabled
+}
+
+// Actor kinds recorded in the audit trail.
+const (
+	ActorOperator   = "operator"
+	ActorPortalUser = "portal_user"
+	ActorSystem     = "system"
+)
+
+// Actor is who did something.
+type Actor struct {
+	ID    string `dynamodbav:"id" json:"id"`
+	Email string `dynamodbav:"email" json:"email"`
+	Kind  string `dynamodbav:"kind" json:"kind"`
+	Name  string `dynamodbav:"name" json:"-"`
+}
+
+// SystemActor is the scheduled job.
+var SystemActor = Actor{ID: "system", Email: "system", Kind: ActorSystem, Name: "System"}
+
+// Target is what an audit event is about.
+type Target struct {
+	Kind  string  `dynamodbav:"kind" json:"kind"`
+	ID    string  `dynamodbav:"id" json:"id"`
+	Email *string `dynamodbav:"email" json:"email"`
+}
+
+// AuditEvent is one entry of the audit trail, written in the same
+// transaction as the change it records.
+type AuditEvent struct {
+	ID         string    `dynamodbav:"id"`
+	At         time.Time `dynamodbav:"at"`
+	Actor      Actor     `dynamodbav:"actor"`
+	Action     string    `dynamodbav:"action"`
+	Target     Target    `dynamodbav:"target"`
+	CustomerID string    `dynamodbav:"customerId"` // empty for provider events
+}
+
+// Audit actions.
+const (
+	ActionCustomerCreated = "customer.created"
+	ActionPortalCreated   = "portal.created"
+	ActionInvited         = "invited"
+	ActionReinvited       = "reinvited"
+	ActionReminded        = "reminder_sent"
+	ActionAccepted        = "invitation_accepted"
+	ActionExpired         = "invitation_expired"
+	ActionUpdated         = "updated"
+	ActionEnabled         = "enabled"
+	ActionDisabled        = "disabled"
+	ActionDeleted         = "deleted"
+)
+
+// Action names an audit action on a member of the given kind, e.g. "user.invited".
+func Action(k Kind, action string) string { return string(k) + "." + action }
+
+// TargetOf makes the audit target of a member.
+func TargetOf(m *Member) Target {
+	email := m.Email
+	return Target{Kind: string(m.Kind()), ID: m.ID, Email: &email}
+}

@@ -1,0 +1,90 @@
+package domain
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on free text, shared by validation and the OpenAPI document.
+const (
+	MaxNameLength = 100
+	MaxRoles      = 20
+	MaxRoleLength = 64
+	MaxPortalIDs  = 50
+	MaxURLLength  = 2048
+)
+
+// CleanText trims s and checks its length in characters and that it holds no
+// control or invisible formatting characters. It returns a field error code.
+func CleanText(s string, max int) (string, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", "required"
+	}
+	if !utf8.ValidString(s) {
+		return "", "invalid_text"
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", "too_long"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return "", "invalid_text"
+		}
+	}
+	return s, ""
+}
+
+// CleanRoles trims, checks and de-duplicates roles, keeping their order.
+// It returns the index of the bad role and its code when one is refused.
+func CleanRoles(roles []string) ([]string, int, string) {
+	if len(roles) > MaxRoles {
+		return nil, -1, "too_many"
+	}
+	out := make([]string, 0, len(roles))
+	seen := make(map[string]bool, len(roles))
+	for i, r := range roles {
+		c, code := CleanText(r, MaxRoleLength)
+		if code != "" {
+			return nil, i, code
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, -1, ""
+}
+
+// CleanURL checks a portal URL: absolute http(s), a host, no credentials, no
+// fragment. Invitation links are built from configuration, never from this.
+func CleanURL(raw string) (string, string) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", "required"
+	}
+	if len(s) > MaxURLLength {
+		return "", "too_long"
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return "", "invalid_url"
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return "", "invalid_url"
+		}
+	}
+	return u.String(), ""
+}
+
+// Locales the product's e-mails are written in.
+const (
+	LocaleEN = "en"
+	LocaleNL = "nl"
+)
+
+// ValidLocale reports whether l is a supported locale.
+func ValidLocale(l string) bool { return l == LocaleEN || l == LocaleNL }

@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"reflect"
+	"strings"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+)
+
+// MaxBody is the largest request body accepted: 64 KiB.
+const MaxBody = 64 << 10
+
+var (
+	errTooLarge    = apperr.New(apperr.TooLarge, "body_too_large", "The request body is larger than 64 KiB.")
+	errContentType = apperr.New(apperr.UnsupportedMedia, "unsupported_media_type", "The request body must be application/json.")
+	errNoBody      = apperr.New(apperr.Invalid, "body_required", "The request needs a JSON object as its body.")
+)
+
+// body returns the raw request body, decoding base64 bodies.
+func (r *Request) body() ([]byte, error) {
+	raw := r.Event.Body
+	if r.Event.IsBase64Encoded {
+		if base64.StdEncoding.DecodedLen(len(raw)) > MaxBody+3 {
+			return nil, errTooLarge
+		}
+		b, err := base64.StdEncoding.DecodeString(raw)
+		if err != nil {
+			return nil, apperr.New(apperr.Invalid, "malformed_body", "The request body is not valid base64.")
+		}
+		return b, nil
+	}
+	return []byte(raw), nil
+}
+
+// Decode reads the JSON object body into dst, a pointer to a struct whose
+// fields carry json tags. It refuses, with a 4xx that names the problem:
+// another content type, more than 64 KiB, malformed JSON, anything but one
+// object, duplicate keys, keys that are not exactly a field's name (Go's
+// decoder would otherwise match "EMAIL" to "email"), null values, values of
+// the wrong type, and trailing data.
+func (r *Request) Decode(dst any) error {
+	b, err := r.body()
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxBody {
+		return errTooLarge
+	}
+	ct := r.Header("content-type")
+	if ct == "" && len(bytes.TrimSpace(b)) == 0 {
+		return errNoBody
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errContentType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errContentType
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errNoBody
+	}
+	if err := checkObject(b, fieldNames(dst)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	return nil
+}
+
+// fieldNames lists the json names of a struct's fields.
+func fieldNames(dst any) map[string]bool {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]bool{}
+	if t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// checkObject walks the document's tokens: one object at the top, keys
+// known and unique at every level, no nulls, nothing after it.
+func checkObject(b []byte, known map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return malformed(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return apperr.New(apperr.Invalid, "malformed_body", "The request body must be a JSON object.")
+	}
+	var fields []apperr.FieldError
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return malformed(err)
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return apperr.Fields(apperr.Field(key, "duplicate", "The field appears more than once."))
+		}
+		seen[key] = true
+		isNull, err := skipValue(dec)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !known[key]:
+			fields = append(fields, apperr.Field(key, "unknown_field", "There is no such field."))
+		case isNull:
+			fields = append(fields, apperr.Field(key, "null", "The field must not be null; leave it out instead."))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperr.New(apperr.Invalid, "malformed_body", "The request body has data after the JSON object.")
+	}
+	if len(fields) > 0 {
+		return apperr.Fields(fields...)
+	}
+	return nil
+}
+
+// skipValue consumes one value, checking nested objects for duplicate keys.
+func skipValue(dec *json.Decoder) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, malformed(err)
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok == nil, nil
+	}
+	switch d {
+	case '[':
+		for dec.More() {
+			if _, err := skipValue(dec); err != nil {
+				return false, err
+			}
+		}
+	case '{':
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return false, malformed(err)
+			}
+			k, _ := kt.(string)
+			if seen[k] {
+				return false, apperr.Fields(apperr.Field(k, "duplicate", "The field appears more than once."))
+			}
+			seen[k] = true
+			if _, err := skipValue(dec); err != nil {
+				return false, err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return false, malformed(err)
+	}
+	return false, nil
+}
+
+func malformed(err error) error {
+	return &apperr.Error{Kind: apperr.Invalid, Code: "malformed_body", Detail: "The request body is not valid JSON.", Err: err}
+}
+
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.Fields(apperr.Field(field, "wrong_type", fmt.Sprintf("The field must be %s.", jsonKind(te.Type))))
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		return apperr.Fields(apperr.Field(name, "unknown_field", "There is no such field."))
+	}
+	return malformed(err)
+}
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "an array of " + strings.TrimPrefix(jsonKind(t.Elem()), "a ") + "s"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "of another type"
+}

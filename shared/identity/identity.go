@@ -1,0 +1,59 @@
+// Package identity is the port to the sign-in system (Cognito). It holds
+// identities only: e-mail, password, enabled flag. Who may do what lives in
+// the table.
+package identity
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+)
+
+// Identity is a sign-in identity. Sub is its stable id, the token's "sub".
+type Identity struct {
+	Sub     string
+	Email   string
+	Enabled bool
+}
+
+// Provider is what the product asks of the sign-in system.
+type Provider interface {
+	// Lookup finds the identity that signs in with the e-mail.
+	Lookup(ctx context.Context, email string) (Identity, bool, error)
+	// Create makes an identity that signs in with the e-mail and password,
+	// sending no message of its own. ErrWeakPassword when the policy refuses it.
+	Create(ctx context.Context, email, password string) (Identity, error)
+	// SetPassword replaces the password of an identity.
+	SetPassword(ctx context.Context, sub, password string) error
+	Enable(ctx context.Context, sub string) error
+	// Disable stops the identity from signing in and revokes its sessions.
+	Disable(ctx context.Context, sub string) error
+	// Delete removes the identity; deleting one that is gone is no error.
+	Delete(ctx context.Context, sub string) error
+}
+
+// PasswordPolicy is the user pool's policy, one value read both by the CDK
+// stack (which sets it on the pool) and by the accept handler (which checks
+// it first, so that the answer names the field before anything is created).
+// It follows ASVS 5.0 6.2: length, not composition rules.
+type PasswordPolicy struct {
+	MinLength int
+	MaxLength int
+}
+
+// Policy is the product's password policy. Cognito's maximum is 256.
+var Policy = PasswordPolicy{MinLength: 12, MaxLength: 256}
+
+// Check returns ErrWeakPassword when the password does not meet the policy.
+func (p PasswordPolicy) Check(password string) error {
+	n := utf8.RuneCountInString(password)
+	if !utf8.ValidString(password) || n < p.MinLength || n > p.MaxLength {
+		return ErrWeakPassword
+	}
+	return nil
+}
+
+// ErrWeakPassword is a 400 naming the field, as the contract asks.
+var ErrWeakPassword = apperr.Fields(apperr.Field("password", "password_policy",
+	"The password must be 12 to 256 characters long."))

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// Item types. Each embeds its domain entity (attributevalue flattens
+// embedded structs) beside the keys that place it in the table and its
+// indexes.
+
+const (
+	typeCustomer   = "customer"
+	typePortal     = "portal"
+	typeMember     = "member"
+	typeEmail      = "email"
+	typeIdentity   = "membership"
+	typeInvitation = "invitation"
+	typeAudit      = "audit"
+	typeIdem       = "idempotency"
+	typeSync       = "identity_sync"
+)
+
+type customerItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Type   string `dynamodbav:"type"`
+	ListPK string `dynamodbav:"listPk"`
+	ListSK string `dynamodbav:"listSk"`
+	domain.Customer
+}
+
+func newCustomerItem(c domain.Customer) customerItem {
+	return customerItem{
+		PK: customerPK(c.ID), SK: skCustomer, Type: typeCustomer,
+		ListPK: pkCustomers, ListSK: strings.ToLower(c.Name) + "#" + c.ID,
+		Customer: c,
+	}
+}
+
+type portalItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	domain.Portal
+}
+
+type memberItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Type   string `dynamodbav:"type"`
+	CatPK  string `dynamodbav:"catPk"`
+	CatSK  string `dynamodbav:"catSk"`
+	ListPK string `dynamodbav:"listPk"`
+	ListSK string `dynamodbav:"listSk"`
+	DuePK  string `dynamodbav:"duePk,omitempty"`
+	DueSK  string `dynamodbav:"dueSk,omitempty"`
+	domain.Member
+}
+
+func newMemberItem(m domain.Member) memberItem {
+	s := m.Scope()
+	it := memberItem{
+		PK: scopeKey(s), SK: memberSK(m.ID), Type: typeMember,
+		CatPK: categoryPK(s, m.Status), CatSK: m.Email,
+		ListPK: listingPK(s), ListSK: m.Email,
+		Member: m,
+	}
+	it.DuePK, it.DueSK = dueKeysOf(m.Invitation)
+	return it
+}
+
+// dueKeysOf places a pending invitation in the due index: first under its
+// reminder time while a reminder is due, then under its expiry.
+func dueKeysOf(inv *domain.Invitation) (string, string) {
+	if inv == nil || inv.State != domain.InvitationPending {
+		return "", ""
+	}
+	if inv.RemindAt != nil && inv.ReminderSentAt == nil {
+		return dueRemind, dueSK(*inv.RemindAt)
+	}
+	return dueExpire, dueSK(inv.ExpiresAt)
+}
+
+// identityItem is the copy of a membership kept under its identity, so that
+// resolving a caller is one strongly consistent Query of one partition. It is
+// written in the same transaction as every change of the member, and carries
+// no index keys and no invitation.
+type identityItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	domain.Member
+}
+
+func newIdentityItem(m domain.Member) identityItem {
+	m.Invitation = nil
+	return identityItem{PK: identityPK(m.Sub), SK: scopeKey(m.Scope()), Type: typeIdentity, Member: m}
+}
+
+type emailItem struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Type     string `dynamodbav:"type"`
+	MemberID string `dynamodbav:"memberId"`
+}
+
+// invitationItem finds a member by the hash of an invitation token. It exists
+// while the token may still be used, and is deleted when the token is used,
+// rotated, revoked or expired.
+type invitationItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	Type      string    `dynamodbav:"type"`
+	Scope     string    `dynamodbav:"scope"`
+	MemberID  string    `dynamodbav:"memberId"`
+	Email     string    `dynamodbav:"email"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+	// An accept in progress holds a claim until ClaimUntil, so that of two
+	// concurrent accepts of one token only one touches the identity.
+	ClaimID    string     `dynamodbav:"claimId,omitempty"`
+	ClaimUntil *time.Time `dynamodbav:"claimUntil,omitempty"`
+	TTL        int64      `dynamodbav:"ttl"`
+}
+
+// invitationGrace keeps spent token records a while before TTL removes them.
+const invitationGrace = 30 * 24 * time.Hour
+
+func newInvitationItem(m domain.Member) invitationItem {
+	return invitationItem{
+		PK: invitationPK(m.Invitation.TokenHash), SK: skInvitation, Type: typeInvitation,
+		Scope: scopeKey(m.Scope()), MemberID: m.ID, Email: m.Email,
+		ExpiresAt: m.Invitation.ExpiresAt,
+		TTL:       epoch(m.Invitation.ExpiresAt.Add(invitationGrace)),
+	}
+}
+
+type auditItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	domain.AuditEvent
+}
+
+func newAuditItem(e domain.AuditEvent) auditItem {
+	s := domain.CustomerScope(e.CustomerID)
+	return auditItem{PK: auditPK(s), SK: auditSK(e.At, e.ID), Type: typeAudit, AuditEvent: e}
+}

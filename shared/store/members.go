@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// CreateMember writes a new, unconfirmed member with its invitation: the
+// member, the record that keeps its e-mail unique in its scope, the token
+// record and the audit event, in one transaction. A second member with the
+// same e-mail fails with already_member, however many arrive at once.
+func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.AuditEvent, w Writes) error {
+	t := s.newTx()
+	sc := m.Scope()
+	if !sc.IsProvider() {
+		t.check(customerPK(sc.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), apperr.ErrNotFound)
+	}
+	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, apperr.ErrAlreadyMember)
+	t.putNew(newMemberItem(m), ErrConflict)
+	if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {
+		t.putNew(newInvitationItem(m), ErrConflict)
+	}
+	if m.Sub != "" {
+		t.putNew(newIdentityItem(m), ErrConflict)
+	}
+	t.putNew(newAuditItem(ev), nil)
+	w.apply(t)
+	return t.commit(ctx, "")
+}
+
+// Member reads one member; consistent reads see every committed change.
+func (s *Store) Member(ctx context.Context, sc domain.Scope, id string, consistent bool) (domain.Member, error) {
+	var it memberItem
+	found, err := s.get(ctx, scopeKey(sc), memberSK(id), consistent, &it)
+	if err != nil {
+		return domain.Member{}, err
+	}
+	if !found {
+		return domain.Member{}, apperr.ErrNotFound
+	}
+	return it.Member, nil
+}
+
+// MemberByEmail reads the member of a scope with an e-mail address.
+func (s *Store) MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error) {
+	var e emailItem
+	found, err := s.get(ctx, scopeKey(sc), emailSK(email), true, &e)
+	if err != nil {
+		return domain.Member{}, err
+	}
+	if !found {
+		return domain.Member{}, apperr.ErrNotFound
+	}
+	return s.Member(ctx, sc, e.MemberID, true)
+}
+
+// ListMembers pages through a scope's members sorted by e-mail: of one
+// status through the category index, or all through the listing index.
+// search is a lower-case prefix of the e-mail. Each page is one Query whose
+// cost depends on the page, not on the size of the scope or the table.
+func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start Key) ([]domain.Member, Key, error) {
+	index, pkAttr, skAttr, pk := IndexListing, "listPk", "listSk", listingPK(sc)
+	if status != "" {
+		index, pkAttr, skAttr, pk = IndexCategory, "catPk", "catSk", categoryPK(sc, status)
+	}
+	kc := expression.Key(pkAttr).Equal(expression.Value(pk))
+	if search != "" {
+		kc = kc.And(expression.Key(skAttr).BeginsWith(search))
+	}
+	var out []domain.Member
+	next, err := s.queryIndex(ctx, index, kc, limit, start, func(item map[string]types.AttributeValue) error {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		out = append(out, it.Member)
+		return nil
+	})
+	return out, next, err
+}
+
+// RecordDelivery records the outcome of sending the invitation whose token
+// hash is given; it does nothing when the token has since been rotated.
+// It is bookkeeping, not a change a person made: the version stays.
+func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHash string, d domain.Delivery, at time.Time) error {
+	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d))
+	if d == domain.DeliverySent {
+		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(at)).
+			Add(expression.Name("invitation.sendCount"), expression.Value(1))
+	}
+	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash))
+	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
+	if err != nil {
+		return apperr.Wrap(err, "")
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: itemKey(scopeKey(sc), memberSK(id)),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if isConditionFailed(err) {
+		return nil // rotated or deleted meanwhile: the newer state stands
+	}
+	if err != nil {
+		return dbError(err, "record delivery")
+	}
+	return nil
+}
+
+// Memberships reads every membership of an identity, and its operator
+// record if it has one, with one strongly consistent Query: a change
+// committed a moment ago is seen by the very next request.
+func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, error) {
+	kc := expression.Key(AttrPK).Equal(expression.Value(identityPK(sub)))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, apperr.Wrap(err, "")
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
+	}
+	var out []domain.Member
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, dbError(err, "read memberships")
+		}
+		s.consumed("Query", res.ConsumedCapacity)
+		for _, item := range res.Items {
+			var it identityItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, apperr.Wrap(err, "decode a membership")
+			}
+			out = append(out, it.Member)
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return err != nil && errorsAs(err, &ccf)
+}

@@ -1,0 +1,141 @@
+// Package store keeps the product's state in one DynamoDB table. It is the
+// source of truth: every change is a conditional write, and every change that
+// a person makes is written together with its audit event in one transaction.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+)
+
+// Client is the part of the DynamoDB client the store uses.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ Client = (*dynamodb.Client)(nil)
+
+// Store reads and writes the table.
+type Store struct {
+	db    Client
+	table string
+	// Capacity, when set, is told the capacity every read consumed. Tests
+	// and benchmarks use it to show that costs do not grow with the table.
+	Capacity func(op string, units float64)
+}
+
+// New makes a store over the table.
+func New(db Client, table string) *Store { return &Store{db: db, table: table} }
+
+// Table is the table's name.
+func (s *Store) Table() string { return s.table }
+
+// Key is a primary or index key, as paging cursors carry it. Every key
+// attribute of the table is a string.
+type Key map[string]string
+
+func (k Key) av() map[string]types.AttributeValue {
+	if len(k) == 0 {
+		return nil
+	}
+	m := make(map[string]types.AttributeValue, len(k))
+	for n, v := range k {
+		m[n] = &types.AttributeValueMemberS{Value: v}
+	}
+	return m
+}
+
+func keyOf(m map[string]types.AttributeValue) Key {
+	if len(m) == 0 {
+		return nil
+	}
+	k := make(Key, len(m))
+	for n, v := range m {
+		if s, ok := v.(*types.AttributeValueMemberS); ok {
+			k[n] = s.Value
+		}
+	}
+	return k
+}
+
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: pk},
+		AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func (s *Store) consumed(op string, cc *types.ConsumedCapacity) {
+	if s.Capacity != nil && cc != nil && cc.CapacityUnits != nil {
+		s.Capacity(op, *cc.CapacityUnits)
+	}
+}
+
+func (s *Store) capacityMode() types.ReturnConsumedCapacity {
+	if s.Capacity != nil {
+		return types.ReturnConsumedCapacityTotal
+	}
+	return types.ReturnConsumedCapacityNone
+}
+
+// get reads one item into out; found is false when there is none.
+func (s *Store) get(ctx context.Context, pk, sk string, consistent bool, out any) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:              &s.table,
+		Key:                    itemKey(pk, sk),
+		ConsistentRead:         aws.Bool(consistent),
+		ReturnConsumedCapacity: s.capacityMode(),
+	})
+	if err != nil {
+		return false, dbError(err, "read an item")
+	}
+	s.consumed("GetItem", res.ConsumedCapacity)
+	if res.Item == nil {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return false, apperr.Wrap(err, "decode an item")
+	}
+	return true, nil
+}
+
+// dbError turns SDK errors into the product's error model. Throttling and
+// timeouts are transient (503); everything else is a fault of ours.
+func dbError(err error, what string) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The service is busy; try again.", Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	var thr *types.ProvisionedThroughputExceededException
+	var lim *types.RequestLimitExceeded
+	var tip *types.TransactionInProgressException
+	if errors.As(err, &thr) || errors.As(err, &lim) || errors.As(err, &tip) {
+		return &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The service is busy; try again.", Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return apperr.Wrap(fmt.Errorf("%s: %w", what, err), "")
+}
+
+// ErrConflict is returned when a transaction lost a race on an item that was
+// not guarded by one of its own conditions; the operation may be retried.
+var ErrConflict = &apperr.Error{Kind: apperr.Conflict, Code: "concurrent_change", Detail: "The resource was changed at the same time; try again."}
+
+// epoch is the TTL attribute's form of a time.
+func epoch(t time.Time) int64 { return t.Unix() }

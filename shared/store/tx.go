@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+)
+
+// tx collects the writes of one transaction. Each write may carry the error
+// that its condition failing stands for, so that a cancelled transaction
+// answers with the reason a client can act on (already_member, last_admin…).
+type tx struct {
+	s     *Store
+	items []types.TransactWriteItem
+	fails []error
+	err   error
+}
+
+func (s *Store) newTx() *tx { return &tx{s: s} }
+
+func (t *tx) add(item types.TransactWriteItem, onFail error) {
+	t.items = append(t.items, item)
+	t.fails = append(t.fails, onFail)
+}
+
+func (t *tx) cond(c *expression.ConditionBuilder) (*string, map[string]string, map[string]types.AttributeValue) {
+	if c == nil {
+		return nil, nil, nil
+	}
+	e, err := expression.NewBuilder().WithCondition(*c).Build()
+	if err != nil {
+		t.err = errors.Join(t.err, err)
+		return nil, nil, nil
+	}
+	return e.Condition(), e.Names(), e.Values()
+}
+
+// put writes a whole item.
+func (t *tx) put(item any, c *expression.ConditionBuilder, onFail error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		t.err = errors.Join(t.err, err)
+		return
+	}
+	ce, names, values := t.cond(c)
+	t.add(types.TransactWriteItem{Put: &types.Put{
+		TableName: &t.s.table, Item: av, ConditionExpression: ce,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureNone,
+	}}, onFail)
+}
+
+// putNew writes an item that must not exist yet.
+func (t *tx) putNew(item any, onFail error) {
+	c := expression.AttributeNotExists(expression.Name(AttrPK))
+	t.put(item, &c, onFail)
+}
+
+// del deletes an item.
+func (t *tx) del(pk, sk string, c *expression.ConditionBuilder, onFail error) {
+	ce, names, values := t.cond(c)
+	t.add(types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &t.s.table, Key: itemKey(pk, sk), ConditionExpression: ce,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}, onFail)
+}
+
+// update applies an update expression.
+func (t *tx) update(pk, sk string, u expression.UpdateBuilder, c *expression.ConditionBuilder, onFail error) {
+	b := expression.NewBuilder().WithUpdate(u)
+	if c != nil {
+		b = b.WithCondition(*c)
+	}
+	e, err := b.Build()
+	if err != nil {
+		t.err = errors.Join(t.err, err)
+		return
+	}
+	t.add(types.TransactWriteItem{Update: &types.Update{
+		TableName: &t.s.table, Key: itemKey(pk, sk), UpdateExpression: e.Update(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	}}, onFail)
+}
+
+// check asserts a condition on an item without writing it.
+func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
+	ce, names, values := t.cond(&c)
+	t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &t.s.table, Key: itemKey(pk, sk), ConditionExpression: ce,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}, onFail)
+}
+
+// commit writes everything or nothing. A failed condition returns the error
+// registered with it; a lost race with another transaction returns
+// ErrConflict, which callers that re-read may retry.
+func (t *tx) commit(ctx context.Context, token string) error {
+	if t.err != nil {
+		return apperr.Wrap(t.err, "build a transaction")
+	}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: t.items}
+	if token != "" {
+		in.ClientRequestToken = &token
+	}
+	_, err := t.s.db.TransactWriteItems(ctx, in)
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		conflict := false
+		for i, r := range tce.CancellationReasons {
+			if r.Code == nil {
+				continue
+			}
+			switch *r.Code {
+			case "ConditionalCheckFailed":
+				if i < len(t.fails) && t.fails[i] != nil {
+					return t.fails[i]
+				}
+				return ErrConflict
+			case "TransactionConflict":
+				conflict = true
+			}
+		}
+		if conflict {
+			return ErrConflict
+		}
+	}
+	return dbError(err, "write a transaction")
+}
