@@ -13,19 +13,19 @@ import (
 type Kind int
 
 const (
-	Internal        Kind = iota // a fault of ours: 500, generic body
-	Invalid                     // bad input: 400
-	Unauthenticated             // no usable identity: 401
-	Permission                  // known caller, not allowed: 403
-	NotFound                    // no such thing, or not visible to the caller: 404
-	Conflict                    // state does not allow it: 409
-	Gone                        // invitation no longer usable: 410
-	Precondition                // If-Match mismatch: 412
-	TooLarge                    // body over the limit: 413
-	UnsupportedMedia            // not application/json: 415
-	Unprocessable               // idempotency key reused with another body: 422
-	TooManyRequests             // cooldown or throttling: 429
-	Unavailable                 // a dependency is down: 503
+	Internal         Kind = iota // a fault of ours: 500, generic body
+	Invalid                      // bad input: 400
+	Unauthenticated              // no usable identity: 401
+	Permission                   // known caller, not allowed: 403
+	NotFound                     // no such thing, or not visible to the caller: 404
+	Conflict                     // state does not allow it: 409
+	Gone                         // invitation no longer usable: 410
+	Precondition                 // If-Match mismatch: 412
+	TooLarge                     // body over the limit: 413
+	UnsupportedMedia             // not application/json: 415
+	Unprocessable                // idempotency key reused with another body: 422
+	TooManyRequests              // cooldown or throttling: 429
+	Unavailable                  // a dependency is down: 503
 )
 
 // FieldError names one invalid field of a request.
