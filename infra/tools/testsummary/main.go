@@ -47,6 +47,9 @@ func main() {
 			b.WriteString(e.Output)
 		case "pass", "fail", "skip":
 			if e.Test == "" {
+				if e.Action == "skip" {
+					continue // a package without tests
+				}
 				pkgs[e.Package] = e.Action
 				fmt.Printf("%-4s %s (%.1fs)\n", strings.ToUpper(e.Action), e.Package, e.Elapsed)
 				if e.Action == "fail" {

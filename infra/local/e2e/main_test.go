@@ -1,0 +1,338 @@
+// Package e2e drives the product over HTTP through the local gateway,
+// against the real emulators, as a web client would. Every response is
+// validated against the OpenAPI document.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/shared/openapi"
+)
+
+var (
+	st   *stack.Stack
+	spec *openapi.Validator
+	// clockOffset moves the handlers' clock forward for expiry tests.
+	clockOffset atomic.Int64
+	// logs holds every log line of the run, searched for secrets.
+	logs lockedBuffer
+)
+
+func now() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	var err error
+	if spec, err = openapi.New(); err != nil {
+		fmt.Fprintln(os.Stderr, "load the OpenAPI document:", err)
+		return 1
+	}
+	env := map[string]string{"REINVITE_COOLDOWN": "2s"}
+	st, err = stack.Start(ctx, stack.Options{
+		Getenv: func(k string) string { return env[k] },
+		Log:    slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    now,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		return 1
+	}
+	defer st.Stop()
+	return m.Run()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// client calls the API as one signed-in person (or nobody).
+type client struct {
+	t     testing.TB
+	token string
+	// unlisted skips the OpenAPI check, for requests to routes the
+	// document does not have (their answers are checked by the test).
+	unlisted bool
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r *response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func (r *response) problem(t testing.TB) problem {
+	t.Helper()
+	var p problem
+	r.json(t, &p)
+	return p
+}
+
+type problem struct {
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Errors []struct {
+		Field string `json:"field"`
+		Code  string `json:"code"`
+	} `json:"errors"`
+	RequestID string `json:"requestId"`
+}
+
+// call makes one request; body is JSON-encoded unless it is a string or
+// []byte, sent as is. hdr are header name/value pairs.
+func (c *client) call(method, path string, body any, hdr ...string) *response {
+	c.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		raw, _ = json.Marshal(b)
+	}
+	req, err := http.NewRequest(method, st.Info.APIURL+path, bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+		} else {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 500 {
+		c.t.Errorf("%s %s answered %d: %s", method, path, res.StatusCode, out)
+	}
+	// Validate against the OpenAPI document (the request as the spec sees it).
+	vreq, _ := http.NewRequest(method, st.Info.APIURL+path, bytes.NewReader(raw))
+	vreq.Header = req.Header.Clone()
+	if c.unlisted {
+		return &response{Status: res.StatusCode, Header: res.Header, Body: out}
+	}
+	if err := spec.ValidateResponse(vreq, res, out); err != nil {
+		c.t.Errorf("%s %s: the response does not match the OpenAPI document: %v\n%s", method, path, err, out)
+	}
+	return &response{Status: res.StatusCode, Header: res.Header, Body: out}
+}
+
+// expect checks the status of a response.
+func (c *client) expect(r *response, status int) *response {
+	c.t.Helper()
+	if r.Status != status {
+		c.t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+func (c *client) get(path string, status int) *response {
+	c.t.Helper()
+	return c.expect(c.call("GET", path, nil), status)
+}
+
+func (c *client) post(path string, body any, status int, hdr ...string) *response {
+	c.t.Helper()
+	return c.expect(c.call("POST", path, body, hdr...), status)
+}
+
+// cognito is a plain client of the emulator, for signing in as a browser would.
+func cognito() *cip.Client {
+	return cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
+}
+
+// signIn returns the access and ID tokens of an identity.
+func signIn(t testing.TB, email, password string) (access, id string) {
+	t.Helper()
+	out, err := cognito().InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		ClientId: aws.String(st.Info.Cognito.ClientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": password},
+	})
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", email, err)
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken), aws.ToString(out.AuthenticationResult.IdToken)
+}
+
+// operatorAdmin is the stack's first operator admin.
+func operatorAdmin(t testing.TB) *client {
+	t.Helper()
+	token, _ := signIn(t, st.Info.Admin.Email, st.Info.Admin.Password)
+	return &client{t: t, token: token}
+}
+
+func anonymous(t testing.TB) *client { return &client{t: t} }
+
+// unique makes names and addresses that no other test uses.
+var seq atomic.Int64
+
+func unique(prefix string) string {
+	return fmt.Sprintf("%s%d-%d", prefix, time.Now().UnixNano()%1_000_000, seq.Add(1))
+}
+
+func uniqueEmail(local string) string { return unique(local) + "@acme.example" }
+
+// The SES emulator's mailbox.
+type email struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	Destination struct {
+		To []string `json:"to"`
+	} `json:"destination"`
+	Subject string `json:"subject"`
+	Body    struct {
+		Text string `json:"text"`
+		HTML string `json:"html"`
+	} `json:"body"`
+}
+
+func mailbox(t testing.TB) []email {
+	t.Helper()
+	res, err := http.Get(st.Info.SES.Endpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var store struct {
+		Emails []email `json:"emails"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
+		t.Fatal(err)
+	}
+	return store.Emails
+}
+
+// emailsTo lists the e-mails sent to an address, oldest first.
+func emailsTo(t testing.TB, addr string) []email {
+	t.Helper()
+	var out []email
+	for _, e := range mailbox(t) {
+		for _, to := range e.Destination.To {
+			if strings.EqualFold(to, addr) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+var tokenInLink = regexp.MustCompile(`/accept-invitation#token=([A-Za-z0-9_-]{43})\b`)
+
+// tokenOf reads the invitation token from an e-mail's link.
+func tokenOf(t testing.TB, e email) string {
+	t.Helper()
+	m := tokenInLink.FindStringSubmatch(e.Body.Text)
+	if m == nil {
+		t.Fatalf("no invitation link in %q", e.Body.Text)
+	}
+	return m[1]
+}
+
+// Resources as the tests read them.
+type customer struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Locale string `json:"locale"`
+}
+
+type portal struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+}
+
+type user struct {
+	ID         string   `json:"id"`
+	CustomerID string   `json:"customerId"`
+	Email      string   `json:"email"`
+	Name       string   `json:"name"`
+	Status     string   `json:"status"`
+	Admin      bool     `json:"admin"`
+	Roles      []string `json:"roles"`
+	PortalIDs  []string `json:"portalIds"`
+	Version    int      `json:"version"`
+	Role       string   `json:"role"`
+	Invitation *struct {
+		State     string    `json:"state"`
+		ExpiresAt time.Time `json:"expiresAt"`
+		SendCount int       `json:"sendCount"`
+		Delivery  string    `json:"delivery"`
+	} `json:"invitation"`
+}
+
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func (c *client) newCustomer(locale string) customer {
+	c.t.Helper()
+	var cu customer
+	c.post("/v1/customers", map[string]any{"name": unique("Acme "), "locale": locale}, 201).json(c.t, &cu)
+	return cu
+}
+
+func (c *client) invite(customerID string, body map[string]any) user {
+	c.t.Helper()
+	var u user
+	c.post("/v1/customers/"+customerID+"/users", body, 201).json(c.t, &u)
+	return u
+}
+
+func (c *client) listUsers(customerID, query string) page[user] {
+	c.t.Helper()
+	var p page[user]
+	c.get("/v1/customers/"+customerID+"/users"+query, 200).json(c.t, &p)
+	return p
+}

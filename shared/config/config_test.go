@@ -1,0 +1,56 @@
+package config
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func full() map[string]string {
+	return map[string]string{
+		"TABLE_NAME": "t", "USER_POOL_ID": "p", "APP_CLIENT_ID": "c", "PORTAL_URL": "https://portal.example/",
+		"SENDER_EMAIL": "no-reply@example.com", "CURSOR_SECRET": base64.StdEncoding.EncodeToString(make([]byte, 32)),
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(full()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.InvitationTTL != 168*time.Hour || c.InvitationReminder != 48*time.Hour || c.ReinviteCooldown != time.Minute {
+		t.Fatalf("%+v", c)
+	}
+	if c.PortalURL != "https://portal.example" {
+		t.Fatalf("trailing slash kept: %q", c.PortalURL)
+	}
+}
+
+func TestMissingAndBadValuesAreNamed(t *testing.T) {
+	m := full()
+	delete(m, "TABLE_NAME")
+	m["INVITATION_TTL"] = "7 days"
+	m["CURSOR_SECRET"] = "c2hvcnQ="
+	m["PORTAL_URL"] = "portal.example"
+	_, err := Load(env(m))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, name := range []string{"TABLE_NAME", "INVITATION_TTL", "CURSOR_SECRET", "PORTAL_URL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	m = full()
+	m["INVITATION_REMINDER"] = "0"
+	if c, err := Load(env(m)); err != nil || c.InvitationReminder != 0 {
+		t.Fatalf("reminders off: %v", err)
+	}
+	m["INVITATION_REMINDER"] = "200h"
+	if _, err := Load(env(m)); err == nil {
+		t.Fatal("a reminder longer than the TTL was accepted")
+	}
+}
