@@ -101,6 +101,15 @@ func (d *Deps) newInvitation(now time.Time, invitedBy string) (domain.Invitation
 // the invitation e-mail. With an idempotency record, a retry of the same
 // request finds the member it created and finishes its delivery instead.
 func (d *Deps) invite(ctx context.Context, c *Caller, sx scopeContext, nm newMember, w store.Writes, rec *store.Idempotency) (domain.Member, error) {
+	return d.inviteAs(ctx, c, sx, nm, "", w, rec)
+}
+
+// inviteTagged invites a member made by the request with this idempotency id.
+func (d *Deps) inviteTagged(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string, w store.Writes) (domain.Member, error) {
+	return d.inviteAs(ctx, c, sx, nm, requestID, w, nil)
+}
+
+func (d *Deps) inviteAs(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string, w store.Writes, rec *store.Idempotency) (domain.Member, error) {
 	now := d.now()
 	actor := c.actorIn(sx.Scope)
 	inv, token := d.newInvitation(now, actor.Name)
@@ -108,7 +117,7 @@ func (d *Deps) invite(ctx context.Context, c *Caller, sx scopeContext, nm newMem
 		ID: domain.NewID(sx.Scope.IDPrefix()), CustomerID: sx.Scope.CustomerID,
 		Email: nm.Email, Name: nm.Name, Status: domain.StatusUnconfirmed,
 		Admin: nm.Admin, Roles: nm.Roles, PortalIDs: nm.PortalIDs, Role: nm.Role,
-		Invitation: &inv, CreatedAt: now, UpdatedAt: now, Version: 1,
+		Invitation: &inv, CreatedAt: now, UpdatedAt: now, Version: 1, Request: requestID,
 	}
 	if m.Name == "" {
 		m.Name = domain.LocalPart(m.Email)

@@ -152,9 +152,12 @@ type Member struct {
 	// Sub is the Cognito identity once the invitation is accepted.
 	Sub        string      `dynamodbav:"sub,omitempty"`
 	Invitation *Invitation `dynamodbav:"invitation,omitempty"`
-	CreatedAt  time.Time   `dynamodbav:"createdAt"`
-	UpdatedAt  time.Time   `dynamodbav:"updatedAt"`
-	Version    int         `dynamodbav:"version"`
+	// Request is the idempotency record of the request that created the
+	// member, so that a retried bulk invite recognises its own work.
+	Request   string    `dynamodbav:"request,omitempty"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+	Version   int       `dynamodbav:"version"`
 }
 
 // Scope is the scope the member belongs to.
@@ -163,10 +166,17 @@ func (m *Member) Scope() Scope { return Scope{CustomerID: m.CustomerID} }
 // Kind is the member's kind.
 func (m *Member) Kind() Kind { return m.Scope().MemberKind() }
 
-// CountsAsAdmin reports whether the member is one of its customer's enabled
-// admins, the number that must not drop to zero through a portal admin.
+// CountsAsAdmin reports whether the member is one of its scope's enabled
+// admins (a customer's portal admins, or the operator admins): the number
+// that must not drop to zero.
 func (m *Member) CountsAsAdmin() bool {
-	return !m.Scope().IsProvider() && m.Admin && m.Status == StatusEnabled
+	if m.Status != StatusEnabled {
+		return false
+	}
+	if m.Scope().IsProvider() {
+		return m.Role == RoleAdmin
+	}
+	return m.Admin
 }
 
 // Actor kinds recorded in the audit trail.

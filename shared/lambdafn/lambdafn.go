@@ -72,6 +72,16 @@ func StartPublic(name string, op api.Operation) {
 }
 
 func build(name string, op api.Operation, log *slog.Logger, opts ...Option) (func(context.Context, eventIn) (eventOut, error), error) {
+	e, err := env(log, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return api.Handler(name, op, e.Deps), nil
+}
+
+// env reads the configuration and builds the table client and the clients
+// the options ask for.
+func env(log *slog.Logger, opts ...Option) (*Env, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
@@ -100,5 +110,5 @@ func build(name string, op api.Operation, log *slog.Logger, opts ...Option) (fun
 			return nil, err
 		}
 	}
-	return api.Handler(name, op, e.Deps), nil
+	return e, nil
 }

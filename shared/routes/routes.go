@@ -47,6 +47,17 @@ const (
 	AdminDeleteUser        = "cognito-idp:AdminDeleteUser"
 )
 
+// identitySync are the actions that bring an identity in line with its
+// memberships: enable, or disable and sign out, or delete.
+var identitySync = []string{AdminEnableUser, AdminDisableUser, AdminUserGlobalSignOut, AdminDeleteUser}
+
+const (
+	usersPath     = "/v1/customers/{customerId}/users"
+	userPath      = usersPath + "/{userId}"
+	operatorsPath = "/v1/operators"
+	operatorPath  = operatorsPath + "/{operatorId}"
+)
+
 // Table is every route of the API.
 var Table = []Route{
 	{Function: "health", Method: "GET", Path: "/v1/health", Public: true, Who: Anyone},
@@ -57,14 +68,37 @@ var Table = []Route{
 	{Function: "get-customer", Method: "GET", Path: "/v1/customers/{customerId}", Who: CustomerReader, Table: TableRead},
 	{Function: "list-portals", Method: "GET", Path: "/v1/customers/{customerId}/portals", Who: UserManager, Table: TableRead},
 	{Function: "create-portal", Method: "POST", Path: "/v1/customers/{customerId}/portals", Who: OperatorAdmin, Table: TableWrite},
+	{Function: "list-audit-events", Method: "GET", Path: "/v1/customers/{customerId}/audit-events", Who: UserManager, Table: TableRead},
 
-	{Function: "list-users", Method: "GET", Path: "/v1/customers/{customerId}/users", Who: UserManager, Table: TableRead},
-	{Function: "invite-user", Method: "POST", Path: "/v1/customers/{customerId}/users", Who: UserManager, Table: TableWrite, Mail: true},
-	{Function: "get-user", Method: "GET", Path: "/v1/customers/{customerId}/users/{userId}", Who: UserManager, Table: TableRead},
+	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
+	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},
+	{Function: "bulk-invite-users", Method: "POST", Path: usersPath + "/bulk", Who: UserManager, Table: TableWrite, Mail: true},
+	{Function: "get-user", Method: "GET", Path: userPath, Who: UserManager, Table: TableRead},
+	{Function: "update-user", Method: "PATCH", Path: userPath, Who: UserManager, Table: TableWrite},
+	{Function: "enable-user", Method: "POST", Path: userPath + "/enable", Who: UserManager, Table: TableWrite, Identity: identitySync},
+	{Function: "disable-user", Method: "POST", Path: userPath + "/disable", Who: UserManager, Table: TableWrite, Identity: identitySync},
+	{Function: "reinvite-user", Method: "POST", Path: userPath + "/reinvite", Who: UserManager, Table: TableWrite, Mail: true},
+	{Function: "delete-user", Method: "DELETE", Path: userPath, Who: UserManager, Table: TableWrite, Identity: identitySync},
+
+	{Function: "list-operators", Method: "GET", Path: operatorsPath, Who: OperatorAdmin, Table: TableRead},
+	{Function: "invite-operator", Method: "POST", Path: operatorsPath, Who: OperatorAdmin, Table: TableWrite, Mail: true},
+	{Function: "get-operator", Method: "GET", Path: operatorPath, Who: OperatorAdmin, Table: TableRead},
+	{Function: "update-operator", Method: "PATCH", Path: operatorPath, Who: OperatorAdmin, Table: TableWrite},
+	{Function: "enable-operator", Method: "POST", Path: operatorPath + "/enable", Who: OperatorAdmin, Table: TableWrite, Identity: identitySync},
+	{Function: "disable-operator", Method: "POST", Path: operatorPath + "/disable", Who: OperatorAdmin, Table: TableWrite, Identity: identitySync},
+	{Function: "reinvite-operator", Method: "POST", Path: operatorPath + "/reinvite", Who: OperatorAdmin, Table: TableWrite, Mail: true},
+	{Function: "delete-operator", Method: "DELETE", Path: operatorPath, Who: OperatorAdmin, Table: TableWrite, Identity: identitySync},
+
+	{Function: "inspect-invitation", Method: "POST", Path: "/v1/invitations/inspect", Public: true, Who: Anyone, Table: TableRead,
+		Identity: []string{AdminGetUser}},
+	{Function: "accept-invitation", Method: "POST", Path: "/v1/invitations/accept", Public: true, Who: Anyone, Table: TableWrite,
+		Identity: append([]string{AdminGetUser, AdminCreateUser, AdminSetUserPassword}, identitySync...)},
 }
 
 // Scheduled are the functions run on a schedule rather than by a route.
-var Scheduled = []Route{}
+var Scheduled = []Route{
+	{Function: "sweep-invitations", Who: "the schedule", Table: TableWrite, Mail: true, Identity: identitySync},
+}
 
 // Find returns the route served by a function.
 func Find(function string) (Route, bool) {

@@ -51,6 +51,14 @@ type MemberChange struct {
 	Now          time.Time
 }
 
+// After0 is the member after the change, or Before when it is deleted.
+func (ch *MemberChange) After0() *domain.Member {
+	if ch.After == nil {
+		return &ch.Before
+	}
+	return ch.After
+}
+
 // ChangeMember writes a MemberChange. The identity copy, the e-mail record
 // (on delete) and the customer's count of enabled admins follow from Before
 // and After.
@@ -85,8 +93,8 @@ func (s *Store) ChangeMember(ctx context.Context, ch MemberChange, w Writes) err
 				c = &cb
 			}
 		}
-		t.update(customerPK(sc.CustomerID), skCustomer,
-			expression.Add(expression.Name("enabledAdmins"), expression.Value(delta)), c, apperr.ErrLastAdmin)
+		pk, sk := metaKey(sc)
+		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(delta)), c, apperr.ErrLastAdmin)
 	}
 	// The acting portal admin must still be one when the change lands (not
 	// when it is the member itself: its version condition covers that).

@@ -70,3 +70,12 @@ func categoryPK(s domain.Scope, st domain.Status) string {
 }
 func listingPK(s domain.Scope) string { return scopeKey(s) + "#U" }
 func dueSK(t time.Time) string        { return t.UTC().Format(sortTime) }
+
+// metaKey is the item that counts a scope's enabled admins: the customer
+// item, or the provider's own meta item.
+func metaKey(s domain.Scope) (string, string) {
+	if s.IsProvider() {
+		return pkProvider, skCustomer
+	}
+	return customerPK(s.CustomerID), skCustomer
+}

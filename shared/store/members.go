@@ -33,9 +33,13 @@ func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.Aud
 		t.putNew(newIdentityItem(m), ErrConflict)
 	}
 	if m.CountsAsAdmin() {
-		exists := expression.AttributeExists(expression.Name(AttrPK))
-		t.update(customerPK(sc.CustomerID), skCustomer,
-			expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), &exists, apperr.ErrNotFound)
+		pk, sk := metaKey(sc)
+		var exists *expression.ConditionBuilder
+		if !sc.IsProvider() { // the provider's meta item is made by its first admin
+			c := expression.AttributeExists(expression.Name(AttrPK))
+			exists = &c
+		}
+		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, apperr.ErrNotFound)
 	}
 	t.putNew(newAuditItem(ev), nil)
 	w.apply(t)

@@ -42,5 +42,5 @@ const (
 var Indexes = []Index{
 	{Name: IndexCategory, PK: "catPk", SK: "catSk"},
 	{Name: IndexListing, PK: "listPk", SK: "listSk"},
-	{Name: IndexDue, PK: "duePk", SK: "dueSk", NonKey: []string{"email"}},
+	{Name: IndexDue, PK: "duePk", SK: "dueSk", NonKey: []string{"marker"}},
 }

@@ -59,10 +59,16 @@ func run() error {
 	defer logFile.Close()
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	admin := os.Getenv("ADMIN_EMAIL")
+	sweep := time.Minute
+	if v := os.Getenv("EXPIRY_SWEEP_INTERVAL"); v != "" {
+		if sweep, err = time.ParseDuration(v); err != nil || sweep <= 0 {
+			return fmt.Errorf("EXPIRY_SWEEP_INTERVAL=%q is not a positive duration such as 1m", v)
+		}
+	}
 	fmt.Println("Starting DynamoDB Local, cognito-local and aws-ses-v2-local…")
 	s, err := stack.Start(ctx, stack.Options{
 		Root: root, DataDir: data, APIPort: apiPort, DynamoPort: 8000, CognitoPort: 9229, SESPort: 8005,
-		AdminEmail: admin, Log: log, EmulatorLog: logFile,
+		AdminEmail: admin, Log: log, EmulatorLog: logFile, SweepInterval: sweep,
 	})
 	if err != nil {
 		return err
@@ -76,6 +82,7 @@ Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops
   DynamoDB       %s   table %s
   Cognito        %s   user pool %s, app client %s
   SES (e-mails)  %s   open it in a browser to read every e-mail sent
+  Expiry sweep   every %s
   Stack details  .local/stack.json    emulator logs: .local/emulators.log
 
 First operator admin:  %s  /  %s
@@ -90,7 +97,7 @@ Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
   curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
 
 `, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.DynamoDB.Endpoint, i.DynamoDB.Table,
-		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.SES.Endpoint,
+		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.SES.Endpoint, sweep,
 		i.Admin.Email, i.Admin.Password,
 		i.Cognito.Endpoint, i.Cognito.ClientID, i.Admin.Email, i.Admin.Password, i.APIURL)
 	<-ctx.Done()

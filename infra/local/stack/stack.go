@@ -58,6 +58,9 @@ type Options struct {
 	// Tune, when set, may change the clients before the handlers are built
 	// (tests wrap them to count or fail calls).
 	Tune func(*Clients)
+	// SweepInterval runs the expiry sweep this often, as the schedule does
+	// on AWS; 0 leaves it to the caller (tests run it themselves).
+	SweepInterval time.Duration
 }
 
 // Clients are the SDK clients of the stack, pointed at the emulators.
@@ -219,6 +222,25 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 			o.Log.Error("API server stopped", "error", err.Error())
 		}
 	}()
+
+	if o.SweepInterval > 0 {
+		sweepCtx, cancel := context.WithCancel(context.Background())
+		s.stopSweep = cancel
+		go func() {
+			tick := time.NewTicker(o.SweepInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-sweepCtx.Done():
+					return
+				case <-tick.C:
+					if _, err := s.Deps.Sweep(sweepCtx, o.SweepInterval); err != nil && sweepCtx.Err() == nil {
+						o.Log.Error("sweep failed", "error", err.Error())
+					}
+				}
+			}
+		}()
+	}
 
 	s.Info.APIURL = apiURL
 	s.Info.DynamoDB.Endpoint, s.Info.DynamoDB.Table = em.DynamoURL, TableName

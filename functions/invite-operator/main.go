@@ -1,0 +1,9 @@
+// Command invite-operator is the Lambda function of POST /v1/operators.
+package main
+
+import (
+	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+)
+
+func main() { lambdafn.Start("invite-operator", api.InviteOperator, lambdafn.WithMail) }

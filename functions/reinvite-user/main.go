@@ -1,0 +1,9 @@
+// Command reinvite-user is the Lambda function of POST /v1/customers/{customerId}/users/{userId}/reinvite.
+package main
+
+import (
+	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+)
+
+func main() { lambdafn.Start("reinvite-user", api.ReinviteUser, lambdafn.WithMail) }

@@ -1,0 +1,8 @@
+// Command sweep-invitations runs on a schedule: it sends the reminders that
+// are due, marks expired invitations, and finishes identity changes that a
+// request left half-done.
+package main
+
+import "github.com/portalaccess/portalaccess/shared/lambdafn"
+
+func main() { lambdafn.StartSweep("sweep-invitations", lambdafn.WithIdentity, lambdafn.WithMail) }

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// InvitationRef is what a token's record says: whose invitation it is and
+// until when it may be used.
+type InvitationRef struct {
+	Scope     domain.Scope
+	MemberID  string
+	Email     string
+	ExpiresAt time.Time
+}
+
+func (it invitationItem) ref() (InvitationRef, bool) {
+	sc, ok := scopeFromKey(it.Scope)
+	return InvitationRef{Scope: sc, MemberID: it.MemberID, Email: it.Email, ExpiresAt: it.ExpiresAt}, ok
+}
+
+// Invitation finds the invitation of a token hash that may still be used at
+// now; anything else (no record, expired) is the one uniform answer.
+func (s *Store) Invitation(ctx context.Context, hash string, now time.Time) (InvitationRef, error) {
+	var it invitationItem
+	found, err := s.get(ctx, invitationPK(hash), skInvitation, true, &it)
+	if err != nil {
+		return InvitationRef{}, err
+	}
+	ref, ok := it.ref()
+	if !found || !ok || !it.ExpiresAt.After(now) {
+		return InvitationRef{}, apperr.ErrInvitation
+	}
+	return ref, nil
+}
+
+// ClaimInvitation reserves a token for one accept until `until`: of two
+// accepts of one token at once, only one gets the claim and goes on to touch
+// the sign-in identity. It fails with the uniform invitation error when the
+// token is unknown, spent, expired at now, or claimed by an accept that is
+// still running.
+func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, until time.Time) (InvitationRef, error) {
+	c := expression.AttributeExists(expression.Name(AttrPK)).
+		And(expression.Name("expiresAt").GreaterThan(expression.Value(now))).
+		And(expression.AttributeNotExists(expression.Name("claimUntil")).
+			Or(expression.Name("claimUntil").LessThan(expression.Value(now))))
+	u := expression.Set(expression.Name("claimId"), expression.Value(claimID)).
+		Set(expression.Name("claimUntil"), expression.Value(until))
+	e, err := expression.NewBuilder().WithCondition(c).WithUpdate(u).Build()
+	if err != nil {
+		return InvitationRef{}, apperr.Wrap(err, "")
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: itemKey(invitationPK(hash), skInvitation),
+		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return InvitationRef{}, apperr.ErrInvitation
+	}
+	if err != nil {
+		return InvitationRef{}, dbError(err, "claim an invitation")
+	}
+	var it invitationItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return InvitationRef{}, apperr.Wrap(err, "")
+	}
+	ref, ok := it.ref()
+	if !ok {
+		return InvitationRef{}, apperr.ErrInvitation
+	}
+	return ref, nil
+}
+
+// ReleaseClaim lets the token be used again after an accept that did not
+// complete (a weak password, say). It is best effort: a claim also lapses.
+func (s *Store) ReleaseClaim(ctx context.Context, hash, claimID string) error {
+	c := expression.Name("claimId").Equal(expression.Value(claimID))
+	u := expression.Remove(expression.Name("claimId")).Remove(expression.Name("claimUntil"))
+	e, err := expression.NewBuilder().WithCondition(c).WithUpdate(u).Build()
+	if err != nil {
+		return apperr.Wrap(err, "")
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: itemKey(invitationPK(hash), skInvitation),
+		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return dbError(err, "release a claim")
+	}
+	return nil
+}
+
+// SyncDone clears an identity's marker once Cognito matches the table, unless
+// a later change has written a newer marker meanwhile.
+func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
+	c := expression.Name("marker").Equal(expression.Value(marker))
+	e, err := expression.NewBuilder().WithCondition(c).Build()
+	if err != nil {
+		return apperr.Wrap(err, "")
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: itemKey(syncPK(sub), skSync),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return dbError(err, "clear an identity marker")
+	}
+	return nil
+}
