@@ -92,8 +92,9 @@ func (d *Deps) modify(ctx context.Context, t target, want int, f change) (domain
 	}
 }
 
-// base makes the common part of a change: the new state at version+1.
-func (d *Deps) base(c *Caller, m domain.Member, now time.Time, action string) (domain.Member, store.MemberChange) {
+// base makes the common part of a change: the new state at version+1, which
+// the caller edits through the returned pointer (it is ch.After).
+func (d *Deps) base(c *Caller, m domain.Member, now time.Time, action string) (*domain.Member, store.MemberChange) {
 	after := m
 	after.Version = m.Version + 1
 	after.UpdatedAt = now
@@ -108,7 +109,7 @@ func (d *Deps) base(c *Caller, m domain.Member, now time.Time, action string) (d
 	if m.Scope().IsProvider() {
 		ch.GuardLastAdmin = true // the provider always keeps an operator admin
 	}
-	return after, ch
+	return ch.After, ch
 }
 
 func memberResponse(m *domain.Member) *httpapi.Response {

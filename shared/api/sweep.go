@@ -51,6 +51,13 @@ func (d *Deps) Sweep(ctx context.Context, budget time.Duration) (SweepReport, er
 				switch kind {
 				case store.DueReminder:
 					err = d.remind(ctx, it, now)
+					if errors.Is(err, errExpiredFirst) {
+						// Past its expiry before any sweep sent the reminder:
+						// it expires instead.
+						err = d.expire(ctx, it, now)
+						count(&rep.Expired, &rep.Skipped, &rep.Failed, err)
+						break
+					}
 					count(&rep.Reminded, &rep.Skipped, &rep.Failed, err)
 				case store.DueExpiry:
 					err = d.expire(ctx, it, now)
@@ -79,6 +86,10 @@ func (d *Deps) Sweep(ctx context.Context, budget time.Duration) (SweepReport, er
 // errSkip marks an item that is no longer due, or is busy.
 var errSkip = errors.New("skip")
 
+// errExpiredFirst marks a reminder that is due but whose invitation has
+// expired meanwhile.
+var errExpiredFirst = errors.New("expired before its reminder")
+
 func count(done, skipped, failed *int, err error) {
 	switch {
 	case err == nil:
@@ -102,8 +113,11 @@ func (d *Deps) remind(ctx context.Context, it store.Due, now time.Time) error {
 	}
 	inv := m.Invitation
 	if m.Status != domain.StatusUnconfirmed || inv == nil || inv.State != domain.InvitationPending ||
-		inv.RemindAt == nil || inv.ReminderSentAt != nil || inv.RemindAt.After(now) || !inv.ExpiresAt.After(now) {
+		inv.RemindAt == nil || inv.ReminderSentAt != nil || inv.RemindAt.After(now) {
 		return errSkip
+	}
+	if !inv.ExpiresAt.After(now) {
+		return errExpiredFirst
 	}
 	sx, err := d.loadScope(ctx, it.Scope)
 	if err != nil {

@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/routes"
+)
+
+// principals, in the order of each row's expected statuses.
+var principalNames = []string{"operator admin", "technician", "portal admin", "other customer's admin", "portal user", "disabled user", "no token"}
+
+// TestPermissionMatrix runs every route as every principal and checks the
+// status each gets. Targets are made fresh for every call, so one
+// principal's success cannot change what the next one sees.
+func TestPermissionMatrix(t *testing.T) {
+	op := operatorAdmin(t)
+	_, tech := operator(t, op, "technician")
+	c, d := op.newCustomer("en"), op.newCustomer("en")
+	_, adminC := portalUser(t, op, c.ID, true)
+	_, adminD := portalUser(t, op, d.ID, true)
+	_, userC := portalUser(t, op, c.ID, false)
+	dis, disabled := portalUser(t, op, c.ID, false)
+	op.post("/v1/customers/"+c.ID+"/users/"+dis.ID+"/disable", nil, 200)
+	principals := []*client{op, tech, adminC, adminD, userC, disabled, anonymous(t)}
+
+	users := "/v1/customers/" + c.ID + "/users"
+	unconfirmed := func() string { return op.invite(c.ID, map[string]any{"email": uniqueEmail("m")}).ID }
+	enabledUser := func() string { u, _ := portalUser(t, op, c.ID, false); return u.ID }
+	disabledUser := func() string {
+		id := enabledUser()
+		op.post(users+"/"+id+"/disable", nil, 200)
+		return id
+	}
+	newOperator := func() string {
+		var u user
+		op.post("/v1/operators", map[string]any{"email": uniqueEmail("o"), "role": "technician"}, 201).json(t, &u)
+		return u.ID
+	}
+	enabledOperator := func() string { u, _ := operator(t, op, "technician"); return u.ID }
+	disabledOperator := func() string {
+		id := enabledOperator()
+		op.post("/v1/operators/"+id+"/disable", nil, 200)
+		return id
+	}
+	afterCooldown := func() { clockOffset.Add(int64(3 * time.Second)) }
+	madeUp := map[string]any{"token": strings.Repeat("A", 43)}
+
+	type row struct {
+		method string
+		path   func() string
+		body   func() any
+		want   [7]int
+		before func()
+	}
+	fixed := func(s string) func() string { return func() string { return s } }
+	none := func() any { return nil }
+	rows := map[string]row{
+		"health":             {"GET", fixed("/v1/health"), none, [7]int{200, 200, 200, 200, 200, 200, 200}, nil},
+		"me":                 {"GET", fixed("/v1/me"), none, [7]int{200, 200, 200, 200, 200, 401, 401}, nil},
+		"list-customers":     {"GET", fixed("/v1/customers"), none, [7]int{200, 200, 403, 403, 403, 401, 401}, nil},
+		"create-customer":    {"POST", fixed("/v1/customers"), func() any { return map[string]any{"name": unique("M ")} }, [7]int{201, 403, 403, 403, 403, 401, 401}, nil},
+		"get-customer":       {"GET", fixed("/v1/customers/" + c.ID), none, [7]int{200, 200, 200, 404, 200, 401, 401}, nil},
+		"list-portals":       {"GET", fixed("/v1/customers/" + c.ID + "/portals"), none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"create-portal":      {"POST", fixed("/v1/customers/" + c.ID + "/portals"), func() any { return map[string]any{"name": "P", "url": "https://p.example"} }, [7]int{201, 403, 403, 404, 403, 401, 401}, nil},
+		"list-audit-events":  {"GET", fixed("/v1/customers/" + c.ID + "/audit-events"), none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"list-users":         {"GET", fixed(users), none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"invite-user":        {"POST", fixed(users), func() any { return map[string]any{"email": uniqueEmail("i")} }, [7]int{201, 201, 201, 404, 403, 401, 401}, nil},
+		"bulk-invite-users":  {"POST", fixed(users + "/bulk"), func() any { return map[string]any{"emails": []string{uniqueEmail("b")}} }, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"get-user":           {"GET", func() string { return users + "/" + unconfirmed() }, none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"update-user":        {"PATCH", func() string { return users + "/" + unconfirmed() }, func() any { return map[string]any{"name": "New"} }, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"enable-user":        {"POST", func() string { return users + "/" + disabledUser() + "/enable" }, none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"disable-user":       {"POST", func() string { return users + "/" + enabledUser() + "/disable" }, none, [7]int{200, 200, 200, 404, 403, 401, 401}, nil},
+		"reinvite-user":      {"POST", func() string { return users + "/" + unconfirmed() + "/reinvite" }, none, [7]int{200, 200, 200, 404, 403, 401, 401}, afterCooldown},
+		"delete-user":        {"DELETE", func() string { return users + "/" + unconfirmed() }, none, [7]int{204, 204, 204, 404, 403, 401, 401}, nil},
+		"list-operators":     {"GET", fixed("/v1/operators"), none, [7]int{200, 403, 403, 403, 403, 401, 401}, nil},
+		"invite-operator":    {"POST", fixed("/v1/operators"), func() any { return map[string]any{"email": uniqueEmail("n"), "role": "technician"} }, [7]int{201, 403, 403, 403, 403, 401, 401}, nil},
+		"get-operator":       {"GET", func() string { return "/v1/operators/" + newOperator() }, none, [7]int{200, 403, 403, 403, 403, 401, 401}, nil},
+		"update-operator":    {"PATCH", func() string { return "/v1/operators/" + newOperator() }, func() any { return map[string]any{"name": "N"} }, [7]int{200, 403, 403, 403, 403, 401, 401}, nil},
+		"enable-operator":    {"POST", func() string { return "/v1/operators/" + disabledOperator() + "/enable" }, none, [7]int{200, 403, 403, 403, 403, 401, 401}, nil},
+		"disable-operator":   {"POST", func() string { return "/v1/operators/" + enabledOperator() + "/disable" }, none, [7]int{200, 403, 403, 403, 403, 401, 401}, nil},
+		"reinvite-operator":  {"POST", func() string { return "/v1/operators/" + newOperator() + "/reinvite" }, none, [7]int{200, 403, 403, 403, 403, 401, 401}, afterCooldown},
+		"delete-operator":    {"DELETE", func() string { return "/v1/operators/" + newOperator() }, none, [7]int{204, 403, 403, 403, 403, 401, 401}, nil},
+		"inspect-invitation": {"POST", fixed("/v1/invitations/inspect"), func() any { return madeUp }, [7]int{410, 410, 410, 410, 410, 410, 410}, nil},
+		"accept-invitation":  {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [7]int{410, 410, 410, 410, 410, 410, 410}, nil},
+	}
+	// Every route of the table is in the matrix.
+	for _, rt := range routes.Table {
+		r, ok := rows[rt.Function]
+		if !ok {
+			t.Errorf("route %s %s is missing from the matrix", rt.Method, rt.Path)
+			continue
+		}
+		if r.method != rt.Method {
+			t.Errorf("%s: method %s, the table says %s", rt.Function, r.method, rt.Method)
+		}
+	}
+	checked := 0
+	for _, rt := range routes.Table {
+		r := rows[rt.Function]
+		t.Run(rt.Function, func(t *testing.T) {
+			var got [7]int
+			for i, p := range principals {
+				path, body := r.path(), r.body()
+				if r.before != nil {
+					r.before()
+				}
+				res := p.with(t).call(r.method, path, body)
+				got[i] = res.Status
+				checked++
+			}
+			if got != r.want {
+				var diff []string
+				for i := range got {
+					if got[i] != r.want[i] {
+						diff = append(diff, fmt.Sprintf("%s got %d, want %d", principalNames[i], got[i], r.want[i]))
+					}
+				}
+				t.Errorf("%s %s: %s", r.method, rt.Path, strings.Join(diff, "; "))
+			}
+		})
+	}
+	t.Logf("%d routes × %d principals: %d requests checked", len(routes.Table), len(principals), checked)
+}
