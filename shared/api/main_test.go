@@ -67,10 +67,22 @@ func (f *fakeIdentity) Create(ctx context.Context, email, password string) (iden
 	f.record("create " + email)
 	return identity.Identity{Sub: "sub-" + email, Email: email, Enabled: true}, nil
 }
-func (f *fakeIdentity) SetPassword(ctx context.Context, sub, password string) error { f.record("password " + sub); return nil }
-func (f *fakeIdentity) Enable(ctx context.Context, sub string) error               { f.record("enable " + sub); return nil }
-func (f *fakeIdentity) Disable(ctx context.Context, sub string) error              { f.record("disable " + sub); return nil }
-func (f *fakeIdentity) Delete(ctx context.Context, sub string) error               { f.record("delete " + sub); return nil }
+func (f *fakeIdentity) SetPassword(ctx context.Context, sub, password string) error {
+	f.record("password " + sub)
+	return nil
+}
+func (f *fakeIdentity) Enable(ctx context.Context, sub string) error {
+	f.record("enable " + sub)
+	return nil
+}
+func (f *fakeIdentity) Disable(ctx context.Context, sub string) error {
+	f.record("disable " + sub)
+	return nil
+}
+func (f *fakeIdentity) Delete(ctx context.Context, sub string) error {
+	f.record("delete " + sub)
+	return nil
+}
 
 // fakeMail keeps what was sent.
 type fakeMail struct {

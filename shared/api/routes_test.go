@@ -25,7 +25,7 @@ const root = "../.."
 // and the OpenAPI document must agree, so that what the CDK stack deploys,
 // what the local gateway serves and what the contract says are one thing.
 func TestRouteTableOperationsMainsEventsAndOpenAPIAgree(t *testing.T) {
-	all := append(append([]routes.Route{}, routes.Table...), routes.Scheduled...)
+	all := append(append([]routes.Route{}, routes.Table...), routes.Tasks...)
 	seen := map[string]bool{}
 	for _, rt := range all {
 		if seen[rt.Function] {

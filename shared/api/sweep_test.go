@@ -19,7 +19,13 @@ type capacity struct {
 }
 
 func (c *capacity) add(_ string, u float64) { c.mu.Lock(); c.units += u; c.mu.Unlock() }
-func (c *capacity) take() float64          { c.mu.Lock(); defer c.mu.Unlock(); u := c.units; c.units = 0; return u }
+func (c *capacity) take() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.units
+	c.units = 0
+	return u
+}
 
 // pending seeds n unconfirmed members whose invitations expire at exp.
 func pending(t testing.TB, s *store.Store, customerID string, n int, exp time.Time, prefix string) {
@@ -144,4 +150,3 @@ func TestTwoSweepsAtOnceExpireEachInvitationOnce(t *testing.T) {
 		t.Fatalf("%d expiry events, want 50", n)
 	}
 }
-

@@ -34,7 +34,16 @@ type Route struct {
 	Identity []string
 	// Mail reports whether the function sends e-mail.
 	Mail bool
+	// Trigger says what runs a function that has no route: TriggerSchedule
+	// or TriggerDeploy.
+	Trigger string
 }
+
+// Triggers of the functions without a route.
+const (
+	TriggerSchedule = "schedule" // an EventBridge schedule
+	TriggerDeploy   = "deploy"   // a CloudFormation custom resource, at deploy
+)
 
 // Cognito actions, named as IAM names them.
 const (
@@ -95,9 +104,11 @@ var Table = []Route{
 		Identity: append([]string{AdminGetUser, AdminCreateUser, AdminSetUserPassword}, identitySync...)},
 }
 
-// Scheduled are the functions run on a schedule rather than by a route.
-var Scheduled = []Route{
-	{Function: "sweep-invitations", Who: "the schedule", Table: TableWrite, Mail: true, Identity: identitySync},
+// Tasks are the functions that no route runs.
+var Tasks = []Route{
+	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true, Identity: identitySync},
+	// The first operator admin, from the stack's adminEmail, invited at deploy.
+	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }
 
 // Find returns the route served by a function.
@@ -107,7 +118,7 @@ func Find(function string) (Route, bool) {
 			return r, true
 		}
 	}
-	for _, r := range Scheduled {
+	for _, r := range Tasks {
 		if r.Function == function {
 			return r, true
 		}

@@ -19,7 +19,13 @@ type capacity struct {
 }
 
 func (c *capacity) add(_ string, u float64) { c.mu.Lock(); c.units += u; c.mu.Unlock() }
-func (c *capacity) take() float64          { c.mu.Lock(); defer c.mu.Unlock(); u := c.units; c.units = 0; return u }
+func (c *capacity) take() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.units
+	c.units = 0
+	return u
+}
 
 // seed writes n members spread over the customers, in every status.
 func seed(t *testing.T, s *store.Store, customers []string, n int, prefix string) {
