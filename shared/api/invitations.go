@@ -182,13 +182,26 @@ func (d *Deps) accept(ctx context.Context, ref store.InvitationRef, hash, claim 
 		}
 		if id == nil {
 			nid, err := d.Identity.Create(ctx, m.Email, *password)
-			if err != nil {
+			switch {
+			case apperr.Is(err, apperr.Conflict, "identity_exists"):
+				// Made by a call whose answer was lost, or by an accept that
+				// failed half-way: it has no membership, so it is ours to use.
+				found, ok, lerr := d.Identity.Lookup(ctx, m.Email)
+				if lerr != nil || !ok {
+					return nil, errors.Join(err, lerr)
+				}
+				if err := d.Identity.SetPassword(ctx, found.Sub, *password); err != nil {
+					return nil, err
+				}
+				id = &found
+			case err != nil:
 				if nid.Sub != "" { // created, but the password was refused
 					_ = d.Identity.Delete(context.WithoutCancel(ctx), nid.Sub)
 				}
 				return nil, err
+			default:
+				id, created = &nid, true
 			}
-			id, created = &nid, true
 		} else if err := d.Identity.SetPassword(ctx, id.Sub, *password); err != nil {
 			return nil, err
 		}

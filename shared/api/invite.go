@@ -137,7 +137,7 @@ func (d *Deps) inviteAs(ctx context.Context, c *Caller, sx scopeContext, nm newM
 // deliver sends the invitation e-mail of m, whose token is given, and
 // records the outcome on the invitation. A failed send never loses the
 // member: it shows as delivery "failed" and is retried by re-inviting.
-func (d *Deps) deliver(ctx context.Context, m *domain.Member, token string, kind mail.Kind, sx scopeContext) {
+func (d *Deps) deliver(ctx context.Context, m *domain.Member, token string, kind mail.Kind, sx scopeContext) domain.Delivery {
 	inv := m.Invitation
 	msg, err := mail.Render(mail.Invitation{
 		Kind: kind, Locale: sx.locale(), To: m.Email, Name: m.Name,
@@ -148,16 +148,25 @@ func (d *Deps) deliver(ctx context.Context, m *domain.Member, token string, kind
 	if err == nil {
 		_, err = d.Mail.Send(ctx, msg)
 	}
+	if errors.Is(err, mail.ErrOutcomeUnknown) {
+		// It may have gone out: the invitation stays "pending" (sending), and
+		// nothing sends it again until the send lease has passed.
+		d.Log.WarnContext(ctx, "invitation e-mail outcome unknown", "member", m.ID, "customer", m.CustomerID, "error", err.Error())
+		return domain.DeliveryPending
+	}
 	if err != nil {
+		d.Log.ErrorContext(ctx, "invitation e-mail not sent", "member", m.ID, "customer", m.CustomerID, "kind", string(kind), "error", err.Error())
+		if kind == mail.KindReminder {
+			return domain.DeliveryFailed // the sweep records it and queues the reminder again
+		}
 		outcome = domain.DeliveryFailed
-		d.Log.ErrorContext(ctx, "invitation e-mail not sent", "member", m.ID, "customer", m.CustomerID, "error", err.Error())
 	}
 	now := d.now()
 	// Recording is retried here: the e-mail is out, and a record left at
 	// "pending" would make a later retry unsure whether it went.
 	var recErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		if recErr = d.Store.RecordDelivery(ctx, m.Scope(), m.ID, inv.TokenHash, outcome, now); recErr == nil {
+		if recErr = d.Store.RecordDelivery(ctx, m.Scope(), m.ID, inv.TokenHash, outcome, now, inv.SendCount+1); recErr == nil {
 			break
 		}
 	}
@@ -169,6 +178,7 @@ func (d *Deps) deliver(ctx context.Context, m *domain.Member, token string, kind
 		inv.LastSentAt = &now
 		inv.SendCount++
 	}
+	return outcome
 }
 
 // sendUnderWay reports whether an e-mail of the invitation was handed to the

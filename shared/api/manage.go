@@ -149,6 +149,9 @@ func (d *Deps) setStatus(ctx context.Context, c *Caller, t target, to domain.Sta
 
 // deleteMember removes a member for good: its invitation is revoked, its
 // e-mail freed, and its identity deleted when no other membership keeps it.
+// The identity goes first, so that a failure at either step leaves a state
+// that the same DELETE, retried, completes: the member still exists until
+// the table is written, and deleting a deleted identity is no error.
 func (d *Deps) deleteMember(ctx context.Context, c *Caller, t target) (*httpapi.Response, error) {
 	m, ch, err := d.modify(ctx, t, 0, func(m domain.Member, now time.Time) (*store.MemberChange, error) {
 		_, ch := d.base(c, m, now, domain.ActionDeleted)
@@ -156,14 +159,42 @@ func (d *Deps) deleteMember(ctx context.Context, c *Caller, t target) (*httpapi.
 		if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {
 			ch.RevokeToken = m.Invitation.TokenHash
 		}
-		ch.SyncIdentity = m.Sub != ""
+		if m.Sub != "" {
+			last, err := d.lastMembership(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			if last {
+				if err := d.Identity.Delete(ctx, m.Sub); err != nil {
+					return nil, err
+				}
+			} else {
+				ch.SyncIdentity = true // the others decide: enabled or disabled
+			}
+		}
 		return &ch, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.syncIdentity(ctx, m.Sub, ch.Event.ID)
+	if ch.SyncIdentity {
+		d.syncIdentity(ctx, m.Sub, ch.Event.ID)
+	}
 	return httpapi.NoContent(), nil
+}
+
+// lastMembership reports whether m is the only membership of its identity.
+func (d *Deps) lastMembership(ctx context.Context, m domain.Member) (bool, error) {
+	ms, err := d.Store.Memberships(ctx, m.Sub)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range ms {
+		if o.Scope() != m.Scope() {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // reinvite sends a fresh invitation to an unconfirmed member: the old link

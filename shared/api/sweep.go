@@ -138,7 +138,13 @@ func (d *Deps) remind(ctx context.Context, it store.Due, now time.Time) error {
 		}
 		return err
 	}
-	d.deliver(ctx, &after, token, mail.KindReminder, sx)
+	if d.deliver(ctx, &after, token, mail.KindReminder, sx) == domain.DeliveryFailed {
+		// Put it back among the reminders due: the next run tries again.
+		if err := d.Store.ReminderFailed(ctx, m.Scope(), m.ID, hash, *inv.RemindAt); err != nil {
+			return err
+		}
+		return errors.New("the reminder e-mail was not sent; the next run tries again")
+	}
 	return nil
 }
 

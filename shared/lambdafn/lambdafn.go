@@ -50,7 +50,7 @@ func WithMail(e *Env) error {
 	if err != nil {
 		return err
 	}
-	e.Deps.Mail = sesmail.New(sesv2.NewFromConfig(c), e.Deps.Config.SenderEmail, os.Getenv("SES_CONFIGURATION_SET"))
+	e.Deps.Mail = sesmail.New(sesv2.NewFromConfig(c, sesmail.ClientOptions), e.Deps.Config.SenderEmail, os.Getenv("SES_CONFIGURATION_SET"))
 	return nil
 }
 

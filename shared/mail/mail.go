@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
@@ -24,6 +25,10 @@ type Message struct {
 	Text    string
 	HTML    string
 }
+
+// ErrOutcomeUnknown is returned (wrapped) by a Sender when it cannot tell
+// whether the message went out (a timeout after the request was sent).
+var ErrOutcomeUnknown = errors.New("the outcome of sending is unknown")
 
 // Sender sends e-mails.
 type Sender interface {

@@ -48,10 +48,13 @@ func (s *Store) Invitation(ctx context.Context, hash string, now time.Time) (Inv
 // token is unknown, spent, expired at now, or claimed by an accept that is
 // still running.
 func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, until time.Time) (InvitationRef, error) {
+	// The claim may be taken when none is held, when the one held has
+	// lapsed, or when it is this very claim (a retried call).
 	c := expression.AttributeExists(expression.Name(AttrPK)).
 		And(expression.Name("expiresAt").GreaterThan(expression.Value(now))).
 		And(expression.AttributeNotExists(expression.Name("claimUntil")).
-			Or(expression.Name("claimUntil").LessThan(expression.Value(now))))
+			Or(expression.Name("claimUntil").LessThan(expression.Value(now))).
+			Or(expression.Name("claimId").Equal(expression.Value(claimID))))
 	u := expression.Set(expression.Name("claimId"), expression.Value(claimID)).
 		Set(expression.Name("claimUntil"), expression.Value(until))
 	e, err := expression.NewBuilder().WithCondition(c).WithUpdate(u).Build()

@@ -98,15 +98,19 @@ func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.
 }
 
 // RecordDelivery records the outcome of sending the invitation whose token
-// hash is given; it does nothing when the token has since been rotated.
-// It is bookkeeping, not a change a person made: the version stays.
-func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHash string, d domain.Delivery, at time.Time) error {
+// hash is given, while it is still pending: it does nothing when the token
+// has since been rotated or the outcome is recorded already, so that a retry
+// of the call (after a lost response) cannot count a send twice. sendCount
+// is the count to record when the send succeeded. It is bookkeeping, not a
+// change a person made: the version stays.
+func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHash string, d domain.Delivery, at time.Time, sendCount int) error {
 	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d))
 	if d == domain.DeliverySent {
 		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(at)).
-			Add(expression.Name("invitation.sendCount"), expression.Value(1))
+			Set(expression.Name("invitation.sendCount"), expression.Value(sendCount))
 	}
-	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash))
+	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash)).
+		And(expression.Name("invitation.delivery").Equal(expression.Value(domain.DeliveryPending)))
 	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
 	if err != nil {
 		return apperr.Wrap(err, "")
@@ -117,10 +121,35 @@ func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHa
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 	})
 	if isConditionFailed(err) {
-		return nil // rotated or deleted meanwhile: the newer state stands
+		return nil // rotated, deleted or recorded meanwhile: that state stands
 	}
 	if err != nil {
 		return dbError(err, "record delivery")
+	}
+	return nil
+}
+
+// ReminderFailed records that a reminder could not be sent, and puts the
+// invitation back among the reminders due, so that the next sweep tries
+// again (with a fresh link: this one never arrived).
+func (s *Store) ReminderFailed(ctx context.Context, sc domain.Scope, id, tokenHash string, remindAt time.Time) error {
+	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(domain.DeliveryFailed)).
+		Set(expression.Name("invitation.reminderSentAt"), expression.Value(nil)).
+		Set(expression.Name("duePk"), expression.Value(dueRemind)).
+		Set(expression.Name("dueSk"), expression.Value(dueSK(remindAt)))
+	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash)).
+		And(expression.Name("invitation.delivery").Equal(expression.Value(domain.DeliveryPending)))
+	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
+	if err != nil {
+		return apperr.Wrap(err, "")
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: itemKey(scopeKey(sc), memberSK(id)),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return dbError(err, "record a failed reminder")
 	}
 	return nil
 }

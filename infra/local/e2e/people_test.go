@@ -75,4 +75,6 @@ func identity(t testing.TB, email string) (enabled, found bool) {
 }
 
 // with sets the client of a test to another *testing.T.
-func (c *client) with(t testing.TB) *client { return &client{t: t, token: c.token, unlisted: c.unlisted} }
+func (c *client) with(t testing.TB) *client {
+	return &client{t: t, token: c.token, unlisted: c.unlisted}
+}

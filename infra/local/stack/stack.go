@@ -20,10 +20,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/gateway"
@@ -61,6 +63,11 @@ type Options struct {
 	// SweepInterval runs the expiry sweep this often, as the schedule does
 	// on AWS; 0 leaves it to the caller (tests run it themselves).
 	SweepInterval time.Duration
+	// APIOptions are added to every SDK client (tests inject faults and
+	// count calls with them).
+	APIOptions []func(*middleware.Stack) error
+	// MaxBackoff, when set, shortens the SDK retryers' backoff (tests).
+	MaxBackoff time.Duration
 }
 
 // Clients are the SDK clients of the stack, pointed at the emulators.
@@ -143,10 +150,21 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	awsCfg := aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		APIOptions:  o.APIOptions,
 	}
+	shorter := func(r aws.Retryer) aws.Retryer {
+		if o.MaxBackoff > 0 {
+			return retry.AddWithMaxBackoffDelay(r, o.MaxBackoff)
+		}
+		return r
+	}
+	awsCfg.Retryer = func() aws.Retryer { return shorter(retry.NewStandard()) }
 	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(em.DynamoURL) })
 	cog := cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(em.CognitoURL) })
-	ses := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(em.SESURL) })
+	ses := sesv2.NewFromConfig(awsCfg, sesmail.ClientOptions, func(o *sesv2.Options) {
+		o.BaseEndpoint = aws.String(em.SESURL)
+		o.Retryer = shorter(o.Retryer)
+	})
 
 	if err := provision.Table(ctx, ddb, TableName); err != nil {
 		return err

@@ -1,0 +1,306 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/infra/local/faults"
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// A fixture is one operation, ready to run on fresh data.
+type fixture struct {
+	do     func() int // the request (or the sweep), once
+	emails []string   // whose state is observed
+	scope  domain.Scope
+	extra  func() string // anything else the operation changes
+}
+
+type memberState struct {
+	Email, Name, Status, Role string
+	Admin                     bool
+	Roles, Portals            []string
+	Invitation, Delivery      string
+	SendCount                 int
+	Reminded                  bool
+}
+
+type endState struct {
+	Members    []memberState
+	Copies     []int // members with the e-mail (never more than one)
+	Emails     []int // e-mails sent to each address
+	Identities []string
+	Extra      string
+	Audit      []string `json:"-"`
+}
+
+func observe(t *testing.T, f fixture) endState {
+	t.Helper()
+	ctx := context.Background()
+	var s endState
+	for _, e := range f.emails {
+		m, err := st.Deps.Store.MemberByEmail(ctx, f.scope, e)
+		ms := memberState{Email: e, Status: "absent"}
+		if err == nil {
+			ms = memberState{Email: e, Name: m.Name, Status: string(m.Status), Role: string(m.Role), Admin: m.Admin,
+				Roles: m.Roles, Portals: m.PortalIDs}
+			if inv := m.Invitation; inv != nil {
+				ms.Invitation, ms.Delivery, ms.SendCount, ms.Reminded = string(inv.State), string(inv.Delivery), inv.SendCount, inv.ReminderSentAt != nil
+			}
+		}
+		s.Members = append(s.Members, ms)
+		same, _, _ := st.Deps.Store.ListMembers(ctx, f.scope, "", e, 10, nil)
+		n := 0
+		for _, o := range same {
+			if o.Email == e {
+				n++
+			}
+		}
+		s.Copies = append(s.Copies, n)
+		s.Emails = append(s.Emails, len(emailsTo(t, e)))
+		enabled, found := identity(t, e)
+		s.Identities = append(s.Identities, map[bool]string{true: "enabled", false: "disabled"}[enabled])
+		if !found {
+			s.Identities[len(s.Identities)-1] = "absent"
+		}
+	}
+	if f.extra != nil {
+		s.Extra = f.extra()
+	}
+	var start map[string]string
+	for {
+		evs, next, err := st.Deps.Store.ListAudit(ctx, f.scope, 200, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Target.Email != nil && slices.Contains(f.emails, *e.Target.Email) && !slices.Contains(s.Audit, e.Action) {
+				s.Audit = append(s.Audit, e.Action)
+			}
+		}
+		if next == nil {
+			break
+		}
+		start = next
+	}
+	sort.Strings(s.Audit)
+	return s
+}
+
+// faultScenarios are the mutating operations, each on fresh data.
+func faultScenarios(t *testing.T, op *client) []struct {
+	name  string
+	setup func() fixture
+} {
+	f := func(c *client) *client { return &client{t: t, token: c.token, faulty: true} }
+	req := func(c *client, method, path string, body any, hdr ...string) func() int {
+		return func() int { return f(c).call(method, path, body, hdr...).Status }
+	}
+	cu := op.newCustomer("en")
+	users := "/v1/customers/" + cu.ID + "/users"
+	cs := domain.CustomerScope(cu.ID)
+	enabledUser := func(admin bool) user { u, _ := portalUser(t, op, cu.ID, admin); return u }
+	// sweepFixture makes an invitation the only thing due after the clock
+	// moves by `by`, and runs the sweep as the operation.
+	sweepFixture := func(by time.Duration) fixture {
+		clockOffset.Add(int64(170 * time.Hour))
+		if _, err := st.Deps.Sweep(context.Background(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		u := op.invite(cu.ID, map[string]any{"email": uniqueEmail("sw")})
+		clockOffset.Add(int64(by))
+		return fixture{do: func() int {
+			if _, err := st.Deps.Sweep(context.Background(), time.Minute); err != nil {
+				return 500
+			}
+			return 200
+		}, emails: []string{u.Email}, scope: cs}
+	}
+	return []struct {
+		name  string
+		setup func() fixture
+	}{
+		{"create-customer", func() fixture {
+			name := unique("Fault ")
+			return fixture{do: req(op, "POST", "/v1/customers", map[string]any{"name": name}, "Idempotency-Key", unique("k")),
+				scope: cs, extra: func() string { return fmt.Sprint(countCustomers(t, op, name)) }}
+		}},
+		{"create-portal", func() fixture {
+			c := op.newCustomer("en")
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/portals", map[string]any{"name": "P", "url": "https://p.example"}, "Idempotency-Key", unique("k")),
+				scope: domain.CustomerScope(c.ID), extra: func() string {
+					var p struct{ Items []any }
+					op.get("/v1/customers/"+c.ID+"/portals", 200).json(t, &p)
+					return fmt.Sprint(len(p.Items))
+				}}
+		}},
+		{"invite-user", func() fixture {
+			e := uniqueEmail("fi")
+			return fixture{do: req(op, "POST", users, map[string]any{"email": e}, "Idempotency-Key", unique("k")), emails: []string{e}, scope: cs}
+		}},
+		{"bulk-invite-users", func() fixture {
+			es := []string{uniqueEmail("fb"), uniqueEmail("fb")}
+			return fixture{do: req(op, "POST", users+"/bulk", map[string]any{"emails": es}, "Idempotency-Key", unique("k")), emails: es, scope: cs}
+		}},
+		{"update-user", func() fixture {
+			c := op.newCustomer("en")
+			u, _ := portalUser(t, op, c.ID, false)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/users/"+u.ID, map[string]any{"admin": true, "roles": []string{"R"}}),
+				emails: []string{u.Email}, scope: domain.CustomerScope(c.ID),
+				extra: func() string { got, _ := st.Deps.Store.Customer(context.Background(), c.ID); return fmt.Sprint(got.EnabledAdmins) }}
+		}},
+		{"disable-user", func() fixture {
+			u := enabledUser(false)
+			return fixture{do: req(op, "POST", users+"/"+u.ID+"/disable", nil), emails: []string{u.Email}, scope: cs}
+		}},
+		{"enable-user", func() fixture {
+			u := enabledUser(false)
+			op.post(users+"/"+u.ID+"/disable", nil, 200)
+			return fixture{do: req(op, "POST", users+"/"+u.ID+"/enable", nil), emails: []string{u.Email}, scope: cs}
+		}},
+		{"reinvite-user", func() fixture {
+			u := op.invite(cu.ID, map[string]any{"email": uniqueEmail("fr")})
+			clockOffset.Add(int64(3 * time.Second))
+			return fixture{do: req(op, "POST", users+"/"+u.ID+"/reinvite", nil), emails: []string{u.Email}, scope: cs}
+		}},
+		{"delete-user", func() fixture {
+			u := enabledUser(false)
+			return fixture{do: req(op, "DELETE", users+"/"+u.ID, nil), emails: []string{u.Email}, scope: cs}
+		}},
+		{"accept-invitation", func() fixture {
+			e := uniqueEmail("fa")
+			op.invite(cu.ID, map[string]any{"email": e})
+			token := latestToken(t, e)
+			return fixture{do: req(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": token, "password": password}),
+				emails: []string{e}, scope: cs}
+		}},
+		{"invite-operator", func() fixture {
+			e := uniqueEmail("fo")
+			return fixture{do: req(op, "POST", "/v1/operators", map[string]any{"email": e, "role": "technician"}, "Idempotency-Key", unique("k")),
+				emails: []string{e}, scope: domain.ProviderScope}
+		}},
+		{"disable-operator", func() fixture {
+			u, _ := operator(t, op, "technician")
+			return fixture{do: req(op, "POST", "/v1/operators/"+u.ID+"/disable", nil), emails: []string{u.Email}, scope: domain.ProviderScope}
+		}},
+		{"delete-operator", func() fixture {
+			u, _ := operator(t, op, "technician")
+			return fixture{do: req(op, "DELETE", "/v1/operators/"+u.ID, nil), emails: []string{u.Email}, scope: domain.ProviderScope}
+		}},
+		{"sweep-expiry", func() fixture { return sweepFixture(169 * time.Hour) }},
+		{"sweep-reminder", func() fixture { return sweepFixture(121 * time.Hour) }},
+	}
+}
+
+func countCustomers(t *testing.T, op *client, name string) int {
+	n, cursor := 0, ""
+	for {
+		var p page[customer]
+		q := "/v1/customers?limit=200"
+		if cursor != "" {
+			q += "&cursor=" + cursor
+		}
+		op.get(q, 200).json(t, &p)
+		for _, c := range p.Items {
+			if c.Name == name {
+				n++
+			}
+		}
+		if p.NextCursor == nil {
+			return n
+		}
+		cursor = *p.NextCursor
+	}
+}
+
+// For every mutating operation and every AWS call it makes, each kind of
+// failure is injected at that call; then the request is retried once. The
+// end state must be the state without the fault: no orphan identity, no
+// duplicate user, no second e-mail, no lost audit event.
+func TestAFailedCallIsCompletedByRetryingTheRequest(t *testing.T) {
+	op := operatorAdmin(t)
+	pairs, fired := 0, 0
+	for _, sc := range faultScenarios(t, op) {
+		t.Run(sc.name, func(t *testing.T) {
+			base := sc.setup()
+			injector.Record()
+			base.do()
+			calls := injector.Calls()
+			base.do() // the fault runs retry once; so does the baseline
+			want := observe(t, base)
+			type point struct {
+				name string
+				nth  int
+			}
+			var points []point
+			seen := map[string]int{}
+			for _, c := range calls {
+				seen[c.Name]++
+				points = append(points, point{c.Name, seen[c.Name]})
+			}
+			for _, p := range points {
+				for _, kind := range faults.Kinds {
+					fault := faults.Fault{Call: p.name, Nth: p.nth, Kind: kind}
+					fx := sc.setup()
+					injector.Arm(fault)
+					fx.do()
+					struck := injector.Disarm()
+					fx.do()
+					got := observe(t, fx)
+					pairs++
+					if !struck {
+						continue // this run took another path and never made the call
+					}
+					fired++
+					compare(t, fault, want, got)
+				}
+			}
+		})
+	}
+	t.Logf("%d (operation, fault point, kind) runs, %d of which struck the call", pairs, fired)
+	if fired == 0 {
+		t.Fatal("no fault struck")
+	}
+}
+
+func compare(t *testing.T, f faults.Fault, want, got endState) {
+	t.Helper()
+	if f.Kind == faults.Timeout && f.Call == "SESv2.SendEmail" {
+		// Whether the e-mail went out is unknown to the sender: the invitation
+		// stays "pending" and nothing sends it again within the send lease.
+		// It did go out once, and only once.
+		for i := range got.Members {
+			if got.Members[i].Delivery == "pending" && want.Members[i].Delivery == "sent" {
+				got.Members[i].Delivery = "sent"
+				got.Members[i].SendCount++
+			}
+		}
+	}
+	for _, a := range want.Audit {
+		if !slices.Contains(got.Audit, a) {
+			t.Errorf("%s: the audit event %q is lost (got %v)", f, a, got.Audit)
+		}
+	}
+	// Names and ids differ between fixtures; compare what a user sees.
+	norm := func(s endState) string {
+		for i := range s.Members {
+			s.Members[i].Email, s.Members[i].Name = "", ""
+		}
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	if w, g := norm(want), norm(got); w != g {
+		t.Errorf("%s: end state differs\n  want %s\n  got  %s", f, w, g)
+	}
+	for _, n := range got.Copies {
+		if n > 1 {
+			t.Errorf("%s: a duplicate user", f)
+		}
+	}
+}
+
