@@ -104,6 +104,12 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 			firstOf[email] = i
 			jobs = append(jobs, i)
 		}
+		// A retry of the same request sends nothing new: it is not counted again.
+		if len(jobs) > 0 && (key == nil || key.prior == nil) {
+			if err := d.takeInvites(ctx, sx.Scope, len(jobs)); err != nil {
+				return nil, err
+			}
+		}
 		var wg sync.WaitGroup
 		var failMu sync.Mutex
 		var fail error

@@ -27,6 +27,17 @@ type inspectView struct {
 	ExistingAccount bool      `json:"existingAccount"`
 }
 
+// takePublic counts a call of a public invitation route against the source
+// address's limit per minute (PUBLIC_RATE_LIMIT); API Gateway's route
+// throttling limits the routes as a whole besides.
+func (d *Deps) takePublic(ctx context.Context, r *httpapi.Request) error {
+	ip := r.Event.RequestContext.HTTP.SourceIP
+	if ip == "" {
+		ip = "unknown"
+	}
+	return d.Store.Take(ctx, "public#"+ip, 1, d.Config.PublicRateLimit, time.Minute, d.now())
+}
+
 // readToken reads the token of a public invitation request. A missing token
 // is a 400; a token of the wrong shape is answered as any unknown token is.
 func readToken(p *string) (string, error) {
@@ -43,6 +54,9 @@ func readToken(p *string) (string, error) {
 // whether the e-mail already signs in (then no password is asked for).
 func InspectInvitation(d *Deps) httpapi.Endpoint {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if err := d.takePublic(ctx, r); err != nil {
+			return nil, err
+		}
 		var in inspectInput
 		if err := r.Decode(&in); err != nil {
 			return nil, err
@@ -123,6 +137,9 @@ type acceptView struct {
 // the same request can simply be retried.
 func AcceptInvitation(d *Deps) httpapi.Endpoint {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if err := d.takePublic(ctx, r); err != nil {
+			return nil, err
+		}
 		var in acceptInput
 		if err := r.Decode(&in); err != nil {
 			return nil, err

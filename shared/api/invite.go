@@ -78,6 +78,16 @@ func (sc scopeContext) checkPortals(field string, ids []string) *apperr.FieldErr
 	return nil
 }
 
+// takeInvites counts n invitation e-mails against the scope's limit per
+// minute (INVITE_RATE_LIMIT).
+func (d *Deps) takeInvites(ctx context.Context, sc domain.Scope, n int) error {
+	key := "invites#provider"
+	if !sc.IsProvider() {
+		key = "invites#" + sc.CustomerID
+	}
+	return d.Store.Take(ctx, key, n, d.Config.InviteRateLimit, time.Minute, d.now())
+}
+
 // newInvitation makes a pending invitation and its token: it expires after
 // INVITATION_TTL, and a reminder is due INVITATION_REMINDER before that,
 // unless that would be less than INVITATION_REMINDER after it was sent.

@@ -121,6 +121,9 @@ func InviteOperator(d *Deps) httpapi.Endpoint {
 		if ref := key.priorRef(); ref != "" {
 			return d.answerResumed(ctx, c, sx, ref)
 		}
+		if err := d.takeInvites(ctx, sx.Scope, 1); err != nil {
+			return nil, err
+		}
 		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Role: domain.OperatorRole(*in.Role)}, nil, key.record("", d))
 		if err != nil {
 			ref, err := d.lostRace(ctx, key, err)

@@ -110,6 +110,7 @@ func newDeps(t testing.TB, s *store.Store, now func() time.Time) (*api.Deps, *fa
 		SenderEmail: "no-reply@example.com", CursorSecret: make([]byte, 32),
 		InvitationTTL: config.DefaultInvitationTTL, InvitationReminder: config.DefaultInvitationReminder,
 		ReinviteCooldown: config.DefaultReinviteCooldown,
+		InviteRateLimit:  1_000_000, PublicRateLimit: 1_000_000,
 	}
 	idp, ml := &fakeIdentity{}, &fakeMail{}
 	return &api.Deps{Config: cfg, Store: s, Identity: idp, Mail: ml, Cursors: cursor.New(cfg.CursorSecret),

@@ -219,6 +219,11 @@ func (d *Deps) reinvite(ctx context.Context, c *Caller, t target) (*httpapi.Resp
 		if d.sendUnderWay(inv) {
 			return nil, tooSoon(inv.AttemptedAt.Add(sendLease).Sub(now))
 		}
+		if attempt == 1 {
+			if err := d.takeInvites(ctx, t.sc, 1); err != nil {
+				return nil, err
+			}
+		}
 		sx, err := d.loadScope(ctx, t.sc)
 		if err != nil {
 			return nil, err

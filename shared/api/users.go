@@ -91,6 +91,9 @@ func InviteUser(d *Deps) httpapi.Endpoint {
 		if ref := key.priorRef(); ref != "" {
 			return d.answerResumed(ctx, c, sx, ref)
 		}
+		if err := d.takeInvites(ctx, sx.Scope, 1); err != nil {
+			return nil, err
+		}
 		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, nil, key.record("", d))
 		if err != nil {
 			ref, err := d.lostRace(ctx, key, err)

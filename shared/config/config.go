@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,13 @@ type Config struct {
 	InvitationTTL      time.Duration // INVITATION_TTL, default 168h
 	InvitationReminder time.Duration // INVITATION_REMINDER, default 48h, 0 turns reminders off
 	ReinviteCooldown   time.Duration // REINVITE_COOLDOWN, default 60s
+
+	// InviteRateLimit is how many invitation e-mails (invites, bulk invites,
+	// re-invites) one customer (or the provider) may send a minute.
+	InviteRateLimit int // INVITE_RATE_LIMIT, default 200
+	// PublicRateLimit is how many calls of the public invitation routes one
+	// source address may make a minute.
+	PublicRateLimit int // PUBLIC_RATE_LIMIT, default 30
 }
 
 // Defaults for the optional settings.
@@ -34,6 +42,8 @@ const (
 	DefaultInvitationTTL      = 168 * time.Hour
 	DefaultInvitationReminder = 48 * time.Hour
 	DefaultReinviteCooldown   = 60 * time.Second
+	DefaultInviteRateLimit    = 200
+	DefaultPublicRateLimit    = 30
 )
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -58,6 +68,18 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
+	count := func(key string, def int) int {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a positive whole number", key, v))
+			return def
+		}
+		return n
+	}
 	c := Config{
 		TableName:          need("TABLE_NAME"),
 		UserPoolID:         need("USER_POOL_ID"),
@@ -67,6 +89,8 @@ func Load(getenv func(string) string) (Config, error) {
 		InvitationTTL:      dur("INVITATION_TTL", DefaultInvitationTTL, false),
 		InvitationReminder: dur("INVITATION_REMINDER", DefaultInvitationReminder, true),
 		ReinviteCooldown:   dur("REINVITE_COOLDOWN", DefaultReinviteCooldown, true),
+		InviteRateLimit:    count("INVITE_RATE_LIMIT", DefaultInviteRateLimit),
+		PublicRateLimit:    count("PUBLIC_RATE_LIMIT", DefaultPublicRateLimit),
 	}
 	if c.PortalURL != "" {
 		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -51,7 +51,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "load the OpenAPI document:", err)
 		return 1
 	}
-	env := map[string]string{"REINVITE_COOLDOWN": "2s"}
+	// Limits high enough for the tests' own traffic; TestRateLimits lowers them.
+	env := map[string]string{"REINVITE_COOLDOWN": "2s", "INVITE_RATE_LIMIT": "1000000", "PUBLIC_RATE_LIMIT": "1000000"}
 	st, err = stack.Start(ctx, stack.Options{
 		Getenv:     func(k string) string { return env[k] },
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
