@@ -152,7 +152,10 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			u, _ := portalUser(t, op, c.ID, false)
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/users/"+u.ID, map[string]any{"admin": true, "roles": []string{"R"}}),
 				emails: []string{u.Email}, scope: domain.CustomerScope(c.ID),
-				extra: func() string { got, _ := st.Deps.Store.Customer(context.Background(), c.ID); return fmt.Sprint(got.EnabledAdmins) }}
+				extra: func() string {
+					got, _ := st.Deps.Store.Customer(context.Background(), c.ID)
+					return fmt.Sprint(got.EnabledAdmins)
+				}}
 		}},
 		{"disable-user", func() fixture {
 			u := enabledUser(false)
@@ -183,6 +186,21 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			e := uniqueEmail("fo")
 			return fixture{do: req(op, "POST", "/v1/operators", map[string]any{"email": e, "role": "technician"}, "Idempotency-Key", unique("k")),
 				emails: []string{e}, scope: domain.ProviderScope}
+		}},
+		{"update-operator", func() fixture {
+			u, _ := operator(t, op, "technician")
+			return fixture{do: req(op, "PATCH", "/v1/operators/"+u.ID, map[string]any{"role": "admin", "name": "Promoted"}), emails: []string{u.Email}, scope: domain.ProviderScope}
+		}},
+		{"enable-operator", func() fixture {
+			u, _ := operator(t, op, "technician")
+			op.post("/v1/operators/"+u.ID+"/disable", nil, 200)
+			return fixture{do: req(op, "POST", "/v1/operators/"+u.ID+"/enable", nil), emails: []string{u.Email}, scope: domain.ProviderScope}
+		}},
+		{"reinvite-operator", func() fixture {
+			var u user
+			op.post("/v1/operators", map[string]any{"email": uniqueEmail("fro"), "role": "technician"}, 201).json(t, &u)
+			clockOffset.Add(int64(3 * time.Second))
+			return fixture{do: req(op, "POST", "/v1/operators/"+u.ID+"/reinvite", nil), emails: []string{u.Email}, scope: domain.ProviderScope}
 		}},
 		{"disable-operator", func() fixture {
 			u, _ := operator(t, op, "technician")
@@ -303,4 +321,3 @@ func compare(t *testing.T, f faults.Fault, want, got endState) {
 		}
 	}
 }
-

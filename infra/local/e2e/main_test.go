@@ -65,7 +65,43 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer st.Stop()
-	return m.Run()
+	remember(st.Info.Admin.Password)
+	code := m.Run()
+	// Nothing secret may reach the logs: no token, no password, no
+	// invitation link of the whole run.
+	if leaked := leakedSecrets(); len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d secrets appear in the logs, e.g. %.12s…\n", len(leaked), leaked[0])
+		return 1
+	}
+	fmt.Printf("logs: %d lines searched for %d tokens and passwords; none found\n", strings.Count(logs.String(), "\n"), countSecrets())
+	return code
+}
+
+// secrets are every token and password the run handled.
+var secrets sync.Map
+
+func remember(s string) {
+	if s != "" {
+		secrets.Store(s, true)
+	}
+}
+
+func countSecrets() int {
+	n := 0
+	secrets.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
+func leakedSecrets() []string {
+	all := logs.String()
+	var out []string
+	secrets.Range(func(k, _ any) bool {
+		if strings.Contains(all, k.(string)) {
+			out = append(out, k.(string))
+		}
+		return true
+	})
+	return out
 }
 
 type lockedBuffer struct {
@@ -151,6 +187,10 @@ func (c *client) call(method, path string, body any, hdr ...string) *response {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") {
+			req.Host = hdr[i+1]
+			continue
+		}
 		if hdr[i+1] == "" {
 			req.Header.Del(hdr[i])
 		} else {
@@ -212,7 +252,11 @@ func signIn(t testing.TB, email, password string) (access, id string) {
 	if err != nil {
 		t.Fatalf("sign in as %s: %v", email, err)
 	}
-	return aws.ToString(out.AuthenticationResult.AccessToken), aws.ToString(out.AuthenticationResult.IdToken)
+	access, id = aws.ToString(out.AuthenticationResult.AccessToken), aws.ToString(out.AuthenticationResult.IdToken)
+	remember(access)
+	remember(id)
+	remember(aws.ToString(out.AuthenticationResult.RefreshToken))
+	return access, id
 }
 
 // operatorAdmin is the stack's first operator admin.
@@ -286,6 +330,7 @@ func tokenOf(t testing.TB, e email) string {
 	if m == nil {
 		t.Fatalf("no invitation link in %q", e.Body.Text)
 	}
+	remember(m[1])
 	return m[1]
 }
 

@@ -12,6 +12,8 @@ import (
 
 const password = "correct horse battery staple"
 
+func init() { remember(password) }
+
 // latestToken is the token of the newest invitation e-mail to an address.
 func latestToken(t testing.TB, addr string) string {
 	t.Helper()

@@ -1,0 +1,131 @@
+package browser
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestScreenshots remakes docs/screenshots/*.png from a customer it sets up.
+// It runs only when asked:
+//
+//	PORTAL_SCREENSHOTS=1 go test ./infra/local/browser/ -run TestScreenshots -count=1
+func TestScreenshots(t *testing.T) {
+	if os.Getenv("PORTAL_SCREENSHOTS") == "" {
+		t.Skip("set PORTAL_SCREENSHOTS=1 to remake docs/screenshots")
+	}
+	dir := filepath.Join("..", "..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shoot := func(p *page, name string) {
+		t.Helper()
+		p.settled()
+		// Let the last paint land (fonts, the dialog's backdrop).
+		p.do("paint", chromedp.Sleep(150*time.Millisecond))
+		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(png) > 300<<10 {
+			t.Errorf("%s is %d KB, over 300 KB", name, len(png)>>10)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d KB", name, len(png)>>10)
+	}
+
+	// A customer with people in every state.
+	a := admin(t)
+	cu := a.newCustomer("Acme Facilities")
+	service := a.newPortal(cu.ID, "Service portal", "https://service.acme-facilities.example")
+	maint := a.newPortal(cu.ID, "Maintenance portal", "https://maintenance.acme-facilities.example")
+	people := []struct {
+		email, name string
+		admin       bool
+		roles       []string
+		portals     []string
+		accept      bool
+	}{
+		{"alice.jansen@acme-facilities.example", "Alice Jansen", true, []string{"Portal managers"}, []string{service.ID, maint.ID}, true},
+		{"bas.devries@acme-facilities.example", "Bas de Vries", false, []string{"Finance"}, []string{service.ID}, true},
+		{"carmen.ortiz@acme-facilities.example", "Carmen Ortiz", false, []string{"Facilities", "Reports"}, []string{maint.ID}, true},
+		{"dirk.bakker@acme-facilities.example", "Dirk Bakker", false, nil, []string{service.ID}, false},
+		{"eva.smit@acme-facilities.example", "Eva Smit", false, []string{"Finance"}, []string{service.ID}, false},
+		{"femke.visser@acme-facilities.example", "Femke Visser", false, nil, []string{maint.ID}, true},
+	}
+	ids := map[string]string{}
+	for _, p := range people {
+		body := map[string]any{"email": p.email, "name": p.name, "admin": p.admin, "portalIds": p.portals}
+		if p.roles != nil {
+			body["roles"] = p.roles
+		}
+		ids[p.email] = a.invite(cu.ID, body).ID
+		if p.accept {
+			acceptByAPI(t, p.email)
+		}
+	}
+	a.call("POST", "/v1/customers/"+cu.ID+"/users/"+ids["femke.visser@acme-facilities.example"]+"/disable", nil, 200, nil)
+	clockOffset.Add(int64(cooldown + time.Second))
+	a.call("POST", "/v1/customers/"+cu.ID+"/users/"+ids["eva.smit@acme-facilities.example"]+"/reinvite", nil, 200, nil)
+
+	signin := open(t, "visitor")
+	signin.navigate(site + "/")
+	signin.visible("#signin-email")
+	shoot(signin, "sign-in.png")
+
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.visible(row("alice.jansen@acme-facilities.example"))
+	op.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	shoot(op, "console-users.png")
+
+	op.click("#add-users")
+	op.click(`#add-form input[name=mode][value=many]`)
+	op.typeInto("#add-form textarea[name=list]", "gerrit.mulder@acme-facilities.example\nhanna.peters@acme-facilities.example; ilse.kok@acme-facilities.example")
+	op.typeInto("#add-form input[name=roles]", "Reports")
+	op.click(`#add-form input[name=portalIds][value="` + service.ID + `"]`)
+	shoot(op, "console-add-users.png")
+	op.click("#add-form [data-role=cancel]")
+
+	op.click(row("bas.devries@acme-facilities.example") + ` button[data-action=disable]`)
+	op.visible("dialog.confirm")
+	shoot(op, "console-confirm.png")
+	op.click("#confirm-no")
+
+	op.navigate(site + "/#/c/" + cu.ID + "/audit")
+	op.visible("#audit")
+	shoot(op, "console-audit.png")
+
+	mobile := open(t, "operator on a phone", phone())
+	mobile.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	mobile.navigate(site + "/#/c/" + cu.ID + "/users?status=unconfirmed")
+	mobile.visible(row("dirk.bakker@acme-facilities.example"))
+	if d := mobile.eval(`getComputedStyle(document.querySelector('#people td')).display`); d != "grid" {
+		t.Errorf("on a phone the table cells are %q, want cards (grid)", d)
+	}
+	shoot(mobile, "console-users-phone.png")
+
+	user := open(t, "portal user")
+	user.signIn("bas.devries@acme-facilities.example", password)
+	user.visible("#memberships")
+	shoot(user, "console-home-portal-user.png")
+
+	addr := "joost.meijer@acme-facilities.example"
+	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{service.ID}})
+	in := open(t, "invitee", language("nl-NL,nl"))
+	in.navigate(latestLink(t, addr, 1))
+	in.visible("#accept-form")
+	in.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	shoot(in, "accept-invitation-nl.png")
+	en := open(t, "invitee (English)")
+	en.navigate(latestLink(t, addr, 1))
+	en.visible("#accept-form")
+	en.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	shoot(en, "accept-invitation.png")
+}

@@ -1,0 +1,325 @@
+package browser
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// row is the CSS selector of a person's row in the users table.
+func row(email string) string { return `#people tr[data-email="` + email + `"]` }
+
+// Story 1: an operator signs in, creates a customer and invites a user.
+func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
+	op := open(t, "operator")
+	op.signIn(strings.ToUpper(st.Info.Admin.Email), st.Info.Admin.Password) // the console lower-cases it
+	op.waitText("#signed-in-as", st.Info.Admin.Email)
+
+	op.click(`nav a[href="#/customers"]`)
+	op.visible("#new-customer")
+	op.click("#new-customer")
+	name := unique("Acme")
+	op.typeInto("#customer-form input[name=name]", name)
+	op.choose("#customer-form select[name=locale]", "nl")
+	op.click("#customer-form [data-role=submit]")
+	op.waitText("main h1", "Users of "+name)
+	op.waitText("#notice", "Customer "+name+" was created.")
+	op.waitText("#people", "No users match.")
+
+	addr := uniqueEmail("jane")
+	op.click("#add-users")
+	op.visible("#add-email")
+	op.typeInto("#add-email", "  "+strings.ToUpper(addr[:1])+addr[1:]+" ")
+	op.typeInto("#add-form input[name=name]", "Jane Doe")
+	op.typeInto("#add-form input[name=roles]", "Portal managers, Finance")
+	op.click("#add-form [data-role=submit]")
+	op.waitText("#notice", "An invitation was sent to "+addr+".")
+	op.waitText(row(addr), "Unconfirmed")
+	op.waitText(row(addr), "Pending")
+	op.waitText(row(addr), "Portal managers, Finance")
+	op.waitText(row(addr), "Sent 1×")
+
+	// What the console did is what the API holds, and the e-mail went out.
+	var customers struct {
+		Items []customer `json:"items"`
+	}
+	a := admin(t)
+	a.call("GET", "/v1/customers?limit=200", nil, 200, &customers)
+	var cid string
+	for _, c := range customers.Items {
+		if c.Name == name {
+			cid = c.ID
+		}
+	}
+	if cid == "" {
+		t.Fatalf("no customer %q", name)
+	}
+	us := a.users(cid, "")
+	if len(us) != 1 || us[0].Email != addr || us[0].Name != "Jane Doe" || us[0].Status != "unconfirmed" || strings.Join(us[0].Roles, "|") != "Portal managers|Finance" {
+		t.Fatalf("%+v", us)
+	}
+	latestLink(t, addr, 1)
+
+	// Inviting the same address again is refused next to the field.
+	op.click("#add-users")
+	op.visible("#add-email")
+	op.typeInto("#add-email", addr)
+	op.click("#add-form [data-role=submit]")
+	op.waitText("#add-form [data-field=email] .field-error", "already a member")
+	op.click("#add-form [data-role=cancel]")
+	op.gone("#add-form")
+}
+
+// Story 1b: a pasted list is invited in one go, and each address gets its
+// outcome.
+func TestAnOperatorInvitesAPastedList(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Bulk"))
+	p := a.newPortal(cu.ID, "Service desk", "https://service.bulk.example")
+	taken := uniqueEmail("taken")
+	a.invite(cu.ID, map[string]any{"email": taken})
+	one, two := uniqueEmail("one"), uniqueEmail("two")
+
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.waitText(row(taken), "Unconfirmed")
+	op.click("#add-users")
+	op.visible("#add-email")
+	op.click(`#add-form input[name=mode][value=many]`)
+	op.typeInto("#add-form textarea[name=list]", one+"\n"+two+"; not-an-address, "+taken)
+	op.click(`#add-form input[name=portalIds][value="` + p.ID + `"]`)
+	op.click("#add-form [data-role=submit]")
+	op.waitText("#bulk-results", "2 invited, 1 already a member, 1 not valid.")
+	op.waitText(`#bulk-results li[data-email="`+one+`"]`, "invited")
+	op.waitText(`#bulk-results li[data-email="not-an-address"]`, "not a valid e-mail address")
+	op.waitText(`#bulk-results li[data-email="`+taken+`"]`, "already a member")
+	op.click("#add-form [data-role=submit]") // now "Close"
+	op.gone("#add-form")
+	op.waitText(row(two), "Service desk")
+
+	// The search box finds by the start of the e-mail, as the API does.
+	op.typeInto("#search", strings.ToUpper(one[:4]))
+	op.click(`#filters button[type=submit]`)
+	op.settled()
+	op.visible(row(one))
+	op.gone(row(two))
+	if us := a.users(cu.ID, ""); len(us) != 3 {
+		t.Fatalf("%d users", len(us))
+	}
+}
+
+// Story 2: the invitee opens the link from the e-mail, sets a password,
+// signs in and sees their portal.
+func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Acme"))
+	p := a.newPortal(cu.ID, "Service desk", "https://service.acme.example")
+	addr := uniqueEmail("ines")
+	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{p.ID}, "roles": []string{"Reader"}})
+	link := latestLink(t, addr, 1)
+
+	in := open(t, "invitee")
+	in.navigate(link)
+	in.waitText("#invited", "You are invited to the "+cu.Name+" portal as "+addr+".")
+	in.waitText("#valid-until", "The invitation is valid until")
+	if loc := in.eval(`location.href`); strings.Contains(loc, "token") {
+		t.Fatalf("the token stayed in the address bar: %s", loc)
+	}
+	in.waitText("#password-policy", "12 to 256 characters")
+
+	// The confirmation must match, and the policy is checked before sending.
+	in.typeInto("#password", "too short")
+	in.typeInto("#confirm", "too short")
+	in.click("#accept-submit")
+	in.waitText("#accept-form [data-field=password] .field-error", "at least 12 characters")
+	in.clear("#password")
+	in.clear("#confirm")
+	in.typeInto("#password", password)
+	in.typeInto("#confirm", password+"!")
+	in.click("#accept-submit")
+	in.waitText("#accept-form [data-field=confirm] .field-error", "not the same")
+	if got := in.eval(`document.querySelector('#confirm').getAttribute('aria-invalid')`); got != "true" {
+		t.Fatalf("aria-invalid = %q", got)
+	}
+	in.click("#toggle-password")
+	if got := in.eval(`document.querySelector('#password').type`); got != "text" {
+		t.Fatalf("the show toggle left the type %q", got)
+	}
+	in.clear("#confirm")
+	in.typeInto("#confirm", password)
+	in.typeInto("#name", "Ines Invitee")
+	in.click("#accept-submit")
+	in.waitText("#done", "You’re in")
+	in.waitText("main", "Your password is set. You can now sign in as "+addr+".")
+
+	in.click("#sign-in-link")
+	in.visible("#signin-email")
+	in.typeInto("#signin-email", addr)
+	in.typeInto("#signin input[name=password]", password)
+	in.click("#signin-submit")
+	in.waitText("main h1", "Your access")
+	in.waitText("main", "Welcome, Ines Invitee.")
+	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, cu.Name)
+	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, "Roles: Reader")
+	if href := in.eval(`document.querySelector('#memberships .portal-links a').href`); href != p.URL+"/" {
+		t.Fatalf("portal link %q", href)
+	}
+	// A plain portal user manages nothing: no users, no customers.
+	if n := in.eval(`String(document.querySelectorAll('nav a[href*="/users"], nav a[href="#/customers"]').length)`); n != "0" {
+		t.Fatalf("%s management links for a plain user", n)
+	}
+
+	// The link works once.
+	again := open(t, "invitee again")
+	again.navigate(link)
+	again.waitText("#invalid", "This invitation link is no longer valid. Ask the person who invited you to send a new one.")
+}
+
+// Story 3: the admin disables the user, and the user's next request is
+// refused: their open console signs them out with a message.
+func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Acme"))
+	addr := uniqueEmail("dan")
+	a.invite(cu.ID, map[string]any{"email": addr, "name": "Dan"})
+	acceptByAPI(t, addr)
+
+	user := open(t, "user")
+	user.signIn(addr, password)
+	user.waitText("#memberships", cu.Name)
+
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.choose("#category", "enabled")
+	op.waitText(row(addr), "Enabled")
+	op.click(row(addr) + ` button[data-action=disable]`)
+	op.visible("dialog.confirm")
+	op.waitText("dialog.confirm", "Are you sure you want to disable "+addr+"?")
+	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
+		t.Fatalf("focus is on %q, want the No button", focused)
+	}
+	op.click("#confirm-yes")
+	op.waitText("#notice", addr+" is disabled.")
+	op.gone(row(addr)) // no longer in the Enabled category
+	if focused := op.eval(`document.activeElement.tagName`); focused == "DIALOG" || focused == "" {
+		t.Fatalf("focus was lost: %q", focused)
+	}
+	op.choose("#category", "disabled")
+	op.waitText(row(addr), "Disabled")
+	if got := op.eval(`location.hash`); !strings.HasSuffix(got, "?status=disabled") {
+		t.Fatalf("the category is not in the address: %s", got)
+	}
+
+	// The user's next request (a reload of their open console) is refused.
+	user.do("reload", chromedp.Reload())
+	user.waitText("#notice", "Your session ended or your access was removed.")
+	user.visible("#signin-email")
+	if got := user.eval(`sessionStorage.getItem('pa.session') || ''`); got != "" {
+		t.Fatal("the tokens stayed in sessionStorage")
+	}
+
+	// Enabling them again lets them back in.
+	op.click(row(addr) + ` button[data-action=enable]`)
+	op.click("#confirm-yes")
+	op.waitText("#notice", addr+" is enabled.")
+	user.signIn(addr, password)
+	user.waitText("#memberships", cu.Name)
+}
+
+// Story 4: an unconfirmed user is re-invited and then deleted, each with a
+// confirmation.
+func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Acme"))
+	addr := uniqueEmail("una")
+	a.invite(cu.ID, map[string]any{"email": addr})
+	first := latestLink(t, addr, 1)
+
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.choose("#category", "unconfirmed")
+	op.waitText(row(addr), "Sent 1×")
+
+	// Inside the cooldown the API refuses, and the console says when to retry.
+	op.click(row(addr) + ` button[data-action=reinvite]`)
+	op.waitText("dialog.confirm", "Are you sure you want to send "+addr+" a new invitation?")
+	op.click("#confirm-yes")
+	op.waitText("#notice", "An invitation was sent a moment ago; try again in")
+	if msg := op.text("#notice p"); !regexp.MustCompile(`try again in \d+ seconds\.$`).MatchString(msg) {
+		t.Fatalf("%q", msg)
+	}
+
+	clockOffset.Add(int64(cooldown + time.Second))
+	op.click(row(addr) + ` button[data-action=reinvite]`)
+	op.click("#confirm-yes")
+	op.waitText("#notice", "A new invitation was sent to "+addr+".")
+	op.waitText(row(addr), "Sent 2×")
+	second := latestLink(t, addr, 2)
+	if second == first {
+		t.Fatal("the link did not change")
+	}
+
+	// No keeps the user.
+	op.click(row(addr) + ` button[data-action=delete]`)
+	op.waitText("dialog.confirm", "Are you sure you want to delete "+addr+"? This cannot be undone.")
+	op.click("#confirm-no")
+	op.gone("dialog.confirm")
+	op.visible(row(addr))
+	// Yes deletes.
+	op.click(row(addr) + ` button[data-action=delete]`)
+	op.click("#confirm-yes")
+	op.waitText("#notice", addr+" was deleted.")
+	op.gone(row(addr))
+	if us := a.users(cu.ID, ""); len(us) != 0 {
+		t.Fatalf("%+v", us)
+	}
+
+	// Both links are dead now: the first by the re-invite, the second by the delete.
+	in := open(t, "invitee")
+	for _, link := range []string{first, second} {
+		in.navigate(link)
+		in.waitText("#invalid", "This invitation link is no longer valid.")
+	}
+}
+
+// The accept page says the same for no token and a made-up one, in the
+// browser's language.
+func TestAnInvalidLinkGetsOneClearMessageInTheBrowsersLanguage(t *testing.T) {
+	en := open(t, "visitor")
+	for _, u := range []string{"/accept-invitation", "/accept-invitation#token=", "/accept-invitation#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		en.navigate(site + u)
+		en.waitText("#invalid", "This invitation link is no longer valid. Ask the person who invited you to send a new one.")
+	}
+	if l := en.eval(`document.documentElement.lang`); l != "en" {
+		t.Fatalf("lang %q", l)
+	}
+	nl := open(t, "bezoeker", language("nl-NL,nl"))
+	nl.navigate(site + "/accept-invitation#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	nl.waitText("#invalid", "Deze uitnodigingslink is niet meer geldig.")
+	if l := nl.eval(`document.documentElement.lang`); l != "nl" {
+		t.Fatalf("lang %q", l)
+	}
+	nl.navigate(site + "/")
+	nl.waitText("main h1", "Aanmelden")
+}
+
+// A wrong password is refused on the sign-in form itself.
+func TestAWrongPasswordIsRefusedOnTheForm(t *testing.T) {
+	p := open(t, "someone")
+	p.navigate(site + "/")
+	p.visible("#signin-email")
+	p.waitText("#signin", "no password reset")
+	p.typeInto("#signin-email", st.Info.Admin.Email)
+	p.typeInto("#signin input[name=password]", "not the password at all")
+	p.click("#signin-submit")
+	p.waitText("#signin .form-error", "The e-mail address or password is not right.")
+	if got := p.eval(`sessionStorage.getItem('pa.session') || ''`); got != "" {
+		t.Fatal("a session was stored")
+	}
+}

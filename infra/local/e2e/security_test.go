@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// emulatorKey is cognito-local's signing key (it ships with the package):
+// with it a test mints tokens the local authorizer verifies, and varies one
+// claim at a time.
+func emulatorKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "node_modules", "cognito-local", "lib", "keys", "cognitoLocal.private.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		JWK map[string]string `json:"jwk"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	num := func(k string) *big.Int {
+		v, err := base64.RawURLEncoding.DecodeString(f.JWK[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return new(big.Int).SetBytes(v)
+	}
+	key := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: num("n"), E: int(num("e").Int64())}, D: num("d"), Primes: []*big.Int{num("p"), num("q")}}
+	key.Precompute()
+	return key
+}
+
+func mint(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = "CognitoLocal"
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remember(s)
+	return s
+}
+
+func TestTokensTheAPIRefuses(t *testing.T) {
+	key := emulatorKey(t)
+	access, _ := signIn(t, st.Info.Admin.Email, st.Info.Admin.Password)
+	parts := strings.Split(access, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var real jwt.MapClaims
+	_ = json.Unmarshal(payload, &real)
+	with := func(change map[string]any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for k, v := range real {
+			c[k] = v
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	// A token minted with the emulator's key and the real claims is good: the
+	// refusals below are about the one claim each changes.
+	(&client{t: t, token: mint(t, key, with(nil))}).get("/v1/me", 200)
+
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second app client of the same pool: its tokens are not ours.
+	cl, err := cognito().CreateUserPoolClient(context.Background(), &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientName: aws.String("another app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cognito().InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		ClientId: cl.UserPoolClient.ClientId, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": st.Info.Admin.Email, "PASSWORD": st.Info.Admin.Password},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherClient := aws.ToString(out.AuthenticationResult.AccessToken)
+	remember(otherClient)
+
+	past := time.Now().Add(-time.Minute).Unix()
+	cases := map[string]string{
+		"another app client's token": otherClient,
+		"expired":                    mint(t, key, with(map[string]any{"exp": past, "iat": past - 3600})),
+		"another issuer":             mint(t, key, with(map[string]any{"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_evil"})),
+		"another client_id":          mint(t, key, with(map[string]any{"client_id": "someoneelse"})),
+		"signed with another key":    mint(t, other, with(nil)),
+		"an unknown user":            mint(t, key, with(map[string]any{"sub": "00000000-0000-0000-0000-000000000000"})),
+		"not an access token":        mint(t, key, with(map[string]any{"token_use": "id", "aud": st.Info.Cognito.ClientID})),
+		"no token_use":               mint(t, key, with(map[string]any{"token_use": nil})),
+		"alg none":                   strings.Join([]string{base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"CognitoLocal"}`)), parts[1], ""}, "."),
+	}
+	for name, token := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := &client{t: t, token: token}
+			if res := c.call("GET", "/v1/me", nil); res.Status != 401 {
+				t.Fatalf("%d %s", res.Status, res.Body)
+			}
+		})
+	}
+}
+
+func TestTheInvitationLinkCannotBeSteeredByHeaders(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	addr := uniqueEmail("steer")
+	op.post("/v1/customers/"+cu.ID+"/users", map[string]any{"email": addr}, 201,
+		"Host", "evil.example", "X-Forwarded-Host", "evil.example", "Forwarded", "host=evil.example",
+		"Origin", "https://evil.example", "Referer", "https://evil.example/")
+	body := emailsTo(t, addr)[0].Body
+	for _, part := range []string{body.Text, body.HTML} {
+		if strings.Contains(part, "evil.example") {
+			t.Fatal("a request header reached the e-mail")
+		}
+		links := regexp.MustCompile(`https?://[^\s"<]+/accept-invitation#token=`).FindAllString(part, -1)
+		for _, l := range links {
+			if !strings.HasPrefix(l, st.Config.PortalURL+"/") {
+				t.Fatalf("link %s is not at the configured portal URL %s", l, st.Config.PortalURL)
+			}
+		}
+		if len(links) == 0 {
+			t.Fatal("no link")
+		}
+	}
+}
+
+// Every invalid token gets the very same answer, whatever made it invalid:
+// nothing tells a holder of a dead link whether its e-mail has an account,
+// was removed, or was never invited.
+func TestInvalidTokensAllLookTheSame(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	tokens := map[string]string{"made up": madeUpToken()}
+	used := uniqueEmail("used")
+	op.invite(cu.ID, map[string]any{"email": used})
+	tokens["used"] = latestToken(t, used)
+	accept(t, used)
+	revoked := uniqueEmail("revoked")
+	ru := op.invite(cu.ID, map[string]any{"email": revoked})
+	tokens["revoked"] = latestToken(t, revoked)
+	op.expect(op.call("DELETE", "/v1/customers/"+cu.ID+"/users/"+ru.ID, nil), 204)
+	rotated := uniqueEmail("rotated")
+	rot := op.invite(cu.ID, map[string]any{"email": rotated})
+	tokens["rotated"] = latestToken(t, rotated)
+	clockOffset.Add(int64(3 * time.Second))
+	op.post("/v1/customers/"+cu.ID+"/users/"+rot.ID+"/reinvite", nil, 200)
+
+	reqID := regexp.MustCompile(`"requestId":"[^"]*"`)
+	answers := map[string]string{}
+	for name, tok := range tokens {
+		for _, path := range []string{"/v1/invitations/inspect", "/v1/invitations/accept"} {
+			body := map[string]any{"token": tok}
+			if strings.HasSuffix(path, "accept") {
+				body["password"] = password
+			}
+			res := anonymous(t).call("POST", path, body)
+			if res.Status != 410 {
+				t.Fatalf("%s at %s: %d", name, path, res.Status)
+			}
+			answers[path+" "+name] = reqID.ReplaceAllString(string(res.Body), "")
+		}
+	}
+	var first string
+	for k, a := range answers {
+		if first == "" {
+			first = a
+		} else if a != first {
+			t.Fatalf("%s answers differently:\n%s\n%s", k, a, first)
+		}
+	}
+}
