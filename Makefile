@@ -43,3 +43,38 @@ FORCE:
 
 clean:
 	rm -rf bin cdk.out
+
+# ---- AWS: the CDK app in infra/cdk (cdk.json), with the CLI pinned in infra/ ----
+CDK := infra/node_modules/.bin/cdk
+# Example context so that `make synth` works with no arguments, offline; it
+# is never used to deploy (cdk.json carries no defaults on purpose).
+SYNTH_CONTEXT := -c adminEmail=admin@example.com -c senderEmail=no-reply@example.com -c portalUrl=https://portal.example.com
+# make deploy CDK_ARGS="-c adminEmail=… -c senderEmail=… -c portalUrl=…"
+CDK_ARGS ?=
+
+.PHONY: synth deploy
+# No telemetry or version check from the CLI, and no instance-metadata
+# probe for credentials when there are none (synth needs no account).
+synth deploy: export CDK_DISABLE_CLI_TELEMETRY := true
+synth deploy: export CDK_DISABLE_VERSION_CHECK := true
+# jsii names the Node.js majors it should not warn about (as DEPRECATED above).
+synth deploy: export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = $(shell node -p 'process.versions.node.split(".")[0]')
+synth: export AWS_EC2_METADATA_DISABLED := true
+
+# The template and assets in cdk.out/, checked by the app's own validation.
+synth: deps build
+	$(CDK) synth --no-notices --quiet $(SYNTH_CONTEXT) $(CDK_ARGS)
+	@echo "cdk.out/PortalAccess.template.json written"
+
+# Deploys the stack to the account and region of the current AWS credentials.
+deploy: deps build
+	$(CDK) deploy --no-notices $(CDK_ARGS)
+
+# Debian's Chromium for the browser tests (infra/local/browser), installed only when missing.
+.PHONY: chromium
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	fi

@@ -98,7 +98,7 @@ var Table = []Route{
 	{Function: "reinvite-operator", Method: "POST", Path: operatorPath + "/reinvite", Who: OperatorAdmin, Table: TableWrite, Mail: true},
 	{Function: "delete-operator", Method: "DELETE", Path: operatorPath, Who: OperatorAdmin, Table: TableWrite, Identity: identitySync},
 
-	{Function: "inspect-invitation", Method: "POST", Path: "/v1/invitations/inspect", Public: true, Who: Anyone, Table: TableRead,
+	{Function: "inspect-invitation", Method: "POST", Path: "/v1/invitations/inspect", Public: true, Who: Anyone, Table: TableWrite,
 		Identity: []string{AdminGetUser}},
 	{Function: "accept-invitation", Method: "POST", Path: "/v1/invitations/accept", Public: true, Who: Anyone, Table: TableWrite,
 		Identity: append([]string{AdminGetUser, AdminCreateUser, AdminSetUserPassword}, identitySync...)},

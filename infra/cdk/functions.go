@@ -1,0 +1,219 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/portalaccess/portalaccess/shared/routes"
+)
+
+// FunctionTag names, on each function, its role and its log group, the
+// function of the route table they belong to.
+const FunctionTag = "portal-access:function"
+
+// Sizing. Go binaries are small and start fast; Lambda gives CPU in
+// proportion to memory, so 256 MB buys a quicker cold start (TLS, SDK
+// clients) than 128 MB for a fraction of a cent, and no function holds
+// much in memory. An API call makes a few DynamoDB and Cognito calls: 10 s is
+// far above its normal time and still fails fast when a dependency hangs.
+const (
+	memoryMB   = 256
+	apiTimeout = 10 * time.Second
+)
+
+// timeouts are the functions that need longer than an API call.
+var timeouts = map[string]time.Duration{
+	// Up to 100 invitations, each a transaction and an SES send, in one
+	// call: just under the HTTP API's 30 s integration limit, so that the
+	// function, not the gateway, ends a batch that runs long.
+	"bulk-invite-users": 29 * time.Second,
+}
+
+// taskTimeouts are by trigger: the sweep stops itself 5 s before its
+// deadline and runs every minute (two runs at once are safe); the first
+// admin's invitation is one transaction and one send, with time to spare for
+// a cold start at deploy.
+var taskTimeouts = map[string]time.Duration{
+	routes.TriggerSchedule: 60 * time.Second,
+	routes.TriggerDeploy:   30 * time.Second,
+}
+
+func timeoutOf(r routes.Route) time.Duration {
+	if t, ok := timeouts[r.Function]; ok {
+		return t
+	}
+	if t, ok := taskTimeouts[r.Trigger]; ok {
+		return t
+	}
+	return apiTimeout
+}
+
+// Table actions: exactly the calls shared/store makes. A transaction needs
+// the action of each of its parts (Put, Update, Delete, ConditionCheck);
+// IAM has no TransactWriteItems action. No Scan: the store never scans.
+var (
+	tableReadActions  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	tableWriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+	sendMailActions   = []string{"ses:SendEmail"}
+)
+
+// newFunction is the one factory of the stack's functions: the same runtime,
+// architecture, logging and sizing for all, and a role of its own holding
+// only what the route table says the function uses.
+func (p *stackParts) newFunction(r routes.Route) awslambda.Function {
+	scope := constructs.NewConstruct(p.stack, jsii.String(r.Function))
+	awscdk.Tags_Of(scope).Add(jsii.String(FunctionTag), jsii.String(r.Function), nil)
+
+	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Runs " + r.Function + " with only what it uses."),
+	})
+	logs := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{Retention: p.logRetention})
+	logs.GrantWrite(role)
+
+	switch r.Table {
+	case routes.TableRead:
+		p.table.Grant(role, *jsii.Strings(tableReadActions...)...)
+	case routes.TableWrite:
+		p.table.Grant(role, *jsii.Strings(append(append([]string{}, tableReadActions...), tableWriteActions...)...)...)
+	}
+	if r.Table != routes.TableNone {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("Queries use the table's global secondary indexes, whose ARNs are <table>/index/<name>; only this table's indexes are matched."),
+			AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Table[A-Za-z0-9]+\.Arn>\/index\/\*$/g`)}},
+		}}, jsii.Bool(true))
+	}
+	if len(r.Identity) > 0 {
+		p.pool.Grant(role, *jsii.Strings(r.Identity...)...)
+	}
+	if r.Mail {
+		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+			Grantee:      role,
+			Actions:      jsii.Strings(sendMailActions...),
+			ResourceArns: &[]*string{p.identity.EmailIdentityArn(), p.configSetArn},
+		})
+	}
+
+	props := &awslambda.FunctionProps{
+		Description:   jsii.String(describe(r)),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(p.props.AssetDir, r.Function)), nil),
+		MemorySize:    jsii.Number(memoryMB),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutOf(r).Seconds())),
+		Role:          role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Environment:   p.environment(r),
+	}
+	if r.Trigger == routes.TriggerSchedule {
+		// The next run, a minute later, does what a failed one missed.
+		props.RetryAttempts = jsii.Number(0)
+		props.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(1))
+	}
+	return awslambda.NewFunction(scope, jsii.String("Function"), props)
+}
+
+// environment is the configuration shared/config reads at cold start. A
+// function that touches no table (health) reads none: config.Load needs
+// TABLE_NAME, so every other function gets all of it.
+func (p *stackParts) environment(r routes.Route) *map[string]*string {
+	if r.Table == routes.TableNone {
+		return nil
+	}
+	env := map[string]*string{
+		"TABLE_NAME":    p.table.TableName(),
+		"USER_POOL_ID":  p.pool.UserPoolId(),
+		"APP_CLIENT_ID": p.client.UserPoolClientId(),
+		"PORTAL_URL":    jsii.String(p.props.PortalURL),
+		"SENDER_EMAIL":  jsii.String(p.props.SenderEmail),
+		"CURSOR_SECRET": p.cursorSecretValue(),
+	}
+	for key, v := range map[string]string{
+		"INVITATION_TTL":      p.props.InvitationTTL,
+		"INVITATION_REMINDER": p.props.InvitationReminder,
+		"REINVITE_COOLDOWN":   p.props.ReinviteCooldown,
+		"INVITE_RATE_LIMIT":   p.props.InviteRateLimit,
+		"PUBLIC_RATE_LIMIT":   p.props.PublicRateLimit,
+	} {
+		if v != "" {
+			env[key] = jsii.String(v)
+		}
+	}
+	if r.Mail {
+		env["SES_CONFIGURATION_SET"] = p.configSet.ConfigurationSetName()
+	}
+	return &env
+}
+
+func describe(r routes.Route) string {
+	if r.Trigger != "" {
+		return fmt.Sprintf("%s: run by the %s", r.Function, map[string]string{
+			routes.TriggerSchedule: "schedule", routes.TriggerDeploy: "deployment (custom resource)",
+		}[r.Trigger])
+	}
+	return fmt.Sprintf("%s: %s %s", r.Function, r.Method, r.Path)
+}
+
+// allFunctions is every function the stack makes, routes and tasks.
+func allFunctions() []routes.Route {
+	return append(append([]routes.Route{}, routes.Table...), routes.Tasks...)
+}
+
+// checkAssets makes sure that every function's bootstrap has been built.
+func checkAssets(dir string) error {
+	if dir == "" {
+		return errors.New("AssetDir is not set")
+	}
+	var missing []string
+	for _, r := range allFunctions() {
+		if _, err := os.Stat(filepath.Join(dir, r.Function, "bootstrap")); err != nil {
+			missing = append(missing, filepath.Join(dir, r.Function, "bootstrap"))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%d function binaries are missing (run `make build` first): %s", len(missing), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// retentionDays are CloudWatch Logs' retention periods.
+var retentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func retentionChoices() string {
+	var days []int
+	for d := range retentionDays {
+		days = append(days, d)
+	}
+	sort.Ints(days)
+	s := make([]string, len(days))
+	for i, d := range days {
+		s[i] = strconv.Itoa(d)
+	}
+	return strings.Join(s, ", ")
+}

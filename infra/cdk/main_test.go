@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// synthesized is one stack variant, synthesized once per test binary: jsii
+// starts Node.js and loads aws-cdk-lib, which takes seconds.
+type synthesized struct {
+	settings Settings
+	template template
+	// nag's unsuppressed findings, as "level path: message".
+	nagErrors, nagWarnings []string
+}
+
+var (
+	// base is the stack as `make synth` makes it: sender address, defaults.
+	base *synthesized
+	// domainVariant has a sender domain, explicit origins and Cognito's own
+	// e-mail through SES.
+	domainVariant *synthesized
+)
+
+var baseSettings = Settings{
+	AdminEmail:  "admin@example.com",
+	SenderEmail: "no-reply@example.com",
+	PortalURL:   "https://portal.example.com",
+}
+
+var domainSettings = Settings{
+	AdminEmail:         "ops@acme.example",
+	SenderDomain:       "mail.acme.example",
+	PortalURL:          "https://console.acme.example/portal",
+	AllowedOrigins:     []string{"https://console.acme.example", "http://localhost:5173"},
+	DomainPrefix:       "acme-portal",
+	SweepInterval:      "rate(5 minutes)",
+	LogRetentionDays:   90,
+	CognitoEmailViaSES: true,
+	InvitationTTL:      "72h",
+	PublicRateLimit:    "20",
+}
+
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	assets, err := fakeAssets()
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(assets)
+
+	app := awscdk.NewApp(nil)
+	// cdk-nag's AwsSolutions pack checks every stack of the app.
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	stacks := map[*synthesized]awscdk.Stack{}
+	for id, v := range map[string]struct {
+		out *(*synthesized)
+		s   Settings
+	}{"Base": {&base, baseSettings}, "Domain": {&domainVariant, domainSettings}} {
+		s := v.s
+		s.applyDefaults()
+		stack := NewPortalAccessStack(app, "PortalAccess"+id, &PortalAccessStackProps{Settings: s, AssetDir: assets})
+		*v.out = &synthesized{settings: s}
+		stacks[*v.out] = stack
+	}
+	for syn, stack := range stacks {
+		syn.template = template(*assertions.Template_FromStack(stack, nil).ToJSON())
+		ann := assertions.Annotations_FromStack(stack)
+		nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
+		syn.nagErrors = messages(ann.FindError(jsii.String("*"), nag))
+		syn.nagWarnings = messages(ann.FindWarning(jsii.String("*"), nag))
+	}
+	return m.Run(), nil
+}
+
+// fakeAssets is a directory with a dummy bootstrap per function, so that
+// the tests need no cross-compile.
+func fakeAssets() (string, error) {
+	dir, err := os.MkdirTemp("", "portalaccess-cdk-assets-")
+	if err != nil {
+		return "", err
+	}
+	for _, r := range allFunctions() {
+		if err := os.MkdirAll(filepath.Join(dir, r.Function), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, r.Function, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func messages(msgs *[]*cxapi.SynthesisMessage) []string {
+	var out []string
+	if msgs == nil {
+		return nil
+	}
+	for _, m := range *msgs {
+		out = append(out, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// template is a synthesized CloudFormation template, walked as JSON.
+type template map[string]any
+
+type resource struct {
+	ID    string
+	Type  string
+	Props map[string]any
+	Raw   map[string]any
+}
+
+func (t template) resources(typ string) []resource {
+	var out []resource
+	rs, _ := t["Resources"].(map[string]any)
+	for id, v := range rs {
+		r := v.(map[string]any)
+		if typ != "" && r["Type"] != typ {
+			continue
+		}
+		props, _ := r["Properties"].(map[string]any)
+		out = append(out, resource{ID: id, Type: r["Type"].(string), Props: props, Raw: r})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (t template) resource(id string) (resource, bool) {
+	rs, _ := t["Resources"].(map[string]any)
+	v, ok := rs[id].(map[string]any)
+	if !ok {
+		return resource{}, false
+	}
+	props, _ := v["Properties"].(map[string]any)
+	return resource{ID: id, Type: v["Type"].(string), Props: props, Raw: v}, true
+}
+
+func (t template) one(tb testing.TB, typ string) resource {
+	tb.Helper()
+	rs := t.resources(typ)
+	if len(rs) != 1 {
+		tb.Fatalf("want one %s, found %d", typ, len(rs))
+	}
+	return rs[0]
+}
+
+// tag is the value of a resource's tag.
+func (r resource) tag(key string) string {
+	tags, _ := r.Props["Tags"].([]any)
+	for _, t := range tags {
+		m := t.(map[string]any)
+		if m["Key"] == key {
+			return fmt.Sprint(m["Value"])
+		}
+	}
+	return ""
+}
+
+// render writes an intrinsic as a readable string: {"Ref": X} is <X>,
+// {"Fn::GetAtt": [X, "Arn"]} is <X.Arn>, Fn::Join is joined.
+func render(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		if ref, ok := v["Ref"]; ok {
+			return "<" + fmt.Sprint(ref) + ">"
+		}
+		if ga, ok := v["Fn::GetAtt"].([]any); ok {
+			return "<" + fmt.Sprint(ga[0]) + "." + fmt.Sprint(ga[1]) + ">"
+		}
+		if j, ok := v["Fn::Join"].([]any); ok {
+			parts := j[1].([]any)
+			s := make([]string, len(parts))
+			for i, p := range parts {
+				s[i] = render(p)
+			}
+			return strings.Join(s, j[0].(string))
+		}
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// list turns a policy's Action or Resource (one value or a list) into a list.
+func list(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+// refID is the logical id that {"Ref": X} or {"Fn::GetAtt": [X, …]} names.
+func refID(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if ref, ok := m["Ref"].(string); ok {
+		return ref
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok {
+		return fmt.Sprint(ga[0])
+	}
+	return ""
+}
+
+func get(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}

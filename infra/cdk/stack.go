@@ -1,0 +1,355 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/routes"
+	"github.com/portalaccess/portalaccess/shared/store"
+)
+
+// PortalAccessStackProps configures the stack: the deployer's settings
+// (from the CDK context) and where the built functions are.
+type PortalAccessStackProps struct {
+	awscdk.StackProps
+	Settings
+	// AssetDir holds one directory per function, each with the bootstrap
+	// binary that `make build` writes (bin/<function>/bootstrap).
+	AssetDir string
+}
+
+// stackParts are the shared resources the functions and the API use.
+type stackParts struct {
+	stack        awscdk.Stack
+	props        *PortalAccessStackProps
+	table        awsdynamodb.Table
+	pool         awscognito.UserPool
+	client       awscognito.UserPoolClient
+	identity     awsses.EmailIdentity
+	configSet    awsses.ConfigurationSet
+	configSetArn *string
+	cursorSecret awssecretsmanager.Secret
+	logRetention awslogs.RetentionDays
+}
+
+// NewPortalAccessStack is the whole product on AWS: the table, the user pool
+// and its managed login, SES, one function per entry of the route table, the
+// HTTP API, the sweep's schedule and the first operator admin.
+func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAccessStackProps) awscdk.Stack {
+	props.Settings.applyDefaults()
+	if err := props.Settings.Validate(); err != nil {
+		panic(fmt.Sprintf("portal access stack: %v", err))
+	}
+	if err := checkAssets(props.AssetDir); err != nil {
+		panic(fmt.Sprintf("portal access stack: %v", err))
+	}
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	p := &stackParts{stack: stack, props: props, logRetention: retentionDays[props.LogRetentionDays]}
+
+	p.table = newTable(stack)
+	p.identity, p.configSet, p.configSetArn = newMail(stack, props)
+	var domain awscognito.UserPoolDomain
+	p.pool, p.client, domain = newUserPool(stack, props, cognitoEmail(p))
+	if props.CognitoEmailViaSES {
+		p.pool.Node().AddDependency(p.identity)
+	}
+	p.cursorSecret = newCursorSecret(stack)
+
+	fns := map[string]awslambda.Function{}
+	for _, r := range allFunctions() {
+		fns[r.Function] = p.newFunction(r)
+	}
+	api := newHTTPAPI(p, fns)
+
+	for _, t := range routes.Tasks {
+		switch t.Trigger {
+		case routes.TriggerSchedule:
+			scheduleSweep(p, fns[t.Function])
+		case routes.TriggerDeploy:
+			firstOperatorAdmin(p, fns[t.Function])
+		default:
+			panic(fmt.Sprintf("portal access stack: task %s has an unknown trigger %q", t.Function, t.Trigger))
+		}
+	}
+
+	out := func(name, desc string, value *string) {
+		awscdk.NewCfnOutput(stack, jsii.String(name), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
+	}
+	out("ApiUrl", "The HTTP API's base URL (routes start with /v1/).", api.ApiEndpoint())
+	out("UserPoolId", "The Cognito user pool.", p.pool.UserPoolId())
+	out("AppClientId", "The web client's app client id: the JWT audience and the client_id of the managed login.", p.client.UserPoolClientId())
+	out("ManagedLoginUrl", "Cognito's managed login (hosted UI): sign-in and password reset.", domain.BaseUrl(nil))
+	out("TableName", "The DynamoDB table.", p.table.TableName())
+	out("SesConfigurationSet", "The SES configuration set every invitation e-mail goes through.", p.configSet.ConfigurationSetName())
+	out("SenderEmail", "The From address of invitation e-mails.", jsii.String(props.SenderEmail))
+	out("CursorSecretArn", "The secret that signs paging cursors (CURSOR_SECRET); see the README to rotate it.", p.cursorSecret.SecretArn())
+	if props.SenderDomain != "" {
+		for i, rec := range *p.identity.DkimRecords() {
+			out(fmt.Sprintf("DkimRecord%d", i+1), "A DKIM record to publish in the sender domain's DNS: <name> CNAME <value>.",
+				awscdk.Fn_Join(jsii.String(" CNAME "), &[]*string{rec.Name, rec.Value}))
+		}
+	}
+	return stack
+}
+
+// newTable makes the single table from the schema that the code reads.
+func newTable(stack awscdk.Stack) awsdynamodb.Table {
+	str := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: str(store.AttrPK),
+		SortKey:      str(store.AttrSK),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection:  jsii.Bool(true),
+		TimeToLiveAttribute: jsii.String(store.AttrTTL),
+		// The table is the source of truth: deleting the stack keeps it.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, ix := range store.Indexes {
+		gsi := &awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   str(ix.PK),
+			SortKey:        str(ix.SK),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		}
+		switch {
+		case ix.KeysOnly:
+			gsi.ProjectionType = awsdynamodb.ProjectionType_KEYS_ONLY
+		case ix.NonKey != nil:
+			gsi.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
+			gsi.NonKeyAttributes = jsii.Strings(ix.NonKey...)
+		}
+		table.AddGlobalSecondaryIndex(gsi)
+	}
+	return table
+}
+
+// newUserPool makes the pool that holds sign-in identities only, its managed
+// login domain (sign-in and password reset) and the web client.
+func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscognito.UserPoolEmail) (awscognito.UserPool, awscognito.UserPoolClient, awscognito.UserPoolDomain) {
+	// Cognito's maximum is fixed at 256; the product's policy may not promise more.
+	if identity.Policy.MaxLength > 256 {
+		panic("the password policy's maximum exceeds Cognito's 256")
+	}
+	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		Email: email,
+		// Identities are created only by accepting an invitation.
+		SelfSignUpEnabled:   jsii.Bool(false),
+		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		SignInCaseSensitive: jsii.Bool(false),
+		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		KeepOriginal:        &awscognito.KeepOriginalAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:     awscognito.AccountRecovery_EMAIL_ONLY,
+		// ASVS 5.0 6.2: length, no composition rules; the same values the
+		// accept handler checks first.
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:        jsii.Number(identity.Policy.MinLength),
+			RequireLowercase: jsii.Bool(false),
+			RequireUppercase: jsii.Bool(false),
+			RequireDigits:    jsii.Bool(false),
+			RequireSymbols:   jsii.Bool(false),
+		},
+		// Plus brings threat protection: compromised-credential checks
+		// (ASVS 6.2.12) and adaptive authentication, enforced.
+		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
+		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
+		Mfa:                          awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor:              &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		DeletionProtection:           jsii.Bool(true),
+		RemovalPolicy:                awscdk.RemovalPolicy_RETAIN,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-COG1"), Reason: jsii.String("ASVS 5.0 6.2 asks for length (12 to 256), not composition rules; breached passwords are refused by threat protection.")},
+		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("TOTP MFA is optional, offered by managed login; requiring it for every portal user is the product owner's decision.")},
+	}, jsii.Bool(false))
+
+	callbacks := uniq(append([]string{props.PortalURL}, props.AllowedOrigins...))
+	client := pool.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret: jsii.Bool(false), // a browser keeps no secret: PKCE instead
+		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE(), awscognito.OAuthScope_COGNITO_ADMIN()},
+			CallbackUrls: jsii.Strings(callbacks...),
+			LogoutUrls:   jsii.Strings(callbacks...),
+		},
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		// Short-lived tokens: a disabled person is refused by the API at
+		// once anyway (it reads the caller from the table), and sign-out
+		// revokes the refresh token.
+		AccessTokenValidity:  awscdk.Duration_Minutes(jsii.Number(15)),
+		IdTokenValidity:      awscdk.Duration_Minutes(jsii.Number(15)),
+		RefreshTokenValidity: awscdk.Duration_Days(jsii.Number(30)),
+		// The e-mail is the membership's key in the table: people may not
+		// change it themselves through the aws.cognito.signin.user.admin scope.
+		ReadAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), Fullname: jsii.Bool(true),
+		}),
+		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Fullname: jsii.Bool(true),
+		}),
+	})
+
+	prefix := jsii.String(props.DomainPrefix)
+	if props.DomainPrefix == "" {
+		// Prefixes are global per region: the stack's name and the account.
+		prefix = awscdk.Fn_Join(jsii.String("-"), &[]*string{
+			jsii.String(strings.ToLower(*stack.StackName())), stack.Account(),
+		})
+	}
+	domain := pool.AddDomain(jsii.String("ManagedLogin"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain:       &awscognito.CognitoDomainOptions{DomainPrefix: prefix},
+		ManagedLoginVersion: awscognito.ManagedLoginVersion_NEWER_MANAGED_LOGIN,
+	})
+	// Managed login shows its pages only for a client that has a style:
+	// Cognito's own look until someone designs one.
+	awscognito.NewCfnManagedLoginBranding(stack, jsii.String("ManagedLoginBranding"), &awscognito.CfnManagedLoginBrandingProps{
+		UserPoolId:               pool.UserPoolId(),
+		ClientId:                 client.UserPoolClientId(),
+		UseCognitoProvidedValues: jsii.Bool(true),
+	})
+	return pool, client, domain
+}
+
+// newMail makes the SES identity (the address, or the whole domain) and the
+// configuration set every invitation goes through.
+func newMail(stack awscdk.Stack, props *PortalAccessStackProps) (awsses.EmailIdentity, awsses.ConfigurationSet, *string) {
+	configSet := awsses.NewConfigurationSet(stack, jsii.String("MailConfigurationSet"), &awsses.ConfigurationSetProps{
+		TlsPolicy:          awsses.ConfigurationSetTlsPolicy_REQUIRE,
+		ReputationMetrics:  jsii.Bool(true),
+		SuppressionReasons: awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,
+	})
+	id := awsses.Identity_Email(jsii.String(props.SenderEmail))
+	if props.SenderDomain != "" {
+		id = awsses.Identity_Domain(jsii.String(props.SenderDomain))
+	}
+	identity := awsses.NewEmailIdentity(stack, jsii.String("SenderIdentity"), &awsses.EmailIdentityProps{
+		Identity:         id,
+		ConfigurationSet: configSet,
+	})
+	// The configuration set exposes no ARN attribute.
+	arn := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ses"),
+		Resource:     jsii.String("configuration-set"),
+		ResourceName: configSet.ConfigurationSetName(),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	return identity, configSet, arn
+}
+
+// cognitoEmail is how Cognito sends its own e-mails (password-reset
+// codes): by default from Cognito's sender, limited to 50 e-mails a day; with
+// cognitoEmailViaSes, from the product's sender through SES. Cognito refuses
+// an SES identity that is not verified yet, hence the default for a first
+// deploy.
+func cognitoEmail(p *stackParts) awscognito.UserPoolEmail {
+	if !p.props.CognitoEmailViaSES {
+		return nil
+	}
+	opts := &awscognito.UserPoolSESOptions{
+		FromEmail:            jsii.String(p.props.SenderEmail),
+		FromName:             jsii.String("Portal Access"),
+		ConfigurationSetName: p.configSet.ConfigurationSetName(),
+		// The identity is this stack's, in the region it deploys to.
+		SesRegion: awscdk.Aws_REGION(),
+	}
+	if p.props.SenderDomain != "" {
+		opts.SesVerifiedDomain = jsii.String(p.props.SenderDomain)
+	}
+	return awscognito.UserPoolEmail_WithSES(opts)
+}
+
+// newCursorSecret makes the key that signs paging cursors: 64 characters
+// of [A-Za-z0-9], which is valid base64 of 48 bytes (64 is a multiple of
+// 4), as CURSOR_SECRET must be. The functions receive it in their
+// environment through a CloudFormation dynamic reference, so none calls
+// Secrets Manager at cold start.
+func newCursorSecret(stack awscdk.Stack) awssecretsmanager.Secret {
+	s := awssecretsmanager.NewSecret(stack, jsii.String("CursorSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Signs paging cursors (CURSOR_SECRET): 64 alphanumerics, read as base64 of 48 bytes."),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:          jsii.Number(64),
+			ExcludePunctuation:      jsii.Bool(true),
+			IncludeSpace:            jsii.Bool(false),
+			RequireEachIncludedType: jsii.Bool(true),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("Rotating only invalidates paging cursors in flight; rotate by hand as the README says (put-secret-value, deploy with cursorSecretVersion).")},
+	}, jsii.Bool(false))
+	return s
+}
+
+// cursorSecretValue is the CURSOR_SECRET the functions get: the secret's
+// current value, or the version the deployer pinned.
+func (p *stackParts) cursorSecretValue() *string {
+	opts := &awscdk.SecretsManagerSecretOptions{}
+	if v := p.props.CursorSecretVersion; v != "" {
+		opts.VersionId = jsii.String(v)
+	}
+	return awscdk.SecretValue_SecretsManager(p.cursorSecret.SecretArn(), opts).UnsafeUnwrap()
+}
+
+// scheduleSweep runs the sweep with an EventBridge rule: the rule invokes
+// the function through its resource policy (scoped to the rule's ARN), so
+// no role is needed, whereas the Scheduler target would add a role whose
+// grant includes the function:* wildcard. Time zones and one-off schedules,
+// Scheduler's extras, are not needed for "every minute".
+func scheduleSweep(p *stackParts, fn awslambda.Function) {
+	awsevents.NewRule(p.stack, jsii.String("SweepSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("Runs the invitation sweep: reminders, expiries, identities to bring in line."),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(p.props.SweepInterval)),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			// A missed run is made up by the next one, a minute later.
+			RetryAttempts: jsii.Number(0),
+			MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(1)),
+		})},
+	})
+}
+
+// firstOperatorAdmin creates and invites the first operator admin at deploy:
+// a plain Lambda-backed custom resource whose function answers CloudFormation
+// itself (aws-lambda-go's cfn.LambdaWrap).
+func firstOperatorAdmin(p *stackParts, fn awslambda.Function) {
+	cr := awscdk.NewCustomResource(p.stack, jsii.String("FirstOperatorAdmin"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::FirstOperatorAdmin"),
+		Properties:   &map[string]any{"AdminEmail": p.props.AdminEmail},
+		// A function that cannot start never answers: fail the deploy after
+		// five minutes rather than CloudFormation's hour.
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	cr.Node().AddDependency(p.table, p.pool, p.client, p.identity, p.configSet, p.cursorSecret, fn)
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

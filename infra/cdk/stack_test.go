@@ -1,0 +1,719 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/routes"
+	"github.com/portalaccess/portalaccess/shared/store"
+)
+
+// functions maps each function of the route table to its Lambda resource.
+func functions(t *testing.T, tpl template) map[string]resource {
+	t.Helper()
+	fns := map[string]resource{}
+	for _, r := range tpl.resources("AWS::Lambda::Function") {
+		name := r.tag(FunctionTag)
+		if name == "" {
+			t.Errorf("function %s has no %s tag: not made by the factory", r.ID, FunctionTag)
+			continue
+		}
+		if _, dup := fns[name]; dup {
+			t.Errorf("two functions for %s", name)
+		}
+		fns[name] = r
+	}
+	return fns
+}
+
+type statement struct {
+	Effect    string
+	Actions   []string
+	Resources []string
+}
+
+// roleStatements are every statement of the policies attached to the role,
+// inline or separate.
+func roleStatements(t *testing.T, tpl template, roleID string) []statement {
+	t.Helper()
+	var docs []any
+	role, ok := tpl.resource(roleID)
+	if !ok {
+		t.Fatalf("role %s not in the template", roleID)
+	}
+	if m := role.Props["ManagedPolicyArns"]; m != nil {
+		t.Errorf("role %s has managed policies %v", roleID, m)
+	}
+	for _, p := range list(role.Props["Policies"]) {
+		docs = append(docs, p.(map[string]any)["PolicyDocument"])
+	}
+	for _, p := range tpl.resources("AWS::IAM::Policy") {
+		for _, r := range list(p.Props["Roles"]) {
+			if refID(r) == roleID {
+				docs = append(docs, p.Props["PolicyDocument"])
+			}
+		}
+	}
+	var out []statement
+	for _, d := range docs {
+		for _, s := range list(d.(map[string]any)["Statement"]) {
+			out = append(out, toStatement(s.(map[string]any)))
+		}
+	}
+	return out
+}
+
+func toStatement(s map[string]any) statement {
+	st := statement{Effect: fmt.Sprint(s["Effect"])}
+	for _, a := range list(s["Action"]) {
+		st.Actions = append(st.Actions, fmt.Sprint(a))
+	}
+	for _, r := range list(s["Resource"]) {
+		st.Resources = append(st.Resources, render(r))
+	}
+	return st
+}
+
+func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		authorizer := tpl.one(t, "AWS::ApiGatewayV2::Authorizer")
+		byKey := map[string]resource{}
+		for _, r := range tpl.resources("AWS::ApiGatewayV2::Route") {
+			byKey[fmt.Sprint(r.Props["RouteKey"])] = r
+		}
+		if len(byKey) != len(routes.Table) {
+			t.Errorf("%d API routes, want %d (one per route of the table)", len(byKey), len(routes.Table))
+		}
+		for _, want := range routes.Table {
+			key := want.Method + " " + want.Path
+			route, ok := byKey[key]
+			if !ok {
+				t.Errorf("no API route %s", key)
+				continue
+			}
+			integID := strings.TrimSuffix(strings.TrimPrefix(render(route.Props["Target"]), "integrations/<"), ">")
+			integ, ok := tpl.resource(integID)
+			if !ok || integ.Type != "AWS::ApiGatewayV2::Integration" {
+				t.Errorf("%s: target %v is no integration", key, route.Props["Target"])
+				continue
+			}
+			if integ.Props["IntegrationType"] != "AWS_PROXY" || integ.Props["PayloadFormatVersion"] != "2.0" {
+				t.Errorf("%s: integration %v, want a Lambda proxy with payload 2.0", key, integ.Props)
+			}
+			fn, ok := fns[want.Function]
+			if !ok {
+				t.Errorf("%s: no function %s", key, want.Function)
+				continue
+			}
+			if got := refID(integ.Props["IntegrationUri"]); got != fn.ID {
+				t.Errorf("%s: integrates %s, want %s's function %s", key, got, want.Function, fn.ID)
+			}
+			auth := route.Props["AuthorizationType"]
+			switch {
+			case want.Public && auth != "NONE":
+				t.Errorf("%s is public but has authorization %v", key, auth)
+			case !want.Public && (auth != "JWT" || refID(route.Props["AuthorizerId"]) != authorizer.ID):
+				t.Errorf("%s: authorization %v %v, want the JWT authorizer", key, auth, route.Props["AuthorizerId"])
+			}
+			// API Gateway may invoke the function, for this route only.
+			var allowed bool
+			for _, p := range tpl.resources("AWS::Lambda::Permission") {
+				if refID(p.Props["FunctionName"]) == fn.ID && p.Props["Principal"] == "apigateway.amazonaws.com" &&
+					strings.HasSuffix(render(p.Props["SourceArn"]), "/*/*"+want.Path) {
+					allowed = true
+				}
+			}
+			if !allowed {
+				t.Errorf("%s: API Gateway may not invoke %s for this route", key, want.Function)
+			}
+		}
+	}
+}
+
+func TestJWTAuthorizerTrustsThePoolForTheWebClient(t *testing.T) {
+	tpl := base.template
+	auth := tpl.one(t, "AWS::ApiGatewayV2::Authorizer")
+	pool := tpl.one(t, "AWS::Cognito::UserPool")
+	client := tpl.one(t, "AWS::Cognito::UserPoolClient")
+	if auth.Props["AuthorizerType"] != "JWT" {
+		t.Errorf("authorizer type %v", auth.Props["AuthorizerType"])
+	}
+	if got, want := render(get(auth.Props, "JwtConfiguration", "Issuer")), "https://cognito-idp.<AWS::Region>.amazonaws.com/<"+pool.ID+">"; got != want {
+		t.Errorf("issuer %s, want %s", got, want)
+	}
+	aud := list(get(auth.Props, "JwtConfiguration", "Audience"))
+	if len(aud) != 1 || refID(aud[0]) != client.ID {
+		t.Errorf("audience %v, want only the app client %s (never the pool %s)", aud, client.ID, pool.ID)
+	}
+	if src := list(auth.Props["IdentitySource"]); len(src) != 1 || src[0] != "$request.header.Authorization" {
+		t.Errorf("identity source %v", src)
+	}
+}
+
+func TestEveryFunctionIsArm64OnProvidedAL2023WithJSONLogs(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		all := allFunctions()
+		if len(fns) != len(all) {
+			t.Errorf("%d functions, want %d (routes and tasks)", len(fns), len(all))
+		}
+		for _, r := range all {
+			fn, ok := fns[r.Function]
+			if !ok {
+				t.Errorf("no function for %s", r.Function)
+				continue
+			}
+			p := fn.Props
+			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
+				t.Errorf("%s: runtime %v handler %v", r.Function, p["Runtime"], p["Handler"])
+			}
+			if arch := list(p["Architectures"]); len(arch) != 1 || arch[0] != "arm64" {
+				t.Errorf("%s: architectures %v", r.Function, arch)
+			}
+			if get(p, "LoggingConfig", "LogFormat") != "JSON" {
+				t.Errorf("%s: log format %v", r.Function, get(p, "LoggingConfig", "LogFormat"))
+			}
+			lg, ok := tpl.resource(refID(get(p, "LoggingConfig", "LogGroup")))
+			if !ok || lg.Type != "AWS::Logs::LogGroup" || lg.tag(FunctionTag) != r.Function {
+				t.Errorf("%s: no log group of its own", r.Function)
+			} else if days := lg.Props["RetentionInDays"]; days != float64(syn.settings.LogRetentionDays) {
+				t.Errorf("%s: log retention %v, want %d", r.Function, days, syn.settings.LogRetentionDays)
+			}
+			if got, want := p["Timeout"], timeoutOf(r).Seconds(); got != want {
+				t.Errorf("%s: timeout %v, want %v", r.Function, got, want)
+			}
+			if p["MemorySize"] != float64(memoryMB) {
+				t.Errorf("%s: memory %v", r.Function, p["MemorySize"])
+			}
+			if r.Trigger == "" && timeoutOf(r).Seconds() > 29 {
+				t.Errorf("%s: an API function's timeout must stay under the HTTP API's 30 s", r.Function)
+			}
+		}
+	}
+}
+
+func TestTimeoutOverridesNameRealFunctions(t *testing.T) {
+	for name := range timeouts {
+		if _, ok := routes.Find(name); !ok {
+			t.Errorf("timeouts names %s, which the route table does not have", name)
+		}
+	}
+}
+
+func TestEnvironmentIsWhatConfigReads(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		fns := functions(t, syn.template)
+		for _, r := range allFunctions() {
+			env, _ := get(fns[r.Function].Props, "Environment", "Variables").(map[string]any)
+			if r.Table == routes.TableNone {
+				if len(env) != 0 {
+					t.Errorf("%s reads no configuration but gets %v", r.Function, env)
+				}
+				continue
+			}
+			for _, key := range []string{"TABLE_NAME", "USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "SENDER_EMAIL", "CURSOR_SECRET"} {
+				if env[key] == nil {
+					t.Errorf("%s: %s is not set", r.Function, key)
+				}
+			}
+			if env["PORTAL_URL"] != syn.settings.PortalURL || env["SENDER_EMAIL"] != syn.settings.SenderEmail {
+				t.Errorf("%s: PORTAL_URL %v SENDER_EMAIL %v", r.Function, env["PORTAL_URL"], env["SENDER_EMAIL"])
+			}
+			// A dynamic reference: CloudFormation puts the value in, so no
+			// function calls Secrets Manager.
+			if s := render(env["CURSOR_SECRET"]); !strings.HasPrefix(s, "{{resolve:secretsmanager:<CursorSecret") {
+				t.Errorf("%s: CURSOR_SECRET is %s, not a Secrets Manager dynamic reference", r.Function, s)
+			}
+			if _, ok := env["SES_CONFIGURATION_SET"]; ok != r.Mail {
+				t.Errorf("%s: SES_CONFIGURATION_SET set %v, sends mail %v", r.Function, ok, r.Mail)
+			}
+			if syn == domainVariant && (env["INVITATION_TTL"] != "72h" || env["PUBLIC_RATE_LIMIT"] != "20") {
+				t.Errorf("%s: INVITATION_TTL %v PUBLIC_RATE_LIMIT %v, want the context's 72h and 20", r.Function, env["INVITATION_TTL"], env["PUBLIC_RATE_LIMIT"])
+			}
+		}
+	}
+}
+
+// allowedWildcard reports whether a resource with a * is one that a service
+// requires: the table's global secondary indexes, table/<name>/index/*, for
+// Query on an index. Nothing else is expected.
+func allowedWildcard(res string) bool {
+	return strings.HasPrefix(res, "<Table") && strings.HasSuffix(res, ".Arn>/index/*") && strings.Count(res, "*") == 1
+}
+
+func TestNoIAMWildcards(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		var docs []any
+		for _, p := range tpl.resources("AWS::IAM::Policy") {
+			docs = append(docs, p.Props["PolicyDocument"])
+		}
+		for _, r := range tpl.resources("AWS::IAM::Role") {
+			if m := r.Props["ManagedPolicyArns"]; m != nil {
+				t.Errorf("role %s has managed policies %v", r.ID, m)
+			}
+			docs = append(docs, r.Props["AssumeRolePolicyDocument"])
+			for _, p := range list(r.Props["Policies"]) {
+				docs = append(docs, p.(map[string]any)["PolicyDocument"])
+			}
+		}
+		if len(docs) == 0 {
+			t.Fatal("no policies found")
+		}
+		for _, d := range docs {
+			for _, s := range list(d.(map[string]any)["Statement"]) {
+				st := toStatement(s.(map[string]any))
+				if st.Effect != "Allow" {
+					continue
+				}
+				for _, a := range st.Actions {
+					if strings.Contains(a, "*") {
+						t.Errorf("action %s has a wildcard", a)
+					}
+				}
+				for _, r := range st.Resources {
+					if strings.Contains(r, "*") && !allowedWildcard(r) {
+						t.Errorf("resource %s has a wildcard (actions %v)", r, st.Actions)
+					}
+				}
+				if p := s.(map[string]any)["Principal"]; p != nil && strings.Contains(fmt.Sprint(p), "*") {
+					t.Errorf("principal %v has a wildcard", p)
+				}
+			}
+		}
+		for _, p := range tpl.resources("AWS::Lambda::Permission") {
+			if p.Props["Principal"] == "*" || p.Props["SourceArn"] == nil {
+				t.Errorf("permission %s: principal %v source %v", p.ID, p.Props["Principal"], p.Props["SourceArn"])
+			}
+		}
+	}
+}
+
+func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		table := tpl.one(t, "AWS::DynamoDB::Table")
+		pool := tpl.one(t, "AWS::Cognito::UserPool")
+		ident := tpl.one(t, "AWS::SES::EmailIdentity")
+		configSet := tpl.one(t, "AWS::SES::ConfigurationSet")
+		tableRes := []string{"<" + table.ID + ".Arn>", "<" + table.ID + ".Arn>/index/*"}
+		sesRes := []string{
+			"arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/<" + ident.ID + ">",
+			"arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<" + configSet.ID + ">",
+		}
+		roles := map[string]string{}
+		for _, r := range allFunctions() {
+			fn := fns[r.Function]
+			roleID := refID(fn.Props["Role"])
+			if other, dup := roles[roleID]; dup {
+				t.Errorf("%s and %s share a role", r.Function, other)
+			}
+			roles[roleID] = r.Function
+			got := map[string][]string{} // action -> resources
+			for _, st := range roleStatements(t, tpl, roleID) {
+				if st.Effect != "Allow" {
+					continue
+				}
+				for _, a := range st.Actions {
+					got[a] = append(got[a], st.Resources...)
+				}
+			}
+			want := map[string][]string{}
+			logGroup := "<" + refID(get(fn.Props, "LoggingConfig", "LogGroup")) + ".Arn>"
+			want["logs:CreateLogStream"] = []string{logGroup}
+			want["logs:PutLogEvents"] = []string{logGroup}
+			if r.Table >= routes.TableRead {
+				for _, a := range tableReadActions {
+					want[a] = tableRes
+				}
+			}
+			if r.Table == routes.TableWrite {
+				for _, a := range tableWriteActions {
+					want[a] = tableRes
+				}
+			}
+			for _, a := range r.Identity {
+				want[a] = []string{"<" + pool.ID + ".Arn>"}
+			}
+			if r.Mail {
+				want["ses:SendEmail"] = sesRes
+			}
+			for a, res := range got {
+				sort.Strings(res)
+				w := append([]string{}, want[a]...)
+				sort.Strings(w)
+				if !slices.Equal(res, w) {
+					t.Errorf("%s may %s on %v, want %v", r.Function, a, res, w)
+				}
+			}
+			for a := range want {
+				if _, ok := got[a]; !ok {
+					t.Errorf("%s may not %s, which it uses", r.Function, a)
+				}
+			}
+		}
+	}
+}
+
+// The cases the issue names, spelled out.
+func TestListCannotWriteAndOnlyMailFunctionsSend(t *testing.T) {
+	tpl := base.template
+	fns := functions(t, tpl)
+	actionsOf := func(fn string) []string {
+		var out []string
+		for _, st := range roleStatements(t, tpl, refID(fns[fn].Props["Role"])) {
+			out = append(out, st.Actions...)
+		}
+		return out
+	}
+	for _, a := range actionsOf("list-users") {
+		if !strings.HasPrefix(a, "logs:") && !slices.Contains(tableReadActions, a) {
+			t.Errorf("list-users may %s", a)
+		}
+	}
+	var senders, cognito []string
+	for _, r := range allFunctions() {
+		acts := actionsOf(r.Function)
+		if slices.Contains(acts, "ses:SendEmail") {
+			senders = append(senders, r.Function)
+		}
+		if slices.ContainsFunc(acts, func(a string) bool { return strings.HasPrefix(a, "cognito-idp:") }) {
+			cognito = append(cognito, r.Function)
+		}
+	}
+	sort.Strings(senders)
+	wantSenders := []string{"bootstrap-admin", "bulk-invite-users", "invite-operator", "invite-user", "reinvite-operator", "reinvite-user", "sweep-invitations"}
+	if !slices.Equal(senders, wantSenders) {
+		t.Errorf("functions that may send e-mail: %v, want %v", senders, wantSenders)
+	}
+	var wantCognito []string
+	for _, r := range allFunctions() {
+		if len(r.Identity) > 0 {
+			wantCognito = append(wantCognito, r.Function)
+		}
+	}
+	sort.Strings(cognito)
+	sort.Strings(wantCognito)
+	if !slices.Equal(cognito, wantCognito) {
+		t.Errorf("functions with Cognito actions: %v, want %v", cognito, wantCognito)
+	}
+	if slices.ContainsFunc(actionsOf("health"), func(a string) bool { return !strings.HasPrefix(a, "logs:") }) {
+		t.Errorf("health may %v", actionsOf("health"))
+	}
+}
+
+func TestTableFromTheSchema(t *testing.T) {
+	tbl := base.template.one(t, "AWS::DynamoDB::Table")
+	p := tbl.Props
+	if p["BillingMode"] != "PAY_PER_REQUEST" {
+		t.Errorf("billing %v", p["BillingMode"])
+	}
+	if get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled") != true {
+		t.Error("point-in-time recovery is off")
+	}
+	if p["DeletionProtectionEnabled"] != true {
+		t.Error("deletion protection is off")
+	}
+	if tbl.Raw["DeletionPolicy"] != "Retain" || tbl.Raw["UpdateReplacePolicy"] != "Retain" {
+		t.Errorf("removal policy %v/%v, want Retain", tbl.Raw["DeletionPolicy"], tbl.Raw["UpdateReplacePolicy"])
+	}
+	if get(p, "TimeToLiveSpecification", "AttributeName") != store.AttrTTL || get(p, "TimeToLiveSpecification", "Enabled") != true {
+		t.Errorf("TTL %v", p["TimeToLiveSpecification"])
+	}
+	keys := func(v any) string {
+		var s []string
+		for _, k := range list(v) {
+			m := k.(map[string]any)
+			s = append(s, fmt.Sprintf("%v:%v", m["AttributeName"], m["KeyType"]))
+		}
+		return strings.Join(s, ",")
+	}
+	if got := keys(p["KeySchema"]); got != store.AttrPK+":HASH,"+store.AttrSK+":RANGE" {
+		t.Errorf("key schema %s", got)
+	}
+	for _, a := range list(p["AttributeDefinitions"]) {
+		if a.(map[string]any)["AttributeType"] != "S" {
+			t.Errorf("attribute %v is not a string", a)
+		}
+	}
+	gsis := map[string]map[string]any{}
+	for _, g := range list(p["GlobalSecondaryIndexes"]) {
+		gsis[fmt.Sprint(g.(map[string]any)["IndexName"])] = g.(map[string]any)
+	}
+	if len(gsis) != len(store.Indexes) {
+		t.Errorf("%d indexes, want %d", len(gsis), len(store.Indexes))
+	}
+	for _, ix := range store.Indexes {
+		g, ok := gsis[ix.Name]
+		if !ok {
+			t.Errorf("no index %s", ix.Name)
+			continue
+		}
+		if got := keys(g["KeySchema"]); got != ix.PK+":HASH,"+ix.SK+":RANGE" {
+			t.Errorf("index %s keys %s", ix.Name, got)
+		}
+		proj := get(g, "Projection", "ProjectionType")
+		switch {
+		case ix.KeysOnly && proj != "KEYS_ONLY", !ix.KeysOnly && ix.NonKey == nil && proj != "ALL":
+			t.Errorf("index %s projection %v", ix.Name, proj)
+		case ix.NonKey != nil:
+			var got []string
+			for _, a := range list(get(g, "Projection", "NonKeyAttributes")) {
+				got = append(got, fmt.Sprint(a))
+			}
+			if proj != "INCLUDE" || !slices.Equal(got, ix.NonKey) {
+				t.Errorf("index %s projection %v %v, want INCLUDE %v", ix.Name, proj, got, ix.NonKey)
+			}
+		}
+	}
+}
+
+func TestUserPoolAndWebClient(t *testing.T) {
+	tpl := base.template
+	pool := tpl.one(t, "AWS::Cognito::UserPool")
+	p := pool.Props
+	if get(p, "AdminCreateUserConfig", "AllowAdminCreateUserOnly") != true {
+		t.Error("self sign-up is allowed")
+	}
+	if u := list(p["UsernameAttributes"]); len(u) != 1 || u[0] != "email" {
+		t.Errorf("username attributes %v, want email", u)
+	}
+	if get(p, "UsernameConfiguration", "CaseSensitive") != false {
+		t.Error("sign-in is case-sensitive")
+	}
+	rec := list(get(p, "AccountRecoverySetting", "RecoveryMechanisms"))
+	if len(rec) != 1 || rec[0].(map[string]any)["Name"] != "verified_email" {
+		t.Errorf("account recovery %v, want e-mail only", rec)
+	}
+	pw := get(p, "Policies", "PasswordPolicy").(map[string]any)
+	if pw["MinimumLength"] != float64(identity.Policy.MinLength) {
+		t.Errorf("password minimum %v, want %d", pw["MinimumLength"], identity.Policy.MinLength)
+	}
+	for _, k := range []string{"RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"} {
+		if pw[k] != false {
+			t.Errorf("password policy %s is %v: no composition rules (ASVS 5.0 6.2)", k, pw[k])
+		}
+	}
+	if get(p, "UserPoolAddOns", "AdvancedSecurityMode") != "ENFORCED" || p["UserPoolTier"] != "PLUS" {
+		t.Errorf("threat protection %v on tier %v", p["UserPoolAddOns"], p["UserPoolTier"])
+	}
+	if pool.Raw["DeletionPolicy"] != "Retain" {
+		t.Errorf("pool deletion policy %v", pool.Raw["DeletionPolicy"])
+	}
+	if p["EmailConfiguration"] != nil {
+		t.Errorf("the base stack uses Cognito's default e-mail, got %v", p["EmailConfiguration"])
+	}
+
+	c := tpl.one(t, "AWS::Cognito::UserPoolClient").Props
+	if c["GenerateSecret"] != false {
+		t.Error("the web client has a secret")
+	}
+	if f := list(c["AllowedOAuthFlows"]); len(f) != 1 || f[0] != "code" {
+		t.Errorf("OAuth flows %v, want the authorization code grant only", f)
+	}
+	var scopes []string
+	for _, s := range list(c["AllowedOAuthScopes"]) {
+		scopes = append(scopes, fmt.Sprint(s))
+	}
+	sort.Strings(scopes)
+	if !slices.Equal(scopes, []string{"aws.cognito.signin.user.admin", "email", "openid", "profile"}) {
+		t.Errorf("scopes %v", scopes)
+	}
+	var flows []string
+	for _, f := range list(c["ExplicitAuthFlows"]) {
+		flows = append(flows, fmt.Sprint(f))
+	}
+	sort.Strings(flows)
+	if !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"}) {
+		t.Errorf("auth flows %v (never USER_PASSWORD_AUTH in production)", flows)
+	}
+	if c["PreventUserExistenceErrors"] != "ENABLED" {
+		t.Error("user existence errors are not prevented")
+	}
+	if c["AccessTokenValidity"] != float64(15) || get(c, "TokenValidityUnits", "AccessToken") != "minutes" {
+		t.Errorf("access tokens live %v %v", c["AccessTokenValidity"], get(c, "TokenValidityUnits", "AccessToken"))
+	}
+	if w := list(c["WriteAttributes"]); slices.Contains(w, any("email")) {
+		t.Error("people may change their own e-mail")
+	}
+	if cb := list(c["CallbackURLs"]); len(cb) != 1 || cb[0] != "https://portal.example.com" {
+		t.Errorf("callback URLs %v", cb)
+	}
+
+	domain := tpl.one(t, "AWS::Cognito::UserPoolDomain").Props
+	if domain["ManagedLoginVersion"] != float64(2) {
+		t.Errorf("managed login version %v", domain["ManagedLoginVersion"])
+	}
+	if d := render(domain["Domain"]); d != "portalaccessbase-<AWS::AccountId>" {
+		t.Errorf("default domain prefix %s", d)
+	}
+	branding := tpl.one(t, "AWS::Cognito::ManagedLoginBranding").Props
+	if branding["UseCognitoProvidedValues"] != true || refID(branding["ClientId"]) == "" {
+		t.Errorf("managed login branding %v", branding)
+	}
+}
+
+func TestSweepRunsOnSchedule(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		sweep := fns["sweep-invitations"]
+		rule := tpl.one(t, "AWS::Events::Rule")
+		if rule.Props["ScheduleExpression"] != syn.settings.SweepInterval {
+			t.Errorf("schedule %v, want %s", rule.Props["ScheduleExpression"], syn.settings.SweepInterval)
+		}
+		targets := list(rule.Props["Targets"])
+		if len(targets) != 1 || refID(targets[0].(map[string]any)["Arn"]) != sweep.ID {
+			t.Errorf("the schedule targets %v, want the sweep %s", targets, sweep.ID)
+		}
+		var allowed bool
+		for _, p := range tpl.resources("AWS::Lambda::Permission") {
+			if refID(p.Props["FunctionName"]) == sweep.ID && p.Props["Principal"] == "events.amazonaws.com" &&
+				refID(p.Props["SourceArn"]) == rule.ID {
+				allowed = true
+			}
+		}
+		if !allowed {
+			t.Error("the rule may not invoke the sweep")
+		}
+	}
+}
+
+func TestFirstOperatorAdminAtDeploy(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		cr := tpl.one(t, "Custom::FirstOperatorAdmin")
+		if cr.Props["AdminEmail"] != syn.settings.AdminEmail {
+			t.Errorf("AdminEmail %v, want %s", cr.Props["AdminEmail"], syn.settings.AdminEmail)
+		}
+		if refID(cr.Props["ServiceToken"]) != fns["bootstrap-admin"].ID {
+			t.Errorf("service token %v, want the bootstrap-admin function", cr.Props["ServiceToken"])
+		}
+		var deps []string
+		for _, d := range list(cr.Raw["DependsOn"]) {
+			deps = append(deps, fmt.Sprint(d))
+		}
+		for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::SES::EmailIdentity", "AWS::SES::ConfigurationSet", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret"} {
+			if id := tpl.one(t, typ).ID; !slices.Contains(deps, id) {
+				t.Errorf("the first admin does not wait for %s (%s)", typ, id)
+			}
+		}
+	}
+}
+
+func TestStageThrottlesAndLogsAccess(t *testing.T) {
+	stage := base.template.one(t, "AWS::ApiGatewayV2::Stage").Props
+	if get(stage, "DefaultRouteSettings", "ThrottlingRateLimit") != float64(defaultRate) ||
+		get(stage, "DefaultRouteSettings", "ThrottlingBurstLimit") != float64(defaultBurst) {
+		t.Errorf("default throttling %v", stage["DefaultRouteSettings"])
+	}
+	settings, _ := stage["RouteSettings"].(map[string]any)
+	var limited []string
+	for key, v := range settings {
+		limited = append(limited, key)
+		if get(v.(map[string]any), "ThrottlingRateLimit") != float64(publicRate) {
+			t.Errorf("%s throttled at %v", key, v)
+		}
+	}
+	sort.Strings(limited)
+	if want := []string{"POST /v1/invitations/accept", "POST /v1/invitations/inspect"}; !slices.Equal(limited, want) {
+		t.Errorf("tighter limits on %v, want %v", limited, want)
+	}
+	format := fmt.Sprint(get(stage, "AccessLogSettings", "Format"))
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(format), &fields); err != nil {
+		t.Fatalf("access log format is not JSON: %v", err)
+	}
+	if fields["requestId"] != "$context.requestId" {
+		t.Error("access logs lack the request id")
+	}
+	if strings.Contains(strings.ToLower(format), "authorization") || strings.Contains(format, "header") {
+		t.Errorf("access logs may hold a header: %s", format)
+	}
+	dest := refID(get(stage, "AccessLogSettings", "DestinationArn"))
+	if lg, ok := base.template.resource(dest); !ok || lg.Type != "AWS::Logs::LogGroup" || lg.Props["RetentionInDays"] == nil {
+		t.Errorf("access logs go to %s, not a log group with retention", dest)
+	}
+}
+
+func TestCORSFromContext(t *testing.T) {
+	for _, syn := range []*synthesized{base, domainVariant} {
+		cors := syn.template.one(t, "AWS::ApiGatewayV2::Api").Props["CorsConfiguration"].(map[string]any)
+		strs := func(k string) []string {
+			var s []string
+			for _, v := range list(cors[k]) {
+				s = append(s, fmt.Sprint(v))
+			}
+			return s
+		}
+		if got := strs("AllowOrigins"); !slices.Equal(got, syn.settings.AllowedOrigins) {
+			t.Errorf("origins %v, want %v", got, syn.settings.AllowedOrigins)
+		}
+		if got := strs("AllowHeaders"); !slices.Equal(got, corsHeaders) {
+			t.Errorf("headers %v", got)
+		}
+		if got := strs("ExposeHeaders"); !slices.Equal(got, corsExpose) {
+			t.Errorf("exposed headers %v", got)
+		}
+		if got := strs("AllowMethods"); !slices.Equal(got, []string{"GET", "POST", "PATCH", "DELETE", "OPTIONS"}) {
+			t.Errorf("methods %v", got)
+		}
+	}
+	if got := base.settings.AllowedOrigins; !slices.Equal(got, []string{"https://portal.example.com"}) {
+		t.Errorf("default origins %v, want portalUrl's origin", got)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	outs, _ := base.template["Outputs"].(map[string]any)
+	for _, name := range []string{"ApiUrl", "UserPoolId", "AppClientId", "ManagedLoginUrl", "TableName", "SesConfigurationSet", "SenderEmail", "CursorSecretArn"} {
+		if outs[name] == nil {
+			t.Errorf("no output %s", name)
+		}
+	}
+	if u := render(get(outs, "ManagedLoginUrl", "Value")); !strings.HasSuffix(u, ".amazoncognito.com") {
+		t.Errorf("managed login URL %s", u)
+	}
+}
+
+func TestSenderDomainVariant(t *testing.T) {
+	tpl := domainVariant.template
+	ident := tpl.one(t, "AWS::SES::EmailIdentity")
+	if ident.Props["EmailIdentity"] != "mail.acme.example" {
+		t.Errorf("identity %v, want the domain", ident.Props["EmailIdentity"])
+	}
+	if domainVariant.settings.SenderEmail != "no-reply@mail.acme.example" {
+		t.Errorf("sender %s", domainVariant.settings.SenderEmail)
+	}
+	outs, _ := tpl["Outputs"].(map[string]any)
+	for i := 1; i <= 3; i++ {
+		if outs[fmt.Sprintf("DkimRecord%d", i)] == nil {
+			t.Errorf("no DKIM record %d in the outputs", i)
+		}
+	}
+	email := tpl.one(t, "AWS::Cognito::UserPool").Props["EmailConfiguration"].(map[string]any)
+	if email["EmailSendingAccount"] != "DEVELOPER" || !strings.HasSuffix(render(email["SourceArn"]), ":identity/mail.acme.example") {
+		t.Errorf("Cognito e-mail %v, want SES from the domain", email)
+	}
+	if d := tpl.one(t, "AWS::Cognito::UserPoolDomain").Props["Domain"]; d != "acme-portal" {
+		t.Errorf("domain prefix %v", d)
+	}
+	c := tpl.one(t, "AWS::Cognito::UserPoolClient").Props
+	var cb []string
+	for _, u := range list(c["CallbackURLs"]) {
+		cb = append(cb, fmt.Sprint(u))
+	}
+	if want := []string{"https://console.acme.example/portal", "https://console.acme.example", "http://localhost:5173"}; !slices.Equal(cb, want) {
+		t.Errorf("callback URLs %v, want %v", cb, want)
+	}
+}
