@@ -4,15 +4,13 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
+	htmlpkg "html"
 	"net/url"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -66,32 +64,41 @@ func (i Invitation) Link() string {
 //go:embed templates
 var files embed.FS
 
-type view struct {
-	Invitation
-	Link    string
-	Expires string
-	Where   string
-}
-
+// The e-mails are plain files with {{Placeholders}}, filled in one pass by
+// a strings.Replacer: every value is escaped for the HTML part and a value
+// is never scanned again for placeholders. (text/template would do, but it
+// looks methods up by name, which keeps the linker from dropping unused
+// methods and adds megabytes to every function that links it.)
 var (
-	textTemplates = map[string]*texttemplate.Template{}
-	htmlTemplates = map[string]*htmltemplate.Template{}
-	subjects      = map[string]string{}
+	texts   = map[string]string{}
+	bodies  = map[string]string{}
+	footers = map[string]string{}
+	layout  string
 )
 
+var subjects = map[string]string{
+	"invitation.en": "You are invited to %s",
+	"invitation.nl": "Je bent uitgenodigd voor %s",
+	"reminder.en":   "Reminder: your invitation to %s expires soon",
+	"reminder.nl":   "Herinnering: je uitnodiging voor %s verloopt binnenkort",
+}
+
 func init() {
+	read := func(name string) string {
+		b, err := files.ReadFile("templates/" + name)
+		if err != nil {
+			panic(err) // the files are embedded: a missing one is a build error
+		}
+		return string(b)
+	}
+	layout = read("layout.html")
 	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
+		footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
 		for _, k := range []Kind{KindInvitation, KindReminder} {
 			key := string(k) + "." + locale
-			textTemplates[key] = texttemplate.Must(texttemplate.ParseFS(files, "templates/"+key+".txt"))
-			htmlTemplates[key] = htmltemplate.Must(htmltemplate.ParseFS(files, "templates/layout.html", "templates/"+key+".html"))
+			texts[key] = read(key + ".txt")
+			bodies[key] = read(key + ".html")
 		}
-	}
-	subjects = map[string]string{
-		"invitation.en": "You are invited to %s",
-		"invitation.nl": "Je bent uitgenodigd voor %s",
-		"reminder.en":   "Reminder: your invitation to %s expires soon",
-		"reminder.nl":   "Herinnering: je uitnodiging voor %s verloopt binnenkort",
 	}
 }
 
@@ -105,15 +112,26 @@ func Render(inv Invitation) (Message, error) {
 		inv.Kind = KindInvitation
 	}
 	key := string(inv.Kind) + "." + locale
-	v := view{Invitation: inv, Link: inv.Link(), Expires: FormatTime(inv.ExpiresAt, locale), Where: where(inv, locale)}
-	var text, html bytes.Buffer
-	if err := textTemplates[key].Execute(&text, v); err != nil {
-		return Message{}, fmt.Errorf("render %s text: %w", key, err)
+	if _, ok := texts[key]; !ok {
+		return Message{}, fmt.Errorf("no e-mail %s", key)
 	}
-	if err := htmlTemplates[key].ExecuteTemplate(&html, "layout.html", v); err != nil {
-		return Message{}, fmt.Errorf("render %s html: %w", key, err)
+	place := where(inv, locale)
+	subject := fmt.Sprintf(subjects[key], place)
+	values := []string{
+		"Name", inv.Name, "InvitedBy", inv.InvitedBy, "Where", place, "Link", inv.Link(),
+		"Expires", FormatTime(inv.ExpiresAt, locale), "To", inv.To,
 	}
-	return Message{To: inv.To, Subject: fmt.Sprintf(subjects[key], v.Where), Text: text.String(), HTML: html.String()}, nil
+	var text, html []string
+	for i := 0; i < len(values); i += 2 {
+		text = append(text, "{{"+values[i]+"}}", values[i+1])
+		html = append(html, "{{"+values[i]+"}}", htmlpkg.EscapeString(values[i+1]))
+	}
+	htmlFill := strings.NewReplacer(html...)
+	page := strings.NewReplacer(
+		"{{Lang}}", locale, "{{Title}}", htmlpkg.EscapeString(subject),
+		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footers[locale]),
+	).Replace(layout)
+	return Message{To: inv.To, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}, nil
 }
 
 func where(inv Invitation, locale string) string {

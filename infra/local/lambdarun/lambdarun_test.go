@@ -1,0 +1,304 @@
+package lambdarun_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
+	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
+	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/routes"
+)
+
+var (
+	st   *stack.Stack
+	bins string
+	root string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	var err error
+	if root, err = emulators.FindRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	bins, err = os.MkdirTemp("", "bootstraps-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bins)
+	var names []string
+	for _, r := range append(append([]routes.Route{}, routes.Table...), routes.Tasks...) {
+		names = append(names, r.Function)
+	}
+	// Build while the emulators start.
+	built := make(chan error, 1)
+	go func() { built <- lambdarun.Build(ctx, root, bins, "", "", []string{"-tags", "lambda.norpc"}, names...) }()
+	env := map[string]string{"REINVITE_COOLDOWN": "0s", "INVITE_RATE_LIMIT": "100000", "PUBLIC_RATE_LIMIT": "100000"}
+	st, err = stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		return 1
+	}
+	defer st.Stop()
+	if err := <-built; err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// config is the environment of every function, as the CDK stack sets it,
+// with the SDK's standard endpoint variables pointing at the emulators.
+func config() map[string]string {
+	c := st.Config
+	return map[string]string{
+		"TABLE_NAME": c.TableName, "USER_POOL_ID": c.UserPoolID, "APP_CLIENT_ID": c.AppClientID,
+		"PORTAL_URL": c.PortalURL, "SENDER_EMAIL": c.SenderEmail, "CURSOR_SECRET": base64.StdEncoding.EncodeToString(c.CursorSecret),
+		"REINVITE_COOLDOWN": "0s", "INVITE_RATE_LIMIT": "100000", "PUBLIC_RATE_LIMIT": "100000",
+		"AWS_ENDPOINT_URL_DYNAMODB":                  st.Info.DynamoDB.Endpoint,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": st.Info.Cognito.Endpoint,
+		"AWS_ENDPOINT_URL_SESV2":                     st.Info.SES.Endpoint,
+	}
+}
+
+// fixtures are real resources the sample events are pointed at, so that
+// each function does its real work against the emulators.
+type fixtures struct {
+	customer, user, operator, token string
+}
+
+func newFixtures(t *testing.T) fixtures {
+	t.Helper()
+	ctx := context.Background()
+	op := operatorCaller(t)
+	call := func(fn string, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+		res, err := st.Handlers[fn](ctx, ev)
+		if err != nil || res.StatusCode >= 300 {
+			t.Fatalf("%s: %d %s %v", fn, res.StatusCode, res.Body, err)
+		}
+		return res
+	}
+	id := func(body string) string {
+		var v struct{ ID string }
+		_ = json.Unmarshal([]byte(body), &v)
+		return v.ID
+	}
+	var f fixtures
+	f.customer = id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Lambda"}`, nil)).Body)
+	email := fmt.Sprintf("lr%d@acme.example", time.Now().UnixNano())
+	f.user = id(call("invite-user", op.event("POST", "/v1/customers/"+f.customer+"/users", `{"email":"`+email+`"}`,
+		map[string]string{"customerId": f.customer})).Body)
+	f.operator = id(call("invite-operator", op.event("POST", "/v1/operators", `{"email":"o`+email+`","role":"technician"}`, nil)).Body)
+	f.token = latestToken(t, email)
+	return f
+}
+
+type caller struct{ claims map[string]string }
+
+func operatorCaller(t *testing.T) caller {
+	t.Helper()
+	m, err := st.Deps.Store.MemberByEmail(context.Background(), domain.ProviderScope, st.Info.Admin.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caller{claims: map[string]string{
+		"sub": m.Sub, "token_use": "access", "client_id": st.Config.AppClientID,
+		"exp": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10),
+	}}
+}
+
+func (c caller) event(method, path, body string, params map[string]string) events.APIGatewayV2HTTPRequest {
+	ev := events.APIGatewayV2HTTPRequest{RawPath: path, Body: body, PathParameters: params,
+		Headers: map[string]string{"content-type": "application/json"}}
+	ev.RequestContext.HTTP.Method = method
+	ev.RequestContext.RequestID = "fixture"
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: c.claims}}
+	return ev
+}
+
+var tokenInLink = regexp.MustCompile(`accept-invitation#token=([A-Za-z0-9_-]{43})`)
+
+func latestToken(t *testing.T, addr string) string {
+	t.Helper()
+	res, err := http.Get(st.Info.SES.Endpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var store struct {
+		Emails []struct {
+			Destination struct{ To []string }
+			Body        struct{ Text string }
+		}
+	}
+	_ = json.NewDecoder(res.Body).Decode(&store)
+	token := ""
+	for _, e := range store.Emails {
+		if len(e.Destination.To) > 0 && e.Destination.To[0] == addr {
+			if m := tokenInLink.FindStringSubmatch(e.Body.Text); m != nil {
+				token = m[1]
+			}
+		}
+	}
+	if token == "" {
+		t.Fatalf("no invitation to %s", addr)
+	}
+	return token
+}
+
+// point rewrites a sample event to the fixtures and the operator's claims.
+func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator}
+	for k := range ev.PathParameters {
+		old := ev.PathParameters[k]
+		ev.PathParameters[k] = ids[k]
+		ev.RawPath = strings.ReplaceAll(ev.RawPath, old, ids[k])
+		ev.RequestContext.HTTP.Path = ev.RawPath
+	}
+	if ev.RequestContext.Authorizer != nil {
+		ev.RequestContext.Authorizer.JWT.Claims = op.claims
+	}
+	if strings.Contains(ev.Body, `"token"`) {
+		var b map[string]any
+		_ = json.Unmarshal([]byte(ev.Body), &b)
+		b["token"] = f.token
+		nb, _ := json.Marshal(b)
+		ev.Body = string(nb)
+	}
+	if ev.Headers["idempotency-key"] != "" {
+		ev.Headers["idempotency-key"] = fmt.Sprint("lambda-", time.Now().UnixNano())
+	}
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+// What each function answers to its sample, pointed at fresh fixtures.
+var want = map[string]int{
+	"health": 200, "me": 200, "list-customers": 200, "create-customer": 201, "get-customer": 200,
+	"list-portals": 200, "create-portal": 201, "list-audit-events": 200,
+	"list-users": 200, "invite-user": 201, "bulk-invite-users": 200, "get-user": 200, "update-user": 200,
+	"enable-user": 409, "disable-user": 409, // the fixture user is unconfirmed
+	"reinvite-user": 200, "delete-user": 204,
+	"list-operators": 200, "invite-operator": 201, "get-operator": 200, "update-operator": 200,
+	"enable-operator": 409, "disable-operator": 409, "reinvite-operator": 200, "delete-operator": 204,
+	"inspect-invitation": 200, "accept-invitation": 200,
+}
+
+// Every function's built bootstrap runs under the Lambda Runtime API with
+// its sample event, against the emulators: the thin mains are tested, not
+// only the handlers.
+func TestEveryFunctionRunsAsALambda(t *testing.T) {
+	op := operatorCaller(t)
+	var mu sync.Mutex
+	inits := map[string]time.Duration{}
+	for _, rt := range append(append([]routes.Route{}, routes.Table...), routes.Tasks...) {
+		t.Run(rt.Function, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(root, "events", rt.Function+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload := raw
+			var cfn *httptest.Server
+			cfnStatus := make(chan string, 1)
+			switch {
+			case rt.Trigger == routes.TriggerDeploy:
+				// The custom resource answers CloudFormation at its ResponseURL.
+				cfn = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					var resp struct{ Status, Reason string }
+					_ = json.NewDecoder(r.Body).Decode(&resp)
+					cfnStatus <- resp.Status + " " + resp.Reason
+				}))
+				defer cfn.Close()
+				var ev map[string]any
+				_ = json.Unmarshal(raw, &ev)
+				ev["ResponseURL"] = cfn.URL + "/response"
+				ev["ResourceProperties"].(map[string]any)["AdminEmail"] = fmt.Sprintf("first%d@provider.example", time.Now().UnixNano())
+				payload, _ = json.Marshal(ev)
+			case rt.Method != "":
+				payload = point(t, raw, newFixtures(t), op)
+			}
+			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Stop()
+			mu.Lock()
+			inits[rt.Function] = run.Init
+			mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := run.Invoke(ctx, payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Error != nil {
+				t.Fatalf("the function reported an error: %s\n%s", res.Error, run.Output())
+			}
+			switch {
+			case rt.Trigger == routes.TriggerSchedule:
+				var rep struct {
+					Failed *int `json:"failed"`
+				}
+				if err := json.Unmarshal(res.Payload, &rep); err != nil || rep.Failed == nil || *rep.Failed != 0 {
+					t.Fatalf("sweep report %s", res.Payload)
+				}
+			case rt.Trigger == routes.TriggerDeploy:
+				if got := <-cfnStatus; !strings.HasPrefix(got, "SUCCESS") {
+					t.Fatalf("CloudFormation was told %q\n%s", got, run.Output())
+				}
+			default:
+				var resp events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(res.Payload, &resp); err != nil {
+					t.Fatalf("not an API Gateway response: %s", res.Payload)
+				}
+				if resp.StatusCode != want[rt.Function] {
+					t.Fatalf("status %d, want %d: %s\n%s", resp.StatusCode, want[rt.Function], resp.Body, run.Output())
+				}
+				if ct := resp.Headers["Content-Type"]; resp.StatusCode != 204 && !strings.HasPrefix(ct, "application/") {
+					t.Fatalf("content type %q", ct)
+				}
+			}
+			// The function logs JSON, one object a line.
+			for _, line := range strings.Split(strings.TrimSpace(run.Output()), "\n") {
+				if line != "" && !json.Valid([]byte(line)) {
+					t.Fatalf("a log line is not JSON: %s", line)
+				}
+			}
+		})
+	}
+	var total time.Duration
+	for _, d := range inits {
+		total += d
+	}
+	if len(inits) > 0 {
+		t.Logf("%d functions ran under the Runtime API; mean init %s", len(inits), (total / time.Duration(len(inits))).Round(100*time.Microsecond))
+	}
+}
