@@ -42,14 +42,8 @@ type bulkError struct {
 // the users its first attempt created, finishes their delivery, and answers
 // as the first attempt did.
 func BulkInviteUsers(d *Deps) httpapi.Endpoint {
-	return d.authed(func(ctx context.Context, r *httpapi.Request, c *Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.requireUserManager(cid); err != nil {
-			return nil, err
-		}
+	return d.authedInScope((*Caller).requireUserManager, func(ctx context.Context, r *httpapi.Request, c *Caller, sx scopeContext) (*httpapi.Response, error) {
+		cid := sx.Scope.CustomerID
 		var in bulkInput
 		if err := r.Decode(&in); err != nil {
 			return nil, err
@@ -58,10 +52,6 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 			return nil, apperr.Fields(apperr.Field("emails", "count", "emails must hold 1 to 100 addresses."))
 		}
 		key, err := d.idempotencyKey(ctx, r, c, "bulk-invite:"+cid)
-		if err != nil {
-			return nil, err
-		}
-		sx, err := d.loadScope(ctx, domain.CustomerScope(cid))
 		if err != nil {
 			return nil, err
 		}

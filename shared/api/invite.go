@@ -78,14 +78,23 @@ func (sc scopeContext) checkPortals(field string, ids []string) *apperr.FieldErr
 	return nil
 }
 
-// takeInvites counts n invitation e-mails against the scope's limit per
-// minute (INVITE_RATE_LIMIT).
-func (d *Deps) takeInvites(ctx context.Context, sc domain.Scope, n int) error {
-	key := "invites#provider"
-	if !sc.IsProvider() {
-		key = "invites#" + sc.CustomerID
+func inviteKey(sc domain.Scope) string {
+	if sc.IsProvider() {
+		return "invites#provider"
 	}
-	return d.Store.Take(ctx, key, n, d.Config.InviteRateLimit, time.Minute, d.now())
+	return "invites#" + sc.CustomerID
+}
+
+// takeInvites counts n invitation e-mails against the scope's limit per
+// minute (INVITE_RATE_LIMIT), with a call of its own (bulk invites).
+func (d *Deps) takeInvites(ctx context.Context, sc domain.Scope, n int) error {
+	return d.Store.Take(ctx, inviteKey(sc), n, d.Config.InviteRateLimit, time.Minute, d.now())
+}
+
+// countInvite counts one invitation e-mail inside the operation's own
+// transaction (single invites and re-invites).
+func (d *Deps) countInvite(sc domain.Scope) store.Writes {
+	return store.WithRate(inviteKey(sc), 1, d.Config.InviteRateLimit, time.Minute, d.now())
 }
 
 // newInvitation makes a pending invitation and its token: it expires after
@@ -215,7 +224,7 @@ func (d *Deps) resumeInvite(ctx context.Context, c *Caller, sx scopeContext, id 
 		if err != nil || !d.needsResend(&m) {
 			return m, err
 		}
-		m, err = d.rotate(ctx, c, sx, m, domain.ActionReinvited, false)
+		m, err = d.rotate(ctx, c, sx, m, domain.ActionReinvited, false, nil)
 		if errors.Is(err, store.ErrVersion) && attempt < 3 {
 			continue // changed meanwhile: look again
 		}
@@ -224,7 +233,7 @@ func (d *Deps) resumeInvite(ctx context.Context, c *Caller, sx scopeContext, id 
 }
 
 // rotate gives m a fresh token and expiry (the old link dies), and sends it.
-func (d *Deps) rotate(ctx context.Context, c *Caller, sx scopeContext, m domain.Member, action string, guardActor bool) (domain.Member, error) {
+func (d *Deps) rotate(ctx context.Context, c *Caller, sx scopeContext, m domain.Member, action string, guardActor bool, w store.Writes) (domain.Member, error) {
 	now := d.now()
 	actor := c.actorIn(sx.Scope)
 	old := m.Invitation
@@ -241,7 +250,7 @@ func (d *Deps) rotate(ctx context.Context, c *Caller, sx scopeContext, m domain.
 	if guardActor && c.actsAsPortalAdmin(sx.Scope.CustomerID) {
 		ch.ActorSub = c.Sub
 	}
-	if err := d.Store.ChangeMember(ctx, ch, nil); err != nil {
+	if err := d.Store.ChangeMember(ctx, ch, w); err != nil {
 		return m, err
 	}
 	d.deliver(ctx, &after, token, mail.KindInvitation, sx)

@@ -6,6 +6,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/store"
 )
 
 // The life cycle of portal users and operators: the same handlers, each
@@ -121,10 +122,7 @@ func InviteOperator(d *Deps) httpapi.Endpoint {
 		if ref := key.priorRef(); ref != "" {
 			return d.answerResumed(ctx, c, sx, ref)
 		}
-		if err := d.takeInvites(ctx, sx.Scope, 1); err != nil {
-			return nil, err
-		}
-		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Role: domain.OperatorRole(*in.Role)}, nil, key.record("", d))
+		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Role: domain.OperatorRole(*in.Role)}, d.countInvite(sx.Scope), key.record("", d))
 		if err != nil {
 			ref, err := d.lostRace(ctx, key, err)
 			if err != nil {
@@ -159,14 +157,24 @@ func ListAuditEvents(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		if c.IsOperator() {
-			if _, err := d.Store.Customer(ctx, cid); err != nil {
-				return nil, err
+		var items []domain.AuditEvent
+		var next store.Key
+		existsErr, listErr := both(func() error {
+			if !c.IsOperator() {
+				return nil // their membership proves the customer exists
 			}
+			_, err := d.Store.Customer(ctx, cid)
+			return err
+		}, func() error {
+			var err error
+			items, next, err = d.Store.ListAudit(ctx, domain.CustomerScope(cid), limit, start)
+			return err
+		})
+		if existsErr != nil {
+			return nil, existsErr
 		}
-		items, next, err := d.Store.ListAudit(ctx, domain.CustomerScope(cid), limit, start)
-		if err != nil {
-			return nil, err
+		if listErr != nil {
+			return nil, listErr
 		}
 		out := listView[auditView]{Items: make([]auditView, 0, len(items)), NextCursor: d.Cursors.Encode(binding, next)}
 		for i := range items {

@@ -202,9 +202,23 @@ func (d *Deps) lastMembership(ctx context.Context, m domain.Member) (bool, error
 // successful send, and while a send is still under way.
 func (d *Deps) reinvite(ctx context.Context, c *Caller, t target) (*httpapi.Response, error) {
 	for attempt := 1; ; attempt++ {
-		m, err := d.Store.Member(ctx, t.sc, t.id, true)
-		if err != nil {
-			return nil, err
+		// The member and its customer do not depend on each other: read both at once.
+		var m domain.Member
+		var sx scopeContext
+		memberErr, scopeErr := both(func() error {
+			var err error
+			m, err = d.Store.Member(ctx, t.sc, t.id, true)
+			return err
+		}, func() error {
+			var err error
+			sx, err = d.loadScope(ctx, t.sc)
+			return err
+		})
+		if memberErr != nil {
+			return nil, memberErr
+		}
+		if scopeErr != nil {
+			return nil, scopeErr
 		}
 		inv := m.Invitation
 		if m.Status != domain.StatusUnconfirmed || inv == nil {
@@ -219,16 +233,7 @@ func (d *Deps) reinvite(ctx context.Context, c *Caller, t target) (*httpapi.Resp
 		if d.sendUnderWay(inv) {
 			return nil, tooSoon(inv.AttemptedAt.Add(sendLease).Sub(now))
 		}
-		if attempt == 1 {
-			if err := d.takeInvites(ctx, t.sc, 1); err != nil {
-				return nil, err
-			}
-		}
-		sx, err := d.loadScope(ctx, t.sc)
-		if err != nil {
-			return nil, err
-		}
-		after, err := d.rotate(ctx, c, sx, m, domain.ActionReinvited, true)
+		after, err := d.rotate(ctx, c, sx, m, domain.ActionReinvited, true, d.countInvite(t.sc))
 		if errors.Is(err, store.ErrVersion) && attempt < 4 {
 			continue
 		}

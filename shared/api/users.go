@@ -59,23 +59,12 @@ func (f userFields) clean(sx scopeContext, fields *[]apperr.FieldError) (name st
 // InviteUser: operators and the customer's portal admins invite a portal
 // user by e-mail; the user is unconfirmed until the invitation is accepted.
 func InviteUser(d *Deps) httpapi.Endpoint {
-	return d.authed(func(ctx context.Context, r *httpapi.Request, c *Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.requireUserManager(cid); err != nil {
-			return nil, err
-		}
+	return d.authedInScope((*Caller).requireUserManager, func(ctx context.Context, r *httpapi.Request, c *Caller, sx scopeContext) (*httpapi.Response, error) {
 		var in inviteUserInput
 		if err := r.Decode(&in); err != nil {
 			return nil, err
 		}
-		key, err := d.idempotencyKey(ctx, r, c, "invite-user:"+cid)
-		if err != nil {
-			return nil, err
-		}
-		sx, err := d.loadScope(ctx, domain.CustomerScope(cid))
+		key, err := d.idempotencyKey(ctx, r, c, "invite-user:"+sx.Scope.CustomerID)
 		if err != nil {
 			return nil, err
 		}
@@ -91,10 +80,7 @@ func InviteUser(d *Deps) httpapi.Endpoint {
 		if ref := key.priorRef(); ref != "" {
 			return d.answerResumed(ctx, c, sx, ref)
 		}
-		if err := d.takeInvites(ctx, sx.Scope, 1); err != nil {
-			return nil, err
-		}
-		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, nil, key.record("", d))
+		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, d.countInvite(sx.Scope), key.record("", d))
 		if err != nil {
 			ref, err := d.lostRace(ctx, key, err)
 			if err != nil {
@@ -135,14 +121,24 @@ func ListUsers(d *Deps) httpapi.Endpoint {
 		if err := c.requireUserManager(cid); err != nil {
 			return nil, err
 		}
-		if c.IsOperator() {
-			// Operators see every customer: tell an unknown one apart from
-			// an empty one. Members' access already proves it exists.
-			if _, err := d.Store.Customer(ctx, cid); err != nil {
-				return nil, err
-			}
+		if !c.IsOperator() { // their membership proves the customer exists
+			return d.listMembers(ctx, r, domain.CustomerScope(cid))
 		}
-		return d.listMembers(ctx, r, domain.CustomerScope(cid))
+		// Operators see every customer: tell an unknown one apart from an
+		// empty one, at the same time as the listing.
+		var res *httpapi.Response
+		existsErr, listErr := both(func() error {
+			_, err := d.Store.Customer(ctx, cid)
+			return err
+		}, func() error {
+			var err error
+			res, err = d.listMembers(ctx, r, domain.CustomerScope(cid))
+			return err
+		})
+		if existsErr != nil {
+			return nil, existsErr
+		}
+		return res, listErr
 	})
 }
 

@@ -121,7 +121,7 @@ func TestNothingUnderV1IsServed(t *testing.T) {
 
 func TestTheConsoleAndTheAcceptPageAreServed(t *testing.T) {
 	h := Handler(localCfg)
-	for path, script := range map[string]string{"/": "/js/console.js", "/index.html": "/js/console.js", "/accept-invitation": "/js/accept.js"} {
+	for path, script := range map[string]string{"/": "js/console.js", "/index.html": "js/console.js", "/accept-invitation": "js/accept.js"} {
 		res := serve(t, h, "GET", path)
 		b := body(t, res)
 		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -41,6 +42,26 @@ func (s *Store) Take(ctx context.Context, key string, n, limit int, window time.
 		return dbError(err, "count a rate limit")
 	}
 	return nil
+}
+
+// WithRate adds the count of a rate limit to an operation's transaction,
+// so that counting costs no call of its own: the operation fails with the
+// 429 when the window is full, and nothing is counted when it fails.
+func WithRate(key string, n, limit int, window time.Duration, now time.Time) Writes {
+	return Writes{func(t *tx) {
+		start := now.Truncate(window)
+		end := start.Add(window)
+		if n > limit {
+			t.err = errors.Join(t.err, rateLimited(end.Sub(now)))
+			return
+		}
+		c := expression.AttributeNotExists(expression.Name("used")).
+			Or(expression.Name("used").LessThanEqual(expression.Value(limit - n)))
+		t.update("RATE#"+key+"#"+strconv.FormatInt(start.Unix(), 10), "RATE",
+			expression.Add(expression.Name("used"), expression.Value(n)).
+				Set(expression.Name(AttrTTL), expression.Value(epoch(end.Add(time.Hour)))),
+			&c, rateLimited(end.Sub(now)))
+	}}
 }
 
 func rateLimited(wait time.Duration) error {

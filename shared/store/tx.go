@@ -110,6 +110,10 @@ func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
 // apply it twice.
 func (t *tx) commit(ctx context.Context, _ string) error {
 	if t.err != nil {
+		var ae *apperr.Error
+		if errors.As(t.err, &ae) && ae.Kind != apperr.Internal {
+			return ae // a refusal decided while building (a rate limit)
+		}
 		return apperr.Wrap(t.err, "build a transaction")
 	}
 	const attempts = 5

@@ -3,6 +3,9 @@ package browser
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // An admin edits a user's name, admin flag, roles and portal setups; when
@@ -34,11 +37,9 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	op.waitText(row(addr), "Erik Edited")
 	op.waitText(row(addr), "Auditors, Finance")
 	op.waitText(row(addr), "Service desk")
-	if focused := op.eval(`document.activeElement.dataset.action || ''`); focused != "edit" {
-		// The row was drawn again; focus must at least stay on the page.
-		if tag := op.eval(`document.activeElement.tagName`); tag == "" {
-			t.Fatal("focus was lost")
-		}
+	// The row was drawn again; the focus is back on its Edit button.
+	if focused := op.eval(`document.activeElement.dataset.action + ' ' + document.activeElement.closest('tr').dataset.email`); focused != "edit "+addr {
+		t.Fatalf("focus on %q", focused)
 	}
 	got := a.users(cu.ID, "")[0]
 	if got.Name != "Erik Edited" || !got.Admin || strings.Join(got.Roles, "|") != "Auditors|Finance" || len(got.PortalIDs) != 1 {
@@ -128,7 +129,39 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	if n := in.eval(`String(document.querySelectorAll('nav a[href="#/operators"], #new-customer').length)`); n != "0" {
 		t.Fatal("a technician sees the operator admin's controls")
 	}
-	op.navigate(site + "/#/operators")
-	op.settled()
+	op.do("reload", chromedp.Reload())
 	op.waitText(row(addr), "Enabled")
+}
+
+// The console works from the keyboard: a dialog opens with Enter, takes the
+// focus, closes with Escape and gives the focus back.
+func TestDialogsWorkFromTheKeyboard(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Keys"))
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.visible("#add-users")
+	op.do("press Enter on Add users", chromedp.Focus(chromedp.CSS("#add-users")), chromedp.KeyEvent(kb.Enter))
+	op.visible("#add-form")
+	if id := op.eval(`document.activeElement.id`); id != "add-email" {
+		t.Fatalf("focus on %q, want the e-mail field", id)
+	}
+	// Every field of the dialog has a label.
+	if n := op.eval(`String([...document.querySelectorAll('#add-form input, #add-form textarea, #add-form select')].filter(e => !e.labels || !e.labels.length).length)`); n != "0" {
+		t.Fatalf("%s fields without a label", n)
+	}
+	op.do("press Escape", chromedp.KeyEvent(kb.Escape))
+	op.gone("#add-form")
+	if id := op.eval(`document.activeElement.id`); id != "add-users" {
+		t.Fatalf("focus on %q, want the Add users button", id)
+	}
+	// The same for a form with an error: Enter submits, the error is announced next to the field.
+	op.do("press Enter on Add users", chromedp.KeyEvent(kb.Enter))
+	op.visible("#add-email")
+	op.do("type and press Enter", chromedp.KeyEvent("not an address"+kb.Enter))
+	op.waitText("#add-form [data-field=email] .field-error", "Enter one valid e-mail address.")
+	if id := op.eval(`document.activeElement.getAttribute('aria-invalid') + ' ' + document.activeElement.id`); id != "true add-email" {
+		t.Fatalf("focus: %q", id)
+	}
 }

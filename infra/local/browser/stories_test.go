@@ -29,18 +29,36 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.waitText("#notice", "Customer "+name+" was created.")
 	op.waitText("#people", "No users match.")
 
+	// A portal setup, with the API's field error shown next to its field.
+	op.click(`nav a[href$="/portals"]`)
+	op.visible("#new-portal")
+	op.click("#new-portal")
+	op.typeInto("#portal-form input[name=name]", "Service desk")
+	op.typeInto("#portal-form input[name=url]", "service.acme.example")
+	op.click("#portal-form [data-role=submit]")
+	op.waitText("#portal-form [data-field=url] .field-error", "Enter a full address starting with https://")
+	op.clear("#portal-form input[name=url]")
+	op.typeInto("#portal-form input[name=url]", "https://service.acme.example")
+	op.click("#portal-form [data-role=submit]")
+	op.waitText("#notice", "Portal setup Service desk was added.")
+	op.waitText("#portals", "https://service.acme.example")
+	op.click(`nav a[href$="/users"]`)
+	op.visible("#add-users")
+
 	addr := uniqueEmail("jane")
 	op.click("#add-users")
 	op.visible("#add-email")
 	op.typeInto("#add-email", "  "+strings.ToUpper(addr[:1])+addr[1:]+" ")
 	op.typeInto("#add-form input[name=name]", "Jane Doe")
 	op.typeInto("#add-form input[name=roles]", "Portal managers, Finance")
+	op.click(`#add-form input[name=portalIds]`)
 	op.click("#add-form [data-role=submit]")
 	op.waitText("#notice", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "Unconfirmed")
 	op.waitText(row(addr), "Pending")
 	op.waitText(row(addr), "Portal managers, Finance")
 	op.waitText(row(addr), "Sent 1×")
+	op.waitText(row(addr), "Service desk")
 
 	// What the console did is what the API holds, and the e-mail went out.
 	var customers struct {
@@ -58,7 +76,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 		t.Fatalf("no customer %q", name)
 	}
 	us := a.users(cid, "")
-	if len(us) != 1 || us[0].Email != addr || us[0].Name != "Jane Doe" || us[0].Status != "unconfirmed" || strings.Join(us[0].Roles, "|") != "Portal managers|Finance" {
+	if len(us) != 1 || us[0].Email != addr || us[0].Name != "Jane Doe" || us[0].Status != "unconfirmed" || strings.Join(us[0].Roles, "|") != "Portal managers|Finance" || len(us[0].PortalIDs) != 1 {
 		t.Fatalf("%+v", us)
 	}
 	latestLink(t, addr, 1)
@@ -206,8 +224,9 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	op.click("#confirm-yes")
 	op.waitText("#notice", addr+" is disabled.")
 	op.gone(row(addr)) // no longer in the Enabled category
-	if focused := op.eval(`document.activeElement.tagName`); focused == "DIALOG" || focused == "" {
-		t.Fatalf("focus was lost: %q", focused)
+	// The row left the list: the focus is on the message that says so.
+	if focused := op.eval(`document.activeElement.id`); focused != "notice" {
+		t.Fatalf("focus on %q, want the notice", focused)
 	}
 	op.choose("#category", "disabled")
 	op.waitText(row(addr), "Disabled")
@@ -322,4 +341,33 @@ func TestAWrongPasswordIsRefusedOnTheForm(t *testing.T) {
 	if got := p.eval(`sessionStorage.getItem('pa.session') || ''`); got != "" {
 		t.Fatal("a session was stored")
 	}
+}
+
+// Someone who already signs in (a user of another customer) adds the new
+// invitation to their account without choosing a password.
+func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
+	a := admin(t)
+	first, second := a.newCustomer(unique("First")), a.newCustomer(unique("Second"))
+	addr := uniqueEmail("twice")
+	a.invite(first.ID, map[string]any{"email": addr})
+	acceptByAPI(t, addr)
+	a.invite(second.ID, map[string]any{"email": addr})
+
+	in := open(t, "invitee")
+	in.navigate(latestLink(t, addr, 2))
+	in.waitText("#invited", "You are invited to the "+second.Name+" portal as "+addr+".")
+	in.waitText("#accept-form", "You already have an account with this e-mail address.")
+	if n := in.eval(`String(document.querySelectorAll('input[type=password]').length)`); n != "0" {
+		t.Fatal("a password was asked of an existing account")
+	}
+	in.click("#accept-existing")
+	in.waitText("#done", "You’re in")
+	in.waitText("main", "The invitation was added to your account. Sign in as "+addr+" with your current password.")
+	in.click("#sign-in-link")
+	in.visible("#signin-email")
+	in.typeInto("#signin-email", addr)
+	in.typeInto("#signin input[name=password]", password)
+	in.click("#signin-submit")
+	in.waitText(`#memberships [data-customer="`+first.ID+`"]`, first.Name)
+	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
 }

@@ -70,7 +70,8 @@ func New() *Injector { return &Injector{counts: map[string]int{}} }
 
 // APIOption installs the injector in a client (aws.Config.APIOptions).
 func (i *Injector) APIOption(stack *middleware.Stack) error {
-	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("FaultInjectorCall", i.initialize), middleware.Before); err != nil {
+	// After the SDK has registered the service and operation names.
+	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("FaultInjectorCall", i.initialize), middleware.After); err != nil {
 		return err
 	}
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("FaultInjectorAttempt", i.finalize), "Retry", middleware.After)

@@ -53,7 +53,7 @@ function done(result) {
   const text = result.signIn === 'existing_account' ? 'accept.doneExisting' : 'accept.doneNew';
   show(h('h1', { tabindex: '-1', id: 'done' }, t('accept.doneHeading')),
     h('p', {}, t(text, { email: result.email })),
-    h('p', {}, h('a', { class: 'button primary', href: '/', id: 'sign-in-link' }, t('accept.signIn'))));
+    h('p', {}, h('a', { class: 'button primary', href: './', id: 'sign-in-link' }, t('accept.signIn'))));
   announce(t('accept.doneHeading'));
 }
 
@@ -130,7 +130,7 @@ function existingForm(token) {
 
 async function boot() {
   document.title = `${t('accept.title')} – ${t('app.name')}`;
-  replace(top, h('div', { class: 'bar' }, h('a', { class: 'brand', href: '/' }, t('app.name'))));
+  replace(top, h('div', { class: 'bar' }, h('a', { class: 'brand', href: './' }, t('app.name'))));
   const token = takeToken();
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, t('accept.checking')));
   if (!token) { invalid(); return; }

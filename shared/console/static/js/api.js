@@ -65,7 +65,8 @@ export const del = (path, o) => request('DELETE', path, o);
 export function describe(p) {
   if (!(p instanceof Problem)) return t('err.other', { detail: String(p && p.message || p) });
   if (p.status === 0) return t('err.network');
-  if (p.code === 'reinvite_too_soon') return t('err.reinvite_too_soon', { seconds: p.retryAfter ?? 60 });
+  // Retry-After is readable across origins only when the API exposes it (CORS).
+  if (p.code === 'reinvite_too_soon') return p.retryAfter === null ? t('err.reinvite_too_soon_later') : t('err.reinvite_too_soon', { seconds: p.retryAfter });
   if (p.code && has(`err.${p.code}`)) return t(`err.${p.code}`);
   switch (p.status) {
     case 400: return p.errors.length ? t('err.fields') : t('err.other', { detail: p.detail });

@@ -72,7 +72,9 @@ function b64url(bytes) {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-const redirectURI = () => `${location.origin}/`;
+// Where the managed login sends people back: the console's own address
+// (<origin>/ when it is served at the root).
+const redirectURI = () => new URL('./', location.href).href;
 
 // beginManagedLogin sends the browser to Cognito's managed login.
 export async function beginManagedLogin() {
@@ -152,11 +154,11 @@ async function refresh(s) {
 }
 
 // signOut forgets the tokens; on AWS it also ends the managed login's
-// session, which comes back to the console. flash is a message to show on
-// the sign-in screen.
+// session, which comes back to the console. flash ({text, kind}) is a
+// message for the sign-in screen.
 export function signOut(flash) {
   sessionStorage.removeItem(SESSION);
-  if (flash) sessionStorage.setItem(FLASH, flash);
+  if (flash) sessionStorage.setItem(FLASH, JSON.stringify(flash));
   else sessionStorage.removeItem(FLASH);
   if (cfg && cfg.mode === 'aws') {
     const u = new URL(`${cfg.authDomain.replace(/\/+$/, '')}/logout`);
@@ -167,9 +169,9 @@ export function signOut(flash) {
   return false;
 }
 
-// takeFlash returns (once) the message left for the sign-in screen.
+// takeFlash returns (once) the message left for the sign-in screen, or null.
 export function takeFlash() {
   const f = sessionStorage.getItem(FLASH);
   sessionStorage.removeItem(FLASH);
-  return f;
+  try { return f ? JSON.parse(f) : null; } catch { return null; }
 }

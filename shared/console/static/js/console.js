@@ -5,7 +5,7 @@
 import { t, formatTime } from './i18n.js';
 import {
   h, replace, notice, clearNotice, announce, openDialog, confirmAction, field, uid,
-  setFormError, clearFieldErrors,
+  setFormError, clearFieldErrors, restoreFocus,
 } from './dom.js';
 import * as api from './api.js';
 import * as auth from './auth.js';
@@ -43,12 +43,12 @@ async function boot() {
   }
   auth.configure(cfg);
   api.configure({ base: cfg.apiUrl, token: auth.accessToken, onUnauthorized: sessionEnded });
-  let flash = null;
+  let flash = auth.takeFlash();
   if (cfg.mode === 'aws') {
-    try { await auth.completeManagedLogin(); } catch { flash = t('signin.incomplete'); }
+    try { await auth.completeManagedLogin(); } catch { flash = { text: t('signin.incomplete'), kind: 'error' }; }
   }
   if (!auth.signedIn()) {
-    renderSignIn(flash || auth.takeFlash());
+    renderSignIn(flash);
     return;
   }
   await start();
@@ -62,7 +62,7 @@ async function start() {
   } catch (p) {
     if (p.status !== 401) {
       replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)),
-        h('button', { type: 'button', class: 'secondary', onclick: start }, t('signin.submit')));
+        h('button', { type: 'button', class: 'secondary', onclick: start }, t('retry')));
     }
     return;
   }
@@ -73,7 +73,7 @@ async function start() {
   for (const m of me.memberships) customers.names.set(m.customerId, m.customerName);
   window.addEventListener('hashchange', onHashChange);
   await route(false);
-  if (isOperator()) loadCustomers().then(renderHeader, () => {});
+  if (isOperator()) loadCustomers().then(() => renderSwitcher(), () => {});
 }
 
 // sessionEnded runs on any 401: the token expired, or the user was
@@ -81,14 +81,14 @@ async function start() {
 function sessionEnded() {
   if (ended) return;
   teardown();
-  if (auth.signOut(t('signin.ended'))) return; // AWS: off to the managed logout
+  if (auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
   renderSignIn(auth.takeFlash());
 }
 
 function signOutClicked() {
   teardown();
-  if (auth.signOut(null)) return;
-  renderSignIn(t('signin.signedOut'), 'ok');
+  if (auth.signOut({ text: t('signin.signedOut'), kind: 'ok' })) return;
+  renderSignIn(auth.takeFlash());
 }
 
 function teardown() {
@@ -97,6 +97,8 @@ function teardown() {
   currentCustomer = null;
   nextNotice = null;
   customers.items = []; customers.next = null; customers.loaded = false;
+  customers.names.clear();
+  renderSeq++; // a screen still loading is not drawn
   window.removeEventListener('hashchange', onHashChange);
   closeDialogs();
 }
@@ -112,7 +114,8 @@ function renderBare(text) {
 
 // ---- sign-in ----------------------------------------------------------------
 
-function renderSignIn(message, kind = 'error') {
+// renderSignIn shows the sign-in form, with flash ({text, kind}) above it.
+function renderSignIn(flash) {
   document.title = `${t('signin.heading')} – ${t('app.name')}`;
   replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
   const heading = h('h1', { tabindex: '-1' }, t('signin.heading'));
@@ -151,49 +154,70 @@ function renderSignIn(message, kind = 'error') {
     });
     replace(main, h('section', { class: 'panel narrow-panel' }, heading, form));
   }
-  if (message) notice(message, kind);
+  if (flash && flash.text) notice(flash.text, flash.kind === 'ok' ? 'ok' : 'error');
   const email = document.getElementById('signin-email');
   (email || heading).focus();
 }
 
 // ---- header -----------------------------------------------------------------
 
-function navLink(href, text, here) {
-  return h('li', {}, h('a', { href, 'aria-current': here ? 'page' : undefined }, text));
-}
+// The header is drawn again only when what it holds changes (not on every
+// screen), so that a click on it never lands on an element being replaced.
+let navKey = '';
+let switcherKey = '';
 
 function renderHeader(screen = currentScreen) {
   if (!me) return;
-  const links = [navLink('#/', t('nav.home'), screen === 'home')];
-  if (isOperator()) links.push(navLink('#/customers', t('nav.customers'), screen === 'customers'));
+  const links = [['#/', t('nav.home'), 'home']];
+  if (isOperator()) links.push(['#/customers', t('nav.customers'), 'customers']);
   if (currentCustomer && canManage(currentCustomer)) {
     const c = `#/c/${enc(currentCustomer)}`;
-    links.push(navLink(`${c}/users`, t('nav.users'), screen === 'users'));
-    links.push(navLink(`${c}/portals`, t('nav.portals'), screen === 'portals'));
-    links.push(navLink(`${c}/audit`, t('nav.audit'), screen === 'audit'));
+    links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
   }
-  if (isOperatorAdmin()) links.push(navLink('#/operators', t('nav.operators'), screen === 'operators'));
+  if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
 
-  replace(top,
-    h('div', { class: 'bar' },
-      h('a', { class: 'brand', href: '#/' }, t('app.name')),
-      switcher(),
-      h('div', { class: 'who' },
-        h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: me.email })),
-        h('button', { type: 'button', class: 'secondary small', id: 'sign-out', onclick: signOutClicked }, t('header.signOut')))),
-    h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, links)));
+  if (!top.querySelector('#signed-in-as')) {
+    navKey = '';
+    switcherKey = '';
+    replace(top,
+      h('div', { class: 'bar' },
+        h('a', { class: 'brand', href: '#/' }, t('app.name')),
+        h('div', { id: 'switcher-slot' }),
+        h('div', { class: 'who' },
+          h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: me.email })),
+          h('button', { type: 'button', class: 'secondary small', id: 'sign-out', onclick: signOutClicked }, t('header.signOut')))),
+      h('nav', { 'aria-label': t('nav.label') }, h('ul', { id: 'nav-links' })));
+  }
+  const key = links.map((l) => l[0]).join(' ');
+  if (key !== navKey) {
+    navKey = key;
+    replace(top.querySelector('#nav-links'), links.map(([href, text, name]) => h('li', {}, h('a', { href, dataset: { screen: name } }, text))));
+  }
+  for (const a of top.querySelectorAll('#nav-links a')) {
+    if (a.dataset.screen === screen) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  renderSwitcher();
 }
 
-// switcher lets operators (and admins of several customers) pick a customer.
-function switcher() {
-  let options;
+// The switcher lets operators (and admins of several customers) pick a customer.
+function renderSwitcher() {
+  const slot = top.querySelector('#switcher-slot');
+  if (!slot) return;
+  let options = [];
   if (isOperator()) options = customers.items.map((c) => [c.id, c.name]);
   else if (adminMemberships().length > 1) options = adminMemberships().map((m) => [m.customerId, m.customerName]);
-  else return null;
-  if (currentCustomer && !options.some(([id]) => id === currentCustomer) && customers.names.has(currentCustomer)) {
+  if (options.length && currentCustomer && !options.some(([id]) => id === currentCustomer) && customers.names.has(currentCustomer)) {
     options.unshift([currentCustomer, customers.names.get(currentCustomer)]);
   }
-  const id = uid('switcher');
+  const key = JSON.stringify([options, currentCustomer, !!customers.next]);
+  if (key === switcherKey) return;
+  switcherKey = key;
+  if (!options.length) {
+    slot.replaceChildren();
+    return;
+  }
+  const id = 'switcher';
   const select = h('select', { id, name: 'customer' },
     h('option', { value: '' }, t('switcher.choose')),
     options.map(([v, name]) => h('option', { value: v, selected: v === currentCustomer }, name)));
@@ -202,11 +226,15 @@ function switcher() {
   });
   const more = isOperator() && customers.next
     ? h('button', {
-      type: 'button', class: 'secondary small',
-      onclick: async () => { await loadCustomers(true); renderHeader(); document.getElementById(id)?.focus(); },
+      type: 'button', class: 'secondary small', id: 'more-customers',
+      onclick: async () => {
+        try { await loadCustomers(true); } catch (p) { errorNotice(p); return; }
+        renderSwitcher();
+        document.getElementById(customers.next ? 'more-customers' : id)?.focus();
+      },
     }, t('switcher.more'))
     : null;
-  return h('div', { class: 'switcher' }, h('label', { for: id }, t('switcher.label')), select, more);
+  replace(slot, h('div', { class: 'switcher' }, h('label', { for: id }, t('switcher.label')), select, more));
 }
 
 async function loadCustomers(more = false) {
@@ -215,7 +243,8 @@ async function loadCustomers(more = false) {
   const q = new URLSearchParams({ limit: '100' });
   if (more) q.set('cursor', customers.next);
   const { data } = await api.get(`/v1/customers?${q}`);
-  customers.items.push(...data.items);
+  const known = new Set(customers.items.map((c) => c.id));
+  customers.items.push(...data.items.filter((c) => !known.has(c.id)));
   customers.next = data.nextCursor;
   customers.loaded = true;
   for (const c of data.items) customers.names.set(c.id, c.name);
@@ -438,7 +467,8 @@ function formDialog({ heading, form, submitText, submit, aliases, onProblem }) {
       save.disabled = false;
     }
   });
-  const first = form.querySelector('input:not([type=hidden]):not([type=radio]), textarea, select, input[type=radio]:checked');
+  // The first field to fill in (the mode radios of "Add users" come before it).
+  const first = form.querySelector('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, select');
   openDialog(dialog, { focus: first });
   return dialog;
 }
@@ -476,6 +506,7 @@ function newPortalDialog(cid) {
       const { data } = await api.post(`/v1/customers/${enc(cid)}/portals`, body, { headers: idempotency() });
       await route(false);
       notice(t('portals.done', { name: data.name }));
+      restoreFocus();
       return true;
     },
   });
@@ -621,12 +652,15 @@ async function screenPeople({ kind, cid, query }) {
       if (action === 'delete') await api.del(path);
       else await api.post(`${path}/${action}`);
     } catch (e) {
-      errorNotice(e);
+      // Operators have their own last admin: the provider's.
+      if (!isUser && e.code === 'last_admin') notice(t('err.last_operator_admin'), 'error');
+      else errorNotice(e);
       if (e.status === 404 || e.status === 412 || e.code === 'concurrent_change') page.reload();
       return;
     }
     await page.reload();
     notice(t(`done.${action}`, { email: p.email }));
+    restoreFocus(p.id, action);
   }
 
   function editDialog(p) {

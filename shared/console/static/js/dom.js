@@ -47,7 +47,7 @@ export function notice(text, kind = 'ok') {
   const main = document.getElementById('main');
   let box = document.getElementById('notice');
   if (!box) {
-    box = h('div', { id: 'notice' });
+    box = h('div', { id: 'notice', tabindex: '-1' });
     main.prepend(box);
   }
   box.className = `notice ${kind}`;
@@ -64,16 +64,31 @@ export function clearNotice() { document.getElementById('notice')?.remove(); }
 // back to the element that had it. It resolves with the dialog's returnValue.
 export function openDialog(dialog, { focus } = {}) {
   const opener = document.activeElement;
+  const rowId = opener && opener.closest && opener.closest('tr') ? opener.closest('tr').dataset.id : null;
+  const action = opener && opener.dataset ? opener.dataset.action : null;
   document.body.append(dialog);
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => {
       dialog.remove();
       if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      else restoreFocus(rowId, action);
       resolve(dialog.returnValue);
     }, { once: true });
     dialog.showModal();
     if (focus) focus.focus();
   });
+}
+
+// restoreFocus puts the focus back where it was when the list it was in has
+// been drawn again: the same button of the same row, or else the message
+// that says what happened, or else the heading.
+export function restoreFocus(rowId, action) {
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) return;
+  const row = rowId ? document.querySelector(`tr[data-id="${CSS.escape(rowId)}"]`) : null;
+  const target = (row && ((action && row.querySelector(`[data-action="${CSS.escape(action)}"]`)) || row.querySelector('button')))
+    || document.getElementById('notice') || document.querySelector('main h1');
+  if (target) target.focus();
 }
 
 // confirmAction asks "Are you sure…?" with Yes and No; No has the focus.

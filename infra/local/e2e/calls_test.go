@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/infra/local/faults"
+)
+
+// depth is how many calls run one after another: the longest chain of
+// calls in which each starts after the one before it ended.
+func depth(calls []faults.Call) int {
+	sort.Slice(calls, func(i, j int) bool { return calls[i].End.Before(calls[j].End) })
+	best := make([]int, len(calls))
+	max := 0
+	for i := range calls {
+		best[i] = 1
+		for j := 0; j < i; j++ {
+			if !calls[i].Start.Before(calls[j].End) && best[j]+1 > best[i] {
+				best[i] = best[j] + 1
+			}
+		}
+		if best[i] > max {
+			max = best[i]
+		}
+	}
+	return max
+}
+
+func summarize(calls []faults.Call) string {
+	count := map[string]int{}
+	var names []string
+	for _, c := range calls {
+		if count[c.Name] == 0 {
+			names = append(names, c.Name)
+		}
+		count[c.Name]++
+	}
+	var parts []string
+	for _, n := range names {
+		short := strings.NewReplacer("DynamoDB.", "", "Cognito Identity Provider.", "", "SESv2.", "").Replace(n)
+		if count[n] > 1 {
+			short = fmt.Sprintf("%s×%d", short, count[n])
+		}
+		parts = append(parts, short)
+	}
+	return strings.Join(parts, " ")
+}
+
+// callCase is one operation, made on fresh data, with the fewest AWS calls
+// it can make and how many of them must run one after another.
+type callCase struct {
+	name        string
+	do          func() int
+	min, serial int
+	why         string
+}
+
+func TestAWSCallsPerOperation(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	users := "/v1/customers/" + cu.ID + "/users"
+	var p portal
+	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "P", "url": "https://p.example"}, 201).json(t, &p)
+	status := func(c *client, method, path string, body any) func() int {
+		return func() int { return c.call(method, path, body).Status }
+	}
+	unconfirmed := func() string { return op.invite(cu.ID, map[string]any{"email": uniqueEmail("c")}).ID }
+	enabledUser := func() string { u, _ := portalUser(t, op, cu.ID, false); return u.ID }
+	lazy := func(f func() func() int) func() int { return func() int { return f()() } }
+	var cases []callCase
+	add := func(name string, setup func() func() int, min, serial int, why string) {
+		cases = append(cases, callCase{name: name, do: setup(), min: min, serial: serial, why: why})
+	}
+	_ = lazy
+	add("GET /v1/me (operator)", func() func() int { return status(op, "GET", "/v1/me", nil) }, 1, 1, "the caller's memberships")
+	add("GET /v1/customers", func() func() int { return status(op, "GET", "/v1/customers", nil) }, 2, 2, "caller; one index page")
+	add("POST /v1/customers", func() func() int { return status(op, "POST", "/v1/customers", map[string]any{"name": unique("C ")}) }, 2, 2, "caller; one transaction (customer, audit)")
+	add("GET customer", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID, nil) }, 2, 2, "caller; the customer")
+	add("GET portals", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/portals", nil) }, 2, 2, "caller; the customer's partition")
+	add("POST portal", func() func() int {
+		return status(op, "POST", "/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Q", "url": "https://q.example"})
+	}, 2, 2, "caller; one transaction")
+	add("GET users by category (operator)", func() func() int { return status(op, "GET", users+"?status=unconfirmed", nil) }, 3, 2, "caller; the customer's existence ∥ one index page")
+	add("GET audit trail (operator)", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/audit-events", nil) }, 3, 2, "caller; existence ∥ one page")
+	add("POST user (invite)", func() func() int { return status(op, "POST", users, map[string]any{"email": uniqueEmail("i")}) }, 5, 4,
+		"caller ∥ customer; one transaction (member, e-mail, token, audit, rate); send; record delivery")
+	add("POST users/bulk (2 e-mails)", func() func() int {
+		return status(op, "POST", users+"/bulk", map[string]any{"emails": []string{uniqueEmail("b"), uniqueEmail("b")}})
+	}, 9, 6, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
+	add("GET user", func() func() int { id := unconfirmed(); return status(op, "GET", users+"/"+id, nil) }, 2, 2, "caller; the member")
+	add("PATCH user (name)", func() func() int { id := unconfirmed(); return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"}) }, 3, 3, "caller; the member; one transaction")
+	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 6, 6,
+		"caller; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; clear the marker (on AWS also AdminUserGlobalSignOut, which the local wiring answers: 7)")
+	add("POST enable", func() func() int {
+		id := enabledUser()
+		op.post(users+"/"+id+"/disable", nil, 200)
+		return status(op, "POST", users+"/"+id+"/enable", nil)
+	}, 6, 6, "caller; member; transaction; memberships; AdminEnableUser; clear the marker")
+	add("POST reinvite", func() func() int {
+		id := unconfirmed()
+		clockOffset.Add(int64(3 * time.Second))
+		return status(op, "POST", users+"/"+id+"/reinvite", nil)
+	}, 6, 5, "caller; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
+	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 3, 3, "caller; member; one transaction (revokes the token)")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 5, 5,
+		"caller; member; the identity's memberships; AdminDeleteUser; one transaction")
+	add("POST invitations/inspect", func() func() int {
+		e := uniqueEmail("in")
+		op.invite(cu.ID, map[string]any{"email": e})
+		tok := latestToken(t, e)
+		return status(anonymous(t), "POST", "/v1/invitations/inspect", map[string]any{"token": tok})
+	}, 4, 3, "rate count; the token; the customer ∥ AdminGetUser")
+	add("POST invitations/accept (new account)", func() func() int {
+		e := uniqueEmail("ac")
+		op.invite(cu.ID, map[string]any{"email": e})
+		tok := latestToken(t, e)
+		return status(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": tok, "password": password})
+	}, 7, 7, "rate count; claim the token; member; AdminGetUser; AdminCreateUser; AdminSetUserPassword; one transaction")
+
+	var rows []string
+	for _, c := range cases {
+		injector.Record()
+		code := c.do()
+		calls := injector.Calls()
+		if code >= 300 {
+			t.Errorf("%s answered %d", c.name, code)
+		}
+		got, serial := len(calls), depth(calls)
+		rows = append(rows, fmt.Sprintf("| %s | %d | %d | %d | %d | %s | %s |", c.name, got, c.min, serial, c.serial, summarize(calls), c.why))
+		if got != c.min || serial != c.serial {
+			t.Errorf("%s: %d calls (%d in a row), the minimum is %d (%d in a row): %s", c.name, got, serial, c.min, c.serial, summarize(calls))
+		}
+	}
+	t.Logf("\n| operation | calls | minimum | in a row | minimum in a row | calls made | why |\n| --- | --- | --- | --- | --- | --- | --- |\n%s", strings.Join(rows, "\n"))
+}
