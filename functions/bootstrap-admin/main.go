@@ -3,6 +3,9 @@
 // and sends the invitation, once.
 package main
 
-import "github.com/portalaccess/portalaccess/shared/lambdafn"
+import (
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withmail"
+)
 
-func main() { lambdafn.StartBootstrap("bootstrap-admin", lambdafn.WithMail) }
+func main() { lambdafn.StartBootstrap("bootstrap-admin", withmail.SES) }

@@ -4,6 +4,7 @@ package main
 import (
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withmail"
 )
 
-func main() { lambdafn.Start("bulk-invite-users", api.BulkInviteUsers, lambdafn.WithMail) }
+func main() { lambdafn.Start("bulk-invite-users", api.BulkInviteUsers, withmail.SES) }

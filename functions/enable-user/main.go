@@ -4,6 +4,7 @@ package main
 import (
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withidentity"
 )
 
-func main() { lambdafn.Start("enable-user", api.EnableUser, lambdafn.WithIdentity) }
+func main() { lambdafn.Start("enable-user", api.EnableUser, withidentity.Cognito) }

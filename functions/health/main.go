@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/portalaccess/portalaccess/shared/api"
-	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/public"
 )
 
-func main() { lambdafn.StartPublic("health", api.Health) }
+func main() { public.Start("health", httpapi.Health) }

@@ -3,6 +3,10 @@
 // request left half-done.
 package main
 
-import "github.com/portalaccess/portalaccess/shared/lambdafn"
+import (
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withidentity"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withmail"
+)
 
-func main() { lambdafn.StartSweep("sweep-invitations", lambdafn.WithIdentity, lambdafn.WithMail) }
+func main() { lambdafn.StartSweep("sweep-invitations", withidentity.Cognito, withmail.SES) }

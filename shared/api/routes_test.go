@@ -117,22 +117,27 @@ func checkMain(t *testing.T, rt routes.Route, op api.Operation) {
 		}
 	}
 	if len(rt.Identity) > 0 {
-		want = append(want, "WithIdentity")
+		want = append(want, "Cognito")
 	}
 	if rt.Mail {
-		want = append(want, "WithMail")
+		want = append(want, "SES")
 	}
 	sort.Strings(got)
 	sort.Strings(want)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("%s: builds %v, but the route needs %v", path, got, want)
 	}
-	if (sel(call) == "StartPublic") != (rt.Public && rt.Table == routes.TableNone) {
-		t.Errorf("%s: StartPublic is for functions that use no AWS service", path)
+	if (pkgOf(call) == "public") != (rt.Public && rt.Table == routes.TableNone) {
+		t.Errorf("%s: public.Start is for functions that use no AWS service", path)
 	}
 }
 
-func sel(c *ast.CallExpr) string { return c.Fun.(*ast.SelectorExpr).Sel.Name }
+func pkgOf(c *ast.CallExpr) string {
+	if id, ok := c.Fun.(*ast.SelectorExpr).X.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
+}
 
 func checkEvent(t *testing.T, rt routes.Route) {
 	t.Helper()

@@ -42,6 +42,8 @@ type Options struct {
 	// Audience is the app client id.
 	Audience string
 	Log      *slog.Logger
+	// Site, when set, serves every path outside /v1/ (the web console).
+	Site http.Handler
 }
 
 // Gateway serves the API.
@@ -65,9 +67,16 @@ func New(ctx context.Context, handlers map[string]httpapi.Handler, o Options) (*
 		}
 		g.mux.HandleFunc(rt.Method+" "+rt.Path, g.route(rt, h))
 	}
-	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, apperr.New(apperr.NotFound, "not_found", "No such route."), newRequestID())
-	})
+	}
+	// An unknown API path is a problem answer; the rest is the site's.
+	g.mux.HandleFunc("/v1/", notFound)
+	if o.Site != nil {
+		g.mux.Handle("/", o.Site)
+	} else {
+		g.mux.HandleFunc("/", notFound)
+	}
 	return g, nil
 }
 

@@ -78,6 +78,7 @@ func run() error {
 	fmt.Printf(`
 Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops everything.
 
+  Web console    %s/   (sign in as the admin below)
   API            %s   (try %s/v1/health)
   DynamoDB       %s   table %s
   Cognito        %s   user pool %s, app client %s
@@ -96,7 +97,7 @@ Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
     | node -pe 'JSON.parse(require("fs").readFileSync(0)).AuthenticationResult.AccessToken')
   curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
 
-`, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.DynamoDB.Endpoint, i.DynamoDB.Table,
+`, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.APIURL, i.DynamoDB.Endpoint, i.DynamoDB.Table,
 		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.SES.Endpoint, sweep,
 		i.Admin.Email, i.Admin.Password,
 		i.Cognito.Endpoint, i.Cognito.ClientID, i.Admin.Email, i.Admin.Password, i.APIURL)

@@ -32,6 +32,7 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/provision"
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/config"
+	"github.com/portalaccess/portalaccess/shared/console"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
@@ -223,8 +224,16 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 		s.Handlers[name] = api.Handler(name, op, s.Deps)
 	}
 	issuer := em.CognitoURL + "/" + poolID
+	site := console.Config{
+		Mode: console.ModeLocal, APIURL: apiURL, Region: awsCfg.Region,
+		UserPoolID: poolID, ClientID: clientID, CognitoEndpoint: em.CognitoURL,
+	}
+	if err := site.Validate(); err != nil {
+		return fmt.Errorf("web console: %w", err)
+	}
 	gw, err := gateway.New(ctx, s.Handlers, gateway.Options{
 		Issuer: issuer, JWKSURL: issuer + "/.well-known/jwks.json", Audience: clientID, Log: o.Log,
+		Site: console.Handler(site),
 	})
 	if err != nil {
 		return err

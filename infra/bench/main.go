@@ -1,0 +1,288 @@
+// Command bench is `make bench`: the figures of docs/performance.md,
+// measured on this machine. It prints, side by side in one run, each
+// function's init time against a hello-world aws-lambda-go binary built the
+// same way; the size of each function for arm64 with the release flags;
+// the AWS calls each operation makes (from the e2e test that holds them to
+// the minimum); the capacity a page of a list and a sweep consume at 100
+// and at 100,000 users; and the Go benchmarks of the handler path.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
+	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
+	"github.com/portalaccess/portalaccess/infra/local/provision"
+	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/config"
+	"github.com/portalaccess/portalaccess/shared/cursor"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/routes"
+	"github.com/portalaccess/portalaccess/shared/store"
+)
+
+func main() {
+	runs := flag.Int("runs", 15, "init-time runs per function")
+	big := flag.Int("users", 100_000, "users in the large table")
+	only := flag.String("only", "init,size,calls,capacity,go", "which parts to run")
+	flag.Parse()
+	root, err := emulators.FindRoot()
+	if err != nil {
+		fail(err)
+	}
+	for _, part := range strings.Split(*only, ",") {
+		var err error
+		switch part {
+		case "init":
+			err = initTimes(root, *runs)
+		case "size":
+			err = sizes(root)
+		case "calls":
+			err = goTest(root, "-count=1", "-run", "TestAWSCallsPerOperation", "-v", "./infra/local/e2e/")
+		case "capacity":
+			err = capacity(*big)
+		case "go":
+			err = goTest(root, "-run", "^$", "-bench", ".", "-benchmem", "./shared/httpapi/", "./shared/api/")
+		}
+		if err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func functions() []string {
+	var names []string
+	for _, r := range append(append([]routes.Route{}, routes.Table...), routes.Tasks...) {
+		names = append(names, r.Function)
+	}
+	return names
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration{}, d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// initTimes starts each bootstrap runs times, interleaved with the hello
+// world, and times process start to the first request for an event.
+func initTimes(root string, runs int) error {
+	fmt.Println("\n## Init time (this machine, release flags; process start → first /next)")
+	dir, err := os.MkdirTemp("", "bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	names := functions()
+	if err := lambdarun.Build(context.Background(), root, dir, "", "", lambdarun.Release, names...); err != nil {
+		return err
+	}
+	hello := filepath.Join(dir, "hello", "bootstrap")
+	cmd := exec.Command("go", append(append([]string{"build"}, lambdarun.Release...), "-o", hello, "./infra/bench/hello")...)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	secret := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	env := map[string]string{"TABLE_NAME": "t", "USER_POOL_ID": "us-east-1_x", "APP_CLIENT_ID": "c", "PORTAL_URL": "https://portal.example",
+		"SENDER_EMAIL": "no-reply@example.com", "CURSOR_SECRET": secret}
+	measure := func(bin, name string) (time.Duration, error) {
+		r, err := lambdarun.Start(context.Background(), bin, lambdarun.Env(name, env))
+		if err != nil {
+			return 0, err
+		}
+		d := r.Init
+		r.Stop()
+		return d, nil
+	}
+	var helloTimes []time.Duration
+	times := map[string][]time.Duration{}
+	for range runs {
+		for _, n := range names {
+			h, err := measure(hello, "hello")
+			if err != nil {
+				return err
+			}
+			helloTimes = append(helloTimes, h)
+			d, err := measure(filepath.Join(dir, n, "bootstrap"), n)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n, err)
+			}
+			times[n] = append(times[n], d)
+		}
+	}
+	hm := median(helloTimes)
+	fmt.Printf("| function | median init | × hello world |\n| --- | --- | --- |\n| hello world (aws-lambda-go) | %s | 1.00 |\n", hm.Round(10*time.Microsecond))
+	worst := 0.0
+	for _, n := range names {
+		m := median(times[n])
+		ratio := float64(m) / float64(hm)
+		worst = max(worst, ratio)
+		fmt.Printf("| %s | %s | %.2f |\n", n, m.Round(10*time.Microsecond), ratio)
+	}
+	fmt.Printf("\nworst ratio %.2f (target 1.5); %d runs of each, interleaved with the hello world\n", worst, runs)
+	return nil
+}
+
+// sizes builds every function for arm64 with the release flags.
+func sizes(root string) error {
+	fmt.Println("\n## Binary size (linux/arm64, CGO_ENABLED=0, -tags lambda.norpc -trimpath -ldflags \"-s -w\")")
+	dir, err := os.MkdirTemp("", "bench-arm64-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	names := functions()
+	if err := lambdarun.Build(context.Background(), root, dir, "linux", "arm64", lambdarun.Release, names...); err != nil {
+		return err
+	}
+	hello := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", append(append([]string{"build"}, lambdarun.Release...), "-o", hello, "./infra/bench/hello")...)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	fi, _ := os.Stat(hello)
+	fmt.Printf("| function | MB |\n| --- | --- |\n| hello world (aws-lambda-go) | %.1f |\n", float64(fi.Size())/1e6)
+	var biggest int64
+	for _, n := range names {
+		fi, err := os.Stat(filepath.Join(dir, n, "bootstrap"))
+		if err != nil {
+			return err
+		}
+		biggest = max(biggest, fi.Size())
+		fmt.Printf("| %s | %.1f |\n", n, float64(fi.Size())/1e6)
+	}
+	fmt.Printf("\nlargest %.1f MB (target under 12 MB)\n", float64(biggest)/1e6)
+	return nil
+}
+
+func goTest(root string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"test"}, args...)...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	for _, line := range strings.Split(string(out), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "|") || strings.HasPrefix(t, "Benchmark") || strings.HasPrefix(t, "goos") || strings.HasPrefix(t, "cpu") {
+			fmt.Println(t)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("go test %v: %v\n%s", args, err, out)
+	}
+	return nil
+}
+
+type meter struct {
+	mu    sync.Mutex
+	units float64
+}
+
+func (m *meter) add(_ string, u float64) { m.mu.Lock(); m.units += u; m.mu.Unlock() }
+func (m *meter) take() float64          { m.mu.Lock(); defer m.mu.Unlock(); u := m.units; m.units = 0; return u }
+
+// capacity measures a page of a category and a sweep of 10 due
+// invitations, at 100 users and again at `big`.
+func capacity(big int) error {
+	fmt.Println("\n## Consumed capacity (DynamoDB Local's ReturnConsumedCapacity)")
+	ctx := context.Background()
+	em, err := emulators.Start(ctx, emulators.Options{Only: []string{"dynamodb"}})
+	if err != nil {
+		return err
+	}
+	defer em.Stop()
+	db := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("l", "l", "")},
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(em.DynamoURL) })
+	if err := provision.Table(ctx, db, "bench"); err != nil {
+		return err
+	}
+	var m meter
+	st := store.New(db, "bench")
+	st.Capacity = m.add
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	d := &api.Deps{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st, Cursors: cursor.New(make([]byte, 32)),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
+	small := domain.NewID(domain.PrefixCustomer)
+	var others []string
+	for range 100 {
+		others = append(others, domain.NewID(domain.PrefixCustomer))
+	}
+	seedN := func(customers []string, n int, prefix string, exp func(i int) time.Time) error {
+		var g errgroup.Group
+		g.SetLimit(8)
+		for start := 0; start < n; start += 500 {
+			g.Go(func() error {
+				var ms []domain.Member
+				for i := start; i < min(start+500, n); i++ {
+					_, hash := domain.NewToken()
+					st := []domain.Status{domain.StatusEnabled, domain.StatusDisabled, domain.StatusUnconfirmed}[i%3]
+					m := domain.Member{ID: domain.NewID(domain.PrefixUser), CustomerID: customers[i%len(customers)],
+						Email: fmt.Sprintf("%s%07d@acme.example", prefix, i), Name: "x", Status: st, Version: 1, CreatedAt: now, UpdatedAt: now}
+					if st == domain.StatusUnconfirmed {
+						m.Invitation = &domain.Invitation{State: domain.InvitationPending, TokenHash: hash, ExpiresAt: exp(i), Delivery: domain.DeliverySent}
+					}
+					ms = append(ms, m)
+				}
+				return st.Seed(ctx, ms)
+			})
+		}
+		return g.Wait()
+	}
+	later := func(int) time.Time { return now.Add(72 * time.Hour) }
+	due := func(int) time.Time { return now.Add(-time.Minute) }
+	measure := func(label string) error {
+		m.take()
+		if _, _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
+			return err
+		}
+		page := m.take()
+		if err := seedN([]string{small}, 30, fmt.Sprintf("due%d-", len(label)), due); err != nil { // 10 of them unconfirmed and due
+			return err
+		}
+		m.take()
+		rep, err := d.Sweep(ctx, time.Minute)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, m.take(), rep.Expired)
+		return nil
+	}
+	fmt.Println("| users in the table | a page of 10 unconfirmed users (RCU) | sweeping 10 due invitations (RCU) |\n| --- | --- | --- |")
+	start := time.Now()
+	if err := seedN([]string{small}, 100, "small", later); err != nil {
+		return err
+	}
+	if err := measure("100"); err != nil {
+		return err
+	}
+	if err := seedN(others, big-130, "big", later); err != nil {
+		return err
+	}
+	if err := measure(fmt.Sprintf("%d", big)); err != nil {
+		return err
+	}
+	fmt.Printf("\n(seeding and measuring took %.0fs)\n", time.Since(start).Seconds())
+	return nil
+}

@@ -1,0 +1,19 @@
+// Package withidentity adds the Cognito user pool to a function. It is a
+// package of its own so that only the functions that call Cognito link (and
+// initialise) its client.
+package withidentity
+
+import (
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/portalaccess/portalaccess/shared/identity/cognito"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+)
+
+// Cognito is the lambdafn option.
+func Cognito(e *lambdafn.Env) error {
+	e.Deps.Identity = cognito.New(cip.NewFromConfig(e.AWS, func(o *cip.Options) {
+		o.BaseEndpoint = lambdafn.Endpoint("Cognito Identity Provider")
+	}), e.Deps.Config.UserPoolID)
+	return nil
+}
