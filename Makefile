@@ -6,18 +6,26 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# jsii names the Node.js majors it should not call end-of-life (the CDK tests).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export NODE_NO_WARNINGS := 1
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
 NODE_DEPS := infra/node_modules/.package-lock.json
 GOFLAGS_RELEASE := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: help run test deps vet build clean
+# How long each fuzz target runs in make test.
+FUZZTIME ?= 10s
+
+.PHONY: help run test deps vet build clean bench load fuzz
 
 help:
-	@echo "make run    start the local stack (API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
-	@echo "make test   run every test"
-	@echo "make build  build each function's bootstrap for Lambda (arm64) into bin/"
+	@echo "make run     start the local stack (console and API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
+	@echo "make test    run every test (installs Debian's chromium for the browser tests when missing)"
+	@echo "make build   build each function's bootstrap for Lambda (arm64) into bin/"
+	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
+	@echo "make bench   init times, sizes, AWS calls and capacity figures (docs/performance.md)"
+	@echo "make load    a bounded run of mixed traffic through the local gateway"
 
 # The emulators and the CDK CLI, pinned by infra/package-lock.json.
 deps: $(NODE_DEPS)
@@ -31,8 +39,19 @@ run: deps
 vet:
 	go vet ./...
 
-test: deps vet
-	go test -json -count=1 -timeout 30m ./... | go run ./infra/tools/testsummary
+test: deps vet chromium
+	go test -json -count=1 -timeout 45m ./... | go run ./infra/tools/testsummary
+	FUZZTIME=$(FUZZTIME) infra/tools/fuzz-short.sh
+
+# A longer fuzz run: make fuzz FUZZTIME=5m
+fuzz:
+	FUZZTIME=$(FUZZTIME) infra/tools/fuzz-short.sh
+
+bench: deps
+	go run ./infra/bench
+
+load: deps
+	go run ./infra/local/load
 
 # One bootstrap per function, as Lambda's provided.al2023 runtime runs it.
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))

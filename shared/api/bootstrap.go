@@ -18,14 +18,21 @@ func (d *Deps) BootstrapAdmin(ctx context.Context, email string) (string, error)
 	if code != "" {
 		return "", apperr.Fields(apperr.Field("adminEmail", code, "adminEmail must be one valid e-mail address."))
 	}
+	deployer := &Caller{Sub: "deployment", Email: "deployment", Operator: &domain.Member{
+		ID: "deployment", Email: "deployment", Name: "The deployment", Role: domain.RoleAdmin,
+	}}
 	if m, err := d.Store.MemberByEmail(ctx, domain.ProviderScope, email); err == nil {
+		// Still waiting for an invitation that never arrived (on a first
+		// deploy the SES identity is often not verified yet): send it again.
+		if d.needsResend(&m) {
+			if _, err := d.resumeInvite(ctx, deployer, scopeContext{Scope: domain.ProviderScope}, m.ID); err != nil {
+				return "", err
+			}
+		}
 		return m.ID, nil
 	} else if !errors.Is(err, apperr.ErrNotFound) {
 		return "", err
 	}
-	deployer := &Caller{Sub: "deployment", Email: "deployment", Operator: &domain.Member{
-		ID: "deployment", Email: "deployment", Name: "The deployment", Role: domain.RoleAdmin,
-	}}
 	m, err := d.invite(ctx, deployer, scopeContext{Scope: domain.ProviderScope},
 		newMember{Email: email, Role: domain.RoleAdmin}, nil, nil)
 	if errors.Is(err, apperr.ErrAlreadyMember) {

@@ -3,7 +3,6 @@ package lambdafn
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,15 +15,19 @@ import (
 // table, kept by deletion protection, outlives it anyway).
 func StartBootstrap(name string, opts ...Option) {
 	log := lambdacontext.NewLogger()
-	e, err := env(log, opts...)
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
+	e, startErr := env(log, opts...)
+	if startErr != nil {
+		// Answer CloudFormation rather than exit, so that a deploy fails at
+		// once with the reason instead of waiting for the resource to time out.
+		log.Error("function cannot start", "function", name, "error", startErr.Error())
 	}
 	lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		email, _ := ev.ResourceProperties["AdminEmail"].(string)
 		if ev.RequestType == cfn.RequestDelete {
 			return ev.PhysicalResourceID, nil, nil
+		}
+		if startErr != nil {
+			return "", nil, fmt.Errorf("the bootstrap function cannot start: %w", startErr)
 		}
 		id, err := e.Deps.BootstrapAdmin(ctx, email)
 		if err != nil {
