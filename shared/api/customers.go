@@ -28,10 +28,7 @@ func CreateCustomer(d *Deps) httpapi.Endpoint {
 			return nil, err
 		}
 		var fields []apperr.FieldError
-		name, code := domain.CleanText(deref(in.Name), domain.MaxNameLength)
-		if code != "" {
-			fields = append(fields, apperr.Field("name", code, "name must be 1 to 100 characters."))
-		}
+		name := cleanName("name", in.Name, true, &fields)
 		locale := domain.LocaleEN
 		if in.Locale != nil {
 			locale = *in.Locale
@@ -141,10 +138,7 @@ func CreatePortal(d *Deps) httpapi.Endpoint {
 			return nil, err
 		}
 		var fields []apperr.FieldError
-		name, code := domain.CleanText(deref(in.Name), domain.MaxNameLength)
-		if code != "" {
-			fields = append(fields, apperr.Field("name", code, "name must be 1 to 100 characters."))
-		}
+		name := cleanName("name", in.Name, true, &fields)
 		u, code := domain.CleanURL(deref(in.URL))
 		if code != "" {
 			fields = append(fields, apperr.Field("url", code, "url must be an absolute http(s) URL without credentials or fragment."))
@@ -207,6 +201,19 @@ func ListPortals(d *Deps) httpapi.Endpoint {
 		}
 		return httpapi.OK(map[string]any{"items": items}), nil
 	})
+}
+
+// cleanName validates a name field (1 to 100 characters, no control
+// characters): absent is fine unless required.
+func cleanName(field string, p *string, required bool, fields *[]apperr.FieldError) string {
+	if p == nil && !required {
+		return ""
+	}
+	name, code := domain.CleanText(deref(p), domain.MaxNameLength)
+	if code != "" {
+		*fields = append(*fields, apperr.Field(field, code, field+" must be 1 to 100 characters."))
+	}
+	return name
 }
 
 // customerParam reads {customerId}; an id of the wrong shape names no

@@ -148,12 +148,10 @@ func AcceptInvitation(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		var name string
-		if in.Name != nil {
-			var code string
-			if name, code = domain.CleanText(*in.Name, domain.MaxNameLength); code != "" {
-				return nil, apperr.Fields(apperr.Field("name", code, "name must be 1 to 100 characters."))
-			}
+		var fields []apperr.FieldError
+		name := cleanName("name", in.Name, false, &fields)
+		if len(fields) > 0 {
+			return nil, apperr.Fields(fields...)
 		}
 		now := d.now()
 		claim := domain.NewID("claim")

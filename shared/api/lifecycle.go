@@ -106,12 +106,7 @@ func InviteOperator(d *Deps) httpapi.Endpoint {
 		if code != "" {
 			fields = append(fields, apperr.Field("email", code, "email must be one valid e-mail address."))
 		}
-		var name string
-		if in.Name != nil {
-			if name, code = domain.CleanText(*in.Name, domain.MaxNameLength); code != "" {
-				fields = append(fields, apperr.Field("name", code, "name must be 1 to 100 characters."))
-			}
-		}
+		name := cleanName("name", in.Name, false, &fields)
 		if !domain.ValidOperatorRole(deref(in.Role)) {
 			fields = append(fields, apperr.Field("role", "invalid_role", `role must be "admin" or "technician".`))
 		}

@@ -97,13 +97,7 @@ func UpdateOperator(d *Deps) httpapi.Endpoint {
 			return nil, err
 		}
 		var fields []apperr.FieldError
-		var name string
-		if in.Name != nil {
-			var code string
-			if name, code = domain.CleanText(*in.Name, domain.MaxNameLength); code != "" {
-				fields = append(fields, apperr.Field("name", code, "name must be 1 to 100 characters."))
-			}
-		}
+		name := cleanName("name", in.Name, false, &fields)
 		if in.Role != nil && !domain.ValidOperatorRole(*in.Role) {
 			fields = append(fields, apperr.Field("role", "invalid_role", `role must be "admin" or "technician".`))
 		}

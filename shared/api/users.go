@@ -27,12 +27,7 @@ type userFields struct {
 }
 
 func (f userFields) clean(sx scopeContext, fields *[]apperr.FieldError) (name string, roles, portals []string) {
-	if f.Name != nil {
-		var code string
-		if name, code = domain.CleanText(*f.Name, domain.MaxNameLength); code != "" {
-			*fields = append(*fields, apperr.Field("name", code, "name must be 1 to 100 characters."))
-		}
-	}
+	name = cleanName("name", f.Name, false, fields)
 	if f.Roles != nil {
 		var i int
 		var code string

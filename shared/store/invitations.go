@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -57,24 +56,15 @@ func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, 
 			Or(expression.Name("claimId").Equal(expression.Value(claimID))))
 	u := expression.Set(expression.Name("claimId"), expression.Value(claimID)).
 		Set(expression.Name("claimUntil"), expression.Value(until))
-	e, err := expression.NewBuilder().WithCondition(c).WithUpdate(u).Build()
-	if err != nil {
-		return InvitationRef{}, apperr.Wrap(err, "")
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey(invitationPK(hash), skInvitation),
-		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ReturnValues: types.ReturnValueAllNew,
-	})
-	if isConditionFailed(err) {
+	item, err := s.updateIf(ctx, invitationPK(hash), skInvitation, u, c, "claim an invitation")
+	if err == errConditionFailed {
 		return InvitationRef{}, apperr.ErrInvitation
 	}
 	if err != nil {
-		return InvitationRef{}, dbError(err, "claim an invitation")
+		return InvitationRef{}, err
 	}
 	var it invitationItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return InvitationRef{}, apperr.Wrap(err, "")
 	}
 	ref, ok := it.ref()
@@ -89,17 +79,8 @@ func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, 
 func (s *Store) ReleaseClaim(ctx context.Context, hash, claimID string) error {
 	c := expression.Name("claimId").Equal(expression.Value(claimID))
 	u := expression.Remove(expression.Name("claimId")).Remove(expression.Name("claimUntil"))
-	e, err := expression.NewBuilder().WithCondition(c).WithUpdate(u).Build()
-	if err != nil {
-		return apperr.Wrap(err, "")
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey(invitationPK(hash), skInvitation),
-		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if err != nil && !isConditionFailed(err) {
-		return dbError(err, "release a claim")
+	if _, err := s.updateIf(ctx, invitationPK(hash), skInvitation, u, c, "release a claim"); err != errConditionFailed {
+		return err
 	}
 	return nil
 }

@@ -109,24 +109,11 @@ func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHa
 		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(at)).
 			Set(expression.Name("invitation.sendCount"), expression.Value(sendCount))
 	}
-	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash)).
-		And(expression.Name("invitation.delivery").Equal(expression.Value(domain.DeliveryPending)))
-	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
-	if err != nil {
-		return apperr.Wrap(err, "")
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey(scopeKey(sc), memberSK(id)),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if isConditionFailed(err) {
+	_, err := s.updateIf(ctx, scopeKey(sc), memberSK(id), u, stillPending(tokenHash), "record delivery")
+	if err == errConditionFailed {
 		return nil // rotated, deleted or recorded meanwhile: that state stands
 	}
-	if err != nil {
-		return dbError(err, "record delivery")
-	}
-	return nil
+	return err
 }
 
 // ReminderFailed records that a reminder could not be sent, and puts the
@@ -137,21 +124,18 @@ func (s *Store) ReminderFailed(ctx context.Context, sc domain.Scope, id, tokenHa
 		Set(expression.Name("invitation.reminderSentAt"), expression.Value(nil)).
 		Set(expression.Name("duePk"), expression.Value(dueRemind)).
 		Set(expression.Name("dueSk"), expression.Value(dueSK(remindAt)))
-	c := expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash)).
+	_, err := s.updateIf(ctx, scopeKey(sc), memberSK(id), u, stillPending(tokenHash), "record a failed reminder")
+	if err == errConditionFailed {
+		return nil
+	}
+	return err
+}
+
+// stillPending is the condition of delivery records: the invitation of this
+// token, whose outcome is not recorded yet.
+func stillPending(tokenHash string) expression.ConditionBuilder {
+	return expression.Name("invitation.tokenHash").Equal(expression.Value(tokenHash)).
 		And(expression.Name("invitation.delivery").Equal(expression.Value(domain.DeliveryPending)))
-	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
-	if err != nil {
-		return apperr.Wrap(err, "")
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey(scopeKey(sc), memberSK(id)),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if err != nil && !isConditionFailed(err) {
-		return dbError(err, "record a failed reminder")
-	}
-	return nil
 }
 
 // Memberships reads every membership of an identity, and its operator

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portalaccess/portalaccess/shared/apperr"
 )
@@ -26,22 +25,11 @@ func (s *Store) Take(ctx context.Context, key string, n, limit int, window time.
 		Set(expression.Name(AttrTTL), expression.Value(epoch(end.Add(time.Hour))))
 	c := expression.AttributeNotExists(expression.Name("used")).
 		Or(expression.Name("used").LessThanEqual(expression.Value(limit - n)))
-	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
-	if err != nil {
-		return apperr.Wrap(err, "")
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: itemKey("RATE#"+key+"#"+strconv.FormatInt(start.Unix(), 10), "RATE"),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if isConditionFailed(err) {
+	_, err := s.updateIf(ctx, "RATE#"+key+"#"+strconv.FormatInt(start.Unix(), 10), "RATE", u, c, "count a rate limit")
+	if err == errConditionFailed {
 		return rateLimited(end.Sub(now))
 	}
-	if err != nil {
-		return dbError(err, "count a rate limit")
-	}
-	return nil
+	return err
 }
 
 // WithRate adds the count of a rate limit to an operation's transaction,

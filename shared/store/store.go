@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -136,6 +137,31 @@ func dbError(err error, what string) error {
 // ErrConflict is returned when a transaction lost a race on an item that was
 // not guarded by one of its own conditions; the operation may be retried.
 var ErrConflict = &apperr.Error{Kind: apperr.Conflict, Code: "concurrent_change", Detail: "The resource was changed at the same time; try again."}
+
+// updateIf applies an update to one item on a condition. It returns the
+// item as it is afterwards; a failed condition is ErrConditionFailed.
+func (s *Store) updateIf(ctx context.Context, pk, sk string, u expression.UpdateBuilder, c expression.ConditionBuilder, what string) (map[string]types.AttributeValue, error) {
+	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
+	if err != nil {
+		return nil, apperr.Wrap(err, "")
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: itemKey(pk, sk),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return nil, errConditionFailed
+	}
+	if err != nil {
+		return nil, dbError(err, what)
+	}
+	return out.Attributes, nil
+}
+
+// errConditionFailed is what updateIf returns when its condition fails.
+var errConditionFailed = errors.New("condition failed")
 
 // epoch is the TTL attribute's form of a time.
 func epoch(t time.Time) int64 { return t.Unix() }
