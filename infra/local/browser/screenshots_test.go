@@ -1,3 +1,5 @@
+//go:build screenshots
+
 package browser
 
 import (
@@ -10,13 +12,11 @@ import (
 )
 
 // TestScreenshots remakes docs/screenshots/*.png from a customer it sets up.
-// It runs only when asked:
+// It is built only when asked for, so that make test does not rewrite the
+// documentation:
 //
-//	PORTAL_SCREENSHOTS=1 go test ./infra/local/browser/ -run TestScreenshots -count=1
+//	go test -tags screenshots ./infra/local/browser/ -run TestScreenshots -count=1
 func TestScreenshots(t *testing.T) {
-	if os.Getenv("PORTAL_SCREENSHOTS") == "" {
-		t.Skip("set PORTAL_SCREENSHOTS=1 to remake docs/screenshots")
-	}
 	dir := filepath.Join("..", "..", "..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
