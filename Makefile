@@ -68,7 +68,7 @@ CDK := infra/node_modules/.bin/cdk
 # Example context so that `make synth` works with no arguments, offline; it
 # is never used to deploy (cdk.json carries no defaults on purpose).
 SYNTH_CONTEXT := -c adminEmail=admin@example.com -c senderEmail=no-reply@example.com -c portalUrl=https://portal.example.com
-# make deploy CDK_ARGS="-c adminEmail=… -c senderEmail=… -c portalUrl=…"
+# make deploy CDK_ARGS="-c adminEmail=… -c senderEmail=…" (portalUrl and the rest are optional)
 CDK_ARGS ?=
 
 .PHONY: synth deploy

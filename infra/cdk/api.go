@@ -65,13 +65,13 @@ var accessLogFormat = func() string {
 	return string(b)
 }()
 
-// newHTTPAPI serves every route of the route table by its function, behind
-// the Cognito JWT authorizer unless the route is public.
-func newHTTPAPI(p *stackParts, fns map[string]awslambda.Function) awsapigatewayv2.HttpApi {
-	api := awsapigatewayv2.NewHttpApi(p.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+// newHTTPAPI makes the HTTP API, which browsers may call from the allowed
+// origins; addRoutes gives it its routes.
+func newHTTPAPI(p *stackParts) awsapigatewayv2.HttpApi {
+	return awsapigatewayv2.NewHttpApi(p.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		Description: jsii.String("Portal Access API"),
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins:  jsii.Strings(p.props.AllowedOrigins...),
+			AllowOrigins:  jsii.Strings(p.origins...),
 			AllowMethods:  &corsMethods,
 			AllowHeaders:  jsii.Strings(corsHeaders...),
 			ExposeHeaders: jsii.Strings(corsExpose...),
@@ -80,6 +80,11 @@ func newHTTPAPI(p *stackParts, fns map[string]awslambda.Function) awsapigatewayv
 			MaxAge:           awscdk.Duration_Hours(jsii.Number(1)),
 		},
 	})
+}
+
+// addRoutes serves every route of the route table by its function, behind
+// the Cognito JWT authorizer unless the route is public.
+func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslambda.Function) {
 	// Issuer: the user pool; audience: the web client (an access token's
 	// client_id), never the pool id.
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoJwt"), p.pool,
@@ -142,5 +147,4 @@ func newHTTPAPI(p *stackParts, fns map[string]awslambda.Function) awsapigatewayv
 	for _, r := range limited {
 		stage.Node().AddDependency(r)
 	}
-	return api
 }

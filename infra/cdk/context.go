@@ -27,10 +27,19 @@ type Settings struct {
 	// records as outputs) instead of the single address.
 	SenderDomain string
 	// PortalURL is where the web console and the accept page live:
-	// invitation links are <PortalURL>/accept-invitation#token=….
+	// invitation links are <PortalURL>/accept-invitation#token=…. Default:
+	// https://<ConsoleDomain>, else the console's CloudFront distribution,
+	// https://<id>.cloudfront.net, known only at deploy (the stack uses the
+	// distribution's domain name then, and PortalURL stays empty here).
 	PortalURL string
+	// ConsoleDomain and CertificateArn, given together, serve the console
+	// under the deployer's own name: the distribution's alternate domain
+	// name and its ACM certificate (in us-east-1, as CloudFront requires).
+	ConsoleDomain  string
+	CertificateArn string
 	// AllowedOrigins may call the API from a browser (CORS) and receive the
-	// managed login's redirects. Default: the origin of PortalURL.
+	// managed login's redirects. Default: the origin of PortalURL (the stack
+	// adds the distribution's origin when PortalURL is the distribution).
 	AllowedOrigins []string
 	// DomainPrefix names the managed login domain
 	// https://<prefix>.auth.<region>.amazoncognito.com. Default: the stack's
@@ -62,6 +71,8 @@ const (
 	ctxSenderEmail         = "senderEmail"
 	ctxSenderDomain        = "senderDomain"
 	ctxPortalURL           = "portalUrl"
+	ctxConsoleDomain       = "consoleDomain"
+	ctxCertificateArn      = "certificateArn"
 	ctxAllowedOrigins      = "allowedOrigins"
 	ctxDomainPrefix        = "domainPrefix"
 	ctxSweepInterval       = "sweepInterval"
@@ -105,6 +116,8 @@ func SettingsFromContext(lookup func(key string) any) (Settings, error) {
 		SenderEmail:         str(ctxSenderEmail),
 		SenderDomain:        strings.ToLower(str(ctxSenderDomain)),
 		PortalURL:           strings.TrimRight(str(ctxPortalURL), "/"),
+		ConsoleDomain:       strings.TrimSuffix(strings.ToLower(str(ctxConsoleDomain)), "."),
+		CertificateArn:      str(ctxCertificateArn),
 		DomainPrefix:        str(ctxDomainPrefix),
 		SweepInterval:       str(ctxSweepInterval),
 		CursorSecretVersion: str(ctxCursorSecretVersion),
@@ -182,6 +195,9 @@ func (s *Settings) applyDefaults() {
 	if s.SenderEmail == "" && s.SenderDomain != "" {
 		s.SenderEmail = "no-reply@" + s.SenderDomain
 	}
+	if s.PortalURL == "" && s.ConsoleDomain != "" {
+		s.PortalURL = "https://" + s.ConsoleDomain
+	}
 	if len(s.AllowedOrigins) == 0 && s.PortalURL != "" && checkWebURL(s.PortalURL, true) == nil {
 		if u, err := url.Parse(s.PortalURL); err == nil {
 			s.AllowedOrigins = []string{u.Scheme + "://" + u.Host}
@@ -201,6 +217,8 @@ var (
 	domainPrefixRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 	scheduleRE     = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
 	hostnameRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	// CloudFront takes certificates from ACM in us-east-1 only.
+	certificateArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
 )
 
 // Validate checks the settings that the deployer gives; a missing required
@@ -223,10 +241,23 @@ func (s Settings) Validate() error {
 	if s.SenderDomain != "" && !hostnameRE.MatchString(s.SenderDomain) {
 		errs = append(errs, fmt.Errorf("context %s=%q is not a domain name", ctxSenderDomain, s.SenderDomain))
 	}
-	if s.PortalURL == "" {
-		errs = append(errs, missing(ctxPortalURL, "where the web console and the accept-invitation page live, e.g. -c portalUrl=https://portal.example.com"))
-	} else if err := checkWebURL(s.PortalURL, true); err != nil {
-		errs = append(errs, fmt.Errorf("context %s=%q %w", ctxPortalURL, s.PortalURL, err))
+	// No portalUrl: the console's CloudFront address, known at deploy.
+	if s.PortalURL != "" {
+		if err := checkWebURL(s.PortalURL, true); err != nil {
+			errs = append(errs, fmt.Errorf("context %s=%q %w", ctxPortalURL, s.PortalURL, err))
+		}
+	}
+	switch {
+	case (s.ConsoleDomain == "") != (s.CertificateArn == ""):
+		errs = append(errs, fmt.Errorf("context %s and %s go together: the console's domain name and its certificate", ctxConsoleDomain, ctxCertificateArn))
+	case s.ConsoleDomain == "":
+	case !hostnameRE.MatchString(s.ConsoleDomain):
+		errs = append(errs, fmt.Errorf("context %s=%q is not a domain name", ctxConsoleDomain, s.ConsoleDomain))
+	case !certificateArnRE.MatchString(s.CertificateArn):
+		errs = append(errs, fmt.Errorf("context %s=%q is not the ARN of an ACM certificate in us-east-1 (CloudFront uses no other region)", ctxCertificateArn, s.CertificateArn))
+	case s.PortalURL != "https://"+s.ConsoleDomain:
+		// The distribution serves the console at the root of its domain.
+		errs = append(errs, fmt.Errorf("context %s=%q must be https://%s (or left out) when %s is set", ctxPortalURL, s.PortalURL, s.ConsoleDomain, ctxConsoleDomain))
 	}
 	for _, o := range s.AllowedOrigins {
 		if err := checkWebURL(o, false); err != nil {

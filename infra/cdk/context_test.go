@@ -15,9 +15,59 @@ func TestMissingContextNamesEachValue(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error without context")
 	}
-	for _, key := range []string{"adminEmail", "senderEmail", "portalUrl"} {
+	for _, key := range []string{"adminEmail", "senderEmail"} {
 		if !strings.Contains(err.Error(), "context "+key+" is required") {
 			t.Errorf("the error does not name %s: %v", key, err)
+		}
+	}
+	// The console's CloudFront address is the default.
+	if strings.Contains(err.Error(), "portalUrl") {
+		t.Errorf("portalUrl is optional: %v", err)
+	}
+}
+
+func TestConsoleDomainAndCertificate(t *testing.T) {
+	const arn = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	good := map[string]any{"adminEmail": "a@example.com", "senderEmail": "s@example.com"}
+	with := func(kv ...string) map[string]any {
+		m := map[string]any{}
+		for k, v := range good {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	s, err := SettingsFromContext(lookupFrom(with("consoleDomain", "Portal.Example.COM.", "certificateArn", arn)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ConsoleDomain != "portal.example.com" || s.PortalURL != "https://portal.example.com" ||
+		!slices.Equal(s.AllowedOrigins, []string{"https://portal.example.com"}) {
+		t.Errorf("settings %+v, want the portal and its origin from consoleDomain", s)
+	}
+	if _, err := SettingsFromContext(lookupFrom(with("consoleDomain", "portal.example.com", "certificateArn", arn, "portalUrl", "https://portal.example.com/"))); err != nil {
+		t.Errorf("portalUrl that is consoleDomain's: %v", err)
+	}
+	s, err = SettingsFromContext(lookupFrom(good))
+	if err != nil || s.PortalURL != "" || len(s.AllowedOrigins) != 0 {
+		t.Errorf("without portalUrl: %+v %v, want both left to the stack", s, err)
+	}
+	for name, tc := range map[string]struct {
+		ctx map[string]any
+		key string
+	}{
+		"domain alone":       {with("consoleDomain", "portal.example.com"), "certificateArn"},
+		"certificate alone":  {with("certificateArn", arn), "consoleDomain"},
+		"not a domain":       {with("consoleDomain", "portal_example", "certificateArn", arn), "consoleDomain"},
+		"other region":       {with("consoleDomain", "portal.example.com", "certificateArn", strings.Replace(arn, "us-east-1", "eu-west-1", 1)), "certificateArn"},
+		"not an ARN":         {with("consoleDomain", "portal.example.com", "certificateArn", "0a1b2c3d"), "certificateArn"},
+		"portal elsewhere":   {with("consoleDomain", "portal.example.com", "certificateArn", arn, "portalUrl", "https://other.example.com"), "portalUrl"},
+		"portal with a path": {with("consoleDomain", "portal.example.com", "certificateArn", arn, "portalUrl", "https://portal.example.com/app"), "portalUrl"},
+	} {
+		if _, err := SettingsFromContext(lookupFrom(tc.ctx)); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s: error %v, want one naming %s", name, err, tc.key)
 		}
 	}
 }

@@ -141,7 +141,7 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 		"TABLE_NAME":    p.table.TableName(),
 		"USER_POOL_ID":  p.pool.UserPoolId(),
 		"APP_CLIENT_ID": p.client.UserPoolClientId(),
-		"PORTAL_URL":    jsii.String(p.props.PortalURL),
+		"PORTAL_URL":    jsii.String(p.portalURL),
 		"SENDER_EMAIL":  jsii.String(p.props.SenderEmail),
 		"CURSOR_SECRET": p.cursorSecretValue(),
 	}

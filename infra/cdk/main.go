@@ -25,7 +25,10 @@ func main() {
 			Description: jsii.String("Portal Access: who may sign in to each customer's portal"),
 		},
 		Settings: settings,
-		AssetDir: "bin",
+		// Relative to the repository's root, where cdk.json is: `cdk synth`
+		// and `cdk deploy` run the app from there.
+		AssetDir:   "bin",
+		ConsoleDir: "shared/console/static",
 	})
 	app.Synth(nil)
 }

@@ -27,10 +27,22 @@ type synthesized struct {
 var (
 	// base is the stack as `make synth` makes it: sender address, defaults.
 	base *synthesized
-	// domainVariant has a sender domain, explicit origins and Cognito's own
-	// e-mail through SES.
+	// domainVariant has a sender domain, explicit origins, Cognito's own
+	// e-mail through SES and the console under its own domain name.
 	domainVariant *synthesized
+	// cloudfrontVariant has no portalUrl: the console's address is the
+	// distribution's, known only at deploy.
+	cloudfrontVariant *synthesized
+	// variants are all of them, for the checks that hold for each.
+	variants map[string]*synthesized
 )
+
+// outdir is where the app is synthesized.
+var outdir string
+
+// consoleDir is shared/console/static, from this package's directory (where
+// `go test` runs it).
+var consoleDir = filepath.Join("..", "..", "shared", "console", "static")
 
 var baseSettings = Settings{
 	AdminEmail:  "admin@example.com",
@@ -41,7 +53,8 @@ var baseSettings = Settings{
 var domainSettings = Settings{
 	AdminEmail:         "ops@acme.example",
 	SenderDomain:       "mail.acme.example",
-	PortalURL:          "https://console.acme.example/portal",
+	ConsoleDomain:      "console.acme.example",
+	CertificateArn:     "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
 	AllowedOrigins:     []string{"https://console.acme.example", "http://localhost:5173"},
 	DomainPrefix:       "acme-portal",
 	SweepInterval:      "rate(5 minutes)",
@@ -49,6 +62,12 @@ var domainSettings = Settings{
 	CognitoEmailViaSES: true,
 	InvitationTTL:      "72h",
 	PublicRateLimit:    "20",
+}
+
+var cloudfrontSettings = Settings{
+	AdminEmail:     "admin@example.com",
+	SenderEmail:    "no-reply@example.com",
+	AllowedOrigins: []string{"http://localhost:5173"},
 }
 
 func TestMain(m *testing.M) {
@@ -68,20 +87,29 @@ func run(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(assets)
 
-	app := awscdk.NewApp(nil)
+	// The cloud assembly (templates and staged assets), read by the tests
+	// of config.json and removed at the end.
+	outdir, err = os.MkdirTemp("", "portalaccess-cdk-out-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(outdir)
+
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	// cdk-nag's AwsSolutions pack checks every stack of the app.
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	stacks := map[*synthesized]awscdk.Stack{}
 	for id, v := range map[string]struct {
 		out *(*synthesized)
 		s   Settings
-	}{"Base": {&base, baseSettings}, "Domain": {&domainVariant, domainSettings}} {
+	}{"Base": {&base, baseSettings}, "Domain": {&domainVariant, domainSettings}, "CloudFront": {&cloudfrontVariant, cloudfrontSettings}} {
 		s := v.s
 		s.applyDefaults()
-		stack := NewPortalAccessStack(app, "PortalAccess"+id, &PortalAccessStackProps{Settings: s, AssetDir: assets})
+		stack := NewPortalAccessStack(app, "PortalAccess"+id, &PortalAccessStackProps{Settings: s, AssetDir: assets, ConsoleDir: consoleDir})
 		*v.out = &synthesized{settings: s}
 		stacks[*v.out] = stack
 	}
+	variants = map[string]*synthesized{"base": base, "domain": domainVariant, "cloudfront": cloudfrontVariant}
 	for syn, stack := range stacks {
 		syn.template = template(*assertions.Template_FromStack(stack, nil).ToJSON())
 		ann := assertions.Annotations_FromStack(stack)
@@ -91,6 +119,9 @@ func run(m *testing.M) (int, error) {
 	}
 	return m.Run(), nil
 }
+
+// all is every variant, in a fixed order.
+func all() []*synthesized { return []*synthesized{base, domainVariant, cloudfrontVariant} }
 
 // fakeAssets is a directory with a dummy bootstrap per function, so that
 // the tests need no cross-compile.

@@ -6,7 +6,7 @@ import (
 )
 
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for name, syn := range map[string]*synthesized{"base": base, "domain": domainVariant} {
+	for name, syn := range variants {
 		for _, e := range syn.nagErrors {
 			t.Errorf("%s: unsuppressed cdk-nag error %s", name, e)
 		}
@@ -19,13 +19,15 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 // Every suppression says why, in one line.
 func TestNagSuppressionsGiveOneLineReasons(t *testing.T) {
 	var n int
-	for _, r := range base.template.resources("") {
-		for _, s := range list(get(r.Raw, "Metadata", "cdk_nag", "rules_to_suppress")) {
-			n++
-			m := s.(map[string]any)
-			reason, _ := m["reason"].(string)
-			if len(reason) < 20 || strings.ContainsAny(reason, "\r\n") {
-				t.Errorf("%s: suppression of %v has no one-line reason: %q", r.ID, m["id"], reason)
+	for name, syn := range variants {
+		for _, r := range syn.template.resources("") {
+			for _, s := range list(get(r.Raw, "Metadata", "cdk_nag", "rules_to_suppress")) {
+				n++
+				m := s.(map[string]any)
+				reason, _ := m["reason"].(string)
+				if len(reason) < 20 || strings.ContainsAny(reason, "\r\n") {
+					t.Errorf("%s: %s: suppression of %v has no one-line reason: %q", name, r.ID, m["id"], reason)
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/portalaccess/portalaccess/shared/console"
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/routes"
 	"github.com/portalaccess/portalaccess/shared/store"
@@ -30,6 +32,9 @@ type PortalAccessStackProps struct {
 	// AssetDir holds one directory per function, each with the bootstrap
 	// binary that `make build` writes (bin/<function>/bootstrap).
 	AssetDir string
+	// ConsoleDir holds the web console's static files
+	// (shared/console/static), deployed as they are.
+	ConsoleDir string
 }
 
 // stackParts are the shared resources the functions and the API use.
@@ -44,11 +49,18 @@ type stackParts struct {
 	configSetArn *string
 	cursorSecret awssecretsmanager.Secret
 	logRetention awslogs.RetentionDays
+	// portalURL is the console's address (PORTAL_URL), and origins may call
+	// the API and receive the managed login's redirects: the settings', or
+	// the distribution's https://<id>.cloudfront.net (a token) when the
+	// settings name none.
+	portalURL string
+	origins   []string
 }
 
 // NewPortalAccessStack is the whole product on AWS: the table, the user pool
 // and its managed login, SES, one function per entry of the route table, the
-// HTTP API, the sweep's schedule and the first operator admin.
+// HTTP API, the sweep's schedule, the first operator admin and the web
+// console (S3 and CloudFront).
 func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAccessStackProps) awscdk.Stack {
 	props.Settings.applyDefaults()
 	if err := props.Settings.Validate(); err != nil {
@@ -57,23 +69,52 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	if err := checkAssets(props.AssetDir); err != nil {
 		panic(fmt.Sprintf("portal access stack: %v", err))
 	}
+	if err := checkConsole(props.ConsoleDir); err != nil {
+		panic(fmt.Sprintf("portal access stack: %v", err))
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	p := &stackParts{stack: stack, props: props, logRetention: retentionDays[props.LogRetentionDays]}
 
 	p.table = newTable(stack)
 	p.identity, p.configSet, p.configSetArn = newMail(stack, props)
 	var domain awscognito.UserPoolDomain
-	p.pool, p.client, domain = newUserPool(stack, props, cognitoEmail(p))
+	p.pool, domain = newUserPool(stack, props, cognitoEmail(p))
 	if props.CognitoEmailViaSES {
 		p.pool.Node().AddDependency(p.identity)
 	}
 	p.cursorSecret = newCursorSecret(stack)
 
+	// The console's CSP names the API's origin, and the API's CORS names the
+	// console's. When the console's address is the distribution's own, the
+	// two would refer to each other, which CloudFormation refuses: then the
+	// CSP names the API Gateway endpoints of the region instead.
+	var api awsapigatewayv2.HttpApi
+	var site *consoleSite
+	if props.PortalURL != "" {
+		p.portalURL, p.origins = props.PortalURL, props.AllowedOrigins
+		api = newHTTPAPI(p)
+		site = newConsoleSite(p, api.ApiEndpoint(), domain.BaseUrl(nil))
+	} else {
+		site = newConsoleSite(p, regionalAPIOrigins(), domain.BaseUrl(nil))
+		p.portalURL = site.url
+		p.origins = uniq(append([]string{site.url}, props.AllowedOrigins...))
+		api = newHTTPAPI(p)
+	}
+	p.client = newWebClient(stack, p.pool, redirectURLs(p.portalURL, p.origins))
+
 	fns := map[string]awslambda.Function{}
 	for _, r := range allFunctions() {
 		fns[r.Function] = p.newFunction(r)
 	}
-	api := newHTTPAPI(p, fns)
+	addRoutes(p, api, fns)
+	site.deploy(p, console.Config{
+		Mode:       console.ModeAWS,
+		APIURL:     *api.ApiEndpoint(),
+		Region:     *awscdk.Aws_REGION(),
+		UserPoolID: *p.pool.UserPoolId(),
+		ClientID:   *p.client.UserPoolClientId(),
+		AuthDomain: *domain.BaseUrl(nil),
+	})
 
 	for _, t := range routes.Tasks {
 		switch t.Trigger {
@@ -93,6 +134,8 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	out("UserPoolId", "The Cognito user pool.", p.pool.UserPoolId())
 	out("AppClientId", "The web client's app client id: the JWT audience and the client_id of the managed login.", p.client.UserPoolClientId())
 	out("ManagedLoginUrl", "Cognito's managed login (hosted UI): sign-in and password reset.", domain.BaseUrl(nil))
+	out("ConsoleUrl", "The web console (PORTAL_URL): invitation links are <ConsoleUrl>/accept-invitation#token=….", jsii.String(p.portalURL))
+	out("ConsoleDistributionDomain", "The console's CloudFront domain: point the console's DNS name at it (CNAME or alias).", site.distribution.DistributionDomainName())
 	out("TableName", "The DynamoDB table.", p.table.TableName())
 	out("SesConfigurationSet", "The SES configuration set every invitation e-mail goes through.", p.configSet.ConfigurationSetName())
 	out("SenderEmail", "The From address of invitation e-mails.", jsii.String(props.SenderEmail))
@@ -142,9 +185,10 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 	return table
 }
 
-// newUserPool makes the pool that holds sign-in identities only, its managed
-// login domain (sign-in and password reset) and the web client.
-func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscognito.UserPoolEmail) (awscognito.UserPool, awscognito.UserPoolClient, awscognito.UserPoolDomain) {
+// newUserPool makes the pool that holds sign-in identities only and its
+// managed login domain (sign-in and password reset); newWebClient makes its
+// client.
+func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscognito.UserPoolEmail) (awscognito.UserPool, awscognito.UserPoolDomain) {
 	// Cognito's maximum is fixed at 256; the product's policy may not promise more.
 	if identity.Policy.MaxLength > 256 {
 		panic("the password policy's maximum exceeds Cognito's 256")
@@ -181,7 +225,36 @@ func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscog
 		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("TOTP MFA is optional, offered by managed login; requiring it for every portal user is the product owner's decision.")},
 	}, jsii.Bool(false))
 
-	callbacks := uniq(append([]string{props.PortalURL}, props.AllowedOrigins...))
+	prefix := jsii.String(props.DomainPrefix)
+	if props.DomainPrefix == "" {
+		// Prefixes are global per region: the stack's name and the account.
+		prefix = awscdk.Fn_Join(jsii.String("-"), &[]*string{
+			jsii.String(strings.ToLower(*stack.StackName())), stack.Account(),
+		})
+	}
+	domain := pool.AddDomain(jsii.String("ManagedLogin"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain:       &awscognito.CognitoDomainOptions{DomainPrefix: prefix},
+		ManagedLoginVersion: awscognito.ManagedLoginVersion_NEWER_MANAGED_LOGIN,
+	})
+	return pool, domain
+}
+
+// redirectURLs are where the managed login may send people back after
+// sign-in and sign-out: the portal URL and each allowed origin, as given and
+// with a trailing slash. The console sends redirect_uri and logout_uri as
+// its own directory, <origin>/ when it is served at the root, and Cognito
+// compares them exactly.
+func redirectURLs(portalURL string, origins []string) []string {
+	var out []string
+	for _, u := range append([]string{portalURL}, origins...) {
+		out = append(out, u, strings.TrimRight(u, "/")+"/")
+	}
+	return uniq(out)
+}
+
+// newWebClient makes the console's app client (authorization code with
+// PKCE, no secret) and the managed login's style for it.
+func newWebClient(stack awscdk.Stack, pool awscognito.UserPool, callbacks []string) awscognito.UserPoolClient {
 	client := pool.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret: jsii.Bool(false), // a browser keeps no secret: PKCE instead
 		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
@@ -210,17 +283,6 @@ func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscog
 		}),
 	})
 
-	prefix := jsii.String(props.DomainPrefix)
-	if props.DomainPrefix == "" {
-		// Prefixes are global per region: the stack's name and the account.
-		prefix = awscdk.Fn_Join(jsii.String("-"), &[]*string{
-			jsii.String(strings.ToLower(*stack.StackName())), stack.Account(),
-		})
-	}
-	domain := pool.AddDomain(jsii.String("ManagedLogin"), &awscognito.UserPoolDomainOptions{
-		CognitoDomain:       &awscognito.CognitoDomainOptions{DomainPrefix: prefix},
-		ManagedLoginVersion: awscognito.ManagedLoginVersion_NEWER_MANAGED_LOGIN,
-	})
 	// Managed login shows its pages only for a client that has a style:
 	// Cognito's own look until someone designs one.
 	awscognito.NewCfnManagedLoginBranding(stack, jsii.String("ManagedLoginBranding"), &awscognito.CfnManagedLoginBrandingProps{
@@ -228,7 +290,7 @@ func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscog
 		ClientId:                 client.UserPoolClientId(),
 		UseCognitoProvidedValues: jsii.Bool(true),
 	})
-	return pool, client, domain
+	return client
 }
 
 // newMail makes the SES identity (the address, or the whole domain) and the
