@@ -417,6 +417,9 @@ func signInAPI(t *testing.T, email, pw string) *apiClient {
 	req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	// A fresh connection: cognito-local (Node) closes idle ones after 5 s,
+	// and a POST on a connection closing at that moment fails with EOF.
+	req.Close = true
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
