@@ -113,19 +113,8 @@ func InviteOperator(d *Deps) httpapi.Endpoint {
 		if len(fields) > 0 {
 			return nil, apperr.Fields(fields...)
 		}
-		sx := scopeContext{Scope: domain.ProviderScope}
-		if ref := key.priorRef(); ref != "" {
-			return d.answerResumed(ctx, c, sx, ref)
-		}
-		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Role: domain.OperatorRole(*in.Role)}, d.countInvite(sx.Scope), key.record("", d))
-		if err != nil {
-			ref, err := d.lostRace(ctx, key, err)
-			if err != nil {
-				return nil, err
-			}
-			return d.answerResumed(ctx, c, sx, ref)
-		}
-		return createdMember(&m), nil
+		return d.inviteOnce(ctx, c, scopeContext{Scope: domain.ProviderScope}, key,
+			newMember{Email: email, Name: name, Role: domain.OperatorRole(*in.Role)})
 	})
 }
 

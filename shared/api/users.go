@@ -72,19 +72,26 @@ func InviteUser(d *Deps) httpapi.Endpoint {
 		if len(fields) > 0 {
 			return nil, apperr.Fields(fields...)
 		}
-		if ref := key.priorRef(); ref != "" {
-			return d.answerResumed(ctx, c, sx, ref)
-		}
-		m, err := d.invite(ctx, c, sx, newMember{Email: email, Name: name, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, d.countInvite(sx.Scope), key.record("", d))
-		if err != nil {
-			ref, err := d.lostRace(ctx, key, err)
-			if err != nil {
-				return nil, err
-			}
-			return d.answerResumed(ctx, c, sx, ref)
-		}
-		return createdMember(&m), nil
+		return d.inviteOnce(ctx, c, sx, key, newMember{Email: email, Name: name, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals})
 	})
+}
+
+// inviteOnce invites a member for a request that may carry an
+// Idempotency-Key: a retry of it (or a copy of it racing it) finishes and
+// answers what the first attempt created, instead of creating again.
+func (d *Deps) inviteOnce(ctx context.Context, c *Caller, sx scopeContext, key *idemKey, nm newMember) (*httpapi.Response, error) {
+	if ref := key.priorRef(); ref != "" {
+		return d.answerResumed(ctx, c, sx, ref)
+	}
+	m, err := d.invite(ctx, c, sx, nm, d.countInvite(sx.Scope), key.record("", d))
+	if err != nil {
+		ref, err := d.lostRace(ctx, key, err)
+		if err != nil {
+			return nil, err
+		}
+		return d.answerResumed(ctx, c, sx, ref)
+	}
+	return createdMember(&m), nil
 }
 
 func (d *Deps) answerResumed(ctx context.Context, c *Caller, sx scopeContext, id string) (*httpapi.Response, error) {
