@@ -201,7 +201,7 @@ type meter struct {
 }
 
 func (m *meter) add(_ string, u float64) { m.mu.Lock(); m.units += u; m.mu.Unlock() }
-func (m *meter) take() float64          { m.mu.Lock(); defer m.mu.Unlock(); u := m.units; m.units = 0; return u }
+func (m *meter) take() float64           { m.mu.Lock(); defer m.mu.Unlock(); u := m.units; m.units = 0; return u }
 
 // capacity measures a page of a category and a sweep of 10 due
 // invitations, at 100 users and again at `big`.

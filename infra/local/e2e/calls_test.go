@@ -92,7 +92,10 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "POST", users+"/bulk", map[string]any{"emails": []string{uniqueEmail("b"), uniqueEmail("b")}})
 	}, 9, 6, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
 	add("GET user", func() func() int { id := unconfirmed(); return status(op, "GET", users+"/"+id, nil) }, 2, 2, "caller; the member")
-	add("PATCH user (name)", func() func() int { id := unconfirmed(); return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"}) }, 3, 3, "caller; the member; one transaction")
+	add("PATCH user (name)", func() func() int {
+		id := unconfirmed()
+		return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"})
+	}, 3, 3, "caller; the member; one transaction")
 	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 6, 6,
 		"caller; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; clear the marker (on AWS also AdminUserGlobalSignOut, which the local wiring answers: 7)")
 	add("POST enable", func() func() int {

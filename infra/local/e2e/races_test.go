@@ -108,7 +108,9 @@ func TestRaceReinviteAgainstAccept(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
 	wins := map[string]int{}
-	defer func() { t.Logf("%d rounds: accept won %d, re-invite won %d", raceRounds, wins["accept"], wins["reinvite"]) }()
+	defer func() {
+		t.Logf("%d rounds: accept won %d, re-invite won %d", raceRounds, wins["accept"], wins["reinvite"])
+	}()
 	for round := range raceRounds {
 		addr := uniqueEmail("rr")
 		u := op.invite(cu.ID, map[string]any{"email": addr})

@@ -236,4 +236,3 @@ func Env(name string, config map[string]string) []string {
 	}
 	return env
 }
-
