@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -195,14 +194,6 @@ func goTest(root string, args ...string) error {
 	return nil
 }
 
-type meter struct {
-	mu    sync.Mutex
-	units float64
-}
-
-func (m *meter) add(_ string, u float64) { m.mu.Lock(); m.units += u; m.mu.Unlock() }
-func (m *meter) take() float64           { m.mu.Lock(); defer m.mu.Unlock(); u := m.units; m.units = 0; return u }
-
 // capacity measures a page of a category and a sweep of 10 due
 // invitations, at 100 users and again at `big`.
 func capacity(big int) error {
@@ -218,9 +209,9 @@ func capacity(big int) error {
 	if err := provision.Table(ctx, db, "bench"); err != nil {
 		return err
 	}
-	var m meter
+	var m store.Meter
 	st := store.New(db, "bench")
-	st.Capacity = m.add
+	st.Capacity = m.Add
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	d := &api.Deps{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st, Cursors: cursor.New(make([]byte, 32)),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
@@ -253,20 +244,20 @@ func capacity(big int) error {
 	later := func(int) time.Time { return now.Add(72 * time.Hour) }
 	due := func(int) time.Time { return now.Add(-time.Minute) }
 	measure := func(label string) error {
-		m.take()
+		m.Take()
 		if _, _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
 			return err
 		}
-		page := m.take()
+		page := m.Take()
 		if err := seedN([]string{small}, 30, fmt.Sprintf("due%d-", len(label)), due); err != nil { // 10 of them unconfirmed and due
 			return err
 		}
-		m.take()
+		m.Take()
 		rep, err := d.Sweep(ctx, time.Minute)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, m.take(), rep.Expired)
+		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, m.Take(), rep.Expired)
 		return nil
 	}
 	fmt.Println("| users in the table | a page of 10 unconfirmed users (RCU) | sweeping 10 due invitations (RCU) |\n| --- | --- | --- |")

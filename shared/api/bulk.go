@@ -132,8 +132,8 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 
 func (d *Deps) bulkOne(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string) (bulkResult, error) {
 	res := bulkResult{Email: nm.Email}
-	var w store.Writes
-	m, err := d.inviteTagged(ctx, c, sx, nm, requestID, w)
+	nm.Request = requestID
+	m, err := d.invite(ctx, c, sx, nm, nil, nil)
 	if errors.Is(err, apperr.ErrAlreadyMember) {
 		existing, gerr := d.Store.MemberByEmail(ctx, sx.Scope, nm.Email)
 		if gerr == nil && requestID != "" && existing.Request == requestID {

@@ -70,21 +70,20 @@ func InspectInvitation(d *Deps) httpapi.Endpoint {
 			return nil, err
 		}
 		out := inspectView{Email: ref.Email, ExpiresAt: ts(ref.ExpiresAt)}
-		var wg sync2
-		var cuErr, idErr error
-		if !ref.Scope.IsProvider() {
-			wg.Go(func() {
-				cu, err := d.Store.Customer(ctx, ref.Scope.CustomerID)
-				if err == nil {
-					out.CustomerName = &cu.Name
-				}
-				cuErr = err
-			})
-		}
-		wg.Go(func() {
-			out.ExistingAccount, _, idErr = d.existingAccount(ctx, ref.Email, ref.Scope)
+		cuErr, idErr := both(func() error {
+			if ref.Scope.IsProvider() {
+				return nil // operators are invited to no customer
+			}
+			cu, err := d.Store.Customer(ctx, ref.Scope.CustomerID)
+			if err == nil {
+				out.CustomerName = &cu.Name
+			}
+			return err
+		}, func() error {
+			var err error
+			out.ExistingAccount, _, err = d.existingAccount(ctx, ref.Email, ref.Scope)
+			return err
 		})
-		wg.Wait()
 		if cuErr != nil {
 			return nil, cuErr
 		}

@@ -24,6 +24,9 @@ type newMember struct {
 	Roles     []string
 	PortalIDs []string
 	Role      domain.OperatorRole
+	// Request is the idempotency record of a bulk invite that makes it, so
+	// that a retry of that request recognises its own work.
+	Request string
 }
 
 // scopeContext is what an invitation e-mail says about where it invites to.
@@ -120,15 +123,6 @@ func (d *Deps) newInvitation(now time.Time, invitedBy string) (domain.Invitation
 // the invitation e-mail. With an idempotency record, a retry of the same
 // request finds the member it created and finishes its delivery instead.
 func (d *Deps) invite(ctx context.Context, c *Caller, sx scopeContext, nm newMember, w store.Writes, rec *store.Idempotency) (domain.Member, error) {
-	return d.inviteAs(ctx, c, sx, nm, "", w, rec)
-}
-
-// inviteTagged invites a member made by the request with this idempotency id.
-func (d *Deps) inviteTagged(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string, w store.Writes) (domain.Member, error) {
-	return d.inviteAs(ctx, c, sx, nm, requestID, w, nil)
-}
-
-func (d *Deps) inviteAs(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string, w store.Writes, rec *store.Idempotency) (domain.Member, error) {
 	now := d.now()
 	actor := c.actorIn(sx.Scope)
 	inv, token := d.newInvitation(now, actor.Name)
@@ -136,7 +130,7 @@ func (d *Deps) inviteAs(ctx context.Context, c *Caller, sx scopeContext, nm newM
 		ID: domain.NewID(sx.Scope.IDPrefix()), CustomerID: sx.Scope.CustomerID,
 		Email: nm.Email, Name: nm.Name, Status: domain.StatusUnconfirmed,
 		Admin: nm.Admin, Roles: nm.Roles, PortalIDs: nm.PortalIDs, Role: nm.Role,
-		Invitation: &inv, CreatedAt: now, UpdatedAt: now, Version: 1, Request: requestID,
+		Invitation: &inv, CreatedAt: now, UpdatedAt: now, Version: 1, Request: nm.Request,
 	}
 	if m.Name == "" {
 		m.Name = domain.LocalPart(m.Email)

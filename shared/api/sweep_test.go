@@ -13,20 +13,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
-type capacity struct {
-	mu    sync.Mutex
-	units float64
-}
-
-func (c *capacity) add(_ string, u float64) { c.mu.Lock(); c.units += u; c.mu.Unlock() }
-func (c *capacity) take() float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	u := c.units
-	c.units = 0
-	return u
-}
-
 // pending seeds n unconfirmed members whose invitations expire at exp.
 func pending(t testing.TB, s *store.Store, customerID string, n int, exp time.Time, prefix string) {
 	t.Helper()
@@ -65,29 +51,29 @@ func newCustomer(t testing.TB, s *store.Store) string {
 // depends on how many are due, not on how many users there are.
 func TestTheSweepReadsOnlyWhatIsDue(t *testing.T) {
 	s := newTable(t)
-	var cc capacity
-	s.Capacity = cc.add
+	var cc store.Meter
+	s.Capacity = cc.Add
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	d, _, _ := newDeps(t, s, func() time.Time { return now })
 	cid := newCustomer(t, s)
 
 	pending(t, s, cid, 10, now.Add(72*time.Hour), "later")
 	pending(t, s, cid, 10, now.Add(-time.Minute), "due")
-	cc.take()
+	cc.Take()
 	rep, err := d.Sweep(context.Background(), time.Minute)
 	if err != nil || rep.Expired != 10 || rep.Failed != 0 || rep.Skipped != 0 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	first := cc.take()
+	first := cc.Take()
 
 	pending(t, s, cid, 10_000, now.Add(72*time.Hour), "more")
 	pending(t, s, cid, 10, now.Add(-time.Second), "due2-")
-	cc.take()
+	cc.Take()
 	rep, err = d.Sweep(context.Background(), time.Minute)
 	if err != nil || rep.Expired != 10 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	second := cc.take()
+	second := cc.Take()
 	t.Logf("sweeping 10 due invitations read %.1f RCU among 20 users and %.1f among 10,030", first, second)
 	if first != second || first == 0 {
 		t.Fatalf("the sweep's reads grew with the table: %.1f then %.1f RCU", first, second)

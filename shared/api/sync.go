@@ -8,19 +8,13 @@ import (
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 )
 
-// sync2 runs a few independent calls at once.
-type sync2 struct{ wg sync.WaitGroup }
-
-func (s *sync2) Go(f func()) { s.wg.Go(f) }
-func (s *sync2) Wait()       { s.wg.Wait() }
-
 // both runs two independent calls at once and returns their errors.
 func both(f, g func() error) (error, error) {
 	var ef, eg error
-	var s sync2
-	s.Go(func() { ef = f() })
+	var wg sync.WaitGroup
+	wg.Go(func() { ef = f() })
 	eg = g()
-	s.Wait()
+	wg.Wait()
 	return ef, eg
 }
 

@@ -2,19 +2,15 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // ListAudit pages through a scope's audit trail, newest first.
 func (s *Store) ListAudit(ctx context.Context, sc domain.Scope, limit int32, start Key) ([]domain.AuditEvent, Key, error) {
@@ -33,16 +29,7 @@ func (s *Store) ListAudit(ctx context.Context, sc domain.Scope, limit int32, sta
 		return nil, nil, dbError(err, "read the audit trail")
 	}
 	s.consumed("Query", res.ConsumedCapacity)
-	items := res.Items
-	var next Key
-	if len(items) > int(limit) {
-		items = items[:limit]
-		last := items[len(items)-1]
-		next = Key{
-			AttrPK: last[AttrPK].(*types.AttributeValueMemberS).Value,
-			AttrSK: last[AttrSK].(*types.AttributeValueMemberS).Value,
-		}
-	}
+	items, next := page(res.Items, limit, AttrPK, AttrSK)
 	out := make([]domain.AuditEvent, 0, len(items))
 	for _, item := range items {
 		var it auditItem

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
@@ -11,21 +10,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
-
-// capacity measures what the store's reads consume.
-type capacity struct {
-	mu    sync.Mutex
-	units float64
-}
-
-func (c *capacity) add(_ string, u float64) { c.mu.Lock(); c.units += u; c.mu.Unlock() }
-func (c *capacity) take() float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	u := c.units
-	c.units = 0
-	return u
-}
 
 // seed writes n members spread over the customers, in every status.
 func seed(t *testing.T, s *store.Store, customers []string, n int, prefix string) {
@@ -57,20 +41,20 @@ func seed(t *testing.T, s *store.Store, customers []string, n int, prefix string
 // not grow with the customer's size or the table's: the capacity DynamoDB
 // reports for one page is the same with 10 users as with 10,000 in the table.
 func TestAPageOfACategoryCostsTheSameAt10And10000Users(t *testing.T) {
-	var cc capacity
+	var cc store.Meter
 	s := newStore()
-	s.Capacity = cc.add
+	s.Capacity = cc.Add
 	small := newCustomer(t, s)
 	sc := domain.CustomerScope(small.ID)
 	seed(t, s, []string{small.ID}, 30, "few") // 10 of each status
 	const limit = 5
 	page := func(start store.Key) (float64, store.Key) {
-		cc.take()
+		cc.Take()
 		items, next, err := s.ListMembers(ctx(t), sc, domain.StatusUnconfirmed, "", limit, start)
 		if err != nil || len(items) != limit {
 			t.Fatalf("%d items, %v", len(items), err)
 		}
-		return cc.take(), next
+		return cc.Take(), next
 	}
 	before, _ := page(nil)
 	if before <= 0 {

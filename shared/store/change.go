@@ -128,7 +128,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch MemberChange, w Writes) err
 	}
 	t.putNew(newAuditItem(ch.Event), nil)
 	w.apply(t)
-	return t.commit(ctx, "")
+	return t.commit(ctx)
 }
 
 // syncItem marks an identity whose Cognito state may not yet match its

@@ -20,7 +20,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain
 	t.putNew(newCustomerItem(c), ErrConflict)
 	t.putNew(newAuditItem(ev), nil)
 	w.apply(t)
-	return t.commit(ctx, "")
+	return t.commit(ctx)
 }
 
 // Customer reads one customer.
@@ -108,13 +108,10 @@ func (s *Store) CreatePortal(ctx context.Context, p domain.Portal, ev domain.Aud
 	t.putNew(portalItem{PK: customerPK(p.CustomerID), SK: portalSK(p.ID), Type: typePortal, Portal: p}, ErrConflict)
 	t.putNew(newAuditItem(ev), nil)
 	w.apply(t)
-	return t.commit(ctx, "")
+	return t.commit(ctx)
 }
 
-// queryIndex reads one page of an index, in key order. It reads one item
-// more than the page so that the last page reliably has no next key: the key
-// of the page's last item (table and index attributes) is the next page's
-// start only when something follows it.
+// queryIndex reads one page of an index, in key order (see page).
 func (s *Store) queryIndex(ctx context.Context, index string, kc expression.KeyConditionBuilder, limit int32, start Key, each func(map[string]types.AttributeValue) error) (Key, error) {
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
@@ -135,22 +132,30 @@ func (s *Store) queryIndex(ctx context.Context, index string, kc expression.KeyC
 		return nil, dbError(err, "query "+index)
 	}
 	s.consumed("Query", res.ConsumedCapacity)
-	items := res.Items
-	var next Key
-	if len(items) > int(limit) {
-		items = items[:limit]
-		last := items[len(items)-1]
-		next = Key{}
-		for _, a := range []string{AttrPK, AttrSK, ix.PK, ix.SK} {
-			if v, ok := last[a].(*types.AttributeValueMemberS); ok {
-				next[a] = v.Value
-			}
-		}
-	}
+	items, next := page(res.Items, limit, AttrPK, AttrSK, ix.PK, ix.SK)
 	for _, item := range items {
 		if err := each(item); err != nil {
 			return nil, apperr.Wrap(err, "decode an item")
 		}
 	}
 	return next, nil
+}
+
+// page trims the items of a query read with Limit limit+1 to the page. The
+// extra item makes the last page reliably have no next key: the key of the
+// page's last item (the given key attributes) is the next page's start only
+// when something follows it.
+func page(items []map[string]types.AttributeValue, limit int32, keyAttrs ...string) ([]map[string]types.AttributeValue, Key) {
+	if len(items) <= int(limit) {
+		return items, nil
+	}
+	items = items[:limit]
+	last := items[len(items)-1]
+	next := Key{}
+	for _, a := range keyAttrs {
+		if v, ok := last[a].(*types.AttributeValueMemberS); ok {
+			next[a] = v.Value
+		}
+	}
+	return items, next
 }

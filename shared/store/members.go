@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,7 +44,7 @@ func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.Aud
 	}
 	t.putNew(newAuditItem(ev), nil)
 	w.apply(t)
-	return t.commit(ctx, "")
+	return t.commit(ctx)
 }
 
 // Member reads one member; consistent reads see every committed change.
@@ -175,5 +176,5 @@ func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, e
 
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
-	return err != nil && errorsAs(err, &ccf)
+	return err != nil && errors.As(err, &ccf)
 }

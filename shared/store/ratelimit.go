@@ -16,18 +16,13 @@ import (
 // when the window ends once the limit would be passed. One conditional
 // write: it holds across every function instance, on AWS as locally.
 func (s *Store) Take(ctx context.Context, key string, n, limit int, window time.Duration, now time.Time) error {
-	start := now.Truncate(window)
-	end := start.Add(window)
-	if n > limit {
-		return rateLimited(end.Sub(now))
+	w := rateWindowOf(key, n, limit, window, now)
+	if w.full {
+		return w.refusal
 	}
-	u := expression.Add(expression.Name("used"), expression.Value(n)).
-		Set(expression.Name(AttrTTL), expression.Value(epoch(end.Add(time.Hour))))
-	c := expression.AttributeNotExists(expression.Name("used")).
-		Or(expression.Name("used").LessThanEqual(expression.Value(limit - n)))
-	_, err := s.updateIf(ctx, "RATE#"+key+"#"+strconv.FormatInt(start.Unix(), 10), "RATE", u, c, "count a rate limit")
+	_, err := s.updateIf(ctx, w.pk, "RATE", w.update, w.cond, "count a rate limit")
 	if err == errConditionFailed {
-		return rateLimited(end.Sub(now))
+		return w.refusal
 	}
 	return err
 }
@@ -37,19 +32,37 @@ func (s *Store) Take(ctx context.Context, key string, n, limit int, window time.
 // 429 when the window is full, and nothing is counted when it fails.
 func WithRate(key string, n, limit int, window time.Duration, now time.Time) Writes {
 	return Writes{func(t *tx) {
-		start := now.Truncate(window)
-		end := start.Add(window)
-		if n > limit {
-			t.err = errors.Join(t.err, rateLimited(end.Sub(now)))
+		w := rateWindowOf(key, n, limit, window, now)
+		if w.full {
+			t.err = errors.Join(t.err, w.refusal)
 			return
 		}
-		c := expression.AttributeNotExists(expression.Name("used")).
-			Or(expression.Name("used").LessThanEqual(expression.Value(limit - n)))
-		t.update("RATE#"+key+"#"+strconv.FormatInt(start.Unix(), 10), "RATE",
-			expression.Add(expression.Name("used"), expression.Value(n)).
-				Set(expression.Name(AttrTTL), expression.Value(epoch(end.Add(time.Hour)))),
-			&c, rateLimited(end.Sub(now)))
+		t.update(w.pk, "RATE", w.update, &w.cond, w.refusal)
 	}}
+}
+
+// rateWindow is the count of one fixed window: its item, the update that
+// adds n, the condition that keeps it within the limit, and the refusal.
+type rateWindow struct {
+	pk      string
+	update  expression.UpdateBuilder
+	cond    expression.ConditionBuilder
+	refusal error
+	full    bool // n alone passes the limit
+}
+
+func rateWindowOf(key string, n, limit int, window time.Duration, now time.Time) rateWindow {
+	start := now.Truncate(window)
+	end := start.Add(window)
+	return rateWindow{
+		pk: "RATE#" + key + "#" + strconv.FormatInt(start.Unix(), 10),
+		update: expression.Add(expression.Name("used"), expression.Value(n)).
+			Set(expression.Name(AttrTTL), expression.Value(epoch(end.Add(time.Hour)))),
+		cond: expression.AttributeNotExists(expression.Name("used")).
+			Or(expression.Name("used").LessThanEqual(expression.Value(limit - n))),
+		refusal: rateLimited(end.Sub(now)),
+		full:    n > limit,
+	}
 }
 
 func rateLimited(wait time.Duration) error {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,24 +62,30 @@ func (k Key) av() map[string]types.AttributeValue {
 	return m
 }
 
-func keyOf(m map[string]types.AttributeValue) Key {
-	if len(m) == 0 {
-		return nil
-	}
-	k := make(Key, len(m))
-	for n, v := range m {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			k[n] = s.Value
-		}
-	}
-	return k
-}
-
 func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		AttrPK: &types.AttributeValueMemberS{Value: pk},
 		AttrSK: &types.AttributeValueMemberS{Value: sk},
 	}
+}
+
+// Meter adds up the capacity a store's reads consume; set Capacity to its
+// Add. Tests and benchmarks read it to show what an operation costs.
+type Meter struct {
+	mu    sync.Mutex
+	units float64
+}
+
+// Add counts the capacity one read consumed.
+func (m *Meter) Add(_ string, units float64) { m.mu.Lock(); m.units += units; m.mu.Unlock() }
+
+// Take returns what was counted since the last Take.
+func (m *Meter) Take() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.units
+	m.units = 0
+	return u
 }
 
 func (s *Store) consumed(op string, cc *types.ConsumedCapacity) {

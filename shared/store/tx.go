@@ -108,7 +108,7 @@ func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
 // returns ErrConflict. Each attempt carries its own ClientRequestToken, so
 // that the SDK's own retries of one attempt (after a timeout, say) cannot
 // apply it twice.
-func (t *tx) commit(ctx context.Context, _ string) error {
+func (t *tx) commit(ctx context.Context) error {
 	if t.err != nil {
 		var ae *apperr.Error
 		if errors.As(t.err, &ae) && ae.Kind != apperr.Internal {

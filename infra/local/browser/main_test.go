@@ -33,6 +33,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
 	"github.com/portalaccess/portalaccess/shared/console"
 )
@@ -543,38 +544,15 @@ func acceptByAPI(t *testing.T, addr string) {
 
 // ---- the SES emulator's mailbox ----------------------------------------------
 
-type email struct {
-	Destination struct {
-		To []string `json:"to"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		Text string `json:"text"`
-	} `json:"body"`
-}
+type email = emulators.Email
 
 func emailsTo(t *testing.T, addr string) []email {
 	t.Helper()
-	res, err := http.Get(st.Info.SES.Endpoint + "/store")
+	mails, err := emulators.Mailbox(st.Info.SES.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var store struct {
-		Emails []email `json:"emails"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
-		t.Fatal(err)
-	}
-	var out []email
-	for _, e := range store.Emails {
-		for _, to := range e.Destination.To {
-			if strings.EqualFold(to, addr) {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
+	return emulators.To(mails, addr)
 }
 
 var linkInMail = regexp.MustCompile(`(https?://[^\s/"<>]+)(/accept-invitation#token=[A-Za-z0-9_-]{43})\b`)

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
 	"github.com/portalaccess/portalaccess/shared/openapi"
@@ -278,47 +279,21 @@ func unique(prefix string) string {
 func uniqueEmail(local string) string { return unique(local) + "@acme.example" }
 
 // The SES emulator's mailbox.
-type email struct {
-	MessageID   string `json:"messageId"`
-	From        string `json:"from"`
-	Destination struct {
-		To []string `json:"to"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		Text string `json:"text"`
-		HTML string `json:"html"`
-	} `json:"body"`
-}
+type email = emulators.Email
 
 func mailbox(t testing.TB) []email {
 	t.Helper()
-	res, err := http.Get(st.Info.SES.Endpoint + "/store")
+	mails, err := emulators.Mailbox(st.Info.SES.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var store struct {
-		Emails []email `json:"emails"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
-		t.Fatal(err)
-	}
-	return store.Emails
+	return mails
 }
 
 // emailsTo lists the e-mails sent to an address, oldest first.
 func emailsTo(t testing.TB, addr string) []email {
 	t.Helper()
-	var out []email
-	for _, e := range mailbox(t) {
-		for _, to := range e.Destination.To {
-			if strings.EqualFold(to, addr) {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
+	return emulators.To(mailbox(t), addr)
 }
 
 var tokenInLink = regexp.MustCompile(`/accept-invitation#token=([A-Za-z0-9_-]{43})\b`)

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func (g *Gateway) authorize(r *http.Request) (map[string]string, []string, error
 	// "client_id" (access tokens).
 	aud, _ := claims.GetAudience()
 	if len(aud) > 0 {
-		if !contains(aud, g.o.Audience) {
+		if !slices.Contains(aud, g.o.Audience) {
 			return nil, nil, errors.New("aud is not the app client")
 		}
 	} else if cid, _ := claims["client_id"].(string); cid != g.o.Audience {
@@ -263,13 +264,4 @@ func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -143,24 +143,14 @@ var tokenInLink = regexp.MustCompile(`accept-invitation#token=([A-Za-z0-9_-]{43}
 
 func latestToken(t *testing.T, addr string) string {
 	t.Helper()
-	res, err := http.Get(st.Info.SES.Endpoint + "/store")
+	mails, err := emulators.Mailbox(st.Info.SES.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var store struct {
-		Emails []struct {
-			Destination struct{ To []string }
-			Body        struct{ Text string }
-		}
-	}
-	_ = json.NewDecoder(res.Body).Decode(&store)
 	token := ""
-	for _, e := range store.Emails {
-		if len(e.Destination.To) > 0 && e.Destination.To[0] == addr {
-			if m := tokenInLink.FindStringSubmatch(e.Body.Text); m != nil {
-				token = m[1]
-			}
+	for _, e := range emulators.To(mails, addr) {
+		if m := tokenInLink.FindStringSubmatch(e.Body.Text); m != nil {
+			token = m[1]
 		}
 	}
 	if token == "" {
