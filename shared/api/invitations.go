@@ -16,6 +16,10 @@ import (
 // function may run, so that a claim outlives only a crashed accept.
 const claimLease = 30 * time.Second
 
+// pendingGrace is how long after its claim lapses a pending identity waits
+// before the sweep looks at it.
+const pendingGrace = 2 * time.Minute
+
 type inspectInput struct {
 	Token *string `json:"token"`
 }
@@ -185,7 +189,7 @@ func (d *Deps) accept(ctx context.Context, ref store.InvitationRef, hash, claim 
 		return nil, err
 	}
 	signIn := "existing_account"
-	created := false
+	created, pending := false, false
 	if !existing {
 		signIn = "password_set"
 		if password == nil {
@@ -194,6 +198,13 @@ func (d *Deps) accept(ctx context.Context, ref store.InvitationRef, hash, claim 
 		if err := identity.Policy.Check(*password); err != nil {
 			return nil, err
 		}
+		// The table hears of the identity before Cognito makes it: if this
+		// request dies between the two, the sweep finds the marker and
+		// deletes an identity that no membership came to hold.
+		if err := d.Store.PendingIdentity(ctx, m.Email, claim, d.now().Add(claimLease+pendingGrace)); err != nil {
+			return nil, err
+		}
+		pending = true
 		if id == nil {
 			nid, err := d.Identity.Create(ctx, m.Email, *password)
 			switch {
@@ -237,6 +248,9 @@ func (d *Deps) accept(ctx context.Context, ref store.InvitationRef, hash, claim 
 		Before: m, After: &after, Now: now, UseToken: hash, ClaimID: claim,
 		SyncIdentity: !id.Enabled,
 		Event:        newEvent(now, actor, domain.Action(m.Kind(), domain.ActionAccepted), domain.TargetOf(&m), m.Scope()),
+	}
+	if pending {
+		ch.ClearPending = claim
 	}
 	if err := d.Store.ChangeMember(ctx, ch, nil); err != nil {
 		if created {

@@ -43,6 +43,13 @@ func (sc scopeContext) locale() string {
 	return domain.LocaleEN
 }
 
+func (sc scopeContext) mailScope() mail.Scope {
+	if sc.Scope.IsProvider() {
+		return mail.ScopeProvider
+	}
+	return mail.ScopeCustomer
+}
+
 func (sc scopeContext) customerName() string {
 	if sc.Customer != nil {
 		return sc.Customer.Name
@@ -139,6 +146,9 @@ func (d *Deps) invite(ctx context.Context, c *Caller, sx scopeContext, nm newMem
 		rec.Ref = m.ID
 		w = append(w, store.WithIdempotency(rec)...)
 	}
+	if c.actsAsPortalAdmin(sx.Scope.CustomerID) {
+		w = append(w, store.ActingAdmin(c.Sub, sx.Scope)...)
+	}
 	ev := newEvent(now, actor, domain.Action(m.Kind(), domain.ActionInvited), domain.TargetOf(&m), sx.Scope)
 	if err := d.Store.CreateMember(ctx, m, ev, w); err != nil {
 		return m, err
@@ -154,7 +164,7 @@ func (d *Deps) deliver(ctx context.Context, m *domain.Member, token string, kind
 	inv := m.Invitation
 	msg, err := mail.Render(mail.Invitation{
 		Kind: kind, Locale: sx.locale(), To: m.Email, Name: m.Name,
-		Customer: sx.customerName(), InvitedBy: inv.InvitedBy, ExpiresAt: inv.ExpiresAt,
+		Customer: sx.customerName(), Scope: sx.mailScope(), InvitedBy: inv.InvitedBy, ExpiresAt: inv.ExpiresAt,
 		PortalURL: d.Config.PortalURL, Token: token,
 	})
 	outcome := domain.DeliverySent

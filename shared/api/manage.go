@@ -149,9 +149,11 @@ func (d *Deps) setStatus(ctx context.Context, c *Caller, t target, to domain.Sta
 
 // deleteMember removes a member for good: its invitation is revoked, its
 // e-mail freed, and its identity deleted when no other membership keeps it.
-// The identity goes first, so that a failure at either step leaves a state
-// that the same DELETE, retried, completes: the member still exists until
-// the table is written, and deleting a deleted identity is no error.
+// The change is computed without I/O; the table commits it together with
+// the identity's marker, and only then is Cognito brought in line (deleted
+// when no membership is left, otherwise enabled or disabled as the others
+// say). A refused delete (last_admin, a lost right) touches nothing, and a
+// crash after the commit leaves the marker, which the sweep finishes.
 func (d *Deps) deleteMember(ctx context.Context, c *Caller, t target) (*httpapi.Response, error) {
 	m, ch, err := d.modify(ctx, t, 0, func(m domain.Member, now time.Time) (*store.MemberChange, error) {
 		_, ch := d.base(c, m, now, domain.ActionDeleted)
@@ -159,19 +161,7 @@ func (d *Deps) deleteMember(ctx context.Context, c *Caller, t target) (*httpapi.
 		if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {
 			ch.RevokeToken = m.Invitation.TokenHash
 		}
-		if m.Sub != "" {
-			last, err := d.lastMembership(ctx, m)
-			if err != nil {
-				return nil, err
-			}
-			if last {
-				if err := d.Identity.Delete(ctx, m.Sub); err != nil {
-					return nil, err
-				}
-			} else {
-				ch.SyncIdentity = true // the others decide: enabled or disabled
-			}
-		}
+		ch.SyncIdentity = m.Sub != ""
 		return &ch, nil
 	})
 	if err != nil {
@@ -181,20 +171,6 @@ func (d *Deps) deleteMember(ctx context.Context, c *Caller, t target) (*httpapi.
 		d.syncIdentity(ctx, m.Sub, ch.Event.ID)
 	}
 	return httpapi.NoContent(), nil
-}
-
-// lastMembership reports whether m is the only membership of its identity.
-func (d *Deps) lastMembership(ctx context.Context, m domain.Member) (bool, error) {
-	ms, err := d.Store.Memberships(ctx, m.Sub)
-	if err != nil {
-		return false, err
-	}
-	for _, o := range ms {
-		if o.Scope() != m.Scope() {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // reinvite sends a fresh invitation to an unconfirmed member: the old link

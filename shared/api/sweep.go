@@ -34,7 +34,7 @@ func (d *Deps) Sweep(ctx context.Context, budget time.Duration) (SweepReport, er
 	var rep SweepReport
 	deadline := time.Now().Add(budget)
 	now := d.now()
-	for _, kind := range []store.DueKind{store.DueReminder, store.DueExpiry, store.DueIdentity} {
+	for _, kind := range []store.DueKind{store.DueReminder, store.DueExpiry, store.DueIdentity, store.DuePending} {
 		var start store.Key
 		for {
 			if time.Now().After(deadline) {
@@ -66,6 +66,9 @@ func (d *Deps) Sweep(ctx context.Context, budget time.Duration) (SweepReport, er
 					if err = d.reconcile(ctx, it.Sub); err == nil {
 						err = d.Store.SyncDone(ctx, it.Sub, it.Marker)
 					}
+					count(&rep.Synced, &rep.Skipped, &rep.Failed, err)
+				case store.DuePending:
+					err = d.settlePending(ctx, it.Email, now)
 					count(&rep.Synced, &rep.Skipped, &rep.Failed, err)
 				}
 				if err != nil && !errors.Is(err, errSkip) {
@@ -175,6 +178,43 @@ func (d *Deps) expire(ctx context.Context, it store.Due, now time.Time) error {
 			return errSkip
 		}
 		return err
+	}
+	return nil
+}
+
+// settlePending finishes after accepts of an e-mail that began to create
+// (or set up) its identity and never linked it: once no accept of the
+// e-mail can still be running, an identity that no membership holds is
+// deleted, and the markers go.
+func (d *Deps) settlePending(ctx context.Context, email string, now time.Time) error {
+	markers, err := d.Store.PendingIdentities(ctx, email)
+	if err != nil {
+		return err
+	}
+	for _, pm := range markers {
+		if pm.Due.After(now) {
+			return errSkip // an accept of this e-mail may still be running; later
+		}
+	}
+	id, found, err := d.Identity.Lookup(ctx, email)
+	if err != nil {
+		return err
+	}
+	if found {
+		ms, err := d.Store.Memberships(ctx, id.Sub)
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 {
+			if err := d.Identity.Delete(ctx, id.Sub); err != nil {
+				return err
+			}
+		}
+	}
+	for _, pm := range markers {
+		if err := d.Store.ClearPending(ctx, email, pm.Claim); err != nil {
+			return err
+		}
 	}
 	return nil
 }

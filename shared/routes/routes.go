@@ -106,7 +106,10 @@ var Table = []Route{
 
 // Tasks are the functions that no route runs.
 var Tasks = []Route{
-	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true, Identity: identitySync},
+	// AdminGetUser: an accept that died after it made an identity left a
+	// marker by e-mail; the sweep looks the identity up to delete it.
+	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true,
+		Identity: append([]string{AdminGetUser}, identitySync...)},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

@@ -48,6 +48,9 @@ type MemberChange struct {
 	// SyncIdentity marks the identity (Before or After's sub) as waiting to be
 	// brought in line in Cognito; see SyncDone.
 	SyncIdentity bool
+	// ClearPending removes the pending-identity marker that this accept
+	// (its claim) wrote before it touched Cognito; see PendingIdentity.
+	ClearPending string
 	Now          time.Time
 }
 
@@ -79,6 +82,9 @@ func (s *Store) ChangeMember(ctx context.Context, ch MemberChange, w Writes) err
 		if a.Sub != "" {
 			t.put(newIdentityItem(a), nil, nil)
 		}
+		if b.Sub != "" && b.Sub != a.Sub {
+			t.del(identityPK(b.Sub), scopeKey(sc), nil, nil) // linked to another identity
+		}
 	}
 	// The count of enabled admins, and the last-admin rule.
 	wasAdmin := b.CountsAsAdmin()
@@ -98,10 +104,8 @@ func (s *Store) ChangeMember(ctx context.Context, ch MemberChange, w Writes) err
 	}
 	// The acting portal admin must still be one when the change lands (not
 	// when it is the member itself: its version condition covers that).
-	if ch.ActorSub != "" && ch.ActorSub != b.Sub && !sc.IsProvider() {
-		t.check(identityPK(ch.ActorSub), scopeKey(sc),
-			expression.Name("status").Equal(expression.Value(domain.StatusEnabled)).
-				And(expression.Name("admin").Equal(expression.Value(true))), apperr.ErrForbidden)
+	if ch.ActorSub != b.Sub {
+		actorStillAdmin(t, ch.ActorSub, sc)
 	}
 	if ch.RevokeToken != "" {
 		noClaim := expression.AttributeNotExists(expression.Name("claimUntil")).
@@ -126,9 +130,34 @@ func (s *Store) ChangeMember(ctx context.Context, ch MemberChange, w Writes) err
 				TTL: epoch(ch.Now.Add(30 * 24 * time.Hour))}, nil, nil)
 		}
 	}
+	if ch.ClearPending != "" {
+		t.del(pendingPK(b.Email), ch.ClearPending, nil, nil)
+	}
 	t.putNew(newAuditItem(ch.Event), nil)
 	w.apply(t)
 	return t.commit(ctx)
+}
+
+// actorStillAdmin makes the transaction fail with forbidden unless the
+// portal admin acting in the scope is still an enabled admin of it when the
+// change lands: a request that runs on after its sender was demoted or
+// disabled (a bulk invite, say) changes nothing more.
+func actorStillAdmin(t *tx, actorSub string, sc domain.Scope) {
+	if actorSub == "" || sc.IsProvider() {
+		return
+	}
+	t.check(identityPK(actorSub), scopeKey(sc),
+		expression.Name("status").Equal(expression.Value(domain.StatusEnabled)).
+			And(expression.Name("admin").Equal(expression.Value(true))), apperr.ErrForbidden)
+}
+
+// ActingAdmin adds to a creation's transaction the check that the portal
+// admin acting is still an enabled admin of the scope.
+func ActingAdmin(actorSub string, sc domain.Scope) Writes {
+	if actorSub == "" || sc.IsProvider() {
+		return nil
+	}
+	return Writes{func(t *tx) { actorStillAdmin(t, actorSub, sc) }}
 }
 
 // syncItem marks an identity whose Cognito state may not yet match its

@@ -18,6 +18,9 @@ const (
 	DueReminder DueKind = dueRemind // pending invitations whose reminder is due
 	DueExpiry   DueKind = dueExpire // pending invitations that have expired
 	DueIdentity DueKind = dueSync   // identities to bring in line with Cognito
+	// DuePending are accepts that began to create an identity and did not
+	// finish: the identity they may have left has no membership.
+	DuePending DueKind = duePend
 )
 
 // Due is one item of the due index.
@@ -28,6 +31,8 @@ type Due struct {
 	// Sub and Marker name an identity marker.
 	Sub    string
 	Marker string
+	// Email names a pending identity (Marker is then the accept's claim).
+	Email string
 }
 
 // DueBy reads one page of the items of a kind that are due at now, oldest
@@ -45,6 +50,8 @@ func (s *Store) DueBy(ctx context.Context, kind DueKind, now time.Time, limit in
 			if m, ok := item["marker"].(*types.AttributeValueMemberS); ok {
 				d.Marker = m.Value
 			}
+		} else if email, ok := strings.CutPrefix(pk, "PID#"); ok {
+			d.Email, d.Marker = email, sk
 		} else if sc, ok := scopeFromKey(pk); ok {
 			d.Scope, d.MemberID = sc, strings.TrimPrefix(sk, skMemberPre)
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -99,6 +100,80 @@ func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
 	})
 	if err != nil && !isConditionFailed(err) {
 		return dbError(err, "clear an identity marker")
+	}
+	return nil
+}
+
+// pendingItem records that an accept is about to create the identity of an
+// e-mail, or to give a stray one (with no membership) its password: it is
+// written before Cognito is touched and removed in the transaction that
+// links the identity to its membership. One left behind (a crash, a failed
+// commit whose clean-up failed too) becomes due in the due index, and the
+// sweep deletes the identity if it has no membership by then.
+type pendingItem struct {
+	PK    string `dynamodbav:"pk"`
+	SK    string `dynamodbav:"sk"`
+	Type  string `dynamodbav:"type"`
+	DuePK string `dynamodbav:"duePk"`
+	DueSK string `dynamodbav:"dueSk"`
+	TTL   int64  `dynamodbav:"ttl"`
+}
+
+// PendingMarker is one accept's pending-identity marker.
+type PendingMarker struct {
+	Claim string
+	Due   time.Time
+}
+
+// PendingIdentity writes the marker of an accept (its claim) that is about
+// to create or set up the e-mail's identity; it is due at due.
+func (s *Store) PendingIdentity(ctx context.Context, email, claim string, due time.Time) error {
+	av, err := attributevalue.MarshalMap(pendingItem{
+		PK: pendingPK(email), SK: claim, Type: typePending, DuePK: duePend, DueSK: dueSK(due),
+		TTL: epoch(due.Add(30 * 24 * time.Hour)),
+	})
+	if err != nil {
+		return apperr.Wrap(err, "")
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av}); err != nil {
+		return dbError(err, "record a pending identity")
+	}
+	return nil
+}
+
+// PendingIdentities lists the pending-identity markers of an e-mail.
+func (s *Store) PendingIdentities(ctx context.Context, email string) ([]PendingMarker, error) {
+	kc := expression.Key(AttrPK).Equal(expression.Value(pendingPK(email)))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, apperr.Wrap(err, "")
+	}
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
+	})
+	if err != nil {
+		return nil, dbError(err, "read pending identities")
+	}
+	s.consumed("Query", res.ConsumedCapacity)
+	var out []PendingMarker
+	for _, item := range res.Items {
+		var it pendingItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, apperr.Wrap(err, "decode a pending identity")
+		}
+		due, _ := time.Parse(sortTime, it.DueSK)
+		out = append(out, PendingMarker{Claim: it.SK, Due: due})
+	}
+	return out, nil
+}
+
+// ClearPending removes one pending-identity marker.
+func (s *Store) ClearPending(ctx context.Context, email, claim string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: itemKey(pendingPK(email), claim)})
+	if err != nil {
+		return dbError(err, "clear a pending identity")
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ const (
 	typeAudit      = "audit"
 	typeIdem       = "idempotency"
 	typeSync       = "identity_sync"
+	typePending    = "pending_identity"
 )
 
 type customerItem struct {

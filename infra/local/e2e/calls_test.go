@@ -109,8 +109,8 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "POST", users+"/"+id+"/reinvite", nil)
 	}, 6, 5, "caller; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
 	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 3, 3, "caller; member; one transaction (revokes the token)")
-	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 5, 5,
-		"caller; member; the identity's memberships; AdminDeleteUser; one transaction")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 6, 6,
+		"caller; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
 	add("POST invitations/inspect", func() func() int {
 		e := uniqueEmail("in")
 		op.invite(cu.ID, map[string]any{"email": e})
@@ -122,7 +122,7 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		op.invite(cu.ID, map[string]any{"email": e})
 		tok := latestToken(t, e)
 		return status(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": tok, "password": password})
-	}, 7, 7, "rate count; claim the token; member; AdminGetUser; AdminCreateUser; AdminSetUserPassword; one transaction")
+	}, 8, 8, "rate count; claim the token; member; AdminGetUser; the pending-identity marker (the table hears of the identity before Cognito makes it); AdminCreateUser; AdminSetUserPassword; one transaction")
 
 	var rows []string
 	for _, c := range cases {
