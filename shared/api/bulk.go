@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxBulk is the most e-mails one bulk invite takes.
@@ -60,6 +62,9 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 		if len(fields) > 0 {
 			return nil, apperr.Fields(fields...)
 		}
+		if key != nil && key.prior != nil && key.prior.Response != "" {
+			return d.replayBulk(ctx, c, sx, key.prior.Response)
+		}
 		// The idempotency record is written first: the request is made of
 		// many transactions, and each member it creates carries its id.
 		var requestID string
@@ -70,8 +75,13 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 				if err != nil && !errors.Is(err, store.ErrIdempotencyRace) {
 					return nil, err
 				}
-				if _, err := d.lostRace(ctx, key, err); err != nil {
-					return nil, err
+				if err != nil {
+					// A copy of this request got there first: work beside it
+					// as a retry does, counting only what this one creates.
+					if _, err := d.lostRace(ctx, key, err); err != nil {
+						return nil, err
+					}
+					key.prior = key.record("", d)
 				}
 			}
 		}
@@ -94,8 +104,13 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 			firstOf[email] = i
 			jobs = append(jobs, i)
 		}
-		// A retry of the same request sends nothing new: it is not counted again.
-		if len(jobs) > 0 && (key == nil || key.prior == nil) {
+		// The first attempt counts its invitations at once; a retry of an
+		// attempt that did not complete counts each invitation it still has
+		// to create, in that invitation's own transaction.
+		var count func() store.Writes
+		if key != nil && key.prior != nil {
+			count = func() store.Writes { return d.countInvite(sx.Scope) }
+		} else if len(jobs) > 0 {
 			if err := d.takeInvites(ctx, sx.Scope, len(jobs)); err != nil {
 				return nil, err
 			}
@@ -110,7 +125,11 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				res, err := d.bulkOne(ctx, c, sx, newMember{Email: results[i].Email, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, requestID)
+				var w store.Writes
+				if count != nil {
+					w = count()
+				}
+				res, err := d.bulkOne(ctx, c, sx, newMember{Email: results[i].Email, Admin: deref(in.Admin), Roles: roles, PortalIDs: portals}, requestID, w)
 				if err != nil {
 					failMu.Lock()
 					fail = err
@@ -126,14 +145,29 @@ func BulkInviteUsers(d *Deps) httpapi.Endpoint {
 			// same Idempotency-Key completes the rest.
 			return nil, fail
 		}
-		return httpapi.OK(map[string]any{"results": results}), nil
+		out := bulkAnswer{Results: results}
+		if key != nil {
+			// Recorded once complete: a replay answers this again and creates
+			// nothing, even for users deleted since. If recording fails, a
+			// replay resumes instead, which is still safe.
+			if b, err := json.Marshal(out); err == nil {
+				if err := d.Store.CompleteIdempotency(ctx, key.id, key.fingerprint, string(b)); err != nil {
+					d.Log.WarnContext(ctx, "bulk answer not recorded; a replay resumes instead", "error", err.Error())
+				}
+			}
+		}
+		return httpapi.OK(out), nil
 	})
 }
 
-func (d *Deps) bulkOne(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string) (bulkResult, error) {
+type bulkAnswer struct {
+	Results []bulkResult `json:"results"`
+}
+
+func (d *Deps) bulkOne(ctx context.Context, c *Caller, sx scopeContext, nm newMember, requestID string, w store.Writes) (bulkResult, error) {
 	res := bulkResult{Email: nm.Email}
 	nm.Request = requestID
-	m, err := d.invite(ctx, c, sx, nm, nil, nil)
+	m, err := d.invite(ctx, c, sx, nm, w, nil)
 	if errors.Is(err, apperr.ErrAlreadyMember) {
 		existing, gerr := d.Store.MemberByEmail(ctx, sx.Scope, nm.Email)
 		if gerr == nil && requestID != "" && existing.Request == requestID {
@@ -154,4 +188,40 @@ func (d *Deps) bulkOne(ctx context.Context, c *Caller, sx scopeContext, nm newMe
 	v := viewUser(&m)
 	res.Outcome, res.User = "invited", &v
 	return res, nil
+}
+
+// replayBulk answers a bulk invite that completed before: its first answer,
+// creating nobody again (not even users deleted since), but finishing what
+// that attempt could not — an e-mail that failed or whose outcome is unknown
+// goes out again, with a fresh link — and showing those users as they are
+// now.
+func (d *Deps) replayBulk(ctx context.Context, c *Caller, sx scopeContext, recorded string) (*httpapi.Response, error) {
+	var out bulkAnswer
+	if err := json.Unmarshal([]byte(recorded), &out); err != nil {
+		return nil, apperr.Wrap(err, "decode a recorded answer")
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(bulkWorkers)
+	for i := range out.Results {
+		r := &out.Results[i]
+		if r.User == nil {
+			continue
+		}
+		g.Go(func() error {
+			m, err := d.resumeInvite(gctx, c, sx, r.User.ID)
+			if errors.Is(err, apperr.ErrNotFound) {
+				return nil // deleted since: the first answer stands
+			}
+			if err != nil {
+				return err
+			}
+			v := viewUser(&m)
+			r.User = &v
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return httpapi.OK(out), nil
 }

@@ -23,6 +23,10 @@ type Idempotency struct {
 	Fingerprint string    `dynamodbav:"fingerprint"`
 	Ref         string    `dynamodbav:"ref"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	// Response is the answer of a request made of many transactions (a bulk
+	// invite), recorded once it is complete: a replay answers it again and
+	// does nothing more.
+	Response string `dynamodbav:"response,omitempty"`
 }
 
 type idemItem struct {
@@ -94,4 +98,16 @@ func (s *Store) PutIdempotency(ctx context.Context, rec *Idempotency) error {
 		return dbError(err, "write an idempotency record")
 	}
 	return nil
+}
+
+// CompleteIdempotency records the final answer of a request that wrote its
+// record on its own (PutIdempotency) before doing its work.
+func (s *Store) CompleteIdempotency(ctx context.Context, id, fingerprint, response string) error {
+	u := expression.Set(expression.Name("response"), expression.Value(response))
+	c := expression.Name("fingerprint").Equal(expression.Value(fingerprint))
+	_, err := s.updateIf(ctx, idemPK(id), skIdem, u, c, "complete an idempotency record")
+	if err == errConditionFailed {
+		return nil // expired and taken by another request meanwhile: nothing to record
+	}
+	return err
 }
