@@ -209,8 +209,12 @@ func cleanName(field string, p *string, required bool, fields *[]apperr.FieldErr
 	if p == nil && !required {
 		return ""
 	}
-	name, code := domain.CleanText(deref(p), domain.MaxNameLength)
-	if code != "" {
+	name, code := domain.CleanName(deref(p))
+	switch code {
+	case "":
+	case "link_not_allowed":
+		*fields = append(*fields, apperr.Field(field, code, field+" must not hold a web address or anything that reads as one: it may appear in e-mails."))
+	default:
 		*fields = append(*fields, apperr.Field(field, code, field+" must be 1 to 100 characters."))
 	}
 	return name

@@ -33,6 +33,14 @@ type Sender interface {
 	Send(ctx context.Context, m Message) (messageID string, err error)
 }
 
+// Scope is where an invitation invites to.
+type Scope string
+
+const (
+	ScopeProvider Scope = "provider"
+	ScopeCustomer Scope = "customer"
+)
+
 // Kind of invitation e-mail.
 type Kind string
 
@@ -43,11 +51,15 @@ const (
 
 // Invitation is what an invitation or reminder e-mail says.
 type Invitation struct {
-	Kind      Kind
-	Locale    string
-	To        string
-	Name      string // the invitee's name
-	Customer  string // empty for an operator invitation
+	Kind     Kind
+	Locale   string
+	To       string
+	Name     string // the invitee's name
+	Customer string // empty for an operator invitation
+	// Scope says whether the invitation is to a customer's portal or to the
+	// provider's console (Customer alone cannot: a customer's name that
+	// reads as a link is left out).
+	Scope     Scope
 	InvitedBy string
 	ExpiresAt time.Time
 	// PortalURL comes from configuration; the token goes in the fragment so
@@ -115,10 +127,22 @@ func Render(inv Invitation) (Message, error) {
 	if _, ok := texts[key]; !ok {
 		return Message{}, fmt.Errorf("no e-mail %s", key)
 	}
+	// Names are checked when they are set (domain.CleanName); one stored
+	// before that check, or made from an e-mail's local part, that reads as
+	// a link is left out rather than sent from the provider's domain.
+	inv.Name, inv.InvitedBy, inv.Customer = safeName(inv.Name), safeName(inv.InvitedBy), safeName(inv.Customer)
 	place := where(inv, locale)
 	subject := fmt.Sprintf(subjects[key], place)
+	t := words[locale]
+	greeting, inviter, inviterMid := t.hello+",", t.someone, t.someoneMid
+	if inv.Name != "" {
+		greeting = t.hello + " " + inv.Name + ","
+	}
+	if inv.InvitedBy != "" {
+		inviter, inviterMid = inv.InvitedBy, inv.InvitedBy
+	}
 	values := []string{
-		"Name", inv.Name, "InvitedBy", inv.InvitedBy, "Where", place, "Link", inv.Link(),
+		"Greeting", greeting, "InvitedBy", inviter, "invitedBy", inviterMid, "Where", place, "Link", inv.Link(),
 		"Expires", FormatTime(inv.ExpiresAt, locale), "To", inv.To,
 	}
 	var text, html []string
@@ -134,12 +158,31 @@ func Render(inv Invitation) (Message, error) {
 	return Message{To: inv.To, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}, nil
 }
 
+// words are the fixed phrases of each locale.
+var words = map[string]struct{ hello, someone, someoneMid string }{
+	domain.LocaleEN: {"Hello", "An administrator", "an administrator"},
+	domain.LocaleNL: {"Hallo", "Een beheerder", "een beheerder"},
+}
+
+func safeName(s string) string {
+	if domain.LinkLike(s) {
+		return ""
+	}
+	return s
+}
+
 func where(inv Invitation, locale string) string {
 	if inv.Customer != "" {
 		if locale == domain.LocaleNL {
 			return "het portaal van " + inv.Customer
 		}
 		return "the " + inv.Customer + " portal"
+	}
+	if inv.Scope == ScopeCustomer {
+		if locale == domain.LocaleNL {
+			return "je portaal"
+		}
+		return "your portal"
 	}
 	if locale == domain.LocaleNL {
 		return "de beheeromgeving"
