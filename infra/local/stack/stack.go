@@ -102,12 +102,15 @@ type Info struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Info      Info
-	Config    config.Config
-	Deps      *api.Deps
-	Clients   Clients
-	Handlers  map[string]httpapi.Handler
-	Gateway   *gateway.Gateway
+	Info     Info
+	Config   config.Config
+	Deps     *api.Deps
+	Clients  Clients
+	Handlers map[string]httpapi.Handler
+	Gateway  *gateway.Gateway
+	// Repaired says what was wrong with the first admin and is now put
+	// right (make run prints it).
+	Repaired  []string
 	emulators *emulators.Emulators
 	server    *http.Server
 	stopSweep context.CancelFunc
@@ -170,7 +173,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	if err := provision.Table(ctx, ddb, TableName); err != nil {
 		return err
 	}
-	poolID, clientID, err := provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID)
+	poolID, clientID, err := provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
 	}
@@ -211,9 +214,11 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	}
 	st := store.New(s.Clients.DynamoDB, TableName)
 	idp := cognito.New(s.Clients.Cognito, poolID)
-	if err := provision.FirstAdmin(ctx, st, idp, o.AdminEmail, password); err != nil {
-		return fmt.Errorf("first admin: %w", err)
+	repaired, err := provision.FirstAdmin(ctx, st, idp, o.AdminEmail, password)
+	if err != nil {
+		return fmt.Errorf("first admin %s: %w (to begin again from nothing, stop the stack and delete %s)", o.AdminEmail, err, dataDirOr(o.DataDir))
 	}
+	s.Repaired = repaired
 	s.Deps = &api.Deps{
 		Config: cfg, Store: st, Identity: idp,
 		Mail:    sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
@@ -307,4 +312,11 @@ type noGlobalSignOut struct{ *cip.Client }
 
 func (noGlobalSignOut) AdminUserGlobalSignOut(context.Context, *cip.AdminUserGlobalSignOutInput, ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error) {
 	return &cip.AdminUserGlobalSignOutOutput{}, nil
+}
+
+func dataDirOr(dir string) string {
+	if dir == "" {
+		return "the data directory"
+	}
+	return dir
 }
