@@ -34,7 +34,7 @@ func Wrap(name string, ep Endpoint, log *slog.Logger) Handler {
 				resp = problemEvent(err, rid)
 			}
 			attrs := append([]any{
-				"requestId", rid, "function", name, "route", ev.RouteKey,
+				"apiRequestId", rid, "function", name, "route", ev.RouteKey,
 				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds(),
 			}, r.logAttrs...)
 			switch {

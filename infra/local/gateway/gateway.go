@@ -103,7 +103,7 @@ func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
 		if !rt.Public {
 			claims, scopes, err := g.authorize(r)
 			if err != nil {
-				g.o.Log.Info("token refused", "requestId", rid, "route", ev.RouteKey, "reason", err.Error())
+				g.o.Log.Info("token refused", "apiRequestId", rid, "route", ev.RouteKey, "reason", err.Error())
 				writeProblem(w, apperr.ErrUnauthenticated, rid)
 				return
 			}

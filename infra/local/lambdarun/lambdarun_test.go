@@ -276,11 +276,39 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 					t.Fatalf("content type %q", ct)
 				}
 			}
-			// The function logs JSON, one object a line.
-			for _, line := range strings.Split(strings.TrimSpace(run.Output()), "\n") {
-				if line != "" && !json.Valid([]byte(line)) {
+			// The function logs JSON, one object a line, each key once, so
+			// that Logs Insights reads them: Lambda's request id as
+			// requestId, API Gateway's as apiRequestId.
+			// The log line is written as the answer goes out; the pipe that
+			// carries it may lag behind the answer a little.
+			output := run.Output()
+			for deadline := time.Now().Add(3 * time.Second); rt.Method != "" && !strings.Contains(output, `"function":`) && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				output = run.Output()
+			}
+			requestLines := 0
+			for _, line := range strings.Split(strings.TrimSpace(output), "\n") {
+				if line == "" || !strings.HasPrefix(line, "{") {
+					continue
+				}
+				if !json.Valid([]byte(line)) {
 					t.Fatalf("a log line is not JSON: %s", line)
 				}
+				if dup := duplicateKeys(line); len(dup) > 0 {
+					t.Fatalf("a log line repeats %v: %s", dup, line)
+				}
+				var fields map[string]any
+				_ = json.Unmarshal([]byte(line), &fields)
+				if _, ok := fields["function"]; !ok || rt.Method == "" {
+					continue
+				}
+				requestLines++
+				if fields["requestId"] == "" || fields["requestId"] == nil || fields["apiRequestId"] == nil || fields["requestId"] == fields["apiRequestId"] {
+					t.Fatalf("the request's log line must carry Lambda's requestId and API Gateway's apiRequestId, each its own: %s", line)
+				}
+			}
+			if rt.Method != "" && rt.Function != "health" && requestLines != 1 {
+				t.Fatalf("%d request log lines, want 1:\n%s", requestLines, output)
 			}
 		})
 	}
@@ -291,4 +319,49 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 	if len(inits) > 0 {
 		t.Logf("%d functions ran under the Runtime API; mean init %s", len(inits), (total / time.Duration(len(inits))).Round(100*time.Microsecond))
 	}
+}
+
+// duplicateKeys lists the keys that appear more than once in one JSON
+// object of a line (encoding/json keeps the last and says nothing).
+func duplicateKeys(line string) []string {
+	dec := json.NewDecoder(strings.NewReader(line))
+	var dups []string
+	var walk func() error
+	walk = func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := k.(string)
+				if seen[key] {
+					dups = append(dups, key)
+				}
+				seen[key] = true
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		}
+		return nil
+	}
+	_ = walk()
+	return dups
 }

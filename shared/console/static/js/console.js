@@ -78,16 +78,16 @@ async function start() {
 
 // sessionEnded runs on any 401: the token expired, or the user was
 // disabled or deleted.
-function sessionEnded() {
+async function sessionEnded() {
   if (ended) return;
   teardown();
-  if (auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
+  if (await auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
   renderSignIn(auth.takeFlash());
 }
 
-function signOutClicked() {
+async function signOutClicked() {
   teardown();
-  if (auth.signOut({ text: t('signin.signedOut'), kind: 'ok' })) return;
+  if (await auth.signOut({ text: t('signin.signedOut'), kind: 'ok' })) return;
   renderSignIn(auth.takeFlash());
 }
 
