@@ -10,24 +10,12 @@ import {
 import * as api from './api.js';
 import * as auth from './auth.js';
 import { loadConfig } from './config.js';
+import { state } from './state.js';
+import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 
-let cfg = null;
-let me = null;
-let ended = false;
-let renderSeq = 0;
-const customers = { items: [], next: null, loaded: false, names: new Map() };
-let currentCustomer = null;
-// nextNotice is shown after the next screen is drawn (a dialog that
-// navigates, e.g. to the customer it created).
-let nextNotice = null;
-
-const isOperator = () => !!(me && me.operator);
-const isOperatorAdmin = () => !!(me && me.operator && me.operator.role === 'admin');
-const adminMemberships = () => (me ? me.memberships.filter((m) => m.admin) : []);
-const canManage = (cid) => isOperator() || adminMemberships().some((m) => m.customerId === cid);
 const enc = encodeURIComponent;
 
 // ---- start ----------------------------------------------------------------
@@ -36,15 +24,15 @@ async function boot() {
   document.title = t('app.name');
   document.getElementById('skip').textContent = t('skip');
   try {
-    cfg = await loadConfig();
+    state.cfg = await loadConfig();
   } catch {
     replace(main, h('p', { class: 'notice error', role: 'alert' }, t('err.config')));
     return;
   }
-  auth.configure(cfg);
-  api.configure({ base: cfg.apiUrl, token: auth.accessToken, onUnauthorized: sessionEnded });
+  auth.configure(state.cfg);
+  api.configure({ base: state.cfg.apiUrl, token: auth.accessToken, onUnauthorized: sessionEnded });
   let flash = auth.takeFlash();
-  if (cfg.mode === 'aws') {
+  if (state.cfg.mode === 'aws') {
     try { await auth.completeManagedLogin(); } catch { flash = { text: t('signin.incomplete'), kind: 'error' }; }
   }
   if (!auth.signedIn()) {
@@ -55,10 +43,10 @@ async function boot() {
 }
 
 async function start() {
-  ended = false;
+  state.ended = false;
   renderBare(t('loading'));
   try {
-    me = (await api.get('/v1/me')).data;
+    state.me = (await api.get('/v1/me')).data;
   } catch (p) {
     if (p.status !== 401) {
       replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)),
@@ -66,11 +54,11 @@ async function start() {
     }
     return;
   }
-  if (!currentCustomer) {
+  if (!state.currentCustomer) {
     const first = adminMemberships()[0];
-    currentCustomer = first ? first.customerId : null;
+    state.currentCustomer = first ? first.customerId : null;
   }
-  for (const m of me.memberships) customers.names.set(m.customerId, m.customerName);
+  for (const m of state.me.memberships) state.customers.names.set(m.customerId, m.customerName);
   window.addEventListener('hashchange', onHashChange);
   await route(false);
   if (isOperator()) loadCustomers().then(() => renderSwitcher(), () => {});
@@ -79,7 +67,7 @@ async function start() {
 // sessionEnded runs on any 401: the token expired, or the user was
 // disabled or deleted.
 async function sessionEnded() {
-  if (ended) return;
+  if (state.ended) return;
   teardown();
   if (await auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
   renderSignIn(auth.takeFlash());
@@ -92,13 +80,13 @@ async function signOutClicked() {
 }
 
 function teardown() {
-  ended = true;
-  me = null;
-  currentCustomer = null;
-  nextNotice = null;
-  customers.items = []; customers.next = null; customers.loaded = false;
-  customers.names.clear();
-  renderSeq++; // a screen still loading is not drawn
+  state.ended = true;
+  state.me = null;
+  state.currentCustomer = null;
+  state.nextNotice = null;
+  state.customers.items = []; state.customers.next = null; state.customers.loaded = false;
+  state.customers.names.clear();
+  state.renderSeq++; // a screen still loading is not drawn
   window.removeEventListener('hashchange', onHashChange);
   closeDialogs();
 }
@@ -119,7 +107,7 @@ function renderSignIn(flash) {
   document.title = `${t('signin.heading')} – ${t('app.name')}`;
   replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
   const heading = h('h1', { tabindex: '-1' }, t('signin.heading'));
-  if (cfg.mode === 'aws') {
+  if (state.cfg.mode === 'aws') {
     replace(main, h('section', { class: 'panel narrow-panel' }, heading,
       h('p', {}, t('signin.awsIntro')),
       h('button', { type: 'button', class: 'primary', id: 'signin-continue', onclick: () => auth.beginManagedLogin() }, t('signin.awsButton'))));
@@ -162,35 +150,34 @@ function renderSignIn(flash) {
 // ---- header -----------------------------------------------------------------
 
 // The header is drawn again only when what it holds changes (not on every
-// screen), so that a click on it never lands on an element being replaced.
-let navKey = '';
-let switcherKey = '';
+// screen), so that a click on it never lands on an element being replaced:
+// state.navKey and state.switcherKey.
 
-function renderHeader(screen = currentScreen) {
-  if (!me) return;
+function renderHeader(screen = state.currentScreen) {
+  if (!state.me) return;
   const links = [['#/', t('nav.home'), 'home']];
   if (isOperator()) links.push(['#/customers', t('nav.customers'), 'customers']);
-  if (currentCustomer && canManage(currentCustomer)) {
-    const c = `#/c/${enc(currentCustomer)}`;
+  if (state.currentCustomer && canManage(state.currentCustomer)) {
+    const c = `#/c/${enc(state.currentCustomer)}`;
     links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
   }
   if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
 
   if (!top.querySelector('#signed-in-as')) {
-    navKey = '';
-    switcherKey = '';
+    state.navKey = '';
+    state.switcherKey = '';
     replace(top,
       h('div', { class: 'bar' },
         h('a', { class: 'brand', href: '#/' }, t('app.name')),
         h('div', { id: 'switcher-slot' }),
         h('div', { class: 'who' },
-          h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: me.email })),
+          h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: state.me.email })),
           h('button', { type: 'button', class: 'secondary small', id: 'sign-out', onclick: signOutClicked }, t('header.signOut')))),
       h('nav', { 'aria-label': t('nav.label') }, h('ul', { id: 'nav-links' })));
   }
   const key = links.map((l) => l[0]).join(' ');
-  if (key !== navKey) {
-    navKey = key;
+  if (key !== state.navKey) {
+    state.navKey = key;
     replace(top.querySelector('#nav-links'), links.map(([href, text, name]) => h('li', {}, h('a', { href, dataset: { screen: name } }, text))));
   }
   for (const a of top.querySelectorAll('#nav-links a')) {
@@ -205,14 +192,14 @@ function renderSwitcher() {
   const slot = top.querySelector('#switcher-slot');
   if (!slot) return;
   let options = [];
-  if (isOperator()) options = customers.items.map((c) => [c.id, c.name]);
+  if (isOperator()) options = state.customers.items.map((c) => [c.id, c.name]);
   else if (adminMemberships().length > 1) options = adminMemberships().map((m) => [m.customerId, m.customerName]);
-  if (options.length && currentCustomer && !options.some(([id]) => id === currentCustomer) && customers.names.has(currentCustomer)) {
-    options.unshift([currentCustomer, customers.names.get(currentCustomer)]);
+  if (options.length && state.currentCustomer && !options.some(([id]) => id === state.currentCustomer) && state.customers.names.has(state.currentCustomer)) {
+    options.unshift([state.currentCustomer, state.customers.names.get(state.currentCustomer)]);
   }
-  const key = JSON.stringify([options, currentCustomer, !!customers.next]);
-  if (key === switcherKey) return;
-  switcherKey = key;
+  const key = JSON.stringify([options, state.currentCustomer, !!state.customers.next]);
+  if (key === state.switcherKey) return;
+  state.switcherKey = key;
   if (!options.length) {
     slot.replaceChildren();
     return;
@@ -220,17 +207,17 @@ function renderSwitcher() {
   const id = 'switcher';
   const select = h('select', { id, name: 'customer' },
     h('option', { value: '' }, t('switcher.choose')),
-    options.map(([v, name]) => h('option', { value: v, selected: v === currentCustomer }, name)));
+    options.map(([v, name]) => h('option', { value: v, selected: v === state.currentCustomer }, name)));
   select.addEventListener('change', () => {
     if (select.value) location.hash = `#/c/${enc(select.value)}/users`;
   });
-  const more = isOperator() && customers.next
+  const more = isOperator() && state.customers.next
     ? h('button', {
       type: 'button', class: 'secondary small', id: 'more-customers',
       onclick: async () => {
         try { await loadCustomers(true); } catch (p) { errorNotice(p); return; }
         renderSwitcher();
-        document.getElementById(customers.next ? 'more-customers' : id)?.focus();
+        document.getElementById(state.customers.next ? 'more-customers' : id)?.focus();
       },
     }, t('switcher.more'))
     : null;
@@ -238,28 +225,26 @@ function renderSwitcher() {
 }
 
 async function loadCustomers(more = false) {
-  if (customers.loaded && !more) return;
-  if (more && !customers.next) return;
+  if (state.customers.loaded && !more) return;
+  if (more && !state.customers.next) return;
   const q = new URLSearchParams({ limit: '100' });
-  if (more) q.set('cursor', customers.next);
+  if (more) q.set('cursor', state.customers.next);
   const { data } = await api.get(`/v1/customers?${q}`);
-  const known = new Set(customers.items.map((c) => c.id));
-  customers.items.push(...data.items.filter((c) => !known.has(c.id)));
-  customers.next = data.nextCursor;
-  customers.loaded = true;
-  for (const c of data.items) customers.names.set(c.id, c.name);
+  const known = new Set(state.customers.items.map((c) => c.id));
+  state.customers.items.push(...data.items.filter((c) => !known.has(c.id)));
+  state.customers.next = data.nextCursor;
+  state.customers.loaded = true;
+  for (const c of data.items) state.customers.names.set(c.id, c.name);
 }
 
 async function customerName(cid) {
-  if (customers.names.has(cid)) return customers.names.get(cid);
+  if (state.customers.names.has(cid)) return state.customers.names.get(cid);
   const { data } = await api.get(`/v1/customers/${enc(cid)}`);
-  customers.names.set(cid, data.name);
+  state.customers.names.set(cid, data.name);
   return data.name;
 }
 
 // ---- routing ------------------------------------------------------------------
-
-let currentScreen = 'home';
 
 function onHashChange() { route(true); }
 
@@ -270,11 +255,11 @@ function parseHash() {
 }
 
 async function route(moveFocus) {
-  if (!me) return;
+  if (!state.me) return;
   clearNotice();
   closeDialogs();
   const { parts, query } = parseHash();
-  const seq = ++renderSeq;
+  const seq = ++state.renderSeq;
   let screen = 'home';
   let render = () => screenHome();
   if (parts[0] === 'customers' && isOperator()) {
@@ -284,29 +269,29 @@ async function route(moveFocus) {
     screen = 'operators';
     render = () => screenPeople({ kind: 'operator', query });
   } else if (parts[0] === 'c' && parts[1] && canManage(parts[1])) {
-    currentCustomer = parts[1];
+    state.currentCustomer = parts[1];
     const cid = parts[1];
     if (parts[2] === 'portals') { screen = 'portals'; render = () => screenPortals(cid); }
     else if (parts[2] === 'audit') { screen = 'audit'; render = () => screenAudit(cid); }
     else { screen = 'users'; render = () => screenPeople({ kind: 'user', cid, query }); }
   }
-  currentScreen = screen;
+  state.currentScreen = screen;
   renderHeader(screen);
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, t('loading')));
   try {
     const view = await render();
-    if (seq !== renderSeq || !me) return; // another screen was asked for meanwhile
+    if (seq !== state.renderSeq || !state.me) return; // another screen was asked for meanwhile
     replace(main, view);
   } catch (p) {
-    if (seq !== renderSeq || !me || p.status === 401) return;
+    if (seq !== state.renderSeq || !state.me || p.status === 401) return;
     replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)));
     return;
   }
   const h1 = main.querySelector('h1');
   if (moveFocus && h1) h1.focus();
-  if (nextNotice) {
-    notice(nextNotice);
-    nextNotice = null;
+  if (state.nextNotice) {
+    notice(state.nextNotice);
+    state.nextNotice = null;
   }
   if (h1) document.title = `${h1.textContent} – ${t('app.name')}`;
 }
@@ -314,14 +299,14 @@ async function route(moveFocus) {
 // ---- home ---------------------------------------------------------------------
 
 function screenHome() {
-  const parts = [h('h1', { tabindex: '-1' }, t('home.heading')), h('p', {}, t('home.greeting', { name: me.name || me.email }))];
+  const parts = [h('h1', { tabindex: '-1' }, t('home.heading')), h('p', {}, t('home.greeting', { name: state.me.name || state.me.email }))];
   if (isOperator()) {
-    parts.push(h('p', {}, t('home.operator', { role: t(`role.${me.operator.role}`) })),
+    parts.push(h('p', {}, t('home.operator', { role: t(`role.${state.me.operator.role}`) })),
       h('p', {}, h('a', { href: '#/customers' }, t('home.customersLink'))));
   }
-  if (me.memberships.length) {
+  if (state.me.memberships.length) {
     parts.push(h('h2', {}, t('home.memberships')));
-    parts.push(h('ul', { class: 'cards', id: 'memberships' }, me.memberships.map((m) => h('li', { class: 'card', dataset: { customer: m.customerId } },
+    parts.push(h('ul', { class: 'cards', id: 'memberships' }, state.me.memberships.map((m) => h('li', { class: 'card', dataset: { customer: m.customerId } },
       h('h3', {}, m.customerName),
       m.admin ? h('p', {}, t('home.admin')) : null,
       m.roles.length ? h('p', {}, t('home.roles', { roles: m.roles.join(', ') })) : null,
@@ -403,7 +388,7 @@ async function screenCustomers() {
     if (cursor) q.set('cursor', cursor);
     let data;
     try { ({ data } = await api.get(`/v1/customers?${q}`)); } catch (p) { errorNotice(p); return undefined; }
-    for (const c of data.items) customers.names.set(c.id, c.name);
+    for (const c of data.items) state.customers.names.set(c.id, c.name);
     replace(results, table([t('customers.name'), t('customers.locale'), t('customers.created')],
       data.items.map((c) => h('tr', { dataset: { id: c.id } },
         cell(t('customers.name'), h('a', { href: `#/c/${enc(c.id)}/users`, 'aria-label': t('customers.open', { name: c.name }) }, c.name)),
@@ -431,9 +416,9 @@ function newCustomerDialog() {
     async submit() {
       const body = { name: form.elements.name.value.trim(), locale: form.elements.locale.value };
       const { data } = await api.post('/v1/customers', body, { headers: idempotency() });
-      customers.names.set(data.id, data.name);
-      customers.items.push(data);
-      nextNotice = t('customers.done', { name: data.name });
+      state.customers.names.set(data.id, data.name);
+      state.customers.items.push(data);
+      state.nextNotice = t('customers.done', { name: data.name });
       location.hash = `#/c/${enc(data.id)}/users`;
       return true;
     },
