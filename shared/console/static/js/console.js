@@ -4,7 +4,7 @@
 // the console is plain static files.
 import { t, formatTime } from './i18n.js';
 import {
-  h, replace, notice, clearNotice, announce, openDialog, confirmAction, field, uid,
+  h, replace, notice, clearNotice, announce, confirmAction, field, uid,
   setFormError, clearFieldErrors, restoreFocus,
 } from './dom.js';
 import * as api from './api.js';
@@ -12,9 +12,11 @@ import * as auth from './auth.js';
 import { loadConfig } from './config.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
+import { loadCustomers, customerName, portalsOf } from './data.js';
+import { pager, table, cell, errorNotice, safeURL, idempotency, formDialog } from './ui.js';
+import { renderBareHeader, renderHeader, renderSwitcher } from './header.js';
 
 const main = document.getElementById('main');
-const top = document.getElementById('top');
 
 const enc = encodeURIComponent;
 
@@ -96,7 +98,7 @@ function closeDialogs() {
 }
 
 function renderBare(text) {
-  replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
+  renderBareHeader();
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, text));
 }
 
@@ -105,7 +107,7 @@ function renderBare(text) {
 // renderSignIn shows the sign-in form, with flash ({text, kind}) above it.
 function renderSignIn(flash) {
   document.title = `${t('signin.heading')} – ${t('app.name')}`;
-  replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
+  renderBareHeader();
   const heading = h('h1', { tabindex: '-1' }, t('signin.heading'));
   if (state.cfg.mode === 'aws') {
     replace(main, h('section', { class: 'panel narrow-panel' }, heading,
@@ -147,103 +149,6 @@ function renderSignIn(flash) {
   (email || heading).focus();
 }
 
-// ---- header -----------------------------------------------------------------
-
-// The header is drawn again only when what it holds changes (not on every
-// screen), so that a click on it never lands on an element being replaced:
-// state.navKey and state.switcherKey.
-
-function renderHeader(screen = state.currentScreen) {
-  if (!state.me) return;
-  const links = [['#/', t('nav.home'), 'home']];
-  if (isOperator()) links.push(['#/customers', t('nav.customers'), 'customers']);
-  if (state.currentCustomer && canManage(state.currentCustomer)) {
-    const c = `#/c/${enc(state.currentCustomer)}`;
-    links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
-  }
-  if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
-
-  if (!top.querySelector('#signed-in-as')) {
-    state.navKey = '';
-    state.switcherKey = '';
-    replace(top,
-      h('div', { class: 'bar' },
-        h('a', { class: 'brand', href: '#/' }, t('app.name')),
-        h('div', { id: 'switcher-slot' }),
-        h('div', { class: 'who' },
-          h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: state.me.email })),
-          h('button', { type: 'button', class: 'secondary small', id: 'sign-out', onclick: signOutClicked }, t('header.signOut')))),
-      h('nav', { 'aria-label': t('nav.label') }, h('ul', { id: 'nav-links' })));
-  }
-  const key = links.map((l) => l[0]).join(' ');
-  if (key !== state.navKey) {
-    state.navKey = key;
-    replace(top.querySelector('#nav-links'), links.map(([href, text, name]) => h('li', {}, h('a', { href, dataset: { screen: name } }, text))));
-  }
-  for (const a of top.querySelectorAll('#nav-links a')) {
-    if (a.dataset.screen === screen) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
-  renderSwitcher();
-}
-
-// The switcher lets operators (and admins of several customers) pick a customer.
-function renderSwitcher() {
-  const slot = top.querySelector('#switcher-slot');
-  if (!slot) return;
-  let options = [];
-  if (isOperator()) options = state.customers.items.map((c) => [c.id, c.name]);
-  else if (adminMemberships().length > 1) options = adminMemberships().map((m) => [m.customerId, m.customerName]);
-  if (options.length && state.currentCustomer && !options.some(([id]) => id === state.currentCustomer) && state.customers.names.has(state.currentCustomer)) {
-    options.unshift([state.currentCustomer, state.customers.names.get(state.currentCustomer)]);
-  }
-  const key = JSON.stringify([options, state.currentCustomer, !!state.customers.next]);
-  if (key === state.switcherKey) return;
-  state.switcherKey = key;
-  if (!options.length) {
-    slot.replaceChildren();
-    return;
-  }
-  const id = 'switcher';
-  const select = h('select', { id, name: 'customer' },
-    h('option', { value: '' }, t('switcher.choose')),
-    options.map(([v, name]) => h('option', { value: v, selected: v === state.currentCustomer }, name)));
-  select.addEventListener('change', () => {
-    if (select.value) location.hash = `#/c/${enc(select.value)}/users`;
-  });
-  const more = isOperator() && state.customers.next
-    ? h('button', {
-      type: 'button', class: 'secondary small', id: 'more-customers',
-      onclick: async () => {
-        try { await loadCustomers(true); } catch (p) { errorNotice(p); return; }
-        renderSwitcher();
-        document.getElementById(state.customers.next ? 'more-customers' : id)?.focus();
-      },
-    }, t('switcher.more'))
-    : null;
-  replace(slot, h('div', { class: 'switcher' }, h('label', { for: id }, t('switcher.label')), select, more));
-}
-
-async function loadCustomers(more = false) {
-  if (state.customers.loaded && !more) return;
-  if (more && !state.customers.next) return;
-  const q = new URLSearchParams({ limit: '100' });
-  if (more) q.set('cursor', state.customers.next);
-  const { data } = await api.get(`/v1/customers?${q}`);
-  const known = new Set(state.customers.items.map((c) => c.id));
-  state.customers.items.push(...data.items.filter((c) => !known.has(c.id)));
-  state.customers.next = data.nextCursor;
-  state.customers.loaded = true;
-  for (const c of data.items) state.customers.names.set(c.id, c.name);
-}
-
-async function customerName(cid) {
-  if (state.customers.names.has(cid)) return state.customers.names.get(cid);
-  const { data } = await api.get(`/v1/customers/${enc(cid)}`);
-  state.customers.names.set(cid, data.name);
-  return data.name;
-}
-
 // ---- routing ------------------------------------------------------------------
 
 function onHashChange() { route(true); }
@@ -276,7 +181,7 @@ async function route(moveFocus) {
     else { screen = 'users'; render = () => screenPeople({ kind: 'user', cid, query }); }
   }
   state.currentScreen = screen;
-  renderHeader(screen);
+  renderHeader(screen, { onSignOut: signOutClicked });
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, t('loading')));
   try {
     const view = await render();
@@ -320,63 +225,6 @@ function screenHome() {
     parts.push(h('p', { id: 'memberships' }, t('home.noMemberships')));
   }
   return h('section', {}, parts);
-}
-
-function safeURL(u) {
-  try {
-    const p = new URL(u);
-    return p.protocol === 'https:' || p.protocol === 'http:' ? p.href : '#';
-  } catch { return '#'; }
-}
-
-// ---- paging -------------------------------------------------------------------
-
-// pager keeps the cursors of the pages seen, for Previous and Next.
-function pager(load) {
-  const cursors = [null];
-  let index = 0;
-  let next = null;
-  const prevBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'prev' }, t('paging.prev'));
-  const nextBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'next' }, t('paging.next'));
-  const label = h('span', { class: 'muted' });
-  const nav = h('nav', { class: 'pager', 'aria-label': t('paging.label') }, prevBtn, label, nextBtn);
-  const update = () => {
-    prevBtn.disabled = index === 0;
-    nextBtn.disabled = !next;
-    label.textContent = t('paging.page', { n: index + 1 });
-    nav.hidden = index === 0 && !next;
-  };
-  const go = async (i) => {
-    const res = await load(cursors[i]);
-    if (res === undefined) return;
-    index = i;
-    next = res;
-    if (next && cursors.length === index + 1) cursors.push(next);
-    else if (next) cursors[index + 1] = next;
-    update();
-  };
-  prevBtn.addEventListener('click', () => go(index - 1));
-  nextBtn.addEventListener('click', () => go(index + 1));
-  return {
-    nav,
-    reload: () => go(index),
-    reset: () => { cursors.length = 1; return go(0); },
-  };
-}
-
-function table(columns, rows, { empty, caption, id }) {
-  if (!rows.length) return h('p', { class: 'muted empty', id }, empty);
-  return h('table', { class: 'list', id },
-    caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows));
-}
-
-function cell(label, ...content) { return h('td', { dataset: { label } }, ...content); }
-
-function errorNotice(p) {
-  if (p && p.status === 401) return;
-  notice(api.describe(p), 'error');
 }
 
 // ---- customers -------------------------------------------------------------------
@@ -425,45 +273,7 @@ function newCustomerDialog() {
   });
 }
 
-function idempotency() {
-  return { 'Idempotency-Key': crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}` };
-}
-
-// formDialog shows form in a modal dialog with Save and Cancel; submit
-// returns true to close it. The API's answers are shown in the form.
-function formDialog({ heading, form, submitText, submit, aliases, onProblem }) {
-  const headingId = uid('dialog');
-  const save = h('button', { type: 'submit', class: 'primary', 'data-role': 'submit' }, submitText);
-  const cancel = h('button', { type: 'button', class: 'secondary', 'data-role': 'cancel' }, t('cancel'));
-  form.append(h('div', { class: 'buttons' }, save, cancel));
-  const dialog = h('dialog', { 'aria-labelledby': headingId, class: 'form-dialog' }, h('h2', { id: headingId }, heading), form);
-  cancel.addEventListener('click', () => dialog.close('cancel'));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFieldErrors(form);
-    save.disabled = true;
-    try {
-      if (await submit({ dialog, save, cancel })) dialog.close('done');
-    } catch (p) {
-      if (p && p.status === 401) return;
-      if (onProblem && onProblem(p, dialog)) return;
-      api.showProblem(form, p, aliases);
-    } finally {
-      save.disabled = false;
-    }
-  });
-  // The first field to fill in (the mode radios of "Add users" come before it).
-  const first = form.querySelector('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, select');
-  openDialog(dialog, { focus: first });
-  return dialog;
-}
-
 // ---- portal setups ------------------------------------------------------------------
-
-async function portalsOf(cid) {
-  const { data } = await api.get(`/v1/customers/${enc(cid)}/portals`);
-  return data.items;
-}
 
 async function screenPortals(cid) {
   const [name, items] = await Promise.all([customerName(cid), portalsOf(cid)]);
