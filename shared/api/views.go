@@ -70,11 +70,6 @@ type auditView struct {
 	CustomerID *string       `json:"customerId"`
 }
 
-type listView[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"nextCursor"`
-}
-
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 func tsp(t *time.Time) *time.Time {
@@ -142,10 +137,3 @@ func viewAudit(e *domain.AuditEvent) auditView {
 	return v
 }
 
-// newEvent makes the audit event of a change.
-func newEvent(at time.Time, actor domain.Actor, action string, target domain.Target, sc domain.Scope) domain.AuditEvent {
-	return domain.AuditEvent{
-		ID: domain.NewID(domain.PrefixEvent), At: at, Actor: actor, Action: action,
-		Target: target, CustomerID: sc.CustomerID,
-	}
-}

@@ -238,3 +238,11 @@ func TargetOf(m *Member) Target {
 	email := m.Email
 	return Target{Kind: string(m.Kind()), ID: m.ID, Email: &email}
 }
+
+// NewEvent makes the audit event of a change in a scope.
+func NewEvent(at time.Time, actor Actor, action string, target Target, sc Scope) AuditEvent {
+	return AuditEvent{ID: NewID(PrefixEvent), At: at, Actor: actor, Action: action, Target: target, CustomerID: sc.CustomerID}
+}
+
+// Scope is the scope of the customer's portal users.
+func (c Customer) Scope() Scope { return CustomerScope(c.ID) }

@@ -7,7 +7,19 @@ import (
 	"context"
 	"unicode/utf8"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// Errors a Provider answers with; compare with errors.Is.
+var (
+	// ErrNotFound: no identity has this sub or e-mail.
+	ErrNotFound = errs.New(errs.NotExist, "identity_not_found")
+	// ErrExists: an identity signs in with the e-mail already.
+	ErrExists = errs.New(errs.Exist, "identity_exists")
+	// ErrWeakPassword: the password does not meet the policy.
+	ErrWeakPassword = &errs.Error{Kind: errs.Invalid, Reason: "password_policy", Fields: []errs.Field{{Name: "password", Reason: "password_policy"}}}
+	// ErrUnavailable: the sign-in system is throttled or unreachable for now.
+	ErrUnavailable = errs.New(errs.Transient, "unavailable")
 )
 
 // Identity is a sign-in identity. Sub is its stable id, the token's "sub".
@@ -22,7 +34,8 @@ type Provider interface {
 	// Lookup finds the identity that signs in with the e-mail.
 	Lookup(ctx context.Context, email string) (Identity, bool, error)
 	// Create makes an identity that signs in with the e-mail and password,
-	// sending no message of its own. ErrWeakPassword when the policy refuses it.
+	// sending no message of its own. ErrWeakPassword when the policy refuses
+	// it, ErrExists when the e-mail has one.
 	Create(ctx context.Context, email, password string) (Identity, error)
 	// SetPassword replaces the password of an identity.
 	SetPassword(ctx context.Context, sub, password string) error
@@ -53,7 +66,3 @@ func (p PasswordPolicy) Check(password string) error {
 	}
 	return nil
 }
-
-// ErrWeakPassword is a 400 naming the field, as the contract asks.
-var ErrWeakPassword = apperr.Fields(apperr.Field("password", "password_policy",
-	"The password must be 12 to 256 characters long."))

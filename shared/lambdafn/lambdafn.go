@@ -16,15 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
-	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
-// Env is what options build clients from.
+// Env is what options build clients from, and add them to.
 type Env struct {
-	Deps *api.Deps
-	AWS  aws.Config
+	App app.Env
+	AWS aws.Config
 }
 
 // Option adds a client to the function's dependencies; see the packages
@@ -39,7 +39,7 @@ func Start(name string, op api.Operation, opts ...Option) {
 		log.Error("function cannot start", "function", name, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(api.Handler(name, op, e.Deps))
+	lambda.Start(api.Handler(name, op, api.NewServices(e.App)))
 }
 
 // env reads the configuration and builds the table client and the clients
@@ -53,8 +53,8 @@ func env(log *slog.Logger, opts ...Option) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{AWS: awsCfg, Deps: &api.Deps{Config: cfg, Log: log, Cursors: cursor.New(cfg.CursorSecret)}}
-	e.Deps.Store = store.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+	e := &Env{AWS: awsCfg, App: app.Env{Config: cfg, Log: log}}
+	e.App.Store = store.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = Endpoint("DynamoDB")
 	}), cfg.TableName)
 	for _, o := range opts {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 )
 
 // Message is one e-mail to one recipient.
@@ -27,6 +28,9 @@ type Message struct {
 // ErrOutcomeUnknown is returned (wrapped) by a Sender when it cannot tell
 // whether the message went out (a timeout after the request was sent).
 var ErrOutcomeUnknown = errors.New("the outcome of sending is unknown")
+
+// ErrUnavailable is returned by a Sender that is throttled: nothing was sent.
+var ErrUnavailable = errs.New(errs.Transient, "mail_unavailable")
 
 // Sender sends e-mails.
 type Sender interface {

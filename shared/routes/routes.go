@@ -113,18 +113,3 @@ var Tasks = []Route{
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }
-
-// Find returns the route served by a function.
-func Find(function string) (Route, bool) {
-	for _, r := range Table {
-		if r.Function == function {
-			return r, true
-		}
-	}
-	for _, r := range Tasks {
-		if r.Function == function {
-			return r, true
-		}
-	}
-	return Route{}, false
-}

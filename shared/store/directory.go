@@ -2,14 +2,14 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Directory reads customers and portal setups by id, with as few
@@ -33,10 +33,10 @@ func (s *Store) Directory(ctx context.Context, customers []string, portals map[s
 		keys = keys[n:]
 		for attempt := 0; len(batch) > 0; attempt++ {
 			if attempt > 5 {
-				return nil, nil, apperr.New(apperr.Unavailable, "unavailable", "The service is busy; try again.")
+				return nil, nil, state.ErrUnavailable.In("store: read customers and portals", nil)
 			}
 			if attempt > 0 {
-				time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+				backoff(ctx, attempt) // unprocessed keys: DynamoDB asks for a pause
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems:           map[string]types.KeysAndAttributes{s.table: {Keys: batch}},
@@ -49,17 +49,18 @@ func (s *Store) Directory(ctx context.Context, customers []string, portals map[s
 				s.consumed("BatchGetItem", &cc)
 			}
 			for _, item := range res.Responses[s.table] {
-				switch item["type"].(*types.AttributeValueMemberS).Value {
+				kind, _ := stringAttr(item, "type")
+				switch kind {
 				case typeCustomer:
 					var it customerItem
 					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-						return nil, nil, apperr.Wrap(err, "")
+						return nil, nil, errs.Wrap("store: decode a customer", err)
 					}
 					cs[it.ID] = it.Customer
 				case typePortal:
 					var it portalItem
 					if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-						return nil, nil, apperr.Wrap(err, "")
+						return nil, nil, errs.Wrap("store: decode a portal setup", err)
 					}
 					ps[it.ID] = it.Portal
 				}

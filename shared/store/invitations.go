@@ -9,35 +9,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
-	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// InvitationRef is what a token's record says: whose invitation it is and
-// until when it may be used.
-type InvitationRef struct {
-	Scope     domain.Scope
-	MemberID  string
-	Email     string
-	ExpiresAt time.Time
-}
-
-func (it invitationItem) ref() (InvitationRef, bool) {
+func (it invitationItem) ref() (state.InvitationRef, bool) {
 	sc, ok := scopeFromKey(it.Scope)
-	return InvitationRef{Scope: sc, MemberID: it.MemberID, Email: it.Email, ExpiresAt: it.ExpiresAt}, ok
+	return state.InvitationRef{Scope: sc, MemberID: it.MemberID, Email: it.Email, ExpiresAt: time.Time(it.ExpiresAt)}, ok
 }
 
 // Invitation finds the invitation of a token hash that may still be used at
 // now; anything else (no record, expired) is the one uniform answer.
-func (s *Store) Invitation(ctx context.Context, hash string, now time.Time) (InvitationRef, error) {
+func (s *Store) Invitation(ctx context.Context, hash string, now time.Time) (state.InvitationRef, error) {
 	var it invitationItem
 	found, err := s.get(ctx, invitationPK(hash), skInvitation, true, &it)
 	if err != nil {
-		return InvitationRef{}, err
+		return state.InvitationRef{}, err
 	}
 	ref, ok := it.ref()
-	if !found || !ok || !it.ExpiresAt.After(now) {
-		return InvitationRef{}, apperr.ErrInvitation
+	if !found || !ok || !time.Time(it.ExpiresAt).After(now) {
+		return state.InvitationRef{}, state.ErrTokenInvalid
 	}
 	return ref, nil
 }
@@ -47,30 +38,30 @@ func (s *Store) Invitation(ctx context.Context, hash string, now time.Time) (Inv
 // the sign-in identity. It fails with the uniform invitation error when the
 // token is unknown, spent, expired at now, or claimed by an accept that is
 // still running.
-func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, until time.Time) (InvitationRef, error) {
+func (s *Store) ClaimInvitation(ctx context.Context, hash, claimID string, now, until time.Time) (state.InvitationRef, error) {
 	// The claim may be taken when none is held, when the one held has
 	// lapsed, or when it is this very claim (a retried call).
 	c := expression.AttributeExists(expression.Name(AttrPK)).
-		And(expression.Name("expiresAt").GreaterThan(expression.Value(now))).
+		And(expression.Name("expiresAt").GreaterThan(at(now))).
 		And(expression.AttributeNotExists(expression.Name("claimUntil")).
-			Or(expression.Name("claimUntil").LessThan(expression.Value(now))).
+			Or(expression.Name("claimUntil").LessThan(at(now))).
 			Or(expression.Name("claimId").Equal(expression.Value(claimID))))
 	u := expression.Set(expression.Name("claimId"), expression.Value(claimID)).
-		Set(expression.Name("claimUntil"), expression.Value(until))
+		Set(expression.Name("claimUntil"), at(until))
 	item, err := s.updateIf(ctx, invitationPK(hash), skInvitation, u, c, "claim an invitation")
 	if err == errConditionFailed {
-		return InvitationRef{}, apperr.ErrInvitation
+		return state.InvitationRef{}, state.ErrTokenInvalid
 	}
 	if err != nil {
-		return InvitationRef{}, err
+		return state.InvitationRef{}, err
 	}
 	var it invitationItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return InvitationRef{}, apperr.Wrap(err, "")
+		return state.InvitationRef{}, errs.Wrap("store: claim an invitation", err)
 	}
 	ref, ok := it.ref()
 	if !ok {
-		return InvitationRef{}, apperr.ErrInvitation
+		return state.InvitationRef{}, state.ErrTokenInvalid
 	}
 	return ref, nil
 }
@@ -92,7 +83,7 @@ func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
 	c := expression.Name("marker").Equal(expression.Value(marker))
 	e, err := expression.NewBuilder().WithCondition(c).Build()
 	if err != nil {
-		return apperr.Wrap(err, "")
+		return errs.Wrap("store: clear an identity marker", err)
 	}
 	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: itemKey(syncPK(sub), skSync),
@@ -119,21 +110,15 @@ type pendingItem struct {
 	TTL   int64  `dynamodbav:"ttl"`
 }
 
-// PendingMarker is one accept's pending-identity marker.
-type PendingMarker struct {
-	Claim string
-	Due   time.Time
-}
-
 // PendingIdentity writes the marker of an accept (its claim) that is about
 // to create or set up the e-mail's identity; it is due at due.
 func (s *Store) PendingIdentity(ctx context.Context, email, claim string, due time.Time) error {
 	av, err := attributevalue.MarshalMap(pendingItem{
-		PK: pendingPK(email), SK: claim, Type: typePending, DuePK: duePend, DueSK: dueSK(due),
+		PK: pendingPK(email), SK: claim, Type: typePending, DuePK: string(state.DuePending), DueSK: dueSK(due),
 		TTL: epoch(due.Add(30 * 24 * time.Hour)),
 	})
 	if err != nil {
-		return apperr.Wrap(err, "")
+		return errs.Wrap("store: record a pending identity", err)
 	}
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av}); err != nil {
 		return dbError(err, "record a pending identity")
@@ -142,11 +127,11 @@ func (s *Store) PendingIdentity(ctx context.Context, email, claim string, due ti
 }
 
 // PendingIdentities lists the pending-identity markers of an e-mail.
-func (s *Store) PendingIdentities(ctx context.Context, email string) ([]PendingMarker, error) {
+func (s *Store) PendingIdentities(ctx context.Context, email string) ([]state.PendingMarker, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(pendingPK(email)))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return nil, apperr.Wrap(err, "")
+		return nil, errs.Wrap("store: read pending identities", err)
 	}
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
@@ -157,14 +142,17 @@ func (s *Store) PendingIdentities(ctx context.Context, email string) ([]PendingM
 		return nil, dbError(err, "read pending identities")
 	}
 	s.consumed("Query", res.ConsumedCapacity)
-	var out []PendingMarker
+	var out []state.PendingMarker
 	for _, item := range res.Items {
 		var it pendingItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, apperr.Wrap(err, "decode a pending identity")
+			return nil, errs.Wrap("store: decode a pending identity", err)
 		}
-		due, _ := time.Parse(sortTime, it.DueSK)
-		out = append(out, PendingMarker{Claim: it.SK, Due: due})
+		due, err := time.Parse(sortTime, it.DueSK)
+		if err != nil {
+			return nil, errs.Wrap("store: decode a pending identity", err)
+		}
+		out = append(out, state.PendingMarker{Claim: it.SK, Due: due})
 	}
 	return out, nil
 }

@@ -32,11 +32,6 @@ const (
 	skSync       = "SYNC"
 	pkProvider   = "OPS"
 	pkCustomers  = "CUSTOMERS"
-
-	dueRemind = "REMIND"
-	dueExpire = "EXPIRE"
-	dueSync   = "SYNC"
-	duePend   = "PENDID"
 )
 
 // sortTime formats times so that string order is time order.

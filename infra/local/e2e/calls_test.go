@@ -70,12 +70,10 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	}
 	unconfirmed := func() string { return op.invite(cu.ID, map[string]any{"email": uniqueEmail("c")}).ID }
 	enabledUser := func() string { u, _ := portalUser(t, op, cu.ID, false); return u.ID }
-	lazy := func(f func() func() int) func() int { return func() int { return f()() } }
 	var cases []callCase
 	add := func(name string, setup func() func() int, min, serial int, why string) {
 		cases = append(cases, callCase{name: name, do: setup(), min: min, serial: serial, why: why})
 	}
-	_ = lazy
 	add("GET /v1/me (operator)", func() func() int { return status(op, "GET", "/v1/me", nil) }, 1, 1, "the caller's memberships")
 	add("GET /v1/customers", func() func() int { return status(op, "GET", "/v1/customers", nil) }, 2, 2, "caller; one index page")
 	add("POST /v1/customers", func() func() int { return status(op, "POST", "/v1/customers", map[string]any{"name": unique("C ")}) }, 2, 2, "caller; one transaction (customer, audit)")

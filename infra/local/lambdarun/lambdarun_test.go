@@ -119,7 +119,7 @@ type caller struct{ claims map[string]string }
 
 func operatorCaller(t *testing.T) caller {
 	t.Helper()
-	m, err := st.Deps.Store.MemberByEmail(context.Background(), domain.ProviderScope, st.Info.Admin.Email)
+	m, err := st.Store.MemberByEmail(context.Background(), domain.ProviderScope, st.Info.Admin.Email)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -199,6 +199,13 @@ func findClient(ctx context.Context, c *cip.Client, poolID, name string) (string
 	}
 }
 
+// adminStore is what making the first admin reads and writes.
+type adminStore interface {
+	MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error)
+	CreateMember(ctx context.Context, nm state.NewMember) error
+	ChangeMember(ctx context.Context, ch state.MemberChange) error
+}
+
 // NewPassword makes a password that meets the policy.
 func NewPassword() string {
 	var b [18]byte
@@ -212,19 +219,19 @@ func NewPassword() string {
 // or the pool made anew) is linked to a new one; one left unconfirmed,
 // disabled or demoted is made the enabled admin again. It returns what it
 // repaired, one line each, for `make run` to say.
-func FirstAdmin(ctx context.Context, st *store.Store, idp identity.Provider, email, password string) ([]string, error) {
+func FirstAdmin(ctx context.Context, st adminStore, idp identity.Provider, email, password string) ([]string, error) {
 	email, code := domain.NormalizeEmail(email)
 	if code != "" {
 		return nil, fmt.Errorf("admin e-mail: %s", code)
 	}
 	m, err := st.MemberByEmail(ctx, domain.ProviderScope, email)
-	if err != nil && !apperr.Is(err, apperr.NotFound, "") {
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, err
 	}
 	found := err == nil
 	if found && m.Sub != "" && m.Status == domain.StatusEnabled && m.Role == domain.RoleAdmin {
 		err := idp.SetPassword(ctx, m.Sub, password)
-		if !apperr.Is(err, apperr.NotFound, "") {
+		if !errors.Is(err, identity.ErrNotFound) {
 			return nil, err
 		}
 	}
@@ -256,7 +263,7 @@ func FirstAdmin(ctx context.Context, st *store.Store, idp identity.Provider, ema
 			ID: domain.NewID(domain.PrefixEvent), At: now, Actor: domain.SystemActor,
 			Action: domain.Action(domain.KindOperator, "created"), Target: domain.TargetOf(&m),
 		}
-		return nil, st.CreateMember(ctx, m, ev, nil)
+		return nil, st.CreateMember(ctx, state.NewMember{Member: m, Event: ev})
 	}
 	var repaired []string
 	after := m
@@ -275,7 +282,7 @@ func FirstAdmin(ctx context.Context, st *store.Store, idp identity.Provider, ema
 	if len(repaired) == 0 {
 		return nil, nil
 	}
-	ch := store.MemberChange{Before: m, After: &after, Now: now}
+	ch := state.MemberChange{Before: m, After: &after, Now: now}
 	if inv := m.Invitation; inv != nil && inv.State == domain.InvitationPending {
 		ni := *inv
 		ni.State = domain.InvitationRevoked
@@ -287,7 +294,7 @@ func FirstAdmin(ctx context.Context, st *store.Store, idp identity.Provider, ema
 		ID: domain.NewID(domain.PrefixEvent), At: now, Actor: domain.SystemActor,
 		Action: domain.Action(domain.KindOperator, "repaired"), Target: domain.TargetOf(&m),
 	}
-	if err := st.ChangeMember(ctx, ch, nil); err != nil {
+	if err := st.ChangeMember(ctx, ch); err != nil {
 		return nil, err
 	}
 	return repaired, nil

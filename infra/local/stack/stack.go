@@ -31,10 +31,12 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/gateway"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
 	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app"
+	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/console"
-	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
 	"github.com/portalaccess/portalaccess/shared/mail/sesmail"
 	"github.com/portalaccess/portalaccess/shared/store"
@@ -104,7 +106,14 @@ type Info struct {
 type Stack struct {
 	Info     Info
 	Config   config.Config
-	Deps     *api.Deps
+	// Env is what the handlers are made of; Store and Identity are its
+	// store and sign-in client, for tests that look behind the API.
+	Env      app.Env
+	Store    *store.Store
+	Identity identity.Provider
+	Sweeper  *sweep.Sweeper
+	// Services are what the handlers call (tests lower a limit on them).
+	Services *api.Services
 	Clients  Clients
 	Handlers map[string]httpapi.Handler
 	Gateway  *gateway.Gateway
@@ -219,14 +228,17 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 		return fmt.Errorf("first admin %s: %w (to begin again from nothing, stop the stack and delete %s)", o.AdminEmail, err, dataDirOr(o.DataDir))
 	}
 	s.Repaired = repaired
-	s.Deps = &api.Deps{
+	s.Store, s.Identity = st, idp
+	s.Env = app.Env{
 		Config: cfg, Store: st, Identity: idp,
-		Mail:    sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
-		Cursors: cursor.New(cfg.CursorSecret), Log: o.Log, Now: o.Now,
+		Mail: sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
+		Log:  o.Log, Now: o.Now,
 	}
+	s.Sweeper = s.Env.Sweeper()
+	s.Services = api.NewServices(s.Env)
 	s.Handlers = map[string]httpapi.Handler{}
 	for name, op := range api.Operations {
-		s.Handlers[name] = api.Handler(name, op, s.Deps)
+		s.Handlers[name] = api.Handler(name, op, s.Services)
 	}
 	issuer := em.CognitoURL + "/" + poolID
 	site := console.Config{
@@ -266,7 +278,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 				case <-sweepCtx.Done():
 					return
 				case <-tick.C:
-					if _, err := s.Deps.Sweep(sweepCtx, o.SweepInterval); err != nil && sweepCtx.Err() == nil {
+					if _, err := s.Sweeper.Run(sweepCtx, o.SweepInterval); err != nil && sweepCtx.Err() == nil {
 						o.Log.Error("sweep failed", "error", err.Error())
 					}
 				}
@@ -319,4 +331,9 @@ func dataDirOr(dir string) string {
 		return "the data directory"
 	}
 	return dir
+}
+
+// Sweep runs the sweep once, as the schedule does on AWS.
+func (s *Stack) Sweep(ctx context.Context, budget time.Duration) (sweep.Report, error) {
+	return s.Sweeper.Run(ctx, budget)
 }

@@ -11,5 +11,5 @@ import (
 
 // Start runs the endpoint as the named function.
 func Start(name string, ep httpapi.Endpoint) {
-	lambda.Start(httpapi.Wrap(name, ep, lambdacontext.NewLogger()))
+	lambda.Start(httpapi.Wrap(name, ep, nil, lambdacontext.NewLogger()))
 }

@@ -12,8 +12,8 @@ import (
 
 // Cognito is the lambdafn option.
 func Cognito(e *lambdafn.Env) error {
-	e.Deps.Identity = cognito.New(cip.NewFromConfig(e.AWS, func(o *cip.Options) {
+	e.App.Identity = cognito.New(cip.NewFromConfig(e.AWS, func(o *cip.Options) {
 		o.BaseEndpoint = lambdafn.Endpoint("Cognito Identity Provider")
-	}), e.Deps.Config.UserPoolID)
+	}), e.App.Config.UserPoolID)
 	return nil
 }
