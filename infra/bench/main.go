@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +29,7 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -210,9 +210,9 @@ func capacity(big int) error {
 	if err := provision.Table(ctx, db, "bench"); err != nil {
 		return err
 	}
-	var m meter
+	var m testkit.Meter
 	st := store.New(db, "bench")
-	st.Capacity = m.add
+	st.Capacity = m.Add
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	sweeper := app.Env{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}.Sweeper()
@@ -244,20 +244,20 @@ func capacity(big int) error {
 	later := func(int) time.Time { return now.Add(72 * time.Hour) }
 	due := func(int) time.Time { return now.Add(-time.Minute) }
 	measure := func(label string) error {
-		m.take()
+		m.Take()
 		if _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
 			return err
 		}
-		page := m.take()
+		page := m.Take()
 		if err := seedN([]string{small}, 30, fmt.Sprintf("due%d-", len(label)), due); err != nil { // 10 of them unconfirmed and due
 			return err
 		}
-		m.take()
+		m.Take()
 		rep, err := sweeper.Run(ctx, time.Minute)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, m.take(), rep.Expired)
+		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, m.Take(), rep.Expired)
 		return nil
 	}
 	fmt.Println("| users in the table | a page of 10 unconfirmed users (RCU) | sweeping 10 due invitations (RCU) |\n| --- | --- | --- |")
@@ -276,20 +276,4 @@ func capacity(big int) error {
 	}
 	fmt.Printf("\n(seeding and measuring took %.0fs)\n", time.Since(start).Seconds())
 	return nil
-}
-
-// meter adds up the capacity the store's reads consume.
-type meter struct {
-	mu    sync.Mutex
-	units float64
-}
-
-func (m *meter) add(_ string, units float64) { m.mu.Lock(); m.units += units; m.mu.Unlock() }
-
-func (m *meter) take() float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := m.units
-	m.units = 0
-	return u
 }

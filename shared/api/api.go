@@ -77,6 +77,31 @@ func (s *Services) authed(ep func(ctx context.Context, r *httpapi.Request, c *ac
 	}
 }
 
+// inCustomer resolves the caller and reads {customerId}, and checks the
+// caller against the policy for that customer, before the endpoint runs.
+func (s *Services) inCustomer(policy func(*access.Caller, string) error,
+	ep func(ctx context.Context, r *httpapi.Request, c *access.Caller, customerID string) (*httpapi.Response, error)) httpapi.Endpoint {
+	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		cid, err := customerParam(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := policy(c, cid); err != nil {
+			return nil, err
+		}
+		return ep(ctx, r, c, cid)
+	})
+}
+
+// decodeCreate reads a creating request: its body into in, and its
+// optional Idempotency-Key for the operation.
+func decodeCreate(r *httpapi.Request, c *access.Caller, op string, in any) (*idem.Key, error) {
+	if err := r.Decode(in); err != nil {
+		return nil, err
+	}
+	return idempotencyKey(r, c, op)
+}
+
 // inScope resolves the caller and reads the customer (with its portal
 // setups) at the same time, for the operations that invite into it:
 // neither needs the other. A refusal to authenticate or authorise is still

@@ -43,10 +43,7 @@ func CreateCustomer(s *Services) httpapi.Endpoint {
 			return nil, err
 		}
 		var in createCustomerInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		key, err := idempotencyKey(r, c, "create-customer")
+		key, err := decodeCreate(r, c, "create-customer", &in)
 		if err != nil {
 			return nil, err
 		}
@@ -60,11 +57,7 @@ func CreateCustomer(s *Services) httpapi.Endpoint {
 
 // GetCustomer: GET /v1/customers/{customerId}.
 func GetCustomer(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		id, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
+	return s.inCustomer((*access.Caller).RequireCustomerReader, func(ctx context.Context, r *httpapi.Request, c *access.Caller, id string) (*httpapi.Response, error) {
 		cu, err := s.Customers.Get(ctx, c, id)
 		if err != nil {
 			return nil, err
@@ -75,11 +68,7 @@ func GetCustomer(s *Services) httpapi.Endpoint {
 
 // ListPortals: GET /v1/customers/{customerId}/portals.
 func ListPortals(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
+	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		portals, err := s.Customers.Portals(ctx, c, cid)
 		if err != nil {
 			return nil, err
@@ -99,19 +88,9 @@ type createPortalInput struct {
 
 // CreatePortal: POST /v1/customers/{customerId}/portals.
 func CreatePortal(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.RequireOperatorAdminIn(cid); err != nil {
-			return nil, err
-		}
+	return s.inCustomer((*access.Caller).RequireOperatorAdminIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		var in createPortalInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		key, err := idempotencyKey(r, c, "create-portal")
+		key, err := decodeCreate(r, c, "create-portal", &in)
 		if err != nil {
 			return nil, err
 		}
@@ -125,14 +104,7 @@ func CreatePortal(s *Services) httpapi.Endpoint {
 
 // ListAuditEvents: GET /v1/customers/{customerId}/audit-events, newest first.
 func ListAuditEvents(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.RequireUserManager(cid); err != nil {
-			return nil, err
-		}
+	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		pq, err := s.readPage(r, nil, listing("audit\x00"+cid))
 		if err != nil {
 			return nil, err

@@ -55,46 +55,20 @@ func createdMember(m *domain.Member) *httpapi.Response {
 	return httpapi.Created(path, viewMember(m)).WithETag(m.Version)
 }
 
-// getMember, enable, disable, reinvite and remove are the same for both
-// kinds of member.
-func getMember(s *Services) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
+// act answers what a use case of one member did to it: the same for both
+// kinds of member (get, enable, disable, re-invite).
+func act(do func(ctx context.Context, c *access.Caller, t members.Target) (domain.Member, error)) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
 	return func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
-		m, err := s.Members.Get(ctx, c, t)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
+		return answer(do(ctx, c, t))
 	}
 }
 
-func enable(s *Services) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
-	return func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
-		m, err := s.Members.Enable(ctx, c, t)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
+// answer is a member as a use case left it, or its error.
+func answer(m domain.Member, err error) (*httpapi.Response, error) {
+	if err != nil {
+		return nil, err
 	}
-}
-
-func disable(s *Services) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
-	return func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
-		m, err := s.Members.Disable(ctx, c, t)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
-	}
-}
-
-func reinvite(s *Services) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
-	return func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
-		m, err := s.Members.Reinvite(ctx, c, t)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
-	}
+	return memberResponse(&m), nil
 }
 
 func remove(s *Services) func(context.Context, *httpapi.Request, *access.Caller, members.Target) (*httpapi.Response, error) {
@@ -104,6 +78,14 @@ func remove(s *Services) func(context.Context, *httpapi.Request, *access.Caller,
 		}
 		return httpapi.NoContent(), nil
 	}
+}
+
+// decodeUpdate reads a changing request: its body into in, and If-Match.
+func decodeUpdate(r *httpapi.Request, in any) (int, error) {
+	if err := r.Decode(in); err != nil {
+		return 0, err
+	}
+	return ifMatch(r)
 }
 
 // listMembers answers one page of a scope's members, by category and by a

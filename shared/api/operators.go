@@ -34,10 +34,7 @@ func InviteOperator(s *Services) httpapi.Endpoint {
 			return nil, err
 		}
 		var in inviteOperatorInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		key, err := idempotencyKey(r, c, "invite-operator")
+		key, err := decodeCreate(r, c, "invite-operator", &in)
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +48,7 @@ func InviteOperator(s *Services) httpapi.Endpoint {
 }
 
 // GetOperator: GET /v1/operators/{operatorId}.
-func GetOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, getMember(s)) }
+func GetOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Get)) }
 
 type updateOperatorInput struct {
 	Name *string `json:"name"`
@@ -62,29 +59,22 @@ type updateOperatorInput struct {
 func UpdateOperator(s *Services) httpapi.Endpoint {
 	return s.onTarget(operatorTarget, func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
 		var in updateOperatorInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		want, err := ifMatch(r)
+		want, err := decodeUpdate(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.Members.UpdateOperator(ctx, c, t, in.Name, in.Role, want)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
+		return answer(s.Members.UpdateOperator(ctx, c, t, in.Name, in.Role, want))
 	})
 }
 
 // EnableOperator: POST /v1/operators/{operatorId}/enable.
-func EnableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, enable(s)) }
+func EnableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Enable)) }
 
 // DisableOperator: POST /v1/operators/{operatorId}/disable.
-func DisableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, disable(s)) }
+func DisableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Disable)) }
 
 // ReinviteOperator: POST /v1/operators/{operatorId}/reinvite.
-func ReinviteOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, reinvite(s)) }
+func ReinviteOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Reinvite)) }
 
 // DeleteOperator: DELETE /v1/operators/{operatorId}.
 func DeleteOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, remove(s)) }

@@ -17,9 +17,9 @@ import (
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// answer is how the API answers one of the product's errors: a status, the
+// clientAnswer is how the API answers one of the product's errors: a status, the
 // client's code and a text (which may say how long to wait).
-type answer struct {
+type clientAnswer struct {
 	err    *errs.Error
 	status int
 	code   string
@@ -33,7 +33,7 @@ func waitSeconds(format string) func(time.Duration) string {
 }
 
 // answers are the errors a client can act on, most specific first.
-var answers = []answer{
+var answers = []clientAnswer{
 	{access.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", say("A valid access token of an enabled user is required.")},
 	{access.ErrForbidden, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},
 	{state.ErrActorNotAdmin, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},

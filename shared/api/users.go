@@ -13,14 +13,7 @@ import (
 
 // ListUsers: GET /v1/customers/{customerId}/users, by category and search.
 func ListUsers(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		cid, err := customerParam(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.RequireUserManager(cid); err != nil {
-			return nil, err
-		}
+	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		return s.listMembers(ctx, r, c, domain.CustomerScope(cid))
 	})
 }
@@ -37,10 +30,7 @@ type inviteUserInput struct {
 func InviteUser(s *Services) httpapi.Endpoint {
 	return s.inScope(func(ctx context.Context, r *httpapi.Request, c *access.Caller, sc members.Scope) (*httpapi.Response, error) {
 		var in inviteUserInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		key, err := idempotencyKey(r, c, "invite-user:"+sc.Scope.CustomerID)
+		key, err := decodeCreate(r, c, "invite-user:"+sc.Scope.CustomerID, &in)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +97,7 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 }
 
 // GetUser: GET /v1/customers/{customerId}/users/{userId}.
-func GetUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, getMember(s)) }
+func GetUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Get)) }
 
 type updateUserInput struct {
 	Name      *string  `json:"name"`
@@ -120,29 +110,22 @@ type updateUserInput struct {
 func UpdateUser(s *Services) httpapi.Endpoint {
 	return s.onTarget(userTarget, func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error) {
 		var in updateUserInput
-		if err := r.Decode(&in); err != nil {
-			return nil, err
-		}
-		want, err := ifMatch(r)
+		want, err := decodeUpdate(r, &in)
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, want)
-		if err != nil {
-			return nil, err
-		}
-		return memberResponse(&m), nil
+		return answer(s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, want))
 	})
 }
 
 // EnableUser: POST …/users/{userId}/enable.
-func EnableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, enable(s)) }
+func EnableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Enable)) }
 
 // DisableUser: POST …/users/{userId}/disable.
-func DisableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, disable(s)) }
+func DisableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Disable)) }
 
 // ReinviteUser: POST …/users/{userId}/reinvite.
-func ReinviteUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, reinvite(s)) }
+func ReinviteUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Reinvite)) }
 
 // DeleteUser: DELETE …/users/{userId}.
 func DeleteUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, remove(s)) }

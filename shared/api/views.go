@@ -19,30 +19,37 @@ type invitationView struct {
 }
 
 type userView struct {
-	ID         string          `json:"id"`
-	CustomerID string          `json:"customerId"`
-	Email      string          `json:"email"`
-	Name       string          `json:"name"`
-	Status     domain.Status   `json:"status"`
-	Admin      bool            `json:"admin"`
-	Roles      []string        `json:"roles"`
-	PortalIDs  []string        `json:"portalIds"`
+	ID         string        `json:"id"`
+	CustomerID string        `json:"customerId"`
+	Email      string        `json:"email"`
+	Name       string        `json:"name"`
+	Status     domain.Status `json:"status"`
+	Admin      bool          `json:"admin"`
+	Roles      []string      `json:"roles"`
+	PortalIDs  []string      `json:"portalIds"`
+	memberStamp
+}
+
+type operatorView struct {
+	ID     string              `json:"id"`
+	Email  string              `json:"email"`
+	Name   string              `json:"name"`
+	Role   domain.OperatorRole `json:"role"`
+	Status domain.Status       `json:"status"`
+	memberStamp
+}
+
+// memberStamp is what users and operators both answer with: where their
+// invitation stands, and when and how often they changed.
+type memberStamp struct {
 	Invitation *invitationView `json:"invitation"`
 	CreatedAt  time.Time       `json:"createdAt"`
 	UpdatedAt  time.Time       `json:"updatedAt"`
 	Version    int             `json:"version"`
 }
 
-type operatorView struct {
-	ID         string              `json:"id"`
-	Email      string              `json:"email"`
-	Name       string              `json:"name"`
-	Role       domain.OperatorRole `json:"role"`
-	Status     domain.Status       `json:"status"`
-	Invitation *invitationView     `json:"invitation"`
-	CreatedAt  time.Time           `json:"createdAt"`
-	UpdatedAt  time.Time           `json:"updatedAt"`
-	Version    int                 `json:"version"`
+func stampOf(m *domain.Member) memberStamp {
+	return memberStamp{Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version}
 }
 
 type customerView struct {
@@ -100,16 +107,12 @@ func viewInvitation(inv *domain.Invitation) *invitationView {
 func viewUser(m *domain.Member) userView {
 	return userView{
 		ID: m.ID, CustomerID: m.CustomerID, Email: m.Email, Name: m.Name, Status: m.Status,
-		Admin: m.Admin, Roles: orEmpty(m.Roles), PortalIDs: orEmpty(m.PortalIDs),
-		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
+		Admin: m.Admin, Roles: orEmpty(m.Roles), PortalIDs: orEmpty(m.PortalIDs), memberStamp: stampOf(m),
 	}
 }
 
 func viewOperator(m *domain.Member) operatorView {
-	return operatorView{
-		ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status,
-		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
-	}
+	return operatorView{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, memberStamp: stampOf(m)}
 }
 
 // viewMember shows a member as its kind's resource.

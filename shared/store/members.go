@@ -89,17 +89,7 @@ func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.
 	if search != "" {
 		kc = kc.And(expression.Key(skAttr).BeginsWith(search))
 	}
-	var out state.Page[domain.Member]
-	next, err := s.queryIndex(ctx, index, kc, limit, start, func(item map[string]types.AttributeValue) error {
-		var it memberItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, it.Member)
-		return nil
-	})
-	out.Next = next
-	return out, err
+	return listOf(ctx, s, index, kc, limit, start, func(it *memberItem) domain.Member { return it.Member })
 }
 
 // RecordDelivery records the outcome of sending the invitation whose token

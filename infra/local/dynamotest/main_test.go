@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/store"
 	"github.com/portalaccess/portalaccess/shared/store/storetest"
 )
@@ -56,25 +56,7 @@ func TestConformance(t *testing.T) {
 }
 
 // meter sums the read capacity a store reports (store.Store.Capacity).
-type meter struct {
-	mu    sync.Mutex
-	units float64
-}
-
-func (m *meter) Add(op string, units float64) {
-	m.mu.Lock()
-	m.units += units
-	m.mu.Unlock()
-}
-
-// Take returns the sum so far and starts again from zero.
-func (m *meter) Take() float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := m.units
-	m.units = 0
-	return u
-}
+type meter = testkit.Meter
 
 // metered is a second store over the table of s, whose reads m counts.
 func metered(s *store.Store, m *meter) *store.Store {

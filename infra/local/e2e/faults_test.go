@@ -218,24 +218,13 @@ func faultScenarios(t *testing.T, op *client) []struct {
 }
 
 func countCustomers(t *testing.T, op *client, name string) int {
-	n, cursor := 0, ""
-	for {
-		var p page[customer]
-		q := "/v1/customers?limit=200"
-		if cursor != "" {
-			q += "&cursor=" + cursor
+	n := 0
+	for _, c := range all[customer](op.with(t), "/v1/customers?limit=200") {
+		if c.Name == name {
+			n++
 		}
-		op.get(q, 200).json(t, &p)
-		for _, c := range p.Items {
-			if c.Name == name {
-				n++
-			}
-		}
-		if p.NextCursor == nil {
-			return n
-		}
-		cursor = *p.NextCursor
 	}
+	return n
 }
 
 // For every mutating operation and every AWS call it makes, each kind of

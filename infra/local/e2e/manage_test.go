@@ -162,26 +162,13 @@ func TestTheLastOperatorAdminCannotRemoveThemselves(t *testing.T) {
 	op := operatorAdmin(t)
 	var self user
 	var others []user
-	var cursor string
-	for {
-		var p page[user]
-		q := "/v1/operators?status=enabled&limit=200"
-		if cursor != "" {
-			q += "&cursor=" + cursor
+	for _, o := range all[user](op, "/v1/operators?status=enabled&limit=200") {
+		switch {
+		case o.Email == st.Info.Admin.Email:
+			self = o
+		case o.Role == "admin":
+			others = append(others, o)
 		}
-		op.get(q, 200).json(t, &p)
-		for _, o := range p.Items {
-			switch {
-			case o.Email == st.Info.Admin.Email:
-				self = o
-			case o.Role == "admin":
-				others = append(others, o)
-			}
-		}
-		if p.NextCursor == nil {
-			break
-		}
-		cursor = *p.NextCursor
 	}
 	if self.ID == "" {
 		t.Fatal("the first operator admin is not listed")

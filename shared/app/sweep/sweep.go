@@ -151,19 +151,31 @@ func count(done, skipped, failed *int, err error) {
 	}
 }
 
+// pending reads the member of a due item: errSkip unless it is still
+// unconfirmed with a pending invitation.
+func (s *Sweeper) pending(ctx context.Context, it state.Due) (domain.Member, error) {
+	m, err := s.Store.Member(ctx, it.Scope, it.MemberID)
+	if errors.Is(err, state.ErrNotFound) {
+		return m, errSkip
+	}
+	if err != nil {
+		return m, err
+	}
+	if m.Status != domain.StatusUnconfirmed || m.Invitation == nil || m.Invitation.State != domain.InvitationPending {
+		return m, errSkip
+	}
+	return m, nil
+}
+
 // remind sends the one reminder of a pending invitation, with a fresh link
 // (the earlier one dies) and the same expiry.
 func (s *Sweeper) remind(ctx context.Context, it state.Due, now time.Time) error {
-	m, err := s.Store.Member(ctx, it.Scope, it.MemberID)
-	if errors.Is(err, state.ErrNotFound) {
-		return errSkip
-	}
+	m, err := s.pending(ctx, it)
 	if err != nil {
 		return err
 	}
 	inv := m.Invitation
-	if m.Status != domain.StatusUnconfirmed || inv == nil || inv.State != domain.InvitationPending ||
-		inv.RemindAt == nil || inv.ReminderSentAt != nil || inv.RemindAt.After(now) {
+	if inv.RemindAt == nil || inv.ReminderSentAt != nil || inv.RemindAt.After(now) {
 		return errSkip
 	}
 	if !inv.ExpiresAt.After(now) {
@@ -205,15 +217,12 @@ func (s *Sweeper) remind(ctx context.Context, it state.Due, now time.Time) error
 // expire marks a pending invitation expired and spends its token; the member
 // stays unconfirmed until re-invited or deleted.
 func (s *Sweeper) expire(ctx context.Context, it state.Due, now time.Time) error {
-	m, err := s.Store.Member(ctx, it.Scope, it.MemberID)
-	if errors.Is(err, state.ErrNotFound) {
-		return errSkip
-	}
+	m, err := s.pending(ctx, it)
 	if err != nil {
 		return err
 	}
 	inv := m.Invitation
-	if m.Status != domain.StatusUnconfirmed || inv == nil || inv.State != domain.InvitationPending || inv.ExpiresAt.After(now) {
+	if inv.ExpiresAt.After(now) {
 		return errSkip
 	}
 	after := m
