@@ -68,13 +68,19 @@ func UpdateOperator(s *Services) httpapi.Endpoint {
 }
 
 // EnableOperator: POST /v1/operators/{operatorId}/enable.
-func EnableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Enable)) }
+func EnableOperator(s *Services) httpapi.Endpoint {
+	return s.onTarget(operatorTarget, act(s.Members.Enable))
+}
 
 // DisableOperator: POST /v1/operators/{operatorId}/disable.
-func DisableOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Disable)) }
+func DisableOperator(s *Services) httpapi.Endpoint {
+	return s.onTarget(operatorTarget, act(s.Members.Disable))
+}
 
 // ReinviteOperator: POST /v1/operators/{operatorId}/reinvite.
-func ReinviteOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Reinvite)) }
+func ReinviteOperator(s *Services) httpapi.Endpoint {
+	return s.onTarget(operatorTarget, act(s.Members.Reinvite))
+}
 
 // DeleteOperator: DELETE /v1/operators/{operatorId}.
 func DeleteOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, remove(s)) }

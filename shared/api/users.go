@@ -125,7 +125,9 @@ func EnableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, ac
 func DisableUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Disable)) }
 
 // ReinviteUser: POST …/users/{userId}/reinvite.
-func ReinviteUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Reinvite)) }
+func ReinviteUser(s *Services) httpapi.Endpoint {
+	return s.onTarget(userTarget, act(s.Members.Reinvite))
+}
 
 // DeleteUser: DELETE …/users/{userId}.
 func DeleteUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, remove(s)) }

@@ -139,4 +139,3 @@ func viewAudit(e *domain.AuditEvent) auditView {
 	}
 	return v
 }
-

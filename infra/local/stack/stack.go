@@ -104,8 +104,8 @@ type Info struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Info     Info
-	Config   config.Config
+	Info   Info
+	Config config.Config
 	// Env is what the handlers are made of; Store and Identity are its
 	// store and sign-in client, for tests that look behind the API.
 	Env      app.Env

@@ -102,7 +102,9 @@ func As(actor domain.Actor) *Caller {
 func (c *Caller) IsOperator() bool { return c.Operator != nil }
 
 // IsOperatorAdmin reports whether the caller is an enabled operator admin.
-func (c *Caller) IsOperatorAdmin() bool { return c.Operator != nil && c.Operator.Role == domain.RoleAdmin }
+func (c *Caller) IsOperatorAdmin() bool {
+	return c.Operator != nil && c.Operator.Role == domain.RoleAdmin
+}
 
 // Member is the caller's enabled membership of a customer, or nil.
 func (c *Caller) Member(customerID string) *domain.Member { return c.Memberships[customerID] }

@@ -242,4 +242,3 @@ func (w *World) SweepNow() sweep.Report {
 	}
 	return rep
 }
-
