@@ -20,9 +20,11 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/jwtauth"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -31,16 +33,19 @@ type Services struct {
 	Access      *access.Resolver
 	Members     *members.Service
 	Customers   *customers.Service
+	Portals     *portals.Service
 	Invitations *invitations.Service
-	Cursors     *cursor.Codec
-	Log         *slog.Logger
+	// Tokens checks the tokens of the routes a portal's token may call.
+	Tokens  *jwtauth.Verifier
+	Cursors *cursor.Codec
+	Log     *slog.Logger
 }
 
 // NewServices makes the services of a function from what it has.
 func NewServices(e app.Env) *Services {
 	return &Services{
-		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Invitations: e.Invitations(),
-		Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
+		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
+		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }
 

@@ -66,42 +66,6 @@ func GetCustomer(s *Services) httpapi.Endpoint {
 	})
 }
 
-// ListPortals: GET /v1/customers/{customerId}/portals.
-func ListPortals(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		portals, err := s.Customers.Portals(ctx, c, cid)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]portalView, 0, len(portals))
-		for i := range portals {
-			items = append(items, viewPortal(&portals[i]))
-		}
-		return httpapi.OK(map[string]any{"items": items}), nil
-	})
-}
-
-type createPortalInput struct {
-	Name *string `json:"name"`
-	URL  *string `json:"url"`
-}
-
-// CreatePortal: POST /v1/customers/{customerId}/portals.
-func CreatePortal(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireOperatorAdminIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in createPortalInput
-		key, err := decodeCreate(r, c, "create-portal", &in)
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.Customers.CreatePortal(ctx, c, cid, customers.NewPortal{Name: in.Name, URL: in.URL}, key)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.Created("/v1/customers/"+cid+"/portals/"+p.ID, viewPortal(&p)), nil
-	})
-}
-
 // ListAuditEvents: GET /v1/customers/{customerId}/audit-events, newest first.
 func ListAuditEvents(s *Services) httpapi.Endpoint {
 	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
@@ -144,9 +108,10 @@ type mePortalView struct {
 	URL  string `json:"url"`
 }
 
-// Me: GET /v1/me.
+// Me: GET /v1/me, with the console's token or a portal's (which sees only
+// its own customer's membership).
 func Me(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+	return s.anyClient(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		p, err := s.Customers.Me(ctx, c)
 		if err != nil {
 			return nil, err

@@ -16,10 +16,20 @@ type inspectInput struct {
 }
 
 type inspectView struct {
-	Email           string    `json:"email"`
-	CustomerName    *string   `json:"customerName"`
-	ExpiresAt       time.Time `json:"expiresAt"`
-	ExistingAccount bool      `json:"existingAccount"`
+	Email           string         `json:"email"`
+	CustomerName    *string        `json:"customerName"`
+	ExpiresAt       time.Time      `json:"expiresAt"`
+	ExistingAccount bool           `json:"existingAccount"`
+	Portals         []mePortalView `json:"portals"`
+}
+
+// portalsOf are the portal setups an invitee will sign in to.
+func portalsOf(ps []domain.Portal) []mePortalView {
+	out := make([]mePortalView, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, mePortalView{ID: p.ID, Name: p.Name, URL: p.URL})
+	}
+	return out
 }
 
 // InspectInvitation: POST /v1/invitations/inspect.
@@ -33,7 +43,8 @@ func InspectInvitation(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(inspectView{Email: out.Email, CustomerName: out.CustomerName, ExpiresAt: ts(out.ExpiresAt), ExistingAccount: out.ExistingAccount}), nil
+		return httpapi.OK(inspectView{Email: out.Email, CustomerName: out.CustomerName, ExpiresAt: ts(out.ExpiresAt),
+			ExistingAccount: out.ExistingAccount, Portals: portalsOf(out.Portals)}), nil
 	}
 }
 
@@ -44,9 +55,11 @@ type acceptInput struct {
 }
 
 type acceptView struct {
-	Email  string             `json:"email"`
-	Status domain.Status      `json:"status"`
-	SignIn invitations.SignIn `json:"signIn"`
+	Email        string             `json:"email"`
+	Status       domain.Status      `json:"status"`
+	SignIn       invitations.SignIn `json:"signIn"`
+	CustomerName *string            `json:"customerName"`
+	Portals      []mePortalView     `json:"portals"`
 }
 
 // AcceptInvitation: POST /v1/invitations/accept.
@@ -63,6 +76,10 @@ func AcceptInvitation(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(acceptView{Email: out.Email, Status: domain.StatusEnabled, SignIn: out.SignIn}), nil
+		v := acceptView{Email: out.Email, Status: domain.StatusEnabled, SignIn: out.SignIn, Portals: portalsOf(out.Portals)}
+		if out.Customer != nil {
+			v.CustomerName = &out.Customer.Name
+		}
+		return httpapi.OK(v), nil
 	}
 }

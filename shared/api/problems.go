@@ -10,6 +10,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -36,6 +37,7 @@ func waitSeconds(format string) func(time.Duration) string {
 var answers = []clientAnswer{
 	{access.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", say("A valid access token of an enabled user is required.")},
 	{access.ErrForbidden, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},
+	{portals.ErrNoPortalAccess, http.StatusForbidden, "no_portal_access", say("This person may not enter this portal: they are not linked to it.")},
 	{state.ErrActorNotAdmin, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},
 	{access.ErrNotFound, http.StatusNotFound, "not_found", say("No such resource.")},
 	{state.ErrNotFound, http.StatusNotFound, "not_found", say("No such resource.")},

@@ -60,14 +60,6 @@ type customerView struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-type portalView struct {
-	ID         string    `json:"id"`
-	CustomerID string    `json:"customerId"`
-	Name       string    `json:"name"`
-	URL        string    `json:"url"`
-	CreatedAt  time.Time `json:"createdAt"`
-}
-
 type auditView struct {
 	ID         string        `json:"id"`
 	At         time.Time     `json:"at"`
@@ -125,10 +117,6 @@ func viewMember(m *domain.Member) any {
 
 func viewCustomer(c *domain.Customer) customerView {
 	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
-}
-
-func viewPortal(p *domain.Portal) portalView {
-	return portalView{ID: p.ID, CustomerID: p.CustomerID, Name: p.Name, URL: p.URL, CreatedAt: ts(p.CreatedAt)}
 }
 
 func viewAudit(e *domain.AuditEvent) auditView {

@@ -6,7 +6,8 @@
 //	access        who the caller is, and what they may do
 //	members       the life cycle of portal users and operators
 //	invitations   inspecting and accepting an invitation
-//	customers     customers, portal setups, the audit trail, /me
+//	customers     customers, the audit trail, /me
+//	portals       portal setups as relying parties; a portal's own question
 //	sweep         the scheduled work
 //	delivery      making invitations and sending their e-mails
 //	identitysync  bringing a sign-in identity in line with the table
@@ -23,6 +24,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -32,7 +34,8 @@ import (
 // Store is every port of every area: what a store must do to serve them
 // all. The DynamoDB store and the in-memory store both are one.
 type Store interface {
-	access.Memberships
+	access.Store
+	portals.Store
 	members.Store
 	customers.Store
 	invitations.Store
@@ -47,8 +50,11 @@ type Env struct {
 	Config   config.Config
 	Store    Store
 	Identity identity.Provider
-	Mail     mail.Sender
-	Log      *slog.Logger
+	// Clients are the user pool's app clients, for the functions that make
+	// portal setups' clients.
+	Clients identity.Clients
+	Mail    mail.Sender
+	Log     *slog.Logger
 	// Now is the business clock (tests move it); nil is the real one.
 	Now func() time.Time
 }
@@ -89,6 +95,13 @@ func (e Env) Members() *members.Service {
 // Customers serves customers and portal setups.
 func (e Env) Customers() *customers.Service { return &customers.Service{Store: e.Store, Now: e.now()} }
 
+// Portals serves portal setups and portals' questions.
+func (e Env) Portals() *portals.Service {
+	return &portals.Service{Store: e.Store, Clients: e.Clients, Log: e.Log, Now: e.now(), Config: portals.Config{
+		Issuer: e.Config.Issuer, ManagedLoginURL: e.Config.ManagedLoginURL, PasswordAuth: e.Config.PortalPasswordAuth,
+	}}
+}
+
 // Invitations serves invitees.
 func (e Env) Invitations() *invitations.Service {
 	return &invitations.Service{Store: e.Store, Identity: e.Identity, Sync: e.Syncer(), Log: e.Log, Now: e.now(),
@@ -97,5 +110,9 @@ func (e Env) Invitations() *invitations.Service {
 
 // Sweeper runs the scheduled work.
 func (e Env) Sweeper() *sweep.Sweeper {
-	return &sweep.Sweeper{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Identities: e.Identity, Log: e.Log, Now: e.now()}
+	sw := &sweep.Sweeper{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Identities: e.Identity, Log: e.Log, Now: e.now()}
+	if e.Clients != nil {
+		sw.Portals = e.Portals()
+	}
+	return sw
 }

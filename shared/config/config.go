@@ -35,6 +35,17 @@ type Config struct {
 	// PublicRateLimit is how many calls of the public invitation routes one
 	// source address may make a minute.
 	PublicRateLimit int // PUBLIC_RATE_LIMIT, default 30
+
+	// Issuer is the user pool's issuer (tokens' iss; its discovery document
+	// and JWKS are under it): the functions that check a token themselves
+	// (a portal's) and portal setups' sign-in details need it.
+	Issuer string // USER_POOL_ISSUER, optional
+	// ManagedLoginURL is the managed login's domain, where portals send
+	// their users to sign in and reset their password.
+	ManagedLoginURL string // MANAGED_LOGIN_URL, optional
+	// PortalPasswordAuth also lets portals' app clients sign in with a
+	// password: the local stack's scripts and tests. Never on AWS.
+	PortalPasswordAuth bool // PORTAL_PASSWORD_AUTH, default false
 }
 
 // Defaults for the optional settings.
@@ -91,6 +102,17 @@ func Load(getenv func(string) string) (Config, error) {
 		ReinviteCooldown:   dur("REINVITE_COOLDOWN", DefaultReinviteCooldown, true),
 		InviteRateLimit:    count("INVITE_RATE_LIMIT", DefaultInviteRateLimit),
 		PublicRateLimit:    count("PUBLIC_RATE_LIMIT", DefaultPublicRateLimit),
+		Issuer:             strings.TrimRight(strings.TrimSpace(getenv("USER_POOL_ISSUER")), "/"),
+		ManagedLoginURL:    strings.TrimRight(strings.TrimSpace(getenv("MANAGED_LOGIN_URL")), "/"),
+		PortalPasswordAuth: strings.TrimSpace(getenv("PORTAL_PASSWORD_AUTH")) == "true",
+	}
+	for key, v := range map[string]string{"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s=%q is not an absolute http(s) URL", key, v))
+		}
 	}
 	if c.PortalURL != "" {
 		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -28,6 +28,17 @@ func Created(location string, body any) *Response {
 // NoContent answers 204.
 func NoContent() *Response { return &Response{Status: http.StatusNoContent} }
 
+// WithHeaders adds headers to the answer.
+func (r *Response) WithHeaders(h map[string]string) *Response {
+	if r.Headers == nil {
+		r.Headers = map[string]string{}
+	}
+	for k, v := range h {
+		r.Headers[k] = v
+	}
+	return r
+}
+
 // WithETag sets the ETag of a versioned resource.
 func (r *Response) WithETag(version int) *Response {
 	if r.Headers == nil {
@@ -94,6 +105,8 @@ type Error struct {
 	Detail     string
 	Fields     []FieldProblem
 	RetryAfter time.Duration
+	// Headers are added to the answer (CORS, for instance).
+	Headers map[string]string
 	// Err is the cause, logged but never sent to the client.
 	Err error
 }
@@ -152,6 +165,9 @@ func ProblemOf(err error, translate Translate, requestID string) (Problem, map[s
 		p.Detail = p.Title
 	}
 	h := map[string]string{}
+	for k, v := range e.Headers {
+		h[k] = v
+	}
 	if status == http.StatusUnauthorized {
 		h["WWW-Authenticate"] = `Bearer realm="portal-access"`
 	}

@@ -66,3 +66,28 @@ func (p PasswordPolicy) Check(password string) error {
 	}
 	return nil
 }
+
+// ClientSpec is what an app client of the user pool is to be: a public
+// client (no secret) that signs users in with the authorization code flow
+// and PKCE and keeps them signed in with refresh tokens.
+type ClientSpec struct {
+	// Name finds the client again (FindClient): unique per portal setup.
+	Name         string
+	CallbackURLs []string
+	LogoutURLs   []string
+	// PasswordAuth also allows USER_PASSWORD_AUTH, for scripts and tests on
+	// the local stack; never on AWS.
+	PasswordAuth bool
+}
+
+// Clients is what the product asks of the sign-in system about app clients.
+type Clients interface {
+	// CreateClient makes an app client (and its managed login style).
+	CreateClient(ctx context.Context, spec ClientSpec) (clientID string, err error)
+	// UpdateClient makes an existing app client what spec says.
+	UpdateClient(ctx context.Context, clientID string, spec ClientSpec) error
+	// DeleteClient removes an app client; one that is gone is no error.
+	DeleteClient(ctx context.Context, clientID string) error
+	// FindClient finds the app client of that name.
+	FindClient(ctx context.Context, name string) (clientID string, found bool, err error)
+}

@@ -51,6 +51,9 @@ type Kind string
 const (
 	KindInvitation Kind = "invitation"
 	KindReminder   Kind = "reminder"
+	// KindReset is the code of a password reset, which the user pool sends
+	// itself with the text its custom message trigger gives it (RenderCode).
+	KindReset Kind = "reset"
 )
 
 // Invitation is what an invitation or reminder e-mail says.
@@ -97,6 +100,8 @@ var subjects = map[string]string{
 	"invitation.nl": "Je bent uitgenodigd voor %s",
 	"reminder.en":   "Reminder: your invitation to %s expires soon",
 	"reminder.nl":   "Herinnering: je uitnodiging voor %s verloopt binnenkort",
+	"reset.en":      "Your code to reset your password for %s",
+	"reset.nl":      "Je code om je wachtwoord voor %s opnieuw in te stellen",
 }
 
 func init() {
@@ -110,7 +115,8 @@ func init() {
 	layout = read("layout.html")
 	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
 		footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
-		for _, k := range []Kind{KindInvitation, KindReminder} {
+		footers[string(KindReset)+"."+locale] = strings.TrimSpace(read("footer-reset." + locale + ".html"))
+		for _, k := range []Kind{KindInvitation, KindReminder, KindReset} {
 			key := string(k) + "." + locale
 			texts[key] = read(key + ".txt")
 			bodies[key] = read(key + ".html")
@@ -149,6 +155,12 @@ func Render(inv Invitation) (Message, error) {
 		"Greeting", greeting, "InvitedBy", inviter, "invitedBy", inviterMid, "Where", place, "Link", inv.Link(),
 		"Expires", FormatTime(inv.ExpiresAt, locale), "To", inv.To,
 	}
+	return fill(key, locale, subject, footers[locale], inv.To, values), nil
+}
+
+// fill fills in the text and HTML parts of the e-mail key: each value
+// escaped for the HTML part, and never scanned again for placeholders.
+func fill(key, locale, subject, footer, to string, values []string) Message {
 	var text, html []string
 	for i := 0; i < len(values); i += 2 {
 		text = append(text, "{{"+values[i]+"}}", values[i+1])
@@ -157,9 +169,39 @@ func Render(inv Invitation) (Message, error) {
 	htmlFill := strings.NewReplacer(html...)
 	page := strings.NewReplacer(
 		"{{Lang}}", locale, "{{Title}}", htmlpkg.EscapeString(subject),
-		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footers[locale]),
+		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footer),
 	).Replace(layout)
-	return Message{To: inv.To, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}, nil
+	return Message{To: to, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}
+}
+
+// Code is what an e-mail with a one-time code says: a password reset's.
+type Code struct {
+	Locale   string
+	To       string
+	Name     string
+	Customer string // whose portal the person signs in to; empty for the console
+	Scope    Scope
+	// Code is the code, or the placeholder the user pool puts it in for
+	// ("{####}"): a custom message trigger never sees the code itself.
+	Code string
+}
+
+// RenderCode writes a password reset's e-mail in the locale (English when
+// unknown).
+func RenderCode(c Code) Message {
+	locale := c.Locale
+	if !domain.ValidLocale(locale) {
+		locale = domain.LocaleEN
+	}
+	key := string(KindReset) + "." + locale
+	c.Name, c.Customer = safeName(c.Name), safeName(c.Customer)
+	place := where(Invitation{Customer: c.Customer, Scope: c.Scope}, locale)
+	greeting := words[locale].hello + ","
+	if c.Name != "" {
+		greeting = words[locale].hello + " " + c.Name + ","
+	}
+	values := []string{"Greeting", greeting, "Where", place, "Code", c.Code, "To", c.To}
+	return fill(key, locale, fmt.Sprintf(subjects[key], place), footers[key], c.To, values)
 }
 
 // words are the fixed phrases of each locale.

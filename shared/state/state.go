@@ -176,6 +176,9 @@ const (
 	// DuePending are accepts that began to create an identity and did not
 	// finish: the identity they may have left has no membership.
 	DuePending DueKind = "PENDID"
+	// DuePortal are portal setups whose app client (and, once deleted, whose
+	// links on members) the sign-in system must be brought in line with.
+	DuePortal DueKind = "PORTAL"
 )
 
 // Due is one item of due work.
@@ -188,6 +191,29 @@ type Due struct {
 	Marker string
 	// Email names a pending identity (Marker is then the accept's claim).
 	Email string
+	// PortalID and ClientID name a portal setup to bring in line (Scope is
+	// its customer's); ClientID is its app client as the change left it,
+	// which a deleted setup's marker still holds.
+	PortalID string
+	ClientID string
+}
+
+// PortalChange is one change of a portal setup: its creation (Before nil),
+// a change, or its deletion (After nil), written in one transaction with the
+// record that finds it by its app client, the origins its browser code may
+// call from, the marker of its app client and the audit event.
+type PortalChange struct {
+	Before *domain.Portal
+	After  *domain.Portal
+	// Customer is the setup's customer, whose name and locale the record
+	// by app client carries (a portal's token reads only that record).
+	Customer domain.Customer
+	Event    domain.AuditEvent
+	// SyncClient marks the app client as waiting to be brought in line
+	// with the setup (made, changed or deleted); see PortalSyncDone.
+	SyncClient bool
+	Now        time.Time
+	Extras
 }
 
 // PendingMarker is one accept's pending-identity marker.

@@ -73,6 +73,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 				TTL: epoch(ch.Now.Add(30 * 24 * time.Hour))}, nil, nil)
 		}
 	}
+	linkWrites(t, &ch.Before, ch.After)
 	if ch.ClearPending != "" {
 		t.del(pendingPK(b.Email), ch.ClearPending, nil, nil)
 	}

@@ -91,13 +91,3 @@ func (s *Store) ListCustomers(ctx context.Context, limit int32, start state.Page
 	kc := expression.Key("listPk").Equal(expression.Value(pkCustomers))
 	return listOf(ctx, s, IndexListing, kc, limit, start, func(it *customerItem) domain.Customer { return it.Customer })
 }
-
-// CreatePortal writes a portal setup of an existing customer.
-func (s *Store) CreatePortal(ctx context.Context, p domain.Portal, ev domain.AuditEvent, x state.Extras) error {
-	t := s.newTx()
-	t.check(customerPK(p.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), state.ErrNotFound)
-	t.putNew(portalItem{PK: customerPK(p.CustomerID), SK: portalSK(p.ID), Type: typePortal, Portal: p}, state.ErrConcurrent)
-	t.putNew(newAuditItem(ev), nil)
-	t.extras(x, domain.CustomerScope(p.CustomerID))
-	return t.commit(ctx)
-}

@@ -26,6 +26,11 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 			d.Marker, _ = stringAttr(item, "marker")
 		} else if email, ok := strings.CutPrefix(pk, "PID#"); ok {
 			d.Email, d.Marker = email, sk
+		} else if strings.HasPrefix(pk, "PSYNC#") {
+			marker, _ := stringAttr(item, "marker")
+			if d, ok = dueOfPortalSync(pk, sk, marker); !ok {
+				return nil
+			}
 		} else if sc, ok := scopeFromKey(pk); ok {
 			d.Scope, d.MemberID = sc, strings.TrimPrefix(sk, skMemberPre)
 		} else {

@@ -80,17 +80,22 @@ func (s *Store) ReleaseClaim(ctx context.Context, hash, claimID string) error {
 // SyncDone clears an identity's marker once Cognito matches the table, unless
 // a later change has written a newer marker meanwhile.
 func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
-	c := expression.Name("marker").Equal(expression.Value(marker))
+	return s.deleteIf(ctx, syncPK(sub), skSync, expression.Name("marker").Equal(expression.Value(marker)), "clear an identity marker")
+}
+
+// deleteIf deletes an item on a condition; a failed condition is no error
+// (the item is gone, or has changed, and that state stands).
+func (s *Store) deleteIf(ctx context.Context, pk, sk string, c expression.ConditionBuilder, what string) error {
 	e, err := expression.NewBuilder().WithCondition(c).Build()
 	if err != nil {
-		return errs.Wrap("store: clear an identity marker", err)
+		return errs.Wrap("store: "+what, err)
 	}
 	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: itemKey(syncPK(sub), skSync),
+		TableName: &s.table, Key: itemKey(pk, sk),
 		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 	})
 	if err != nil && !isConditionFailed(err) {
-		return dbError(err, "clear an identity marker")
+		return dbError(err, what)
 	}
 	return nil
 }

@@ -17,16 +17,19 @@ import (
 // indexes.
 
 const (
-	typeCustomer   = "customer"
-	typePortal     = "portal"
-	typeMember     = "member"
-	typeEmail      = "email"
-	typeIdentity   = "membership"
-	typeInvitation = "invitation"
-	typeAudit      = "audit"
-	typeIdem       = "idempotency"
-	typeSync       = "identity_sync"
-	typePending    = "pending_identity"
+	typeCustomer     = "customer"
+	typePortal       = "portal"
+	typeMember       = "member"
+	typeEmail        = "email"
+	typeIdentity     = "membership"
+	typeInvitation   = "invitation"
+	typeAudit        = "audit"
+	typeIdem         = "idempotency"
+	typeSync         = "identity_sync"
+	typePending      = "pending_identity"
+	typePortalClient = "portal_client"
+	typePortalSync   = "portal_sync"
+	typePortalLink   = "portal_link"
 )
 
 type customerItem struct {

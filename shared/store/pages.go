@@ -39,17 +39,24 @@ func (s *Store) queryIndex(ctx context.Context, index string, kc expression.KeyC
 	if err != nil {
 		return nil, errs.Wrap("store: query "+index, err)
 	}
-	var ix Index
-	for _, i := range Indexes {
-		if i.Name == index {
-			ix = i
-		}
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: &index,
+	// No index is the table itself, read strongly consistently.
+	ix := Index{PK: AttrPK, SK: AttrSK}
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		Limit: aws.Int32(limit + 1), ExclusiveStartKey: pageKeyAV(start), ReturnConsumedCapacity: s.capacityMode(),
-	})
+	}
+	if index == "" {
+		in.ConsistentRead = aws.Bool(true)
+	} else {
+		in.IndexName = &index
+		for _, i := range Indexes {
+			if i.Name == index {
+				ix = i
+			}
+		}
+	}
+	res, err := s.db.Query(ctx, in)
 	if err != nil {
 		return nil, dbError(err, "query "+index)
 	}

@@ -69,7 +69,8 @@ func New(ctx context.Context, handlers map[string]httpapi.Handler, o Options) (*
 		if !ok {
 			return nil, fmt.Errorf("no handler for function %s", rt.Function)
 		}
-		g.mux.HandleFunc(rt.Method+" "+rt.Path, g.route(rt, h))
+		// API Gateway's greedy {name+} is Go's {name...}.
+		g.mux.HandleFunc(rt.Method+" "+strings.ReplaceAll(rt.Path, "+}", "...}"), g.route(rt, h))
 	}
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Detail: "No such route."}, newRequestID())
@@ -100,7 +101,7 @@ func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
 			return
 		}
 		ev := buildEvent(r, rt, params, body, rid)
-		if !rt.Public {
+		if !rt.Public && !rt.OwnToken { // those check their token themselves, if any
 			claims, scopes, err := g.authorize(r)
 			if err != nil {
 				g.o.Log.Info("token refused", "apiRequestId", rid, "route", ev.RouteKey, "reason", err.Error())
@@ -242,7 +243,7 @@ func pathParams(path string) []string {
 	var out []string
 	for _, seg := range strings.Split(path, "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+			out = append(out, strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"), "+"))
 		}
 	}
 	return out

@@ -6,11 +6,15 @@ package access
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Errors of access. Inside a customer the caller cannot see, the answer is
@@ -38,11 +42,85 @@ type Memberships interface {
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 }
 
+// Store is what resolving a caller reads: the identity's memberships, and
+// for a portal's token the portal setup of its app client.
+type Store interface {
+	Memberships
+	PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error)
+	OriginAllowed(ctx context.Context, origin string) (bool, error)
+}
+
+// OriginAllowed reports whether a browser may call the portal routes from
+// the origin: it is a registered portal setup's.
+func (r *Resolver) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	ok, err := r.Store.OriginAllowed(ctx, origin)
+	return ok, errs.Wrap("access.OriginAllowed", err)
+}
+
 // Resolver resolves callers.
 type Resolver struct {
-	Store Memberships
-	// AppClientID is the only client whose access tokens are accepted.
+	Store Store
+	// AppClientID is the web console's client: the only one whose tokens
+	// manage anything.
 	AppClientID string
+}
+
+// ResolveAny resolves the caller of a route that a portal's token may call
+// too (GET /v1/me, GET /v1/portal-access): an access token of the console,
+// or of a portal setup's app client, read at once (a setup deleted a
+// moment ago is no longer one). A portal's caller carries its Portal.
+func (r *Resolver) ResolveAny(ctx context.Context, c Claims) (*Caller, error) {
+	if c.ClientID == r.AppClientID {
+		return r.Resolve(ctx, c)
+	}
+	const op = "access.ResolveAny"
+	if err := unexpired(c); err != nil || c.ClientID == "" {
+		return nil, ErrUnauthenticated
+	}
+	var ms []domain.Member
+	var p domain.Portal
+	var cu domain.Customer
+	msErr, pErr := conc.Both(func() error {
+		var err error
+		ms, err = r.Store.Memberships(ctx, c.Sub)
+		return err
+	}, func() error {
+		var err error
+		p, cu, err = r.Store.PortalByClient(ctx, c.ClientID)
+		return err
+	})
+	if errors.Is(pErr, state.ErrNotFound) {
+		return nil, ErrUnauthenticated // no registered portal's token
+	}
+	if err := errors.Join(msErr, pErr); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	// A portal's token speaks for its customer's portal user only: never
+	// for provider staff, nor for the person's other customers.
+	ms = slices.DeleteFunc(ms, func(m domain.Member) bool { return m.CustomerID != p.CustomerID })
+	caller, err := callerOf(c.Sub, ms)
+	if err != nil {
+		return nil, err
+	}
+	caller.Portal = &PortalClient{Portal: p, Customer: cu}
+	return caller, nil
+}
+
+// PortalClient is the portal setup whose app client a caller signed in
+// through, and its customer.
+type PortalClient struct {
+	Portal   domain.Portal
+	Customer domain.Customer
+}
+
+func unexpired(c Claims) error {
+	if c.Sub == "" || c.TokenUse != "access" {
+		return ErrUnauthenticated
+	}
+	if exp, err := strconv.ParseInt(c.Exp, 10, 64); err != nil || exp <= time.Now().Unix() {
+		return ErrUnauthenticated
+	}
+	return nil
 }
 
 // Resolve checks what the gateway's authorizer does not (that the token is
@@ -51,17 +129,20 @@ type Resolver struct {
 // memberships.
 func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
 	const op = "access.Resolve"
-	if c.Sub == "" || c.TokenUse != "access" || c.ClientID != r.AppClientID {
-		return nil, ErrUnauthenticated
-	}
-	if exp, err := strconv.ParseInt(c.Exp, 10, 64); err != nil || exp <= time.Now().Unix() {
+	if err := unexpired(c); err != nil || c.ClientID != r.AppClientID {
 		return nil, ErrUnauthenticated
 	}
 	ms, err := r.Store.Memberships(ctx, c.Sub)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	caller := &Caller{Sub: c.Sub, Memberships: map[string]*domain.Member{}}
+	return callerOf(c.Sub, ms)
+}
+
+// callerOf is the caller of an identity with these memberships: its
+// enabled ones; nobody when none is.
+func callerOf(sub string, ms []domain.Member) (*Caller, error) {
+	caller := &Caller{Sub: sub, Memberships: map[string]*domain.Member{}}
 	for i := range ms {
 		m := &ms[i]
 		if m.Status != domain.StatusEnabled {
@@ -88,6 +169,9 @@ type Caller struct {
 	Operator *domain.Member
 	// Memberships are the caller's enabled memberships, by customer id.
 	Memberships map[string]*domain.Member
+	// Portal is the portal setup whose app client the caller signed in
+	// through; nil for the console's.
+	Portal *PortalClient
 }
 
 // As is a caller for work no person asked for (the deployment inviting the

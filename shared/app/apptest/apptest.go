@@ -19,6 +19,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -63,6 +64,7 @@ type World struct {
 	Access      *access.Resolver
 	Members     *members.Service
 	Customers   *customers.Service
+	Portals     *portals.Service
 	Invitations *invitations.Service
 	Sweeper     *sweep.Sweeper
 	// Admin is the provider's first operator admin, signed in.
@@ -74,6 +76,7 @@ type World struct {
 func Config() config.Config {
 	return config.Config{
 		TableName: "t", UserPoolID: "pool", AppClientID: AppClient, PortalURL: "https://portal.example",
+		Issuer: "https://idp.example/pool", ManagedLoginURL: "https://login.example",
 		SenderEmail: "no-reply@provider.example", CursorSecret: make([]byte, 32),
 		InvitationTTL: config.DefaultInvitationTTL, InvitationReminder: config.DefaultInvitationReminder,
 		ReinviteCooldown: config.DefaultReinviteCooldown, InviteRateLimit: 1_000_000, PublicRateLimit: 1_000_000,
@@ -88,9 +91,9 @@ func NewWith(t testing.TB, cfg config.Config) *World {
 	t.Helper()
 	w := &World{T: t, Store: memstore.New(), Identities: memidentity.New(), Mailbox: mailbox.New(),
 		Clock: &Clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}
-	w.Env = app.Env{Config: cfg, Store: w.Store, Identity: w.Identities, Mail: w.Mailbox,
+	w.Env = app.Env{Config: cfg, Store: w.Store, Identity: w.Identities, Clients: w.Identities, Mail: w.Mailbox,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.Clock.Now}
-	w.Access, w.Members, w.Customers = w.Env.Access(), w.Env.Members(), w.Env.Customers()
+	w.Access, w.Members, w.Customers, w.Portals = w.Env.Access(), w.Env.Members(), w.Env.Customers(), w.Env.Portals()
 	w.Invitations, w.Sweeper = w.Env.Invitations(), w.Env.Sweeper()
 	if _, err := w.Members.EnsureFirstAdmin(context.Background(), "admin@provider.example"); err != nil {
 		t.Fatalf("first admin: %v", err)
@@ -241,4 +244,31 @@ func (w *World) SweepNow() sweep.Report {
 		w.T.Fatal(err)
 	}
 	return rep
+}
+
+// NewPortal makes a portal setup of a customer, its app client made.
+func (w *World) NewPortal(customerID, name, url string) domain.Portal {
+	w.T.Helper()
+	p, _, err := w.Portals.Create(w.Ctx(), w.Admin, customerID, portals.Setup{Name: &name, URL: &url}, nil)
+	if err != nil || p.ClientID == "" {
+		w.T.Fatalf("portal %s: %+v %v", name, p, err)
+	}
+	return p
+}
+
+// PortalClaims are the claims of an unexpired access token of an app client.
+func (w *World) PortalClaims(email, clientID string) access.Claims {
+	id, _ := w.Identities.Get(email)
+	c := w.Claims(id.Sub)
+	c.ClientID = clientID
+	return c
+}
+
+// PortalSignIn resolves the caller who signs in to a portal through its
+// app client, as the portal's request with their token would.
+func (w *World) PortalSignIn(email, clientID string) (*access.Caller, error) {
+	if !w.Identities.SignIn(email, Password) {
+		return nil, access.ErrUnauthenticated
+	}
+	return w.Access.ResolveAny(w.Ctx(), w.PortalClaims(email, clientID))
 }

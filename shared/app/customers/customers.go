@@ -5,7 +5,6 @@ package customers
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"time"
 
@@ -23,7 +22,6 @@ type Store interface {
 	Customer(ctx context.Context, id string) (domain.Customer, error)
 	CustomerWithPortals(ctx context.Context, id string) (domain.Customer, []domain.Portal, error)
 	ListCustomers(ctx context.Context, limit int32, start state.PageKey) (state.Page[domain.Customer], error)
-	CreatePortal(ctx context.Context, p domain.Portal, ev domain.AuditEvent, x state.Extras) error
 	Directory(ctx context.Context, customers []string, portals map[string][]string) (map[string]domain.Customer, map[string]domain.Portal, error)
 	ListAudit(ctx context.Context, sc domain.Scope, limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error)
 	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
@@ -105,73 +103,6 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in NewCustomer, 
 	return cu, nil
 }
 
-// Portals lists a customer's portal setups: operators, and its portal admins.
-func (s *Service) Portals(ctx context.Context, c *access.Caller, customerID string) ([]domain.Portal, error) {
-	if err := c.RequireUserManager(customerID); err != nil {
-		return nil, err
-	}
-	_, portals, err := s.Store.CustomerWithPortals(ctx, customerID)
-	return portals, errs.Wrap("customers.Portals", err)
-}
-
-// NewPortal is a portal setup as the caller gives it: unchecked.
-type NewPortal struct {
-	Name *string
-	URL  *string
-}
-
-// CreatePortal adds a portal setup to a customer: operator admins only.
-func (s *Service) CreatePortal(ctx context.Context, c *access.Caller, customerID string, in NewPortal, key *idem.Key) (domain.Portal, error) {
-	const op = "customers.CreatePortal"
-	if err := c.RequireOperatorAdminIn(customerID); err != nil {
-		return domain.Portal{}, err
-	}
-	var fields []errs.Field
-	name, code := domain.CleanName(deref(in.Name))
-	if code != "" {
-		fields = append(fields, errs.F("name", code))
-	}
-	u, code := domain.CleanURL(deref(in.URL))
-	if code != "" {
-		fields = append(fields, errs.F("url", code))
-	}
-	if len(fields) > 0 {
-		return domain.Portal{}, errs.Fields(fields...)
-	}
-	key, err := idem.Look(ctx, s.Store, key, s.now())
-	if err != nil {
-		return domain.Portal{}, errs.Wrap(op, err)
-	}
-	if ref := key.PriorRef(); ref != "" {
-		p, err := s.portal(ctx, customerID, ref)
-		return p, errs.Wrap(op, err)
-	}
-	now := s.now()
-	p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: customerID, Name: name, URL: u, CreatedAt: now}
-	sc := domain.CustomerScope(customerID)
-	ev := domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalCreated, domain.Target{Kind: "portal", ID: p.ID}, sc)
-	if err := s.Store.CreatePortal(ctx, p, ev, state.Extras{Idempotency: key.Record(p.ID, now)}); err != nil {
-		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
-		if err != nil {
-			return domain.Portal{}, errs.Wrap(op, err)
-		}
-		p, err = s.portal(ctx, customerID, ref)
-		return p, errs.Wrap(op, err)
-	}
-	return p, nil
-}
-
-func (s *Service) portal(ctx context.Context, customerID, id string) (domain.Portal, error) {
-	_, portals, err := s.Store.CustomerWithPortals(ctx, customerID)
-	if err != nil {
-		return domain.Portal{}, err
-	}
-	if i := slices.IndexFunc(portals, func(p domain.Portal) bool { return p.ID == id }); i >= 0 {
-		return portals[i], nil
-	}
-	return domain.Portal{}, state.ErrNotFound
-}
-
 // Audit pages through a customer's audit trail, newest first: operators,
 // and its portal admins. For operators an unknown customer is told apart
 // from one without events, at the same time.
@@ -218,12 +149,15 @@ type Profile struct {
 // memberships with each customer's name and the portals they may reach.
 func (s *Service) Me(ctx context.Context, c *access.Caller) (Profile, error) {
 	out := Profile{Caller: c}
-	if c.Operator != nil {
+	if c.Operator != nil && c.Portal == nil {
 		out.Name = c.Operator.Name
 	}
 	var ids []string
 	portals := map[string][]string{}
 	for cid, m := range c.Memberships {
+		if c.Portal != nil && cid != c.Portal.Portal.CustomerID {
+			continue // a portal's token sees its own customer only
+		}
 		ids = append(ids, cid)
 		portals[cid] = m.PortalIDs
 	}

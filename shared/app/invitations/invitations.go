@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/conc"
@@ -43,7 +45,7 @@ type Store interface {
 	Invitation(ctx context.Context, hash string, now time.Time) (state.InvitationRef, error)
 	ClaimInvitation(ctx context.Context, hash, claimID string, now, until time.Time) (state.InvitationRef, error)
 	ReleaseClaim(ctx context.Context, hash, claimID string) error
-	Customer(ctx context.Context, id string) (domain.Customer, error)
+	CustomerWithPortals(ctx context.Context, id string) (domain.Customer, []domain.Portal, error)
 	Member(ctx context.Context, sc domain.Scope, id string) (domain.Member, error)
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 	PendingIdentity(ctx context.Context, email, claim string, due time.Time) error
@@ -98,6 +100,21 @@ type Inspection struct {
 	CustomerName    *string
 	ExpiresAt       time.Time
 	ExistingAccount bool
+	// Portals are the customer's portal setups the invitee is linked to, by
+	// name: where they will sign in.
+	Portals []domain.Portal
+}
+
+// linked are the setups among ps that the member is linked to, by name.
+func linked(m domain.Member, ps []domain.Portal) []domain.Portal {
+	var out []domain.Portal
+	for _, p := range ps {
+		if slices.Contains(m.PortalIDs, p.ID) {
+			out = append(out, p)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b domain.Portal) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out
 }
 
 // Inspect tells the invitee who is invited where, until when, and whether
@@ -116,24 +133,35 @@ func (s *Service) Inspect(ctx context.Context, r Request) (Inspection, error) {
 		return Inspection{}, errs.Wrap(op, err)
 	}
 	out := Inspection{Email: ref.Email, ExpiresAt: ref.ExpiresAt}
-	cuErr, idErr := conc.Both(func() error {
-		if ref.Scope.IsProvider() {
-			return nil // operators are invited to no customer
-		}
-		cu, err := s.Store.Customer(ctx, ref.Scope.CustomerID)
-		if err == nil {
-			out.CustomerName = &cu.Name
-		}
+	if ref.Scope.IsProvider() { // operators are invited to no customer
+		var err error
+		out.ExistingAccount, _, err = s.existingAccount(ctx, ref.Email, ref.Scope)
+		return out, errs.Wrap(op, err)
+	}
+	var cu domain.Customer
+	var ps []domain.Portal
+	var m domain.Member
+	err = conc.All(func() error {
+		var err error
+		cu, ps, err = s.Store.CustomerWithPortals(ctx, ref.Scope.CustomerID)
+		return err
+	}, func() error {
+		var err error
+		m, err = s.Store.Member(ctx, ref.Scope, ref.MemberID)
 		return err
 	}, func() error {
 		var err error
 		out.ExistingAccount, _, err = s.existingAccount(ctx, ref.Email, ref.Scope)
 		return err
 	})
-	if cuErr != nil {
-		return out, errs.Wrap(op, cuErr)
+	if errors.Is(err, state.ErrNotFound) {
+		return Inspection{}, ErrInvalid // deleted meanwhile
 	}
-	return out, errs.Wrap(op, idErr)
+	if err != nil {
+		return Inspection{}, errs.Wrap(op, err)
+	}
+	out.CustomerName, out.Portals = &cu.Name, linked(m, ps)
+	return out, nil
 }
 
 // existingAccount reports whether the e-mail signs in already through a
@@ -177,6 +205,10 @@ const (
 type Accepted struct {
 	Email  string
 	SignIn SignIn
+	// Customer is whose portals the invitee now signs in to (nil for an
+	// operator); Portals the setups they are linked to, by name.
+	Customer *domain.Customer
+	Portals  []domain.Portal
 }
 
 // Accept turns an invitation into an enabled membership: the token is
@@ -230,8 +262,24 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 	if m.Status != domain.StatusUnconfirmed || m.Invitation == nil || m.Invitation.TokenHash != hash || m.Invitation.State != domain.InvitationPending {
 		return Accepted{}, ErrInvalid
 	}
-	existing, id, err := s.existingAccount(ctx, m.Email, m.Scope())
-	if err != nil {
+	// Where they will sign in, read beside the account: the answer names it.
+	var existing bool
+	var id *identity.Identity
+	var cu *domain.Customer
+	var ps []domain.Portal
+	idErr, cuErr := conc.Both(func() error {
+		var err error
+		existing, id, err = s.existingAccount(ctx, m.Email, m.Scope())
+		return err
+	}, func() error {
+		if m.Scope().IsProvider() {
+			return nil
+		}
+		c, all, err := s.Store.CustomerWithPortals(ctx, m.CustomerID)
+		cu, ps = &c, all
+		return err
+	})
+	if err := errors.Join(idErr, cuErr); err != nil {
 		return Accepted{}, err
 	}
 	signIn := ExistingAccount
@@ -312,5 +360,5 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 	if ch.SyncIdentity {
 		s.Sync.Sync(ctx, id.Sub, ch.Event.ID)
 	}
-	return Accepted{Email: m.Email, SignIn: signIn}, nil
+	return Accepted{Email: m.Email, SignIn: signIn, Customer: cu, Portals: linked(after, ps)}, nil
 }

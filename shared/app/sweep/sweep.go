@@ -37,12 +37,19 @@ type Identities interface {
 	Delete(ctx context.Context, sub string) error
 }
 
+// Portals brings portal setups' app clients in line with the table, and
+// retires deleted setups.
+type Portals interface {
+	Sync(ctx context.Context, d state.Due) error
+}
+
 // Sweeper runs the sweep.
 type Sweeper struct {
 	Store      Store
 	Mailer     *delivery.Mailer
 	Sync       *identitysync.Syncer
 	Identities Identities
+	Portals    Portals
 	Log        *slog.Logger
 	Now        func() time.Time
 	// Clock measures the time budget of a run (the real clock, whatever Now
@@ -55,6 +62,9 @@ type Report struct {
 	Reminded int `json:"reminded"`
 	Expired  int `json:"expired"`
 	Synced   int `json:"identitiesSynced"`
+	// Portals are portal setups whose app client was brought in line, or
+	// whose retirement went on.
+	Portals int `json:"portalsSynced"`
 	// Skipped were due but changed meanwhile, or held by an accept; the
 	// next run looks at them again.
 	Skipped int  `json:"skipped"`
@@ -80,7 +90,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 	var rep Report
 	deadline := s.clock().Add(budget)
 	now := s.Now().UTC()
-	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending} {
+	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal} {
 		var start state.PageKey
 		for {
 			if s.clock().After(deadline) {
@@ -117,6 +127,13 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 				case state.DuePending:
 					err = s.settlePending(ctx, it.Email, now)
 					count(&rep.Synced, &rep.Skipped, &rep.Failed, err)
+				case state.DuePortal:
+					if s.Portals == nil {
+						err = errSkip
+					} else {
+						err = s.Portals.Sync(ctx, it)
+					}
+					count(&rep.Portals, &rep.Skipped, &rep.Failed, err)
 				}
 				if err != nil && !errors.Is(err, errSkip) {
 					s.Log.WarnContext(ctx, "sweep item failed; the next run retries", "kind", string(kind), "member", it.MemberID, "error", err.Error())
@@ -129,7 +146,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		}
 	}
 	s.Log.InfoContext(ctx, "sweep done", "reminded", rep.Reminded, "expired", rep.Expired,
-		"identitiesSynced", rep.Synced, "skipped", rep.Skipped, "failed", rep.Failed)
+		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "skipped", rep.Skipped, "failed", rep.Failed)
 	return rep, nil
 }
 

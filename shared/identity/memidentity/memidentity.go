@@ -28,6 +28,9 @@ type Pool struct {
 	Fail func(op string) error
 	// Calls lists every call made, e.g. "Disable sub-1".
 	Calls []string
+
+	clients    map[string]identity.ClientSpec
+	nextClient int
 }
 
 var _ identity.Provider = (*Pool)(nil)

@@ -82,34 +82,6 @@ func (s *Store) ListCustomers(ctx context.Context, limit int32, start state.Page
 	return page(op, "customer", items, false, limit, start)
 }
 
-// CreatePortal writes a portal setup of an existing customer.
-func (s *Store) CreatePortal(ctx context.Context, p domain.Portal, ev domain.AuditEvent, x state.Extras) error {
-	if err := rateFull(x.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, "CreatePortal"); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	if s.customers[p.CustomerID] == nil {
-		return state.ErrNotFound
-	}
-	if _, ok := s.portals[p.CustomerID][p.ID]; ok {
-		return state.ErrConcurrent
-	}
-	if err := s.checkAudit(ev); err != nil {
-		return err
-	}
-	sc := domain.CustomerScope(p.CustomerID)
-	if err := s.checkExtras(x, sc); err != nil {
-		return err
-	}
-	setIn(s.portals, p.CustomerID, p.ID, clonePortal(p))
-	s.putAudit(ev)
-	s.applyExtras(x)
-	return nil
-}
-
 // directoryBatch is how many keys the DynamoDB store reads at once.
 const directoryBatch = 100
 

@@ -141,6 +141,8 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 				add(due, email+"\x00"+claim, state.Due{Email: email, Marker: claim})
 			}
 		}
+	case state.DuePortal:
+		s.portalDues(now, add)
 	}
 	return page(op, "due", items, false, limit, start)
 }

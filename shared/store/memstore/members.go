@@ -67,6 +67,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.CountsAsAdmin() {
 		s.countAdmins(sc, 1)
 	}
+	s.link(nil, &m)
 	s.putAudit(nm.Event)
 	s.applyExtras(nm.Extras)
 	return nil
@@ -191,6 +192,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if ch.ClearPending != "" {
 		delete(s.pending[b.Email], ch.ClearPending)
 	}
+	s.link(&b, a)
 	s.putAudit(ch.Event)
 	s.applyExtras(x)
 	return nil

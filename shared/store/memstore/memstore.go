@@ -64,6 +64,25 @@ type Store struct {
 	rates map[string]int
 	// audit are the trails by customer id ("" for the provider), by sort key.
 	audit map[string]map[string]domain.AuditEvent
+	// clients are the portal setups by app client, with their customer.
+	clients map[string]clientRec
+	// origins are the portal setups calling from each origin.
+	origins map[string]map[string]bool
+	// portalSyncs are the portal markers by portal id.
+	portalSyncs map[string]portalSyncRec
+	// links are the members linked to each portal: portal id, then member
+	// id, the member's e-mail (their order).
+	links map[string]map[string]string
+}
+
+type clientRec struct {
+	p  domain.Portal
+	cu domain.Customer
+}
+
+type portalSyncRec struct {
+	customer, client, marker string
+	due                      time.Time
 }
 
 // customerRec is a customer, or only the count of enabled admins of a
@@ -105,17 +124,21 @@ type syncRec struct {
 // New makes an empty store.
 func New() *Store {
 	return &Store{
-		customers:  map[string]*customerRec{},
-		portals:    map[string]map[string]domain.Portal{},
-		members:    map[domain.Scope]map[string]*memberRec{},
-		emails:     map[domain.Scope]map[string]string{},
-		identities: map[string]map[domain.Scope]domain.Member{},
-		tokens:     map[string]*tokenRec{},
-		syncs:      map[string]syncRec{},
-		pending:    map[string]map[string]time.Time{},
-		idem:       map[string]state.Idempotency{},
-		rates:      map[string]int{},
-		audit:      map[string]map[string]domain.AuditEvent{},
+		customers:   map[string]*customerRec{},
+		portals:     map[string]map[string]domain.Portal{},
+		members:     map[domain.Scope]map[string]*memberRec{},
+		emails:      map[domain.Scope]map[string]string{},
+		identities:  map[string]map[domain.Scope]domain.Member{},
+		tokens:      map[string]*tokenRec{},
+		syncs:       map[string]syncRec{},
+		pending:     map[string]map[string]time.Time{},
+		idem:        map[string]state.Idempotency{},
+		rates:       map[string]int{},
+		audit:       map[string]map[string]domain.AuditEvent{},
+		clients:     map[string]clientRec{},
+		origins:     map[string]map[string]bool{},
+		portalSyncs: map[string]portalSyncRec{},
+		links:       map[string]map[string]string{},
 	}
 }
 
@@ -262,7 +285,8 @@ func cloneCustomer(c domain.Customer) domain.Customer {
 }
 
 func clonePortal(p domain.Portal) domain.Portal {
-	p.CreatedAt = roundTrip(p.CreatedAt)
+	p.CreatedAt, p.UpdatedAt = roundTrip(p.CreatedAt), roundTrip(p.UpdatedAt)
+	p.RedirectURIs = slices.Clone(p.RedirectURIs)
 	return p
 }
 

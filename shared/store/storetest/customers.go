@@ -105,7 +105,7 @@ func testCreatePortal(t *testing.T, w *world) {
 	// A portal of no customer is refused, and leaves nothing.
 	ghost := domain.NewID(domain.PrefixCustomer)
 	gp := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: ghost, Name: "x", URL: "https://x.example", CreatedAt: w.now}
-	err := w.s.CreatePortal(w.ctx(), gp, w.event(domain.CustomerScope(ghost)), state.Extras{})
+	err := w.createPortal(gp, w.event(domain.CustomerScope(ghost)), state.Extras{})
 	wantErr(t, err, state.ErrNotFound, "a portal of no customer")
 	if n := len(w.audit(domain.CustomerScope(ghost))); n != 0 {
 		t.Fatalf("a refused portal wrote %d audit events", n)
@@ -115,7 +115,7 @@ func testCreatePortal(t *testing.T, w *world) {
 	// A second portal with the id is refused.
 	dup := p
 	dup.Name = "other"
-	err = w.s.CreatePortal(w.ctx(), dup, w.event(domain.CustomerScope(c.ID)), state.Extras{})
+	err = w.createPortal(dup, w.event(domain.CustomerScope(c.ID)), state.Extras{})
 	wantErr(t, err, state.ErrConcurrent, "a portal with a taken id")
 	_, portals, err := w.s.CustomerWithPortals(w.ctx(), c.ID)
 	noErr(t, err, "read the customer")
@@ -211,7 +211,7 @@ func testListAudit(t *testing.T, w *world) {
 		ev := domain.AuditEvent{ID: domain.NewID(domain.PrefixEvent), At: w.now.Add(time.Duration(i) * time.Minute),
 			Actor:  domain.Actor{ID: "usr_x", Email: "admin@acme.example", Kind: domain.ActorPortalUser, Name: "Admin"},
 			Action: domain.ActionPortalCreated, Target: domain.Target{Kind: "portal", ID: p.ID, Email: &email}, CustomerID: c.ID}
-		noErr(t, w.s.CreatePortal(w.ctx(), p, ev, state.Extras{}), "create a portal")
+		noErr(t, w.createPortal(p, ev, state.Extras{}), "create a portal")
 		want = append(want, ev)
 	}
 	// The provider's trail is its own.

@@ -134,10 +134,10 @@ func testIdempotencyExtras(t *testing.T, w *world) {
 	}
 	// A portal.
 	p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
-	noErr(t, w.s.CreatePortal(w.ctx(), p, w.event(sc), state.Extras{Idempotency: key("k-portal", p.ID)}), "a portal with a key")
+	noErr(t, w.createPortal(p, w.event(sc), state.Extras{Idempotency: key("k-portal", p.ID)}), "a portal with a key")
 	p2 := p
 	p2.ID = domain.NewID(domain.PrefixPortal)
-	wantErr(t, w.s.CreatePortal(w.ctx(), p2, w.event(sc), state.Extras{Idempotency: key("k-portal", p2.ID)}),
+	wantErr(t, w.createPortal(p2, w.event(sc), state.Extras{Idempotency: key("k-portal", p2.ID)}),
 		state.ErrIdempotencyRace, "a second portal with the key")
 	if _, ps, _ := w.s.CustomerWithPortals(w.ctx(), c.ID); len(ps) != 1 {
 		t.Fatalf("%d portals", len(ps))
@@ -230,7 +230,7 @@ func testRateExtras(t *testing.T, w *world) {
 	cu := domain.Customer{ID: domain.NewID(domain.PrefixCustomer), Name: "Initech", Locale: "en", CreatedAt: w.now, UpdatedAt: w.now}
 	wantErr(t, w.s.CreateCustomer(w.ctx(), cu, w.event(domain.CustomerScope(cu.ID)), state.Extras{Rate: rate(1, t2)}), state.ErrRateLimited, "a counted customer")
 	p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
-	wantErr(t, w.s.CreatePortal(w.ctx(), p, w.event(sc), state.Extras{Rate: rate(1, t2)}), state.ErrRateLimited, "a counted portal")
+	wantErr(t, w.createPortal(p, w.event(sc), state.Extras{Rate: rate(1, t2)}), state.ErrRateLimited, "a counted portal")
 	if _, err := w.s.Customer(w.ctx(), cu.ID); err == nil {
 		t.Fatal("a refused customer exists")
 	}

@@ -572,7 +572,7 @@ func testActingAdmin(t *testing.T, w *world) {
 		x, _ := w.invited(sc, "new-by-actor@acme.example")
 		wantErr(t, w.createErr(x, state.Extras{ActingAdmin: actor}), state.ErrActorNotAdmin, "inviting as "+what)
 		p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
-		wantErr(t, w.s.CreatePortal(w.ctx(), p, w.event(sc), state.Extras{ActingAdmin: actor}), state.ErrActorNotAdmin, "a portal as "+what)
+		wantErr(t, w.createPortal(p, w.event(sc), state.Extras{ActingAdmin: actor}), state.ErrActorNotAdmin, "a portal as "+what)
 	}
 	sameMember(t, w.member(sc, target.ID), target, "the target after refusals")
 	if _, err := w.s.MemberByEmail(w.ctx(), sc, "new-by-actor@acme.example"); err == nil {
@@ -589,7 +589,7 @@ func testActingAdmin(t *testing.T, w *world) {
 	x, _ := w.invited(sc, "ok@acme.example")
 	noErr(t, w.createErr(x, state.Extras{ActingAdmin: admin.Sub}), "inviting as an admin")
 	p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
-	noErr(t, w.s.CreatePortal(w.ctx(), p, w.event(sc), state.Extras{ActingAdmin: admin.Sub}), "a portal as an admin")
+	noErr(t, w.createPortal(p, w.event(sc), state.Extras{ActingAdmin: admin.Sub}), "a portal as an admin")
 	// Once demoted, the admin may not.
 	w.change(state.MemberChange{Before: admin, After: next(admin, func(a *domain.Member) { a.Admin = false })})
 	wantErr(t, rename(target, admin.Sub), state.ErrActorNotAdmin, "acting after a demotion")

@@ -50,6 +50,9 @@ var cases = []struct {
 	{"CustomerWithPortals", testCustomerWithPortals},
 	{"Directory", testDirectory},
 	{"AuditTrailNewestFirstInPages", testListAudit},
+	{"PortalChangesAndTheirRecords", testPortalChanges},
+	{"PortalMarkers", testPortalMarkers},
+	{"PortalMembers", testPortalMembers},
 	// Members.
 	{"CreateMemberAndReadIt", testCreateMember},
 	{"ReadsReturnCopies", testReadsReturnCopies},
@@ -133,7 +136,7 @@ func (w *world) customer(name string) domain.Customer {
 func (w *world) portal(customerID, name string) domain.Portal {
 	w.t.Helper()
 	p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: customerID, Name: name, URL: "https://" + name + ".example", CreatedAt: w.now}
-	if err := w.s.CreatePortal(w.ctx(), p, w.event(domain.CustomerScope(customerID)), state.Extras{}); err != nil {
+	if err := w.createPortal(p, w.event(domain.CustomerScope(customerID)), state.Extras{}); err != nil {
 		w.t.Fatalf("create portal %q: %v", name, err)
 	}
 	return p
@@ -344,3 +347,8 @@ func emails(ms []domain.Member) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// createPortal creates a portal setup as a change of its own.
+func (w *world) createPortal(p domain.Portal, ev domain.AuditEvent, x state.Extras) error {
+	return w.s.ChangePortal(w.ctx(), state.PortalChange{After: &p, Event: ev, Now: w.now, Extras: x})
+}
