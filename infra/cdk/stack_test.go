@@ -263,7 +263,9 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 // reference to the origin secret's pinned (or current) version, and the
 // previous one after a comma during a rotation.
 func wantOriginSecrets(syn *synthesized) string {
-	ref := func(v string) string { return "{{resolve:secretsmanager:<" + originSecretID(syn) + ">:SecretString:::" + v + "}}" }
+	ref := func(v string) string {
+		return "{{resolve:secretsmanager:<" + originSecretID(syn) + ">:SecretString:::" + v + "}}"
+	}
 	want := ref(syn.settings.OriginSecretVersion)
 	if p := syn.settings.OriginSecretPrevious; p != "" {
 		want += "," + ref(p)
