@@ -167,9 +167,10 @@ func dependOnPolicyOnly(fn awslambda.Function, role awsiam.Role) {
 		[]*string{awscdk.Stack_Of(fn).GetLogicalId(cfnPolicy)})
 }
 
-// environment is the configuration shared/config reads at cold start. A
-// function that touches no table (health) reads none: config.Load needs
-// TABLE_NAME, so every other function gets all of it.
+// environment is the configuration shared/config reads at cold start.
+// Every API function gets ORIGIN_SECRET; a function that touches no table
+// (health) reads nothing else: config.Load needs TABLE_NAME, so every other
+// function gets all of it.
 func (p *stackParts) environment(r routes.Route) *map[string]*string {
 	env := map[string]*string{}
 	if r.Trigger == "" {

@@ -92,6 +92,9 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	if err := props.Settings.Validate(); err != nil {
 		panic(fmt.Sprintf("portal access stack: %v", err))
 	}
+	if props.edge == nil {
+		panic("portal access stack: make it with NewPortalAccess, which makes the edge stack it needs")
+	}
 	if err := checkAssets(props.AssetDir); err != nil {
 		panic(fmt.Sprintf("portal access stack: %v", err))
 	}
