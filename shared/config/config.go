@@ -46,6 +46,11 @@ type Config struct {
 	// PortalPasswordAuth also lets portals' app clients sign in with a
 	// password: the local stack's scripts and tests. Never on AWS.
 	PortalPasswordAuth bool // PORTAL_PASSWORD_AUTH, default false
+	// OriginSecrets are the values of the header that the CloudFront
+	// distribution adds to every request it forwards to the API; when set,
+	// a request without one of them is refused (shared/lambdafn/origin).
+	// Unset locally, where no CDN stands in front of the gateway.
+	OriginSecrets []string // ORIGIN_SECRET, comma-separated, each at least 32 characters
 }
 
 // Defaults for the optional settings.
@@ -126,10 +131,39 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.CursorSecret = b
 	}
+	secrets, err := OriginSecrets(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.OriginSecrets = secrets
 	if c.InvitationReminder >= c.InvitationTTL {
 		errs = append(errs, fmt.Errorf("INVITATION_REMINDER (%s) must be shorter than INVITATION_TTL (%s)", c.InvitationReminder, c.InvitationTTL))
 	}
 	return c, errors.Join(errs...)
+}
+
+// MinOriginSecret is the shortest origin secret accepted: the stack
+// generates 64 letters and digits, about 380 bits.
+const MinOriginSecret = 32
+
+// OriginSecrets reads ORIGIN_SECRET: none (the check is off), or one or
+// more comma-separated values, the current one and, while a rotation
+// reaches every CloudFront edge, the previous one. The functions that load
+// no other configuration (the health check) read only this.
+func OriginSecrets(getenv func(string) string) ([]string, error) {
+	v := strings.TrimSpace(getenv("ORIGIN_SECRET"))
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if len(s) < MinOriginSecret {
+			return nil, fmt.Errorf("ORIGIN_SECRET must be comma-separated values of at least %d characters each", MinOriginSecret)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func decodeSecret(s string) ([]byte, error) {

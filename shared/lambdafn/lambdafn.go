@@ -18,6 +18,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/origin"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -39,7 +40,9 @@ func Start(name string, op api.Operation, opts ...Option) {
 		log.Error("function cannot start", "function", name, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(api.Handler(name, op, api.NewServices(e.App)))
+	// On AWS, refuse what did not come through the distribution before
+	// anything else runs (ORIGIN_SECRET; unset locally).
+	lambda.Start(origin.Check(name, e.App.Config.OriginSecrets, api.Handler(name, op, api.NewServices(e.App)), log))
 }
 
 // env reads the configuration and builds the table client and the clients
