@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
 )
 
 // Options configure the sample portal.
@@ -77,7 +79,7 @@ func New(o Options) (http.Handler, error) {
 		}
 	}
 	if o.Root == "" {
-		root, err := findRoot()
+		root, err := emulators.FindRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -127,23 +129,6 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("sampleportal: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Config is what GET /config.json answers.
