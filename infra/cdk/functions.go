@@ -232,7 +232,8 @@ func describe(r routes.Route) string {
 	if r.Trigger != "" {
 		return fmt.Sprintf("%s: run by the %s", r.Function, map[string]string{
 			routes.TriggerSchedule: "schedule", routes.TriggerDeploy: "deployment (custom resource)",
-			routes.TriggerCognito: "user pool (custom message trigger)",
+			routes.TriggerCognito:    "user pool (custom message trigger)",
+			routes.TriggerMailEvents: "SES's events (EventBridge rule)",
 		}[r.Trigger])
 	}
 	return fmt.Sprintf("%s: %s %s", r.Function, r.Method, r.Path)

@@ -157,6 +157,8 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 			p.ops.watchSweep(fns[t.Function])
 		case routes.TriggerDeploy:
 			firstOperatorAdmin(p, fns[t.Function])
+		case routes.TriggerMailEvents:
+			mailFeedback(p, fns[t.Function])
 		case routes.TriggerCognito:
 			// Password reset e-mails in the language of the customer whose
 			// portal asked (AddTrigger also lets the pool invoke it).

@@ -200,6 +200,8 @@ type pageQuery struct {
 	limit   int32
 	start   state.PageKey
 	binding string
+	// csv: the page is answered as CSV (Accept: text/csv).
+	csv *csvQuery
 }
 
 // readPage reads a listing's query: its own parameters, checked by bind
@@ -212,7 +214,11 @@ func (s *Services) readPage(r *httpapi.Request, params []string, bind func(httpa
 	}
 	var fields []httpapi.FieldProblem
 	binding := bind(q, &fields)
-	limit, fe := q.Limit(50, 200)
+	def, most := 50, 200
+	if wantsCSV(r) {
+		def, most = csvPage, csvPage
+	}
+	limit, fe := q.Limit(def, most)
 	if fe != nil {
 		fields = append(fields, *fe)
 	}
@@ -223,7 +229,11 @@ func (s *Services) readPage(r *httpapi.Request, params []string, bind func(httpa
 	if err != nil {
 		return pageQuery{}, err
 	}
-	return pageQuery{limit: limit, start: start, binding: binding}, nil
+	pq := pageQuery{limit: limit, start: start, binding: binding}
+	if wantsCSV(r) {
+		pq.csv = &csvQuery{path: r.Event.RawPath, query: q}
+	}
+	return pq, nil
 }
 
 // listing binds a listing without parameters of its own.

@@ -77,6 +77,9 @@ func ListAuditEvents(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
+		if pq.csv != nil {
+			return csvOf(s, pq, p, "audit-"+cid, auditColumns, auditRow), nil
+		}
 		return pageOf(s, pq, p, viewAudit), nil
 	})
 }

@@ -113,5 +113,12 @@ func (s *Services) listMembers(ctx context.Context, r *httpapi.Request, c *acces
 	if err != nil {
 		return nil, err
 	}
+	if pq.csv != nil {
+		name := "operators"
+		if sc.CustomerID != "" {
+			name = "users-" + sc.CustomerID
+		}
+		return csvOf(s, pq, p, name, userColumns, userRow), nil
+	}
 	return pageOf(s, pq, p, func(m *domain.Member) any { return viewMember(m) }), nil
 }

@@ -46,6 +46,7 @@ var answers = []clientAnswer{
 	{state.ErrLastAdmin, http.StatusConflict, "last_admin", say("This would leave the customer without an enabled admin.")},
 	{members.ErrNotConfirmed, http.StatusConflict, "invalid_state", say("An unconfirmed user has not accepted the invitation yet: re-invite or delete them.")},
 	{members.ErrNotUnconfirmed, http.StatusConflict, "invalid_state", say("Only unconfirmed users can be re-invited.")},
+	{members.ErrUndeliverable, http.StatusConflict, "undeliverable", say("Invitations to this address bounced or were marked as spam; delete the user and add them again with the right address.")},
 	{state.ErrClaimHeld, http.StatusConflict, "invalid_state", say("The invitation is being accepted right now.")},
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},

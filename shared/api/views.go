@@ -16,6 +16,10 @@ type invitationView struct {
 	SendCount      int                    `json:"sendCount"`
 	Delivery       domain.Delivery        `json:"delivery"`
 	ReminderSentAt *time.Time             `json:"reminderSentAt"`
+	// What the mail service reported, when it has.
+	DeliveryAt     *time.Time `json:"deliveryAt,omitempty"`
+	DeliveryReason string     `json:"deliveryReason,omitempty"`
+	Undeliverable  bool       `json:"undeliverable,omitempty"`
 }
 
 type userView struct {
@@ -93,6 +97,7 @@ func viewInvitation(inv *domain.Invitation) *invitationView {
 	return &invitationView{
 		State: inv.State, ExpiresAt: ts(inv.ExpiresAt), LastSentAt: tsp(inv.LastSentAt),
 		SendCount: inv.SendCount, Delivery: inv.Delivery, ReminderSentAt: tsp(inv.ReminderSentAt),
+		DeliveryAt: tsp(inv.FeedbackAt), DeliveryReason: inv.FeedbackReason, Undeliverable: inv.Undeliverable,
 	}
 }
 

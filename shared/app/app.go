@@ -41,6 +41,7 @@ type Store interface {
 	invitations.Store
 	sweep.Store
 	delivery.Store
+	delivery.FeedbackStore
 	identitysync.Store
 }
 
@@ -106,6 +107,11 @@ func (e Env) Portals() *portals.Service {
 func (e Env) Invitations() *invitations.Service {
 	return &invitations.Service{Store: e.Store, Identity: e.Identity, Sync: e.Syncer(), Log: e.Log, Now: e.now(),
 		PublicRateLimit: e.Config.PublicRateLimit}
+}
+
+// Feedback records what the mail service reports of invitation e-mails.
+func (e Env) Feedback() *delivery.Feedback {
+	return &delivery.Feedback{Store: e.Store, Log: e.Log, Now: e.now()}
 }
 
 // Sweeper runs the scheduled work.

@@ -147,7 +147,17 @@ const (
 	DeliveryPending Delivery = "pending" // handed to the sender, outcome not yet recorded
 	DeliverySent    Delivery = "sent"
 	DeliveryFailed  Delivery = "failed"
+	// What the mail service heard back (SES's events): the receiving server
+	// took it; it bounced; the recipient marked it as spam.
+	DeliveryDelivered  Delivery = "delivered"
+	DeliveryBounced    Delivery = "bounced"
+	DeliveryComplained Delivery = "complained"
 )
+
+// Sent reports whether the e-mail left: sent, or heard of since.
+func (d Delivery) Sent() bool {
+	return d == DeliverySent || d == DeliveryDelivered || d == DeliveryBounced || d == DeliveryComplained
+}
 
 // Invitation is the invitation of a member; only the hash of its token is kept.
 type Invitation struct {
@@ -167,6 +177,14 @@ type Invitation struct {
 	AttemptedAt *time.Time `dynamodbav:"attemptedAt"`
 	// InvitedBy is the name of whoever sent the latest invitation, for the e-mail.
 	InvitedBy string `dynamodbav:"invitedBy"`
+	// FeedbackAt and FeedbackReason are when the mail service reported
+	// Delivery (delivered, bounced, complained) and what it said.
+	FeedbackAt     *time.Time `dynamodbav:"feedbackAt,omitempty"`
+	FeedbackReason string     `dynamodbav:"feedbackReason,omitempty"`
+	// Undeliverable: the address bounced for good, or its owner complained.
+	// No reminder goes to it and no re-invite is sent; deleting the user and
+	// adding them again (with a corrected address) is the way on.
+	Undeliverable bool `dynamodbav:"undeliverable,omitempty"`
 }
 
 // Member is a portal user of a customer or an operator of the provider.

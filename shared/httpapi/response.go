@@ -15,6 +15,9 @@ type Response struct {
 	Status  int
 	Body    any // encoded as JSON; nil for no body
 	Headers map[string]string
+	// Raw is a body sent as it is, of ContentType, instead of Body.
+	Raw         []byte
+	ContentType string
 }
 
 // OK answers 200 with a JSON body.
@@ -63,7 +66,9 @@ func baseHeaders(contentType, requestID string) map[string]string {
 func (r *Response) event(requestID string) (events.APIGatewayV2HTTPResponse, error) {
 	out := events.APIGatewayV2HTTPResponse{StatusCode: r.Status}
 	ct := ""
-	if r.Body != nil {
+	if r.Raw != nil {
+		out.Body, ct = string(r.Raw), r.ContentType
+	} else if r.Body != nil {
 		b, err := json.Marshal(r.Body)
 		if err != nil {
 			return out, err

@@ -23,6 +23,9 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Tags go with the message to the mail service, which names them in
+	// its reports about it (delivery, bounce, complaint).
+	Tags map[string]string
 }
 
 // ErrOutcomeUnknown is returned (wrapped) by a Sender when it cannot tell

@@ -235,7 +235,7 @@ func TestInvalidResponsesFail(t *testing.T) {
 		{exchange{"wrong status enum", "GET", oneUser, 200, jsonCT, etag, with(user(), "status", "active")}, "status"},
 		{exchange{"extra field", "GET", oneUser, 200, jsonCT, etag, with(user(), "password", "x")}, "password"},
 		{exchange{"wrong type", "GET", oneUser, 200, jsonCT, etag, with(user(), "admin", "yes")}, "admin"},
-		{exchange{"bad invitation", "GET", oneUser, 200, jsonCT, etag, with(user(), "invitation", with(invitation(), "delivery", "bounced"))}, "invitation"},
+		{exchange{"bad invitation", "GET", oneUser, 200, jsonCT, etag, with(user(), "invitation", with(invitation(), "delivery", "lost"))}, "invitation"},
 		{exchange{"invitation missing reminderSentAt", "GET", oneUser, 200, jsonCT, etag, with(user(), "invitation", with(invitation(), "reminderSentAt", deleteKey))}, "invitation"},
 		{exchange{"nullable time of wrong type", "GET", oneUser, 200, jsonCT, etag, with(user(), "invitation", with(invitation(), "lastSentAt", 5))}, "lastSentAt"},
 		{exchange{"non-UTC time", "GET", oneUser, 200, jsonCT, etag, with(user(), "createdAt", "2025-01-31T10:30:00+01:00")}, "createdAt"},
@@ -418,6 +418,9 @@ func TestEveryResponseSchemaCompiles(t *testing.T) {
 			var status int
 			fmt.Sscan(pair.Key(), &status)
 			for ct := pair.Value().Content.First(); ct != nil; ct = ct.Next() {
+				if ct.Key() == "text/csv" {
+					continue // an export: a string, no JSON schema to compile
+				}
 				err := exchange{"", r.Method, ids.Replace(r.Path), status, ct.Key(), nil, obj{}}.run(v)
 				if err == nil {
 					t.Errorf("%s %s %d: an empty object passed", r.Method, r.Path, status)

@@ -50,6 +50,9 @@ const (
 	TriggerSchedule = "schedule" // an EventBridge schedule
 	TriggerDeploy   = "deploy"   // a CloudFormation custom resource, at deploy
 	TriggerCognito  = "cognito"  // a user pool trigger (custom message)
+	// TriggerMailEvents: an EventBridge rule on the SES configuration
+	// set's events.
+	TriggerMailEvents = "mail-events"
 )
 
 // Cognito actions, named as IAM names them.
@@ -155,6 +158,9 @@ var Tasks = []Route{
 	// Cognito itself sends (a password reset's code), in the language of
 	// the customer whose portal asked for it.
 	{Function: "custom-message", Trigger: TriggerCognito, Who: "the user pool", Table: TableRead},
+	// What SES reports of each invitation e-mail (delivered, bounced,
+	// complained), through an EventBridge rule on its events.
+	{Function: "record-mail-feedback", Trigger: TriggerMailEvents, Who: "SES's events", Table: TableWrite},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

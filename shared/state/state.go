@@ -166,6 +166,26 @@ type Delivery struct {
 	SendCount int
 }
 
+// Feedback is what the mail service reported of an invitation e-mail to
+// Email: Outcome is delivered, bounced or complained.
+type Feedback struct {
+	Scope    domain.Scope
+	MemberID string
+	Email    string
+	Outcome  domain.Delivery
+	At       time.Time
+	Reason   string
+	// Undeliverable: a hard bounce or a complaint, which stops reminders
+	// and re-invites.
+	Undeliverable bool
+	// The invitation as read: the record is written only while it still
+	// has this token and this delivery (else ErrConcurrent). ExpiresAt
+	// places it in the due index once no reminder is due.
+	TokenHash string
+	Prior     domain.Delivery
+	ExpiresAt time.Time
+}
+
 // DueKind is a kind of work the sweep finds due.
 type DueKind string
 

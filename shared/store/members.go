@@ -111,6 +111,33 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 	return err
 }
 
+// RecordFeedback records what the mail service reported of an invitation
+// e-mail, while the invitation is the one read (f.TokenHash, f.Prior) and
+// its member unconfirmed at that address; ErrConcurrent otherwise. An
+// undeliverable address leaves the reminders: the due index holds the
+// invitation under its expiry only.
+func (s *Store) RecordFeedback(ctx context.Context, f state.Feedback) error {
+	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(f.Outcome)).
+		Set(expression.Name("invitation.feedbackAt"), expression.Value(f.At)).
+		Set(expression.Name("invitation.feedbackReason"), expression.Value(f.Reason))
+	if f.Undeliverable {
+		u = u.Set(expression.Name("invitation.undeliverable"), expression.Value(true)).
+			Set(expression.Name("invitation.remindAt"), expression.Value(nil)).
+			Set(expression.Name("duePk"), expression.Value(string(state.DueExpiry))).
+			Set(expression.Name("dueSk"), expression.Value(dueSK(f.ExpiresAt)))
+	}
+	c := expression.Name("invitation.tokenHash").Equal(expression.Value(f.TokenHash)).
+		And(expression.Name("invitation.delivery").Equal(expression.Value(f.Prior))).
+		And(expression.Name("invitation.state").Equal(expression.Value(domain.InvitationPending))).
+		And(expression.Name("email").Equal(expression.Value(f.Email))).
+		And(expression.Name("status").Equal(expression.Value(domain.StatusUnconfirmed)))
+	_, err := s.updateIf(ctx, scopeKey(f.Scope), memberSK(f.MemberID), u, c, "record delivery feedback")
+	if err == errConditionFailed {
+		return state.ErrConcurrent
+	}
+	return err
+}
+
 // ReminderFailed records that a reminder could not be sent, and puts the
 // invitation back among the reminders due, so that the next sweep tries
 // again (with a fresh link: this one never arrived).

@@ -265,6 +265,7 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				t.Fatal(err)
 			}
 			payload := raw
+			var bounced domain.Member
 			var cfn *httptest.Server
 			cfnStatus := make(chan string, 1)
 			switch {
@@ -287,6 +288,9 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				// The code of a reset asked for through the fixture portal's
 				// client, by its linked user, of a Dutch customer.
 				payload = customMessageEvent(t, raw, op)
+			case rt.Trigger == routes.TriggerMailEvents:
+				// A hard bounce of the fixture user's invitation.
+				payload, bounced = mailFeedbackEvent(t, raw, op)
 			}
 			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
 			if err != nil {
@@ -321,6 +325,11 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				if !strings.Contains(ev.Response.EmailMessage, "{####}") || !strings.Contains(ev.Response.EmailSubject, "wachtwoord") ||
 					!strings.Contains(ev.Response.EmailMessage, "Nederland BV") {
 					t.Fatalf("the reset e-mail: %q %q", ev.Response.EmailSubject, ev.Response.EmailMessage)
+				}
+			case rt.Trigger == routes.TriggerMailEvents:
+				m, err := st.Store.Member(ctx, bounced.Scope(), bounced.ID)
+				if err != nil || m.Invitation == nil || m.Invitation.Delivery != domain.DeliveryBounced || !m.Invitation.Undeliverable {
+					t.Fatalf("after a bounce event: %+v %v\n%s", m.Invitation, err, run.Output())
 				}
 			case rt.Trigger == routes.TriggerDeploy:
 				if got := <-cfnStatus; !strings.HasPrefix(got, "SUCCESS") {
@@ -381,6 +390,26 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 	if len(inits) > 0 {
 		t.Logf("%d functions ran under the Runtime API; mean init %s", len(inits), (total / time.Duration(len(inits))).Round(100*time.Microsecond))
 	}
+}
+
+// mailFeedbackEvent points the bounce sample at a new invitee's e-mail.
+func mailFeedbackEvent(t *testing.T, raw []byte, op caller) ([]byte, domain.Member) {
+	t.Helper()
+	f := newFixtures(t)
+	m, err := st.Store.Member(context.Background(), domain.CustomerScope(f.customer), f.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	d := ev["detail"].(map[string]any)
+	d["mail"].(map[string]any)["tags"] = map[string][]string{"ses:configuration-set": {"portal-access"}, "member": {m.ID}, "scope": {m.CustomerID}}
+	d["mail"].(map[string]any)["destination"] = []string{m.Email}
+	d["bounce"].(map[string]any)["bouncedRecipients"].([]any)[0].(map[string]any)["emailAddress"] = m.Email
+	out, _ := json.Marshal(ev)
+	return out, m
 }
 
 // customMessageEvent points the custom message sample at a linked user of

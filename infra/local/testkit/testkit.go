@@ -67,6 +67,10 @@ type Invitation struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	SendCount int       `json:"sendCount"`
 	Delivery  string    `json:"delivery"`
+	// What the mail service reported.
+	DeliveryAt     *time.Time `json:"deliveryAt"`
+	DeliveryReason string     `json:"deliveryReason"`
+	Undeliverable  bool       `json:"undeliverable"`
 }
 
 // Page is one page of a listing.

@@ -103,6 +103,7 @@ func (ml *Mailer) Send(ctx context.Context, m *domain.Member, token string, kind
 		msg.Customer, msg.Scope = w.Customer.Name, mail.ScopeCustomer
 	}
 	rendered, err := mail.Render(msg)
+	rendered.Tags = Tags(m)
 	outcome := domain.DeliverySent
 	if err == nil {
 		_, err = ml.Sender.Send(ctx, rendered)

@@ -300,8 +300,11 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 		if m.Status != domain.StatusUnconfirmed || inv == nil {
 			return m, ErrNotUnconfirmed
 		}
+		if inv.Undeliverable {
+			return m, ErrUndeliverable
+		}
 		now := s.now()
-		if inv.Delivery == domain.DeliverySent && inv.LastSentAt != nil {
+		if inv.Delivery.Sent() && inv.LastSentAt != nil {
 			if wait := inv.LastSentAt.Add(s.Config.ReinviteCooldown).Sub(now); wait > 0 {
 				return m, ErrTooSoon.After(wait)
 			}

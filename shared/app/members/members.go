@@ -31,6 +31,8 @@ var (
 	ErrNotUnconfirmed = errs.New(errs.Conflict, "not_unconfirmed")
 	// ErrTooSoon: an invitation was sent moments ago (RetryAfter says how long to wait).
 	ErrTooSoon = errs.New(errs.Exhausted, "reinvite_too_soon")
+	// ErrUndeliverable: the address bounced for good or complained.
+	ErrUndeliverable = errs.New(errs.Conflict, "undeliverable")
 	// ErrEmpty: an update that names nothing to change.
 	ErrEmpty = errs.Fields(errs.F("body", "empty"))
 )

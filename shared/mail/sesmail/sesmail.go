@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -54,6 +56,9 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) (string, error) {
 	}
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = &s.configurationSet
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Tags)) {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(k), Value: aws.String(m.Tags[k])})
 	}
 	out, err := s.c.SendEmail(ctx, in)
 	if err != nil {

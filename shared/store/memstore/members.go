@@ -300,6 +300,30 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 	return nil
 }
 
+// RecordFeedback records what the mail service reported, while the
+// invitation is the one read and its member unconfirmed at that address.
+func (s *Store) RecordFeedback(ctx context.Context, f state.Feedback) error {
+	if err := s.write(ctx, "RecordFeedback"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r := s.members[f.Scope][f.MemberID]
+	if r == nil || r.m.Invitation == nil || r.m.Status != domain.StatusUnconfirmed || r.m.Email != f.Email {
+		return state.ErrConcurrent
+	}
+	inv := r.m.Invitation
+	if inv.TokenHash != f.TokenHash || inv.Delivery != f.Prior || inv.State != domain.InvitationPending {
+		return state.ErrConcurrent
+	}
+	at := roundTrip(f.At)
+	inv.Delivery, inv.FeedbackAt, inv.FeedbackReason = f.Outcome, &at, f.Reason
+	if f.Undeliverable {
+		inv.Undeliverable, inv.RemindAt = true, nil
+		r.due = dueSlot{kind: state.DueExpiry, at: f.ExpiresAt}
+	}
+	return nil
+}
+
 // ReminderFailed records that a reminder could not be sent and puts the
 // invitation back among the reminders due at remindAt, while its delivery
 // is pending and the token unchanged.

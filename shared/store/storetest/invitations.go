@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -249,4 +251,58 @@ func testRecordDelivery(t *testing.T, w *world) {
 	sameMember(t, w.member(sc, e.ID), e, "a member with no invitation")
 	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: domain.NewID(domain.PrefixUser), TokenHash: "x", Outcome: domain.DeliverySent, At: at}), "no member")
 	w.gone(sc, domain.NewID(domain.PrefixUser))
+}
+
+func testRecordFeedback(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
+	m, _ := w.invited(sc, "jane@acme.example")
+	m.Invitation.Delivery, m.Invitation.RemindAt, m.Invitation.ExpiresAt = domain.DeliverySent, ptr(h(1)), h(3)
+	w.create(m)
+	at := w.now.Add(2 * time.Second)
+	f := state.Feedback{Scope: sc, MemberID: m.ID, Email: m.Email, Outcome: domain.DeliveryDelivered, At: at, Reason: "250 ok",
+		TokenHash: m.Invitation.TokenHash, Prior: domain.DeliverySent, ExpiresAt: m.Invitation.ExpiresAt}
+	noErr(t, w.s.RecordFeedback(w.ctx(), f), "record a delivery report")
+	want := copyMember(m)
+	want.Invitation.Delivery, want.Invitation.FeedbackAt, want.Invitation.FeedbackReason = domain.DeliveryDelivered, &at, "250 ok"
+	sameMember(t, w.member(sc, m.ID), want, "the member after a delivery report") // its version stays
+	if ids := dueMembers(t, w.due(state.DueReminder, h(1))); !slices.Equal(ids, []string{m.ID}) {
+		t.Fatalf("a delivered invitation lost its reminder: %v", ids)
+	}
+	// Each condition refuses, and changes nothing.
+	for name, bad := range map[string]func(*state.Feedback){
+		"another prior delivery": func(f *state.Feedback) { f.Prior = domain.DeliverySent },
+		"another token":          func(f *state.Feedback) { f.TokenHash, f.Prior = "rotated", domain.DeliveryDelivered },
+		"another address":        func(f *state.Feedback) { f.Email, f.Prior = "x@acme.example", domain.DeliveryDelivered },
+		"no such member":         func(f *state.Feedback) { f.MemberID, f.Prior = domain.NewID(domain.PrefixUser), domain.DeliveryDelivered },
+	} {
+		g := f
+		g.Outcome, g.Undeliverable = domain.DeliveryBounced, true
+		bad(&g)
+		if err := w.s.RecordFeedback(w.ctx(), g); !errors.Is(err, state.ErrConcurrent) {
+			t.Fatalf("%s: %v, want ErrConcurrent", name, err)
+		}
+		sameMember(t, w.member(sc, m.ID), want, "the member after a refused report: "+name)
+	}
+	// A hard bounce: undeliverable, no reminder; the expiry still comes.
+	bounce := f
+	bounce.Prior, bounce.Outcome, bounce.Undeliverable, bounce.Reason = domain.DeliveryDelivered, domain.DeliveryBounced, true, "550 user unknown"
+	noErr(t, w.s.RecordFeedback(w.ctx(), bounce), "record a hard bounce")
+	want.Invitation.Delivery, want.Invitation.FeedbackReason, want.Invitation.Undeliverable, want.Invitation.RemindAt = domain.DeliveryBounced, "550 user unknown", true, nil
+	sameMember(t, w.member(sc, m.ID), want, "the member after a hard bounce")
+	if ids := dueMembers(t, w.due(state.DueReminder, h(99))); len(ids) != 0 {
+		t.Fatalf("reminders due after a hard bounce: %v", ids)
+	}
+	if ids := dueMembers(t, w.due(state.DueExpiry, h(3))); !slices.Equal(ids, []string{m.ID}) {
+		t.Fatalf("the bounced invitation is not due to expire: %v", ids)
+	}
+	p, _ := w.s.ListMembers(w.ctx(), sc, domain.StatusUnconfirmed, "", 5, nil)
+	sameMember(t, p.Items[0], want, "the listed member after a hard bounce")
+	// An enabled member is reported on no more.
+	e := w.create(w.enabled(sc, "e@acme.example", false))
+	if err := w.s.RecordFeedback(w.ctx(), state.Feedback{Scope: sc, MemberID: e.ID, Email: e.Email, Outcome: domain.DeliveryBounced, TokenHash: "x", Prior: domain.DeliverySent, At: at}); !errors.Is(err, state.ErrConcurrent) {
+		t.Fatalf("a report on an enabled member: %v", err)
+	}
+	sameMember(t, w.member(sc, e.ID), e, "an enabled member after a report")
 }

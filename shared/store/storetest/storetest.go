@@ -75,6 +75,7 @@ var cases = []struct {
 	{"UseTokenNeedsItsClaim", testUseToken},
 	{"NewToken", testNewToken},
 	{"RecordDeliveryOnlyWhilePendingAndTheSameToken", testRecordDelivery},
+	{"RecordFeedbackOnlyOnTheInvitationRead", testRecordFeedback},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
 	{"DueByPagesOldestFirst", testDuePaging},

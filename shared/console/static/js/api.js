@@ -56,6 +56,32 @@ export async function request(method, path, { body, headers = {}, auth = true } 
   return { data, etag: res.headers.get('ETag') };
 }
 
+// text gets a page of an export (CSV) and the Link header to the next one.
+export async function text(path, accept) {
+  const token = settings.token ? await settings.token() : null;
+  if (!token) {
+    settings.onUnauthorized();
+    throw new Problem(401, { code: 'unauthenticated' });
+  }
+  let res;
+  try {
+    res = await fetch(settings.base + path, {
+      headers: { Accept: `${accept}, application/problem+json`, Authorization: `Bearer ${token}` },
+      cache: 'no-store', credentials: 'omit',
+    });
+  } catch {
+    throw new Problem(0, { code: 'network' });
+  }
+  if (!res.ok) {
+    let data = {};
+    try { data = await res.json(); } catch { data = {}; }
+    if (res.status === 401) settings.onUnauthorized();
+    throw new Problem(res.status, data, res.headers);
+  }
+  const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('Link') || '');
+  return { body: await res.text(), next: next ? next[1] : null };
+}
+
 export const get = (path, o) => request('GET', path, o);
 export const post = (path, body, o) => request('POST', path, { ...o, body });
 export const patch = (path, body, o) => request('PATCH', path, { ...o, body });

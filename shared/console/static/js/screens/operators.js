@@ -12,6 +12,7 @@ export function render({ query }) {
   const columns = [t('col.role'), t('col.status')];
   return renderPeople({
     base,
+    exportName: 'operators',
     heading: t('operators.heading'),
     addText: t('operators.invite'),
     columns,

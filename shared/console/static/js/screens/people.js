@@ -16,6 +16,7 @@ import { h, replace, notice, confirmAction, uid, restoreFocus } from '../dom.js'
 import * as api from '../api.js';
 import { pager, table, cell, errorNotice } from '../ui.js';
 import { editDialog, isStale } from './person.js';
+import { exportButton } from '../export.js';
 
 const CATEGORIES = ['', 'enabled', 'disabled', 'unconfirmed'];
 const enc = encodeURIComponent;
@@ -38,7 +39,8 @@ export async function renderPeople(kind, query) {
   await page.reset();
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-users', onclick: () => kind.add(page) }, kind.addText);
   return h('section', {},
-    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, kind.heading), h('div', { class: 'toolbar-actions' }, addButton)),
+    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, kind.heading),
+      h('div', { class: 'toolbar-actions' }, exportButton(kind.base, filter, kind.exportName || 'users'), addButton)),
     filters, count, results, page.nav);
 }
 
@@ -118,7 +120,9 @@ function invitation(p) {
   return h('div', { class: 'invitation' },
     h('span', { class: `badge inv-${inv.state}` }, t(`inv.${inv.state}`)), ' ',
     h('span', { class: 'when' }, when), h('br'),
-    h('span', { class: 'muted' }, `${t('inv.sent', { count: inv.sendCount })} · ${t(`inv.delivery.${inv.delivery}`)}`));
+    h('span', { class: `muted delivery-${inv.delivery}`, title: inv.deliveryReason || '' },
+      `${t('inv.sent', { count: inv.sendCount })} · ${t(`inv.delivery.${inv.delivery}`)}`),
+    inv.undeliverable ? h('p', { class: 'undeliverable', role: 'note' }, t('inv.undeliverable')) : '');
 }
 
 // ---- the row actions ----------------------------------------------------------------
@@ -132,7 +136,7 @@ function rowButtons(kind, p, page) {
   const acts = [btn('edit')];
   if (p.status === 'disabled') acts.push(btn('enable'));
   if (p.status === 'enabled') acts.push(btn('disable'));
-  if (p.status === 'unconfirmed') acts.push(btn('reinvite'));
+  if (p.status === 'unconfirmed' && !p.invitation?.undeliverable) acts.push(btn('reinvite'));
   acts.push(btn('delete', 'danger'));
   return acts;
 }

@@ -17,6 +17,7 @@ export async function render({ cid, query }) {
   const columns = [t('col.status'), t('col.admin'), t('col.roles'), t('col.portals')];
   return renderPeople({
     base,
+    exportName: `users-${cid}`,
     heading: t('users.heading', { customer: name }),
     addText: t('users.add'),
     columns,
