@@ -21,8 +21,7 @@ import * as auth from './auth.js';
 import { loadConfig } from './config.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
-import { loadCustomers } from './data.js';
-import { renderBareHeader, renderHeader, renderSwitcher } from './header.js';
+import { renderBareHeader, renderHeader, loadSwitcher } from './header.js';
 import * as signin from './screens/signin.js';
 import * as home from './screens/home.js';
 import * as customers from './screens/customers.js';
@@ -88,7 +87,7 @@ async function start() {
   for (const m of state.me.memberships) state.customers.names.set(m.customerId, m.customerName);
   window.addEventListener('hashchange', onHashChange);
   await route(false);
-  if (isOperator()) loadCustomers().then(() => renderSwitcher(), () => {});
+  if (isOperator()) loadSwitcher();
 }
 
 function showSignIn(flash) {
@@ -115,7 +114,7 @@ function teardown() {
   state.me = null;
   state.currentCustomer = null;
   state.nextNotice = null;
-  state.customers.items = []; state.customers.next = null; state.customers.loaded = false;
+  state.customers.items = []; state.customers.next = null; state.customers.loaded = false; state.customers.failed = false;
   state.customers.names.clear();
   state.renderSeq++; // a screen still loading is not drawn
   window.removeEventListener('hashchange', onHashChange);
@@ -135,10 +134,17 @@ function renderBare(text) {
 
 function onHashChange() { route(true); }
 
+// parseHash reads the fragment: its path's parts, decoded, and its query.
+// parts is null when a part is not valid percent-encoding (a mangled or
+// hand-made link): such a fragment names no screen.
 function parseHash() {
   const raw = location.hash.replace(/^#/, '');
   const [path, query] = raw.split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query || '') };
+  const parts = [];
+  for (const part of path.split('/').filter(Boolean)) {
+    try { parts.push(decodeURIComponent(part)); } catch { return { parts: null, query: new URLSearchParams() }; }
+  }
+  return { parts, query: new URLSearchParams(query || '') };
 }
 
 // match is the parameters of route for the fragment's parts, or null when
@@ -156,9 +162,10 @@ function match(route, parts) {
   return params;
 }
 
-// pick is the route the fragment's parts lead to, and its parameters.
+// pick is the route the fragment's parts lead to, and its parameters (home
+// for parts null).
 function pick(parts) {
-  for (const r of ROUTES) {
+  for (const r of parts ? ROUTES : []) {
     const params = match(r, parts);
     if (params && r.allowed(params)) return { route: r, params };
   }

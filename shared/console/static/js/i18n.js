@@ -41,6 +41,7 @@ const en = {
   'switcher.label': 'Customer',
   'switcher.choose': 'Choose a customer…',
   'switcher.more': 'More customers',
+  'switcher.failed': 'Your customers could not be loaded.',
 
   'home.heading': 'Your access',
   'home.greeting': 'Welcome, {name}.',
@@ -185,6 +186,7 @@ const en = {
   'kind.operator': 'Operator: {what}',
 
   'operators.heading': 'Operators',
+  'operators.empty': 'No operators match.',
   'operators.invite': 'Invite operator',
   'operators.inviteHeading': 'Invite an operator',
   'operators.role': 'Role',
@@ -287,6 +289,7 @@ const nl = {
   'switcher.label': 'Klant',
   'switcher.choose': 'Kies een klant…',
   'switcher.more': 'Meer klanten',
+  'switcher.failed': 'Je klanten konden niet worden geladen.',
 
   'home.heading': 'Jouw toegang',
   'home.greeting': 'Welkom, {name}.',
@@ -431,6 +434,7 @@ const nl = {
   'kind.operator': 'Operator: {what}',
 
   'operators.heading': 'Operators',
+  'operators.empty': 'Geen operators gevonden.',
   'operators.invite': 'Operator uitnodigen',
   'operators.inviteHeading': 'Een operator uitnodigen',
   'operators.role': 'Rol',
