@@ -27,6 +27,7 @@ import * as home from './screens/home.js';
 import * as customers from './screens/customers.js';
 import * as users from './screens/users.js';
 import * as portals from './screens/portals.js';
+import * as portalUsers from './screens/portal-users.js';
 import * as audit from './screens/audit.js';
 import * as operators from './screens/operators.js';
 
@@ -36,6 +37,7 @@ import * as operators from './screens/operators.js';
 const ROUTES = [
   { path: ['customers'], screen: 'customers', allowed: isOperator, render: customers.render },
   { path: ['operators'], screen: 'operators', allowed: isOperatorAdmin, render: operators.render },
+  { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
   { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },
