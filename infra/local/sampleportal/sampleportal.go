@@ -69,7 +69,9 @@ func New(o Options) (http.Handler, error) {
 		return nil, errors.New("sampleportal: ClientID is required")
 	}
 	var origins []string
-	for name, raw := range map[string]string{"URL": o.URL, "Authority": o.Authority, "APIURL": o.APIURL} {
+	// In this order: the CSP lists the origins as they come.
+	for _, f := range []struct{ name, raw string }{{"URL", o.URL}, {"Authority", o.Authority}, {"APIURL", o.APIURL}} {
+		name, raw := f.name, f.raw
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, " ;,'\"") {
 			return nil, fmt.Errorf("sampleportal: %s %q is not an http(s) URL", name, raw)
