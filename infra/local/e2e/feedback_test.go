@@ -71,7 +71,7 @@ func TestABouncedInvitationShowsStopsItsReminderAndRefusesItsReinvite(t *testing
 	if err := lambdafn.MailFeedback(t.Context(), fb, sesReport(t, u, bad, "Bounce")); err != nil {
 		t.Fatal(err)
 	}
-	list := op.listUsers(cu.ID, "status=unconfirmed")
+	list := op.listUsers(cu.ID, "?status=unconfirmed")
 	var shown *user
 	for i := range list.Items {
 		if list.Items[i].ID == u.ID {
