@@ -64,6 +64,7 @@ func neutralise(v string) string {
 func csvOf[E any](s *Services, pq pageQuery, p state.Page[E], name string, header []string, row func(*E) []string) *httpapi.Response {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
+	w.UseCRLF = true // RFC 4180
 	_ = w.Write(header)
 	for i := range p.Items {
 		cells := row(&p.Items[i])
