@@ -35,6 +35,9 @@ func (s *Service) LoadScope(ctx context.Context, sc domain.Scope) Scope {
 		return out
 	}
 	cu, portals, err := s.Store.CustomerWithPortals(ctx, sc.CustomerID)
+	if err == nil && cu.Offboarding() {
+		err = state.ErrNotFound // gone for every call from the moment its offboarding began
+	}
 	if err != nil {
 		out.err = err
 		return out
