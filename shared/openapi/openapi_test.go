@@ -72,9 +72,9 @@ func agreement() obj {
 func job() obj {
 	return obj{"id": jobID, "kind": "customer.offboarding", "customerId": cusID, "customerName": "Acme", "state": "running",
 		"step": "members", "steps": []any{"members", "portals", "records", "customer", "done"},
-		"removed": obj{"members": 0, "invitations": 0, "portals": 0, "records": 0},
+		"removed":     obj{"members": 0, "invitations": 0, "portals": 0, "records": 0},
 		"requestedBy": obj{"id": oprID, "email": "admin@example.com", "kind": "operator"},
-		"createdAt": now, "updatedAt": now, "finishedAt": nil}
+		"createdAt":   now, "updatedAt": now, "finishedAt": nil}
 }
 
 func problem(status int, code string) obj {

@@ -122,4 +122,3 @@ func sorted[T any](m map[string]T, key func(T) string, clone func(T) T) []T {
 	}
 	return out
 }
-
