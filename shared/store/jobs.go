@@ -114,18 +114,18 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 	const what = "delete an offboarded customer's records"
 	var keys [][2]string
 	// The partition, without the customer, its portal setups and members
-	// (their own steps remove them with what points at them).
-	pk := customerPK(customerID)
-	kc := expression.Key(AttrPK).Equal(expression.Value(pk))
-	filter := expression.Not(expression.Name(AttrSK).Equal(expression.Value(skCustomer)).
-		Or(expression.Name(AttrSK).BeginsWith(skPortalPre)).
-		Or(expression.Name(AttrSK).BeginsWith(skMemberPre)))
-	if err := s.keysOf(ctx, expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter), limit, &keys); err != nil {
+	// with their e-mails' records (their own steps remove them with what
+	// points at them).
+	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID)))
+	kept := func(sk string) bool {
+		return sk == skCustomer || strings.HasPrefix(sk, skPortalPre) || strings.HasPrefix(sk, skMemberPre) || strings.HasPrefix(sk, skEmailPre)
+	}
+	if err := s.keysOf(ctx, kc, kept, limit, &keys); err != nil {
 		return 0, errs.Wrap("store: "+what, err)
 	}
 	if len(keys) < int(limit) {
 		akc := expression.Key(AttrPK).Equal(expression.Value(auditPK(domain.CustomerScope(customerID))))
-		if err := s.keysOf(ctx, expression.NewBuilder().WithKeyCondition(akc), limit-int32(len(keys)), &keys); err != nil {
+		if err := s.keysOf(ctx, akc, nil, limit-int32(len(keys)), &keys); err != nil {
 			return 0, errs.Wrap("store: "+what, err)
 		}
 	}
@@ -141,21 +141,23 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 	return len(keys), nil
 }
 
-// keysOf appends the keys of up to limit items a query finds, strongly
-// consistently, reading past pages its filter emptied.
-func (s *Store) keysOf(ctx context.Context, b expression.Builder, limit int32, out *[][2]string) error {
-	e, err := b.WithProjection(expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK))).Build()
+// keysOf appends the keys of up to limit items of a partition, strongly
+// consistently, but those whose sort key skip keeps (DynamoDB filters on
+// no key attribute; the few kept are read past).
+func (s *Store) keysOf(ctx context.Context, kc expression.KeyConditionBuilder, skip func(sk string) bool, limit int32, out *[][2]string) error {
+	e, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK))).Build()
 	if err != nil {
 		return err
 	}
 	in := &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(),
+		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
 		ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
 	}
 	start := len(*out)
 	for {
-		in.Limit = aws.Int32(limit - int32(len(*out)-start))
+		in.Limit = aws.Int32(limit - int32(len(*out)-start) + 1) // one more: the customer's own item may be among them
 		res, err := s.db.Query(ctx, in)
 		if err != nil {
 			return dbError(err, "query an offboarded customer's records")
@@ -169,7 +171,9 @@ func (s *Store) keysOf(ctx context.Context, b expression.Builder, limit int32, o
 			if err := attributevalue.UnmarshalMap(item, &k); err != nil {
 				return err
 			}
-			*out = append(*out, [2]string{k.PK, k.SK})
+			if (skip == nil || !skip(k.SK)) && len(*out)-start < int(limit) {
+				*out = append(*out, [2]string{k.PK, k.SK})
+			}
 		}
 		if res.LastEvaluatedKey == nil || len(*out)-start >= int(limit) {
 			return nil
