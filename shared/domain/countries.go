@@ -1,6 +1,9 @@
 package domain
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // countries are the officially assigned codes of ISO 3166-1 alpha-2 (249),
 // as the ISO 3166 Maintenance Agency lists them. User-assigned codes (XK,
@@ -40,6 +43,16 @@ var countries = func() map[string]bool {
 	}
 	return m
 }()
+
+// CountryCodes are the country codes an address may have, in order.
+func CountryCodes() []string {
+	out := make([]string, 0, len(countries))
+	for c := range countries {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // CleanCountry checks a country code: ISO 3166-1 alpha-2, in either case;
 // it returns the code upper-cased, or a field error code.
