@@ -28,6 +28,8 @@ var (
 	httpMethods = map[string]awsapigatewayv2.HttpMethod{
 		"GET": awsapigatewayv2.HttpMethod_GET, "POST": awsapigatewayv2.HttpMethod_POST, "PUT": awsapigatewayv2.HttpMethod_PUT,
 		"PATCH": awsapigatewayv2.HttpMethod_PATCH, "DELETE": awsapigatewayv2.HttpMethod_DELETE,
+		// A browser's preflight before a portal's call from its own origin.
+		"OPTIONS": awsapigatewayv2.HttpMethod_OPTIONS,
 	}
 )
 
@@ -92,7 +94,7 @@ func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslam
 			panic(fmt.Sprintf("route %s has no function", r.Function))
 		}
 		var auth awsapigatewayv2.IHttpRouteAuthorizer = authorizer
-		if r.Public {
+		if r.Public || r.OwnToken {
 			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
 		}
 		route := awsapigatewayv2.NewHttpRoute(api, jsii.String(r.Function), &awsapigatewayv2.HttpRouteProps{
@@ -104,12 +106,26 @@ func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslam
 				}),
 			Authorizer: auth,
 		})
+		if r.OwnToken {
+			// The authorizer's audience is a fixed list of app clients;
+			// portal setups make theirs at run time. The function checks
+			// the token itself (shared/jwtauth): the pool's signature and
+			// issuer, an access token, an unexpired one, and a client that
+			// is the console's or a registered portal's.
+			cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{
+				Id:     jsii.String("AwsSolutions-APIG4"),
+				Reason: jsii.String("The function verifies the Cognito access token itself (signature, issuer, token_use, expiry, client registered in the table): portals' app clients are made at run time, beyond the JWT authorizer's fixed audience."),
+			}}, jsii.Bool(true))
+		}
 		if r.Public {
 			cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{
 				Id:     jsii.String("AwsSolutions-APIG4"),
 				Reason: jsii.String("Public by design (route table): " + r.Who + " may call it; invitation routes check the single-use token and are throttled."),
 			}}, jsii.Bool(true))
-			if r.Table != routes.TableNone || len(r.Identity) > 0 {
+			// The routes that write (the invitation routes: a guess costs a
+			// rate count at least) or reach Cognito. A portal's preflight
+			// only reads, and every portal user's browser sends one.
+			if r.Table == routes.TableWrite || len(r.Identity) > 0 {
 				limited = append(limited, route)
 				publicLimit[r.Method+" "+r.Path] = map[string]any{
 					"ThrottlingRateLimit":  publicRate,

@@ -51,6 +51,8 @@ var timeouts = map[string]time.Duration{
 var taskTimeouts = map[string]time.Duration{
 	routes.TriggerSchedule: 60 * time.Second,
 	routes.TriggerDeploy:   30 * time.Second,
+	// Cognito waits 5 s for a trigger and then fails the request.
+	routes.TriggerCognito: 5 * time.Second,
 }
 
 func timeoutOf(r routes.Route) time.Duration {
@@ -186,13 +188,28 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 	}
 	for k, v := range map[string]*string{
 		"TABLE_NAME":    p.table.TableName(),
-		"USER_POOL_ID":  p.pool.UserPoolId(),
-		"APP_CLIENT_ID": p.client.UserPoolClientId(),
-		"PORTAL_URL":    jsii.String(p.portalURL),
 		"SENDER_EMAIL":  jsii.String(p.props.SenderEmail),
 		"CURSOR_SECRET": p.cursorSecretValue(),
 	} {
 		env[k] = v
+	}
+	if r.Trigger == routes.TriggerCognito {
+		// The pool names this function: naming the pool back (or the
+		// console's distribution, which names the pool's domain) would be
+		// a cycle. Each event names its pool and client.
+		env["USER_POOL_TRIGGER"] = jsii.String("true")
+	} else {
+		for k, v := range map[string]*string{
+			"USER_POOL_ID":  p.pool.UserPoolId(),
+			"APP_CLIENT_ID": p.client.UserPoolClientId(),
+			"PORTAL_URL":    jsii.String(p.portalURL),
+			// Tokens' iss, under which the pool's JWKS is served: the
+			// functions that check a portal's token themselves use it.
+			"USER_POOL_ISSUER":  p.issuer(),
+			"MANAGED_LOGIN_URL": p.managedLoginURL,
+		} {
+			env[k] = v
+		}
 	}
 	for key, v := range map[string]string{
 		"INVITATION_TTL":      p.props.InvitationTTL,
@@ -215,6 +232,7 @@ func describe(r routes.Route) string {
 	if r.Trigger != "" {
 		return fmt.Sprintf("%s: run by the %s", r.Function, map[string]string{
 			routes.TriggerSchedule: "schedule", routes.TriggerDeploy: "deployment (custom resource)",
+			routes.TriggerCognito: "user pool (custom message trigger)",
 		}[r.Trigger])
 	}
 	return fmt.Sprintf("%s: %s %s", r.Function, r.Method, r.Path)

@@ -59,7 +59,13 @@ type stackParts struct {
 	origins   []string
 	// ops gathers the alarms and the dashboard.
 	ops *operations
+	// managedLoginURL is the pool's managed login domain, where portals
+	// send their users to sign in.
+	managedLoginURL *string
 }
+
+// issuer is the pool's token issuer, https://cognito-idp.<region>.amazonaws.com/<pool id>.
+func (p *stackParts) issuer() *string { return p.pool.UserPoolProviderUrl() }
 
 // NewPortalAccess adds the product to the app: the edge stack in us-east-1
 // (the web ACL, see edge.go) and the main stack in env's region, which
@@ -126,6 +132,7 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		p.origins = uniq(append([]string{site.url}, props.AllowedOrigins...))
 	}
 	p.client = newWebClient(stack, p.pool, redirectURLs(p.portalURL, p.origins))
+	p.managedLoginURL = domain.BaseUrl(nil)
 	p.ops = newOperations(p)
 
 	fns := map[string]awslambda.Function{}
@@ -150,6 +157,10 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 			p.ops.watchSweep(fns[t.Function])
 		case routes.TriggerDeploy:
 			firstOperatorAdmin(p, fns[t.Function])
+		case routes.TriggerCognito:
+			// Password reset e-mails in the language of the customer whose
+			// portal asked (AddTrigger also lets the pool invoke it).
+			p.pool.AddTrigger(awscognito.UserPoolOperation_CUSTOM_MESSAGE(), fns[t.Function], awscognito.LambdaVersion_V1_0)
 		default:
 			panic(fmt.Sprintf("portal access stack: task %s has an unknown trigger %q", t.Function, t.Trigger))
 		}
@@ -166,6 +177,7 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	out("ApiUrl", "The API's base URL, the console's origin (routes start with /v1/); its execute-api address refuses requests that bypass the distribution.", jsii.String(originOf(p.portalURL)))
 	out("UserPoolId", "The Cognito user pool.", p.pool.UserPoolId())
 	out("AppClientId", "The web client's app client id: the JWT audience and the client_id of the managed login.", p.client.UserPoolClientId())
+	out("UserPoolIssuer", "Tokens' issuer (iss); portals find the pool's endpoints and keys under <issuer>/.well-known/openid-configuration.", p.issuer())
 	out("ManagedLoginUrl", "Cognito's managed login (hosted UI): sign-in and password reset.", domain.BaseUrl(nil))
 	out("ConsoleUrl", "The web console (PORTAL_URL): invitation links are <ConsoleUrl>/accept-invitation#token=….", jsii.String(p.portalURL))
 	out("ConsoleDistributionDomain", "The console's CloudFront domain: point the console's DNS name at it (CNAME or alias).", site.distribution.DistributionDomainName())

@@ -123,7 +123,9 @@ func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
 			switch {
 			case want.Public && auth != "NONE":
 				t.Errorf("%s is public but has authorization %v", key, auth)
-			case !want.Public && (auth != "JWT" || refID(route.Props["AuthorizerId"]) != authorizer.ID):
+			case want.OwnToken && auth != "NONE":
+				t.Errorf("%s checks its own token but has authorization %v", key, auth)
+			case !want.Public && !want.OwnToken && (auth != "JWT" || refID(route.Props["AuthorizerId"]) != authorizer.ID):
 				t.Errorf("%s: authorization %v %v, want the JWT authorizer", key, auth, route.Props["AuthorizerId"])
 			}
 			// API Gateway may invoke the function, for this route only.
@@ -236,10 +238,29 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 				}
 				continue
 			}
-			for _, key := range []string{"TABLE_NAME", "USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "SENDER_EMAIL", "CURSOR_SECRET"} {
+			keys := []string{"TABLE_NAME", "USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "SENDER_EMAIL", "CURSOR_SECRET", "USER_POOL_ISSUER", "MANAGED_LOGIN_URL"}
+			if r.Trigger == routes.TriggerCognito {
+				// The pool's trigger is told none of the pool's names: a cycle.
+				for _, key := range []string{"USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "USER_POOL_ISSUER", "MANAGED_LOGIN_URL"} {
+					if env[key] != nil {
+						t.Errorf("%s is the pool's trigger but gets %s", r.Function, key)
+					}
+				}
+				if env["USER_POOL_TRIGGER"] != "true" {
+					t.Errorf("%s: USER_POOL_TRIGGER is %v", r.Function, env["USER_POOL_TRIGGER"])
+				}
+				keys = []string{"TABLE_NAME", "SENDER_EMAIL", "CURSOR_SECRET"}
+			}
+			for _, key := range keys {
 				if env[key] == nil {
 					t.Errorf("%s: %s is not set", r.Function, key)
 				}
+			}
+			if r.Trigger == routes.TriggerCognito {
+				continue
+			}
+			if s, want := render(env["USER_POOL_ISSUER"]), "<"+syn.template.one(t, "AWS::Cognito::UserPool").ID+".ProviderURL>"; s != want {
+				t.Errorf("%s: USER_POOL_ISSUER is %s, want the pool's provider URL %s", r.Function, s, want)
 			}
 			if render(env["PORTAL_URL"]) != wantPortalURL(t, syn) || env["SENDER_EMAIL"] != syn.settings.SenderEmail {
 				t.Errorf("%s: PORTAL_URL %v SENDER_EMAIL %v", r.Function, render(env["PORTAL_URL"]), env["SENDER_EMAIL"])
@@ -734,7 +755,7 @@ func TestTheAPIConfiguresNoCORS(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	outs, _ := base.template["Outputs"].(map[string]any)
-	for _, name := range []string{"ApiUrl", "UserPoolId", "AppClientId", "ManagedLoginUrl", "TableName", "SesConfigurationSet", "SenderEmail", "CursorSecretArn", "ConsoleUrl", "ConsoleDistributionDomain"} {
+	for _, name := range []string{"ApiUrl", "UserPoolId", "UserPoolIssuer", "AppClientId", "ManagedLoginUrl", "TableName", "SesConfigurationSet", "SenderEmail", "CursorSecretArn", "ConsoleUrl", "ConsoleDistributionDomain"} {
 		if outs[name] == nil {
 			t.Errorf("no output %s", name)
 		}
@@ -791,4 +812,31 @@ func strs(v any) []string {
 		s = append(s, render(x))
 	}
 	return s
+}
+
+// Password reset e-mails are written by the custom-message function, which
+// only the pool may invoke.
+func TestResetMailsAreTheCustomMessageTrigger(t *testing.T) {
+	for _, syn := range all() {
+		tpl := syn.template
+		fns := functions(t, tpl)
+		pool := tpl.one(t, "AWS::Cognito::UserPool")
+		fn := fns["custom-message"]
+		if got := render(get(pool.Props, "LambdaConfig", "CustomMessage")); got != "<"+fn.ID+".Arn>" {
+			t.Errorf("custom message trigger %s, want <%s.Arn>", got, fn.ID)
+		}
+		var invokers []string
+		for _, perm := range tpl.resources("AWS::Lambda::Permission") {
+			if render(perm.Props["FunctionName"]) != "<"+fn.ID+".Arn>" {
+				continue
+			}
+			invokers = append(invokers, fmt.Sprint(perm.Props["Principal"])+" "+render(perm.Props["SourceArn"]))
+		}
+		if want := "cognito-idp.amazonaws.com <" + pool.ID + ".Arn>"; len(invokers) != 1 || invokers[0] != want {
+			t.Errorf("custom-message may be invoked by %v, want only %s", invokers, want)
+		}
+		if fn.Props["Timeout"] != float64(5) {
+			t.Errorf("custom-message timeout %v, want Cognito's 5 s", fn.Props["Timeout"])
+		}
+	}
 }

@@ -96,11 +96,20 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
+	// The user pool's own trigger cannot be told the pool's id, its
+	// client's, or the console's address (whose distribution names the
+	// pool's domain): the pool names the function, so the function's
+	// settings naming the pool would be a cycle. It reads none of them;
+	// each event says which pool and client it is for.
+	poolID := need
+	if strings.TrimSpace(getenv("USER_POOL_TRIGGER")) == "true" {
+		poolID = func(key string) string { return strings.TrimSpace(getenv(key)) }
+	}
 	c := Config{
 		TableName:          need("TABLE_NAME"),
-		UserPoolID:         need("USER_POOL_ID"),
-		AppClientID:        need("APP_CLIENT_ID"),
-		PortalURL:          strings.TrimRight(need("PORTAL_URL"), "/"),
+		UserPoolID:         poolID("USER_POOL_ID"),
+		AppClientID:        poolID("APP_CLIENT_ID"),
+		PortalURL:          strings.TrimRight(poolID("PORTAL_URL"), "/"),
 		SenderEmail:        need("SENDER_EMAIL"),
 		InvitationTTL:      dur("INVITATION_TTL", DefaultInvitationTTL, false),
 		InvitationReminder: dur("INVITATION_REMINDER", DefaultInvitationReminder, true),

@@ -54,3 +54,20 @@ func TestMissingAndBadValuesAreNamed(t *testing.T) {
 		t.Fatal("a reminder longer than the TTL was accepted")
 	}
 }
+
+// The user pool's trigger is not told its pool (a cycle in the stack); every
+// other function still must be.
+func TestPoolTriggerNeedsNoPool(t *testing.T) {
+	m := full()
+	delete(m, "USER_POOL_ID")
+	delete(m, "APP_CLIENT_ID")
+	delete(m, "PORTAL_URL")
+	_, err := Load(env(m))
+	if err == nil || !strings.Contains(err.Error(), "USER_POOL_ID") || !strings.Contains(err.Error(), "APP_CLIENT_ID") {
+		t.Fatalf("a function without its pool started: %v", err)
+	}
+	m["USER_POOL_TRIGGER"] = "true"
+	if c, err := Load(env(m)); err != nil || c.UserPoolID != "" {
+		t.Fatalf("the trigger cannot start: %v %+v", err, c)
+	}
+}

@@ -48,20 +48,26 @@ const (
 	pending    = "PID#*"         // an accept about to create an identity
 	auditCust  = "A#C#*"         // a customer's audit trail
 	auditOps   = "A#OPS"         // the provider's audit trail
+	origin     = "ORIGIN#*"      // the portal setups that call from an origin
 )
 
 // Narrowed are the functions whose table access is narrowed; every other
 // function has what its route-table entry says, on the whole table.
 var Narrowed = map[string][]Grant{
+	"portal-preflight": {
+		{Actions: []string{GetItem}, Partitions: []string{origin}, Why: "read whether a portal setup calls from the request's origin"},
+	},
 	"inspect-invitation": {
 		{Actions: []string{UpdateItem}, Partitions: []string{rate}, Why: "count the call against its address"},
-		{Actions: []string{GetItem}, Partitions: []string{invitation, customer}, Why: "read the token's record and the customer's name"},
+		{Actions: []string{GetItem}, Partitions: []string{invitation, customer}, Why: "read the token's record and the invited member"},
+		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the customer's name and its portal setups (the invitee is told where they will sign in)"},
 		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read whether the e-mail's identity signs in elsewhere"},
 	},
 	"accept-invitation": {
 		{Actions: []string{UpdateItem}, Partitions: []string{rate}, Why: "count the call against its address"},
 		{Actions: []string{UpdateItem}, Partitions: []string{invitation}, Why: "claim the token, and release the claim of an accept that failed"},
 		{Actions: []string{GetItem}, Partitions: []string{customer, provider}, Why: "read the invited member"},
+		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the customer's name and its portal setups (the answer says where to continue)"},
 		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the identity's other memberships"},
 		{Actions: []string{PutItem, DeleteItem}, Partitions: []string{pending}, Why: "mark, then clear, an identity about to be created"},
 		{Actions: []string{PutItem, UpdateItem}, Partitions: []string{customer, provider}, Why: "enable the member, and count an enabled admin"},

@@ -369,10 +369,7 @@ func (p *page) eval(expr string) string {
 // keyboard: the value changes and the page hears "change".
 func (p *page) choose(sel, value string) {
 	p.t.Helper()
-	s, _ := json.Marshal(sel)
-	v, _ := json.Marshal(value)
-	p.do("choose "+value+" in "+sel, chromedp.Focus(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-		`(() => { const s = document.querySelector(%s); s.value = %s; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, s, v)))
+	p.pick(sel, value)
 	p.settled()
 }
 

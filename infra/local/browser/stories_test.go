@@ -134,18 +134,22 @@ func TestAnOperatorInvitesAPastedList(t *testing.T) {
 }
 
 // Story 2: the invitee opens the link from the e-mail, sets a password,
-// signs in and sees their portal.
+// is offered to continue to each of their portals, signs in to the console
+// instead and sees their portals. (With one portal the page goes there:
+// journey_test.go.)
 func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Acme"))
 	p := a.newPortal(cu.ID, "Service desk", "https://service.acme.example")
+	m := a.newPortal(cu.ID, "Maintenance", "https://maintenance.acme.example")
 	addr := uniqueEmail("ines")
-	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{p.ID}, "roles": []string{"Reader"}})
+	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{p.ID, m.ID}, "roles": []string{"Reader"}})
 	link := latestLink(t, addr, 1)
 
 	in := open(t, "invitee")
 	in.navigate(link)
 	in.waitText("#invited", "You are invited to the "+cu.Name+" portal as "+addr+".")
+	in.waitText("#invited-portals", "You will sign in to: Maintenance, Service desk.")
 	in.waitText("#valid-until", "The invitation is valid until")
 	if loc := in.eval(`location.href`); strings.Contains(loc, "token") {
 		t.Fatalf("the token stayed in the address bar: %s", loc)
@@ -176,7 +180,14 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	in.click("#accept-submit")
 	in.waitText("#done", "You’re in")
 	in.waitText("main", "Your password is set. You can now sign in as "+addr+".")
+	if got := in.eval(`[...document.querySelectorAll('#continue a')].map(a => a.textContent + ' ' + a.href).join(' | ')`); got != "Continue to Maintenance "+m.URL+"/ | Continue to Service desk "+p.URL+"/" {
+		t.Fatalf("continue links: %q", got)
+	}
+	if in.present("#going") {
+		t.Fatal("the page says it goes to one of two portals")
+	}
 
+	in.waitText("#sign-in-link", "Sign in to Portal Access instead")
 	in.click("#sign-in-link")
 	in.visible("#signin-email")
 	in.typeInto("#signin-email", addr)
@@ -186,8 +197,8 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	in.waitText("main", "Welcome, Ines Invitee.")
 	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, cu.Name)
 	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, "Roles: Reader")
-	if href := in.eval(`document.querySelector('#memberships .portal-links a').href`); href != p.URL+"/" {
-		t.Fatalf("portal link %q", href)
+	if hrefs := in.eval(`[...document.querySelectorAll('#memberships .portal-links a')].map(a => a.href).join(' ')`); hrefs != m.URL+"/ "+p.URL+"/" {
+		t.Fatalf("portal links %q", hrefs)
 	}
 	// A plain portal user manages nothing: no users, no customers.
 	if n := in.eval(`String(document.querySelectorAll('nav a[href*="/users"], nav a[href="#/customers"]').length)`); n != "0" {

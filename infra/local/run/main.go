@@ -68,6 +68,9 @@ func run() error {
 	fmt.Println("Starting DynamoDB Local, cognito-local and aws-ses-v2-local…")
 	s, err := stack.Start(ctx, stack.Options{
 		Root: root, DataDir: data, APIPort: apiPort, DynamoPort: 8000, CognitoPort: 9229, SESPort: 8005,
+		// Fixed, so that a portal setup made for the sample portal (its URL
+		// is the setup's) and the issuer in its tokens survive a restart.
+		FrontPort: 9230, SamplePortalPort: 8090,
 		AdminEmail: admin, Log: log, EmulatorLog: logFile, SweepInterval: sweep,
 	})
 	if err != nil {
@@ -83,13 +86,18 @@ Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops
 
   Web console    %s/   (sign in as the admin below)
   API            %s   (try %s/v1/health)
+  Sample portal  %s   a customer's portal: give it a portal setup with this URL
+  Managed login  %s   stand-in for Cognito's sign-in and password-reset pages
   DynamoDB       %s   table %s
-  Cognito        %s   user pool %s, app client %s
+  Cognito        %s   user pool %s, app client %s (cognito-local: %s)
   SES (e-mails)  %s   open it in a browser to read every e-mail sent
   Expiry sweep   every %s
   Stack details  .local/stack.json    emulator logs: .local/emulators.log
 
 First operator admin:  %s  /  %s
+
+The walk from a portal setup to a user signed in at the sample portal is in
+README.md, "A customer's portal signs in through Portal Access".
 
 Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
 
@@ -100,8 +108,9 @@ Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
     | node -pe 'JSON.parse(require("fs").readFileSync(0)).AuthenticationResult.AccessToken')
   curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
 
-`, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.APIURL, i.DynamoDB.Endpoint, i.DynamoDB.Table,
-		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.SES.Endpoint, sweep,
+`, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.APIURL, i.SamplePortal.URL, i.ManagedLogin.URL,
+		i.DynamoDB.Endpoint, i.DynamoDB.Table,
+		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.Cognito.Emulator, i.SES.Endpoint, sweep,
 		i.Admin.Email, i.Admin.Password,
 		i.Cognito.Endpoint, i.Cognito.ClientID, i.Admin.Email, i.Admin.Password, i.APIURL)
 	<-ctx.Done()

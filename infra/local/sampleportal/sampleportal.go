@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
 )
 
 // Options configure the sample portal.
@@ -67,7 +69,9 @@ func New(o Options) (http.Handler, error) {
 		return nil, errors.New("sampleportal: ClientID is required")
 	}
 	var origins []string
-	for name, raw := range map[string]string{"URL": o.URL, "Authority": o.Authority, "APIURL": o.APIURL} {
+	// In this order: the CSP lists the origins as they come.
+	for _, f := range []struct{ name, raw string }{{"URL", o.URL}, {"Authority", o.Authority}, {"APIURL", o.APIURL}} {
+		name, raw := f.name, f.raw
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, " ;,'\"") {
 			return nil, fmt.Errorf("sampleportal: %s %q is not an http(s) URL", name, raw)
@@ -77,7 +81,7 @@ func New(o Options) (http.Handler, error) {
 		}
 	}
 	if o.Root == "" {
-		root, err := findRoot()
+		root, err := emulators.FindRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -127,23 +131,6 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("sampleportal: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Config is what GET /config.json answers.

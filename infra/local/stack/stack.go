@@ -281,7 +281,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	}))
 	front, err := cognitofront.New(cognitofront.Options{
 		URL: frontURL, CognitoURL: em.CognitoURL, UserPoolID: func() string { return poolID },
-		CognitoDir: em.CognitoDir, SES: s.Clients.SES, Sender: senderEmail, Functions: s.Functions,
+		CognitoDir: em.CognitoDir, SES: ses, Sender: senderEmail, Functions: s.Functions,
 		Locale: func(ctx context.Context, clientID string) (string, string, string) {
 			if s.Store == nil {
 				return "", "", ""

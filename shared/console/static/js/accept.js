@@ -3,10 +3,16 @@
 // Referer) and removed from the address bar at once. It is kept in this
 // tab's sessionStorage only until the invitation is used, so that a reload
 // still works.
+//
+// Once accepted, the page offers "Continue to <portal>" for each portal
+// setup the invitee is linked to, and goes there at once when there is
+// exactly one: the portal then signs them in (its managed login).
 import { t, formatTime } from './i18n.js';
 import { h, replace, field, setFieldError, clearFieldErrors, setFormError, focusFirstInvalid, announce } from './dom.js';
 import * as api from './api.js';
 import { loadConfig } from './config.js';
+import { safeURL } from './ui.js';
+import { byName } from './data.js';
 
 const KEY = 'pa.invitation';
 const main = document.getElementById('main');
@@ -48,13 +54,32 @@ function failed(p) {
   return false;
 }
 
+// portalsOf are an answer's portals that have an address a link may go
+// to, by name.
+function portalsOf(answer) {
+  return (Array.isArray(answer.portals) ? answer.portals : [])
+    .filter((p) => p && safeURL(p.url) !== '#')
+    .sort((a, b) => byName(a.name, b.name));
+}
+
 function done(result) {
   sessionStorage.removeItem(KEY);
+  const portals = portalsOf(result);
   const text = result.signIn === 'existing_account' ? 'accept.doneExisting' : 'accept.doneNew';
+  const only = portals.length === 1 ? portals[0] : null;
   show(h('h1', { tabindex: '-1', id: 'done' }, t('accept.doneHeading')),
     h('p', {}, t(text, { email: result.email })),
-    h('p', {}, h('a', { class: 'button primary', href: './', id: 'sign-in-link' }, t('accept.signIn'))));
+    only ? h('p', { id: 'going', role: 'status' }, t('accept.going', { portal: only.name })) : null,
+    portals.length
+      ? h('ul', { class: 'continue', id: 'continue' }, portals.map((p) => h('li', {},
+        h('a', { class: 'button primary', href: safeURL(p.url), dataset: { portal: p.id } }, t('accept.continue', { portal: p.name })))))
+      : null,
+    h('p', {}, h('a', { class: portals.length ? 'button secondary' : 'button primary', href: './', id: 'sign-in-link' },
+      t(portals.length ? 'accept.console' : 'accept.signIn'))));
   announce(t('accept.doneHeading'));
+  // The page of a used invitation is of no use to come back to: the
+  // portal takes its place in the history.
+  if (only) location.replace(safeURL(only.url));
 }
 
 function passwordForm(token) {
@@ -150,8 +175,10 @@ async function boot() {
   const where = inv.customerName === null
     ? t('accept.toConsole', { email: inv.email })
     : t('accept.toPortal', { customer: inv.customerName, email: inv.email });
+  const portals = portalsOf(inv);
   show(h('h1', { tabindex: '-1' }, t('accept.title')),
     h('p', { class: 'invited', id: 'invited' }, where),
+    portals.length ? h('p', { id: 'invited-portals' }, t('accept.portals', { portals: portals.map((p) => p.name).join(', ') })) : null,
     h('p', { class: 'muted', id: 'valid-until' }, t('accept.until', { time: formatTime(inv.expiresAt) })),
     inv.existingAccount ? existingForm(token) : passwordForm(token));
 }

@@ -21,13 +21,13 @@ import * as auth from './auth.js';
 import { loadConfig } from './config.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
-import { loadCustomers } from './data.js';
-import { renderBareHeader, renderHeader, renderSwitcher } from './header.js';
+import { renderBareHeader, renderHeader, loadSwitcher } from './header.js';
 import * as signin from './screens/signin.js';
 import * as home from './screens/home.js';
 import * as customers from './screens/customers.js';
 import * as users from './screens/users.js';
 import * as portals from './screens/portals.js';
+import * as portalUsers from './screens/portal-users.js';
 import * as audit from './screens/audit.js';
 import * as operators from './screens/operators.js';
 import * as profile from './screens/profile.js';
@@ -43,6 +43,7 @@ const ROUTES = [
   { path: ['audit'], screen: 'provider-audit', allowed: isOperatorAdmin, render: providerAudit.render },
   { path: ['jobs', ':id'], screen: 'job', allowed: isOperatorAdmin, render: job.render },
   { path: ['c', ':cid', 'profile'], screen: 'profile', allowed: ({ cid }) => canManage(cid), render: profile.render },
+  { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
   { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },
@@ -94,7 +95,7 @@ async function start() {
   for (const m of state.me.memberships) state.customers.names.set(m.customerId, m.customerName);
   window.addEventListener('hashchange', onHashChange);
   await route(false);
-  if (isOperator()) loadCustomers().then(() => renderSwitcher(), () => {});
+  if (isOperator()) loadSwitcher();
 }
 
 function showSignIn(flash) {
@@ -121,7 +122,7 @@ function teardown() {
   state.me = null;
   state.currentCustomer = null;
   state.nextNotice = null;
-  state.customers.items = []; state.customers.next = null; state.customers.loaded = false;
+  state.customers.items = []; state.customers.next = null; state.customers.loaded = false; state.customers.failed = false;
   state.customers.names.clear();
   state.renderSeq++; // a screen still loading is not drawn
   window.removeEventListener('hashchange', onHashChange);
@@ -141,10 +142,17 @@ function renderBare(text) {
 
 function onHashChange() { route(true); }
 
+// parseHash reads the fragment: its path's parts, decoded, and its query.
+// parts is null when a part is not valid percent-encoding (a mangled or
+// hand-made link): such a fragment names no screen.
 function parseHash() {
   const raw = location.hash.replace(/^#/, '');
   const [path, query] = raw.split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query || '') };
+  const parts = [];
+  for (const part of path.split('/').filter(Boolean)) {
+    try { parts.push(decodeURIComponent(part)); } catch { return { parts: null, query: new URLSearchParams() }; }
+  }
+  return { parts, query: new URLSearchParams(query || '') };
 }
 
 // match is the parameters of route for the fragment's parts, or null when
@@ -162,9 +170,10 @@ function match(route, parts) {
   return params;
 }
 
-// pick is the route the fragment's parts lead to, and its parameters.
+// pick is the route the fragment's parts lead to, and its parameters (home
+// for parts null).
 function pick(parts) {
-  for (const r of ROUTES) {
+  for (const r of parts ? ROUTES : []) {
     const params = match(r, parts);
     if (params && r.allowed(params)) return { route: r, params };
   }

@@ -1,6 +1,7 @@
 // Reads of the API that several screens share: customers (kept in
 // state.customers for the switcher and the headings) and portal setups.
 import { state } from './state.js';
+import { lang } from './i18n.js';
 import * as api from './api.js';
 
 const enc = encodeURIComponent;
@@ -30,8 +31,15 @@ export async function customerName(cid) {
   return data.name;
 }
 
-// portalsOf is a customer's portal setups.
+// byName orders names as a person of the console's language expects
+// (ignoring case and accents; "Portal 2" before "Portal 10").
+const collator = new Intl.Collator(lang, { sensitivity: 'base', numeric: true });
+export const byName = (a, b) => collator.compare(a, b);
+
+// portalsOf is a customer's portal setups, by name (the API's order is no
+// order a person would see: the same list must look the same every time);
+// setups of the same name by id.
 export async function portalsOf(cid) {
   const { data } = await api.get(`/v1/customers/${enc(cid)}/portals`);
-  return data.items;
+  return [...data.items].sort((a, b) => byName(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -64,7 +64,8 @@ export function clearNotice() { document.getElementById('notice')?.remove(); }
 // back to the element that had it. It resolves with the dialog's returnValue.
 export function openDialog(dialog, { focus } = {}) {
   const opener = document.activeElement;
-  const rowId = opener && opener.closest && opener.closest('tr') ? opener.closest('tr').dataset.id : null;
+  const item = opener && opener.closest ? opener.closest('[data-id]') : null;
+  const rowId = item ? item.dataset.id : null;
   const action = opener && opener.dataset ? opener.dataset.action : null;
   document.body.append(dialog);
   return new Promise((resolve) => {
@@ -80,12 +81,13 @@ export function openDialog(dialog, { focus } = {}) {
 }
 
 // restoreFocus puts the focus back where it was when the list it was in has
-// been drawn again: the same button of the same row, or else the message
-// that says what happened, or else the heading.
+// been drawn again: the same button of the same row (or card: the element
+// with data-id), or else the message that says what happened, or else the
+// heading.
 export function restoreFocus(rowId, action) {
   const active = document.activeElement;
   if (active && active !== document.body && active.isConnected) return;
-  const row = rowId ? document.querySelector(`tr[data-id="${CSS.escape(rowId)}"]`) : null;
+  const row = rowId ? document.querySelector(`main [data-id="${CSS.escape(rowId)}"]`) : null;
   const target = (row && ((action && row.querySelector(`[data-action="${CSS.escape(action)}"]`)) || row.querySelector('button')))
     || document.getElementById('notice') || document.querySelector('main h1');
   if (target) target.focus();

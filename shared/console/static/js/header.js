@@ -5,7 +5,7 @@
 // never lands on an element being replaced.
 import { t } from './i18n.js';
 import './i18n-profile.js';
-import { h, replace } from './dom.js';
+import { h, replace, announce } from './dom.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
 import { loadCustomers } from './data.js';
@@ -77,14 +77,34 @@ function switcherOptions() {
   return options;
 }
 
+// loadSwitcher loads an operator's customers for the switcher, then draws
+// it; when they cannot be loaded, the switcher says so, with a button to
+// try again. A 401 has already ended the session.
+export async function loadSwitcher() {
+  state.customers.failed = false;
+  try {
+    await loadCustomers();
+  } catch (p) {
+    if (p && p.status === 401) return;
+    if (!state.me) return;
+    state.customers.failed = true;
+  }
+  renderSwitcher();
+}
+
 // The switcher lets operators (and admins of several customers) pick a customer.
 export function renderSwitcher() {
   const slot = top.querySelector('#switcher-slot');
   if (!slot) return;
+  const failed = isOperator() && state.customers.failed && !state.customers.loaded;
   const options = switcherOptions();
-  const key = JSON.stringify([options, state.currentCustomer, !!state.customers.next]);
+  const key = JSON.stringify([options, state.currentCustomer, !!state.customers.next, failed]);
   if (key === state.switcherKey) return;
   state.switcherKey = key;
+  if (failed) {
+    replace(slot, switcherFailed());
+    return;
+  }
   if (!options.length) {
     slot.replaceChildren();
     return;
@@ -98,6 +118,23 @@ export function renderSwitcher() {
   });
   const more = isOperator() && state.customers.next ? moreCustomersButton(id) : null;
   replace(slot, h('div', { class: 'switcher' }, h('label', { for: id }, t('switcher.label')), select, more));
+}
+
+// switcherFailed says the operator's customers could not be loaded, with a
+// button that tries again (the focus stays on what replaces it).
+function switcherFailed() {
+  const retry = h('button', {
+    type: 'button', class: 'secondary small', id: 'switcher-retry',
+    onclick: async () => {
+      retry.disabled = true;
+      await loadSwitcher();
+      retry.disabled = false;
+      if (state.customers.failed) announce(t('switcher.failed'));
+      document.getElementById(state.customers.failed ? 'switcher-retry' : 'switcher')?.focus();
+    },
+  }, t('retry'));
+  return h('div', { class: 'switcher', id: 'switcher-error', role: 'alert' },
+    h('span', { class: 'switcher-failed' }, t('switcher.failed')), retry);
 }
 
 // moreCustomersButton loads the operator's next page of customers into the

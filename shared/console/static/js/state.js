@@ -36,9 +36,11 @@ export const state = {
   //           (pages of GET /v1/customers), in the order loaded
   //   next    the cursor of the next page of them, or null when none
   //   loaded  whether the first page has been loaded
+  //   failed  whether loading the first page failed (the switcher says so
+  //           and offers to try again)
   //   names   every customer's name seen, by id (memberships, lists,
   //           GET /v1/customers/<id>), for headings and the switcher
-  customers: { items: [], next: null, loaded: false, names: new Map() },
+  customers: { items: [], next: null, loaded: false, failed: false, names: new Map() },
 
   // nextNotice is a message shown after the next screen is drawn (a dialog
   // that navigates, e.g. to the customer it created). null: none.

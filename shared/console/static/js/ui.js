@@ -7,12 +7,17 @@ import * as api from './api.js';
 // ---- lists --------------------------------------------------------------------
 
 // pager keeps the cursors of the pages seen, for Previous and Next. load
-// draws the page at a cursor and returns the next page's cursor (null: the
-// last page), or undefined when it could not (the page stays where it was).
+// (cursor, current) draws the page at a cursor and returns the next page's
+// cursor (null: the last page), or undefined when it could not (the page
+// stays where it was). Only the newest load may draw: current() is false
+// once another was asked for (a filter changed again, Next clicked twice),
+// and load then draws nothing and says nothing, so that a slow answer to an
+// older question never replaces the answer to a newer one.
 export function pager(load) {
   const cursors = [null];
   let index = 0;
   let next = null;
+  let asked = 0;
   const prevBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'prev' }, t('paging.prev'));
   const nextBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'next' }, t('paging.next'));
   const label = h('span', { class: 'muted' });
@@ -24,8 +29,10 @@ export function pager(load) {
     nav.hidden = index === 0 && !next;
   };
   const go = async (i) => {
-    const res = await load(cursors[i]);
-    if (res === undefined) return;
+    const mine = ++asked;
+    const current = () => mine === asked;
+    const res = await load(cursors[i], current);
+    if (!current() || res === undefined) return;
     index = i;
     next = res;
     if (next && cursors.length === index + 1) cursors.push(next);

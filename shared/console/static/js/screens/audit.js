@@ -10,19 +10,20 @@ const enc = encodeURIComponent;
 export async function render({ cid }) {
   const name = await customerName(cid);
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
-  const page = pager((cursor) => loadPage(cid, results, cursor));
+  const page = pager((cursor, current) => loadPage(cid, results, cursor, current));
   await page.reset();
   return h('section', {}, h('h1', { tabindex: '-1' }, t('audit.heading', { customer: name })), results, page.nav);
 }
 
-// loadPage draws the page of customer cid's events at cursor into results
-// (see pager).
-async function loadPage(cid, results, cursor) {
+// loadPage draws the page of customer cid's events at cursor into results,
+// if it is still the current one (see pager).
+async function loadPage(cid, results, cursor, current) {
   const cols = [t('col.time'), t('col.actor'), t('col.action'), t('col.target')];
   const q = new URLSearchParams({ limit: '50' });
   if (cursor) q.set('cursor', cursor);
   let data;
-  try { ({ data } = await api.get(`/v1/customers/${enc(cid)}/audit-events?${q}`)); } catch (p) { errorNotice(p); return undefined; }
+  try { ({ data } = await api.get(`/v1/customers/${enc(cid)}/audit-events?${q}`)); } catch (p) { if (current()) errorNotice(p); return undefined; }
+  if (!current()) return undefined;
   replace(results, table(cols, data.items.map((e) => h('tr', { dataset: { id: e.id, action: e.action } },
     cell(cols[0], h('time', { datetime: e.at }, formatTime(e.at))),
     cell(cols[1], e.actor.kind === 'system' ? t('audit.system') : (e.actor.email || t('none'))),

@@ -11,7 +11,7 @@ const enc = encodeURIComponent;
 
 export async function render() {
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
-  const page = pager((cursor) => loadPage(results, cursor));
+  const page = pager((cursor, current) => loadPage(results, cursor, current));
   await page.reset();
   const actions = isOperatorAdmin()
     ? h('div', { class: 'toolbar-actions' }, h('button', { type: 'button', class: 'primary', id: 'new-customer', onclick: newCustomerDialog }, t('customers.new')))
@@ -21,12 +21,14 @@ export async function render() {
     results, page.nav);
 }
 
-// loadPage draws the page of customers at cursor into results (see pager).
-async function loadPage(results, cursor) {
+// loadPage draws the page of customers at cursor into results, if it is
+// still the current one (see pager).
+async function loadPage(results, cursor, current) {
   const q = new URLSearchParams({ limit: '50' });
   if (cursor) q.set('cursor', cursor);
   let data;
-  try { ({ data } = await api.get(`/v1/customers?${q}`)); } catch (p) { errorNotice(p); return undefined; }
+  try { ({ data } = await api.get(`/v1/customers?${q}`)); } catch (p) { if (current()) errorNotice(p); return undefined; }
+  if (!current()) return undefined;
   for (const c of data.items) state.customers.names.set(c.id, c.name);
   replace(results, table([t('customers.name'), t('customers.locale'), t('customers.created')],
     data.items.map((c) => h('tr', { dataset: { id: c.id } },

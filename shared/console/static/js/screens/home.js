@@ -6,6 +6,7 @@ import { h } from '../dom.js';
 import { state } from '../state.js';
 import { isOperator } from '../access.js';
 import { safeURL } from '../ui.js';
+import { byName } from '../data.js';
 
 const enc = encodeURIComponent;
 
@@ -31,7 +32,7 @@ function membershipCard(m) {
     m.admin ? h('p', {}, t('home.admin')) : null,
     m.roles.length ? h('p', {}, t('home.roles', { roles: m.roles.join(', ') })) : null,
     m.portals.length
-      ? h('ul', { class: 'portal-links' }, m.portals.map((p) => h('li', {},
+      ? h('ul', { class: 'portal-links' }, [...m.portals].sort((a, b) => byName(a.name, b.name)).map((p) => h('li', {},
         h('a', { href: safeURL(p.url), rel: 'noopener noreferrer', target: '_blank' }, p.name),
         ' ', h('span', { class: 'muted url' }, p.url))))
       : h('p', { class: 'muted' }, t('home.noPortals')),

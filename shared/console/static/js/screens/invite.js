@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { h, replace, announce, field, uid } from '../dom.js';
 import * as api from '../api.js';
 import { formDialog, idempotency } from '../ui.js';
-import { inviteeFields, invite, userRightsFields, userRights } from './person.js';
+import { inviteeFields, inviteeEmail, invite, userRightsFields, userRights } from './person.js';
 
 // inviteDialog invites users to base, the users' path, with a choice of
 // the customer's portals; page is the list's (people.js), loaded again
@@ -48,8 +48,8 @@ export function inviteDialog({ base, portals, page }) {
 
 // inviteOne invites the one person of the form; true when done.
 async function inviteOne(base, form, page) {
-  const email = form.elements.email.value.trim();
-  if (!email) { api.showProblem(form, new api.Problem(400, { errors: [{ field: 'email', code: 'required' }] })); return false; }
+  const email = inviteeEmail(form);
+  if (!email) return false;
   return invite(base, { email, ...userRights(form) }, form, page);
 }
 

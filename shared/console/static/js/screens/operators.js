@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { h, notice } from '../dom.js';
 import { cell, errorNotice, formDialog } from '../ui.js';
 import { renderPeople } from './people.js';
-import { inviteeFields, invite, roleField } from './person.js';
+import { inviteeFields, inviteeEmail, invite, roleField } from './person.js';
 
 const base = '/v1/operators';
 
@@ -13,6 +13,7 @@ export function render({ query }) {
   return renderPeople({
     base,
     heading: t('operators.heading'),
+    empty: t('operators.empty'),
     addText: t('operators.invite'),
     columns,
     cells: (p, statusCell) => [cell(columns[0], t(`role.${p.role}`)), statusCell],
@@ -34,7 +35,9 @@ function inviteDialog(page) {
   formDialog({
     heading: t('operators.inviteHeading'), form, submitText: t('add.submit'),
     async submit() {
-      return invite(base, { email: form.elements.email.value.trim(), role: form.elements.role.value }, form, page);
+      const email = inviteeEmail(form);
+      if (!email) return false;
+      return invite(base, { email, role: form.elements.role.value }, form, page);
     },
   });
 }

@@ -5,6 +5,7 @@
 // between the two comes in kind:
 //   base        the list's API path; a person is at base/<id>
 //   heading     the h1, and the table's caption
+//   empty       what the table says when no one matches
 //   addText     the add button's text; add(page) opens its dialog
 //   columns     the headings of the columns between Name and Invitation
 //   cells(p, statusCell)  person p's cells in those columns (statusCell is
@@ -27,9 +28,9 @@ export async function renderPeople(kind, query) {
   const filters = toolbar(filter, () => { remember(filter); page.reset(); });
   const results = h('div', { class: 'results' });
   const count = h('p', { class: 'muted visually-hidden', 'aria-live': 'polite' });
-  const page = pager(async (cursor) => {
-    const res = await fetchPage(kind.base, filter, cursor, results);
-    if (!res) return undefined;
+  const page = pager(async (cursor, current) => {
+    const res = await fetchPage(kind.base, filter, cursor, results, current);
+    if (!res || !current()) return undefined;
     const { data } = res;
     replace(results, peopleTable(kind, data.items, page));
     count.textContent = t('users.count', { n: data.items.length });
@@ -78,8 +79,10 @@ function remember(filter) {
 // ---- the list -----------------------------------------------------------------------
 
 // fetchPage gets the page at cursor of the people at base that filter
-// selects; null (and a notice) when it could not.
-async function fetchPage(base, filter, cursor, results) {
+// selects; null (and a notice) when it could not. results is busy until
+// the current page (see pager) is in: an older one finishing first does
+// not end it.
+async function fetchPage(base, filter, cursor, results, current) {
   const q = new URLSearchParams({ limit: '50' });
   if (filter.status) q.set('status', filter.status);
   if (filter.search) q.set('search', filter.search);
@@ -88,16 +91,16 @@ async function fetchPage(base, filter, cursor, results) {
   try {
     return await api.get(`${base}?${q}`);
   } catch (p) {
-    errorNotice(p);
+    if (current()) errorNotice(p);
     return null;
   } finally {
-    results.removeAttribute('aria-busy');
+    if (current()) results.removeAttribute('aria-busy');
   }
 }
 
 function peopleTable(kind, people, page) {
   const cols = [t('col.email'), t('col.name'), ...kind.columns, t('col.invitation'), t('col.actions')];
-  return table(cols, people.map((p) => personRow(kind, p, page)), { empty: t('users.empty'), id: 'people', caption: kind.heading });
+  return table(cols, people.map((p) => personRow(kind, p, page)), { empty: kind.empty, id: 'people', caption: kind.heading });
 }
 
 function personRow(kind, p, page) {

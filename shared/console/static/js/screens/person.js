@@ -22,6 +22,15 @@ export function inviteeFields() {
   ];
 }
 
+// inviteeEmail is the form's e-mail address, trimmed; when there is none,
+// the form says so next to the field and it is ''. The API refuses an
+// empty address too, but a person should not have to wait for it.
+export function inviteeEmail(form) {
+  const email = form.elements.email.value.trim();
+  if (!email) api.showProblem(form, new api.Problem(400, { errors: [{ field: 'email', code: 'required' }] }));
+  return email;
+}
+
 // invite posts body (with the form's name, when given) to base, the list's
 // path, then loads the list's page again and says who was invited.
 export async function invite(base, body, form, page) {
