@@ -424,6 +424,10 @@ func TestOffboardingACustomer(t *testing.T) {
 		c.expect(c.call("GET", path+"/addresses", nil), 404)
 	}
 	op.expect(op.call("POST", path+"/users", map[string]any{"email": uniqueEmail("late")}), 404)
+	// Its plain portal user too: 404, not 403, as for every caller.
+	f.userC.expect(f.userC.call("GET", path, nil), 404)
+	f.userC.expect(f.userC.call("POST", path+"/users", map[string]any{"email": uniqueEmail("late")}), 404)
+	f.userC.expect(f.userC.call("GET", path+"/addresses", nil), 404)
 	op.expect(op.call("PATCH", path, map[string]any{"name": "Back"}), 404)
 	op.expect(op.call("POST", path+"/portals", map[string]any{"name": "P", "url": "https://p.example"}), 404)
 	f.deskClient.expect(f.deskClient.call("GET", "/v1/portal-access", nil), 401)
