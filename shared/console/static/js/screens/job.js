@@ -43,7 +43,7 @@ function draw(body, job) {
   const at = steps.indexOf(job.step);
   const done = job.state === 'done';
   replace(body,
-    h('p', { class: done ? 'notice ok' : 'notice', id: 'job-state', role: 'status' },
+    h('p', { class: done ? 'notice ok' : 'notice info', id: 'job-state', role: 'status' },
       done ? t('job.done', { customer: job.customerName }) : t('job.running')),
     h('h2', {}, t('job.steps')),
     h('ol', { class: 'steps', id: 'job-steps' }, steps.map((s, i) => {
