@@ -20,7 +20,9 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
@@ -35,6 +37,8 @@ type Services struct {
 	Customers   *customers.Service
 	Portals     *portals.Service
 	Invitations *invitations.Service
+	Profile     *profile.Service
+	Offboarding *offboarding.Service
 	// Tokens checks the tokens of the routes a portal's token may call.
 	Tokens  *jwtauth.Verifier
 	Cursors *cursor.Codec
@@ -45,6 +49,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }
@@ -60,15 +65,28 @@ func Handler(name string, op Operation, s *Services) httpapi.Handler {
 // caller resolves who makes the request from the claims the gateway's JWT
 // authorizer verified.
 func (s *Services) caller(ctx context.Context, r *httpapi.Request) (*access.Caller, error) {
-	claims := r.Claims()
-	c, err := s.Access.Resolve(ctx, access.Claims{
-		Sub: claims["sub"], TokenUse: claims["token_use"], ClientID: claims["client_id"], Exp: claims["exp"],
-	})
+	c, err := s.Access.Resolve(ctx, claimsOf(r))
 	if err != nil {
 		return nil, err
 	}
 	r.LogAttrs("caller", c.Sub)
 	return c, nil
+}
+
+// callerIn resolves who makes a request inside a customer, and reads the
+// customer at the same time: one being offboarded is gone for everybody.
+func (s *Services) callerIn(ctx context.Context, r *httpapi.Request, customerID string) (*access.Caller, error) {
+	c, err := s.Access.ResolveIn(ctx, claimsOf(r), customerID)
+	if err != nil {
+		return nil, err
+	}
+	r.LogAttrs("caller", c.Sub)
+	return c, nil
+}
+
+func claimsOf(r *httpapi.Request) access.Claims {
+	claims := r.Claims()
+	return access.Claims{Sub: claims["sub"], TokenUse: claims["token_use"], ClientID: claims["client_id"], Exp: claims["exp"]}
 }
 
 // authed resolves the caller before the endpoint runs.
@@ -84,9 +102,14 @@ func (s *Services) authed(ep func(ctx context.Context, r *httpapi.Request, c *ac
 
 // inCustomer resolves the caller and reads {customerId}, and checks the
 // caller against the policy for that customer, before the endpoint runs.
+// The customer is read with the caller: one being offboarded answers 404.
 func (s *Services) inCustomer(policy func(*access.Caller, string) error,
 	ep func(ctx context.Context, r *httpapi.Request, c *access.Caller, customerID string) (*httpapi.Response, error)) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		c, err := s.callerIn(ctx, r, r.Path("customerId"))
+		if err != nil {
+			return nil, err
+		}
 		cid, err := customerParam(r)
 		if err != nil {
 			return nil, err
@@ -95,7 +118,7 @@ func (s *Services) inCustomer(policy func(*access.Caller, string) error,
 			return nil, err
 		}
 		return ep(ctx, r, c, cid)
-	})
+	}
 }
 
 // decodeCreate reads a creating request: its body into in, and its
@@ -129,6 +152,9 @@ func (s *Services) inScope(ep func(ctx context.Context, r *httpapi.Request, c *a
 		})
 		if authErr != nil {
 			return nil, authErr
+		}
+		if sc.Customer != nil && sc.Customer.Offboarding() {
+			return nil, state.ErrNotFound // gone for everybody from the moment its offboarding began
 		}
 		if err := c.RequireUserManager(cid); err != nil {
 			return nil, err

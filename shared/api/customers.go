@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/customers"
@@ -51,7 +53,7 @@ func CreateCustomer(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.Created("/v1/customers/"+cu.ID, viewCustomer(&cu)), nil
+		return httpapi.Created("/v1/customers/"+cu.ID, viewCustomer(&cu)).WithETag(max(cu.Version, 1)), nil
 	})
 }
 
@@ -62,7 +64,114 @@ func GetCustomer(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(viewCustomer(&cu)), nil
+		return httpapi.OK(viewCustomer(&cu)).WithETag(max(cu.Version, 1)), nil
+	})
+}
+
+type updateCustomerInput struct {
+	Name   *string `json:"name"`
+	Locale *string `json:"locale"`
+}
+
+// UpdateCustomer: PATCH /v1/customers/{customerId}, If-Match honoured.
+func UpdateCustomer(s *Services) httpapi.Endpoint {
+	return s.inCustomer((*access.Caller).RequireOperatorAdminIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, id string) (*httpapi.Response, error) {
+		var in updateCustomerInput
+		want, err := decodeUpdate(r, &in)
+		if err != nil {
+			return nil, err
+		}
+		cu, err := s.Customers.Update(ctx, c, id, customers.Change{Name: in.Name, Locale: in.Locale}, want)
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(viewCustomer(&cu)).WithETag(cu.Version), nil
+	})
+}
+
+// DeleteCustomer: DELETE /v1/customers/{customerId}, the offboarding: 202
+// with its job. Not through inCustomer, which refuses a customer being
+// offboarded: a retried delete answers the same job.
+func DeleteCustomer(s *Services) httpapi.Endpoint {
+	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		id, err := customerParam(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.RequireOperatorAdminIn(id); err != nil {
+			return nil, err
+		}
+		j, err := s.Offboarding.Begin(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		return &httpapi.Response{Status: http.StatusAccepted, Body: map[string]any{"job": viewJob(&j)},
+			Headers: map[string]string{"Location": "/v1/jobs/" + j.ID}}, nil
+	})
+}
+
+// GetJob: GET /v1/jobs/{jobId}, a job's progress.
+func GetJob(s *Services) httpapi.Endpoint {
+	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		if err := c.RequireOperatorAdmin(); err != nil {
+			return nil, err
+		}
+		j, err := s.Offboarding.Job(ctx, c, r.Path("jobId"))
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(viewJob(&j)), nil
+	})
+}
+
+type jobView struct {
+	ID           string           `json:"id"`
+	Kind         string           `json:"kind"`
+	CustomerID   string           `json:"customerId"`
+	CustomerName string           `json:"customerName"`
+	State        string           `json:"state"`
+	Step         domain.JobStep   `json:"step"`
+	Steps        []domain.JobStep `json:"steps"`
+	Removed      jobCountsView    `json:"removed"`
+	RequestedBy  domain.Actor     `json:"requestedBy"`
+	CreatedAt    time.Time        `json:"createdAt"`
+	UpdatedAt    time.Time        `json:"updatedAt"`
+	FinishedAt   *time.Time       `json:"finishedAt"`
+}
+
+type jobCountsView struct {
+	Members     int `json:"members"`
+	Invitations int `json:"invitations"`
+	Portals     int `json:"portals"`
+	Records     int `json:"records"`
+}
+
+func viewJob(j *domain.Job) jobView {
+	state := "running"
+	if j.Done() {
+		state = "done"
+	}
+	return jobView{ID: j.ID, Kind: j.Kind, CustomerID: j.CustomerID, CustomerName: j.CustomerName, State: state, Step: j.Step,
+		Steps: domain.JobSteps, Removed: jobCountsView(j.Removed), RequestedBy: j.RequestedBy,
+		CreatedAt: ts(j.CreatedAt), UpdatedAt: ts(j.UpdatedAt), FinishedAt: tsp(j.FinishedAt)}
+}
+
+// ListProviderAuditEvents: GET /v1/audit-events, the provider's own trail,
+// newest first.
+func ListProviderAuditEvents(s *Services) httpapi.Endpoint {
+	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		if err := c.RequireOperatorAdmin(); err != nil {
+			return nil, err
+		}
+		pq, err := s.readPage(r, nil, listing("audit\x00provider"))
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.Customers.ProviderAudit(ctx, c, pq.limit, pq.start)
+		if err != nil {
+			return nil, err
+		}
+		return pageOf(s, pq, p, viewAudit), nil
 	})
 }
 

@@ -31,7 +31,13 @@ func operatorTarget(r *httpapi.Request) (members.Target, error) {
 // manages the target's scope, then runs the endpoint.
 func (s *Services) onTarget(target func(*httpapi.Request) (members.Target, error),
 	ep func(ctx context.Context, r *httpapi.Request, c *access.Caller, t members.Target) (*httpapi.Response, error)) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		// A customer's member is resolved with its customer: one being
+		// offboarded is gone for everybody.
+		c, err := s.callerIn(ctx, r, r.Path("customerId"))
+		if err != nil {
+			return nil, err
+		}
 		t, err := target(r)
 		if err != nil {
 			return nil, err
@@ -40,7 +46,7 @@ func (s *Services) onTarget(target func(*httpapi.Request) (members.Target, error
 			return nil, err
 		}
 		return ep(ctx, r, c, t)
-	})
+	}
 }
 
 func memberResponse(m *domain.Member) *httpapi.Response {

@@ -49,6 +49,7 @@ var answers = []clientAnswer{
 	{members.ErrUndeliverable, http.StatusConflict, "undeliverable", say("Invitations to this address bounced or were marked as spam; delete the user and add them again with the right address.")},
 	{state.ErrClaimHeld, http.StatusConflict, "invalid_state", say("The invitation is being accepted right now.")},
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
+	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},
 	{state.ErrStale, http.StatusPreconditionFailed, "version_mismatch", say("The resource has changed since you read it (If-Match does not match).")},
 	{idem.ErrKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused", say("This Idempotency-Key was used with a different request in the last 24 hours.")},
@@ -121,6 +122,18 @@ var fieldTexts = map[string]string{
 	"password":                 "Choose a password: this e-mail has no account yet.",
 	"password password_policy": "The password must be 12 to 256 characters long.",
 	"cursor":                   "The cursor is not one this listing gave out.",
+	// The organization profile.
+	"kind":                `kind must be "actual", "legal" or "shipping".`,
+	"label":               "label must be at most 64 characters.",
+	"lines":               "lines holds 1 to 4 lines of 1 to 100 characters.",
+	"postalCode":          "postalCode must be 1 to 16 letters, digits, spaces or hyphens.",
+	"city":                "city must be 1 to 100 characters.",
+	"region":              "region must be at most 100 characters.",
+	"country":             "country must be an ISO 3166-1 alpha-2 code, e.g. NL.",
+	"reference":           "reference must be 1 to 64 characters.",
+	"startsOn":            "startsOn must be a date, e.g. 2026-01-31.",
+	"endsOn":              "endsOn must be a date, e.g. 2026-12-31.",
+	"endsOn before_start": "endsOn must not be before startsOn.",
 }
 
 func fieldText(f errs.Field) string {

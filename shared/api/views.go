@@ -62,6 +62,7 @@ type customerView struct {
 	Locale    string    `json:"locale"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int       `json:"version"`
 }
 
 type auditView struct {
@@ -121,7 +122,7 @@ func viewMember(m *domain.Member) any {
 }
 
 func viewCustomer(c *domain.Customer) customerView {
-	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt), Version: max(c.Version, 1)}
 }
 
 func viewAudit(e *domain.AuditEvent) auditView {

@@ -6,7 +6,9 @@
 //	access        who the caller is, and what they may do
 //	members       the life cycle of portal users and operators
 //	invitations   inspecting and accepting an invitation
-//	customers     customers, the audit trail, /me
+//	customers     customers, the audit trails (a customer's, the provider's), /me
+//	profile       a customer's organization profile: addresses, service agreements
+//	offboarding   taking a customer away for good, in bounded steps
 //	portals       portal setups as relying parties; a portal's own question
 //	sweep         the scheduled work
 //	delivery      making invitations and sending their e-mails
@@ -24,7 +26,9 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -43,6 +47,8 @@ type Store interface {
 	delivery.Store
 	delivery.FeedbackStore
 	identitysync.Store
+	profile.Store
+	offboarding.Store
 }
 
 // Env is what a function has: its configuration, the store, and the clients
@@ -103,6 +109,14 @@ func (e Env) Portals() *portals.Service {
 	}}
 }
 
+// Profile serves customers' organization profiles.
+func (e Env) Profile() *profile.Service { return &profile.Service{Store: e.Store, Now: e.now()} }
+
+// Offboarding accepts and runs customers' offboardings.
+func (e Env) Offboarding() *offboarding.Service {
+	return &offboarding.Service{Store: e.Store, Sync: e.Syncer(), Portals: e.Portals(), Log: e.Log, Now: e.now()}
+}
+
 // Invitations serves invitees.
 func (e Env) Invitations() *invitations.Service {
 	return &invitations.Service{Store: e.Store, Identity: e.Identity, Sync: e.Syncer(), Log: e.Log, Now: e.now(),
@@ -119,6 +133,7 @@ func (e Env) Sweeper() *sweep.Sweeper {
 	sw := &sweep.Sweeper{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Identities: e.Identity, Log: e.Log, Now: e.now()}
 	if e.Clients != nil {
 		sw.Portals = e.Portals()
+		sw.Jobs = e.Offboarding()
 	}
 	return sw
 }

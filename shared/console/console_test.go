@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
 var localCfg = Config{
@@ -212,9 +215,20 @@ func TestStaticFilesNeedNoInlineCodeOrOtherOrigins(t *testing.T) {
 	}
 }
 
-// Both dictionaries have the same keys.
+// Both dictionaries have the same keys, in i18n.js and in each module of
+// texts added to it (js/i18n-*.js).
 func TestDictionariesHaveTheSameKeys(t *testing.T) {
-	b, err := fs.ReadFile(Static(), "js/i18n.js")
+	files, err := fs.Glob(Static(), "js/i18n*.js")
+	if err != nil || len(files) < 2 {
+		t.Fatal(files, err)
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) { sameKeys(t, f) })
+	}
+}
+
+func sameKeys(t *testing.T, file string) {
+	b, err := fs.ReadFile(Static(), file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +243,7 @@ func TestDictionariesHaveTheSameKeys(t *testing.T) {
 		return keys
 	}
 	en, nl := block("en"), block("nl")
-	if len(en) < 100 {
+	if len(en) < 50 {
 		t.Fatalf("only %d keys", len(en))
 	}
 	for k := range en {
@@ -241,5 +255,20 @@ func TestDictionariesHaveTheSameKeys(t *testing.T) {
 		if !en[k] {
 			t.Errorf("en lacks %s", k)
 		}
+	}
+}
+
+// The console offers the countries the API takes, and no other.
+func TestTheConsolesCountriesAreTheAPIs(t *testing.T) {
+	b, err := fs.ReadFile(Static(), "js/countries.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, m := range regexp.MustCompile(`'([A-Z ]+)'`).FindAllStringSubmatch(string(b), -1) {
+		codes = append(codes, strings.Fields(m[1])...)
+	}
+	if want := domain.CountryCodes(); !slices.Equal(codes, want) {
+		t.Fatalf("the console has %d codes, the API %d", len(codes), len(want))
 	}
 }

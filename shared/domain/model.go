@@ -86,7 +86,23 @@ type Customer struct {
 	// conditional decrement keeps the last one from being removed by a
 	// portal admin, race-free.
 	EnabledAdmins int `dynamodbav:"enabledAdmins"`
+	// Version grows by one on every change of the name or locale, and when
+	// the offboarding begins. A customer made before versions is at 1.
+	Version int `dynamodbav:"version"`
+	// OffboardingJob is the job that offboards the customer, set in the
+	// transaction that accepts its delete: from then on the customer is gone
+	// for every call but the job's.
+	OffboardingJob string `dynamodbav:"offboardingJob,omitempty"`
+	// Counts of the customer's portal setups, addresses and service
+	// agreements, kept in the transactions that add and remove them, so
+	// that their limits hold race-free.
+	PortalCount    int `dynamodbav:"portalCount"`
+	AddressCount   int `dynamodbav:"addressCount"`
+	AgreementCount int `dynamodbav:"agreementCount"`
 }
+
+// Offboarding reports whether the customer's offboarding has begun.
+func (c Customer) Offboarding() bool { return c.OffboardingJob != "" }
 
 // Portal is one portal setup of a customer: a relying party of the user
 // pool, with an app client of its own that its users sign in through.
@@ -253,6 +269,9 @@ type Target struct {
 	Kind  string  `dynamodbav:"kind" json:"kind"`
 	ID    string  `dynamodbav:"id" json:"id"`
 	Email *string `dynamodbav:"email" json:"email"`
+	// Name names a target that has no e-mail (a customer), so that the
+	// trail still says which one once it is gone.
+	Name *string `dynamodbav:"name,omitempty" json:"name,omitempty"`
 }
 
 // AuditEvent is one entry of the audit trail, written in the same
@@ -269,9 +288,20 @@ type AuditEvent struct {
 // Audit actions.
 const (
 	ActionCustomerCreated = "customer.created"
-	ActionPortalCreated   = "portal.created"
-	ActionPortalUpdated   = "portal.updated"
-	ActionPortalDeleted   = "portal.deleted"
+	// The provider's trail: a customer renamed (or its language changed),
+	// and the start of its offboarding, the one event of it that is kept.
+	ActionCustomerUpdated    = "customer.updated"
+	ActionCustomerOffboarded = "customer.offboarded"
+	// The organization profile, on the customer's trail.
+	ActionAddressCreated   = "address.created"
+	ActionAddressUpdated   = "address.updated"
+	ActionAddressDeleted   = "address.deleted"
+	ActionAgreementCreated = "service_agreement.created"
+	ActionAgreementUpdated = "service_agreement.updated"
+	ActionAgreementDeleted = "service_agreement.deleted"
+	ActionPortalCreated    = "portal.created"
+	ActionPortalUpdated    = "portal.updated"
+	ActionPortalDeleted    = "portal.deleted"
 	// ActionPortalRegistered: the portal's app client was made.
 	ActionPortalRegistered = "portal.registered"
 	ActionInvited          = "invited"
@@ -301,3 +331,11 @@ func NewEvent(at time.Time, actor Actor, action string, target Target, sc Scope)
 
 // Scope is the scope of the customer's portal users.
 func (c Customer) Scope() Scope { return CustomerScope(c.ID) }
+
+// Target kinds of the audit trail besides members'.
+const (
+	TargetCustomer  = "customer"
+	TargetPortal    = "portal"
+	TargetAddress   = "address"
+	TargetAgreement = "service_agreement"
+)

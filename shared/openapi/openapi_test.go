@@ -53,6 +53,30 @@ func operator() obj {
 		"invitation": nil, "createdAt": now, "updatedAt": now, "version": 3}
 }
 
+const (
+	adrID = "adr_01j9z3k4m5n6p7q8r9s0t1v2w3"
+	agrID = "agr_01j9z3k4m5n6p7q8r9s0t1v2w3"
+	jobID = "job_01j9z3k4m5n6p7q8r9s0t1v2w3"
+)
+
+func address() obj {
+	return obj{"id": adrID, "customerId": cusID, "kind": "shipping", "label": "Warehouse", "lines": []any{"Havenstraat 12"},
+		"postalCode": "3011 AB", "city": "Rotterdam", "region": nil, "country": "NL", "createdAt": now, "updatedAt": now, "version": 1}
+}
+
+func agreement() obj {
+	return obj{"id": agrID, "customerId": cusID, "name": "Maintenance", "reference": "SLA-1", "startsOn": "2025-01-01",
+		"endsOn": "2025-12-31", "status": "active", "createdAt": now, "updatedAt": now, "version": 1}
+}
+
+func job() obj {
+	return obj{"id": jobID, "kind": "customer.offboarding", "customerId": cusID, "customerName": "Acme", "state": "running",
+		"step": "members", "steps": []any{"members", "portals", "records", "customer", "done"},
+		"removed":     obj{"members": 0, "invitations": 0, "portals": 0, "records": 0},
+		"requestedBy": obj{"id": oprID, "email": "admin@example.com", "kind": "operator"},
+		"createdAt":   now, "updatedAt": now, "finishedAt": nil}
+}
+
 func problem(status int, code string) obj {
 	return obj{"type": "about:blank", "title": http.StatusText(status), "status": status,
 		"detail": "something is off", "code": code, "requestId": "req-1"}
@@ -144,8 +168,24 @@ func validExchanges() []exchange {
 				"userId": usrID, "admin": true, "roles": []any{}, "portals": []any{obj{"id": ptlID, "name": "Main", "url": "https://portal.acme.example"}}}}}},
 		{"me operator", "GET", "/v1/me", 200, jsonCT, nil, obj{"id": "x", "email": "admin@example.com",
 			"name": "Admin", "operator": obj{"role": "technician"}, "memberships": []any{}}},
-		{"customer", "POST", "/v1/customers", 201, jsonCT, map[string]string{"Location": "/v1/customers/" + cusID},
-			obj{"id": cusID, "name": "Acme", "locale": "nl", "createdAt": now, "updatedAt": now}},
+		{"customer", "POST", "/v1/customers", 201, jsonCT, map[string]string{"ETag": `"1"`, "Location": "/v1/customers/" + cusID},
+			obj{"id": cusID, "name": "Acme", "locale": "nl", "createdAt": now, "updatedAt": now, "version": 1}},
+		// The organization profile, a customer's offboarding, the provider's trail.
+		{"customer renamed", "PATCH", "/v1/customers/" + cusID, 200, jsonCT, map[string]string{"ETag": `"2"`},
+			obj{"id": cusID, "name": "Acme BV", "locale": "nl", "createdAt": now, "updatedAt": now, "version": 2}},
+		{"addresses", "GET", "/v1/customers/" + cusID + "/addresses", 200, jsonCT, nil, obj{"items": []any{address()}}},
+		{"address added", "POST", "/v1/customers/" + cusID + "/addresses", 201, jsonCT,
+			map[string]string{"ETag": `"1"`, "Location": "/v1/customers/" + cusID + "/addresses/" + adrID}, address()},
+		{"address without label", "PATCH", "/v1/customers/" + cusID + "/addresses/" + adrID, 200, jsonCT, map[string]string{"ETag": `"1"`},
+			with(address(), "label", nil)},
+		{"agreements", "GET", "/v1/customers/" + cusID + "/service-agreements", 200, jsonCT, nil, obj{"items": []any{agreement()}}},
+		{"offboarding accepted", "DELETE", "/v1/customers/" + cusID, 202, jsonCT, map[string]string{"Location": "/v1/jobs/" + jobID},
+			obj{"job": job()}},
+		{"job done", "GET", "/v1/jobs/" + jobID, 200, jsonCT, nil, with(with(job(), "state", "done"), "finishedAt", now)},
+		{"provider trail", "GET", "/v1/audit-events", 200, jsonCT, nil, obj{"items": []any{obj{"id": evtID, "at": now,
+			"actor": obj{"id": oprID, "email": "admin@example.com", "kind": "operator"}, "action": "customer.offboarded",
+			"target": obj{"kind": "customer", "id": cusID, "email": nil, "name": "Acme"}, "customerId": nil}}, "nextCursor": nil}},
+		{"problem 409 limit", "POST", "/v1/customers/" + cusID + "/addresses", 409, problemCT, nil, problem(409, "limit_reached")},
 		{"portals", "GET", "/v1/customers/" + cusID + "/portals", 200, jsonCT, nil, obj{"items": []any{
 			obj{"id": ptlID, "customerId": cusID, "name": "Main", "url": "http://localhost:3000", "redirectUris": []any{"http://localhost:3000/"},
 				"signIn": obj{"clientId": nil, "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x", "discoveryUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x/.well-known/openid-configuration",
@@ -347,6 +387,19 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/v1/operators/{operatorId}/reinvite"},
 		{"POST", "/v1/invitations/inspect"},
 		{"POST", "/v1/invitations/accept"},
+		// The organization profile, a customer's life time, the provider's trail.
+		{"GET", "/v1/customers/{customerId}/addresses"},
+		{"POST", "/v1/customers/{customerId}/addresses"},
+		{"PATCH", "/v1/customers/{customerId}/addresses/{addressId}"},
+		{"DELETE", "/v1/customers/{customerId}/addresses/{addressId}"},
+		{"GET", "/v1/customers/{customerId}/service-agreements"},
+		{"POST", "/v1/customers/{customerId}/service-agreements"},
+		{"PATCH", "/v1/customers/{customerId}/service-agreements/{agreementId}"},
+		{"DELETE", "/v1/customers/{customerId}/service-agreements/{agreementId}"},
+		{"PATCH", "/v1/customers/{customerId}"},
+		{"DELETE", "/v1/customers/{customerId}"},
+		{"GET", "/v1/jobs/{jobId}"},
+		{"GET", "/v1/audit-events"},
 	}
 	for _, r := range want {
 		if !have[r] {

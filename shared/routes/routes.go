@@ -88,6 +88,12 @@ const (
 	operatorPath  = operatorsPath + "/{operatorId}"
 	portalsPath   = "/v1/customers/{customerId}/portals"
 	portalPath    = portalsPath + "/{portalId}"
+
+	customerPath   = "/v1/customers/{customerId}"
+	addressesPath  = customerPath + "/addresses"
+	addressPath    = addressesPath + "/{addressId}"
+	agreementsPath = customerPath + "/service-agreements"
+	agreementPath  = agreementsPath + "/{agreementId}"
 )
 
 // ManagesAppClients reports whether a function calls app client actions.
@@ -120,6 +126,22 @@ var Table = []Route{
 	{Function: "delete-portal", Method: "DELETE", Path: portalPath, Who: OperatorAdmin, Table: TableWrite, Identity: []string{DeleteUserPoolClient}},
 	{Function: "list-portal-users", Method: "GET", Path: portalPath + "/users", Who: UserManager, Table: TableRead},
 	{Function: "list-audit-events", Method: "GET", Path: "/v1/customers/{customerId}/audit-events", Who: UserManager, Table: TableRead},
+
+	// The organization profile; a customer's life time (the offboarding's
+	// work is the sweep's, which holds the Cognito actions it needs); the
+	// provider's own trail; a job's progress.
+	{Function: "list-addresses", Method: "GET", Path: addressesPath, Who: UserManager, Table: TableRead},
+	{Function: "create-address", Method: "POST", Path: addressesPath, Who: UserManager, Table: TableWrite},
+	{Function: "update-address", Method: "PATCH", Path: addressPath, Who: UserManager, Table: TableWrite},
+	{Function: "delete-address", Method: "DELETE", Path: addressPath, Who: UserManager, Table: TableWrite},
+	{Function: "list-service-agreements", Method: "GET", Path: agreementsPath, Who: UserManager, Table: TableRead},
+	{Function: "create-service-agreement", Method: "POST", Path: agreementsPath, Who: Operator, Table: TableWrite},
+	{Function: "update-service-agreement", Method: "PATCH", Path: agreementPath, Who: Operator, Table: TableWrite},
+	{Function: "delete-service-agreement", Method: "DELETE", Path: agreementPath, Who: Operator, Table: TableWrite},
+	{Function: "update-customer", Method: "PATCH", Path: customerPath, Who: OperatorAdmin, Table: TableWrite},
+	{Function: "delete-customer", Method: "DELETE", Path: customerPath, Who: OperatorAdmin, Table: TableWrite},
+	{Function: "get-job", Method: "GET", Path: "/v1/jobs/{jobId}", Who: OperatorAdmin, Table: TableRead},
+	{Function: "list-provider-audit-events", Method: "GET", Path: "/v1/audit-events", Who: OperatorAdmin, Table: TableRead},
 
 	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
 	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},

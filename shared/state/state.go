@@ -129,7 +129,12 @@ type MemberChange struct {
 	// ClearPending removes the pending-identity marker that the accept of
 	// this claim wrote before it touched the sign-in system.
 	ClearPending string
-	Now          time.Time
+	// Unaudited: the change is one step of a change audited once, elsewhere
+	// (a customer's offboarding removes every member under one event of
+	// the provider's trail). No event is written; Event.ID still names the
+	// change's markers.
+	Unaudited bool
+	Now       time.Time
 	Extras
 }
 
@@ -199,6 +204,8 @@ const (
 	// DuePortal are portal setups whose app client (and, once deleted, whose
 	// links on members) the sign-in system must be brought in line with.
 	DuePortal DueKind = "PORTAL"
+	// DueJob are jobs that have work left (a customer's offboarding).
+	DueJob DueKind = "JOB"
 )
 
 // Due is one item of due work.
@@ -216,6 +223,8 @@ type Due struct {
 	// which a deleted setup's marker still holds.
 	PortalID string
 	ClientID string
+	// JobID names a job with work left.
+	JobID string
 }
 
 // PortalChange is one change of a portal setup: its creation (Before nil),

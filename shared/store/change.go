@@ -77,7 +77,9 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if ch.ClearPending != "" {
 		t.del(pendingPK(b.Email), ch.ClearPending, nil, nil)
 	}
-	t.putNew(newAuditItem(ch.Event), nil)
+	if !ch.Unaudited {
+		t.putNew(newAuditItem(ch.Event), nil)
+	}
 	// The acting portal admin must still be one when the change lands (not
 	// when it is the member itself: its version condition covers that).
 	x := ch.Extras

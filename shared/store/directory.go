@@ -35,7 +35,7 @@ func (s *Store) Directory(ctx context.Context, customers []string, portals map[s
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 				return err
 			}
-			cs[it.ID] = it.Customer
+			cs[it.ID] = it.customer()
 		case typePortal:
 			var it portalItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {

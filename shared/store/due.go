@@ -31,6 +31,8 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 			if d, ok = dueOfPortalSync(pk, sk, marker); !ok {
 				return nil
 			}
+		} else if j, ok := jobOfDue(pk); ok {
+			d = j
 		} else if sc, ok := scopeFromKey(pk); ok {
 			d.Scope, d.MemberID = sc, strings.TrimPrefix(sk, skMemberPre)
 		} else {

@@ -30,6 +30,9 @@ const (
 	typePortalClient = "portal_client"
 	typePortalSync   = "portal_sync"
 	typePortalLink   = "portal_link"
+	typeAddress      = "address"
+	typeAgreement    = "service_agreement"
+	typeJob          = "job"
 )
 
 type customerItem struct {
@@ -42,11 +45,24 @@ type customerItem struct {
 }
 
 func newCustomerItem(c domain.Customer) customerItem {
+	if c.Version < 1 {
+		c.Version = 1
+	}
 	return customerItem{
 		PK: customerPK(c.ID), SK: skCustomer, Type: typeCustomer,
 		ListPK: pkCustomers, ListSK: customerOrder(c),
 		Customer: c,
 	}
+}
+
+// customer is the item's customer; one written before customers had
+// versions is at version 1.
+func (it *customerItem) customer() domain.Customer {
+	c := it.Customer
+	if c.Version < 1 {
+		c.Version = 1
+	}
+	return c
 }
 
 type portalItem struct {

@@ -25,8 +25,10 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	m := nm.Member
 	t := s.newTx()
 	sc := m.Scope()
+	// A customer's member needs the customer, not being offboarded: once
+	// the offboarding is accepted, nobody joins it any more.
 	if !sc.IsProvider() && !m.CountsAsAdmin() {
-		t.check(customerPK(sc.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), state.ErrNotFound)
+		t.check(customerPK(sc.CustomerID), skCustomer, customerOpen(), state.ErrNotFound)
 	}
 	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, state.ErrEmailTaken)
 	t.putNew(newMemberItem(m), state.ErrConcurrent)
@@ -40,7 +42,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 		pk, sk := metaKey(sc)
 		var exists *expression.ConditionBuilder
 		if !sc.IsProvider() { // the provider's meta item is made by its first admin
-			c := expression.AttributeExists(expression.Name(AttrPK))
+			c := customerOpen()
 			exists = &c
 		}
 		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, state.ErrNotFound)

@@ -78,13 +78,20 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	var p domain.Portal // the setup the change is about
 	switch {
 	case ch.Before == nil:
+		// The customer, not being offboarded, with room for one more setup:
+		// the transactions that change a customer touch every setup's
+		// client record, and hold at most 100 items.
 		p = *ch.After
-		t.check(customerPK(p.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), state.ErrNotFound)
+		count := expression.Name("portalCount")
+		room := customerOpen().And(expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(domain.MaxPortals))))
+		t.update(customerPK(p.CustomerID), skCustomer, expression.Add(count, expression.Value(1)), &room, errCustomerGate)
 		t.putNew(newPortalItem(p), state.ErrConcurrent)
 	case ch.After == nil:
 		p = *ch.Before
 		versionIs := expression.Name("version").Equal(expression.Value(p.Version))
 		t.del(customerPK(p.CustomerID), portalSK(p.ID), &versionIs, state.ErrStale)
+		exists := expression.AttributeExists(expression.Name(AttrPK))
+		t.update(customerPK(p.CustomerID), skCustomer, expression.Add(expression.Name("portalCount"), expression.Value(-1)), &exists, state.ErrNotFound)
 	default:
 		p = *ch.After
 		versionIs := expression.Name("version").Equal(expression.Value(ch.Before.Version))
@@ -97,6 +104,11 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	if after != "" {
 		t.put(clientItem{PK: clientPK(after), SK: skClient, Type: typePortalClient, Portal: *ch.After,
 			CustomerName: ch.Customer.Name, CustomerLocale: ch.Customer.Locale}, nil, nil)
+		// The copy of the customer's name and locale is the customer's as it
+		// is: not renamed, nor being offboarded, since it was read.
+		if ch.Before != nil {
+			t.check(customerPK(p.CustomerID), skCustomer, customerAt(ch.Customer.Version), state.ErrConcurrent)
+		}
 	}
 	was, is := originsOf(ch.Before), originsOf(ch.After)
 	for _, o := range is {
@@ -120,7 +132,7 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	}
 	t.putNew(newAuditItem(ch.Event), nil)
 	t.extras(ch.Extras, domain.CustomerScope(p.CustomerID))
-	return t.commit(ctx)
+	return s.gate(ctx, p.CustomerID, t.commit(ctx), state.ErrLimit)
 }
 
 func clientOf(p *domain.Portal) string {

@@ -77,19 +77,19 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	add("GET /v1/me (operator)", func() func() int { return status(op, "GET", "/v1/me", nil) }, 1, 1, "the caller's memberships")
 	add("GET /v1/customers", func() func() int { return status(op, "GET", "/v1/customers", nil) }, 2, 2, "caller; one index page")
 	add("POST /v1/customers", func() func() int { return status(op, "POST", "/v1/customers", map[string]any{"name": unique("C ")}) }, 2, 2, "caller; one transaction (customer, audit)")
-	add("GET customer", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID, nil) }, 2, 2, "caller; the customer")
-	add("GET portals", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/portals", nil) }, 2, 2, "caller; the customer's partition")
+	add("GET customer", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID, nil) }, 2, 1, "caller ∥ the customer (read with the caller for its standing, and answered)")
+	add("GET portals", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/portals", nil) }, 3, 2, "caller ∥ the customer's standing; the customer's partition")
 	add("POST portal", func() func() int {
 		return status(op, "POST", "/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Q", "url": "https://q.example"})
-	}, 7, 7, "caller; the customer (its name goes on the client's record); one transaction (setup, audit, marker); CreateUserPoolClient; CreateManagedLoginBranding; one transaction (the client's id and record); clear the marker")
+	}, 8, 7, "caller ∥ the customer's standing; the customer (its name goes on the client's record); one transaction (setup, audit, marker); CreateUserPoolClient; CreateManagedLoginBranding; one transaction (the client's id and record); clear the marker")
 	add("PATCH portal (name)", func() func() int {
 		id := op.newPortal(cu.ID).ID
 		return status(op, "PATCH", "/v1/customers/"+cu.ID+"/portals/"+id, map[string]any{"name": unique("R ")})
-	}, 5, 5, "caller; the customer's partition; one transaction; UpdateUserPoolClient; clear the marker")
+	}, 6, 5, "caller ∥ the customer's standing; the customer's partition; one transaction; UpdateUserPoolClient; clear the marker")
 	add("DELETE portal", func() func() int {
 		id := op.newPortal(cu.ID).ID
 		return status(op, "DELETE", "/v1/customers/"+cu.ID+"/portals/"+id, nil)
-	}, 6, 6, "caller; the customer's partition; one transaction (setup, client record, origins, audit, marker); DeleteUserPoolClient; the members linked; clear the marker")
+	}, 7, 6, "caller ∥ the customer's standing; the customer's partition; one transaction (setup, client record, origins, audit, marker); DeleteUserPoolClient; the members linked; clear the marker")
 	desk := op.newPortal(cu.ID)
 	_, linked := linkedUser(t, op, cu.ID, desk.ID)
 	pc := portalClient(t, desk, linked)
@@ -97,33 +97,33 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		"the caller's memberships ∥ the portal of the token's client (strongly consistent): one lookup beyond the caller's")
 	add("GET /v1/me (portal's token)", func() func() int { return status(pc, "GET", "/v1/me", nil) }, 3, 2,
 		"the caller's memberships ∥ the portal of the token's client; the directory (customer, portals)")
-	add("GET users by category (operator)", func() func() int { return status(op, "GET", users+"?status=unconfirmed", nil) }, 3, 2, "caller; the customer's existence ∥ one index page")
-	add("GET audit trail (operator)", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/audit-events", nil) }, 3, 2, "caller; existence ∥ one page")
+	add("GET users by category (operator)", func() func() int { return status(op, "GET", users+"?status=unconfirmed", nil) }, 3, 2, "caller ∥ the customer (its standing, and that it exists); one index page")
+	add("GET audit trail (operator)", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/audit-events", nil) }, 3, 2, "caller ∥ the customer (its standing, and that it exists); one page")
 	add("POST user (invite)", func() func() int { return status(op, "POST", users, map[string]any{"email": uniqueEmail("i")}) }, 5, 4,
 		"caller ∥ customer; one transaction (member, e-mail, token, audit, rate); send; record delivery")
 	add("POST users/bulk (2 e-mails)", func() func() int {
 		return status(op, "POST", users+"/bulk", map[string]any{"emails": []string{uniqueEmail("b"), uniqueEmail("b")}})
 	}, 9, 6, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
-	add("GET user", func() func() int { id := unconfirmed(); return status(op, "GET", users+"/"+id, nil) }, 2, 2, "caller; the member")
+	add("GET user", func() func() int { id := unconfirmed(); return status(op, "GET", users+"/"+id, nil) }, 3, 2, "caller ∥ the customer's standing; the member")
 	add("PATCH user (name)", func() func() int {
 		id := unconfirmed()
 		return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"})
-	}, 3, 3, "caller; the member; one transaction")
-	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 7, 7,
-		"caller; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
+	}, 4, 3, "caller ∥ the customer's standing; the member; one transaction")
+	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 8, 7,
+		"caller ∥ the customer's standing; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
 	add("POST enable", func() func() int {
 		id := enabledUser()
 		op.post(users+"/"+id+"/disable", nil, 200)
 		return status(op, "POST", users+"/"+id+"/enable", nil)
-	}, 6, 6, "caller; member; transaction; memberships; AdminEnableUser; clear the marker")
+	}, 7, 6, "caller ∥ the customer's standing; member; transaction; memberships; AdminEnableUser; clear the marker")
 	add("POST reinvite", func() func() int {
 		id := unconfirmed()
 		clockOffset.Add(int64(3 * time.Second))
 		return status(op, "POST", users+"/"+id+"/reinvite", nil)
-	}, 6, 5, "caller; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
-	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 3, 3, "caller; member; one transaction (revokes the token)")
-	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 6, 6,
-		"caller; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
+	}, 7, 5, "caller ∥ the customer's standing; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
+	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 4, 3, "caller ∥ the customer's standing; member; one transaction (revokes the token)")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 7, 6,
+		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
 	add("POST invitations/inspect", func() func() int {
 		e := uniqueEmail("in")
 		op.invite(cu.ID, map[string]any{"email": e})
@@ -136,6 +136,42 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		tok := latestToken(t, e)
 		return status(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": tok, "password": password})
 	}, 9, 8, "rate count; claim the token; member; AdminGetUser ∥ the customer and its portals (the answer names them); the pending-identity marker (the table hears of the identity before Cognito makes it); AdminCreateUser; AdminSetUserPassword; one transaction")
+	// The organization profile, a customer's life time, the provider's trail.
+	prof := "/v1/customers/" + cu.ID
+	newAddress := func() string {
+		var a struct{ ID string }
+		op.post(prof+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
+			"city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
+		return prof + "/addresses/" + a.ID
+	}
+	add("GET addresses", func() func() int { newAddress(); return status(op, "GET", prof+"/addresses", nil) }, 3, 2,
+		"caller ∥ the customer (its standing, and that it exists); the partition's addresses")
+	add("POST address", func() func() int {
+		return status(op, "POST", prof+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
+			"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"})
+	}, 3, 2, "caller ∥ the customer; one transaction (the customer's count, the address, audit)")
+	add("PATCH address", func() func() int { p := newAddress(); return status(op, "PATCH", p, map[string]any{"city": "Delft"}) }, 4, 3,
+		"caller ∥ the customer; the addresses; one transaction (the address on its version, audit)")
+	add("DELETE address", func() func() int { p := newAddress(); return status(op, "DELETE", p, nil) }, 4, 3,
+		"caller ∥ the customer; the addresses; one transaction (the address, the count, audit)")
+	add("GET service agreements", func() func() int { return status(op, "GET", prof+"/service-agreements", nil) }, 3, 2,
+		"caller ∥ the customer; the partition's agreements")
+	add("POST service agreement", func() func() int {
+		return status(op, "POST", prof+"/service-agreements", map[string]any{"name": "Maintenance", "reference": unique("SLA-"),
+			"startsOn": "2026-01-01", "endsOn": "2026-12-31"})
+	}, 3, 2, "caller ∥ the customer; one transaction")
+	add("PATCH customer (name)", func() func() int { return status(op, "PATCH", prof, map[string]any{"name": unique("Renamed ")}) }, 4, 3,
+		"caller ∥ the customer; the customer and its portal setups (their client records carry its name); one transaction")
+	add("DELETE customer (offboarding accepted)", func() func() int {
+		c := op.newCustomer("en")
+		return status(op, "DELETE", "/v1/customers/"+c.ID, nil)
+	}, 3, 3, "caller; the customer and its portal setups; one transaction (mark, listing, client records, job, provider's event): the work is the sweep's")
+	add("GET job", func() func() int {
+		var a struct{ Job struct{ ID string } }
+		op.expect(op.call("DELETE", "/v1/customers/"+op.newCustomer("en").ID, nil), 202).json(t, &a)
+		return status(op, "GET", "/v1/jobs/"+a.Job.ID, nil)
+	}, 2, 2, "caller; the job")
+	add("GET /v1/audit-events", func() func() int { return status(op, "GET", "/v1/audit-events", nil) }, 2, 2, "caller; one page")
 
 	var rows []string
 	for _, c := range cases {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,9 +213,124 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			u, _ := operator(t, op, "technician")
 			return fixture{do: req(op, "DELETE", "/v1/operators/"+u.ID, nil), emails: []string{u.Email}, scope: domain.ProviderScope}
 		}},
+		// The organization profile, a customer's life time.
+		{"create-address", func() fixture {
+			c := op.newCustomer("en")
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
+				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, "Idempotency-Key", unique("k")),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		{"update-address", func() fixture {
+			c := op.newCustomer("en")
+			var a struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
+				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/addresses/"+a.ID, map[string]any{"city": "Delft"}),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		{"delete-address", func() fixture {
+			c := op.newCustomer("en")
+			var a struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
+				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/addresses/"+a.ID, nil),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		{"create-service-agreement", func() fixture {
+			c := op.newCustomer("en")
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
+				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, "Idempotency-Key", unique("k")),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		{"update-customer", func() fixture {
+			c := op.newCustomer("en")
+			desk := op.newPortal(c.ID)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID, map[string]any{"name": "Renamed", "locale": "nl"}),
+				scope: domain.CustomerScope(c.ID), extra: func() string {
+					got, _ := st.Store.Customer(context.Background(), c.ID)
+					_, copy, _ := st.Store.PortalByClient(context.Background(), desk.clientID())
+					return fmt.Sprint(got.Name, " ", got.Locale, " v", got.Version, "; the portal's copy: ", copy.Name, " ", copy.Locale,
+						"; ", providerEvents(t, c.ID))
+				}}
+		}},
+		{"delete-customer", func() fixture {
+			c := op.newCustomer("en")
+			u, _ := portalUser(t, op, c.ID, false)
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID, nil), emails: []string{u.Email}, scope: domain.CustomerScope(c.ID),
+				extra: func() string { return offboardedState(t, c.ID) }}
+		}},
+		{"sweep-offboarding", func() fixture {
+			c := op.newCustomer("en")
+			desk := op.newPortal(c.ID)
+			_, linked := linkedUser(t, op, c.ID, desk.ID)
+			pending := uniqueEmail("fp")
+			op.invite(c.ID, map[string]any{"email": pending})
+			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
+				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201)
+			settle(t) // nothing else due: the faults strike the job
+			op.expect(op.call("DELETE", "/v1/customers/"+c.ID, nil), 202)
+			return fixture{do: func() int {
+				if _, err := st.Sweep(context.Background(), time.Minute); err != nil {
+					return 500
+				}
+				return 200
+			}, emails: []string{linked, pending}, scope: domain.CustomerScope(c.ID), extra: func() string {
+				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.clientID()))
+			}}
+		}},
 		{"sweep-expiry", func() fixture { return sweepFixture(169 * time.Hour) }},
 		{"sweep-reminder", func() fixture { return sweepFixture(121 * time.Hour) }},
 	}
+}
+
+// profileState is a customer's profile as a user sees it, and its trail's
+// events about it, without ids.
+func profileState(t *testing.T, op *client, customerID string) string {
+	t.Helper()
+	var out []string
+	for _, a := range op.addresses(customerID) {
+		out = append(out, fmt.Sprint(a.Kind, " ", a.City, " v", a.Version))
+	}
+	for _, a := range op.agreements(customerID) {
+		out = append(out, fmt.Sprint(a.Name, " ", a.Status, " v", a.Version))
+	}
+	evs, err := st.Store.ListAudit(context.Background(), domain.CustomerScope(customerID), 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs.Items {
+		if e.Target.Kind == domain.TargetAddress || e.Target.Kind == domain.TargetAgreement {
+			out = append(out, e.Action)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// providerEvents are the provider's trail's actions about a customer.
+func providerEvents(t *testing.T, customerID string) string {
+	t.Helper()
+	evs, err := st.Store.ListAudit(context.Background(), domain.ProviderScope, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs.Items {
+		if e.Target.ID == customerID {
+			out = append(out, e.Action)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// offboardedState is what is left of a customer in the table.
+func offboardedState(t *testing.T, customerID string) string {
+	t.Helper()
+	ctx := context.Background()
+	_, err := st.Store.Customer(ctx, customerID)
+	ms, _ := st.Store.CustomerMembers(ctx, customerID, 10)
+	as, _ := st.Store.Addresses(ctx, customerID)
+	evs, _ := st.Store.ListAudit(ctx, domain.CustomerScope(customerID), 10, nil)
+	return fmt.Sprint("customer: ", err, "; members ", len(ms), ", addresses ", len(as), ", events ", len(evs.Items), "; ", providerEvents(t, customerID))
 }
 
 func countCustomers(t *testing.T, op *client, name string) int {

@@ -53,6 +53,28 @@ func TestPermissionMatrix(t *testing.T) {
 		return id
 	}
 	afterCooldown := func() { clockOffset.Add(int64(3 * time.Second)) }
+	// The organization profile, a customer's life time, the provider's trail.
+	profile := "/v1/customers/" + c.ID
+	newAddress := func() string {
+		var a struct{ ID string }
+		op.post(profile+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
+			"city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
+		return profile + "/addresses/" + a.ID
+	}
+	agreementBody := func() any {
+		return map[string]any{"name": "Maintenance", "reference": unique("SLA-"), "startsOn": "2026-01-01", "endsOn": "2026-12-31"}
+	}
+	newAgreement := func() string {
+		var a struct{ ID string }
+		op.post(profile+"/service-agreements", agreementBody(), 201).json(t, &a)
+		return profile + "/service-agreements/" + a.ID
+	}
+	freshCustomer := func() string { return "/v1/customers/" + op.newCustomer("en").ID }
+	newJob := func() string {
+		var a struct{ Job struct{ ID string } }
+		op.expect(op.call("DELETE", freshCustomer(), nil), 202).json(t, &a)
+		return "/v1/jobs/" + a.Job.ID
+	}
 	madeUp := map[string]any{"token": strings.Repeat("A", 43)}
 
 	type row struct {
@@ -96,7 +118,22 @@ func TestPermissionMatrix(t *testing.T) {
 		"reinvite-operator":  {"POST", func() string { return "/v1/operators/" + newOperator() + "/reinvite" }, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, afterCooldown},
 		"delete-operator":    {"DELETE", func() string { return "/v1/operators/" + newOperator() }, none, [8]int{204, 403, 403, 403, 403, 401, 401, 401}, nil},
 		"inspect-invitation": {"POST", fixed("/v1/invitations/inspect"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
-		"accept-invitation":  {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
+		// The organization profile, a customer's life time, the provider's trail.
+		"list-addresses": {"GET", fixed(profile + "/addresses"), none, [8]int{200, 200, 200, 404, 403, 401, 401, 401}, nil},
+		"create-address": {"POST", fixed(profile + "/addresses"), func() any {
+			return map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"}, "postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}
+		}, [8]int{201, 201, 201, 404, 403, 401, 401, 401}, nil},
+		"update-address":             {"PATCH", newAddress, func() any { return map[string]any{"city": "Delft"} }, [8]int{200, 200, 200, 404, 403, 401, 401, 401}, nil},
+		"delete-address":             {"DELETE", newAddress, none, [8]int{204, 204, 204, 404, 403, 401, 401, 401}, nil},
+		"list-service-agreements":    {"GET", fixed(profile + "/service-agreements"), none, [8]int{200, 200, 200, 404, 403, 401, 401, 401}, nil},
+		"create-service-agreement":   {"POST", fixed(profile + "/service-agreements"), agreementBody, [8]int{201, 201, 403, 404, 403, 401, 401, 401}, nil},
+		"update-service-agreement":   {"PATCH", newAgreement, func() any { return map[string]any{"endsOn": "2027-12-31"} }, [8]int{200, 200, 403, 404, 403, 401, 401, 401}, nil},
+		"delete-service-agreement":   {"DELETE", newAgreement, none, [8]int{204, 204, 403, 404, 403, 401, 401, 401}, nil},
+		"update-customer":            {"PATCH", fixed(profile), func() any { return map[string]any{"name": unique("Renamed ")} }, [8]int{200, 403, 403, 404, 403, 401, 401, 401}, nil},
+		"delete-customer":            {"DELETE", freshCustomer, none, [8]int{202, 403, 404, 404, 404, 401, 401, 401}, nil},
+		"get-job":                    {"GET", newJob, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
+		"list-provider-audit-events": {"GET", fixed("/v1/audit-events"), none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
+		"accept-invitation":          {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
 	}
 	// Every route of the table is in the matrix.
 	for _, rt := range routes.Table {

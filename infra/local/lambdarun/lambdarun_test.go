@@ -95,6 +95,8 @@ type fixtures struct {
 	// it (portalToken) and the operator admin through the console
 	// (consoleToken), for the routes that check their token themselves.
 	portal, portalToken, consoleToken string
+	// address and agreement are the customer's; job offboards another.
+	address, agreement, job string
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -134,6 +136,15 @@ func newFixtures(t *testing.T) fixtures {
 	call("accept-invitation", op.event("POST", "/v1/invitations/accept", `{"token":"`+latestToken(t, linked)+`","password":"`+password+`"}`, nil))
 	f.portalToken = signIn(t, p.SignIn.ClientID, linked, password)
 	f.consoleToken = signIn(t, st.Config.AppClientID, st.Info.Admin.Email, st.Info.Admin.Password)
+	cp := map[string]string{"customerId": f.customer}
+	f.address = id(call("create-address", op.event("POST", "/v1/customers/"+f.customer+"/addresses",
+		`{"kind":"legal","lines":["Coolsingel 1"],"postalCode":"3011 AD","city":"Rotterdam","country":"NL"}`, cp)).Body)
+	f.agreement = id(call("create-service-agreement", op.event("POST", "/v1/customers/"+f.customer+"/service-agreements",
+		`{"name":"Maintenance","reference":"SLA-1","startsOn":"2026-01-01","endsOn":"2026-12-31"}`, cp)).Body)
+	gone := id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Leaving"}`, nil)).Body)
+	var accepted struct{ Job struct{ ID string } }
+	_ = json.Unmarshal([]byte(call("delete-customer", op.event("DELETE", "/v1/customers/"+gone, "", map[string]string{"customerId": gone})).Body), &accepted)
+	f.job = accepted.Job.ID
 	return f
 }
 
@@ -204,7 +215,8 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal}
+	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal,
+		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job}
 	for k := range ev.PathParameters {
 		if _, ok := ids[k]; !ok {
 			continue // {proxy+}: the path as it is
@@ -249,6 +261,10 @@ var want = map[string]int{
 	"enable-operator": 409, "disable-operator": 409, "reinvite-operator": 200, "delete-operator": 204,
 	"inspect-invitation": 200, "accept-invitation": 200,
 	"portal-access": 200, "portal-preflight": 204, "update-portal": 200, "delete-portal": 204, "list-portal-users": 200,
+	// The organization profile, a customer's life time, the provider's trail.
+	"list-addresses": 200, "create-address": 201, "update-address": 200, "delete-address": 204,
+	"list-service-agreements": 200, "create-service-agreement": 201, "update-service-agreement": 200, "delete-service-agreement": 204,
+	"update-customer": 200, "delete-customer": 202, "get-job": 200, "list-provider-audit-events": 200,
 }
 
 // Every function's built bootstrap runs under the Lambda Runtime API with

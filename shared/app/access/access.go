@@ -42,12 +42,14 @@ type Memberships interface {
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 }
 
-// Store is what resolving a caller reads: the identity's memberships, and
-// for a portal's token the portal setup of its app client.
+// Store is what resolving a caller reads: the identity's memberships, for
+// a portal's token the portal setup of its app client, and for a request
+// inside a customer the customer (strongly consistent).
 type Store interface {
 	Memberships
 	PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error)
 	OriginAllowed(ctx context.Context, origin string) (bool, error)
+	Customer(ctx context.Context, id string) (domain.Customer, error)
 }
 
 // OriginAllowed reports whether a browser may call the portal routes from
@@ -139,6 +141,42 @@ func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
 	return callerOf(c.Sub, ms)
 }
 
+// ResolveIn resolves the caller of a request inside a customer, and reads
+// the customer at the same time: from the moment its offboarding is
+// accepted, a customer is gone (ErrNotFound) for every caller, operators
+// included, whatever their memberships' copies still say. A customer that
+// does not exist is left to the use case to answer, as before; one that
+// does is the caller's Tenant.
+func (r *Resolver) ResolveIn(ctx context.Context, c Claims, customerID string) (*Caller, error) {
+	if !domain.ValidID(domain.PrefixCustomer, customerID) {
+		return r.Resolve(ctx, c)
+	}
+	var caller *Caller
+	var cu domain.Customer
+	authErr, cuErr := conc.Both(func() error {
+		var err error
+		caller, err = r.Resolve(ctx, c)
+		return err
+	}, func() error {
+		var err error
+		cu, err = r.Store.Customer(ctx, customerID)
+		return err
+	})
+	if authErr != nil {
+		return nil, authErr // who is asking is answered first
+	}
+	switch {
+	case errors.Is(cuErr, state.ErrNotFound):
+		return caller, nil
+	case cuErr != nil:
+		return nil, errs.Wrap("access.ResolveIn", cuErr)
+	case cu.Offboarding():
+		return nil, ErrNotFound
+	}
+	caller.Tenant = &cu
+	return caller, nil
+}
+
 // callerOf is the caller of an identity with these memberships: its
 // enabled ones; nobody when none is.
 func callerOf(sub string, ms []domain.Member) (*Caller, error) {
@@ -172,6 +210,17 @@ type Caller struct {
 	// Portal is the portal setup whose app client the caller signed in
 	// through; nil for the console's.
 	Portal *PortalClient
+	// Tenant is the customer a request inside one is about, read with the
+	// caller (ResolveIn); nil when it does not exist or was not read.
+	Tenant *domain.Customer
+}
+
+// TenantOf is the caller's Tenant when it is the customer id's.
+func (c *Caller) TenantOf(customerID string) *domain.Customer {
+	if c.Tenant != nil && c.Tenant.ID == customerID {
+		return c.Tenant
+	}
+	return nil
 }
 
 // As is a caller for work no person asked for (the deployment inviting the
@@ -230,6 +279,18 @@ func (c *Caller) RequireUserManager(customerID string) error {
 		return ErrForbidden
 	}
 	return nil
+}
+
+// RequireOperatorIn: operators; others who can see the customer are
+// forbidden, the rest find nothing.
+func (c *Caller) RequireOperatorIn(customerID string) error {
+	if c.IsOperator() {
+		return nil
+	}
+	if c.Member(customerID) != nil {
+		return ErrForbidden
+	}
+	return ErrNotFound
 }
 
 // RequireOperatorAdminIn: operator admins; others who can see the customer

@@ -19,7 +19,9 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -67,6 +69,8 @@ type World struct {
 	Portals     *portals.Service
 	Invitations *invitations.Service
 	Sweeper     *sweep.Sweeper
+	Profile     *profile.Service
+	Offboarding *offboarding.Service
 	// Admin is the provider's first operator admin, signed in.
 	Admin *access.Caller
 }
@@ -95,6 +99,7 @@ func NewWith(t testing.TB, cfg config.Config) *World {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.Clock.Now}
 	w.Access, w.Members, w.Customers, w.Portals = w.Env.Access(), w.Env.Members(), w.Env.Customers(), w.Env.Portals()
 	w.Invitations, w.Sweeper = w.Env.Invitations(), w.Env.Sweeper()
+	w.Profile, w.Offboarding = w.Env.Profile(), w.Env.Offboarding()
 	if _, err := w.Members.EnsureFirstAdmin(context.Background(), "admin@provider.example"); err != nil {
 		t.Fatalf("first admin: %v", err)
 	}
@@ -126,6 +131,17 @@ func (w *World) Resolve(email string) (*access.Caller, error) {
 	}
 	id, _ := w.Identities.Get(email)
 	return w.Access.Resolve(w.Ctx(), w.Claims(id.Sub))
+}
+
+// ResolveIn resolves the caller of an e-mail in a request inside a
+// customer, as a request about the customer would: the customer is read
+// with the caller.
+func (w *World) ResolveIn(email, customerID string) (*access.Caller, error) {
+	if !w.Identities.SignIn(email, Password) {
+		return nil, access.ErrUnauthenticated
+	}
+	id, _ := w.Identities.Get(email)
+	return w.Access.ResolveIn(w.Ctx(), w.Claims(id.Sub), customerID)
 }
 
 // Claims are the claims of an unexpired access token of the app client.

@@ -5,6 +5,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 
 // Store is what customers read and write.
 type Store interface {
-	CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras) error
+	CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras, also ...domain.AuditEvent) error
+	ChangeCustomer(ctx context.Context, ch state.CustomerChange) error
 	Customer(ctx context.Context, id string) (domain.Customer, error)
 	CustomerWithPortals(ctx context.Context, id string) (domain.Customer, []domain.Portal, error)
 	ListCustomers(ctx context.Context, limit int32, start state.PageKey) (state.Page[domain.Customer], error)
@@ -48,6 +50,9 @@ func (s *Service) List(ctx context.Context, c *access.Caller, limit int32, start
 func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (domain.Customer, error) {
 	if err := c.RequireCustomerReader(id); err != nil {
 		return domain.Customer{}, err
+	}
+	if cu := c.TenantOf(id); cu != nil {
+		return *cu, nil // read with the caller, a moment ago
 	}
 	cu, err := s.Store.Customer(ctx, id)
 	return cu, errs.Wrap("customers.Get", err)
@@ -89,10 +94,12 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in NewCustomer, 
 		return cu, errs.Wrap(op, err)
 	}
 	now := s.now()
-	cu := domain.Customer{ID: domain.NewID(domain.PrefixCustomer), Name: name, Locale: locale, CreatedAt: now, UpdatedAt: now}
-	ev := domain.NewEvent(now, c.ActorIn(domain.ProviderScope), domain.ActionCustomerCreated,
-		domain.Target{Kind: "customer", ID: cu.ID}, domain.CustomerScope(cu.ID))
-	if err := s.Store.CreateCustomer(ctx, cu, ev, state.Extras{Idempotency: key.Record(cu.ID, now)}); err != nil {
+	cu := domain.Customer{ID: domain.NewID(domain.PrefixCustomer), Name: name, Locale: locale, CreatedAt: now, UpdatedAt: now, Version: 1}
+	// On the customer's own trail, and on the provider's.
+	actor, target := c.ActorIn(domain.ProviderScope), customerTarget(cu)
+	ev := domain.NewEvent(now, actor, domain.ActionCustomerCreated, target, domain.CustomerScope(cu.ID))
+	pev := domain.NewEvent(now, actor, domain.ActionCustomerCreated, target, domain.ProviderScope)
+	if err := s.Store.CreateCustomer(ctx, cu, ev, state.Extras{Idempotency: key.Record(cu.ID, now)}, pev); err != nil {
 		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
 		if err != nil {
 			return domain.Customer{}, errs.Wrap(op, err)
@@ -113,8 +120,8 @@ func (s *Service) Audit(ctx context.Context, c *access.Caller, customerID string
 	}
 	var p state.Page[domain.AuditEvent]
 	existsErr, listErr := conc.Both(func() error {
-		if !c.IsOperator() {
-			return nil // their membership proves the customer exists
+		if !c.IsOperator() || c.TenantOf(customerID) != nil {
+			return nil // their membership, or the read with the caller, proves the customer exists
 		}
 		_, err := s.Store.Customer(ctx, customerID)
 		return err
@@ -170,6 +177,9 @@ func (s *Service) Me(ctx context.Context, c *access.Caller) (Profile, error) {
 		return out, errs.Wrap("customers.Me", err)
 	}
 	for _, cid := range ids {
+		if cu, ok := cs[cid]; !ok || cu.Offboarding() {
+			continue // gone, or going: its memberships go with it
+		}
 		m := c.Memberships[cid]
 		if out.Name == "" {
 			out.Name = m.Name
@@ -183,6 +193,96 @@ func (s *Service) Me(ctx context.Context, c *access.Caller) (Profile, error) {
 		out.Memberships = append(out.Memberships, ms)
 	}
 	return out, nil
+}
+
+// customerTarget is a customer as the audit trail names it.
+func customerTarget(cu domain.Customer) domain.Target {
+	name := cu.Name
+	return domain.Target{Kind: domain.TargetCustomer, ID: cu.ID, Name: &name}
+}
+
+// Change is a change of a customer as the caller gives it: unchecked.
+type Change struct {
+	Name   *string
+	Locale *string
+}
+
+// ErrEmpty: a change that names nothing to change.
+var ErrEmpty = errs.Fields(errs.F("body", "empty"))
+
+// Update renames a customer or changes its language (operator admins);
+// want, when not 0, is the version the caller read. The copies its portal
+// setups' records keep of both change with it, and the change is on the
+// provider's trail and the customer's.
+func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Change, want int) (domain.Customer, error) {
+	const op = "customers.Update"
+	if err := c.RequireOperatorAdminIn(id); err != nil {
+		return domain.Customer{}, err
+	}
+	if in.Name == nil && in.Locale == nil {
+		return domain.Customer{}, ErrEmpty
+	}
+	var fields []errs.Field
+	var name, locale string
+	if in.Name != nil {
+		var code string
+		if name, code = domain.CleanName(*in.Name); code != "" {
+			fields = append(fields, errs.F("name", code))
+		}
+	}
+	if in.Locale != nil {
+		if locale = *in.Locale; !domain.ValidLocale(locale) {
+			fields = append(fields, errs.F("locale", "invalid_locale"))
+		}
+	}
+	if len(fields) > 0 {
+		return domain.Customer{}, errs.Fields(fields...)
+	}
+	cu, ps, err := s.Store.CustomerWithPortals(ctx, id)
+	if err == nil && cu.Offboarding() {
+		err = state.ErrNotFound
+	}
+	if err != nil {
+		return domain.Customer{}, errs.Wrap(op, err)
+	}
+	if want > 0 && cu.Version != want {
+		return cu, state.ErrStale
+	}
+	after := cu
+	if in.Name != nil {
+		after.Name = name
+	}
+	if in.Locale != nil {
+		after.Locale = locale
+	}
+	if after.Name == cu.Name && after.Locale == cu.Locale {
+		return cu, nil // nothing changes: no new version, no audit event
+	}
+	now := s.now()
+	after.Version, after.UpdatedAt = cu.Version+1, now
+	actor, target := c.ActorIn(domain.ProviderScope), customerTarget(after)
+	ch := state.CustomerChange{Before: cu, After: after, Portals: ps, Now: now, Events: []domain.AuditEvent{
+		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, domain.ProviderScope),
+		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, cu.Scope()),
+	}}
+	if err := s.Store.ChangeCustomer(ctx, ch); err != nil {
+		if errors.Is(err, state.ErrStale) && want == 0 {
+			err = state.ErrConcurrent
+		}
+		return cu, errs.Wrap(op, err)
+	}
+	return after, nil
+}
+
+// ProviderAudit pages through the provider's own trail, newest first:
+// operators invited, changed, disabled, deleted; customers created,
+// renamed, offboarded. Operator admins only.
+func (s *Service) ProviderAudit(ctx context.Context, c *access.Caller, limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error) {
+	if err := c.RequireOperatorAdmin(); err != nil {
+		return state.Page[domain.AuditEvent]{}, err
+	}
+	p, err := s.Store.ListAudit(ctx, domain.ProviderScope, limit, start)
+	return p, errs.Wrap("customers.ProviderAudit", err)
 }
 
 func deref[T any](p *T) T {

@@ -154,8 +154,8 @@ func (s *Service) Inspect(ctx context.Context, r Request) (Inspection, error) {
 		out.ExistingAccount, _, err = s.existingAccount(ctx, ref.Email, ref.Scope)
 		return err
 	})
-	if errors.Is(err, state.ErrNotFound) {
-		return Inspection{}, ErrInvalid // deleted meanwhile
+	if errors.Is(err, state.ErrNotFound) || err == nil && cu.Offboarding() {
+		return Inspection{}, ErrInvalid // deleted meanwhile, or its customer going
 	}
 	if err != nil {
 		return Inspection{}, errs.Wrap(op, err)
@@ -281,6 +281,9 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 	})
 	if err := errors.Join(idErr, cuErr); err != nil {
 		return Accepted{}, err
+	}
+	if cu != nil && cu.Offboarding() {
+		return Accepted{}, ErrInvalid // its customer is going: nobody joins it
 	}
 	signIn := ExistingAccount
 	created, pending := false, false

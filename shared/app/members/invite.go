@@ -35,6 +35,10 @@ func (s *Service) LoadScope(ctx context.Context, sc domain.Scope) Scope {
 		return out
 	}
 	cu, portals, err := s.Store.CustomerWithPortals(ctx, sc.CustomerID)
+	if err == nil && cu.Offboarding() {
+		out.Customer = &cu      // the caller's check tells everybody it is gone
+		err = state.ErrNotFound // gone for every call from the moment its offboarding began
+	}
 	if err != nil {
 		out.err = err
 		return out

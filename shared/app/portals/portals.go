@@ -367,6 +367,24 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, port
 	return nil
 }
 
+// Remove deletes a portal setup as the system (a customer's offboarding):
+// committed first, then its app client is deleted; what a failure leaves is
+// finished by the sweep, through the setup's marker.
+func (s *Service) Remove(ctx context.Context, p domain.Portal) error {
+	now := s.now()
+	sc := domain.CustomerScope(p.CustomerID)
+	ch := state.PortalChange{Before: &p, Now: now, SyncClient: true,
+		Event: domain.NewEvent(now, domain.SystemActor, domain.ActionPortalDeleted, domain.Target{Kind: domain.TargetPortal, ID: p.ID}, sc)}
+	if err := s.Store.ChangePortal(ctx, ch); err != nil {
+		return errs.Wrap("portals.Remove", err)
+	}
+	d := state.Due{Scope: sc, PortalID: p.ID, ClientID: p.ClientID, Marker: ch.Event.ID}
+	if err := s.retire(ctx, d, unlinkNow); err != nil {
+		s.Log.WarnContext(ctx, "removed portal not yet retired; the sweep will finish", "portal", p.ID, "error", err.Error())
+	}
+	return nil
+}
+
 // unlinkNow is how many members a delete unlinks itself; the sweep takes
 // unlinkPerRun a run.
 const (

@@ -43,6 +43,12 @@ type Portals interface {
 	Sync(ctx context.Context, d state.Due) error
 }
 
+// Jobs works on jobs with work left (a customer's offboarding) until the
+// deadline; more says it stopped there with work left.
+type Jobs interface {
+	Run(ctx context.Context, jobID string, deadline time.Time) (more bool, err error)
+}
+
 // Sweeper runs the sweep.
 type Sweeper struct {
 	Store      Store
@@ -50,6 +56,7 @@ type Sweeper struct {
 	Sync       *identitysync.Syncer
 	Identities Identities
 	Portals    Portals
+	Jobs       Jobs
 	Log        *slog.Logger
 	Now        func() time.Time
 	// Clock measures the time budget of a run (the real clock, whatever Now
@@ -65,6 +72,8 @@ type Report struct {
 	// Portals are portal setups whose app client was brought in line, or
 	// whose retirement went on.
 	Portals int `json:"portalsSynced"`
+	// Jobs are jobs (offboardings) that finished in this run.
+	Jobs int `json:"jobsFinished"`
 	// Skipped were due but changed meanwhile, or held by an accept; the
 	// next run looks at them again.
 	Skipped int  `json:"skipped"`
@@ -90,7 +99,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 	var rep Report
 	deadline := s.clock().Add(budget)
 	now := s.Now().UTC()
-	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal} {
+	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueJob} {
 		var start state.PageKey
 		for {
 			if s.clock().After(deadline) {
@@ -134,6 +143,19 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 						err = s.Portals.Sync(ctx, it)
 					}
 					count(&rep.Portals, &rep.Skipped, &rep.Failed, err)
+				case state.DueJob:
+					if s.Jobs == nil {
+						err = errSkip
+						count(&rep.Jobs, &rep.Skipped, &rep.Failed, err)
+						break
+					}
+					more, jerr := s.Jobs.Run(ctx, it.JobID, deadline)
+					if err = jerr; more && err == nil {
+						rep.More = true
+						s.Log.InfoContext(ctx, "sweep stopped at its time budget", "report", rep)
+						return rep, nil
+					}
+					count(&rep.Jobs, &rep.Skipped, &rep.Failed, err)
 				}
 				if err != nil && !errors.Is(err, errSkip) {
 					s.Log.WarnContext(ctx, "sweep item failed; the next run retries", "kind", string(kind), "member", it.MemberID, "error", err.Error())
@@ -146,7 +168,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		}
 	}
 	s.Log.InfoContext(ctx, "sweep done", "reminded", rep.Reminded, "expired", rep.Expired,
-		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "skipped", rep.Skipped, "failed", rep.Failed)
+		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "skipped", rep.Skipped, "failed", rep.Failed)
 	return rep, nil
 }
 
@@ -203,6 +225,9 @@ func (s *Sweeper) remind(ctx context.Context, it state.Due, now time.Time) error
 		cu, _, err := s.Store.CustomerWithPortals(ctx, it.Scope.CustomerID)
 		if err != nil {
 			return err
+		}
+		if cu.Offboarding() {
+			return errSkip // its offboarding revokes the invitation
 		}
 		where.Customer = &cu
 	}

@@ -7,8 +7,8 @@ import (
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// CreateCustomer writes a new customer and its audit event.
-func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras) error {
+// CreateCustomer writes a new customer and its audit events.
+func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras, also ...domain.AuditEvent) error {
 	if err := rateFull(x.Rate); err != nil {
 		return err
 	}
@@ -19,15 +19,79 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain
 	if s.customers[c.ID] != nil {
 		return state.ErrConcurrent
 	}
-	if err := s.checkAudit(ev); err != nil {
-		return err
+	for _, e := range append([]domain.AuditEvent{ev}, also...) {
+		if err := s.checkAudit(e); err != nil {
+			return err
+		}
 	}
 	if err := s.checkExtras(x, domain.ProviderScope); err != nil {
 		return err
 	}
 	s.customers[c.ID] = &customerRec{c: cloneCustomer(c)}
-	s.putAudit(ev)
+	for _, e := range append([]domain.AuditEvent{ev}, also...) {
+		s.putAudit(e)
+	}
 	s.applyExtras(x)
+	return nil
+}
+
+// ChangeCustomer writes a change of a customer, the copies of its name and
+// locale on its portal setups' client records (deleted when its
+// offboarding begins), its job and audit events, or nothing.
+func (s *Store) ChangeCustomer(ctx context.Context, ch state.CustomerChange) error {
+	const op = "ChangeCustomer"
+	if err := rateFull(ch.Rate); err != nil {
+		return err
+	}
+	if err := s.write(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r := s.customers[ch.Before.ID]
+	switch {
+	case r == nil || r.phantom || r.c.Offboarding():
+		return state.ErrNotFound
+	case max(r.c.Version, 1) != max(ch.Before.Version, 1):
+		return state.ErrStale
+	}
+	for _, p := range ch.Portals {
+		if _, ok := s.clients[p.ClientID]; p.ClientID != "" && ch.Job == nil && !ok {
+			return state.ErrConcurrent
+		}
+	}
+	if ch.Job != nil && s.jobs[ch.Job.ID].ID != "" {
+		return state.ErrConcurrent
+	}
+	for _, e := range ch.Events {
+		if err := s.checkAudit(e); err != nil {
+			return err
+		}
+	}
+	if err := s.checkExtras(ch.Extras, domain.ProviderScope); err != nil {
+		return err
+	}
+	a := ch.After
+	r.c.Name, r.c.Locale, r.c.UpdatedAt, r.c.Version = a.Name, a.Locale, a.UpdatedAt, a.Version
+	for _, p := range ch.Portals {
+		if p.ClientID == "" {
+			continue
+		}
+		if ch.Job != nil {
+			delete(s.clients, p.ClientID)
+			continue
+		}
+		cr := s.clients[p.ClientID]
+		cr.cu.Name, cr.cu.Locale = a.Name, a.Locale
+		s.clients[p.ClientID] = cr
+	}
+	if ch.Job != nil {
+		r.c.OffboardingJob = ch.Job.ID
+		s.jobs[ch.Job.ID] = cloneJob(*ch.Job)
+	}
+	for _, e := range ch.Events {
+		s.putAudit(e)
+	}
+	s.applyExtras(ch.Extras)
 	return nil
 }
 
@@ -75,7 +139,7 @@ func (s *Store) ListCustomers(ctx context.Context, limit int32, start state.Page
 	defer s.mu.Unlock()
 	var items []keyed[domain.Customer]
 	for _, c := range s.customers {
-		if !c.phantom {
+		if !c.phantom && !c.c.Offboarding() { // an offboarding leaves the listing at once
 			items = append(items, keyed[domain.Customer]{key: lowerName(c.c), v: cloneCustomer(c.c)})
 		}
 	}

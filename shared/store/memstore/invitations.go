@@ -143,6 +143,12 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 		}
 	case state.DuePortal:
 		s.portalDues(now, add)
+	case state.DueJob:
+		for id, j := range s.jobs {
+			if !j.Done() {
+				add(j.CreatedAt, id, state.Due{JobID: id})
+			}
+		}
 	}
 	return page(op, "due", items, false, limit, start)
 }

@@ -29,7 +29,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	m := cloneMember(nm.Member)
 	sc := m.Scope()
 	pendingInv := m.Invitation != nil && m.Invitation.State == domain.InvitationPending
-	if !sc.IsProvider() && !m.CountsAsAdmin() && s.customers[sc.CustomerID] == nil {
+	if !sc.IsProvider() && !m.CountsAsAdmin() && !s.open(sc.CustomerID) {
 		return state.ErrNotFound
 	}
 	if _, taken := s.emails[sc][m.Email]; taken {
@@ -46,7 +46,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 			return state.ErrConcurrent
 		}
 	}
-	if m.CountsAsAdmin() && !sc.IsProvider() && s.customers[sc.CustomerID] == nil {
+	if m.CountsAsAdmin() && !sc.IsProvider() && !s.open(sc.CustomerID) {
 		return state.ErrNotFound
 	}
 	if err := s.checkAudit(nm.Event); err != nil {
@@ -138,8 +138,10 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if writeToken && s.tokens[a.Invitation.TokenHash] != nil {
 		return state.ErrConcurrent
 	}
-	if err := s.checkAudit(ch.Event); err != nil {
-		return err
+	if !ch.Unaudited {
+		if err := s.checkAudit(ch.Event); err != nil {
+			return err
+		}
 	}
 	x := ch.Extras
 	if x.ActingAdmin == b.Sub {
@@ -193,9 +195,19 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		delete(s.pending[b.Email], ch.ClearPending)
 	}
 	s.link(&b, a)
-	s.putAudit(ch.Event)
+	if !ch.Unaudited {
+		s.putAudit(ch.Event)
+	}
 	s.applyExtras(x)
 	return nil
+}
+
+// open reports whether a customer's item exists (a phantom one too, as
+// DynamoDB's condition sees it) and its offboarding has not begun: what
+// adding to it needs.
+func (s *Store) open(customerID string) bool {
+	r := s.customers[customerID]
+	return r != nil && !r.c.Offboarding()
 }
 
 // tokenOf is the token record of a member's invitation.

@@ -73,6 +73,12 @@ type Store struct {
 	// links are the members linked to each portal: portal id, then member
 	// id, the member's e-mail (their order).
 	links map[string]map[string]string
+	// addresses and agreements are the customers' profiles: customer id,
+	// then record id.
+	addresses  map[string]map[string]domain.Address
+	agreements map[string]map[string]domain.ServiceAgreement
+	// jobs by id.
+	jobs map[string]domain.Job
 }
 
 type clientRec struct {
@@ -139,6 +145,9 @@ func New() *Store {
 		origins:     map[string]map[string]bool{},
 		portalSyncs: map[string]portalSyncRec{},
 		links:       map[string]map[string]string{},
+		addresses:   map[string]map[string]domain.Address{},
+		agreements:  map[string]map[string]domain.ServiceAgreement{},
+		jobs:        map[string]domain.Job{},
 	}
 }
 
@@ -279,8 +288,11 @@ func cloneMember(m domain.Member) domain.Member {
 	return m
 }
 
+// cloneCustomer copies a customer; one written without a version is at 1,
+// as the DynamoDB store reads it.
 func cloneCustomer(c domain.Customer) domain.Customer {
 	c.CreatedAt, c.UpdatedAt = roundTrip(c.CreatedAt), roundTrip(c.UpdatedAt)
+	c.Version = max(c.Version, 1)
 	return c
 }
 
@@ -296,7 +308,29 @@ func cloneEvent(e domain.AuditEvent) domain.AuditEvent {
 		email := *e.Target.Email
 		e.Target.Email = &email
 	}
+	if e.Target.Name != nil {
+		name := *e.Target.Name
+		e.Target.Name = &name
+	}
 	return e
+}
+
+func cloneAddress(a domain.Address) domain.Address {
+	a.Lines = slices.Clone(a.Lines)
+	a.CreatedAt, a.UpdatedAt = roundTrip(a.CreatedAt), roundTrip(a.UpdatedAt)
+	return a
+}
+
+func cloneAgreement(a domain.ServiceAgreement) domain.ServiceAgreement {
+	a.CreatedAt, a.UpdatedAt = roundTrip(a.CreatedAt), roundTrip(a.UpdatedAt)
+	a.Status = "" // never stored
+	return a
+}
+
+func cloneJob(j domain.Job) domain.Job {
+	j.CreatedAt, j.UpdatedAt = roundTrip(j.CreatedAt), roundTrip(j.UpdatedAt)
+	j.FinishedAt = roundTripPtr(j.FinishedAt)
+	return j
 }
 
 func cloneIdem(r state.Idempotency) state.Idempotency {

@@ -25,8 +25,12 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	switch {
 	case ch.Before == nil:
 		p = *ch.After
-		if s.customers[p.CustomerID] == nil || s.customers[p.CustomerID].phantom {
+		r := s.customers[p.CustomerID]
+		if r == nil || r.phantom || r.c.Offboarding() {
 			return state.ErrNotFound
+		}
+		if r.c.PortalCount >= domain.MaxPortals {
+			return state.ErrLimit
 		}
 		if _, ok := s.portals[p.CustomerID][p.ID]; ok {
 			return state.ErrConcurrent
@@ -37,8 +41,16 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 		if !ok || cur.Version != ch.Before.Version {
 			return state.ErrStale
 		}
+		if ch.After == nil && s.customers[p.CustomerID] == nil {
+			return state.ErrNotFound
+		}
 		if ch.After != nil {
 			p = *ch.After
+			// The copy of the customer on the client record is the
+			// customer's as it is.
+			if r := s.customers[p.CustomerID]; clientOf(ch.After) != "" && (r == nil || max(r.c.Version, 1) != max(ch.Customer.Version, 1)) {
+				return state.ErrConcurrent
+			}
 		}
 	}
 	if err := s.checkAudit(ch.Event); err != nil {
@@ -48,9 +60,14 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	if err := s.checkExtras(ch.Extras, sc); err != nil {
 		return err
 	}
-	if ch.After == nil {
+	switch {
+	case ch.After == nil:
 		delete(s.portals[p.CustomerID], p.ID)
-	} else {
+		s.customers[p.CustomerID].c.PortalCount--
+	case ch.Before == nil:
+		setIn(s.portals, p.CustomerID, p.ID, clonePortal(*ch.After))
+		s.customers[p.CustomerID].c.PortalCount++
+	default:
 		setIn(s.portals, p.CustomerID, p.ID, clonePortal(*ch.After))
 	}
 	before, after := clientOf(ch.Before), clientOf(ch.After)

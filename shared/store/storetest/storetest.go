@@ -94,6 +94,13 @@ var cases = []struct {
 	{"ConcurrentClaimsOfOneToken", testConcurrentClaims},
 	{"ConcurrentTakesOfOneWindow", testConcurrentTakes},
 	{"ConcurrentPutsOfOneIdempotencyKey", testConcurrentIdempotency},
+	// The organization profile, customers' changes, their offboarding.
+	{"Addresses", testAddresses},
+	{"Agreements", testAgreements},
+	{"ProfileAndPortalLimits", testProfileLimits},
+	{"ChangeCustomer", testChangeCustomer},
+	{"OffboardingBegins", testOffboardingBegins},
+	{"OffboardingSteps", testOffboardingSteps},
 	// Faults.
 	{"ACancelledCallIsUnavailableAndWritesNothing", testCancelled},
 }

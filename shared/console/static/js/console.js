@@ -30,6 +30,9 @@ import * as portals from './screens/portals.js';
 import * as portalUsers from './screens/portal-users.js';
 import * as audit from './screens/audit.js';
 import * as operators from './screens/operators.js';
+import * as profile from './screens/profile.js';
+import * as job from './screens/job.js';
+import * as providerAudit from './screens/provider-audit.js';
 
 // ROUTES: the first whose path begins the fragment and that allows the
 // person signed in is drawn; else home. A path's ':x' part matches any
@@ -37,6 +40,9 @@ import * as operators from './screens/operators.js';
 const ROUTES = [
   { path: ['customers'], screen: 'customers', allowed: isOperator, render: customers.render },
   { path: ['operators'], screen: 'operators', allowed: isOperatorAdmin, render: operators.render },
+  { path: ['audit'], screen: 'provider-audit', allowed: isOperatorAdmin, render: providerAudit.render },
+  { path: ['jobs', ':id'], screen: 'job', allowed: isOperatorAdmin, render: job.render },
+  { path: ['c', ':cid', 'profile'], screen: 'profile', allowed: ({ cid }) => canManage(cid), render: profile.render },
   { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },

@@ -4,6 +4,7 @@
 // state.switcherKey), not on every screen, so that a click on the header
 // never lands on an element being replaced.
 import { t } from './i18n.js';
+import './i18n-profile.js';
 import { h, replace, announce } from './dom.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
@@ -26,8 +27,10 @@ function navLinks() {
   if (cid && canManage(cid)) {
     const c = `#/c/${enc(cid)}`;
     links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
+    links.push([`${c}/profile`, t('nav.profile'), 'profile']);
   }
   if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
+  if (isOperatorAdmin()) links.push(['#/audit', t('nav.providerAudit'), 'provider-audit']);
   return links;
 }
 

@@ -22,8 +22,8 @@ export const state = {
   renderSeq: 0,
 
   // currentScreen is the name of the screen drawn ('home', 'customers',
-  // 'users', 'portals', 'audit', 'operators'): its nav link has
-  // aria-current="page".
+  // 'users', 'portals', 'audit', 'operators', 'profile', 'job',
+  // 'provider-audit'): its nav link has aria-current="page".
   currentScreen: 'home',
 
   // currentCustomer is the id of the customer the person works on: the

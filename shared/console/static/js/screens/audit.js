@@ -28,15 +28,15 @@ async function loadPage(cid, results, cursor, current) {
     cell(cols[0], h('time', { datetime: e.at }, formatTime(e.at))),
     cell(cols[1], e.actor.kind === 'system' ? t('audit.system') : (e.actor.email || t('none'))),
     cell(cols[2], actionWords(e.action)),
-    cell(cols[3], e.target.email || t('none')))),
+    cell(cols[3], e.target.email || e.target.name || t('none')))),
   { empty: t('audit.empty'), caption: t('nav.audit'), id: 'audit' }));
   return data.nextCursor;
 }
 
 // actionWords says an event's action in words: its own text, else its
 // verb's (user.disable → disable), else the action itself; an operator's
-// action says so.
-function actionWords(action) {
+// action says so. The provider's trail (provider-audit.js) says them so too.
+export function actionWords(action) {
   const [kind, ...rest] = String(action).split('.');
   const verb = rest.join('.');
   let words;

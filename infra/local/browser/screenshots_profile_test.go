@@ -1,0 +1,86 @@
+//go:build screenshots
+
+package browser
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestScreenshotsOfTheProfile makes docs/screenshots/console-profile*.png,
+// console-offboarding.png and console-provider-audit.png, beside the
+// others (TestScreenshots):
+//
+//	go test -tags screenshots ./infra/local/browser/ -run TestScreenshotsOfTheProfile -count=1
+func TestScreenshotsOfTheProfile(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "docs", "screenshots")
+	shoot := func(p *page, name string) {
+		t.Helper()
+		p.settled()
+		p.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+		p.do("paint", chromedp.Sleep(150*time.Millisecond))
+		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(png) > 300<<10 {
+			t.Errorf("%s is %d KB, over 300 KB", name, len(png)>>10)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d KB", name, len(png)>>10)
+	}
+
+	a := admin(t)
+	cu := a.newCustomer("Acme Facilities")
+	base := "/v1/customers/" + cu.ID
+	for _, ad := range []map[string]any{
+		{"kind": "legal", "lines": []string{"Coolsingel 40"}, "postalCode": "3011 AD", "city": "Rotterdam", "region": "Zuid-Holland", "country": "NL"},
+		{"kind": "actual", "lines": []string{"Weena 505", "7th floor"}, "postalCode": "3013 AL", "city": "Rotterdam", "country": "NL"},
+		{"kind": "shipping", "label": "Warehouse Waalhaven", "lines": []string{"Waalhaven Zuidzijde 21"}, "postalCode": "3089 JH", "city": "Rotterdam", "country": "NL"},
+		{"kind": "shipping", "label": "Depot Antwerp", "lines": []string{"Noorderlaan 133"}, "postalCode": "2030", "city": "Antwerpen", "country": "BE"},
+	} {
+		a.call("POST", base+"/addresses", ad, 201, nil)
+	}
+	year := now().UTC().Year()
+	for _, ag := range []map[string]any{
+		{"name": "Facility maintenance", "reference": "SLA-2024-017", "startsOn": time.Date(year-2, 1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), "endsOn": time.Date(year-1, 12, 31, 0, 0, 0, 0, time.UTC).Format("2006-01-02")},
+		{"name": "Facility maintenance", "reference": "SLA-2026-004", "startsOn": time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), "endsOn": time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC).Format("2006-01-02")},
+		{"name": "24/7 support", "reference": "SUP-2027-001", "startsOn": time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), "endsOn": time.Date(year+2, 12, 31, 0, 0, 0, 0, time.UTC).Format("2006-01-02")},
+	} {
+		a.call("POST", base+"/service-agreements", ag, 201, nil)
+	}
+
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/profile")
+	op.visible("#addresses")
+	shoot(op, "console-profile.png")
+
+	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
+	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl.navigate(site + "/#/c/" + cu.ID + "/profile")
+	nl.visible("#addresses")
+	shoot(nl, "console-profile-nl.png")
+
+	leaving := a.newCustomer("Old Harbour Logistics")
+	for _, e := range []string{"mark.dekker@oldharbour.example", "sara.bos@oldharbour.example"} {
+		a.invite(leaving.ID, map[string]any{"email": e})
+	}
+	op.navigate(site + "/#/c/" + leaving.ID + "/profile")
+	op.click("#offboard")
+	op.typeInto("#offboard-form input[name=confirm]", leaving.Name)
+	shoot(op, "console-offboard-confirm.png")
+	op.click("#offboard-form [data-role=submit]")
+	op.visible("#job-steps")
+	shoot(op, "console-offboarding.png")
+
+	op.navigate(site + "/#/audit")
+	op.visible("#provider-audit")
+	shoot(op, "console-provider-audit.png")
+}

@@ -1,0 +1,297 @@
+// Package profile is a customer's organization profile: its addresses
+// (actual, legal, shipping; more than one of a kind), which the customer's
+// portal admins and operators manage, and its service agreements, which
+// operators manage and the customer's portal admins read. Every change is
+// versioned and on the customer's audit trail.
+package profile
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// ErrEmpty: a change that names nothing to change.
+var ErrEmpty = errs.Fields(errs.F("body", "empty"))
+
+// Store is what the profile reads and writes.
+type Store interface {
+	Customer(ctx context.Context, id string) (domain.Customer, error)
+	Addresses(ctx context.Context, customerID string) ([]domain.Address, error)
+	ChangeAddress(ctx context.Context, ch state.AddressChange) error
+	Agreements(ctx context.Context, customerID string) ([]domain.ServiceAgreement, error)
+	ChangeAgreement(ctx context.Context, ch state.AgreementChange) error
+	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+}
+
+// Service serves the profile.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// exists answers a listing of a customer the caller may see: an operator's
+// unknown customer is not found (a portal admin's membership proves it is
+// there, as does the read with the caller).
+func (s *Service) exists(ctx context.Context, c *access.Caller, customerID string) error {
+	if !c.IsOperator() || c.TenantOf(customerID) != nil {
+		return nil
+	}
+	_, err := s.Store.Customer(ctx, customerID)
+	return err
+}
+
+// AddressInput is an address, or a change of one, as the caller gives it:
+// unchecked. A nil field is left as it is; Label and Region may be set to
+// "" to remove them.
+type AddressInput struct {
+	Kind       *string
+	Label      *string
+	Lines      []string
+	PostalCode *string
+	City       *string
+	Region     *string
+	Country    *string
+}
+
+func (in AddressInput) empty() bool {
+	return in.Kind == nil && in.Label == nil && in.Lines == nil && in.PostalCode == nil && in.City == nil && in.Region == nil && in.Country == nil
+}
+
+// check checks the given fields into a.
+func (in AddressInput) check(a *domain.Address) error {
+	var fields []errs.Field
+	if in.Kind != nil {
+		if !domain.ValidAddressKind(*in.Kind) {
+			fields = append(fields, errs.F("kind", "invalid_kind"))
+		}
+		a.Kind = domain.AddressKind(*in.Kind)
+	}
+	if in.Label != nil {
+		a.Label = ""
+		if l, code := domain.CleanText(*in.Label, domain.MaxLabelLength); code == "" {
+			a.Label = l
+		} else if code != "required" { // "" removes the label
+			fields = append(fields, errs.F("label", code))
+		}
+	}
+	if in.Lines != nil {
+		lines, i, code := domain.CleanAddressLines(in.Lines)
+		switch {
+		case code == "":
+			a.Lines = lines
+		case i < 0:
+			fields = append(fields, errs.F("lines", code))
+		default:
+			fields = append(fields, errs.F("lines."+strconv.Itoa(i), code))
+		}
+	}
+	if in.PostalCode != nil {
+		pc, code := domain.CleanPostalCode(*in.PostalCode)
+		if code != "" {
+			fields = append(fields, errs.F("postalCode", code))
+		}
+		a.PostalCode = pc
+	}
+	if in.City != nil {
+		city, code := domain.CleanText(*in.City, domain.MaxNameLength)
+		if code != "" {
+			fields = append(fields, errs.F("city", code))
+		}
+		a.City = city
+	}
+	if in.Region != nil {
+		a.Region = ""
+		if r, code := domain.CleanText(*in.Region, domain.MaxNameLength); code == "" {
+			a.Region = r
+		} else if code != "required" {
+			fields = append(fields, errs.F("region", code))
+		}
+	}
+	if in.Country != nil {
+		c, code := domain.CleanCountry(*in.Country)
+		if code != "" {
+			fields = append(fields, errs.F("country", code))
+		}
+		a.Country = c
+	}
+	if len(fields) > 0 {
+		return errs.Fields(fields...)
+	}
+	return nil
+}
+
+// Addresses lists a customer's addresses, oldest first: operators, and its
+// portal admins.
+func (s *Service) Addresses(ctx context.Context, c *access.Caller, customerID string) ([]domain.Address, error) {
+	const op = "profile.Addresses"
+	if err := c.RequireUserManager(customerID); err != nil {
+		return nil, err
+	}
+	if err := s.exists(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	as, err := s.Store.Addresses(ctx, customerID)
+	return as, errs.Wrap(op, err)
+}
+
+// actingAdmin is the extras of a change a portal admin makes: they must
+// still be one when it lands.
+func actingAdmin(c *access.Caller, customerID string) state.Extras {
+	if c.ActsAsPortalAdmin(customerID) {
+		return state.Extras{ActingAdmin: c.Sub}
+	}
+	return state.Extras{}
+}
+
+// CreateAddress adds an address to a customer: operators, and its portal
+// admins. Kind, lines, postal code, city and country are required. With an
+// idempotency key, a retry answers the address the first attempt made.
+func (s *Service) CreateAddress(ctx context.Context, c *access.Caller, customerID string, in AddressInput, key *idem.Key) (domain.Address, error) {
+	const op = "profile.CreateAddress"
+	if err := c.RequireUserManager(customerID); err != nil {
+		return domain.Address{}, err
+	}
+	now := s.now()
+	a := domain.Address{ID: domain.NewID(domain.PrefixAddress), CustomerID: customerID, CreatedAt: now, UpdatedAt: now, Version: 1}
+	required(&in.Kind, &in.PostalCode, &in.City, &in.Country)
+	if in.Lines == nil {
+		in.Lines = []string{}
+	}
+	if err := in.check(&a); err != nil {
+		return domain.Address{}, err
+	}
+	key, err := idem.Look(ctx, s.Store, key, now)
+	if err != nil {
+		return domain.Address{}, errs.Wrap(op, err)
+	}
+	if ref := key.PriorRef(); ref != "" {
+		return s.address(ctx, customerID, ref)
+	}
+	sc := domain.CustomerScope(customerID)
+	x := actingAdmin(c, customerID)
+	x.Idempotency = key.Record(a.ID, now)
+	err = s.Store.ChangeAddress(ctx, state.AddressChange{After: &a, Extras: x,
+		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressCreated, addressTarget(a), sc)})
+	if err != nil {
+		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
+		if err != nil {
+			return domain.Address{}, errs.Wrap(op, err)
+		}
+		return s.address(ctx, customerID, ref)
+	}
+	return a, nil
+}
+
+// required makes absent required fields empty, so that checking names them.
+func required(ps ...**string) {
+	for _, p := range ps {
+		if *p == nil {
+			*p = new(string)
+		}
+	}
+}
+
+// addressTarget names an address on the trail by its label, or its city.
+func addressTarget(a domain.Address) domain.Target {
+	name := a.Label
+	if name == "" {
+		name = a.City
+	}
+	return domain.Target{Kind: domain.TargetAddress, ID: a.ID, Name: &name}
+}
+
+// address reads one address of a customer.
+func (s *Service) address(ctx context.Context, customerID, id string) (domain.Address, error) {
+	if !domain.ValidID(domain.PrefixAddress, id) {
+		return domain.Address{}, state.ErrNotFound
+	}
+	as, err := s.Store.Addresses(ctx, customerID)
+	if err != nil {
+		return domain.Address{}, err
+	}
+	if i := slices.IndexFunc(as, func(a domain.Address) bool { return a.ID == id }); i >= 0 {
+		return as[i], nil
+	}
+	return domain.Address{}, state.ErrNotFound
+}
+
+// UpdateAddress changes an address (operators, the customer's portal
+// admins); want, when not 0, is the version the caller read.
+func (s *Service) UpdateAddress(ctx context.Context, c *access.Caller, customerID, id string, in AddressInput, want int) (domain.Address, error) {
+	const op = "profile.UpdateAddress"
+	if err := c.RequireUserManager(customerID); err != nil {
+		return domain.Address{}, err
+	}
+	if in.empty() {
+		return domain.Address{}, ErrEmpty
+	}
+	a, err := s.address(ctx, customerID, id)
+	if err != nil {
+		return a, errs.Wrap(op, err)
+	}
+	if want > 0 && a.Version != want {
+		return a, state.ErrStale
+	}
+	after := a
+	after.Lines = slices.Clone(a.Lines)
+	if err := in.check(&after); err != nil {
+		return a, err
+	}
+	if sameAddress(a, after) {
+		return a, nil // nothing changes: no new version, no audit event
+	}
+	now := s.now()
+	after.Version, after.UpdatedAt = a.Version+1, now
+	sc := domain.CustomerScope(customerID)
+	err = s.Store.ChangeAddress(ctx, state.AddressChange{Before: &a, After: &after, Extras: actingAdmin(c, customerID),
+		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressUpdated, addressTarget(a), sc)})
+	if err != nil {
+		return a, errs.Wrap(op, stale(err, want))
+	}
+	return after, nil
+}
+
+func sameAddress(a, b domain.Address) bool {
+	return a.Kind == b.Kind && a.Label == b.Label && slices.Equal(a.Lines, b.Lines) && a.PostalCode == b.PostalCode &&
+		a.City == b.City && a.Region == b.Region && a.Country == b.Country
+}
+
+// stale: a change that lost a race without an If-Match is a concurrent change.
+func stale(err error, want int) error {
+	if errors.Is(err, state.ErrStale) && want == 0 {
+		return state.ErrConcurrent
+	}
+	return err
+}
+
+// DeleteAddress removes an address (operators, the customer's portal
+// admins); want, when not 0, is the version the caller read.
+func (s *Service) DeleteAddress(ctx context.Context, c *access.Caller, customerID, id string, want int) error {
+	const op = "profile.DeleteAddress"
+	if err := c.RequireUserManager(customerID); err != nil {
+		return err
+	}
+	a, err := s.address(ctx, customerID, id)
+	if err != nil {
+		return errs.Wrap(op, err)
+	}
+	if want > 0 && a.Version != want {
+		return state.ErrStale
+	}
+	now := s.now()
+	sc := domain.CustomerScope(customerID)
+	err = s.Store.ChangeAddress(ctx, state.AddressChange{Before: &a, Extras: actingAdmin(c, customerID),
+		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressDeleted, addressTarget(a), sc)})
+	return errs.Wrap(op, stale(err, want))
+}

@@ -1,0 +1,66 @@
+package state
+
+import (
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// ErrLimit: the customer has as many of a kind of record (portal setups,
+// addresses, service agreements) as it may.
+var ErrLimit = errs.New(errs.Conflict, "limit_reached")
+
+// CustomerChange is a change of a customer: its name or locale, or the
+// start of its offboarding (Job set). It is written in one transaction with
+// the copies of the customer's name and locale that its portal setups'
+// app client records carry (a start of offboarding deletes them, so that
+// the portals' tokens stop at once), the job, and the audit events. It is
+// conditional on Before's version and on the customer not being offboarded
+// already (ErrStale; ErrNotFound when it is gone).
+type CustomerChange struct {
+	Before domain.Customer
+	// After is the customer as it is to be; its version Before.Version+1.
+	After domain.Customer
+	// Portals are the customer's portal setups, as read with Before.
+	Portals []domain.Portal
+	// Job, when set, is the offboarding that begins: After.OffboardingJob
+	// is its id, and the customer leaves the listing of customers.
+	Job    *domain.Job
+	Events []domain.AuditEvent
+	Now    time.Time
+	Extras
+}
+
+// AddressChange is the creation (Before nil), change, or deletion (After
+// nil) of an address, written in one transaction with the customer's count
+// of addresses and the audit event. A creation needs the customer, not
+// offboarding (ErrNotFound), with room for one more (ErrLimit); a change
+// or deletion is conditional on Before's version (ErrStale).
+type AddressChange struct {
+	Before, After *domain.Address
+	Event         domain.AuditEvent
+	Extras
+}
+
+// AgreementChange is AddressChange for service agreements.
+type AgreementChange struct {
+	Before, After *domain.ServiceAgreement
+	Event         domain.AuditEvent
+	Extras
+}
+
+// JobUpdate records a job's progress: what a step removed (added to the
+// counts, whatever else runs the job at the same time), and, when To is
+// set, the move from step From to step To, conditional on the job still
+// being at From (ErrStale otherwise: another run moved it).
+type JobUpdate struct {
+	ID      string
+	Removed domain.JobCounts
+	From    domain.JobStep
+	To      domain.JobStep
+	Now     time.Time
+}
+
+// JobTTL is how long a finished job can still be read.
+const JobTTL = 90 * 24 * time.Hour

@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// The organization profile lives in the customer's partition:
+//
+//	C#<customer>   AD#<address>     an address
+//	C#<customer>   SA#<agreement>   a service agreement
+//
+// Each kind is one Query of its prefix; the customer's item counts them, so
+// that their limits hold race-free.
+const (
+	skAddressPre   = "AD#"
+	skAgreementPre = "SA#"
+)
+
+type addressItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	domain.Address
+}
+
+type agreementItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	domain.ServiceAgreement
+}
+
+// profileKind is what the two kinds of profile record share in the table.
+type profileKind struct {
+	prefix, count string
+	max           int
+}
+
+var (
+	addresses  = profileKind{prefix: skAddressPre, count: "addressCount", max: domain.MaxAddresses}
+	agreements = profileKind{prefix: skAgreementPre, count: "agreementCount", max: domain.MaxAgreements}
+)
+
+// ChangeAddress writes the creation, change or deletion of an address.
+func (s *Store) ChangeAddress(ctx context.Context, ch state.AddressChange) error {
+	var after any
+	b, a := ch.Before, ch.After
+	cur := a
+	if a != nil {
+		after = addressItem{PK: customerPK(a.CustomerID), SK: skAddressPre + a.ID, Type: typeAddress, Address: *a}
+	} else {
+		cur = b
+	}
+	version := 0
+	if b != nil {
+		version = b.Version
+	}
+	return s.changeProfile(ctx, addresses, cur.CustomerID, cur.ID, b != nil, after, version, ch.Event, ch.Extras)
+}
+
+// ChangeAgreement writes the creation, change or deletion of a service agreement.
+func (s *Store) ChangeAgreement(ctx context.Context, ch state.AgreementChange) error {
+	var after any
+	b, a := ch.Before, ch.After
+	cur := a
+	if a != nil {
+		after = agreementItem{PK: customerPK(a.CustomerID), SK: skAgreementPre + a.ID, Type: typeAgreement, ServiceAgreement: *a}
+	} else {
+		cur = b
+	}
+	version := 0
+	if b != nil {
+		version = b.Version
+	}
+	return s.changeProfile(ctx, agreements, cur.CustomerID, cur.ID, b != nil, after, version, ch.Event, ch.Extras)
+}
+
+// changeProfile writes one profile record: created (no before) with the
+// customer's count, changed on the version read, or deleted (after nil).
+func (s *Store) changeProfile(ctx context.Context, k profileKind, customerID, id string, existed bool, after any, version int, ev domain.AuditEvent, x state.Extras) error {
+	t := s.newTx()
+	pk, sk := customerPK(customerID), k.prefix+id
+	versionIs := expression.Name("version").Equal(expression.Value(version))
+	count := expression.Name(k.count)
+	switch {
+	case !existed:
+		room := customerOpen().And(expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(k.max))))
+		t.update(pk, skCustomer, expression.Add(count, expression.Value(1)), &room, errCustomerGate)
+		t.putNew(after, state.ErrConcurrent)
+	case after == nil:
+		t.del(pk, sk, &versionIs, state.ErrStale)
+		exists := expression.AttributeExists(expression.Name(AttrPK))
+		t.update(pk, skCustomer, expression.Add(count, expression.Value(-1)), &exists, state.ErrNotFound)
+	default:
+		t.put(after, &versionIs, state.ErrStale)
+	}
+	t.putNew(newAuditItem(ev), nil)
+	t.extras(x, domain.CustomerScope(customerID))
+	return s.gate(ctx, customerID, t.commit(ctx), state.ErrLimit)
+}
+
+// Addresses reads every address of a customer, oldest first.
+func (s *Store) Addresses(ctx context.Context, customerID string) ([]domain.Address, error) {
+	var out []domain.Address
+	err := s.profileItems(ctx, customerID, skAddressPre, func(item map[string]types.AttributeValue) error {
+		var it addressItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		out = append(out, it.Address)
+		return nil
+	})
+	sortProfile(out, func(a domain.Address) (string, string) { return a.CreatedAt.UTC().Format(sortTime), a.ID })
+	return out, err
+}
+
+// Agreements reads every service agreement of a customer, oldest first.
+func (s *Store) Agreements(ctx context.Context, customerID string) ([]domain.ServiceAgreement, error) {
+	var out []domain.ServiceAgreement
+	err := s.profileItems(ctx, customerID, skAgreementPre, func(item map[string]types.AttributeValue) error {
+		var it agreementItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return err
+		}
+		out = append(out, it.ServiceAgreement)
+		return nil
+	})
+	sortProfile(out, func(a domain.ServiceAgreement) (string, string) { return a.CreatedAt.UTC().Format(sortTime), a.ID })
+	return out, err
+}
+
+// profileItems reads every item of a prefix of the customer's partition,
+// strongly consistently (a change is seen by the next read).
+func (s *Store) profileItems(ctx context.Context, customerID, prefix string, each func(map[string]types.AttributeValue) error) error {
+	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID))).And(expression.Key(AttrSK).BeginsWith(prefix))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return errs.Wrap("store: read the profile", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
+	}
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return dbError(err, "read the profile")
+		}
+		s.consumed("Query", res.ConsumedCapacity)
+		for _, item := range res.Items {
+			if err := each(item); err != nil {
+				return errs.Wrap("store: decode a profile record", err)
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// sortProfile orders records by when they were made, then id.
+func sortProfile[T any](items []T, key func(T) (string, string)) {
+	slices.SortFunc(items, func(a, b T) int {
+		at, aid := key(a)
+		bt, bid := key(b)
+		if c := strings.Compare(at, bt); c != 0 {
+			return c
+		}
+		return strings.Compare(aid, bid)
+	})
+}
