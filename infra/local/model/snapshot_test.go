@@ -1,0 +1,384 @@
+package model
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portalaccess/portalaccess/infra/local/emulators"
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// The test's own clients: the stack's configuration without the fault
+// injector, so that looking never fails and is never counted.
+func testClients() (*dynamodb.Client, *cip.Client) {
+	cfg := st.Clients.AWS.Copy()
+	cfg.APIOptions = nil
+	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.Info.DynamoDB.Endpoint) })
+	cog := cip.NewFromConfig(cfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
+	return ddb, cog
+}
+
+// snapshot is everything the model can see, read straight from the
+// emulators: the items of the run's partitions and of the identities,
+// tokens and idempotency keys it knows; the Cognito users; the e-mails that
+// arrived since the last snapshot; the audit events per scope.
+type snapshot struct {
+	items map[string]map[string]types.AttributeValue // "pk|sk" → item
+	users map[string]cognitoUser                     // by sub
+	mails []emulators.Email                          // new since the last snapshot
+	audit map[string]int                             // by scope
+}
+
+type cognitoUser struct {
+	Sub, Email, Status string
+	Enabled            bool
+}
+
+func itemKey(pk, sk string) string { return pk + "|" + sk }
+
+func scopeKey(sc string) string {
+	if sc == provider {
+		return "OPS"
+	}
+	return "C#" + sc
+}
+
+// take reads a snapshot. It reads a few partitions, a batch of known keys,
+// one count per audit trail, the user pool and the new e-mails: a few
+// dozen milliseconds while the data is small.
+func (w *world) take() (*snapshot, error) {
+	ctx := context.Background()
+	s := &snapshot{items: map[string]map[string]types.AttributeValue{}, users: map[string]cognitoUser{}, audit: map[string]int{}}
+	scopes := []string{provider}
+	for _, c := range w.m.customers {
+		scopes = append(scopes, c.ID)
+	}
+	for _, sc := range scopes {
+		if err := w.queryAll(ctx, scopeKey(sc), func(it map[string]types.AttributeValue) {
+			s.items[itemKey(str(it, "pk"), str(it, "sk"))] = it
+		}); err != nil {
+			return nil, err
+		}
+		n, err := w.count(ctx, "A#"+scopeKey(sc))
+		if err != nil {
+			return nil, err
+		}
+		s.audit[sc] = n
+	}
+	out, err := w.cog.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(st.Info.Cognito.UserPoolID)})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	for _, u := range out.Users {
+		cu := cognitoUser{Sub: aws.ToString(u.Username), Enabled: u.Enabled, Status: string(u.UserStatus)}
+		for _, a := range u.Attributes {
+			switch aws.ToString(a.Name) {
+			case "email":
+				cu.Email = aws.ToString(a.Value)
+			case "sub":
+				cu.Sub = aws.ToString(a.Value)
+			}
+		}
+		s.users[cu.Sub] = cu
+	}
+	// The keys the model knows of: identity copies and markers of every sub
+	// it has seen, token records of every token, idempotency records.
+	subs := map[string]bool{}
+	for sub := range w.m.identities {
+		subs[sub] = true
+	}
+	for sub := range s.users {
+		subs[sub] = true
+	}
+	for _, it := range s.items {
+		if sub := str(it, "sub"); sub != "" {
+			subs[sub] = true
+		}
+	}
+	for sub := range w.subsSeen {
+		subs[sub] = true
+	}
+	var keys []map[string]types.AttributeValue
+	key := func(pk, sk string) {
+		keys = append(keys, map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}})
+	}
+	for sub := range subs {
+		w.subsSeen[sub] = true
+		made.partitions["S#"+sub], made.partitions["SYNC#"+sub] = true, true
+		for _, sc := range scopes {
+			key("S#"+sub, scopeKey(sc))
+		}
+		key("SYNC#"+sub, "SYNC")
+	}
+	hashes := map[string]bool{}
+	for _, it := range s.items {
+		if inv, ok := it["invitation"].(*types.AttributeValueMemberM); ok {
+			if h := str(inv.Value, "tokenHash"); h != "" {
+				hashes[h] = true
+			}
+		}
+	}
+	for h := range w.hashesSeen {
+		hashes[h] = true
+	}
+	for h := range hashes {
+		w.hashesSeen[h] = true
+		key("INV#"+h, "INV")
+	}
+	for id := range w.m.idem {
+		w.idemWatch[id] = true
+	}
+	for id := range w.idemWatch {
+		key("IDEM#"+id, "IDEM")
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		batch := keys[:n]
+		keys = keys[n:]
+		req := map[string]types.KeysAndAttributes{st.Info.DynamoDB.Table: {Keys: batch, ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 {
+			res, err := w.ddb.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			for _, it := range res.Responses[st.Info.DynamoDB.Table] {
+				s.items[itemKey(str(it, "pk"), str(it, "sk"))] = it
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	mails, err := w.newMail()
+	if err != nil {
+		return nil, err
+	}
+	s.mails = mails
+	return s, nil
+}
+
+func (w *world) queryAll(ctx context.Context, pk string, each func(map[string]types.AttributeValue)) error {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.Info.DynamoDB.Table), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true),
+	}
+	for {
+		res, err := w.ddb.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", pk, err)
+		}
+		for _, it := range res.Items {
+			each(it)
+		}
+		if res.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+func (w *world) count(ctx context.Context, pk string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.Info.DynamoDB.Table), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true), Select: types.SelectCount,
+	}
+	n := 0
+	for {
+		res, err := w.ddb.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count %s: %w", pk, err)
+		}
+		n += int(res.Count)
+		if res.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// newMail reads the e-mails that arrived since the last call. The emulator
+// keeps every e-mail of the seed (it is cleared when a seed begins); it is
+// asked only for those of the last seconds.
+func (w *world) newMail() ([]emulators.Email, error) {
+	since := w.mailSince.Add(-2 * time.Second).Unix()
+	res, err := http.Get(st.Info.SES.Endpoint + "/store?since=" + strconv.FormatInt(since, 10))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var store struct {
+		Emails []emulators.Email `json:"emails"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
+		return nil, err
+	}
+	var out []emulators.Email
+	for _, e := range store.Emails {
+		if !w.mailSeen[e.MessageID] {
+			w.mailSeen[e.MessageID] = true
+			out = append(out, e)
+		}
+	}
+	w.mailSince = time.Now()
+	return out, nil
+}
+
+func clearMailbox() error {
+	res, err := http.Post(st.Info.SES.Endpoint+"/clear-store", "application/json", nil)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("clear the mailbox: %s", res.Status)
+	}
+	return nil
+}
+
+var tokenInLink = regexp.MustCompile(`/accept-invitation#token=([A-Za-z0-9_-]{43})\b`)
+
+func tokenOf(e emulators.Email) string {
+	if m := tokenInLink.FindStringSubmatch(e.Body.Text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func mailKind(e emulators.Email) string {
+	if strings.HasPrefix(e.Subject, "Reminder") || strings.HasPrefix(e.Subject, "Herinnering") {
+		return "reminder"
+	}
+	return "invitation"
+}
+
+func str(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// canonical writes an item as sorted JSON, for comparing and printing.
+func canonical(it map[string]types.AttributeValue) string {
+	var v map[string]any
+	if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+		return fmt.Sprintf("undecodable item: %v", err)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// diff lists what differs between two snapshots: every item, user, e-mail
+// and audit event. A refused or failed step must leave none.
+func diff(a, b *snapshot, ignore func(key string) bool) []string {
+	var out []string
+	keys := map[string]bool{}
+	for k := range a.items {
+		keys[k] = true
+	}
+	for k := range b.items {
+		keys[k] = true
+	}
+	var sorted []string
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		if ignore != nil && ignore(k) {
+			continue
+		}
+		x, inA := a.items[k]
+		y, inB := b.items[k]
+		switch {
+		case inA && !inB:
+			out = append(out, "item removed: "+k+" "+canonical(x))
+		case !inA && inB:
+			out = append(out, "item added: "+k+" "+canonical(y))
+		case canonical(x) != canonical(y):
+			out = append(out, "item changed: "+k+"\n      before "+canonical(x)+"\n      after  "+canonical(y))
+		}
+	}
+	for sub, u := range a.users {
+		v, found := b.users[sub]
+		switch {
+		case !found:
+			out = append(out, fmt.Sprintf("Cognito user removed: %s (%s)", u.Email, sub))
+		case u != v:
+			out = append(out, fmt.Sprintf("Cognito user changed: %+v → %+v", u, v))
+		}
+	}
+	for sub, u := range b.users {
+		if _, found := a.users[sub]; !found {
+			out = append(out, fmt.Sprintf("Cognito user added: %s (%s)", u.Email, sub))
+		}
+	}
+	for _, e := range b.mails {
+		out = append(out, fmt.Sprintf("e-mail sent to %v: %q", e.Destination.To, e.Subject))
+	}
+	for sc, n := range b.audit {
+		if a.audit[sc] != n {
+			out = append(out, fmt.Sprintf("audit events of %s: %d → %d", scopeKey(sc), a.audit[sc], n))
+		}
+	}
+	return out
+}
+
+// memberItem decodes a member item as the store writes it.
+type memberItem struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+	domain.Member
+}
+
+func decodeMember(it map[string]types.AttributeValue) (domain.Member, error) {
+	var mi memberItem
+	err := attributevalue.UnmarshalMap(it, &mi)
+	return mi.Member, err
+}
+
+// subOfToken reads the sub of an access token (the test trusts its own
+// emulator; the gateway checks signatures).
+func subOfToken(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	_ = json.Unmarshal(b, &c)
+	return c.Sub
+}
+
+// signIn signs in through cognito-local as a browser would.
+func (w *world) signIn(email, password string) (string, error) {
+	out, err := w.cog.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		ClientId: aws.String(st.Info.Cognito.ClientID), AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": password},
+	})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken), nil
+}
