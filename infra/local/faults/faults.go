@@ -44,6 +44,10 @@ const (
 	// per item, each "TransactionConflict" or "None", at least one a conflict.
 	// The SDK does not retry it; the caller's own retries are new calls.
 	TransactionConflict Kind = "transaction_conflict"
+	// Interleave: the call waits while Fault.During runs (another request,
+	// say), then goes through unharmed. A test slips a change in between an
+	// operation's reads and its write, which is where races land.
+	Interleave Kind = "interleave"
 )
 
 // Kinds are the kinds that apply to every call, in the order tests try them.
@@ -62,6 +66,8 @@ type Fault struct {
 	Attempts int
 	// Seed varies which items of a cancelled transaction name the conflict.
 	Seed uint64
+	// During is what an Interleave runs, once, before the call goes out.
+	During func()
 }
 
 func (f Fault) String() string {
@@ -168,7 +174,15 @@ func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput
 	if strike {
 		i.fired = true
 	}
+	var during func()
+	if i.fault != nil && i.fault.Kind == Interleave && !i.fired && i.fault.strikes(name, st.nth) {
+		i.fired, during = true, i.fault.During
+	}
 	i.mu.Unlock()
+	if during != nil {
+		// Without the lock: what runs meanwhile makes calls of its own.
+		during()
+	}
 	var out middleware.InitializeOutput
 	var md middleware.Metadata
 	var err error

@@ -159,3 +159,24 @@ func TestTheStoreRetriesAConflictFiveTimes(t *testing.T) {
 		t.Fatalf("%d calls, want 5 (the fifth reaches the endpoint)", n)
 	}
 }
+
+// An interleaved function runs before the call, once, and the call then
+// goes through as if nothing happened.
+func TestInterleaveRunsOnceBeforeTheCall(t *testing.T) {
+	i := New()
+	db := client(i)
+	ran := 0
+	i.Arm(Fault{Call: "DynamoDB.TransactWriteItems", Nth: 1, Kind: Interleave, During: func() {
+		ran++
+		// What runs meanwhile may make calls through the same injector.
+		_, _ = db.TransactWriteItems(context.Background(), tx(1))
+	}})
+	_, err := db.TransactWriteItems(context.Background(), tx(1))
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		t.Fatal("the interleaved call was cancelled")
+	}
+	if !i.Disarm() || ran != 1 {
+		t.Fatalf("ran %d times", ran)
+	}
+}

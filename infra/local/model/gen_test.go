@@ -38,6 +38,7 @@ var generators = []generator{
 	{"delete-operator", 2, func(w *world, f bool) *step { return w.genDelete(provider) }},
 	{"sweep", 4, (*world).genSweep},
 	{"advance-clock", 6, (*world).genAdvance},
+	{"interleave", 8, (*world).genInterleave},
 }
 
 // randomStep makes and runs one random step; on a share of them a fault is
@@ -66,6 +67,10 @@ func (w *world) randomStep() {
 		f = w.randomFault(s.calls)
 	}
 	w.stats["op "+s.op]++
+	if s.interleave != nil {
+		w.execInterleaved(s)
+		return
+	}
 	w.exec(s, f)
 	w.stats["answer "+fmt.Sprint(s.pred.status)]++
 }

@@ -269,6 +269,22 @@ func (m *model) caller(sub string) *caller {
 	return c
 }
 
+// frozen is the caller as they are now, unaffected by later changes of the
+// model: how a request that has begun sees them.
+func (c *caller) frozen() *caller {
+	if c == nil {
+		return nil
+	}
+	f := &caller{sub: c.sub, members: map[string]*member{}}
+	if c.operator != nil {
+		f.operator = c.operator.clone()
+	}
+	for k, x := range c.members {
+		f.members[k] = x.clone()
+	}
+	return f
+}
+
 func (c *caller) isOperator() bool      { return c.operator != nil }
 func (c *caller) isOperatorAdmin() bool { return c.operator != nil && c.operator.Role == "admin" }
 

@@ -144,6 +144,9 @@ func (w *world) callerOf(p *person) *caller {
 	if p == nil || p.token == "" {
 		return nil
 	}
+	if w.stale != nil && p == w.stalePerson {
+		return w.stale
+	}
 	return w.m.caller(p.tokenSub)
 }
 
@@ -1082,8 +1085,8 @@ func (w *world) remove(who *person, t target) *step {
 			w.event(x.Scope)
 			if x.Sub != "" {
 				if lastOfIdentity {
+					// A marker it had stays, until the sweep finds nothing to do.
 					delete(m.identities, x.Sub)
-					delete(m.markers, x.Sub)
 				} else {
 					o.sc.synced[x.Sub] = true
 				}

@@ -62,6 +62,11 @@ type world struct {
 	dead []string
 	// idemWatch are the idempotency records the snapshot reads.
 	idemWatch map[string]bool
+	// stale, when set, is who stalePerson's token stands for instead of
+	// what the model says now: the caller as a request that began earlier
+	// still sees them.
+	stale       *caller
+	stalePerson *person
 }
 
 // step is one operation: a request by a principal (or the sweep, or the
@@ -88,6 +93,9 @@ type step struct {
 	desc  string
 	// idemOp is the operation an Idempotency-Key is scoped to.
 	idemOp string
+	// interleave, when set, slips an operator's change of the caller in
+	// before the request's commit (see interleaving).
+	interleave *interleaving
 }
 
 // stepCtx is what one attempt of a step does besides its answer.
