@@ -39,6 +39,34 @@ var generators = []generator{
 	{"sweep", 4, (*world).genSweep},
 	{"advance-clock", 6, (*world).genAdvance},
 	{"interleave", 8, (*world).genInterleave},
+	{"create-customer", 1, (*world).genCustomer},
+	{"create-portal", 1, (*world).genPortal},
+}
+
+// Customers and portal setups: only operator admins make them.
+func (w *world) genCustomer(faulty bool) *step {
+	who := w.principal(provider)
+	key := ""
+	if faulty {
+		key = w.newKey()
+	}
+	n := len(w.m.customers) + 1
+	s, _ := w.customerStep(who, fmt.Sprintf("Initech %d-%d", w.seed, n), pickOne(w, []string{"en", "nl"}), fmt.Sprintf("C%d", n), key)
+	return s
+}
+
+func (w *world) genPortal(faulty bool) *step {
+	cu := w.m.customer(w.pickCustomerScope())
+	who := w.principal(cu.ID)
+	key := ""
+	if faulty {
+		key = w.newKey()
+	}
+	n := 0
+	for _, c := range w.m.customers {
+		n += len(c.portals)
+	}
+	return w.portalStep(who, cu, fmt.Sprintf("P%d", n+1), key)
 }
 
 // randomStep makes and runs one random step; on a share of them a fault is
@@ -63,7 +91,7 @@ func (w *world) randomStep() {
 	faulty := w.rng.Float64() < 1.5**flagFault
 	s := g.make(w, faulty)
 	var f *faults.Fault
-	if faulty && s.run == nil && (s.pred.effect != nil || w.chance(0.35)) {
+	if faulty && (s.run == nil || s.op == "sweep") && (s.pred.effect != nil || w.chance(0.35)) {
 		f = w.randomFault(s.calls)
 	}
 	w.stats["op "+s.op]++
@@ -81,8 +109,9 @@ func (w *world) chance(p float64) bool { return w.rng.Float64() < p }
 
 func pickOne[T any](w *world, xs []T) T { return xs[w.pick(len(xs))] }
 
+// pickCustomerScope: C1 or C2, the customers the run acts in.
 func (w *world) pickCustomerScope() string {
-	return w.m.customers[w.pick(len(w.m.customers))].ID
+	return w.m.customers[w.pick(2)].ID
 }
 
 // ---- principals ----
@@ -157,6 +186,9 @@ func (w *world) principal(sc string) *person {
 	}
 	if len(pool) == 0 {
 		pool = opAdmins
+	}
+	if len(pool) == 0 {
+		return nil // every operator admin holds a stale token this time
 	}
 	return pickOne(w, pool)
 }

@@ -290,38 +290,75 @@ func (w *world) setup() {
 }
 
 func (w *world) createCustomer(who *person, name, locale, label string) *customer {
-	s := &step{op: "create-customer", who: who, quiet: true,
-		req: request{method: "POST", path: "/v1/customers", body: jsonBody(map[string]any{"name": name, "locale": locale})}}
-	cu := &customer{Name: name, Locale: locale, label: label}
-	s.pred = ok(201, func(o *observation) error {
-		id, err := idOf(o.res.body)
-		if err != nil {
-			return err
-		}
-		cu.ID = id
-		w.m.customers = append(w.m.customers, cu)
-		w.m.audit[id] = 1
-		made.partitions["C#"+id] = true
-		return nil
-	})
+	s, cu := w.customerStep(who, name, locale, label, "")
+	s.quiet = true
 	w.exec(s, nil)
 	return cu
 }
 
+// customerStep is POST /v1/customers: operator admins only. A customer made
+// by a random step is not one the run acts in (C1, C2 are), but its
+// partitions are watched like theirs.
+func (w *world) customerStep(who *person, name, locale, label, key string) (*step, *customer) {
+	s := &step{op: "create-customer", who: who, calls: []string{callQuery, callGet, callTx},
+		req: request{method: "POST", path: "/v1/customers", body: jsonBody(map[string]any{"name": name, "locale": locale}), key: key}}
+	cu := &customer{Name: name, Locale: locale, label: label}
+	s.tolerate = w.tolerateNothing
+	c := w.callerOf(who)
+	switch {
+	case c == nil:
+		s.pred = unauthenticated()
+	case !c.isOperatorAdmin():
+		s.pred = refuse(403, "forbidden")
+	default:
+		s.pred = ok(201, func(o *observation) error {
+			id, err := idOf(o.res.body)
+			if err != nil {
+				return err
+			}
+			cu.ID = id
+			w.m.customers = append(w.m.customers, cu)
+			w.m.audit[id] = 1
+			made.partitions["C#"+id] = true
+			return nil
+		})
+	}
+	return s, cu
+}
+
 func (w *world) createPortal(who *person, cu *customer, name string) {
-	s := &step{op: "create-portal", who: who, quiet: true,
-		req: request{method: "POST", path: "/v1/customers/" + cu.ID + "/portals",
-			body: jsonBody(map[string]any{"name": name, "url": "https://" + strings.ToLower(name) + ".portal.example"})}}
-	s.pred = ok(201, func(o *observation) error {
-		id, err := idOf(o.res.body)
-		if err != nil {
-			return err
-		}
-		cu.portals = append(cu.portals, portal{ID: id, Name: name})
-		w.event(cu.ID)
-		return nil
-	})
+	s := w.portalStep(who, cu, name, "")
+	s.quiet = true
 	w.exec(s, nil)
+}
+
+// portalStep is POST /v1/customers/{cid}/portals: operator admins only;
+// others who can see the customer get 403, the rest 404.
+func (w *world) portalStep(who *person, cu *customer, name, key string) *step {
+	s := &step{op: "create-portal", who: who, calls: []string{callQuery, callGet, callTx},
+		req: request{method: "POST", path: "/v1/customers/" + cu.ID + "/portals", key: key,
+			body: jsonBody(map[string]any{"name": name, "url": "https://" + strings.ToLower(name) + ".portal.example"})}}
+	s.tolerate = w.tolerateNothing
+	c := w.callerOf(who)
+	switch {
+	case c == nil:
+		s.pred = unauthenticated()
+	case c.isOperatorAdmin():
+		s.pred = ok(201, func(o *observation) error {
+			id, err := idOf(o.res.body)
+			if err != nil {
+				return err
+			}
+			cu.portals = append(cu.portals, portal{ID: id, Name: name})
+			w.event(cu.ID)
+			return nil
+		})
+	case c.isOperator() || c.members[cu.ID] != nil:
+		s.pred = refuse(403, "forbidden")
+	default:
+		s.pred = refuse(404, "not_found")
+	}
+	return s
 }
 
 // randomFault picks a fault for a step: one of the calls the operation is

@@ -326,6 +326,9 @@ func (w *world) exec(s *step, fault *faults.Fault) {
 		answer = retry
 	}
 	w.logf("#%d %s", w.n, w.describe(s, fault, struck, res, retry))
+	if s.pred.knownBug != "" {
+		w.hit(s.pred.knownBug, w.lastLine())
+	}
 	if answer.invalid != nil {
 		w.failf("the answer does not match the OpenAPI document: %v\n    %s", answer.invalid, clip(answer.body))
 	}
@@ -502,6 +505,7 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	metas := map[string]int{}
 	invs := map[string]map[string]types.AttributeValue{}
 	markers := map[string]bool{}
+	markerDue := map[string]string{}
 	idems := map[string]map[string]types.AttributeValue{}
 	for _, it := range s.items {
 		pk, sk := str(it, "pk"), str(it, "sk")
@@ -520,6 +524,7 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 			invs[strings.TrimPrefix(pk, "INV#")] = it
 		case strings.HasPrefix(pk, "SYNC#"):
 			markers[strings.TrimPrefix(pk, "SYNC#")] = true
+			markerDue[strings.TrimPrefix(pk, "SYNC#")] = str(it, "dueSk")
 		case strings.HasPrefix(pk, "IDEM#"):
 			idems[strings.TrimPrefix(pk, "IDEM#")] = it
 		case strings.HasPrefix(sk, "U#"):
@@ -661,6 +666,14 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	for sub := range sc.synced {
 		if id := m.identities[sub]; markers[sub] && !sc.struck && (id == nil || !id.broken) {
 			bad("the request did not clear the identity marker of %s", w.subLabel(sub))
+		}
+		if markers[sub] {
+			m.markers[sub] = m.now.Add(syncGrace) // written again by this step's change
+		}
+	}
+	for sub, due := range m.markers {
+		if got := markerDue[sub]; got != "" && got != due.UTC().Format("2006-01-02T15:04:05.000000000Z") {
+			bad("the identity marker of %s is due %s; the model says %s", w.subLabel(sub), got, tstr(&due))
 		}
 	}
 	// Idempotency records.
