@@ -652,6 +652,12 @@ var advances = []time.Duration{
 
 func (w *world) pickAdvance() (time.Duration, string) {
 	m := w.m
+	if w.chance(0.12) {
+		// To a whole second: times then end in ".000", which RFC 3339
+		// writes without a fraction at all.
+		next := m.now.Truncate(time.Second).Add(time.Second)
+		return next.Sub(m.now), " (to a whole second)"
+	}
 	if w.chance(0.5) {
 		var deadlines []time.Time
 		for _, x := range m.sorted(nil) {

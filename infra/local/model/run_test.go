@@ -55,6 +55,20 @@ var knownBugs = map[string]string{
 	// still gets it through, e.g. PATCH of themselves with admin: true
 	// promotes them again.
 	"selfChangeSkipsActorRecheck": "a change of one's own membership lands after one lost the right to make it",
+	// shared/store/invitations.go ClaimInvitation (and the claim checks in
+	// ClaimInvitation and change.go) compare times inside DynamoDB, where
+	// attributevalue stores them as RFC 3339 strings with trailing zeros
+	// trimmed ("…:43Z", "…:43.001Z"), which do not sort as the times do
+	// when they fall within one second. An accept 1 ms before the expiry
+	// can get 410 while inspect (which compares in Go) says the token is
+	// good; an accept just after a whole-second expiry can get through.
+	"timesComparedAsText": "expiry and claim times are compared as text that does not sort as time",
+	// shared/api/invitations.go AcceptInvitation claims the token first and
+	// releases the claim best effort when the accept is then refused (a
+	// weak or missing password): if the release fails, the refused request
+	// has left the token claimed for 30 s, and the invitee's next try is
+	// 410 "ask for a new invitation".
+	"refusedAcceptKeepsClaim": "a refused accept whose claim release fails leaves the token claimed for 30 s",
 }
 
 // runs counts what every seed of this binary did, for the summary.
@@ -198,6 +212,15 @@ func (w *world) reset() {
 		w.t.Fatal(err)
 	}
 	w.mailSince = time.Now().Add(-time.Minute)
+	// The clock starts on a whole second of the wall clock (or after the
+	// last seed's clock) plus milliseconds the seed chooses: what happens at
+	// a boundary may hang on the last digits of a time, and a replay must see
+	// the same ones.
+	start := now()
+	if t := time.Now().UTC(); t.After(start) {
+		start = t
+	}
+	setNow(start.Truncate(time.Second).Add(time.Second + time.Duration(w.seed%1000)*time.Millisecond))
 	w.m = newModel(now())
 	w.admin0 = &person{label: "admin0", email: st.Info.Admin.Email, password: st.Info.Admin.Password}
 	w.persons = []*person{w.admin0}
