@@ -95,14 +95,26 @@ func TestModel(t *testing.T) {
 	}
 	t.Logf("seeds %v, %d steps each, faults on %.0f%% of the steps", seeds, steps, 100**flagFault)
 	runs.hits, runs.stats = map[string]int{}, map[string]int{}
+	// A test binary with a deadline (go test's -timeout) stops its seeds in
+	// time, saying so, rather than being killed mid-step without a report.
+	deadline, hasDeadline := t.Deadline()
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			start := time.Now()
 			w := newWorld(t, seed)
 			w.reset()
 			w.setup()
+			lap := time.Now()
 			for w.stats["steps"] < steps {
+				if hasDeadline && time.Until(deadline) < 90*time.Second {
+					t.Logf("seed %d: stopped after %d steps, close to the test's deadline", seed, w.stats["steps"])
+					break
+				}
 				w.randomStep()
+				if n := w.stats["steps"]; n%500 == 0 {
+					t.Logf("seed %d: %d steps, %s a step over the last 500", seed, n, (time.Since(lap) / 500).Round(time.Millisecond))
+					lap = time.Now()
+				}
 			}
 			wall := time.Since(start)
 			if *flagTrace {
@@ -126,7 +138,8 @@ func TestModel(t *testing.T) {
 
 func newWorld(t testing.TB, seed uint64) *world {
 	w := &world{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		mailSeen: map[string]bool{}, subsSeen: map[string]bool{}, hashesSeen: map[string]bool{}, idemWatch: map[string]bool{},
+		mailSeen: map[string]bool{}, subsSeen: map[string]int{}, hashesSeen: map[string]int{}, idemWatch: map[string]int{},
+		audits:    map[string]*auditTally{},
 		tolerated: map[string]bool{}, hits: map[string]int{}, stats: map[string]int{}}
 	if !*flagStrict {
 		for k := range knownBugs {

@@ -42,7 +42,14 @@ type snapshot struct {
 	users map[string]cognitoUser                     // by sub
 	mails []emulators.Email                          // new since the last snapshot
 	audit map[string]int                             // by scope
+	// watched are the keys read one by one (outside the run's partitions):
+	// two snapshots are compared on the keys both read.
+	watched map[string]bool
 }
+
+// watchFor is how many snapshots a key that is no longer live is still
+// read, so that what a step leaves behind is seen; keys found stay.
+const watchFor = 3
 
 type cognitoUser struct {
 	Sub, Email, Status string
@@ -63,7 +70,8 @@ func scopeKey(sc string) string {
 // dozen milliseconds while the data is small.
 func (w *world) take() (*snapshot, error) {
 	ctx := context.Background()
-	s := &snapshot{items: map[string]map[string]types.AttributeValue{}, users: map[string]cognitoUser{}, audit: map[string]int{}}
+	s := &snapshot{items: map[string]map[string]types.AttributeValue{}, users: map[string]cognitoUser{}, audit: map[string]int{},
+		watched: map[string]bool{}}
 	scopes := []string{provider}
 	for _, c := range w.m.customers {
 		scopes = append(scopes, c.ID)
@@ -74,7 +82,7 @@ func (w *world) take() (*snapshot, error) {
 		}); err != nil {
 			return nil, err
 		}
-		n, err := w.count(ctx, "A#"+scopeKey(sc))
+		n, err := w.auditCount(ctx, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -96,57 +104,55 @@ func (w *world) take() (*snapshot, error) {
 		}
 		s.users[cu.Sub] = cu
 	}
-	// The keys the model knows of: identity copies and markers of every sub
-	// it has seen, token records of every token, idempotency records.
-	subs := map[string]bool{}
+	// The keys the model knows of: identity copies and markers of the subs
+	// it knows, token records of the tokens, idempotency records of the
+	// keys. A key stays watched while it is live or its item exists, and a
+	// few snapshots after, so that the cost of a step does not grow with the
+	// run.
+	live := func(set map[string]int, k string) { set[k] = watchFor + 1 }
 	for sub := range w.m.identities {
-		subs[sub] = true
+		live(w.subsSeen, sub)
 	}
 	for sub := range s.users {
-		subs[sub] = true
+		live(w.subsSeen, sub)
 	}
 	for _, it := range s.items {
 		if sub := str(it, "sub"); sub != "" {
-			subs[sub] = true
+			live(w.subsSeen, sub)
 		}
-	}
-	for sub := range w.subsSeen {
-		subs[sub] = true
-	}
-	var keys []map[string]types.AttributeValue
-	key := func(pk, sk string) {
-		keys = append(keys, map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}})
-	}
-	for sub := range subs {
-		w.subsSeen[sub] = true
-		made.partitions["S#"+sub], made.partitions["SYNC#"+sub] = true, true
-		for _, sc := range scopes {
-			key("S#"+sub, scopeKey(sc))
-		}
-		key("SYNC#"+sub, "SYNC")
-	}
-	hashes := map[string]bool{}
-	for _, it := range s.items {
 		if inv, ok := it["invitation"].(*types.AttributeValueMemberM); ok {
 			if h := str(inv.Value, "tokenHash"); h != "" {
-				hashes[h] = true
+				live(w.hashesSeen, h)
 			}
 		}
 	}
+	for id, r := range w.m.idem {
+		if w.m.now.Sub(r.at) < idempotencyTTL {
+			live(w.idemWatch, id)
+		}
+	}
+	var keys []map[string]types.AttributeValue
+	owner := map[string]string{} // key → what keeps it watched
+	key := func(pk, sk, by string) {
+		keys = append(keys, map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}})
+		s.watched[itemKey(pk, sk)] = true
+		owner[itemKey(pk, sk)] = by
+	}
+	for sub := range w.subsSeen {
+		made.partitions["S#"+sub], made.partitions["SYNC#"+sub] = true, true
+		for _, sc := range scopes {
+			key("S#"+sub, scopeKey(sc), "sub "+sub)
+		}
+		key("SYNC#"+sub, "SYNC", "sub "+sub)
+	}
 	for h := range w.hashesSeen {
-		hashes[h] = true
-	}
-	for h := range hashes {
-		w.hashesSeen[h] = true
-		key("INV#"+h, "INV")
-	}
-	for id := range w.m.idem {
-		w.idemWatch[id] = true
+		key("INV#"+h, "INV", "hash "+h)
 	}
 	for id := range w.idemWatch {
-		key("IDEM#"+id, "IDEM")
+		key("IDEM#"+id, "IDEM", "idem "+id)
 	}
+	found := map[string]bool{}
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
 		batch := keys[:n]
@@ -158,11 +164,28 @@ func (w *world) take() (*snapshot, error) {
 				return nil, fmt.Errorf("batch get: %w", err)
 			}
 			for _, it := range res.Responses[st.Info.DynamoDB.Table] {
-				s.items[itemKey(str(it, "pk"), str(it, "sk"))] = it
+				k := itemKey(str(it, "pk"), str(it, "sk"))
+				s.items[k] = it
+				found[owner[k]] = true
 			}
 			req = res.UnprocessedKeys
 		}
 	}
+	age := func(set map[string]int, kind string) {
+		for k, n := range set {
+			switch {
+			case found[kind+" "+k]:
+				set[k] = watchFor + 1
+			case n <= 1:
+				delete(set, k)
+			default:
+				set[k] = n - 1
+			}
+		}
+	}
+	age(w.subsSeen, "sub")
+	age(w.hashesSeen, "hash")
+	age(w.idemWatch, "idem")
 	mails, err := w.newMail()
 	if err != nil {
 		return nil, err
@@ -192,11 +215,59 @@ func (w *world) queryAll(ctx context.Context, pk string, each func(map[string]ty
 	}
 }
 
-func (w *world) count(ctx context.Context, pk string) (int, error) {
+// auditCount counts a scope's audit events. Events are written at the
+// business clock's time, which never goes back: those before the clock's
+// last time are counted once and kept, and only the rest are counted again,
+// so that counting does not grow with the trail.
+func (w *world) auditCount(ctx context.Context, sc string) (int, error) {
+	a := w.audits[sc]
+	if a == nil {
+		a = &auditTally{}
+		w.audits[sc] = a
+	}
+	pk := "A#" + scopeKey(sc)
+	newer, err := w.count(ctx, pk, a.from, "")
+	if err != nil {
+		return 0, err
+	}
+	if until := w.m.now.UTC().Format(auditTime); until > a.from {
+		older, err := w.count(ctx, pk, a.from, until)
+		if err != nil {
+			return 0, err
+		}
+		a.frozen += older
+		a.from = until
+		newer -= older
+	}
+	return a.frozen + newer, nil
+}
+
+// auditTally: frozen events have sort keys before from.
+type auditTally struct {
+	frozen int
+	from   string
+}
+
+const auditTime = "2006-01-02T15:04:05.000000000Z" // shared/store's sortTime
+
+// count counts a partition's items, with sort keys from from (inclusive)
+// to until (exclusive) when they are given.
+func (w *world) count(ctx context.Context, pk, from, until string) (int, error) {
+	kc, vals := "pk = :pk", map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}
+	switch {
+	case from != "" && until != "":
+		kc += " AND sk BETWEEN :from AND :until"
+		vals[":from"], vals[":until"] = &types.AttributeValueMemberS{Value: from}, &types.AttributeValueMemberS{Value: until}
+	case from != "":
+		kc += " AND sk >= :from"
+		vals[":from"] = &types.AttributeValueMemberS{Value: from}
+	case until != "":
+		kc += " AND sk < :until"
+		vals[":until"] = &types.AttributeValueMemberS{Value: until}
+	}
 	in := &dynamodb.QueryInput{
-		TableName: aws.String(st.Info.DynamoDB.Table), KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		ConsistentRead:            aws.Bool(true), Select: types.SelectCount,
+		TableName: aws.String(st.Info.DynamoDB.Table), KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeValues: vals, ConsistentRead: aws.Bool(true), Select: types.SelectCount,
 	}
 	n := 0
 	for {
@@ -303,6 +374,9 @@ func diff(a, b *snapshot, ignore func(key string) bool) []string {
 	for _, k := range sorted {
 		if ignore != nil && ignore(k) {
 			continue
+		}
+		if (a.watched[k] || b.watched[k]) && !(a.watched[k] && b.watched[k]) {
+			continue // read by one snapshot only
 		}
 		x, inA := a.items[k]
 		y, inB := b.items[k]

@@ -47,8 +47,9 @@ type world struct {
 
 	mailSince  time.Time
 	mailSeen   map[string]bool
-	subsSeen   map[string]bool
-	hashesSeen map[string]bool
+	subsSeen   map[string]int // watched subs, token hashes, idempotency records (see watchFor)
+	hashesSeen map[string]int
+	audits     map[string]*auditTally
 	keys       int // idempotency keys made
 
 	// tolerated are the known bugs the model accepts (see knownBugs); hits
@@ -61,7 +62,7 @@ type world struct {
 	// dead are tokens that no longer work (accepted, expired, revoked).
 	dead []string
 	// idemWatch are the idempotency records the snapshot reads.
-	idemWatch map[string]bool
+	idemWatch map[string]int
 	// stale, when set, is who stalePerson's token stands for instead of
 	// what the model says now: the caller as a request that began earlier
 	// still sees them.
@@ -261,7 +262,7 @@ func (w *world) exec(s *step, fault *faults.Fault) {
 		callerBefore[p] = p.token != "" && w.m.caller(p.tokenSub) != nil
 	}
 	if s.req.key != "" && s.who != nil && s.who.tokenSub != "" {
-		w.idemWatch[hashParts(s.who.tokenSub, s.idemOp, s.req.key)] = true
+		w.idemWatch[hashParts(s.who.tokenSub, s.idemOp, s.req.key)] = watchFor + 1
 	}
 	injector.Record()
 	if fault != nil {
@@ -653,7 +654,7 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	// Identity markers: the request clears its own; a faulted one may leave
 	// one, which the sweep finishes.
 	for sub := range markers {
-		if _, known := m.markers[sub]; !known {
+		if _, known := m.markers[sub]; !known && sc.synced[sub] {
 			if id := m.identities[sub]; id != nil && id.broken {
 				// Its identity is gone from Cognito (deleteIdentityBeforeCommit):
 				// no request and no sweep can bring it in line any more.
@@ -664,6 +665,8 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 				m.markers[sub] = m.now.Add(syncGrace)
 				continue
 			}
+		}
+		if _, known := m.markers[sub]; !known {
 			bad("an identity marker is left for %s", w.subLabel(sub))
 		}
 	}
