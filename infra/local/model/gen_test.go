@@ -419,8 +419,14 @@ func (w *world) genInviteUser(faulty bool) *step {
 func (w *world) replayed(who *person, rec *idemRecord, build func(request) *step) *step {
 	r := rec.req
 	if w.chance(0.25) {
+		// Another body, of fields the operation takes.
 		b := decodeBody(r.body)
-		b["name"] = fmt.Sprintf("Other %d", w.pick(100))
+		if _, bulk := b["emails"]; bulk {
+			admin, _ := b["admin"].(bool)
+			b["admin"] = !admin
+		} else {
+			b["name"] = fmt.Sprintf("Other %d", w.pick(100))
+		}
 		r.body = jsonBody(b)
 	}
 	s := build(r)
@@ -518,6 +524,18 @@ func (w *world) pickToken() tokenChoice {
 		pool := invited
 		if len(pending) > 0 && w.chance(0.85) {
 			pool = pending
+		}
+		// An invitation that expires within a second of now is where the
+		// expiry check is most likely to be off: taken when there is one.
+		edge := w.m.sorted(func(x *member) bool {
+			if x.token == "" || x.Inv == nil {
+				return false
+			}
+			d := x.Inv.ExpiresAt.Sub(w.m.now)
+			return d > -time.Second && d < time.Second
+		})
+		if len(edge) > 0 && w.chance(0.8) {
+			pool = edge
 		}
 		x := pickOne(w, pool)
 		tok := x.token
@@ -671,7 +689,7 @@ func (w *world) pickAdvance() (time.Duration, string) {
 				if inv.RemindAt != nil {
 					deadlines = append(deadlines, *inv.RemindAt)
 				}
-				deadlines = append(deadlines, inv.ExpiresAt)
+				deadlines = append(deadlines, inv.ExpiresAt, inv.ExpiresAt)
 			}
 		}
 		for _, sub := range sortedKeys(m.markers) {

@@ -612,6 +612,14 @@ func (w *world) bulk(who *person, cid string, body map[string]any, key string) *
 				if want == "invited-gone" {
 					want = "invited"
 				}
+				if j.x != nil && want == "invited" && r.Outcome == "already_member" && r.Email == j.email &&
+					o.sc.struck && o.sc.fault.Call == callGet && w.tolerated["bulkIgnoresReadError"] {
+					// Known bug: the look-up of the request's own user failed,
+					// and the product answers already_member instead of failing.
+					o.knownBug = "bulkIgnoresReadError"
+					outcomes = append(outcomes, bulkOutcome{Email: r.Email, Outcome: r.Outcome})
+					continue
+				}
 				if r.Email != j.email || r.Outcome != want {
 					return fmt.Errorf("result %d is %s %s; the model says %s %s", i, r.Email, r.Outcome, j.email, want)
 				}

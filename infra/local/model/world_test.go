@@ -134,6 +134,8 @@ type observation struct {
 	w     *world
 	// retake: a tolerate hook repaired the emulators; look again.
 	retake bool
+	// knownBug: the effect followed a tolerated bug.
+	knownBug string
 }
 
 func (w *world) logf(format string, args ...any) {
@@ -342,6 +344,9 @@ func (w *world) exec(s *step, fault *faults.Fault) {
 		if err := s.pred.effect(o); err != nil {
 			w.failf("%v", err)
 		}
+	}
+	if o.knownBug != "" {
+		w.hit(o.knownBug, w.lastLine())
 	}
 	if len(w.m.customers) != customers {
 		// A new customer: its partitions are read from now on.
