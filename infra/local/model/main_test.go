@@ -30,9 +30,10 @@ var (
 	flagSeed  = flag.Uint64("model.seed", uint64(envInt("MODEL_SEED", 0)), "the one seed to run (0: pick seeds)")
 	flagSeeds = flag.Int("model.seeds", envInt("MODEL_SEEDS", 0), "how many seeds to run when no seed is given (0: the default)")
 	flagFault = flag.Float64("model.faults", envFloat("MODEL_FAULTS", 0.2), "the share of steps that get a fault")
-	// MODEL_STRICT=1 turns every known-bug switch off: the model then fails
-	// on the bugs it knows, as it should once they are fixed.
-	flagStrict = flag.Bool("model.strict", os.Getenv("MODEL_STRICT") == "1", "tolerate no known bug")
+	// MODEL_STRICT=1 turns every known-bug switch off, MODEL_STRICT=a,b
+	// those named: the model then fails on those bugs, as it should once
+	// they are fixed.
+	flagStrict = flag.String("model.strict", os.Getenv("MODEL_STRICT"), `known bugs not to tolerate: "1" for all, or names, comma-separated`)
 	// MODEL_TRACE=1 prints every seed's numbered steps, also when it passes.
 	flagTrace = flag.Bool("model.trace", os.Getenv("MODEL_TRACE") == "1", "print the steps of passing seeds too")
 )

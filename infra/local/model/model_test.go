@@ -382,8 +382,6 @@ func hashParts(parts ...string) string {
 
 func tsp(t time.Time) *time.Time { return &t }
 
-func rolesEqual(a, b []string) bool { return slices.Equal(a, b) }
-
 // cleanRoles mirrors domain.CleanRoles for valid input: trimmed, de-duplicated,
 // in order.
 func cleanRoles(rs []string) []string {

@@ -156,25 +156,6 @@ func (w *world) callerOf(p *person) *caller {
 
 func unauthenticated() *expect { return refuse(401, "unauthenticated") }
 
-// ---- member fields ----
-
-// userBody is an invite's or an update's fields, with what the model makes
-// of them.
-type userBody struct {
-	raw map[string]any
-	// the fields that are invalid, in the order the handler reports them
-	bad []string
-	// the cleaned values, for the fields that are present
-	name    *string
-	admin   *bool
-	roles   []string
-	portals []string
-	hasR    bool
-	hasP    bool
-}
-
-func (b *userBody) json() []byte { return jsonBody(b.raw) }
-
 // ---- invite a portal user, invite an operator ----
 
 type inviteSpec struct {

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
@@ -81,17 +80,18 @@ type step struct {
 	run func() (*response, error)
 	// calls are what a fault may strike; none for steps without AWS calls.
 	calls []string
-	// failures says which answers count as a failure of the request when a
-	// fault struck (5xx, and 409 concurrent_change after conflicts).
-	parallel bool // its SES sends run at once (bulk invite)
+	// parallel: its SES sends run at once (bulk invite).
+	parallel bool
 	// quiet steps (setup) are not counted among the random ones.
 	quiet bool
 	// tolerate is consulted when a check fails: a known bug that explains
 	// the difference (its name), or "".
 	tolerate func(o *observation, problems []string) string
-	// after runs once the step's answer is checked (setup: sign in).
+	// after runs once the step's answer is checked (the sweep: everyone
+	// signs in).
 	after func() error
-	desc  string
+	// desc replaces the request in the trace.
+	desc string
 	// idemOp is the operation an Idempotency-Key is scoped to.
 	idemOp string
 	// interleave, when set, slips an operator's change of the caller in
@@ -984,11 +984,6 @@ func (w *world) checkMe(p *person) error {
 		return fmt.Errorf("GET /v1/me as %s: %s %v; the model says %v", p, me.Email, w.pretty(fmt.Sprint(got)), w.pretty(fmt.Sprint(want)))
 	}
 	return nil
-}
-
-// mailTo keeps the e-mails sent to an address.
-func mailTo(mails []emulators.Email, addr string) []emulators.Email {
-	return emulators.To(mails, addr)
 }
 
 func (w *world) ctx() context.Context { return context.Background() }
