@@ -214,8 +214,8 @@ func (p *person) String() string {
 	return p.label
 }
 
-// tokenFor is the token a principal sends: the cached one, after signing in
-// when they have none and may.
+// tokenFor is the token a principal sends: the cached one (principal signs
+// people in beforehand when they may).
 func (w *world) tokenFor(p *person) string {
 	if p == nil {
 		return ""
@@ -224,8 +224,8 @@ func (w *world) tokenFor(p *person) string {
 }
 
 // refresh signs a person in again when their identity signs in and the
-// cached token is missing or of an identity that is gone. With stale
-// false the old token is kept (so that stale tokens get sent too).
+// cached token is missing or of an identity that is gone; always signs in
+// even when the cached token is current.
 func (w *world) refresh(p *person, always bool) error {
 	if p == nil {
 		return nil
