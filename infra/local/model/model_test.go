@@ -100,6 +100,10 @@ type customer struct {
 	ID, Name, Locale string
 	label            string // C1, C2: ids are random, labels keep runs replayable
 	portals          []portal
+	// static: a customer a random step made, which the run never acts in;
+	// it is looked at in the step that makes it, and then no more, so that
+	// a step's cost does not grow with their number.
+	static bool
 }
 
 // idemRecord is what the model knows of an Idempotency-Key: the request it
