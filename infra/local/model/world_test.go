@@ -736,7 +736,7 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 		}
 	}
 	for sub, u := range s.users {
-		if m.identities[sub] == nil && sub != w.admin0Sub() {
+		if m.identities[sub] == nil {
 			bad("Cognito holds an identity that no membership carries: %s (%s)", u.Email, sub)
 		}
 	}
@@ -777,8 +777,6 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	}
 	return errs
 }
-
-func (w *world) admin0Sub() string { return w.admin0.tokenSub }
 
 func (w *world) subLabel(sub string) string {
 	if id := w.m.identities[sub]; id != nil {
