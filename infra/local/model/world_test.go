@@ -905,12 +905,12 @@ func (w *world) checkPrincipals(s *step, res *response, callerBefore map[*person
 		if sc == provider && len(admins) == 0 {
 			w.failf("the provider has no enabled operator admin")
 		}
+		// An identity whose marker is pending still exists in Cognito (only
+		// its enabled flag may lag), so it signs in too.
 		var healthy []*member
 		for _, x := range admins {
 			if id := w.m.identities[x.Sub]; id != nil && !id.broken {
-				if _, dirty := w.m.markers[x.Sub]; !dirty {
-					healthy = append(healthy, x)
-				}
+				healthy = append(healthy, x)
 			}
 		}
 		if len(healthy) == 0 {
