@@ -4,6 +4,7 @@ package main
 import (
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withidentity"
 )
 
-func main() { lambdafn.Start("create-portal", api.CreatePortal) }
+func main() { lambdafn.Start("create-portal", api.CreatePortal, withidentity.Clients) }

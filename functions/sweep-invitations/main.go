@@ -9,4 +9,4 @@ import (
 	"github.com/portalaccess/portalaccess/shared/lambdafn/withmail"
 )
 
-func main() { lambdafn.StartSweep("sweep-invitations", withidentity.Cognito, withmail.SES) }
+func main() { lambdafn.StartSweep("sweep-invitations", withidentity.Clients, withmail.SES) }

@@ -29,11 +29,12 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
-	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
+	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
-	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/routes"
+	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -209,34 +210,33 @@ func capacity(big int) error {
 	if err := provision.Table(ctx, db, "bench"); err != nil {
 		return err
 	}
-	var m store.Meter
+	var m testkit.Meter
 	st := store.New(db, "bench")
 	st.Capacity = m.Add
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	d := &api.Deps{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st, Cursors: cursor.New(make([]byte, 32)),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
+	sweeper := app.Env{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}.Sweeper()
 	small := domain.NewID(domain.PrefixCustomer)
 	var others []string
 	for range 100 {
 		others = append(others, domain.NewID(domain.PrefixCustomer))
 	}
 	seedN := func(customers []string, n int, prefix string, exp func(i int) time.Time) error {
+		// Members are written as the product writes them, one transaction
+		// each, many at once.
 		var g errgroup.Group
-		g.SetLimit(8)
-		for start := 0; start < n; start += 500 {
+		g.SetLimit(32)
+		for i := range n {
 			g.Go(func() error {
-				var ms []domain.Member
-				for i := start; i < min(start+500, n); i++ {
-					_, hash := domain.NewToken()
-					st := []domain.Status{domain.StatusEnabled, domain.StatusDisabled, domain.StatusUnconfirmed}[i%3]
-					m := domain.Member{ID: domain.NewID(domain.PrefixUser), CustomerID: customers[i%len(customers)],
-						Email: fmt.Sprintf("%s%07d@acme.example", prefix, i), Name: "x", Status: st, Version: 1, CreatedAt: now, UpdatedAt: now}
-					if st == domain.StatusUnconfirmed {
-						m.Invitation = &domain.Invitation{State: domain.InvitationPending, TokenHash: hash, ExpiresAt: exp(i), Delivery: domain.DeliverySent}
-					}
-					ms = append(ms, m)
+				_, hash := domain.NewToken()
+				status := []domain.Status{domain.StatusEnabled, domain.StatusDisabled, domain.StatusUnconfirmed}[i%3]
+				m := domain.Member{ID: domain.NewID(domain.PrefixUser), CustomerID: customers[i%len(customers)],
+					Email: fmt.Sprintf("%s%07d@acme.example", prefix, i), Name: "x", Status: status, Version: 1, CreatedAt: now, UpdatedAt: now}
+				if status == domain.StatusUnconfirmed {
+					m.Invitation = &domain.Invitation{State: domain.InvitationPending, TokenHash: hash, ExpiresAt: exp(i), Delivery: domain.DeliverySent}
 				}
-				return st.Seed(ctx, ms)
+				ev := domain.NewEvent(now, domain.SystemActor, "user.seeded", domain.TargetOf(&m), m.Scope())
+				return st.CreateMember(ctx, state.NewMember{Member: m, Event: ev})
 			})
 		}
 		return g.Wait()
@@ -245,7 +245,7 @@ func capacity(big int) error {
 	due := func(int) time.Time { return now.Add(-time.Minute) }
 	measure := func(label string) error {
 		m.Take()
-		if _, _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
+		if _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
 			return err
 		}
 		page := m.Take()
@@ -253,7 +253,7 @@ func capacity(big int) error {
 			return err
 		}
 		m.Take()
-		rep, err := d.Sweep(ctx, time.Minute)
+		rep, err := sweeper.Run(ctx, time.Minute)
 		if err != nil {
 			return err
 		}

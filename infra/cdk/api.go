@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
@@ -26,12 +25,6 @@ const (
 )
 
 var (
-	corsHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match"}
-	corsExpose  = []string{"ETag", "Location", "Retry-After", "X-Request-Id"}
-	corsMethods = []awsapigatewayv2.CorsHttpMethod{
-		awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PATCH,
-		awsapigatewayv2.CorsHttpMethod_DELETE, awsapigatewayv2.CorsHttpMethod_OPTIONS,
-	}
 	httpMethods = map[string]awsapigatewayv2.HttpMethod{
 		"GET": awsapigatewayv2.HttpMethod_GET, "POST": awsapigatewayv2.HttpMethod_POST, "PUT": awsapigatewayv2.HttpMethod_PUT,
 		"PATCH": awsapigatewayv2.HttpMethod_PATCH, "DELETE": awsapigatewayv2.HttpMethod_DELETE,
@@ -65,20 +58,14 @@ var accessLogFormat = func() string {
 	return string(b)
 }()
 
-// newHTTPAPI makes the HTTP API, which browsers may call from the allowed
-// origins; addRoutes gives it its routes.
+// newHTTPAPI makes the HTTP API; addRoutes gives it its routes. It has no
+// CORS configuration: the console calls it on its own origin, through the
+// distribution (console.go), and the routes that portal setups on other
+// origins will call answer CORS themselves, which API Gateway passes
+// through only while the API configures none.
 func newHTTPAPI(p *stackParts) awsapigatewayv2.HttpApi {
 	return awsapigatewayv2.NewHttpApi(p.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
-		Description: jsii.String("Portal Access API"),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins:  jsii.Strings(p.origins...),
-			AllowMethods:  &corsMethods,
-			AllowHeaders:  jsii.Strings(corsHeaders...),
-			ExposeHeaders: jsii.Strings(corsExpose...),
-			// Bearer tokens, no cookies.
-			AllowCredentials: jsii.Bool(false),
-			MaxAge:           awscdk.Duration_Hours(jsii.Number(1)),
-		},
+		Description: jsii.String("Portal Access API (served under /v1/ by the console's CloudFront distribution)"),
 	})
 }
 

@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
@@ -22,6 +24,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/portalaccess/portalaccess/shared/console"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/origin"
 )
 
 // The web console on AWS: its static files (shared/console/static, no build
@@ -68,6 +71,29 @@ const acceptInvitationCode = `function handler(event) {
 }
 `
 
+// viewerAddressCode runs at each viewer request of /v1/* (cloudfront-js-2.0):
+// it tells the API the viewer's address, replacing any such header the
+// viewer sent. Behind CloudFront, API Gateway's sourceIp is an edge
+// server's; the functions take this header instead, and only from a request
+// that carries the origin secret (shared/lambdafn/origin).
+const viewerAddressCode = `function handler(event) {
+  var request = event.request;
+  request.headers['` + viewerAddressHeader + `'] = { value: event.viewer.ip };
+  return request;
+}
+`
+
+// The headers between the distribution and the API, as the functions read
+// them (shared/lambdafn/origin).
+const (
+	originSecretHeader  = origin.Header
+	viewerAddressHeader = origin.ViewerAddressHeader
+	// apiPathPattern is the behaviour that sends the API to API Gateway.
+	apiPathPattern = "/v1/*"
+	// apiOriginTimeout: bulk-invite-users may run 29 s.
+	apiOriginTimeout = 30
+)
+
 type consoleSite struct {
 	scope        constructs.Construct
 	bucket       awss3.Bucket
@@ -76,10 +102,11 @@ type consoleSite struct {
 	url string
 }
 
-// newConsoleSite makes the bucket and the distribution. apiOrigin and
-// authURL are the API's origin and the managed login's URL, which the
-// Content-Security-Policy lets the console connect to.
-func newConsoleSite(p *stackParts, apiOrigin, authURL *string) *consoleSite {
+// newConsoleSite makes the bucket and the distribution, which serves the
+// console from the bucket and the API under /v1/ from API Gateway. authURL
+// is the managed login's URL, which the Content-Security-Policy lets the
+// console connect to besides its own origin.
+func newConsoleSite(p *stackParts, api awsapigatewayv2.HttpApi, authURL *string) *consoleSite {
 	scope := constructs.NewConstruct(p.stack, jsii.String("Console"))
 	bucket := awss3.NewBucket(scope, jsii.String("Bucket"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -113,12 +140,15 @@ func newConsoleSite(p *stackParts, apiOrigin, authURL *string) *consoleSite {
 			// config.json) for browsers; each deploy invalidates the edge.
 			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
 			Compress:              jsii.Bool(true),
-			ResponseHeadersPolicy: newConsoleHeaders(scope, apiOrigin, authURL),
+			ResponseHeadersPolicy: newConsoleHeaders(scope, authURL),
 			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
 				Function: fn, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
 			}},
 		},
+		AdditionalBehaviors:    &map[string]*awscloudfront.BehaviorOptions{apiPathPattern: apiBehavior(p, scope, api)},
 		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
+		// AWS WAF, from the edge stack in us-east-1 (edge.go).
+		WebAclId: p.props.edge.WebACLArn,
 	}
 	if s := p.props.Settings; s.ConsoleDomain != "" {
 		props.DomainNames = jsii.Strings(s.ConsoleDomain)
@@ -129,8 +159,7 @@ func newConsoleSite(p *stackParts, apiOrigin, authURL *string) *consoleSite {
 
 	nag := []*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-CFR1"), Reason: jsii.String("Portal users sign in from anywhere; the console is static files and the API checks every caller.")},
-		{Id: jsii.String("AwsSolutions-CFR2"), Reason: jsii.String("The distribution serves only static files (GET and HEAD); the API is throttled by API Gateway and Cognito has threat protection.")},
-		{Id: jsii.String("AwsSolutions-CFR3"), Reason: jsii.String("Only public static files are served; requests that matter reach the API, whose access logs are kept.")},
+		{Id: jsii.String("AwsSolutions-CFR3"), Reason: jsii.String("AWS WAF logs every request the distribution receives (edge stack), and the API's stage keeps its access logs.")},
 	}
 	if p.props.ConsoleDomain == "" {
 		nag = append(nag, &cdknag.NagPackSuppression{
@@ -148,23 +177,63 @@ func newConsoleSite(p *stackParts, apiOrigin, authURL *string) *consoleSite {
 	}
 }
 
-// consoleCSP is console.ContentSecurityPolicy with the stack's origins, which
-// are tokens at synth: the policy is made with placeholders that the tokens
-// then replace, so that the console package stays the one author of it.
-func consoleCSP(apiOrigin, authURL *string) string {
-	const apiPlaceholder, authPlaceholder = "https://api.placeholder.invalid", "https://auth.placeholder.invalid"
-	csp := console.ContentSecurityPolicy(console.Config{Mode: console.ModeAWS, APIURL: apiPlaceholder, AuthDomain: authPlaceholder})
-	if !strings.Contains(csp, apiPlaceholder) || !strings.Contains(csp, authPlaceholder) {
-		panic("console.ContentSecurityPolicy no longer names the API and the managed login")
+// consoleCSP is console.ContentSecurityPolicy with the managed login's URL,
+// a token at synth: the policy is made with a placeholder that the token
+// then replaces, so that the console package stays the one author of it.
+// The API is the console's own origin ('self'): config.json's apiUrl is
+// empty.
+func consoleCSP(authURL *string) string {
+	const authPlaceholder = "https://auth.placeholder.invalid"
+	csp := console.ContentSecurityPolicy(console.Config{Mode: console.ModeAWS, AuthDomain: authPlaceholder})
+	if !strings.Contains(csp, authPlaceholder) {
+		panic("console.ContentSecurityPolicy no longer names the managed login")
 	}
-	return strings.NewReplacer(apiPlaceholder, *apiOrigin, authPlaceholder, *authURL).Replace(csp)
+	return strings.Replace(csp, authPlaceholder, *authURL, 1)
 }
 
-// regionalAPIOrigins is every API Gateway endpoint of the stack's region,
-// https://*.execute-api.<region>.amazonaws.com, for a CSP that cannot name
-// the stack's own API (see NewPortalAccessStack).
-func regionalAPIOrigins() *string {
-	return jsii.String("https://*.execute-api." + *awscdk.Aws_REGION() + "." + *awscdk.Aws_URL_SUFFIX())
+// apiBehavior sends /v1/* to the HTTP API: every method, nothing cached,
+// every viewer header but Host (API Gateway routes by its own host name;
+// Authorization is forwarded because nothing is cached), the query string,
+// the origin secret the functions check, and the viewer's address.
+func apiBehavior(p *stackParts, scope constructs.Construct, api awsapigatewayv2.HttpApi) *awscloudfront.BehaviorOptions {
+	domain := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		api.ApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+	})
+	apiOrigin := awscloudfrontorigins.NewHttpOrigin(domain, &awscloudfrontorigins.HttpOriginProps{
+		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+		ReadTimeout:        awscdk.Duration_Seconds(jsii.Number(apiOriginTimeout)),
+		// CloudFront replaces a viewer's header of the same name.
+		CustomHeaders: &map[string]*string{originSecretHeader: p.originHeaderValue()},
+	})
+	viewer := awscloudfront.NewFunction(scope, jsii.String("ViewerAddress"), &awscloudfront.FunctionProps{
+		Comment: jsii.String("Tells the API the viewer's address"),
+		Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+		Code:    awscloudfront.FunctionCode_FromInline(jsii.String(viewerAddressCode)),
+	})
+	headers := awscloudfront.NewResponseHeadersPolicy(scope, jsii.String("ApiHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Portal Access API: HSTS (the functions set the rest, CORS included)"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(hstsMaxAgeDays)),
+				IncludeSubdomains:   jsii.Bool(true),
+				Override:            jsii.Bool(true),
+			},
+		},
+	})
+	return &awscloudfront.BehaviorOptions{
+		Origin: apiOrigin,
+		// An API answers on HTTPS only: a redirect would turn a POST into a GET.
+		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+		AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
+		CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+		OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+		ResponseHeadersPolicy: headers,
+		Compress:              jsii.Bool(false),
+		FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+			Function: viewer, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+		}},
+	}
 }
 
 var (
@@ -183,7 +252,7 @@ var (
 // policy, plus HSTS (the local console is plain http, so it has none).
 // CloudFront takes the well-known security headers in their own fields,
 // and any other header as a custom one.
-func newConsoleHeaders(scope constructs.Construct, apiOrigin, authURL *string) awscloudfront.ResponseHeadersPolicy {
+func newConsoleHeaders(scope constructs.Construct, authURL *string) awscloudfront.ResponseHeadersPolicy {
 	sec := &awscloudfront.ResponseSecurityHeadersBehavior{
 		StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
 			AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(hstsMaxAgeDays)),
@@ -203,7 +272,7 @@ func newConsoleHeaders(scope constructs.Construct, apiOrigin, authURL *string) a
 		switch name {
 		case "Content-Security-Policy":
 			sec.ContentSecurityPolicy = &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String(consoleCSP(apiOrigin, authURL)), Override: jsii.Bool(true),
+				ContentSecurityPolicy: jsii.String(consoleCSP(authURL)), Override: jsii.Bool(true),
 			}
 		case "X-Content-Type-Options":
 			if value != "nosniff" {
@@ -292,11 +361,14 @@ func (c *consoleSite) deploy(p *stackParts, cfg console.Config) {
 			"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
 			"Resource::*",
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<ConsoleBucket[A-Za-z0-9]+\.Arn>\/\*$/g`)},
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-<AWS::Region>\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-[a-z0-9-]+\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))
 	for _, child := range *p.stack.Node().Children() {
 		if strings.HasPrefix(*child.Node().Id(), deployHandlerPrefix) {
+			if fn, ok := child.(awslambda.Function); ok {
+				dependOnPolicyOnly(fn, role)
+			}
 			cdknag.NagSuppressions_AddResourceSuppressions(child, &[]*cdknag.NagPackSuppression{{
 				Id:     jsii.String("AwsSolutions-L1"),
 				Reason: jsii.String("BucketDeployment's handler: aws-cdk-lib chooses its Python runtime and moves it forward with upgrades."),

@@ -145,8 +145,9 @@ func TestConsoleBucketIsPrivateAndOnlyCloudFrontReadsIt(t *testing.T) {
 			t.Errorf("%s: %d allow statements (want CloudFront's only), SSL enforced %v", name, allows, ssl)
 		}
 
+		// The bucket and the API (TestTheDistributionServesTheAPIUnderV1).
 		origins := list(get(dist.Props, "DistributionConfig", "Origins"))
-		if len(origins) != 1 {
+		if len(origins) != 2 {
 			t.Fatalf("%s: origins %v", name, origins)
 		}
 		o := origins[0].(map[string]any)
@@ -172,8 +173,8 @@ func TestConsoleDistributionServesHTTPSOnly(t *testing.T) {
 		if p := get(cfg, "DefaultCacheBehavior", "ViewerProtocolPolicy"); p != "redirect-to-https" {
 			t.Errorf("%s: viewer protocol policy %v", name, p)
 		}
-		if cfg["CacheBehaviors"] != nil {
-			t.Errorf("%s: other behaviours %v", name, cfg["CacheBehaviors"])
+		if b := list(cfg["CacheBehaviors"]); len(b) != 1 || get(b[0].(map[string]any), "PathPattern") != "/v1/*" {
+			t.Errorf("%s: behaviours %v, want the API's only", name, cfg["CacheBehaviors"])
 		}
 		if m := strs(get(cfg, "DefaultCacheBehavior", "AllowedMethods")); !slices.Equal(m, []string{"GET", "HEAD"}) {
 			t.Errorf("%s: methods %v", name, m)
@@ -198,7 +199,7 @@ func TestConsoleDistributionServesHTTPSOnly(t *testing.T) {
 // needs anyway) on CloudFront's viewer-request event.
 func TestAcceptInvitationFunction(t *testing.T) {
 	tpl := base.template
-	fn := tpl.one(t, "AWS::CloudFront::Function")
+	fn := cloudFrontFunction(t, tpl, "ConsoleAcceptInvitationPath")
 	if get(fn.Props, "FunctionConfig", "Runtime") != "cloudfront-js-2.0" || fn.Props["AutoPublish"] != true {
 		t.Errorf("function config %v", fn.Props)
 	}
@@ -208,7 +209,7 @@ func TestAcceptInvitationFunction(t *testing.T) {
 		t.Errorf("function associations %v, want this function at viewer request", assoc)
 	}
 	code, _ := fn.Props["FunctionCode"].(string)
-	cases := map[string]string{
+	runCloudFrontFunction(t, code, map[string]string{
 		"/accept-invitation":      "uri /accept-invitation.html",
 		"/accept-invitation/":     "302 /accept-invitation",
 		"/":                       "uri /",
@@ -217,7 +218,98 @@ func TestAcceptInvitationFunction(t *testing.T) {
 		"/js/accept.js":           "uri /js/accept.js",
 		"/config.json":            "uri /config.json",
 		"/accept-invitation/x":    "uri /accept-invitation/x",
+	})
+}
+
+// /v1/* goes to the HTTP API: every method, nothing cached, every viewer
+// header but Host (Authorization included, which CloudFront forwards with
+// CachingDisabled), the origin secret as a custom header, and the viewer's
+// address from a function that replaces whatever the viewer sent.
+func TestTheDistributionServesTheAPIUnderV1(t *testing.T) {
+	for name, syn := range variants {
+		tpl := syn.template
+		cfg := distribution(t, tpl).Props["DistributionConfig"].(map[string]any)
+		behaviors := list(cfg["CacheBehaviors"])
+		if len(behaviors) != 1 {
+			t.Fatalf("%s: behaviours %v", name, behaviors)
+		}
+		b := behaviors[0].(map[string]any)
+		const cachingDisabled, allViewerExceptHost = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+		if b["PathPattern"] != "/v1/*" || b["CachePolicyId"] != cachingDisabled || b["OriginRequestPolicyId"] != allViewerExceptHost ||
+			b["ViewerProtocolPolicy"] != "https-only" || b["Compress"] != false {
+			t.Errorf("%s: the API's behaviour %v", name, b)
+		}
+		if m := strs(b["AllowedMethods"]); !slices.Equal(m, []string{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}) {
+			t.Errorf("%s: methods %v, want all", name, m)
+		}
+		var api map[string]any
+		for _, o := range list(cfg["Origins"]) {
+			if o.(map[string]any)["Id"] == b["TargetOriginId"] {
+				api = o.(map[string]any)
+			}
+		}
+		apiID := tpl.one(t, "AWS::ApiGatewayV2::Api").ID
+		if got := render(api["DomainName"]); got != "<"+apiID+">.execute-api.<AWS::Region>.<AWS::URLSuffix>" {
+			t.Errorf("%s: the API's origin is %s", name, got)
+		}
+		if c := api["CustomOriginConfig"].(map[string]any); c["OriginProtocolPolicy"] != "https-only" || c["OriginReadTimeout"] != float64(apiOriginTimeout) ||
+			!slices.Equal(strs(c["OriginSSLProtocols"]), []string{"TLSv1.2"}) {
+			t.Errorf("%s: origin config %v", name, c)
+		}
+		headers := list(api["OriginCustomHeaders"])
+		if len(headers) != 1 || get(headers[0].(map[string]any), "HeaderName") != originSecretHeader {
+			t.Fatalf("%s: origin headers %v", name, headers)
+		}
+		// CloudFront sends the pinned version, never the previous one.
+		want := "{{resolve:secretsmanager:<" + originSecretID(syn) + ">:SecretString:::" + syn.settings.OriginSecretVersion + "}}"
+		if got := render(get(headers[0].(map[string]any), "HeaderValue")); got != want {
+			t.Errorf("%s: the origin secret header is %s, want %s", name, got, want)
+		}
+		// The functions read the same header names.
+		if originSecretHeader != "x-origin-verify" || viewerAddressHeader != "x-viewer-address" {
+			t.Errorf("header names %s %s", originSecretHeader, viewerAddressHeader)
+		}
+		assoc := list(b["FunctionAssociations"])
+		viewer := cloudFrontFunction(t, tpl, "ConsoleViewerAddress")
+		if len(assoc) != 1 || get(assoc[0].(map[string]any), "EventType") != "viewer-request" ||
+			render(get(assoc[0].(map[string]any), "FunctionARN")) != "<"+viewer.ID+".FunctionARN>" {
+			t.Errorf("%s: function associations %v", name, assoc)
+		}
+		hp, ok := tpl.resource(refID(b["ResponseHeadersPolicyId"]))
+		sec, _ := get(hp.Props, "ResponseHeadersPolicyConfig", "SecurityHeadersConfig").(map[string]any)
+		if !ok || get(sec, "StrictTransportSecurity", "Override") != true || get(hp.Props, "ResponseHeadersPolicyConfig", "CorsConfig") != nil {
+			t.Errorf("%s: the API's response headers %v", name, hp.Props)
+		}
+		if waf := cfg["WebACLId"]; waf == nil {
+			t.Errorf("%s: no web ACL", name)
+		}
 	}
+	code, _ := cloudFrontFunction(t, base.template, "ConsoleViewerAddress").Props["FunctionCode"].(string)
+	runCloudFrontFunction(t, code, map[string]string{
+		"/v1/invitations/accept": "uri /v1/invitations/accept x-viewer-address=203.0.113.7",
+		"/v1/me":                 "uri /v1/me x-viewer-address=203.0.113.7",
+	})
+}
+
+// cloudFrontFunction is the CloudFront Function whose logical id begins
+// with prefix.
+func cloudFrontFunction(t *testing.T, tpl template, prefix string) resource {
+	t.Helper()
+	for _, f := range tpl.resources("AWS::CloudFront::Function") {
+		if strings.HasPrefix(f.ID, prefix) {
+			return f
+		}
+	}
+	t.Fatalf("no CloudFront function %s", prefix)
+	return resource{}
+}
+
+// runCloudFrontFunction runs a viewer-request function's code in Node.js
+// for each URI of cases (a viewer at 203.0.113.7 who sends its own
+// x-viewer-address and x-origin-verify), and compares what it answers:
+// "302 <location>", or "uri <uri>" and the headers it passes on.
+func runCloudFrontFunction(t *testing.T, code string, cases map[string]string) {
+	t.Helper()
 	var uris []string
 	for u := range cases {
 		uris = append(uris, u)
@@ -226,8 +318,11 @@ func TestAcceptInvitationFunction(t *testing.T) {
 	harness := code + `
 const out = {};
 for (const uri of ` + mustJSON(t, uris) + `) {
-  const r = handler({ request: { method: 'GET', uri: uri, querystring: {}, headers: {}, cookies: {} } });
-  out[uri] = r.statusCode ? r.statusCode + ' ' + r.headers.location.value : 'uri ' + r.uri;
+  const r = handler({ viewer: { ip: '203.0.113.7' }, request: { method: 'GET', uri: uri, querystring: {}, cookies: {},
+    headers: { 'x-viewer-address': { value: '198.51.100.1' }, accept: { value: 'application/json' } } } });
+  if (r.statusCode) { out[uri] = r.statusCode + ' ' + r.headers.location.value; continue; }
+  const v = (r.headers['x-viewer-address'] || {}).value;
+  out[uri] = 'uri ' + r.uri + (v === '198.51.100.1' && r.headers.accept ? '' : ' x-viewer-address=' + v);
 }
 console.log(JSON.stringify(out));
 `
@@ -259,21 +354,20 @@ func mustJSON(t *testing.T, v any) string {
 func TestConsoleResponseHeadersPolicy(t *testing.T) {
 	for name, syn := range variants {
 		tpl := syn.template
-		policy := tpl.one(t, "AWS::CloudFront::ResponseHeadersPolicy")
-		if got := refID(get(distribution(t, tpl).Props, "DistributionConfig", "DefaultCacheBehavior", "ResponseHeadersPolicyId")); got != policy.ID {
-			t.Errorf("%s: the distribution uses response headers policy %s, want %s", name, got, policy.ID)
+		policy, ok := tpl.resource(refID(get(distribution(t, tpl).Props, "DistributionConfig", "DefaultCacheBehavior", "ResponseHeadersPolicyId")))
+		if !ok || policy.Type != "AWS::CloudFront::ResponseHeadersPolicy" || !strings.HasPrefix(policy.ID, "ConsoleSecurityHeaders") {
+			t.Fatalf("%s: the console's response headers policy is %v", name, policy.ID)
 		}
 		sec := get(policy.Props, "ResponseHeadersPolicyConfig", "SecurityHeadersConfig").(map[string]any)
 
-		api := tpl.one(t, "AWS::ApiGatewayV2::Api")
 		domain := tpl.one(t, "AWS::Cognito::UserPoolDomain")
-		apiOrigin := "<" + api.ID + ".ApiEndpoint>"
-		if syn.settings.PortalURL == "" {
-			// The API's own origin would make a cycle (see NewPortalAccessStack).
-			apiOrigin = "https://*.execute-api.<AWS::Region>.<AWS::URLSuffix>"
-		}
 		csp := render(get(sec, "ContentSecurityPolicy", "ContentSecurityPolicy"))
-		wantConnect := "connect-src 'self' " + apiOrigin + " https://<" + domain.ID + ">.auth.<AWS::Region>.amazoncognito.com"
+		// The API is the console's own origin: 'self' and the managed
+		// login, never API Gateway's endpoints.
+		wantConnect := "connect-src 'self' https://<" + domain.ID + ">." + "auth." + testRegion + ".amazoncognito.com"
+		if strings.Contains(csp, "execute-api") {
+			t.Errorf("%s: the CSP names API Gateway: %s", name, csp)
+		}
 		directives := strings.Split(csp, "; ")
 		if !slices.Contains(directives, wantConnect) {
 			t.Errorf("%s: CSP %q has no %q", name, csp, wantConnect)
@@ -435,16 +529,18 @@ func TestConsoleConfigJSON(t *testing.T) {
 			}
 			return strings.Trim(render(m), `"`)
 		}
-		api := tpl.one(t, "AWS::ApiGatewayV2::Api")
 		pool := tpl.one(t, "AWS::Cognito::UserPool")
 		client := tpl.one(t, "AWS::Cognito::UserPoolClient")
 		domain := tpl.one(t, "AWS::Cognito::UserPoolDomain")
+		// The console's own origin: the distribution serves /v1/.
+		if cfg["apiUrl"] != "" {
+			t.Errorf("%s: apiUrl is %q, want empty (the console's own origin)", name, cfg["apiUrl"])
+		}
 		for key, want := range map[string]string{
-			"apiUrl":     "<" + api.ID + ".ApiEndpoint>",
 			"region":     "<AWS::Region>",
 			"userPoolId": "<" + pool.ID + ">",
 			"clientId":   "<" + client.ID + ">",
-			"authDomain": "https://<" + domain.ID + ">.auth.<AWS::Region>.amazoncognito.com",
+			"authDomain": "https://<" + domain.ID + ">.auth." + testRegion + ".amazoncognito.com",
 		} {
 			if got := value(key); got != want {
 				t.Errorf("%s: %s is %s, want %s", name, key, got, want)
@@ -477,7 +573,7 @@ func TestConsoleDeployRole(t *testing.T) {
 			t.Errorf("%s: the handler's logs %v", name, lg.Props)
 		}
 		bucket := tpl.one(t, "AWS::S3::Bucket")
-		assets := "arn:<AWS::Partition>:s3:::map[Fn::Sub:cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}]"
+		assets := "arn:<AWS::Partition>:s3:::map[Fn::Sub:cdk-hnb659fds-assets-${AWS::AccountId}-" + testRegion + "]"
 		want := map[string][]string{
 			"logs:CreateLogStream":          {"<" + lg.ID + ".Arn>"},
 			"logs:PutLogEvents":             {"<" + lg.ID + ".Arn>"},

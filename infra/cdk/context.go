@@ -63,6 +63,24 @@ type Settings struct {
 	// Optional rate limits a minute (whole numbers), passed through when set.
 	InviteRateLimit string
 	PublicRateLimit string
+
+	// Stage names the stack and everything in it that has an account-wide
+	// name, so that a test and a production stack live side by side in one
+	// account: stacks PortalAccess-<stage> and PortalAccessEdge-<stage>.
+	// Empty (the default) keeps the names of the first deploys,
+	// PortalAccess and PortalAccessEdge.
+	Stage string
+	// OriginSecretVersion pins ORIGIN_SECRET, and the header CloudFront
+	// sends, to one version of the origin secret; OriginSecretPrevious is
+	// the version the functions still accept while a rotation propagates.
+	OriginSecretVersion  string
+	OriginSecretPrevious string
+	// AlarmEmail, when set, subscribes this address to the alarm topic.
+	AlarmEmail string
+	// WAF rate limits: requests one client address may make in 60 seconds
+	// to the public invitation routes and to the whole API.
+	WafInvitationLimit int
+	WafAPILimit        int
 }
 
 // Context keys, as `-c key=value` names them.
@@ -84,12 +102,31 @@ const (
 	ctxReinviteCooldown    = "reinviteCooldown"
 	ctxInviteRateLimit     = "inviteRateLimit"
 	ctxPublicRateLimit     = "publicRateLimit"
+	ctxStage               = "stage"
+	ctxOriginSecretVersion = "originSecretVersion"
+	ctxOriginSecretPrev    = "originSecretPreviousVersion"
+	ctxAlarmEmail          = "alarmEmail"
+	ctxWafInvitationLimit  = "wafInvitationLimit"
+	ctxWafAPILimit         = "wafApiLimit"
 )
 
 // Defaults of the optional settings.
 const (
 	DefaultSweepInterval    = "rate(1 minute)"
 	DefaultLogRetentionDays = 30
+	// DefaultWafInvitationLimit is a client's share of the public
+	// invitation routes in 60 s: the handler's own per-address default
+	// (PUBLIC_RATE_LIMIT, 30 a minute), so that a flood from one address
+	// is answered at the edge and takes at most a tenth of the routes'
+	// shared throttle (5 requests a second), while an invitee needs two or
+	// three calls.
+	DefaultWafInvitationLimit = 30
+	// DefaultWafAPILimit is a client's share of the whole API in 60 s: 10
+	// requests a second on average, a tenth of the stage's throttle, far
+	// above what a person at the console makes.
+	DefaultWafAPILimit = 600
+	// AWS WAF's bounds for a rate-based rule's limit.
+	minWafLimit, maxWafLimit = 10, 2_000_000_000
 )
 
 // SettingsFromContext reads and checks the settings; lookup is the app's
@@ -112,20 +149,24 @@ func SettingsFromContext(lookup func(key string) any) (Settings, error) {
 		}
 	}
 	s := Settings{
-		AdminEmail:          str(ctxAdminEmail),
-		SenderEmail:         str(ctxSenderEmail),
-		SenderDomain:        strings.ToLower(str(ctxSenderDomain)),
-		PortalURL:           strings.TrimRight(str(ctxPortalURL), "/"),
-		ConsoleDomain:       strings.TrimSuffix(strings.ToLower(str(ctxConsoleDomain)), "."),
-		CertificateArn:      str(ctxCertificateArn),
-		DomainPrefix:        str(ctxDomainPrefix),
-		SweepInterval:       str(ctxSweepInterval),
-		CursorSecretVersion: str(ctxCursorSecretVersion),
-		InvitationTTL:       str(ctxInvitationTTL),
-		InvitationReminder:  str(ctxInvitationReminder),
-		ReinviteCooldown:    str(ctxReinviteCooldown),
-		InviteRateLimit:     str(ctxInviteRateLimit),
-		PublicRateLimit:     str(ctxPublicRateLimit),
+		AdminEmail:           str(ctxAdminEmail),
+		SenderEmail:          str(ctxSenderEmail),
+		SenderDomain:         strings.ToLower(str(ctxSenderDomain)),
+		PortalURL:            strings.TrimRight(str(ctxPortalURL), "/"),
+		ConsoleDomain:        strings.TrimSuffix(strings.ToLower(str(ctxConsoleDomain)), "."),
+		CertificateArn:       str(ctxCertificateArn),
+		DomainPrefix:         str(ctxDomainPrefix),
+		SweepInterval:        str(ctxSweepInterval),
+		CursorSecretVersion:  str(ctxCursorSecretVersion),
+		InvitationTTL:        str(ctxInvitationTTL),
+		InvitationReminder:   str(ctxInvitationReminder),
+		ReinviteCooldown:     str(ctxReinviteCooldown),
+		InviteRateLimit:      str(ctxInviteRateLimit),
+		PublicRateLimit:      str(ctxPublicRateLimit),
+		Stage:                str(ctxStage),
+		OriginSecretVersion:  str(ctxOriginSecretVersion),
+		OriginSecretPrevious: str(ctxOriginSecretPrev),
+		AlarmEmail:           str(ctxAlarmEmail),
 	}
 	origins, err := stringList(lookup(ctxAllowedOrigins))
 	if err != nil {
@@ -138,6 +179,15 @@ func SettingsFromContext(lookup func(key string) any) (Settings, error) {
 			errs = append(errs, fmt.Errorf("context %s=%q is not a number of days", ctxLogRetentionDays, v))
 		}
 		s.LogRetentionDays = n
+	}
+	for key, dst := range map[string]*int{ctxWafInvitationLimit: &s.WafInvitationLimit, ctxWafAPILimit: &s.WafAPILimit} {
+		if v := str(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("context %s=%q is not a whole number", key, v))
+			}
+			*dst = n
+		}
 	}
 	if v := str(ctxCognitoEmailViaSES); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -209,6 +259,26 @@ func (s *Settings) applyDefaults() {
 	if s.LogRetentionDays == 0 {
 		s.LogRetentionDays = DefaultLogRetentionDays
 	}
+	if s.WafInvitationLimit == 0 {
+		s.WafInvitationLimit = DefaultWafInvitationLimit
+	}
+	if s.WafAPILimit == 0 {
+		s.WafAPILimit = DefaultWafAPILimit
+	}
+}
+
+// MainStackName is the main stack's name: PortalAccess, or PortalAccess-<stage>.
+func (s Settings) MainStackName() string { return staged("PortalAccess", s.Stage) }
+
+// EdgeStackName is the name of the stack in us-east-1 that holds the AWS
+// WAF web ACL of the distribution.
+func (s Settings) EdgeStackName() string { return staged("PortalAccessEdge", s.Stage) }
+
+func staged(name, stage string) string {
+	if stage == "" {
+		return name
+	}
+	return name + "-" + stage
 }
 
 var (
@@ -216,7 +286,12 @@ var (
 	// starting or ending with a hyphen, without the reserved words.
 	domainPrefixRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 	scheduleRE     = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
-	hostnameRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	// A stage: short, lower case, and fit for every name it goes into
+	// (stack names, the managed login's domain prefix, log group names).
+	stageRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+	// A Secrets Manager version id (a UUID as put-secret-value makes it).
+	secretVersionRE = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
+	hostnameRE      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	// CloudFront takes certificates from ACM in us-east-1 only.
 	certificateArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
 )
@@ -268,6 +343,31 @@ func (s Settings) Validate() error {
 		if !domainPrefixRE.MatchString(p) || strings.Contains(p, "aws") || strings.Contains(p, "amazon") || strings.Contains(p, "cognito") {
 			errs = append(errs, fmt.Errorf("context %s=%q must be 1 to 63 lower-case letters, digits and hyphens, without \"aws\", \"amazon\" or \"cognito\"", ctxDomainPrefix, p))
 		}
+	}
+	if s.Stage != "" && (!stageRE.MatchString(s.Stage) || strings.Contains(s.Stage, "aws") || strings.Contains(s.Stage, "amazon") || strings.Contains(s.Stage, "cognito")) {
+		errs = append(errs, fmt.Errorf("context %s=%q must be 1 to 12 lower-case letters and digits, starting with a letter, without \"aws\", \"amazon\" or \"cognito\"", ctxStage, s.Stage))
+	}
+	for key, v := range map[string]string{ctxCursorSecretVersion: s.CursorSecretVersion, ctxOriginSecretVersion: s.OriginSecretVersion, ctxOriginSecretPrev: s.OriginSecretPrevious} {
+		if v != "" && !secretVersionRE.MatchString(v) {
+			errs = append(errs, fmt.Errorf("context %s=%q is not a secret version id (the VersionId that put-secret-value prints)", key, v))
+		}
+	}
+	if s.OriginSecretPrevious != "" && s.OriginSecretVersion == "" {
+		errs = append(errs, fmt.Errorf("context %s needs %s: the previous version is accepted beside the pinned current one", ctxOriginSecretPrev, ctxOriginSecretVersion))
+	}
+	if s.OriginSecretPrevious != "" && s.OriginSecretPrevious == s.OriginSecretVersion {
+		errs = append(errs, fmt.Errorf("context %s is %s itself", ctxOriginSecretPrev, ctxOriginSecretVersion))
+	}
+	if s.AlarmEmail != "" && !isAddress(s.AlarmEmail) {
+		errs = append(errs, fmt.Errorf("context %s=%q is not one e-mail address", ctxAlarmEmail, s.AlarmEmail))
+	}
+	for key, n := range map[string]int{ctxWafInvitationLimit: s.WafInvitationLimit, ctxWafAPILimit: s.WafAPILimit} {
+		if n < minWafLimit || n > maxWafLimit {
+			errs = append(errs, fmt.Errorf("context %s=%d must be between %d and %d requests (AWS WAF's bounds)", key, n, minWafLimit, maxWafLimit))
+		}
+	}
+	if s.WafInvitationLimit > s.WafAPILimit {
+		errs = append(errs, fmt.Errorf("context %s (%d) must not exceed %s (%d): the invitation routes are part of the API", ctxWafInvitationLimit, s.WafInvitationLimit, ctxWafAPILimit, s.WafAPILimit))
 	}
 	if !scheduleRE.MatchString(s.SweepInterval) {
 		errs = append(errs, fmt.Errorf("context %s=%q is not a schedule expression such as rate(1 minute)", ctxSweepInterval, s.SweepInterval))

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/portalaccess/portalaccess/infra/cdk/tableaccess"
 	"github.com/portalaccess/portalaccess/shared/routes"
 )
 
@@ -85,13 +86,16 @@ func (p *stackParts) newFunction(r routes.Route) awslambda.Function {
 	logs := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{Retention: p.logRetention})
 	logs.GrantWrite(role)
 
-	switch r.Table {
-	case routes.TableRead:
+	narrowed, isNarrowed := tableaccess.Narrowed[r.Function]
+	switch {
+	case isNarrowed:
+		p.grantPartitions(role, narrowed)
+	case r.Table == routes.TableRead:
 		p.table.Grant(role, *jsii.Strings(tableReadActions...)...)
-	case routes.TableWrite:
+	case r.Table == routes.TableWrite:
 		p.table.Grant(role, *jsii.Strings(append(append([]string{}, tableReadActions...), tableWriteActions...)...)...)
 	}
-	if r.Table != routes.TableNone {
+	if r.Table != routes.TableNone && !isNarrowed {
 		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
 			Reason:    jsii.String("Queries use the table's global secondary indexes, whose ARNs are <table>/index/<name>; only this table's indexes are matched."),
@@ -127,23 +131,68 @@ func (p *stackParts) newFunction(r routes.Route) awslambda.Function {
 		props.RetryAttempts = jsii.Number(0)
 		props.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(1))
 	}
-	return awslambda.NewFunction(scope, jsii.String("Function"), props)
+	fn := awslambda.NewFunction(scope, jsii.String("Function"), props)
+	dependOnPolicyOnly(fn, role)
+	return fn
 }
 
-// environment is the configuration shared/config reads at cold start. A
-// function that touches no table (health) reads none: config.Load needs
-// TABLE_NAME, so every other function gets all of it.
-func (p *stackParts) environment(r routes.Route) *map[string]*string {
-	if r.Table == routes.TableNone {
-		return nil
+// grantPartitions gives the role the table actions of each grant on the
+// items whose partition key the grant names (dynamodb:LeadingKeys), on the
+// table only: none of them queries an index.
+func (p *stackParts) grantPartitions(role awsiam.Role, grants []tableaccess.Grant) {
+	for _, g := range grants {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(g.Actions...),
+			Resources: &[]*string{p.table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": g.Partitions},
+			},
+		}))
 	}
-	env := map[string]*string{
+}
+
+// dependOnPolicyOnly keeps, of the DependsOn that CDK's Function gives the
+// function (its whole role), only the role's policy: the role itself is
+// referenced by the function's Role property already, and the redundant
+// entry is what cfn-lint's W3005 reports. The policy must stay: without it
+// a first invocation at deploy (the first admin's custom resource) could run
+// before its permissions exist.
+func dependOnPolicyOnly(fn awslambda.Function, role awsiam.Role) {
+	policy, ok := role.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	if !ok {
+		return
+	}
+	cfnPolicy := policy.Node().DefaultChild().(awsiam.CfnPolicy)
+	fn.Node().DefaultChild().(awslambda.CfnFunction).AddOverride(jsii.String("DependsOn"),
+		[]*string{awscdk.Stack_Of(fn).GetLogicalId(cfnPolicy)})
+}
+
+// environment is the configuration shared/config reads at cold start.
+// Every API function gets ORIGIN_SECRET; a function that touches no table
+// (health) reads nothing else: config.Load needs TABLE_NAME, so every other
+// function gets all of it.
+func (p *stackParts) environment(r routes.Route) *map[string]*string {
+	env := map[string]*string{}
+	if r.Trigger == "" {
+		// Every API function refuses what did not come through the
+		// distribution (shared/lambdafn/origin); the tasks serve no HTTP.
+		env["ORIGIN_SECRET"] = p.originSecretsValue()
+	}
+	if r.Table == routes.TableNone {
+		if len(env) == 0 {
+			return nil
+		}
+		return &env
+	}
+	for k, v := range map[string]*string{
 		"TABLE_NAME":    p.table.TableName(),
 		"USER_POOL_ID":  p.pool.UserPoolId(),
 		"APP_CLIENT_ID": p.client.UserPoolClientId(),
 		"PORTAL_URL":    jsii.String(p.portalURL),
 		"SENDER_EMAIL":  jsii.String(p.props.SenderEmail),
 		"CURSOR_SECRET": p.cursorSecretValue(),
+	} {
+		env[k] = v
 	}
 	for key, v := range map[string]string{
 		"INVITATION_TTL":      p.props.InvitationTTL,

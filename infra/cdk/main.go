@@ -18,9 +18,20 @@ func main() {
 		fmt.Fprintf(os.Stderr, "Portal Access cannot synthesize:\n%v\n", err)
 		os.Exit(1)
 	}
-	NewPortalAccessStack(app, "PortalAccess", &PortalAccessStackProps{
-		// Environment-agnostic: the stack deploys to the account and region
-		// of the credentials `cdk deploy` runs with, and synthesizes offline.
+	// The account and region of the credentials `cdk deploy` runs with
+	// (the CLI sets these). The region must be known at synth, because the
+	// web ACL lives in us-east-1 and is read across regions; the account
+	// may stay open, so that synth works offline.
+	region := os.Getenv("CDK_DEFAULT_REGION")
+	if region == "" {
+		fmt.Fprintln(os.Stderr, "Portal Access cannot synthesize: no region; set AWS_REGION (the region to deploy to)")
+		os.Exit(1)
+	}
+	env := &awscdk.Environment{Region: jsii.String(region)}
+	if a := os.Getenv("CDK_DEFAULT_ACCOUNT"); a != "" {
+		env.Account = jsii.String(a)
+	}
+	NewPortalAccess(app, env, &PortalAccessStackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("Portal Access: who may sign in to each customer's portal"),
 		},

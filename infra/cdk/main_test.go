@@ -20,8 +20,12 @@ import (
 type synthesized struct {
 	settings Settings
 	template template
-	// nag's unsuppressed findings, as "level path: message".
+	// edge is the template of the variant's edge stack (us-east-1).
+	edge template
+	// nag's unsuppressed findings in both stacks, as "level path: message".
 	nagErrors, nagWarnings []string
+	// names of the two stacks.
+	stackName, edgeName string
 }
 
 var (
@@ -39,6 +43,9 @@ var (
 
 // outdir is where the app is synthesized.
 var outdir string
+
+// assembly is the synthesized app.
+var assembly cxapi.CloudAssembly
 
 // consoleDir is shared/console/static, from this package's directory (where
 // `go test` runs it).
@@ -62,13 +69,24 @@ var domainSettings = Settings{
 	CognitoEmailViaSES: true,
 	InvitationTTL:      "72h",
 	PublicRateLimit:    "20",
+	Stage:              "prod",
 }
 
 var cloudfrontSettings = Settings{
 	AdminEmail:     "admin@example.com",
 	SenderEmail:    "no-reply@example.com",
 	AllowedOrigins: []string{"http://localhost:5173"},
+	// A second stage beside the base one, in the same account.
+	Stage:                "test",
+	OriginSecretVersion:  "0b4f1c2e-1d7a-4c2b-9a8e-3f5d6c7b8a90",
+	OriginSecretPrevious: "7e6d5c4b-3a29-4817-a6b5-c4d3e2f1a0b9",
+	AlarmEmail:           "ops@example.com",
+	WafInvitationLimit:   50,
+	WafAPILimit:          1000,
 }
+
+// testRegion is the main stacks' region in the tests.
+const testRegion = "eu-west-1"
 
 func TestMain(m *testing.M) {
 	code, err := run(m)
@@ -98,25 +116,32 @@ func run(m *testing.M) (int, error) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	// cdk-nag's AwsSolutions pack checks every stack of the app.
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	stacks := map[*synthesized]awscdk.Stack{}
-	for id, v := range map[string]struct {
+	type pair struct{ main, edge awscdk.Stack }
+	stacks := map[*synthesized]pair{}
+	env := &awscdk.Environment{Region: jsii.String(testRegion)}
+	for _, v := range []struct {
 		out *(*synthesized)
 		s   Settings
-	}{"Base": {&base, baseSettings}, "Domain": {&domainVariant, domainSettings}, "CloudFront": {&cloudfrontVariant, cloudfrontSettings}} {
+	}{{&base, baseSettings}, {&domainVariant, domainSettings}, {&cloudfrontVariant, cloudfrontSettings}} {
 		s := v.s
 		s.applyDefaults()
-		stack := NewPortalAccessStack(app, "PortalAccess"+id, &PortalAccessStackProps{Settings: s, AssetDir: assets, ConsoleDir: consoleDir})
-		*v.out = &synthesized{settings: s}
-		stacks[*v.out] = stack
+		main, edge := NewPortalAccess(app, env, &PortalAccessStackProps{Settings: s, AssetDir: assets, ConsoleDir: consoleDir})
+		*v.out = &synthesized{settings: s, stackName: *main.StackName(), edgeName: *edge.StackName()}
+		stacks[*v.out] = pair{main, edge.Stack}
 	}
 	variants = map[string]*synthesized{"base": base, "domain": domainVariant, "cloudfront": cloudfrontVariant}
-	for syn, stack := range stacks {
-		syn.template = template(*assertions.Template_FromStack(stack, nil).ToJSON())
-		ann := assertions.Annotations_FromStack(stack)
+	for syn, st := range stacks {
+		syn.template = template(*assertions.Template_FromStack(st.main, nil).ToJSON())
+		syn.edge = template(*assertions.Template_FromStack(st.edge, nil).ToJSON())
 		nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
-		syn.nagErrors = messages(ann.FindError(jsii.String("*"), nag))
-		syn.nagWarnings = messages(ann.FindWarning(jsii.String("*"), nag))
+		for _, stack := range []awscdk.Stack{st.main, st.edge} {
+			ann := assertions.Annotations_FromStack(stack)
+			syn.nagErrors = append(syn.nagErrors, messages(ann.FindError(jsii.String("*"), nag))...)
+			syn.nagWarnings = append(syn.nagWarnings, messages(ann.FindWarning(jsii.String("*"), nag))...)
+		}
 	}
+	// The whole app, as cdk synth writes it, for cfn-lint (cfnlint_test.go).
+	assembly = app.Synth(nil)
 	return m.Run(), nil
 }
 

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -35,6 +35,8 @@ type PortalAccessStackProps struct {
 	// ConsoleDir holds the web console's static files
 	// (shared/console/static), deployed as they are.
 	ConsoleDir string
+	// edge is the stack of the distribution's web ACL (NewPortalAccess).
+	edge *EdgeStack
 }
 
 // stackParts are the shared resources the functions and the API use.
@@ -48,23 +50,50 @@ type stackParts struct {
 	configSet    awsses.ConfigurationSet
 	configSetArn *string
 	cursorSecret awssecretsmanager.Secret
+	originSecret awssecretsmanager.Secret
 	logRetention awslogs.RetentionDays
-	// portalURL is the console's address (PORTAL_URL), and origins may call
-	// the API and receive the managed login's redirects: the settings', or
-	// the distribution's https://<id>.cloudfront.net (a token) when the
-	// settings name none.
+	// portalURL is the console's address (PORTAL_URL), and origins receive
+	// the managed login's redirects: the settings', or the distribution's
+	// https://<id>.cloudfront.net (a token) when the settings name none.
 	portalURL string
 	origins   []string
+	// ops gathers the alarms and the dashboard.
+	ops *operations
 }
 
-// NewPortalAccessStack is the whole product on AWS: the table, the user pool
-// and its managed login, SES, one function per entry of the route table, the
-// HTTP API, the sweep's schedule, the first operator admin and the web
-// console (S3 and CloudFront).
+// NewPortalAccess adds the product to the app: the edge stack in us-east-1
+// (the web ACL, see edge.go) and the main stack in env's region, which
+// reads the web ACL's ARN across regions. env names the main stack's
+// region (and account, when known); both stacks deploy to that account.
+func NewPortalAccess(scope constructs.Construct, env *awscdk.Environment, props *PortalAccessStackProps) (main awscdk.Stack, edge *EdgeStack) {
+	props.Settings.applyDefaults()
+	if err := props.Settings.Validate(); err != nil {
+		panic(fmt.Sprintf("portal access stack: %v", err))
+	}
+	if env == nil || env.Region == nil || *env.Region == "" {
+		panic("portal access stack: the main stack needs its region (AWS_REGION) at synth: the edge stack's web ACL is read across regions")
+	}
+	edge = NewEdgeStack(scope, props.Settings, &awscdk.Environment{Account: env.Account, Region: jsii.String(edgeRegion)})
+	props.StackProps.Env = env
+	props.StackProps.CrossRegionReferences = jsii.Bool(true)
+	props.edge = edge
+	main = NewPortalAccessStack(scope, props.Settings.MainStackName(), props)
+	main.AddDependency(edge.Stack, jsii.String("the distribution uses the edge stack's web ACL"))
+	return main, edge
+}
+
+// NewPortalAccessStack is the whole product on AWS but its web ACL: the
+// table, the user pool and its managed login, SES, one function per entry
+// of the route table, the HTTP API behind the console's CloudFront
+// distribution, the sweep's schedule, the first operator admin, the web
+// console (S3 and CloudFront), and the alarms and dashboard.
 func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAccessStackProps) awscdk.Stack {
 	props.Settings.applyDefaults()
 	if err := props.Settings.Validate(); err != nil {
 		panic(fmt.Sprintf("portal access stack: %v", err))
+	}
+	if props.edge == nil {
+		panic("portal access stack: make it with NewPortalAccess, which makes the edge stack it needs")
 	}
 	if err := checkAssets(props.AssetDir); err != nil {
 		panic(fmt.Sprintf("portal access stack: %v", err))
@@ -83,24 +112,21 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		p.pool.Node().AddDependency(p.identity)
 	}
 	p.cursorSecret = newCursorSecret(stack)
+	p.originSecret = newOriginSecret(stack)
 
-	// The console's CSP names the API's origin, and the API's CORS names the
-	// console's. When the console's address is the distribution's own, the
-	// two would refer to each other, which CloudFormation refuses: then the
-	// CSP names the API Gateway endpoints of the region instead.
-	var api awsapigatewayv2.HttpApi
-	var site *consoleSite
-	if props.PortalURL != "" {
-		p.portalURL, p.origins = props.PortalURL, props.AllowedOrigins
-		api = newHTTPAPI(p)
-		site = newConsoleSite(p, api.ApiEndpoint(), domain.BaseUrl(nil))
-	} else {
-		site = newConsoleSite(p, regionalAPIOrigins(), domain.BaseUrl(nil))
+	// One origin: the distribution serves the console and, under /v1/,
+	// the API, so the console calls its own origin (no CORS) and its CSP
+	// names no API at all.
+	api := newHTTPAPI(p)
+	site := newConsoleSite(p, api, domain.BaseUrl(nil))
+	p.portalURL = props.PortalURL
+	p.origins = props.AllowedOrigins
+	if p.portalURL == "" {
 		p.portalURL = site.url
 		p.origins = uniq(append([]string{site.url}, props.AllowedOrigins...))
-		api = newHTTPAPI(p)
 	}
 	p.client = newWebClient(stack, p.pool, redirectURLs(p.portalURL, p.origins))
+	p.ops = newOperations(p)
 
 	fns := map[string]awslambda.Function{}
 	for _, r := range allFunctions() {
@@ -108,8 +134,9 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	}
 	addRoutes(p, api, fns)
 	site.deploy(p, console.Config{
-		Mode:       console.ModeAWS,
-		APIURL:     *api.ApiEndpoint(),
+		Mode: console.ModeAWS,
+		// Empty: the console's own origin, where the distribution serves /v1/.
+		APIURL:     "",
 		Region:     *awscdk.Aws_REGION(),
 		UserPoolID: *p.pool.UserPoolId(),
 		ClientID:   *p.client.UserPoolClientId(),
@@ -120,17 +147,23 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		switch t.Trigger {
 		case routes.TriggerSchedule:
 			scheduleSweep(p, fns[t.Function])
+			p.ops.watchSweep(fns[t.Function])
 		case routes.TriggerDeploy:
 			firstOperatorAdmin(p, fns[t.Function])
 		default:
 			panic(fmt.Sprintf("portal access stack: task %s has an unknown trigger %q", t.Function, t.Trigger))
 		}
 	}
+	p.ops.watchAPI(api)
+	p.ops.watchFunctions(fns)
+	p.ops.watchMail()
+	p.ops.watchEdge(props.edge)
+	p.ops.dashboardOf()
 
 	out := func(name, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(name), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
 	}
-	out("ApiUrl", "The HTTP API's base URL (routes start with /v1/).", api.ApiEndpoint())
+	out("ApiUrl", "The API's base URL, the console's origin (routes start with /v1/); its execute-api address refuses requests that bypass the distribution.", jsii.String(originOf(p.portalURL)))
 	out("UserPoolId", "The Cognito user pool.", p.pool.UserPoolId())
 	out("AppClientId", "The web client's app client id: the JWT audience and the client_id of the managed login.", p.client.UserPoolClientId())
 	out("ManagedLoginUrl", "Cognito's managed login (hosted UI): sign-in and password reset.", domain.BaseUrl(nil))
@@ -140,6 +173,9 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 	out("SesConfigurationSet", "The SES configuration set every invitation e-mail goes through.", p.configSet.ConfigurationSetName())
 	out("SenderEmail", "The From address of invitation e-mails.", jsii.String(props.SenderEmail))
 	out("CursorSecretArn", "The secret that signs paging cursors (CURSOR_SECRET); see the README to rotate it.", p.cursorSecret.SecretArn())
+	out("OriginSecretArn", "The secret CloudFront sends to the API and the functions check (ORIGIN_SECRET); see the README to rotate it.", p.originSecret.SecretArn())
+	out("AlarmTopicArn", "The SNS topic every alarm notifies; subscribe to it, or deploy with alarmEmail.", p.ops.topic.TopicArn())
+	out("DashboardName", "The CloudWatch dashboard of this stack.", jsii.String(p.ops.dashboardName))
 	if props.SenderDomain != "" {
 		for i, rec := range *p.identity.DkimRecords() {
 			out(fmt.Sprintf("DkimRecord%d", i+1), "A DKIM record to publish in the sender domain's DNS: <name> CNAME <value>.",
@@ -147,6 +183,15 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		}
 	}
 	return stack
+}
+
+// originOf is scheme://host of a URL, or the URL itself when it is a token
+// (the distribution's https://<domain>, which has no path).
+func originOf(u string) string {
+	if parsed, err := url.Parse(u); err == nil && parsed.Scheme != "" && parsed.Host != "" && !strings.Contains(u, "${Token") {
+		return parsed.Scheme + "://" + parsed.Host
+	}
+	return u
 }
 
 // newTable makes the single table from the schema that the code reads.
@@ -365,11 +410,53 @@ func newCursorSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 // cursorSecretValue is the CURSOR_SECRET the functions get: the secret's
 // current value, or the version the deployer pinned.
 func (p *stackParts) cursorSecretValue() *string {
+	return secretValue(p.cursorSecret, p.props.CursorSecretVersion)
+}
+
+// newOriginSecret makes the value CloudFront sends to the API in the
+// origin.Header and the functions compare (ORIGIN_SECRET): 64 letters and
+// digits, which no header encoding alters. Both get it through CloudFormation
+// dynamic references, so no function calls Secrets Manager at cold start.
+func newOriginSecret(stack awscdk.Stack) awssecretsmanager.Secret {
+	s := awssecretsmanager.NewSecret(stack, jsii.String("OriginSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("The header CloudFront adds to the API's requests (ORIGIN_SECRET): requests without it are refused."),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:          jsii.Number(64),
+			ExcludePunctuation:      jsii.Bool(true),
+			IncludeSpace:            jsii.Bool(false),
+			RequireEachIncludedType: jsii.Bool(true),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("CloudFront and the functions take it at deploy; rotate by hand in two deploys as the README says (originSecretVersion, originSecretPreviousVersion).")},
+	}, jsii.Bool(false))
+	return s
+}
+
+// secretValue is a dynamic reference to a secret's value: the current one,
+// or the version pinned.
+func secretValue(secret awssecretsmanager.Secret, version string) *string {
 	opts := &awscdk.SecretsManagerSecretOptions{}
-	if v := p.props.CursorSecretVersion; v != "" {
-		opts.VersionId = jsii.String(v)
+	if version != "" {
+		opts.VersionId = jsii.String(version)
 	}
-	return awscdk.SecretValue_SecretsManager(p.cursorSecret.SecretArn(), opts).UnsafeUnwrap()
+	return awscdk.SecretValue_SecretsManager(secret.SecretArn(), opts).UnsafeUnwrap()
+}
+
+// originHeaderValue is what CloudFront sends: the pinned (or current) version.
+func (p *stackParts) originHeaderValue() *string {
+	return secretValue(p.originSecret, p.props.OriginSecretVersion)
+}
+
+// originSecretsValue is ORIGIN_SECRET: the value CloudFront sends and,
+// during a rotation, the previous one, so that no request is refused while
+// the distribution's change reaches every edge.
+func (p *stackParts) originSecretsValue() *string {
+	v := p.originHeaderValue()
+	if prev := p.props.OriginSecretPrevious; prev != "" {
+		v = awscdk.Fn_Join(jsii.String(","), &[]*string{v, secretValue(p.originSecret, prev)})
+	}
+	return v
 }
 
 // scheduleSweep runs the sweep with an EventBridge rule: the rule invokes
@@ -401,7 +488,9 @@ func firstOperatorAdmin(p *stackParts, fn awslambda.Function) {
 		// five minutes rather than CloudFormation's hour.
 		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
-	cr.Node().AddDependency(p.table, p.pool, p.client, p.identity, p.configSet, p.cursorSecret, fn)
+	// The function itself is referenced by ServiceToken already (an
+	// explicit dependency on it would be redundant: cfn-lint W3005).
+	cr.Node().AddDependency(p.table, p.pool, p.client, p.identity, p.configSet, p.cursorSecret)
 }
 
 func uniq(xs []string) []string {

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
-	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
@@ -50,7 +50,7 @@ func item(t testing.TB, v any) map[string]types.AttributeValue {
 	return av
 }
 
-func benchDeps(b *testing.B, n int) (*api.Deps, events.APIGatewayV2HTTPRequest, *cannedDB) {
+func benchDeps(b *testing.B, n int) (*api.Services, events.APIGatewayV2HTTPRequest, *cannedDB) {
 	now := time.Now().UTC()
 	cid := domain.NewID(domain.PrefixCustomer)
 	op := domain.Member{ID: domain.NewID(domain.PrefixOperator), Email: "op@provider.example", Name: "Op",
@@ -74,11 +74,11 @@ func benchDeps(b *testing.B, n int) (*api.Deps, events.APIGatewayV2HTTPRequest, 
 			domain.Member
 		}{"C#" + cid, "U#" + m.ID, "C#" + cid + "#unconfirmed", m.Email, m}))
 	}
-	d := &api.Deps{
-		Config:  config.Config{AppClientID: "client", CursorSecret: make([]byte, 32)},
-		Store:   store.New(db, "t"),
-		Cursors: cursor.New(make([]byte, 32)), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	d := api.NewServices(app.Env{
+		Config: config.Config{AppClientID: "client", CursorSecret: make([]byte, 32)},
+		Store:  store.New(db, "t"),
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
 	ev := events.APIGatewayV2HTTPRequest{
 		RawQueryString: "status=unconfirmed&limit=" + strconv.Itoa(n-1),
 		PathParameters: map[string]string{"customerId": cid},

@@ -19,30 +19,37 @@ type invitationView struct {
 }
 
 type userView struct {
-	ID         string          `json:"id"`
-	CustomerID string          `json:"customerId"`
-	Email      string          `json:"email"`
-	Name       string          `json:"name"`
-	Status     domain.Status   `json:"status"`
-	Admin      bool            `json:"admin"`
-	Roles      []string        `json:"roles"`
-	PortalIDs  []string        `json:"portalIds"`
+	ID         string        `json:"id"`
+	CustomerID string        `json:"customerId"`
+	Email      string        `json:"email"`
+	Name       string        `json:"name"`
+	Status     domain.Status `json:"status"`
+	Admin      bool          `json:"admin"`
+	Roles      []string      `json:"roles"`
+	PortalIDs  []string      `json:"portalIds"`
+	memberStamp
+}
+
+type operatorView struct {
+	ID     string              `json:"id"`
+	Email  string              `json:"email"`
+	Name   string              `json:"name"`
+	Role   domain.OperatorRole `json:"role"`
+	Status domain.Status       `json:"status"`
+	memberStamp
+}
+
+// memberStamp is what users and operators both answer with: where their
+// invitation stands, and when and how often they changed.
+type memberStamp struct {
 	Invitation *invitationView `json:"invitation"`
 	CreatedAt  time.Time       `json:"createdAt"`
 	UpdatedAt  time.Time       `json:"updatedAt"`
 	Version    int             `json:"version"`
 }
 
-type operatorView struct {
-	ID         string              `json:"id"`
-	Email      string              `json:"email"`
-	Name       string              `json:"name"`
-	Role       domain.OperatorRole `json:"role"`
-	Status     domain.Status       `json:"status"`
-	Invitation *invitationView     `json:"invitation"`
-	CreatedAt  time.Time           `json:"createdAt"`
-	UpdatedAt  time.Time           `json:"updatedAt"`
-	Version    int                 `json:"version"`
+func stampOf(m *domain.Member) memberStamp {
+	return memberStamp{Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version}
 }
 
 type customerView struct {
@@ -53,14 +60,6 @@ type customerView struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-type portalView struct {
-	ID         string    `json:"id"`
-	CustomerID string    `json:"customerId"`
-	Name       string    `json:"name"`
-	URL        string    `json:"url"`
-	CreatedAt  time.Time `json:"createdAt"`
-}
-
 type auditView struct {
 	ID         string        `json:"id"`
 	At         time.Time     `json:"at"`
@@ -68,11 +67,6 @@ type auditView struct {
 	Action     string        `json:"action"`
 	Target     domain.Target `json:"target"`
 	CustomerID *string       `json:"customerId"`
-}
-
-type listView[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"nextCursor"`
 }
 
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
@@ -105,16 +99,12 @@ func viewInvitation(inv *domain.Invitation) *invitationView {
 func viewUser(m *domain.Member) userView {
 	return userView{
 		ID: m.ID, CustomerID: m.CustomerID, Email: m.Email, Name: m.Name, Status: m.Status,
-		Admin: m.Admin, Roles: orEmpty(m.Roles), PortalIDs: orEmpty(m.PortalIDs),
-		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
+		Admin: m.Admin, Roles: orEmpty(m.Roles), PortalIDs: orEmpty(m.PortalIDs), memberStamp: stampOf(m),
 	}
 }
 
 func viewOperator(m *domain.Member) operatorView {
-	return operatorView{
-		ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status,
-		Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version,
-	}
+	return operatorView{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, memberStamp: stampOf(m)}
 }
 
 // viewMember shows a member as its kind's resource.
@@ -129,10 +119,6 @@ func viewCustomer(c *domain.Customer) customerView {
 	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
 }
 
-func viewPortal(p *domain.Portal) portalView {
-	return portalView{ID: p.ID, CustomerID: p.CustomerID, Name: p.Name, URL: p.URL, CreatedAt: ts(p.CreatedAt)}
-}
-
 func viewAudit(e *domain.AuditEvent) auditView {
 	v := auditView{ID: e.ID, At: ts(e.At), Actor: e.Actor, Action: e.Action, Target: e.Target}
 	if e.CustomerID != "" {
@@ -140,12 +126,4 @@ func viewAudit(e *domain.AuditEvent) auditView {
 		v.CustomerID = &id
 	}
 	return v
-}
-
-// newEvent makes the audit event of a change.
-func newEvent(at time.Time, actor domain.Actor, action string, target domain.Target, sc domain.Scope) domain.AuditEvent {
-	return domain.AuditEvent{
-		ID: domain.NewID(domain.PrefixEvent), At: at, Actor: actor, Action: action,
-		Target: target, CustomerID: sc.CustomerID,
-	}
 }

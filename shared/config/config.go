@@ -35,6 +35,22 @@ type Config struct {
 	// PublicRateLimit is how many calls of the public invitation routes one
 	// source address may make a minute.
 	PublicRateLimit int // PUBLIC_RATE_LIMIT, default 30
+
+	// Issuer is the user pool's issuer (tokens' iss; its discovery document
+	// and JWKS are under it): the functions that check a token themselves
+	// (a portal's) and portal setups' sign-in details need it.
+	Issuer string // USER_POOL_ISSUER, optional
+	// ManagedLoginURL is the managed login's domain, where portals send
+	// their users to sign in and reset their password.
+	ManagedLoginURL string // MANAGED_LOGIN_URL, optional
+	// PortalPasswordAuth also lets portals' app clients sign in with a
+	// password: the local stack's scripts and tests. Never on AWS.
+	PortalPasswordAuth bool // PORTAL_PASSWORD_AUTH, default false
+	// OriginSecrets are the values of the header that the CloudFront
+	// distribution adds to every request it forwards to the API; when set,
+	// a request without one of them is refused (shared/lambdafn/origin).
+	// Unset locally, where no CDN stands in front of the gateway.
+	OriginSecrets []string // ORIGIN_SECRET, comma-separated, each at least 32 characters
 }
 
 // Defaults for the optional settings.
@@ -91,6 +107,17 @@ func Load(getenv func(string) string) (Config, error) {
 		ReinviteCooldown:   dur("REINVITE_COOLDOWN", DefaultReinviteCooldown, true),
 		InviteRateLimit:    count("INVITE_RATE_LIMIT", DefaultInviteRateLimit),
 		PublicRateLimit:    count("PUBLIC_RATE_LIMIT", DefaultPublicRateLimit),
+		Issuer:             strings.TrimRight(strings.TrimSpace(getenv("USER_POOL_ISSUER")), "/"),
+		ManagedLoginURL:    strings.TrimRight(strings.TrimSpace(getenv("MANAGED_LOGIN_URL")), "/"),
+		PortalPasswordAuth: strings.TrimSpace(getenv("PORTAL_PASSWORD_AUTH")) == "true",
+	}
+	for key, v := range map[string]string{"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s=%q is not an absolute http(s) URL", key, v))
+		}
 	}
 	if c.PortalURL != "" {
 		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -104,10 +131,39 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.CursorSecret = b
 	}
+	secrets, err := OriginSecrets(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.OriginSecrets = secrets
 	if c.InvitationReminder >= c.InvitationTTL {
 		errs = append(errs, fmt.Errorf("INVITATION_REMINDER (%s) must be shorter than INVITATION_TTL (%s)", c.InvitationReminder, c.InvitationTTL))
 	}
 	return c, errors.Join(errs...)
+}
+
+// MinOriginSecret is the shortest origin secret accepted: the stack
+// generates 64 letters and digits, about 380 bits.
+const MinOriginSecret = 32
+
+// OriginSecrets reads ORIGIN_SECRET: none (the check is off), or one or
+// more comma-separated values, the current one and, while a rotation
+// reaches every CloudFront edge, the previous one. The functions that load
+// no other configuration (the health check) read only this.
+func OriginSecrets(getenv func(string) string) ([]string, error) {
+	v := strings.TrimSpace(getenv("ORIGIN_SECRET"))
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if len(s) < MinOriginSecret {
+			return nil, fmt.Errorf("ORIGIN_SECRET must be comma-separated values of at least %d characters each", MinOriginSecret)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func decodeSecret(s string) ([]byte, error) {

@@ -11,14 +11,14 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
 )
 
 // MaxLength is the longest cursor accepted.
 const MaxLength = 2048
 
 // ErrInvalid answers every cursor that does not verify.
-var ErrInvalid = apperr.Fields(apperr.Field("cursor", "invalid_cursor", "The cursor is not one this listing gave out."))
+var ErrInvalid = errs.Fields(errs.F("cursor", "invalid_cursor"))
 
 // Codec signs and verifies cursors with one secret.
 type Codec struct{ key []byte }

@@ -140,3 +140,25 @@ func TestLocalPart(t *testing.T) {
 		t.Fatal("local part")
 	}
 }
+
+func TestCleanNameRefusesWhatReadsAsALink(t *testing.T) {
+	links := []string{
+		"IT Security: verify at https://evil.example", "evil.com", "Support (evil.com)", "evil[.]com", "evil(.)com",
+		"evil\u2024com", "evil\uFF0Ecom", "www.evil", "WWW.Example.org", "x.com", "10.0.0.1", "see mailto:x",
+		"jane@evil.com", "http\uFF1A//evil", "Acme.co.uk",
+	}
+	for _, s := range links {
+		if _, code := CleanName(s); code != "link_not_allowed" {
+			t.Errorf("CleanName(%q) = %q, want link_not_allowed", s, code)
+		}
+	}
+	names := []string{"Jane", "J. R. R. Tolkien", "Acme B.V.", "Acme Inc.", "St. John", "Jane O'Neil", "Ana-María", "Mr.Smith", "john.smith", "Dr. Who 2.0"}
+	for _, s := range names {
+		if got, code := CleanName(s); code != "" || got != s {
+			t.Errorf("CleanName(%q) = %q, %q, want it kept", s, got, code)
+		}
+	}
+	if _, code := CleanName(" "); code != "required" {
+		t.Errorf("blank: %q", code)
+	}
+}

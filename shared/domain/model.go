@@ -88,13 +88,46 @@ type Customer struct {
 	EnabledAdmins int `dynamodbav:"enabledAdmins"`
 }
 
-// Portal is one portal setup of a customer.
+// Portal is one portal setup of a customer: a relying party of the user
+// pool, with an app client of its own that its users sign in through.
 type Portal struct {
-	ID         string    `dynamodbav:"id"`
-	CustomerID string    `dynamodbav:"customerId"`
-	Name       string    `dynamodbav:"name"`
-	URL        string    `dynamodbav:"url"`
-	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	ID         string `dynamodbav:"id"`
+	CustomerID string `dynamodbav:"customerId"`
+	Name       string `dynamodbav:"name"`
+	URL        string `dynamodbav:"url"`
+	// RedirectURIs are where the managed login may send a signed-in user
+	// back to (the app client's callback URLs).
+	RedirectURIs []string `dynamodbav:"redirectUris"`
+	// ClientID is the portal's app client in the user pool, once it is
+	// registered (just after the setup is committed).
+	ClientID  string    `dynamodbav:"clientId,omitempty"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+	Version   int       `dynamodbav:"version"`
+}
+
+// LogoutURIs are where the managed login may send a signed-out user: the
+// portal's own address, with and without its closing slash (the managed
+// login matches them exactly, and clients write it either way).
+func (p *Portal) LogoutURIs() []string {
+	if d := DefaultRedirectURI(p.URL); d != p.URL {
+		return []string{p.URL, d}
+	}
+	return []string{p.URL}
+}
+
+// Origins are the web origins the portal's browser code calls the API from:
+// those of its address and of its redirect URIs.
+func (p *Portal) Origins() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range append([]string{p.URL}, p.RedirectURIs...) {
+		if o := OriginOf(raw); o != "" && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // InvitationState is where an invitation stands.
@@ -219,15 +252,19 @@ type AuditEvent struct {
 const (
 	ActionCustomerCreated = "customer.created"
 	ActionPortalCreated   = "portal.created"
-	ActionInvited         = "invited"
-	ActionReinvited       = "reinvited"
-	ActionReminded        = "reminder_sent"
-	ActionAccepted        = "invitation_accepted"
-	ActionExpired         = "invitation_expired"
-	ActionUpdated         = "updated"
-	ActionEnabled         = "enabled"
-	ActionDisabled        = "disabled"
-	ActionDeleted         = "deleted"
+	ActionPortalUpdated   = "portal.updated"
+	ActionPortalDeleted   = "portal.deleted"
+	// ActionPortalRegistered: the portal's app client was made.
+	ActionPortalRegistered = "portal.registered"
+	ActionInvited          = "invited"
+	ActionReinvited        = "reinvited"
+	ActionReminded         = "reminder_sent"
+	ActionAccepted         = "invitation_accepted"
+	ActionExpired          = "invitation_expired"
+	ActionUpdated          = "updated"
+	ActionEnabled          = "enabled"
+	ActionDisabled         = "disabled"
+	ActionDeleted          = "deleted"
 )
 
 // Action names an audit action on a member of the given kind, e.g. "user.invited".
@@ -238,3 +275,11 @@ func TargetOf(m *Member) Target {
 	email := m.Email
 	return Target{Kind: string(m.Kind()), ID: m.ID, Email: &email}
 }
+
+// NewEvent makes the audit event of a change in a scope.
+func NewEvent(at time.Time, actor Actor, action string, target Target, sc Scope) AuditEvent {
+	return AuditEvent{ID: NewID(PrefixEvent), At: at, Actor: actor, Action: action, Target: target, CustomerID: sc.CustomerID}
+}
+
+// Scope is the scope of the customer's portal users.
+func (c Customer) Scope() Scope { return CustomerScope(c.ID) }

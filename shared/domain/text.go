@@ -12,7 +12,7 @@ const (
 	MaxNameLength = 100
 	MaxRoles      = 20
 	MaxRoleLength = 64
-	MaxPortalIDs  = 50
+	MaxPortalIDs  = 20
 	MaxURLLength  = 2048
 )
 
@@ -78,6 +78,53 @@ func CleanURL(raw string) (string, string) {
 		}
 	}
 	return u.String(), ""
+}
+
+// MaxRedirectURIs is how many redirect URIs a portal setup may have.
+const MaxRedirectURIs = 10
+
+// CleanPortalURL checks an address a portal setup signs its users in and
+// out at: CleanURL's rules, and https — plain http only for a portal on
+// this machine at http://localhost, as Cognito allows no other.
+func CleanPortalURL(raw string) (string, string) {
+	s, code := CleanURL(raw)
+	if code != "" {
+		return "", code
+	}
+	u, _ := url.Parse(s)
+	if u.Scheme == "http" && !strings.EqualFold(u.Hostname(), "localhost") {
+		return "", "https_required"
+	}
+	return s, ""
+}
+
+// OriginOf is the web origin of an absolute URL as a browser sends it
+// (scheme://host[:port], lower case, no default port), or "".
+func OriginOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+// DefaultRedirectURI is where a portal's users come back to when its setup
+// names no redirect URIs: its address, ending in a slash.
+func DefaultRedirectURI(portalURL string) string {
+	if strings.HasSuffix(portalURL, "/") {
+		return portalURL
+	}
+	return portalURL + "/"
 }
 
 // Locales the product's e-mails are written in.

@@ -8,20 +8,23 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"reflect"
 	"strings"
-
-	"github.com/portalaccess/portalaccess/shared/apperr"
 )
 
 // MaxBody is the largest request body accepted: 64 KiB.
 const MaxBody = 64 << 10
 
 var (
-	errTooLarge    = apperr.New(apperr.TooLarge, "body_too_large", "The request body is larger than 64 KiB.")
-	errContentType = apperr.New(apperr.UnsupportedMedia, "unsupported_media_type", "The request body must be application/json.")
-	errNoBody      = apperr.New(apperr.Invalid, "body_required", "The request needs a JSON object as its body.")
+	errTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: "The request body is larger than 64 KiB."}
+	errContentType = &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "The request body must be application/json."}
+	errNoBody      = badBody("body_required", "The request needs a JSON object as its body.")
 )
+
+func badBody(code, detail string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Detail: detail}
+}
 
 // body returns the raw request body, decoding base64 bodies.
 func (r *Request) body() ([]byte, error) {
@@ -32,7 +35,7 @@ func (r *Request) body() ([]byte, error) {
 		}
 		b, err := base64.StdEncoding.DecodeString(raw)
 		if err != nil {
-			return nil, apperr.New(apperr.Invalid, "malformed_body", "The request body is not valid base64.")
+			return nil, badBody("malformed_body", "The request body is not valid base64.")
 		}
 		return b, nil
 	}
@@ -108,9 +111,9 @@ func checkObject(b []byte, known map[string]bool) error {
 		return malformed(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return apperr.New(apperr.Invalid, "malformed_body", "The request body must be a JSON object.")
+		return badBody("malformed_body", "The request body must be a JSON object.")
 	}
-	var fields []apperr.FieldError
+	var fields []FieldProblem
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -119,7 +122,7 @@ func checkObject(b []byte, known map[string]bool) error {
 		}
 		key, _ := tok.(string)
 		if seen[key] {
-			return apperr.Fields(apperr.Field(key, "duplicate", "The field appears more than once."))
+			return Invalid(Field(key, "duplicate", "The field appears more than once."))
 		}
 		seen[key] = true
 		isNull, err := skipValue(dec)
@@ -128,19 +131,19 @@ func checkObject(b []byte, known map[string]bool) error {
 		}
 		switch {
 		case !known[key]:
-			fields = append(fields, apperr.Field(key, "unknown_field", "There is no such field."))
+			fields = append(fields, Field(key, "unknown_field", "There is no such field."))
 		case isNull:
-			fields = append(fields, apperr.Field(key, "null", "The field must not be null; leave it out instead."))
+			fields = append(fields, Field(key, "null", "The field must not be null; leave it out instead."))
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return malformed(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return apperr.New(apperr.Invalid, "malformed_body", "The request body has data after the JSON object.")
+		return badBody("malformed_body", "The request body has data after the JSON object.")
 	}
 	if len(fields) > 0 {
-		return apperr.Fields(fields...)
+		return Invalid(fields...)
 	}
 	return nil
 }
@@ -171,7 +174,7 @@ func skipValue(dec *json.Decoder) (bool, error) {
 			}
 			k, _ := kt.(string)
 			if seen[k] {
-				return false, apperr.Fields(apperr.Field(k, "duplicate", "The field appears more than once."))
+				return false, Invalid(Field(k, "duplicate", "The field appears more than once."))
 			}
 			seen[k] = true
 			if _, err := skipValue(dec); err != nil {
@@ -186,7 +189,9 @@ func skipValue(dec *json.Decoder) (bool, error) {
 }
 
 func malformed(err error) error {
-	return &apperr.Error{Kind: apperr.Invalid, Code: "malformed_body", Detail: "The request body is not valid JSON.", Err: err}
+	e := badBody("malformed_body", "The request body is not valid JSON.")
+	e.Err = err
+	return e
 }
 
 func decodeError(err error) error {
@@ -196,11 +201,11 @@ func decodeError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return apperr.Fields(apperr.Field(field, "wrong_type", fmt.Sprintf("The field must be %s.", jsonKind(te.Type))))
+		return Invalid(Field(field, "wrong_type", fmt.Sprintf("The field must be %s.", jsonKind(te.Type))))
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return apperr.Fields(apperr.Field(name, "unknown_field", "There is no such field."))
+		return Invalid(Field(name, "unknown_field", "There is no such field."))
 	}
 	return malformed(err)
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/portalaccess/portalaccess/shared/apperr"
 )
 
 // Endpoint is one operation of the API.
@@ -22,7 +20,7 @@ type Handler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (event
 // every error becomes a problem answer, and every request is logged once
 // with its id, route, status and duration — never its body, its token or
 // its query string (which may hold a search for an e-mail address).
-func Wrap(name string, ep Endpoint, log *slog.Logger) Handler {
+func Wrap(name string, ep Endpoint, translate Translate, log *slog.Logger) Handler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 		start := time.Now()
 		r := &Request{Event: ev}
@@ -30,11 +28,11 @@ func Wrap(name string, ep Endpoint, log *slog.Logger) Handler {
 		var err error
 		defer func() {
 			if p := recover(); p != nil {
-				err = apperr.Wrap(fmt.Errorf("panic: %v\n%s", p, debug.Stack()), "")
-				resp = problemEvent(err, rid)
+				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+				resp = problemEvent(err, nil, rid)
 			}
 			attrs := append([]any{
-				"requestId", rid, "function", name, "route", ev.RouteKey,
+				"apiRequestId", rid, "function", name, "route", ev.RouteKey,
 				"status", resp.StatusCode, "ms", time.Since(start).Milliseconds(),
 			}, r.logAttrs...)
 			switch {
@@ -42,7 +40,8 @@ func Wrap(name string, ep Endpoint, log *slog.Logger) Handler {
 				attrs = append(attrs, "error", errString(err))
 				log.ErrorContext(ctx, "request failed", attrs...)
 			case err != nil:
-				attrs = append(attrs, "code", apperr.As(err).Code)
+				p, _ := ProblemOf(err, translate, rid)
+				attrs = append(attrs, "code", p.Code)
 				log.InfoContext(ctx, "request refused", attrs...)
 			default:
 				log.InfoContext(ctx, "request", attrs...)
@@ -51,12 +50,12 @@ func Wrap(name string, ep Endpoint, log *slog.Logger) Handler {
 		var res *Response
 		res, err = ep(ctx, r)
 		if err != nil {
-			return problemEvent(err, rid), nil
+			return problemEvent(err, translate, rid), nil
 		}
 		out, encErr := res.event(rid)
 		if encErr != nil {
-			err = apperr.Wrap(encErr, "encode the response")
-			return problemEvent(err, rid), nil
+			err = fmt.Errorf("encode the response: %w", encErr)
+			return problemEvent(err, nil, rid), nil
 		}
 		return out, nil
 	}

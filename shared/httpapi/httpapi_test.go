@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/portalaccess/portalaccess/shared/apperr"
 )
 
 type sample struct {
@@ -85,7 +83,8 @@ func TestDecodeRefuses(t *testing.T) {
 			if got := Status(err); got != c.status {
 				t.Fatalf("status %d, want %d (%v)", got, c.status, err)
 			}
-			e := apperr.As(err)
+			var e *Error
+			errors.As(err, &e)
 			if c.field != "" {
 				if len(e.Fields) == 0 || e.Fields[0].Field != c.field || e.Fields[0].Code != c.code {
 					t.Fatalf("fields %+v, want %s/%s", e.Fields, c.field, c.code)
@@ -123,8 +122,8 @@ func TestWrapHidesInternalsAndRecoversPanics(t *testing.T) {
 	var logs strings.Builder
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	h := Wrap("x", func(ctx context.Context, r *Request) (*Response, error) {
-		return nil, apperr.Wrap(errors.New("dynamodb: secret table arn:aws:…"), "")
-	}, log)
+		return nil, errors.New("dynamodb: secret table arn:aws:…")
+	}, nil, log)
 	ev := events.APIGatewayV2HTTPRequest{RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "r-1"}}
 	resp, err := h(context.Background(), ev)
 	if err != nil || resp.StatusCode != 500 || resp.Headers["Content-Type"] != "application/problem+json" {
@@ -136,7 +135,7 @@ func TestWrapHidesInternalsAndRecoversPanics(t *testing.T) {
 	if !strings.Contains(logs.String(), "arn:aws") {
 		t.Fatal("the cause should be logged")
 	}
-	panicky := Wrap("y", func(ctx context.Context, r *Request) (*Response, error) { panic("boom") }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	panicky := Wrap("y", func(ctx context.Context, r *Request) (*Response, error) { panic("boom") }, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	resp, err = panicky(context.Background(), ev)
 	if err != nil || resp.StatusCode != 500 {
 		t.Fatalf("panic: %v %+v", err, resp)
@@ -148,13 +147,12 @@ func TestWrapHidesInternalsAndRecoversPanics(t *testing.T) {
 }
 
 func TestProblemHeaders(t *testing.T) {
-	p, h := ProblemOf(apperr.ErrUnauthenticated, "r")
+	p, h := ProblemOf(&Error{Status: 401, Code: "unauthenticated"}, nil, "r")
 	if p.Status != 401 || h["WWW-Authenticate"] == "" {
 		t.Fatal(p, h)
 	}
-	e := apperr.New(apperr.TooManyRequests, "reinvite_too_soon", "wait")
-	e.RetryAfter = 1500e6
-	p, h = ProblemOf(e, "r")
+	e := &Error{Status: 429, Code: "reinvite_too_soon", Detail: "wait", RetryAfter: 1500e6}
+	p, h = ProblemOf(e, nil, "r")
 	if p.Status != 429 || h["Retry-After"] != "2" || p.Code != "reinvite_too_soon" {
 		t.Fatal(p, h)
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/portalaccess/portalaccess/shared/apperr"
 )
 
 // Request is one API request.
@@ -56,26 +54,26 @@ func (r *Request) LogAttrs(kv ...any) { r.logAttrs = append(r.logAttrs, kv...) }
 func (r *Request) Query(allowed ...string) (Query, error) {
 	vals, err := url.ParseQuery(r.Event.RawQueryString)
 	if err != nil {
-		return nil, apperr.New(apperr.Invalid, "malformed_query", "The query string is malformed.")
+		return nil, badBody("malformed_query", "The query string is malformed.")
 	}
 	ok := map[string]bool{}
 	for _, a := range allowed {
 		ok[a] = true
 	}
-	var fields []apperr.FieldError
+	var fields []FieldProblem
 	q := Query{}
 	for k, v := range vals {
 		switch {
 		case !ok[k]:
-			fields = append(fields, apperr.Field(k, "unknown_parameter", "There is no such query parameter."))
+			fields = append(fields, Field(k, "unknown_parameter", "There is no such query parameter."))
 		case len(v) > 1:
-			fields = append(fields, apperr.Field(k, "repeated", "The parameter appears more than once."))
+			fields = append(fields, Field(k, "repeated", "The parameter appears more than once."))
 		default:
 			q[k] = v[0]
 		}
 	}
 	if len(fields) > 0 {
-		return nil, apperr.Fields(fields...)
+		return nil, Invalid(fields...)
 	}
 	return q, nil
 }
@@ -84,14 +82,14 @@ func (r *Request) Query(allowed ...string) (Query, error) {
 type Query map[string]string
 
 // Limit reads "limit": def when absent, 1..max otherwise.
-func (q Query) Limit(def, max int) (int32, *apperr.FieldError) {
+func (q Query) Limit(def, max int) (int32, *FieldProblem) {
 	s, ok := q["limit"]
 	if !ok {
 		return int32(def), nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		fe := apperr.Field("limit", "out_of_range", "limit must be a whole number from 1 to "+strconv.Itoa(max)+".")
+		fe := Field("limit", "out_of_range", "limit must be a whole number from 1 to "+strconv.Itoa(max)+".")
 		return 0, &fe
 	}
 	return int32(n), nil

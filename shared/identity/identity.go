@@ -7,7 +7,19 @@ import (
 	"context"
 	"unicode/utf8"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// Errors a Provider answers with; compare with errors.Is.
+var (
+	// ErrNotFound: no identity has this sub or e-mail.
+	ErrNotFound = errs.New(errs.NotExist, "identity_not_found")
+	// ErrExists: an identity signs in with the e-mail already.
+	ErrExists = errs.New(errs.Exist, "identity_exists")
+	// ErrWeakPassword: the password does not meet the policy.
+	ErrWeakPassword = &errs.Error{Kind: errs.Invalid, Reason: "password_policy", Fields: []errs.Field{{Name: "password", Reason: "password_policy"}}}
+	// ErrUnavailable: the sign-in system is throttled or unreachable for now.
+	ErrUnavailable = errs.New(errs.Transient, "unavailable")
 )
 
 // Identity is a sign-in identity. Sub is its stable id, the token's "sub".
@@ -22,7 +34,8 @@ type Provider interface {
 	// Lookup finds the identity that signs in with the e-mail.
 	Lookup(ctx context.Context, email string) (Identity, bool, error)
 	// Create makes an identity that signs in with the e-mail and password,
-	// sending no message of its own. ErrWeakPassword when the policy refuses it.
+	// sending no message of its own. ErrWeakPassword when the policy refuses
+	// it, ErrExists when the e-mail has one.
 	Create(ctx context.Context, email, password string) (Identity, error)
 	// SetPassword replaces the password of an identity.
 	SetPassword(ctx context.Context, sub, password string) error
@@ -54,6 +67,27 @@ func (p PasswordPolicy) Check(password string) error {
 	return nil
 }
 
-// ErrWeakPassword is a 400 naming the field, as the contract asks.
-var ErrWeakPassword = apperr.Fields(apperr.Field("password", "password_policy",
-	"The password must be 12 to 256 characters long."))
+// ClientSpec is what an app client of the user pool is to be: a public
+// client (no secret) that signs users in with the authorization code flow
+// and PKCE and keeps them signed in with refresh tokens.
+type ClientSpec struct {
+	// Name finds the client again (FindClient): unique per portal setup.
+	Name         string
+	CallbackURLs []string
+	LogoutURLs   []string
+	// PasswordAuth also allows USER_PASSWORD_AUTH, for scripts and tests on
+	// the local stack; never on AWS.
+	PasswordAuth bool
+}
+
+// Clients is what the product asks of the sign-in system about app clients.
+type Clients interface {
+	// CreateClient makes an app client (and its managed login style).
+	CreateClient(ctx context.Context, spec ClientSpec) (clientID string, err error)
+	// UpdateClient makes an existing app client what spec says.
+	UpdateClient(ctx context.Context, clientID string, spec ClientSpec) error
+	// DeleteClient removes an app client; one that is gone is no error.
+	DeleteClient(ctx context.Context, clientID string) error
+	// FindClient finds the app client of that name.
+	FindClient(ctx context.Context, name string) (clientID string, found bool, err error)
+}

@@ -29,7 +29,7 @@ func StartBootstrap(name string, opts ...Option) {
 		if startErr != nil {
 			return "", nil, fmt.Errorf("the bootstrap function cannot start: %w", startErr)
 		}
-		id, err := e.Deps.BootstrapAdmin(ctx, email)
+		id, err := e.App.Members().EnsureFirstAdmin(ctx, email)
 		if err != nil {
 			return "", nil, fmt.Errorf("first operator admin %q: %w", email, err)
 		}

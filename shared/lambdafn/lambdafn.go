@@ -16,15 +16,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
-	"github.com/portalaccess/portalaccess/shared/cursor"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/origin"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
-// Env is what options build clients from.
+// Env is what options build clients from, and add them to.
 type Env struct {
-	Deps *api.Deps
-	AWS  aws.Config
+	App app.Env
+	AWS aws.Config
 }
 
 // Option adds a client to the function's dependencies; see the packages
@@ -39,7 +40,9 @@ func Start(name string, op api.Operation, opts ...Option) {
 		log.Error("function cannot start", "function", name, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(api.Handler(name, op, e.Deps))
+	// On AWS, refuse what did not come through the distribution before
+	// anything else runs (ORIGIN_SECRET; unset locally).
+	lambda.Start(origin.Check(name, e.App.Config.OriginSecrets, api.Handler(name, op, api.NewServices(e.App)), log))
 }
 
 // env reads the configuration and builds the table client and the clients
@@ -53,8 +56,8 @@ func env(log *slog.Logger, opts ...Option) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{AWS: awsCfg, Deps: &api.Deps{Config: cfg, Log: log, Cursors: cursor.New(cfg.CursorSecret)}}
-	e.Deps.Store = store.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+	e := &Env{AWS: awsCfg, App: app.Env{Config: cfg, Log: log}}
+	e.App.Store = store.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = Endpoint("DynamoDB")
 	}), cfg.TableName)
 	for _, o := range opts {

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app/sweep"
 )
 
 // StartSweep runs the scheduled sweep: each EventBridge event starts one run,
@@ -21,11 +21,12 @@ func StartSweep(name string, opts ...Option) {
 		log.Error("function cannot start", "function", name, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (api.SweepReport, error) {
+	sweeper := e.App.Sweeper()
+	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (sweep.Report, error) {
 		budget := 50 * time.Second
 		if dl, ok := ctx.Deadline(); ok {
 			budget = time.Until(dl) - 5*time.Second
 		}
-		return e.Deps.Sweep(ctx, budget)
+		return sweeper.Run(ctx, budget)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 )
 
 // Message is one e-mail to one recipient.
@@ -28,10 +29,21 @@ type Message struct {
 // whether the message went out (a timeout after the request was sent).
 var ErrOutcomeUnknown = errors.New("the outcome of sending is unknown")
 
+// ErrUnavailable is returned by a Sender that is throttled: nothing was sent.
+var ErrUnavailable = errs.New(errs.Transient, "mail_unavailable")
+
 // Sender sends e-mails.
 type Sender interface {
 	Send(ctx context.Context, m Message) (messageID string, err error)
 }
+
+// Scope is where an invitation invites to.
+type Scope string
+
+const (
+	ScopeProvider Scope = "provider"
+	ScopeCustomer Scope = "customer"
+)
 
 // Kind of invitation e-mail.
 type Kind string
@@ -39,15 +51,22 @@ type Kind string
 const (
 	KindInvitation Kind = "invitation"
 	KindReminder   Kind = "reminder"
+	// KindReset is the code of a password reset, which the user pool sends
+	// itself with the text its custom message trigger gives it (RenderCode).
+	KindReset Kind = "reset"
 )
 
 // Invitation is what an invitation or reminder e-mail says.
 type Invitation struct {
-	Kind      Kind
-	Locale    string
-	To        string
-	Name      string // the invitee's name
-	Customer  string // empty for an operator invitation
+	Kind     Kind
+	Locale   string
+	To       string
+	Name     string // the invitee's name
+	Customer string // empty for an operator invitation
+	// Scope says whether the invitation is to a customer's portal or to the
+	// provider's console (Customer alone cannot: a customer's name that
+	// reads as a link is left out).
+	Scope     Scope
 	InvitedBy string
 	ExpiresAt time.Time
 	// PortalURL comes from configuration; the token goes in the fragment so
@@ -81,6 +100,8 @@ var subjects = map[string]string{
 	"invitation.nl": "Je bent uitgenodigd voor %s",
 	"reminder.en":   "Reminder: your invitation to %s expires soon",
 	"reminder.nl":   "Herinnering: je uitnodiging voor %s verloopt binnenkort",
+	"reset.en":      "Your code to reset your password for %s",
+	"reset.nl":      "Je code om je wachtwoord voor %s opnieuw in te stellen",
 }
 
 func init() {
@@ -94,7 +115,8 @@ func init() {
 	layout = read("layout.html")
 	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
 		footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
-		for _, k := range []Kind{KindInvitation, KindReminder} {
+		footers[string(KindReset)+"."+locale] = strings.TrimSpace(read("footer-reset." + locale + ".html"))
+		for _, k := range []Kind{KindInvitation, KindReminder, KindReset} {
 			key := string(k) + "." + locale
 			texts[key] = read(key + ".txt")
 			bodies[key] = read(key + ".html")
@@ -115,12 +137,30 @@ func Render(inv Invitation) (Message, error) {
 	if _, ok := texts[key]; !ok {
 		return Message{}, fmt.Errorf("no e-mail %s", key)
 	}
+	// Names are checked when they are set (domain.CleanName); one stored
+	// before that check, or made from an e-mail's local part, that reads as
+	// a link is left out rather than sent from the provider's domain.
+	inv.Name, inv.InvitedBy, inv.Customer = safeName(inv.Name), safeName(inv.InvitedBy), safeName(inv.Customer)
 	place := where(inv, locale)
 	subject := fmt.Sprintf(subjects[key], place)
+	t := words[locale]
+	greeting, inviter, inviterMid := t.hello+",", t.someone, t.someoneMid
+	if inv.Name != "" {
+		greeting = t.hello + " " + inv.Name + ","
+	}
+	if inv.InvitedBy != "" {
+		inviter, inviterMid = inv.InvitedBy, inv.InvitedBy
+	}
 	values := []string{
-		"Name", inv.Name, "InvitedBy", inv.InvitedBy, "Where", place, "Link", inv.Link(),
+		"Greeting", greeting, "InvitedBy", inviter, "invitedBy", inviterMid, "Where", place, "Link", inv.Link(),
 		"Expires", FormatTime(inv.ExpiresAt, locale), "To", inv.To,
 	}
+	return fill(key, locale, subject, footers[locale], inv.To, values), nil
+}
+
+// fill fills in the text and HTML parts of the e-mail key: each value
+// escaped for the HTML part, and never scanned again for placeholders.
+func fill(key, locale, subject, footer, to string, values []string) Message {
 	var text, html []string
 	for i := 0; i < len(values); i += 2 {
 		text = append(text, "{{"+values[i]+"}}", values[i+1])
@@ -129,9 +169,52 @@ func Render(inv Invitation) (Message, error) {
 	htmlFill := strings.NewReplacer(html...)
 	page := strings.NewReplacer(
 		"{{Lang}}", locale, "{{Title}}", htmlpkg.EscapeString(subject),
-		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footers[locale]),
+		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footer),
 	).Replace(layout)
-	return Message{To: inv.To, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}, nil
+	return Message{To: to, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}
+}
+
+// Code is what an e-mail with a one-time code says: a password reset's.
+type Code struct {
+	Locale   string
+	To       string
+	Name     string
+	Customer string // whose portal the person signs in to; empty for the console
+	Scope    Scope
+	// Code is the code, or the placeholder the user pool puts it in for
+	// ("{####}"): a custom message trigger never sees the code itself.
+	Code string
+}
+
+// RenderCode writes a password reset's e-mail in the locale (English when
+// unknown).
+func RenderCode(c Code) Message {
+	locale := c.Locale
+	if !domain.ValidLocale(locale) {
+		locale = domain.LocaleEN
+	}
+	key := string(KindReset) + "." + locale
+	c.Name, c.Customer = safeName(c.Name), safeName(c.Customer)
+	place := where(Invitation{Customer: c.Customer, Scope: c.Scope}, locale)
+	greeting := words[locale].hello + ","
+	if c.Name != "" {
+		greeting = words[locale].hello + " " + c.Name + ","
+	}
+	values := []string{"Greeting", greeting, "Where", place, "Code", c.Code, "To", c.To}
+	return fill(key, locale, fmt.Sprintf(subjects[key], place), footers[key], c.To, values)
+}
+
+// words are the fixed phrases of each locale.
+var words = map[string]struct{ hello, someone, someoneMid string }{
+	domain.LocaleEN: {"Hello", "An administrator", "an administrator"},
+	domain.LocaleNL: {"Hallo", "Een beheerder", "een beheerder"},
+}
+
+func safeName(s string) string {
+	if domain.LinkLike(s) {
+		return ""
+	}
+	return s
 }
 
 func where(inv Invitation, locale string) string {
@@ -140,6 +223,12 @@ func where(inv Invitation, locale string) string {
 			return "het portaal van " + inv.Customer
 		}
 		return "the " + inv.Customer + " portal"
+	}
+	if inv.Scope == ScopeCustomer {
+		if locale == domain.LocaleNL {
+			return "je portaal"
+		}
+		return "your portal"
 	}
 	if locale == domain.LocaleNL {
 		return "de beheeromgeving"

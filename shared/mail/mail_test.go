@@ -63,3 +63,36 @@ func TestReminderAndOperatorInvitation(t *testing.T) {
 		t.Fatal("the reminder must say the earlier link died")
 	}
 }
+
+// A name that reads as a link never reaches an e-mail sent from the
+// provider's domain: one stored before names were checked, or made from an
+// e-mail's local part, is left out and the sentence still reads.
+func TestNamesThatReadAsLinksAreLeftOut(t *testing.T) {
+	for _, locale := range []string{"en", "nl"} {
+		m, err := Render(Invitation{Locale: locale, To: "jane@acme.example", Name: "www.evil.example",
+			Customer: "evil[.]com", Scope: ScopeCustomer, InvitedBy: "IT Security: verify at https://evil.example",
+			ExpiresAt: time.Now(), PortalURL: "https://portal.example", Token: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{m.Subject, m.Text, m.HTML} {
+			for _, bad := range []string{"evil", "verify at"} {
+				if strings.Contains(part, bad) {
+					t.Errorf("%s: %q reached the e-mail:\n%s", locale, bad, part)
+				}
+			}
+		}
+		want := map[string][]string{
+			"en": {"Hello,", "An administrator has invited you to your portal.", "ask an administrator to invite you again"},
+			"nl": {"Hallo,", "Een beheerder heeft je uitgenodigd voor je portaal.", "vraag een beheerder dan"},
+		}[locale]
+		for _, w := range want {
+			if !strings.Contains(m.Text, w) {
+				t.Errorf("%s: the text lacks %q:\n%s", locale, w, m.Text)
+			}
+		}
+		if !strings.Contains(m.Text, "https://portal.example/accept-invitation#token=tok") {
+			t.Errorf("%s: the link is gone", locale)
+		}
+	}
+}

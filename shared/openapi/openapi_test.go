@@ -147,7 +147,12 @@ func validExchanges() []exchange {
 		{"customer", "POST", "/v1/customers", 201, jsonCT, map[string]string{"Location": "/v1/customers/" + cusID},
 			obj{"id": cusID, "name": "Acme", "locale": "nl", "createdAt": now, "updatedAt": now}},
 		{"portals", "GET", "/v1/customers/" + cusID + "/portals", 200, jsonCT, nil, obj{"items": []any{
-			obj{"id": ptlID, "customerId": cusID, "name": "Main", "url": "http://localhost:3000", "createdAt": now}}}},
+			obj{"id": ptlID, "customerId": cusID, "name": "Main", "url": "http://localhost:3000", "redirectUris": []any{"http://localhost:3000/"},
+				"signIn": obj{"clientId": nil, "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x", "discoveryUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x/.well-known/openid-configuration",
+					"authorizationEndpoint": "https://login.example/oauth2/authorize", "tokenEndpoint": "https://login.example/oauth2/token", "logoutEndpoint": "https://login.example/logout", "uiLocales": "nl"},
+				"createdAt": now, "updatedAt": now, "version": 1}}}},
+		{"portal access", "GET", "/v1/portal-access", 200, jsonCT, nil, obj{"portal": obj{"id": ptlID, "name": "Main", "url": "http://localhost:3000"},
+			"customer": obj{"id": cusID, "name": "Acme", "locale": "nl"}, "user": obj{"id": usrID, "email": "jane@acme.example", "name": ""}, "admin": false, "roles": []any{}}},
 		{"audit", "GET", "/v1/customers/" + cusID + "/audit-events", 200, jsonCT, nil, obj{"nextCursor": nil, "items": []any{
 			obj{"id": evtID, "at": now, "actor": obj{"id": oprID, "email": "admin@example.com", "kind": "operator"},
 				"action": "user.invited", "target": obj{"kind": "user", "id": usrID, "email": "jane@acme.example"}, "customerId": cusID},
@@ -159,9 +164,10 @@ func validExchanges() []exchange {
 			with(with(operator(), "invitation", invitation()), "status", "unconfirmed")},
 		{"operator delete", "DELETE", "/v1/operators/" + oprID, 204, "", nil, nil},
 		{"inspect", "POST", "/v1/invitations/inspect", 200, jsonCT, nil,
-			obj{"email": "jane@acme.example", "customerName": nil, "expiresAt": now, "existingAccount": false}},
+			obj{"email": "jane@acme.example", "customerName": nil, "expiresAt": now, "existingAccount": false, "portals": []any{}}},
 		{"accept", "POST", "/v1/invitations/accept", 200, jsonCT, nil,
-			obj{"email": "jane@acme.example", "status": "enabled", "signIn": "existing_account"}},
+			obj{"email": "jane@acme.example", "status": "enabled", "signIn": "existing_account", "customerName": "Acme",
+				"portals": []any{obj{"id": ptlID, "name": "Main", "url": "https://portal.acme.example"}}}},
 	}
 }
 
@@ -316,6 +322,11 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1/customers/{customerId}"},
 		{"GET", "/v1/customers/{customerId}/portals"},
 		{"POST", "/v1/customers/{customerId}/portals"},
+		{"PATCH", "/v1/customers/{customerId}/portals/{portalId}"},
+		{"DELETE", "/v1/customers/{customerId}/portals/{portalId}"},
+		{"GET", "/v1/customers/{customerId}/portals/{portalId}/users"},
+		{"GET", "/v1/portal-access"},
+		{"OPTIONS", "/v1/{proxy}"},
 		{"GET", "/v1/customers/{customerId}/users"},
 		{"POST", "/v1/customers/{customerId}/users"},
 		{"POST", "/v1/customers/{customerId}/users/bulk"},

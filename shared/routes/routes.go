@@ -20,6 +20,8 @@ const (
 	OperatorAdmin  = "operator admin"
 	CustomerReader = "operator, member of the customer"
 	UserManager    = "operator, the customer's portal admin"
+	AnyClient      = "signed in, through the console or a registered portal"
+	PortalToken    = "a registered portal's token"
 )
 
 // Route is one operation of the HTTP API, served by its own function.
@@ -27,7 +29,11 @@ type Route struct {
 	Function string // functions/<Function>/main.go, and the function's name in the stack
 	Method   string
 	Path     string // API Gateway path template
-	Public   bool   // no JWT authorizer
+	Public   bool   // no JWT authorizer, and no token
+	// OwnToken: no JWT authorizer, because the function checks the token
+	// itself — one of the console's or of any registered portal's app
+	// client, which the authorizer's fixed audience list cannot know.
+	OwnToken bool
 	Who      string
 	Table    TableAccess
 	// Identity lists the Cognito actions the function calls.
@@ -43,6 +49,7 @@ type Route struct {
 const (
 	TriggerSchedule = "schedule" // an EventBridge schedule
 	TriggerDeploy   = "deploy"   // a CloudFormation custom resource, at deploy
+	TriggerCognito  = "cognito"  // a user pool trigger (custom message)
 )
 
 // Cognito actions, named as IAM names them.
@@ -54,7 +61,18 @@ const (
 	AdminDisableUser       = "cognito-idp:AdminDisableUser"
 	AdminUserGlobalSignOut = "cognito-idp:AdminUserGlobalSignOut"
 	AdminDeleteUser        = "cognito-idp:AdminDeleteUser"
+
+	CreateUserPoolClient       = "cognito-idp:CreateUserPoolClient"
+	UpdateUserPoolClient       = "cognito-idp:UpdateUserPoolClient"
+	DeleteUserPoolClient       = "cognito-idp:DeleteUserPoolClient"
+	ListUserPoolClients        = "cognito-idp:ListUserPoolClients"
+	CreateManagedLoginBranding = "cognito-idp:CreateManagedLoginBranding"
 )
+
+// appClients are the actions that keep a portal setup's app client in step
+// with it: make (with its managed login style) or find it, change it,
+// delete it.
+var appClients = []string{CreateUserPoolClient, UpdateUserPoolClient, DeleteUserPoolClient, ListUserPoolClients, CreateManagedLoginBranding}
 
 // identitySync are the actions that bring an identity in line with its
 // memberships: enable, or disable and sign out, or delete.
@@ -65,18 +83,39 @@ const (
 	userPath      = usersPath + "/{userId}"
 	operatorsPath = "/v1/operators"
 	operatorPath  = operatorsPath + "/{operatorId}"
+	portalsPath   = "/v1/customers/{customerId}/portals"
+	portalPath    = portalsPath + "/{portalId}"
 )
+
+// ManagesAppClients reports whether a function calls app client actions.
+func (r Route) ManagesAppClients() bool {
+	for _, a := range r.Identity {
+		for _, c := range appClients {
+			if a == c {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Table is every route of the API.
 var Table = []Route{
 	{Function: "health", Method: "GET", Path: "/v1/health", Public: true, Who: Anyone},
-	{Function: "me", Method: "GET", Path: "/v1/me", Who: SignedIn, Table: TableRead},
+	{Function: "me", Method: "GET", Path: "/v1/me", OwnToken: true, Who: AnyClient, Table: TableRead},
+	{Function: "portal-access", Method: "GET", Path: "/v1/portal-access", OwnToken: true, Who: PortalToken, Table: TableRead},
+	// The browser's question before a portal's call from its own origin:
+	// granted on the two routes above for registered portals' origins only.
+	{Function: "portal-preflight", Method: "OPTIONS", Path: "/v1/{proxy+}", Public: true, Who: Anyone, Table: TableRead},
 
 	{Function: "list-customers", Method: "GET", Path: "/v1/customers", Who: Operator, Table: TableRead},
 	{Function: "create-customer", Method: "POST", Path: "/v1/customers", Who: OperatorAdmin, Table: TableWrite},
 	{Function: "get-customer", Method: "GET", Path: "/v1/customers/{customerId}", Who: CustomerReader, Table: TableRead},
-	{Function: "list-portals", Method: "GET", Path: "/v1/customers/{customerId}/portals", Who: UserManager, Table: TableRead},
-	{Function: "create-portal", Method: "POST", Path: "/v1/customers/{customerId}/portals", Who: OperatorAdmin, Table: TableWrite},
+	{Function: "list-portals", Method: "GET", Path: portalsPath, Who: UserManager, Table: TableRead},
+	{Function: "create-portal", Method: "POST", Path: portalsPath, Who: OperatorAdmin, Table: TableWrite, Identity: appClients},
+	{Function: "update-portal", Method: "PATCH", Path: portalPath, Who: OperatorAdmin, Table: TableWrite, Identity: appClients},
+	{Function: "delete-portal", Method: "DELETE", Path: portalPath, Who: OperatorAdmin, Table: TableWrite, Identity: []string{DeleteUserPoolClient}},
+	{Function: "list-portal-users", Method: "GET", Path: portalPath + "/users", Who: UserManager, Table: TableRead},
 	{Function: "list-audit-events", Method: "GET", Path: "/v1/customers/{customerId}/audit-events", Who: UserManager, Table: TableRead},
 
 	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
@@ -106,22 +145,16 @@ var Table = []Route{
 
 // Tasks are the functions that no route runs.
 var Tasks = []Route{
-	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true, Identity: identitySync},
+	// AdminGetUser: an accept that died after it made an identity left a
+	// marker by e-mail; the sweep looks the identity up to delete it.
+	// The app client actions: the sweep finishes what a portal setup's
+	// change left of its app client.
+	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true,
+		Identity: append(append([]string{AdminGetUser}, identitySync...), appClients...)},
+	// The user pool's custom message trigger: the text of the e-mails
+	// Cognito itself sends (a password reset's code), in the language of
+	// the customer whose portal asked for it.
+	{Function: "custom-message", Trigger: TriggerCognito, Who: "the user pool", Table: TableRead},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
-}
-
-// Find returns the route served by a function.
-func Find(function string) (Route, bool) {
-	for _, r := range Table {
-		if r.Function == function {
-			return r, true
-		}
-	}
-	for _, r := range Tasks {
-		if r.Function == function {
-			return r, true
-		}
-	}
-	return Route{}, false
 }

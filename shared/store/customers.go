@@ -8,18 +8,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // CreateCustomer writes a new customer and its audit event.
-func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, w Writes) error {
+func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras) error {
 	t := s.newTx()
-	t.putNew(newCustomerItem(c), ErrConflict)
+	t.putNew(newCustomerItem(c), state.ErrConcurrent)
 	t.putNew(newAuditItem(ev), nil)
-	w.apply(t)
+	t.extras(x, domain.ProviderScope)
 	return t.commit(ctx)
 }
 
@@ -31,7 +31,7 @@ func (s *Store) Customer(ctx context.Context, id string) (domain.Customer, error
 		return domain.Customer{}, err
 	}
 	if !found {
-		return domain.Customer{}, apperr.ErrNotFound
+		return domain.Customer{}, state.ErrNotFound
 	}
 	return it.Customer, nil
 }
@@ -43,7 +43,7 @@ func (s *Store) CustomerWithPortals(ctx context.Context, id string) (domain.Cust
 		And(expression.Key(AttrSK).BeginsWith(skCustomer))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return domain.Customer{}, nil, apperr.Wrap(err, "")
+		return domain.Customer{}, nil, errs.Wrap("store: read a customer", err)
 	}
 	var c domain.Customer
 	var portals []domain.Portal
@@ -60,17 +60,17 @@ func (s *Store) CustomerWithPortals(ctx context.Context, id string) (domain.Cust
 		}
 		s.consumed("Query", res.ConsumedCapacity)
 		for _, item := range res.Items {
-			sk := item[AttrSK].(*types.AttributeValueMemberS).Value
+			sk, _ := stringAttr(item, AttrSK)
 			if sk == skCustomer {
 				var it customerItem
 				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return c, nil, apperr.Wrap(err, "")
+					return c, nil, errs.Wrap("store: decode a customer", err)
 				}
 				c, found = it.Customer, true
 			} else if strings.HasPrefix(sk, skPortalPre) {
 				var it portalItem
 				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return c, nil, apperr.Wrap(err, "")
+					return c, nil, errs.Wrap("store: decode a portal setup", err)
 				}
 				portals = append(portals, it.Portal)
 			}
@@ -81,81 +81,13 @@ func (s *Store) CustomerWithPortals(ctx context.Context, id string) (domain.Cust
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
 	if !found {
-		return c, nil, apperr.ErrNotFound
+		return c, nil, state.ErrNotFound
 	}
 	return c, portals, nil
 }
 
 // ListCustomers pages through all customers, sorted by name.
-func (s *Store) ListCustomers(ctx context.Context, limit int32, start Key) ([]domain.Customer, Key, error) {
+func (s *Store) ListCustomers(ctx context.Context, limit int32, start state.PageKey) (state.Page[domain.Customer], error) {
 	kc := expression.Key("listPk").Equal(expression.Value(pkCustomers))
-	var out []domain.Customer
-	next, err := s.queryIndex(ctx, IndexListing, kc, limit, start, func(item map[string]types.AttributeValue) error {
-		var it customerItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, it.Customer)
-		return nil
-	})
-	return out, next, err
-}
-
-// CreatePortal writes a portal setup of an existing customer.
-func (s *Store) CreatePortal(ctx context.Context, p domain.Portal, ev domain.AuditEvent, w Writes) error {
-	t := s.newTx()
-	t.check(customerPK(p.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), apperr.ErrNotFound)
-	t.putNew(portalItem{PK: customerPK(p.CustomerID), SK: portalSK(p.ID), Type: typePortal, Portal: p}, ErrConflict)
-	t.putNew(newAuditItem(ev), nil)
-	w.apply(t)
-	return t.commit(ctx)
-}
-
-// queryIndex reads one page of an index, in key order (see page).
-func (s *Store) queryIndex(ctx context.Context, index string, kc expression.KeyConditionBuilder, limit int32, start Key, each func(map[string]types.AttributeValue) error) (Key, error) {
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, apperr.Wrap(err, "")
-	}
-	var ix Index
-	for _, i := range Indexes {
-		if i.Name == index {
-			ix = i
-		}
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: &index,
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		Limit: aws.Int32(limit + 1), ExclusiveStartKey: start.av(), ReturnConsumedCapacity: s.capacityMode(),
-	})
-	if err != nil {
-		return nil, dbError(err, "query "+index)
-	}
-	s.consumed("Query", res.ConsumedCapacity)
-	items, next := page(res.Items, limit, AttrPK, AttrSK, ix.PK, ix.SK)
-	for _, item := range items {
-		if err := each(item); err != nil {
-			return nil, apperr.Wrap(err, "decode an item")
-		}
-	}
-	return next, nil
-}
-
-// page trims the items of a query read with Limit limit+1 to the page. The
-// extra item makes the last page reliably have no next key: the key of the
-// page's last item (the given key attributes) is the next page's start only
-// when something follows it.
-func page(items []map[string]types.AttributeValue, limit int32, keyAttrs ...string) ([]map[string]types.AttributeValue, Key) {
-	if len(items) <= int(limit) {
-		return items, nil
-	}
-	items = items[:limit]
-	last := items[len(items)-1]
-	next := Key{}
-	for _, a := range keyAttrs {
-		if v, ok := last[a].(*types.AttributeValueMemberS); ok {
-			next[a] = v.Value
-		}
-	}
-	return items, next
+	return listOf(ctx, s, IndexListing, kc, limit, start, func(it *customerItem) domain.Customer { return it.Customer })
 }

@@ -1,10 +1,15 @@
 package store
 
 import (
+	"errors"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Item types. Each embeds its domain entity (attributevalue flattens
@@ -12,15 +17,19 @@ import (
 // indexes.
 
 const (
-	typeCustomer   = "customer"
-	typePortal     = "portal"
-	typeMember     = "member"
-	typeEmail      = "email"
-	typeIdentity   = "membership"
-	typeInvitation = "invitation"
-	typeAudit      = "audit"
-	typeIdem       = "idempotency"
-	typeSync       = "identity_sync"
+	typeCustomer     = "customer"
+	typePortal       = "portal"
+	typeMember       = "member"
+	typeEmail        = "email"
+	typeIdentity     = "membership"
+	typeInvitation   = "invitation"
+	typeAudit        = "audit"
+	typeIdem         = "idempotency"
+	typeSync         = "identity_sync"
+	typePending      = "pending_identity"
+	typePortalClient = "portal_client"
+	typePortalSync   = "portal_sync"
+	typePortalLink   = "portal_link"
 )
 
 type customerItem struct {
@@ -35,7 +44,7 @@ type customerItem struct {
 func newCustomerItem(c domain.Customer) customerItem {
 	return customerItem{
 		PK: customerPK(c.ID), SK: skCustomer, Type: typeCustomer,
-		ListPK: pkCustomers, ListSK: strings.ToLower(c.Name) + "#" + c.ID,
+		ListPK: pkCustomers, ListSK: customerOrder(c),
 		Customer: c,
 	}
 }
@@ -79,9 +88,9 @@ func dueKeysOf(inv *domain.Invitation) (string, string) {
 		return "", ""
 	}
 	if inv.RemindAt != nil && inv.ReminderSentAt == nil {
-		return dueRemind, dueSK(*inv.RemindAt)
+		return string(state.DueReminder), dueSK(*inv.RemindAt)
 	}
-	return dueExpire, dueSK(inv.ExpiresAt)
+	return string(state.DueExpiry), dueSK(inv.ExpiresAt)
 }
 
 // identityItem is the copy of a membership kept under its identity, so that
@@ -111,18 +120,18 @@ type emailItem struct {
 // while the token may still be used, and is deleted when the token is used,
 // rotated, revoked or expired.
 type invitationItem struct {
-	PK        string    `dynamodbav:"pk"`
-	SK        string    `dynamodbav:"sk"`
-	Type      string    `dynamodbav:"type"`
-	Scope     string    `dynamodbav:"scope"`
-	MemberID  string    `dynamodbav:"memberId"`
-	Email     string    `dynamodbav:"email"`
-	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+	PK        string   `dynamodbav:"pk"`
+	SK        string   `dynamodbav:"sk"`
+	Type      string   `dynamodbav:"type"`
+	Scope     string   `dynamodbav:"scope"`
+	MemberID  string   `dynamodbav:"memberId"`
+	Email     string   `dynamodbav:"email"`
+	ExpiresAt sortable `dynamodbav:"expiresAt"`
 	// An accept in progress holds a claim until ClaimUntil, so that of two
 	// concurrent accepts of one token only one touches the identity.
-	ClaimID    string     `dynamodbav:"claimId,omitempty"`
-	ClaimUntil *time.Time `dynamodbav:"claimUntil,omitempty"`
-	TTL        int64      `dynamodbav:"ttl"`
+	ClaimID    string    `dynamodbav:"claimId,omitempty"`
+	ClaimUntil *sortable `dynamodbav:"claimUntil,omitempty"`
+	TTL        int64     `dynamodbav:"ttl"`
 }
 
 // invitationGrace keeps spent token records a while before TTL removes them.
@@ -132,7 +141,7 @@ func newInvitationItem(m domain.Member) invitationItem {
 	return invitationItem{
 		PK: invitationPK(m.Invitation.TokenHash), SK: skInvitation, Type: typeInvitation,
 		Scope: scopeKey(m.Scope()), MemberID: m.ID, Email: m.Email,
-		ExpiresAt: m.Invitation.ExpiresAt,
+		ExpiresAt: sortable(m.Invitation.ExpiresAt),
 		TTL:       epoch(m.Invitation.ExpiresAt.Add(invitationGrace)),
 	}
 }
@@ -148,3 +157,34 @@ func newAuditItem(e domain.AuditEvent) auditItem {
 	s := domain.CustomerScope(e.CustomerID)
 	return auditItem{PK: auditPK(s), SK: auditSK(e.At, e.ID), Type: typeAudit, AuditEvent: e}
 }
+
+// sortable is a time kept as a fixed-width string (sortTime), so that the
+// string comparisons of DynamoDB's conditions order it as time: RFC 3339 as
+// attributevalue writes it drops the fraction's trailing zeros, and then
+// "…:00Z" sorts after "…:00.5Z". It reads either form.
+type sortable time.Time
+
+func (t sortable) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberS{Value: dueSK(time.Time(t))}, nil
+}
+
+func (t *sortable) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	s, ok := av.(*types.AttributeValueMemberS)
+	if !ok {
+		return errors.New("a time must be a string")
+	}
+	v, err := time.Parse(time.RFC3339Nano, s.Value) // sortTime is RFC 3339 too
+	if err != nil {
+		return err
+	}
+	*t = sortable(v)
+	return nil
+}
+
+// at is the form a time takes in a condition on a sortable attribute.
+func at(t time.Time) expression.ValueBuilder { return expression.Value(dueSK(t)) }
+
+// customerOrder is the customers' listing key: the lower-cased name, then
+// the id after a separator below every character a name may hold (names
+// hold no control characters), so that "Acme" comes before "Acme Corp".
+func customerOrder(c domain.Customer) string { return strings.ToLower(c.Name) + "\x01" + c.ID }

@@ -20,6 +20,8 @@ import (
 //	A#<scope>      <time>#<id>    the audit trail, newest last
 //	IDEM#<…>       IDEM           an idempotency record
 //	SYNC#<sub>     SYNC           an identity waiting to be brought in line with its memberships
+//	PID#<email>    <claim>        an accept about to create (or set the password of) the
+//	                              e-mail's identity: written before Cognito is touched
 const (
 	skCustomer   = "C"
 	skPortalPre  = "CP#"
@@ -30,10 +32,6 @@ const (
 	skSync       = "SYNC"
 	pkProvider   = "OPS"
 	pkCustomers  = "CUSTOMERS"
-
-	dueRemind = "REMIND"
-	dueExpire = "EXPIRE"
-	dueSync   = "SYNC"
 )
 
 // sortTime formats times so that string order is time order.
@@ -63,6 +61,7 @@ func portalSK(id string) string              { return skPortalPre + id }
 func invitationPK(hash string) string        { return "INV#" + hash }
 func identityPK(sub string) string           { return "S#" + sub }
 func syncPK(sub string) string               { return "SYNC#" + sub }
+func pendingPK(email string) string          { return "PID#" + email }
 func auditPK(s domain.Scope) string          { return "A#" + scopeKey(s) }
 func auditSK(at time.Time, id string) string { return at.UTC().Format(sortTime) + "#" + id }
 func categoryPK(s domain.Scope, st domain.Status) string {

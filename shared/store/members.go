@@ -11,27 +11,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// CreateMember writes a new, unconfirmed member with its invitation: the
-// member, the record that keeps its e-mail unique in its scope, the token
-// record and the audit event, in one transaction. A second member with the
-// same e-mail fails with already_member, however many arrive at once.
-func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.AuditEvent, w Writes) error {
+// CreateMember writes a new member: the member, the record that keeps its
+// e-mail unique in its scope, the token record of a pending invitation, the
+// identity's copy when it has one, the scope's count of enabled admins and
+// the audit event, in one transaction. A second member with the same e-mail
+// fails with ErrEmailTaken, however many arrive at once.
+func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
+	m := nm.Member
 	t := s.newTx()
 	sc := m.Scope()
 	if !sc.IsProvider() && !m.CountsAsAdmin() {
-		t.check(customerPK(sc.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), apperr.ErrNotFound)
+		t.check(customerPK(sc.CustomerID), skCustomer, expression.AttributeExists(expression.Name(AttrPK)), state.ErrNotFound)
 	}
-	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, apperr.ErrAlreadyMember)
-	t.putNew(newMemberItem(m), ErrConflict)
+	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, state.ErrEmailTaken)
+	t.putNew(newMemberItem(m), state.ErrConcurrent)
 	if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {
-		t.putNew(newInvitationItem(m), ErrConflict)
+		t.putNew(newInvitationItem(m), state.ErrConcurrent)
 	}
 	if m.Sub != "" {
-		t.putNew(newIdentityItem(m), ErrConflict)
+		t.putNew(newIdentityItem(m), state.ErrConcurrent)
 	}
 	if m.CountsAsAdmin() {
 		pk, sk := metaKey(sc)
@@ -40,22 +43,23 @@ func (s *Store) CreateMember(ctx context.Context, m domain.Member, ev domain.Aud
 			c := expression.AttributeExists(expression.Name(AttrPK))
 			exists = &c
 		}
-		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, apperr.ErrNotFound)
+		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, state.ErrNotFound)
 	}
-	t.putNew(newAuditItem(ev), nil)
-	w.apply(t)
+	linkWrites(t, nil, &m)
+	t.putNew(newAuditItem(nm.Event), nil)
+	t.extras(nm.Extras, sc)
 	return t.commit(ctx)
 }
 
 // Member reads one member; consistent reads see every committed change.
-func (s *Store) Member(ctx context.Context, sc domain.Scope, id string, consistent bool) (domain.Member, error) {
+func (s *Store) Member(ctx context.Context, sc domain.Scope, id string) (domain.Member, error) {
 	var it memberItem
-	found, err := s.get(ctx, scopeKey(sc), memberSK(id), consistent, &it)
+	found, err := s.get(ctx, scopeKey(sc), memberSK(id), true, &it)
 	if err != nil {
 		return domain.Member{}, err
 	}
 	if !found {
-		return domain.Member{}, apperr.ErrNotFound
+		return domain.Member{}, state.ErrNotFound
 	}
 	return it.Member, nil
 }
@@ -68,16 +72,16 @@ func (s *Store) MemberByEmail(ctx context.Context, sc domain.Scope, email string
 		return domain.Member{}, err
 	}
 	if !found {
-		return domain.Member{}, apperr.ErrNotFound
+		return domain.Member{}, state.ErrNotFound
 	}
-	return s.Member(ctx, sc, e.MemberID, true)
+	return s.Member(ctx, sc, e.MemberID)
 }
 
 // ListMembers pages through a scope's members sorted by e-mail: of one
 // status through the category index, or all through the listing index.
 // search is a lower-case prefix of the e-mail. Each page is one Query whose
 // cost depends on the page, not on the size of the scope or the table.
-func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start Key) ([]domain.Member, Key, error) {
+func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start state.PageKey) (state.Page[domain.Member], error) {
 	index, pkAttr, skAttr, pk := IndexListing, "listPk", "listSk", listingPK(sc)
 	if status != "" {
 		index, pkAttr, skAttr, pk = IndexCategory, "catPk", "catSk", categoryPK(sc, status)
@@ -86,31 +90,21 @@ func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.
 	if search != "" {
 		kc = kc.And(expression.Key(skAttr).BeginsWith(search))
 	}
-	var out []domain.Member
-	next, err := s.queryIndex(ctx, index, kc, limit, start, func(item map[string]types.AttributeValue) error {
-		var it memberItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, it.Member)
-		return nil
-	})
-	return out, next, err
+	return listOf(ctx, s, index, kc, limit, start, func(it *memberItem) domain.Member { return it.Member })
 }
 
 // RecordDelivery records the outcome of sending the invitation whose token
 // hash is given, while it is still pending: it does nothing when the token
 // has since been rotated or the outcome is recorded already, so that a retry
-// of the call (after a lost response) cannot count a send twice. sendCount
-// is the count to record when the send succeeded. It is bookkeeping, not a
-// change a person made: the version stays.
-func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHash string, d domain.Delivery, at time.Time, sendCount int) error {
-	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d))
-	if d == domain.DeliverySent {
-		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(at)).
-			Set(expression.Name("invitation.sendCount"), expression.Value(sendCount))
+// of the call (after a lost response) cannot count a send twice. It is
+// bookkeeping, not a change a person made: the version stays.
+func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
+	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d.Outcome))
+	if d.Outcome == domain.DeliverySent {
+		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(d.At)).
+			Set(expression.Name("invitation.sendCount"), expression.Value(d.SendCount))
 	}
-	_, err := s.updateIf(ctx, scopeKey(sc), memberSK(id), u, stillPending(tokenHash), "record delivery")
+	_, err := s.updateIf(ctx, scopeKey(d.Scope), memberSK(d.MemberID), u, stillPending(d.TokenHash), "record delivery")
 	if err == errConditionFailed {
 		return nil // rotated, deleted or recorded meanwhile: that state stands
 	}
@@ -123,7 +117,7 @@ func (s *Store) RecordDelivery(ctx context.Context, sc domain.Scope, id, tokenHa
 func (s *Store) ReminderFailed(ctx context.Context, sc domain.Scope, id, tokenHash string, remindAt time.Time) error {
 	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(domain.DeliveryFailed)).
 		Set(expression.Name("invitation.reminderSentAt"), expression.Value(nil)).
-		Set(expression.Name("duePk"), expression.Value(dueRemind)).
+		Set(expression.Name("duePk"), expression.Value(string(state.DueReminder))).
 		Set(expression.Name("dueSk"), expression.Value(dueSK(remindAt)))
 	_, err := s.updateIf(ctx, scopeKey(sc), memberSK(id), u, stillPending(tokenHash), "record a failed reminder")
 	if err == errConditionFailed {
@@ -146,7 +140,7 @@ func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, e
 	kc := expression.Key(AttrPK).Equal(expression.Value(identityPK(sub)))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return nil, apperr.Wrap(err, "")
+		return nil, errs.Wrap("store: read memberships", err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
@@ -163,7 +157,7 @@ func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, e
 		for _, item := range res.Items {
 			var it identityItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, apperr.Wrap(err, "decode a membership")
+				return nil, errs.Wrap("store: decode a membership", err)
 			}
 			out = append(out, it.Member)
 		}

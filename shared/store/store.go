@@ -6,9 +6,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -16,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Client is the part of the DynamoDB client the store uses.
@@ -47,11 +45,7 @@ func New(db Client, table string) *Store { return &Store{db: db, table: table} }
 // Table is the table's name.
 func (s *Store) Table() string { return s.table }
 
-// Key is a primary or index key, as paging cursors carry it. Every key
-// attribute of the table is a string.
-type Key map[string]string
-
-func (k Key) av() map[string]types.AttributeValue {
+func pageKeyAV(k state.PageKey) map[string]types.AttributeValue {
 	if len(k) == 0 {
 		return nil
 	}
@@ -69,23 +63,14 @@ func itemKey(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// Meter adds up the capacity a store's reads consume; set Capacity to its
-// Add. Tests and benchmarks read it to show what an operation costs.
-type Meter struct {
-	mu    sync.Mutex
-	units float64
-}
-
-// Add counts the capacity one read consumed.
-func (m *Meter) Add(_ string, units float64) { m.mu.Lock(); m.units += units; m.mu.Unlock() }
-
-// Take returns what was counted since the last Take.
-func (m *Meter) Take() float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u := m.units
-	m.units = 0
-	return u
+// stringAttr reads a string attribute of an item; ok is false when it is
+// missing or not a string.
+func stringAttr(item map[string]types.AttributeValue, name string) (string, bool) {
+	v, ok := item[name].(*types.AttributeValueMemberS)
+	if !ok {
+		return "", false
+	}
+	return v.Value, true
 }
 
 func (s *Store) consumed(op string, cc *types.ConsumedCapacity) {
@@ -117,40 +102,36 @@ func (s *Store) get(ctx context.Context, pk, sk string, consistent bool, out any
 		return false, nil
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return false, apperr.Wrap(err, "decode an item")
+		return false, errs.Wrap("store: decode an item", err)
 	}
 	return true, nil
 }
 
 // dbError turns SDK errors into the product's error model. Throttling and
-// timeouts are transient (503); everything else is a fault of ours.
+// timeouts are transient; everything else is a fault of ours.
 func dbError(err error, what string) error {
-	var ae *apperr.Error
-	if errors.As(err, &ae) {
+	if errs.As(err) != nil {
 		return err
 	}
+	op := "store: " + what
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The service is busy; try again.", Err: fmt.Errorf("%s: %w", what, err)}
+		return state.ErrUnavailable.In(op, err)
 	}
 	var thr *types.ProvisionedThroughputExceededException
 	var lim *types.RequestLimitExceeded
 	var tip *types.TransactionInProgressException
 	if errors.As(err, &thr) || errors.As(err, &lim) || errors.As(err, &tip) {
-		return &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The service is busy; try again.", Err: fmt.Errorf("%s: %w", what, err)}
+		return state.ErrUnavailable.In(op, err)
 	}
-	return apperr.Wrap(fmt.Errorf("%s: %w", what, err), "")
+	return errs.Wrap(op, err)
 }
-
-// ErrConflict is returned when a transaction lost a race on an item that was
-// not guarded by one of its own conditions; the operation may be retried.
-var ErrConflict = &apperr.Error{Kind: apperr.Conflict, Code: "concurrent_change", Detail: "The resource was changed at the same time; try again."}
 
 // updateIf applies an update to one item on a condition. It returns the
 // item as it is afterwards; a failed condition is ErrConditionFailed.
 func (s *Store) updateIf(ctx context.Context, pk, sk string, u expression.UpdateBuilder, c expression.ConditionBuilder, what string) (map[string]types.AttributeValue, error) {
 	e, err := expression.NewBuilder().WithUpdate(u).WithCondition(c).Build()
 	if err != nil {
-		return nil, apperr.Wrap(err, "")
+		return nil, errs.Wrap("store: "+what, err)
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: itemKey(pk, sk),
@@ -169,6 +150,3 @@ func (s *Store) updateIf(ctx context.Context, pk, sk string, u expression.Update
 
 // errConditionFailed is what updateIf returns when its condition fails.
 var errConditionFailed = errors.New("condition failed")
-
-// epoch is the TTL attribute's form of a time.
-func epoch(t time.Time) int64 { return t.Unix() }

@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // tx collects the writes of one transaction. Each write may carry the error
@@ -27,6 +28,9 @@ type tx struct {
 }
 
 func (s *Store) newTx() *tx { return &tx{s: s} }
+
+// fail makes the transaction refuse before it is sent.
+func (t *tx) fail(err error) { t.err = errors.Join(t.err, err) }
 
 func (t *tx) add(item types.TransactWriteItem, onFail error) {
 	t.items = append(t.items, item)
@@ -105,16 +109,15 @@ func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
 // registered with it. A transaction cancelled because another one held an
 // item (TransactionConflict, which DynamoDB raises under contention) is tried
 // again, with jittered backoff, until the conditions decide; past that it
-// returns ErrConflict. Each attempt carries its own ClientRequestToken, so
+// returns state.ErrConcurrent. Each attempt carries its own ClientRequestToken, so
 // that the SDK's own retries of one attempt (after a timeout, say) cannot
 // apply it twice.
 func (t *tx) commit(ctx context.Context) error {
 	if t.err != nil {
-		var ae *apperr.Error
-		if errors.As(t.err, &ae) && ae.Kind != apperr.Internal {
-			return ae // a refusal decided while building (a rate limit)
+		if e := errs.As(t.err); e != nil && e.Kind != errs.Internal {
+			return e // a refusal decided while building (a rate limit)
 		}
-		return apperr.Wrap(t.err, "build a transaction")
+		return errs.Wrap("store: build a transaction", t.err)
 	}
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
@@ -142,7 +145,7 @@ func (t *tx) commit(ctx context.Context) error {
 				if i < len(t.fails) && t.fails[i] != nil {
 					return t.fails[i]
 				}
-				return ErrConflict
+				return state.ErrConcurrent
 			case "TransactionConflict":
 				conflict = true
 			case "ThrottlingError", "ProvisionedThroughputExceeded":
@@ -153,7 +156,7 @@ func (t *tx) commit(ctx context.Context) error {
 			return dbError(err, "write a transaction")
 		}
 		if attempt == attempts {
-			return ErrConflict
+			return state.ErrConcurrent
 		}
 		backoff(ctx, attempt)
 	}

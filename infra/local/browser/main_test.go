@@ -35,6 +35,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/console"
 )
 
@@ -169,16 +170,7 @@ func serveConsole() (stop func(), err error) {
 	return func() { _ = srv.Close() }, nil
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type lockedBuffer = testkit.LockedBuffer
 
 // ---- a person in a browser -------------------------------------------------
 
@@ -481,19 +473,7 @@ type portal struct {
 	URL  string `json:"url"`
 }
 
-type user struct {
-	ID         string   `json:"id"`
-	Email      string   `json:"email"`
-	Name       string   `json:"name"`
-	Status     string   `json:"status"`
-	Admin      bool     `json:"admin"`
-	Roles      []string `json:"roles"`
-	PortalIDs  []string `json:"portalIds"`
-	Invitation *struct {
-		State     string `json:"state"`
-		SendCount int    `json:"sendCount"`
-	} `json:"invitation"`
-}
+type user = testkit.User
 
 var seq atomic.Int64
 

@@ -28,6 +28,7 @@ type fakeManagedLogin struct {
 	codes       map[string]string // code → code_challenge
 	exchanged   int
 	loggedOut   int
+	revoked     []string
 	problems    []string
 }
 
@@ -84,6 +85,16 @@ func (f *fakeManagedLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"access_token": f.token, "id_token": "not-used", "refresh_token": "refresh", "token_type": "Bearer", "expires_in": 3600,
 		})
+	case "/oauth2/revoke":
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if err := r.ParseForm(); err != nil || r.Method != "POST" || r.PostForm.Get("client_id") != f.clientID {
+			f.problem("revoke: %s %v %v", r.Method, r.PostForm, err)
+			http.Error(w, `{"error":"invalid_request"}`, 400)
+			return
+		}
+		f.mu.Lock()
+		f.revoked = append(f.revoked, r.PostForm.Get("token"))
+		f.mu.Unlock()
 	case "/logout":
 		if q.Get("client_id") != f.clientID || q.Get("logout_uri") != f.redirectURI {
 			f.problem("logout: %v", q)
@@ -142,5 +153,9 @@ func TestManagedLoginWithPKCE(t *testing.T) {
 	}
 	if idp.exchanged != 1 || idp.loggedOut != 1 {
 		t.Fatalf("%d code exchanges, %d logouts", idp.exchanged, idp.loggedOut)
+	}
+	// Signing out revoked the refresh token before leaving for the logout.
+	if len(idp.revoked) != 1 || idp.revoked[0] != "refresh" {
+		t.Fatalf("revoked %q, want the session's refresh token once", idp.revoked)
 	}
 }

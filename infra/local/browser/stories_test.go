@@ -1,6 +1,9 @@
 package browser
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -370,4 +373,38 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 	in.click("#signin-submit")
 	in.waitText(`#memberships [data-customer="`+first.ID+`"]`, first.Name)
 	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
+}
+
+// Signing out revokes the session's refresh token: a copy of it (a shared
+// machine, a stolen session) mints no new access token afterwards.
+func TestSigningOutRevokesTheRefreshToken(t *testing.T) {
+	p := open(t, "operator")
+	p.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	refresh := p.eval(`JSON.parse(sessionStorage.getItem('pa.session')).refresh`)
+	if refresh == "" {
+		t.Fatal("no refresh token in the session")
+	}
+	refreshes := func() bool {
+		body, _ := json.Marshal(map[string]any{
+			"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": st.Info.Cognito.ClientID,
+			"AuthParameters": map[string]string{"REFRESH_TOKEN": refresh},
+		})
+		req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}
+	if !refreshes() {
+		t.Fatal("the refresh token does not work while signed in")
+	}
+	p.click("#sign-out")
+	p.waitText("#notice", "You are signed out.")
+	if refreshes() {
+		t.Fatal("the refresh token still works after signing out")
+	}
 }

@@ -70,12 +70,10 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	}
 	unconfirmed := func() string { return op.invite(cu.ID, map[string]any{"email": uniqueEmail("c")}).ID }
 	enabledUser := func() string { u, _ := portalUser(t, op, cu.ID, false); return u.ID }
-	lazy := func(f func() func() int) func() int { return func() int { return f()() } }
 	var cases []callCase
 	add := func(name string, setup func() func() int, min, serial int, why string) {
 		cases = append(cases, callCase{name: name, do: setup(), min: min, serial: serial, why: why})
 	}
-	_ = lazy
 	add("GET /v1/me (operator)", func() func() int { return status(op, "GET", "/v1/me", nil) }, 1, 1, "the caller's memberships")
 	add("GET /v1/customers", func() func() int { return status(op, "GET", "/v1/customers", nil) }, 2, 2, "caller; one index page")
 	add("POST /v1/customers", func() func() int { return status(op, "POST", "/v1/customers", map[string]any{"name": unique("C ")}) }, 2, 2, "caller; one transaction (customer, audit)")
@@ -83,7 +81,22 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	add("GET portals", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/portals", nil) }, 2, 2, "caller; the customer's partition")
 	add("POST portal", func() func() int {
 		return status(op, "POST", "/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Q", "url": "https://q.example"})
-	}, 2, 2, "caller; one transaction")
+	}, 7, 7, "caller; the customer (its name goes on the client's record); one transaction (setup, audit, marker); CreateUserPoolClient; CreateManagedLoginBranding; one transaction (the client's id and record); clear the marker")
+	add("PATCH portal (name)", func() func() int {
+		id := op.newPortal(cu.ID).ID
+		return status(op, "PATCH", "/v1/customers/"+cu.ID+"/portals/"+id, map[string]any{"name": unique("R ")})
+	}, 5, 5, "caller; the customer's partition; one transaction; UpdateUserPoolClient; clear the marker")
+	add("DELETE portal", func() func() int {
+		id := op.newPortal(cu.ID).ID
+		return status(op, "DELETE", "/v1/customers/"+cu.ID+"/portals/"+id, nil)
+	}, 6, 6, "caller; the customer's partition; one transaction (setup, client record, origins, audit, marker); DeleteUserPoolClient; the members linked; clear the marker")
+	desk := op.newPortal(cu.ID)
+	_, linked := linkedUser(t, op, cu.ID, desk.ID)
+	pc := portalClient(t, desk, linked)
+	add("GET /v1/portal-access", func() func() int { return status(pc, "GET", "/v1/portal-access", nil) }, 2, 1,
+		"the caller's memberships ∥ the portal of the token's client (strongly consistent): one lookup beyond the caller's")
+	add("GET /v1/me (portal's token)", func() func() int { return status(pc, "GET", "/v1/me", nil) }, 3, 2,
+		"the caller's memberships ∥ the portal of the token's client; the directory (customer, portals)")
 	add("GET users by category (operator)", func() func() int { return status(op, "GET", users+"?status=unconfirmed", nil) }, 3, 2, "caller; the customer's existence ∥ one index page")
 	add("GET audit trail (operator)", func() func() int { return status(op, "GET", "/v1/customers/"+cu.ID+"/audit-events", nil) }, 3, 2, "caller; existence ∥ one page")
 	add("POST user (invite)", func() func() int { return status(op, "POST", users, map[string]any{"email": uniqueEmail("i")}) }, 5, 4,
@@ -96,8 +109,8 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		id := unconfirmed()
 		return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"})
 	}, 3, 3, "caller; the member; one transaction")
-	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 6, 6,
-		"caller; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; clear the marker (on AWS also AdminUserGlobalSignOut, which the local wiring answers: 7)")
+	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 7, 7,
+		"caller; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
 	add("POST enable", func() func() int {
 		id := enabledUser()
 		op.post(users+"/"+id+"/disable", nil, 200)
@@ -109,20 +122,20 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "POST", users+"/"+id+"/reinvite", nil)
 	}, 6, 5, "caller; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
 	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 3, 3, "caller; member; one transaction (revokes the token)")
-	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 5, 5,
-		"caller; member; the identity's memberships; AdminDeleteUser; one transaction")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 6, 6,
+		"caller; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
 	add("POST invitations/inspect", func() func() int {
 		e := uniqueEmail("in")
 		op.invite(cu.ID, map[string]any{"email": e})
 		tok := latestToken(t, e)
 		return status(anonymous(t), "POST", "/v1/invitations/inspect", map[string]any{"token": tok})
-	}, 4, 3, "rate count; the token; the customer ∥ AdminGetUser")
+	}, 5, 3, "rate count; the token; the customer and its portals ∥ the member (its portals) ∥ AdminGetUser")
 	add("POST invitations/accept (new account)", func() func() int {
 		e := uniqueEmail("ac")
 		op.invite(cu.ID, map[string]any{"email": e})
 		tok := latestToken(t, e)
 		return status(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": tok, "password": password})
-	}, 7, 7, "rate count; claim the token; member; AdminGetUser; AdminCreateUser; AdminSetUserPassword; one transaction")
+	}, 9, 8, "rate count; claim the token; member; AdminGetUser ∥ the customer and its portals (the answer names them); the pending-identity marker (the table hears of the identity before Cognito makes it); AdminCreateUser; AdminSetUserPassword; one transaction")
 
 	var rows []string
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -100,7 +101,7 @@ func TestAnExpiredTokenIsRefusedAndTheSweepMarksTheInvitation(t *testing.T) {
 	gone(t, "/v1/invitations/inspect", map[string]any{"token": token})
 	gone(t, "/v1/invitations/accept", map[string]any{"token": token, "password": password})
 
-	rep, err := st.Deps.Sweep(t.Context(), time.Minute)
+	rep, err := st.Sweep(t.Context(), time.Minute)
 	if err != nil || rep.Expired < 1 {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -255,12 +256,12 @@ func TestTheReminderGoesOutOnceWithAFreshLink(t *testing.T) {
 	u := op.invite(cu.ID, map[string]any{"email": addr})
 	first := latestToken(t, addr)
 	// Not yet: the reminder is due 48h before expiry.
-	rep, _ := st.Deps.Sweep(t.Context(), time.Minute)
+	rep, _ := st.Sweep(t.Context(), time.Minute)
 	if n := len(emailsTo(t, addr)); n != 1 {
 		t.Fatalf("%d e-mails before the reminder is due (%+v)", n, rep)
 	}
 	clockOffset.Add(int64(121 * time.Hour)) // 47h before expiry
-	if _, err := st.Deps.Sweep(t.Context(), time.Minute); err != nil {
+	if _, err := st.Sweep(t.Context(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	mails := emailsTo(t, addr)
@@ -274,9 +275,9 @@ func TestTheReminderGoesOutOnceWithAFreshLink(t *testing.T) {
 		t.Fatalf("the reminder moved the expiry: %v → %v", u.Invitation.ExpiresAt, in.ExpiresAt)
 	}
 	// Once only.
-	st.Deps.Sweep(t.Context(), time.Minute)
+	st.Sweep(t.Context(), time.Minute)
 	clockOffset.Add(int64(time.Hour))
-	st.Deps.Sweep(t.Context(), time.Minute)
+	st.Sweep(t.Context(), time.Minute)
 	if n := len(emailsTo(t, addr)); n != 2 {
 		t.Fatalf("%d e-mails: the reminder went out more than once", n)
 	}
@@ -303,4 +304,57 @@ func TestAnOperatorInvitationNamesNoCustomer(t *testing.T) {
 	if mails := emailsTo(t, addr); !strings.Contains(mails[0].Subject, "admin console") {
 		t.Fatalf("subject %q", mails[0].Subject)
 	}
+}
+
+// An accept that died after it made the identity and before the table linked
+// it (a crash: no clean-up ran) left its pending-identity marker, written
+// before Cognito was touched. The sweep finds it once the accept can no
+// longer be running, and deletes the identity that no membership holds;
+// the invitation still works, and an identity that a membership holds is
+// never touched.
+func TestTheSweepDeletesTheIdentityOfAnAcceptThatDied(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	ctx := context.Background()
+	addr := uniqueEmail("died")
+	op.invite(cu.ID, map[string]any{"email": addr})
+	// What the accept did before it died: the marker, then the identity.
+	if err := st.Store.PendingIdentity(ctx, addr, "claim_died", now().Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Identity.Create(ctx, addr, password); err != nil {
+		t.Fatal(err)
+	}
+	// A member of another customer whose accept died after the link: kept.
+	kept, _ := portalUser(t, op, op.newCustomer("en").ID, false)
+	if err := st.Store.PendingIdentity(ctx, kept.Email, "claim_kept", now().Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Not yet: the accept might still be running.
+	if _, err := st.Sweep(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := identity(t, addr); !found {
+		t.Fatal("the sweep deleted an identity while its accept could still be running")
+	}
+	clockOffset.Add(int64(4 * time.Minute))
+	if _, err := st.Sweep(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := identity(t, addr); found {
+		t.Fatal("the identity of the accept that died is still there")
+	}
+	if enabled, found := identity(t, kept.Email); !found || !enabled {
+		t.Fatal("the sweep touched an identity that a membership holds")
+	}
+	for _, e := range []string{addr, kept.Email} {
+		if ms, err := st.Store.PendingIdentities(ctx, e); err != nil || len(ms) != 0 {
+			t.Fatalf("markers of %s left: %v %v", e, ms, err)
+		}
+	}
+	// The invitation is good: accepting it now makes a fresh identity.
+	if a := accept(t, addr); a.SignIn != "password_set" {
+		t.Fatalf("%+v", a)
+	}
+	signIn(t, addr, password)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/openapi"
 )
 
@@ -105,22 +106,7 @@ func leakedSecrets() []string {
 	return out
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testkit.LockedBuffer
 
 // client calls the API as one signed-in person (or nobody).
 type client struct {
@@ -321,29 +307,9 @@ type portal struct {
 	URL string `json:"url"`
 }
 
-type user struct {
-	ID         string   `json:"id"`
-	CustomerID string   `json:"customerId"`
-	Email      string   `json:"email"`
-	Name       string   `json:"name"`
-	Status     string   `json:"status"`
-	Admin      bool     `json:"admin"`
-	Roles      []string `json:"roles"`
-	PortalIDs  []string `json:"portalIds"`
-	Version    int      `json:"version"`
-	Role       string   `json:"role"`
-	Invitation *struct {
-		State     string    `json:"state"`
-		ExpiresAt time.Time `json:"expiresAt"`
-		SendCount int       `json:"sendCount"`
-		Delivery  string    `json:"delivery"`
-	} `json:"invitation"`
-}
+type user = testkit.User
 
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"nextCursor"`
-}
+type page[T any] = testkit.Page[T]
 
 func (c *client) newCustomer(locale string) customer {
 	c.t.Helper()
@@ -364,4 +330,21 @@ func (c *client) listUsers(customerID, query string) page[user] {
 	var p page[user]
 	c.get("/v1/customers/"+customerID+"/users"+query, 200).json(c.t, &p)
 	return p
+}
+
+// all reads every item of a listing, page after page; path has a query
+// string of its own.
+func all[T any](c *client, path string) []T {
+	c.t.Helper()
+	var out []T
+	q := path
+	for {
+		var p page[T]
+		c.get(q, 200).json(c.t, &p)
+		out = append(out, p.Items...)
+		if p.NextCursor == nil {
+			return out
+		}
+		q = path + "&cursor=" + *p.NextCursor
+	}
 }

@@ -94,15 +94,27 @@ func TestPortalAdminCannotRemoveTheLastEnabledAdmin(t *testing.T) {
 	cu := op.newCustomer("en")
 	me, admin := portalUser(t, op, cu.ID, true)
 	base := "/v1/customers/" + cu.ID + "/users/" + me.ID
-	for name, call := range map[string]func() *response{
-		"disable": func() *response { return admin.call("POST", base+"/disable", nil) },
-		"demote":  func() *response { return admin.call("PATCH", base, map[string]any{"admin": false}) },
-		"delete":  func() *response { return admin.call("DELETE", base, nil) },
+	// Each refusal is checked for what it leaves: nothing. The admin is the
+	// same user at the same version, signs in, works, and was sent nothing.
+	for _, tc := range []struct {
+		name string
+		call func() *response
+	}{
+		{"delete", func() *response { return admin.call("DELETE", base, nil) }},
+		{"disable", func() *response { return admin.call("POST", base+"/disable", nil) }},
+		{"demote", func() *response { return admin.call("PATCH", base, map[string]any{"admin": false}) }},
 	} {
-		res := call()
+		before := refusalWitness(t, op, cu.ID, me)
+		res := tc.call()
 		if res.Status != 409 || res.problem(t).Code != "last_admin" {
-			t.Fatalf("%s: %d %s", name, res.Status, res.Body)
+			t.Fatalf("%s: %d %s", tc.name, res.Status, res.Body)
 		}
+		if after := refusalWitness(t, op, cu.ID, me); after != before {
+			t.Fatalf("%s was refused but changed something:\n before %s\n after  %s", tc.name, before, after)
+		}
+		token, _ := signIn(t, me.Email, password)
+		admin = &client{t: t, token: token}
+		admin.get("/v1/customers/"+cu.ID+"/users", 200)
 	}
 	// With a second admin, one of them may step down.
 	second, admin2 := portalUser(t, op, cu.ID, true)
@@ -115,6 +127,80 @@ func TestPortalAdminCannotRemoveTheLastEnabledAdmin(t *testing.T) {
 	}
 	// Operators are not bound by the rule.
 	op.post("/v1/customers/"+cu.ID+"/users/"+second.ID+"/disable", nil, 200)
+}
+
+// refusalWitness is what a refused change must leave as it was: the
+// member (its version included), its sign-in identity, the e-mails sent to
+// it and the length of the audit trail.
+func refusalWitness(t *testing.T, op *client, customerID string, m user) string {
+	t.Helper()
+	path := "/v1/operators/" + m.ID
+	trail := "/v1/customers/" + customerID + "/audit-events?limit=200"
+	if customerID == "" {
+		trail = ""
+	} else {
+		path = "/v1/customers/" + customerID + "/users/" + m.ID
+	}
+	var u user
+	op.get(path, 200).json(t, &u)
+	enabled, found := identity(t, m.Email)
+	events := -1
+	if trail != "" {
+		var p page[map[string]any]
+		op.get(trail, 200).json(t, &p)
+		events = len(p.Items)
+	}
+	return fmt.Sprintf("status=%s admin=%v role=%s version=%d identity(found=%v enabled=%v) emails=%d events=%d",
+		u.Status, u.Admin, u.Role, u.Version, found, enabled, len(emailsTo(t, m.Email)), events)
+}
+
+// The provider keeps an enabled operator admin: the last one can neither
+// disable, demote nor delete themselves, and after each refusal still signs
+// in with their identity untouched. The test makes itself the last one, so
+// that it does not depend on what earlier tests left.
+func TestTheLastOperatorAdminCannotRemoveThemselves(t *testing.T) {
+	op := operatorAdmin(t)
+	var self user
+	var others []user
+	for _, o := range all[user](op, "/v1/operators?status=enabled&limit=200") {
+		switch {
+		case o.Email == st.Info.Admin.Email:
+			self = o
+		case o.Role == "admin":
+			others = append(others, o)
+		}
+	}
+	if self.ID == "" {
+		t.Fatal("the first operator admin is not listed")
+	}
+	for _, o := range others {
+		op.post("/v1/operators/"+o.ID+"/disable", nil, 200)
+	}
+	defer func() {
+		for _, o := range others {
+			op.post("/v1/operators/"+o.ID+"/enable", nil, 200)
+		}
+	}()
+	base := "/v1/operators/" + self.ID
+	for _, tc := range []struct {
+		name string
+		call func() *response
+	}{
+		{"delete", func() *response { return op.call("DELETE", base, nil) }},
+		{"disable", func() *response { return op.call("POST", base+"/disable", nil) }},
+		{"demote", func() *response { return op.call("PATCH", base, map[string]any{"role": "technician"}) }},
+	} {
+		before := refusalWitness(t, op, "", self)
+		res := tc.call()
+		if res.Status != 409 || res.problem(t).Code != "last_admin" {
+			t.Fatalf("%s: the last operator admin was not refused: %d %s", tc.name, res.Status, res.Body)
+		}
+		if after := refusalWitness(t, op, "", self); after != before {
+			t.Fatalf("%s was refused but changed something:\n before %s\n after  %s", tc.name, before, after)
+		}
+		op = operatorAdmin(t) // signs in again
+		op.get("/v1/operators", 200)
+	}
 }
 
 func TestTwoPortalAdminsDemotingEachOtherCannotBothSucceed(t *testing.T) {
@@ -450,27 +536,6 @@ func TestOperatorAdminManagesTheProvidersStaff(t *testing.T) {
 	if _, found := identity(t, u.Email); found {
 		t.Fatal("a deleted operator's identity remains")
 	}
-	// The provider always keeps an enabled operator admin.
-	var me struct{ ID string }
-	_ = me
-	var ops page[user]
-	op.get("/v1/operators?status=enabled&limit=200", 200).json(t, &ops)
-	admins := 0
-	var self user
-	for _, o := range ops.Items {
-		if o.Role == "admin" {
-			admins++
-		}
-		if o.Email == st.Info.Admin.Email {
-			self = o
-		}
-	}
-	if admins == 1 {
-		res := op.call("POST", "/v1/operators/"+self.ID+"/disable", nil)
-		if res.Status != 409 || res.problem(t).Code != "last_admin" {
-			t.Fatalf("the last operator admin could disable themselves: %d %s", res.Status, res.Body)
-		}
-	}
 }
 
 func TestListingByCategorySearchesAndPages(t *testing.T) {
@@ -499,5 +564,95 @@ func TestListingByCategorySearchesAndPages(t *testing.T) {
 	}
 	if strings.Join(seen, ",") != "anna0@acme.example,anna1@acme.example,anna2@acme.example,anna3@acme.example,anna4@acme.example" {
 		t.Fatalf("%v", seen)
+	}
+}
+
+// A bulk invite replayed with its Idempotency-Key answers what it answered
+// the first time and creates nothing again, even when its users have been
+// deleted since: nobody is e-mailed twice by a retry.
+func TestABulkInviteReplayedAfterItsUsersWereDeletedCreatesNobody(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	users := "/v1/customers/" + cu.ID + "/users"
+	body := map[string]any{"emails": []string{uniqueEmail("rb"), uniqueEmail("rb")}}
+	key := unique("bulk")
+	first := op.post(users+"/bulk", body, 200, "Idempotency-Key", key)
+	var out struct {
+		Results []struct {
+			Email, Outcome string
+			User           *user
+		}
+	}
+	first.json(t, &out)
+	for _, r := range out.Results {
+		if r.Outcome != "invited" {
+			t.Fatalf("%+v", out)
+		}
+		op.expect(op.call("DELETE", users+"/"+r.User.ID, nil), 204)
+	}
+	trail := func() int {
+		var p page[map[string]any]
+		op.get("/v1/customers/"+cu.ID+"/audit-events?limit=200", 200).json(t, &p)
+		return len(p.Items)
+	}
+	events := trail()
+	again := op.post(users+"/bulk", body, 200, "Idempotency-Key", key)
+	if string(again.Body) != string(first.Body) {
+		t.Fatalf("the replay answers differently:\n%s\n%s", first.Body, again.Body)
+	}
+	if n := len(op.listUsers(cu.ID, "").Items); n != 0 {
+		t.Fatalf("the replay created %d users again", n)
+	}
+	for _, r := range out.Results {
+		if n := len(emailsTo(t, r.Email)); n != 1 {
+			t.Fatalf("%s got %d e-mails", r.Email, n)
+		}
+	}
+	if trail() != events {
+		t.Fatal("the replay wrote to the audit trail")
+	}
+}
+
+// A portal admin demoted while their request runs creates nobody: the
+// invitation's transaction checks that the sender is still an enabled admin
+// when it lands, as updates do.
+func TestAPortalAdminDemotedMidRequestCreatesNobody(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	for _, tc := range []struct {
+		name string
+		do   func(c *client, addr string) *response
+	}{
+		{"invite", func(c *client, addr string) *response {
+			return c.call("POST", "/v1/customers/"+cu.ID+"/users", map[string]any{"email": addr, "admin": true})
+		}},
+		{"bulk invite", func(c *client, addr string) *response {
+			return c.call("POST", "/v1/customers/"+cu.ID+"/users/bulk", map[string]any{"emails": []string{addr}, "admin": true})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			me, admin := portalUser(t, op, cu.ID, true)
+			admin = admin.with(t)
+			addr := uniqueEmail("late")
+			// Just before the invitation's transaction goes out, an operator
+			// takes the admin right away.
+			injector.Before("DynamoDB.TransactWriteItems", 1, func() {
+				(&client{t: t, token: op.token}).expect((&client{t: t, token: op.token}).call("PATCH",
+					"/v1/customers/"+cu.ID+"/users/"+me.ID, map[string]any{"admin": false}), 200)
+			})
+			res := tc.do(admin, addr)
+			if res.Status != 403 {
+				t.Fatalf("a demoted admin's request answered %d: %s", res.Status, res.Body)
+			}
+			if p := op.listUsers(cu.ID, "?search="+addr); len(p.Items) != 0 {
+				t.Fatalf("a user was created: %+v", p.Items)
+			}
+			if n := len(emailsTo(t, addr)); n != 0 {
+				t.Fatalf("%d e-mails went out", n)
+			}
+			// They are still a user of the customer, and still sign in.
+			token, _ := signIn(t, me.Email, password)
+			(&client{t: t, token: token}).get("/v1/me", 200)
+		})
 	}
 }

@@ -51,7 +51,7 @@ func TestRaceAcceptAgainstTheSweep(t *testing.T) {
 		token := latestToken(t, addr)
 		// The sweep sees the invitation a second past its expiry, the accept
 		// a moment before it: both may act, only one may win.
-		late := *st.Deps
+		late := *st.Sweeper
 		exp := u.Invitation.ExpiresAt
 		late.Now = func() time.Time { return exp.Add(time.Second) }
 		clockOffset.Store(int64(exp.Add(-500 * time.Millisecond).Sub(time.Now())))
@@ -59,11 +59,11 @@ func TestRaceAcceptAgainstTheSweep(t *testing.T) {
 		at(func() {
 			status = anonymous(t).call("POST", "/v1/invitations/accept", map[string]any{"token": token, "password": password}).Status
 		}, func() {
-			if _, err := late.Sweep(context.Background(), time.Minute); err != nil {
+			if _, err := late.Run(context.Background(), time.Minute); err != nil {
 				t.Error(err)
 			}
 		})
-		m, _ := st.Deps.Store.Member(context.Background(), domain.CustomerScope(cu.ID), u.ID, true)
+		m, _ := st.Store.Member(context.Background(), domain.CustomerScope(cu.ID), u.ID)
 		_, hasIdentity := identity(t, addr)
 		accepted := m.Status == domain.StatusEnabled && m.Invitation.State == domain.InvitationAccepted && hasIdentity && status == 200
 		expired := m.Status == domain.StatusUnconfirmed && m.Invitation.State == domain.InvitationExpired && !hasIdentity && status == 410

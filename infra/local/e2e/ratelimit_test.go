@@ -12,11 +12,11 @@ import (
 func TestRateLimits(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	cfg := &st.Deps.Config
-	saved := *cfg
-	t.Cleanup(func() { *cfg = saved })
+	limits := &st.Services.Members.Config
+	saved, savedPublic := *limits, st.Services.Invitations.PublicRateLimit
+	t.Cleanup(func() { *limits, st.Services.Invitations.PublicRateLimit = saved, savedPublic })
 
-	cfg.InviteRateLimit = 3
+	limits.InviteRateLimit = 3
 	for i := range 3 {
 		op.invite(cu.ID, map[string]any{"email": uniqueEmail("rl" + strconv.Itoa(i))})
 	}
@@ -35,7 +35,7 @@ func TestRateLimits(t *testing.T) {
 
 	// Earlier tests spent this minute's budget of 127.0.0.1: start a new window.
 	clockOffset.Add(int64(time.Minute))
-	cfg.PublicRateLimit = 2
+	st.Services.Invitations.PublicRateLimit = 2
 	c := anonymous(t)
 	for range 2 {
 		c.expect(c.call("POST", "/v1/invitations/inspect", map[string]any{"token": madeUpToken()}), 410)

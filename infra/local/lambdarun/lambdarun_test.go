@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
@@ -77,6 +80,7 @@ func config() map[string]string {
 		"TABLE_NAME": c.TableName, "USER_POOL_ID": c.UserPoolID, "APP_CLIENT_ID": c.AppClientID,
 		"PORTAL_URL": c.PortalURL, "SENDER_EMAIL": c.SenderEmail, "CURSOR_SECRET": base64.StdEncoding.EncodeToString(c.CursorSecret),
 		"REINVITE_COOLDOWN": "0s", "INVITE_RATE_LIMIT": "100000", "PUBLIC_RATE_LIMIT": "100000",
+		"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL, "PORTAL_PASSWORD_AUTH": "true",
 		"AWS_ENDPOINT_URL_DYNAMODB":                  st.Info.DynamoDB.Endpoint,
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": st.Info.Cognito.Endpoint,
 		"AWS_ENDPOINT_URL_SESV2":                     st.Info.SES.Endpoint,
@@ -87,6 +91,10 @@ func config() map[string]string {
 // each function does its real work against the emulators.
 type fixtures struct {
 	customer, user, operator, token string
+	// portal is a setup of the customer; its linked user signs in through
+	// it (portalToken) and the operator admin through the console
+	// (consoleToken), for the routes that check their token themselves.
+	portal, portalToken, consoleToken string
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -112,14 +120,44 @@ func newFixtures(t *testing.T) fixtures {
 		map[string]string{"customerId": f.customer})).Body)
 	f.operator = id(call("invite-operator", op.event("POST", "/v1/operators", `{"email":"o`+email+`","role":"technician"}`, nil)).Body)
 	f.token = latestToken(t, email)
+
+	var p struct {
+		ID     string
+		SignIn struct{ ClientID string }
+	}
+	_ = json.Unmarshal([]byte(call("create-portal", op.event("POST", "/v1/customers/"+f.customer+"/portals",
+		`{"name":"Desk","url":"https://desk.acme.example/"}`, map[string]string{"customerId": f.customer})).Body), &p)
+	f.portal = p.ID
+	linked := "p" + email
+	call("invite-user", op.event("POST", "/v1/customers/"+f.customer+"/users", `{"email":"`+linked+`","portalIds":["`+p.ID+`"]}`,
+		map[string]string{"customerId": f.customer}))
+	call("accept-invitation", op.event("POST", "/v1/invitations/accept", `{"token":"`+latestToken(t, linked)+`","password":"`+password+`"}`, nil))
+	f.portalToken = signIn(t, p.SignIn.ClientID, linked, password)
+	f.consoleToken = signIn(t, st.Config.AppClientID, st.Info.Admin.Email, st.Info.Admin.Password)
 	return f
+}
+
+const password = "correct horse battery staple"
+
+// signIn signs in through an app client with a password.
+func signIn(t *testing.T, clientID, email, pw string) string {
+	t.Helper()
+	c := cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
+	out, err := c.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		ClientId: aws.String(clientID), AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pw},
+	})
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", email, err)
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken)
 }
 
 type caller struct{ claims map[string]string }
 
 func operatorCaller(t *testing.T) caller {
 	t.Helper()
-	m, err := st.Deps.Store.MemberByEmail(context.Background(), domain.ProviderScope, st.Info.Admin.Email)
+	m, err := st.Store.MemberByEmail(context.Background(), domain.ProviderScope, st.Info.Admin.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +204,11 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator}
+	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal}
 	for k := range ev.PathParameters {
+		if _, ok := ids[k]; !ok {
+			continue // {proxy+}: the path as it is
+		}
 		old := ev.PathParameters[k]
 		ev.PathParameters[k] = ids[k]
 		ev.RawPath = strings.ReplaceAll(ev.RawPath, old, ids[k])
@@ -175,6 +216,13 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 	}
 	if ev.RequestContext.Authorizer != nil {
 		ev.RequestContext.Authorizer.JWT.Claims = op.claims
+	}
+	// The routes that check their token themselves get a real one.
+	switch ev.RouteKey {
+	case "GET /v1/portal-access":
+		ev.Headers["authorization"] = "Bearer " + f.portalToken
+	case "GET /v1/me":
+		ev.Headers["authorization"] = "Bearer " + f.consoleToken
 	}
 	if strings.Contains(ev.Body, `"token"`) {
 		var b map[string]any
@@ -200,6 +248,7 @@ var want = map[string]int{
 	"list-operators": 200, "invite-operator": 201, "get-operator": 200, "update-operator": 200,
 	"enable-operator": 409, "disable-operator": 409, "reinvite-operator": 200, "delete-operator": 204,
 	"inspect-invitation": 200, "accept-invitation": 200,
+	"portal-access": 200, "portal-preflight": 204, "update-portal": 200, "delete-portal": 204, "list-portal-users": 200,
 }
 
 // Every function's built bootstrap runs under the Lambda Runtime API with
@@ -234,6 +283,10 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				payload, _ = json.Marshal(ev)
 			case rt.Method != "":
 				payload = point(t, raw, newFixtures(t), op)
+			case rt.Trigger == routes.TriggerCognito:
+				// The code of a reset asked for through the fixture portal's
+				// client, by its linked user, of a Dutch customer.
+				payload = customMessageEvent(t, raw, op)
 			}
 			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
 			if err != nil {
@@ -260,6 +313,15 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				if err := json.Unmarshal(res.Payload, &rep); err != nil || rep.Failed == nil || *rep.Failed != 0 {
 					t.Fatalf("sweep report %s", res.Payload)
 				}
+			case rt.Trigger == routes.TriggerCognito:
+				var ev events.CognitoEventUserPoolsCustomMessage
+				if err := json.Unmarshal(res.Payload, &ev); err != nil {
+					t.Fatalf("not a custom message answer: %s", res.Payload)
+				}
+				if !strings.Contains(ev.Response.EmailMessage, "{####}") || !strings.Contains(ev.Response.EmailSubject, "wachtwoord") ||
+					!strings.Contains(ev.Response.EmailMessage, "Nederland BV") {
+					t.Fatalf("the reset e-mail: %q %q", ev.Response.EmailSubject, ev.Response.EmailMessage)
+				}
 			case rt.Trigger == routes.TriggerDeploy:
 				if got := <-cfnStatus; !strings.HasPrefix(got, "SUCCESS") {
 					t.Fatalf("CloudFormation was told %q\n%s", got, run.Output())
@@ -276,11 +338,39 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 					t.Fatalf("content type %q", ct)
 				}
 			}
-			// The function logs JSON, one object a line.
-			for _, line := range strings.Split(strings.TrimSpace(run.Output()), "\n") {
-				if line != "" && !json.Valid([]byte(line)) {
+			// The function logs JSON, one object a line, each key once, so
+			// that Logs Insights reads them: Lambda's request id as
+			// requestId, API Gateway's as apiRequestId.
+			// The log line is written as the answer goes out; the pipe that
+			// carries it may lag behind the answer a little.
+			output := run.Output()
+			for deadline := time.Now().Add(3 * time.Second); rt.Method != "" && !strings.Contains(output, `"function":`) && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				output = run.Output()
+			}
+			requestLines := 0
+			for _, line := range strings.Split(strings.TrimSpace(output), "\n") {
+				if line == "" || !strings.HasPrefix(line, "{") {
+					continue
+				}
+				if !json.Valid([]byte(line)) {
 					t.Fatalf("a log line is not JSON: %s", line)
 				}
+				if dup := duplicateKeys(line); len(dup) > 0 {
+					t.Fatalf("a log line repeats %v: %s", dup, line)
+				}
+				var fields map[string]any
+				_ = json.Unmarshal([]byte(line), &fields)
+				if _, ok := fields["function"]; !ok || rt.Method == "" {
+					continue
+				}
+				requestLines++
+				if fields["requestId"] == "" || fields["requestId"] == nil || fields["apiRequestId"] == nil || fields["requestId"] == fields["apiRequestId"] {
+					t.Fatalf("the request's log line must carry Lambda's requestId and API Gateway's apiRequestId, each its own: %s", line)
+				}
+			}
+			if rt.Method != "" && rt.Function != "health" && requestLines != 1 {
+				t.Fatalf("%d request log lines, want 1:\n%s", requestLines, output)
 			}
 		})
 	}
@@ -291,4 +381,86 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 	if len(inits) > 0 {
 		t.Logf("%d functions ran under the Runtime API; mean init %s", len(inits), (total / time.Duration(len(inits))).Round(100*time.Microsecond))
 	}
+}
+
+// customMessageEvent points the custom message sample at a linked user of
+// a portal of a Dutch customer, asking through the portal's client.
+func customMessageEvent(t *testing.T, raw []byte, op caller) []byte {
+	t.Helper()
+	ctx := context.Background()
+	call := func(fn string, ev events.APIGatewayV2HTTPRequest) string {
+		res, err := st.Handlers[fn](ctx, ev)
+		if err != nil || res.StatusCode >= 300 {
+			t.Fatalf("%s: %d %s %v", fn, res.StatusCode, res.Body, err)
+		}
+		return res.Body
+	}
+	var cu, p struct {
+		ID     string
+		SignIn struct{ ClientID string }
+	}
+	_ = json.Unmarshal([]byte(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Nederland BV","locale":"nl"}`, nil))), &cu)
+	_ = json.Unmarshal([]byte(call("create-portal", op.event("POST", "/v1/customers/"+cu.ID+"/portals",
+		`{"name":"Loket","url":"https://loket.example/"}`, map[string]string{"customerId": cu.ID}))), &p)
+	email := fmt.Sprintf("cm%d@nl.example", time.Now().UnixNano())
+	call("invite-user", op.event("POST", "/v1/customers/"+cu.ID+"/users", `{"email":"`+email+`","portalIds":["`+p.ID+`"]}`,
+		map[string]string{"customerId": cu.ID}))
+	call("accept-invitation", op.event("POST", "/v1/invitations/accept", `{"token":"`+latestToken(t, email)+`","password":"`+password+`"}`, nil))
+	m, err := st.Store.MemberByEmail(ctx, domain.CustomerScope(cu.ID), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.CognitoEventUserPoolsCustomMessage
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.UserPoolID, ev.UserName, ev.CallerContext.ClientID = st.Config.UserPoolID, m.Sub, p.SignIn.ClientID
+	ev.Request.UserAttributes = map[string]any{"sub": m.Sub, "email": email, "email_verified": "true"}
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+// duplicateKeys lists the keys that appear more than once in one JSON
+// object of a line (encoding/json keeps the last and says nothing).
+func duplicateKeys(line string) []string {
+	dec := json.NewDecoder(strings.NewReader(line))
+	var dups []string
+	var walk func() error
+	walk = func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := k.(string)
+				if seen[key] {
+					dups = append(dups, key)
+				}
+				seen[key] = true
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token()
+			return err
+		}
+		return nil
+	}
+	_ = walk()
+	return dups
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -80,14 +81,28 @@ func Table(ctx context.Context, db *dynamodb.Client, name string) error {
 
 // UserPool returns the pool and app client, creating them unless poolID
 // and clientID name ones that exist. The pool is set up as on AWS: e-mail
-// sign-in, no self sign-up, the product's password policy.
-func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID string) (string, string, error) {
+// sign-in, no self sign-up, the product's password policy. Without ids (a
+// .local/ whose stack.json is gone) it looks for the pool it made before,
+// by name, so that the data of that pool is not orphaned by a second one;
+// adminEmail tells the right one apart when a second was made already.
+func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID, adminEmail string) (string, string, error) {
 	if poolID != "" && clientID != "" {
 		_, err1 := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 		_, err2 := c.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
 		if err1 == nil && err2 == nil {
 			return poolID, clientID, nil
 		}
+	}
+	found, err := findPool(ctx, c, name, adminEmail)
+	if err != nil {
+		return "", "", err
+	}
+	if found != "" {
+		if cid, err := findClient(ctx, c, found, webClient); err != nil || cid != "" {
+			return found, cid, err
+		}
+		cid, err := createWebClient(ctx, c, found)
+		return found, cid, err
 	}
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName:               &name,
@@ -103,9 +118,17 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID string)
 		return "", "", fmt.Errorf("create user pool: %w", err)
 	}
 	poolID = aws.ToString(pool.UserPool.Id)
+	cid, err := createWebClient(ctx, c, poolID)
+	return poolID, cid, err
+}
+
+// webClient is the name of the web console's app client.
+const webClient = "web"
+
+func createWebClient(ctx context.Context, c *cip.Client, poolID string) (string, error) {
 	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: &poolID,
-		ClientName: aws.String("web"),
+		ClientName: aws.String(webClient),
 		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{
 			ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
 			ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth,
@@ -114,9 +137,73 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID string)
 		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("create app client: %w", err)
+		return "", fmt.Errorf("create app client: %w", err)
 	}
-	return poolID, aws.ToString(client.UserPoolClient.ClientId), nil
+	return aws.ToString(client.UserPoolClient.ClientId), nil
+}
+
+// findPool returns the pool of that name, or "" when there is none. Of
+// several, it prefers the one where the admin's identity lives, then the
+// oldest: the first `make run` made it, and the table's subs point into it.
+func findPool(ctx context.Context, c *cip.Client, name, adminEmail string) (string, error) {
+	var pools []ciptypes.UserPoolDescriptionType
+	in := &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}
+	for {
+		out, err := c.ListUserPools(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("list user pools: %w", err)
+		}
+		for _, p := range out.UserPools {
+			if aws.ToString(p.Name) == name {
+				pools = append(pools, p)
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if len(pools) == 0 {
+		return "", nil
+	}
+	sort.SliceStable(pools, func(i, j int) bool {
+		return aws.ToTime(pools[i].CreationDate).Before(aws.ToTime(pools[j].CreationDate))
+	})
+	if adminEmail != "" {
+		for _, p := range pools {
+			if _, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: p.Id, Username: &adminEmail}); err == nil {
+				return aws.ToString(p.Id), nil
+			}
+		}
+	}
+	return aws.ToString(pools[0].Id), nil
+}
+
+// findClient returns the pool's app client of that name, or "".
+func findClient(ctx context.Context, c *cip.Client, poolID, name string) (string, error) {
+	in := &cip.ListUserPoolClientsInput{UserPoolId: &poolID, MaxResults: aws.Int32(60)}
+	for {
+		out, err := c.ListUserPoolClients(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("list app clients: %w", err)
+		}
+		for _, cl := range out.UserPoolClients {
+			if aws.ToString(cl.ClientName) == name {
+				return aws.ToString(cl.ClientId), nil
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return "", nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// adminStore is what making the first admin reads and writes.
+type adminStore interface {
+	MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error)
+	CreateMember(ctx context.Context, nm state.NewMember) error
+	ChangeMember(ctx context.Context, ch state.MemberChange) error
 }
 
 // NewPassword makes a password that meets the policy.
@@ -127,40 +214,88 @@ func NewPassword() string {
 }
 
 // FirstAdmin makes sure an enabled operator admin with the e-mail exists and
-// signs in with the password; it is created, with its identity, when missing.
-func FirstAdmin(ctx context.Context, st *store.Store, idp identity.Provider, email, password string) error {
+// signs in with the password; it is created, with its identity, when
+// missing. An operator whose identity is gone (deleted by hand, or by a bug,
+// or the pool made anew) is linked to a new one; one left unconfirmed,
+// disabled or demoted is made the enabled admin again. It returns what it
+// repaired, one line each, for `make run` to say.
+func FirstAdmin(ctx context.Context, st adminStore, idp identity.Provider, email, password string) ([]string, error) {
 	email, code := domain.NormalizeEmail(email)
 	if code != "" {
-		return fmt.Errorf("admin e-mail: %s", code)
+		return nil, fmt.Errorf("admin e-mail: %s", code)
 	}
-	if m, err := st.MemberByEmail(ctx, domain.ProviderScope, email); err == nil {
-		if m.Sub != "" {
-			return idp.SetPassword(ctx, m.Sub, password)
+	m, err := st.MemberByEmail(ctx, domain.ProviderScope, email)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, err
+	}
+	found := err == nil
+	if found && m.Sub != "" && m.Status == domain.StatusEnabled && m.Role == domain.RoleAdmin {
+		err := idp.SetPassword(ctx, m.Sub, password)
+		if !errors.Is(err, identity.ErrNotFound) {
+			return nil, err
 		}
-		return nil
-	} else if !apperr.Is(err, apperr.NotFound, "") {
-		return err
 	}
-	id, found, err := idp.Lookup(ctx, email)
+	// An identity that signs in with the e-mail and the password.
+	id, ok, err := idp.Lookup(ctx, email)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if found {
+	if ok {
 		if err := idp.SetPassword(ctx, id.Sub, password); err != nil {
-			return err
+			return nil, err
+		}
+		if !id.Enabled {
+			if err := idp.Enable(ctx, id.Sub); err != nil {
+				return nil, err
+			}
 		}
 	} else if id, err = idp.Create(ctx, email, password); err != nil {
-		return err
+		return nil, err
 	}
 	now := time.Now().UTC()
-	m := domain.Member{
-		ID: domain.NewID(domain.PrefixOperator), Email: email, Name: domain.LocalPart(email),
-		Status: domain.StatusEnabled, Role: domain.RoleAdmin, Sub: id.Sub,
-		CreatedAt: now, UpdatedAt: now, Version: 1,
+	if !found {
+		m := domain.Member{
+			ID: domain.NewID(domain.PrefixOperator), Email: email, Name: domain.LocalPart(email),
+			Status: domain.StatusEnabled, Role: domain.RoleAdmin, Sub: id.Sub,
+			CreatedAt: now, UpdatedAt: now, Version: 1,
+		}
+		ev := domain.AuditEvent{
+			ID: domain.NewID(domain.PrefixEvent), At: now, Actor: domain.SystemActor,
+			Action: domain.Action(domain.KindOperator, "created"), Target: domain.TargetOf(&m),
+		}
+		return nil, st.CreateMember(ctx, state.NewMember{Member: m, Event: ev})
 	}
-	ev := domain.AuditEvent{
+	var repaired []string
+	after := m
+	if m.Sub != id.Sub {
+		repaired = append(repaired, "its sign-in identity was gone: linked to a new one")
+		after.Sub = id.Sub
+	}
+	if m.Status != domain.StatusEnabled {
+		repaired = append(repaired, "it was "+string(m.Status)+": enabled again")
+		after.Status = domain.StatusEnabled
+	}
+	if m.Role != domain.RoleAdmin {
+		repaired = append(repaired, "it was a "+string(m.Role)+": made an admin again")
+		after.Role = domain.RoleAdmin
+	}
+	if len(repaired) == 0 {
+		return nil, nil
+	}
+	ch := state.MemberChange{Before: m, After: &after, Now: now}
+	if inv := m.Invitation; inv != nil && inv.State == domain.InvitationPending {
+		ni := *inv
+		ni.State = domain.InvitationRevoked
+		after.Invitation = &ni
+		ch.RevokeToken = inv.TokenHash
+	}
+	after.Version, after.UpdatedAt = m.Version+1, now
+	ch.Event = domain.AuditEvent{
 		ID: domain.NewID(domain.PrefixEvent), At: now, Actor: domain.SystemActor,
-		Action: domain.Action(domain.KindOperator, "created"), Target: domain.TargetOf(&m),
+		Action: domain.Action(domain.KindOperator, "repaired"), Target: domain.TargetOf(&m),
 	}
-	return st.CreateMember(ctx, m, ev, nil)
+	if err := st.ChangeMember(ctx, ch); err != nil {
+		return nil, err
+	}
+	return repaired, nil
 }

@@ -74,6 +74,9 @@ func run() error {
 		return err
 	}
 	defer s.Stop()
+	for _, r := range s.Repaired {
+		fmt.Printf("Repaired the first operator admin %s: %s.\n", s.Info.Admin.Email, r)
+	}
 	i := s.Info
 	fmt.Printf(`
 Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops everything.

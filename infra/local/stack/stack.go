@@ -27,16 +27,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/portalaccess/portalaccess/infra/local/cognitofront"
+	"github.com/portalaccess/portalaccess/infra/local/cognitofront/lambdalocal"
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/gateway"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
+	"github.com/portalaccess/portalaccess/infra/local/sampleportal"
 	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/console"
-	"github.com/portalaccess/portalaccess/shared/cursor"
+	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
 	"github.com/portalaccess/portalaccess/shared/mail/sesmail"
+	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -47,8 +58,10 @@ type Options struct {
 	// DataDir keeps data across restarts (make run uses .local); empty for
 	// throw-away stacks (tests).
 	DataDir string
-	// Ports; 0 picks free ones.
-	APIPort, DynamoPort, CognitoPort, SESPort int
+	// Ports; 0 picks free ones. FrontPort is the Cognito front's (the API
+	// clients use, and the stand-in managed login); SamplePortalPort the
+	// sample portal's.
+	APIPort, DynamoPort, CognitoPort, SESPort, FrontPort, SamplePortalPort int
 	// AdminEmail is the first operator admin.
 	AdminEmail string
 	// Getenv reads INVITATION_TTL, INVITATION_REMINDER, REINVITE_COOLDOWN.
@@ -75,8 +88,15 @@ type Options struct {
 type Clients struct {
 	AWS      aws.Config
 	DynamoDB store.Client
-	Cognito  cognito.Client
+	Cognito  CognitoClient
 	SES      sesmail.Client
+}
+
+// CognitoClient is what the product asks of Cognito: its users, and its
+// app clients.
+type CognitoClient interface {
+	cognito.Client
+	cognito.ClientsAPI
 }
 
 // Info is what .local/stack.json holds.
@@ -87,10 +107,25 @@ type Info struct {
 		Table    string `json:"table"`
 	} `json:"dynamodb"`
 	Cognito struct {
+		// Endpoint is where clients call the Cognito API: the front, which
+		// passes calls to cognito-local and closes its gaps (a reset code
+		// reaches the mailbox however ForgotPassword is called; a disabled
+		// identity cannot sign in). Emulator is cognito-local itself.
 		Endpoint   string `json:"endpoint"`
+		Emulator   string `json:"emulator"`
+		Issuer     string `json:"issuer"`
 		UserPoolID string `json:"userPoolId"`
 		ClientID   string `json:"clientId"`
 	} `json:"cognito"`
+	// ManagedLogin is the stand-in for Cognito's managed login: sign-in,
+	// sign-out and password reset pages, and the OAuth endpoints.
+	ManagedLogin struct {
+		URL string `json:"url"`
+	} `json:"managedLogin"`
+	// SamplePortal is a customer's portal that signs in through it.
+	SamplePortal struct {
+		URL string `json:"url"`
+	} `json:"samplePortal"`
 	SES struct {
 		Endpoint string `json:"endpoint"`
 	} `json:"ses"`
@@ -102,15 +137,33 @@ type Info struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Info      Info
-	Config    config.Config
-	Deps      *api.Deps
-	Clients   Clients
-	Handlers  map[string]httpapi.Handler
-	Gateway   *gateway.Gateway
+	Info   Info
+	Config config.Config
+	// Env is what the handlers are made of; Store and Identity are its
+	// store and sign-in client, for tests that look behind the API.
+	Env      app.Env
+	Store    *store.Store
+	Identity identity.Provider
+	Sweeper  *sweep.Sweeper
+	// Services are what the handlers call (tests lower a limit on them).
+	Services *api.Services
+	Clients  Clients
+	Handlers map[string]httpapi.Handler
+	Gateway  *gateway.Gateway
+	// Repaired says what was wrong with the first admin and is now put
+	// right (make run prints it).
+	Repaired []string
+	// Front is the Cognito front; Functions the local Lambda endpoint
+	// cognito-local invokes its triggers at.
+	Front     *cognitofront.Front
+	Functions *lambdalocal.Functions
+	portals   *portals.Service
 	emulators *emulators.Emulators
-	server    *http.Server
+	servers   []*http.Server
 	stopSweep context.CancelFunc
+	frontL    net.Listener
+	lambdaL   net.Listener
+	portalL   net.Listener
 }
 
 // TableName is the local table.
@@ -133,20 +186,65 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			_ = json.Unmarshal(b, &prior)
 		}
 	}
-	em, err := emulators.Start(ctx, emulators.Options{Root: o.Root, DataDir: o.DataDir,
-		DynamoPort: o.DynamoPort, CognitoPort: o.CognitoPort, SESPort: o.SESPort, Log: o.EmulatorLog})
-	if err != nil {
+	s := &Stack{}
+	var err error
+	if s.frontL, err = listen(o.FrontPort, "the Cognito front"); err != nil {
 		return nil, err
 	}
-	s := &Stack{emulators: em}
-	if err := s.start(ctx, o, prior); err != nil {
+	if s.lambdaL, err = listen(0, "the Lambda endpoint"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if s.portalL, err = listen(o.SamplePortalPort, "the sample portal"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	frontURL := "http://" + s.frontL.Addr().String()
+	em, err := emulators.Start(ctx, emulators.Options{Root: o.Root, DataDir: o.DataDir,
+		DynamoPort: o.DynamoPort, CognitoPort: o.CognitoPort, SESPort: o.SESPort, Log: o.EmulatorLog,
+		Cognito: emulators.CognitoConfig{
+			IssuerDomain: frontURL, LambdaEndpoint: "http://" + s.lambdaL.Addr().String(),
+			TriggerFunctions: map[string]string{"CustomMessage": customMessage},
+		}})
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.emulators = em
+	if err := s.start(ctx, o, prior, frontURL); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
+// senderEmail is the address the e-mails come from.
+const senderEmail = "no-reply@portal-access.example"
+
+// customMessage is the name cognito-local invokes the custom message
+// trigger under, the function's own (routes.Tasks).
+const customMessage = "custom-message"
+
+// listen listens on a port of this machine; 0 picks a free one.
+func listen(port int, what string) (net.Listener, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return nil, fmt.Errorf("%s cannot listen on port %d: %w", what, port, err)
+	}
+	return l, nil
+}
+
+func (s *Stack) serve(l net.Listener, h http.Handler, log *slog.Logger) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "address", l.Addr().String(), "error", err.Error())
+		}
+	}()
+}
+
+func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL string) error {
 	em := s.emulators
 	awsCfg := aws.Config{
 		Region:      "us-east-1",
@@ -161,16 +259,52 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	}
 	awsCfg.Retryer = func() aws.Retryer { return shorter(retry.NewStandard()) }
 	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(em.DynamoURL) })
-	cog := cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(em.CognitoURL) })
+	// The product calls Cognito through the front, as every client does: it
+	// answers the few calls cognito-local lacks (standIn).
+	cog := cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(frontURL) })
 	ses := sesv2.NewFromConfig(awsCfg, sesmail.ClientOptions, func(o *sesv2.Options) {
 		o.BaseEndpoint = aws.String(em.SESURL)
 		o.Retryer = shorter(o.Retryer)
 	})
 
+	// The front and the Lambda endpoint serve before the user pool is made:
+	// the product's calls go through the front. poolID is known below.
+	var poolID, clientID string
+	var err error
+	// The user pool's custom message trigger runs the function's own code.
+	s.Functions = lambdalocal.New(o.Log)
+	s.Functions.Register(customMessage, lambdalocal.Typed(func(ctx context.Context, ev events.CognitoEventUserPoolsCustomMessage) (events.CognitoEventUserPoolsCustomMessage, error) {
+		if s.portals == nil { // not yet started: Cognito writes its own text
+			return ev, nil
+		}
+		return lambdafn.CustomMessage(ctx, s.portals, ev), nil
+	}))
+	front, err := cognitofront.New(cognitofront.Options{
+		URL: frontURL, CognitoURL: em.CognitoURL, UserPoolID: func() string { return poolID },
+		CognitoDir: em.CognitoDir, SES: s.Clients.SES, Sender: senderEmail, Functions: s.Functions,
+		Locale: func(ctx context.Context, clientID string) (string, string, string) {
+			if s.Store == nil {
+				return "", "", ""
+			}
+			p, cu, err := s.Store.PortalByClient(ctx, clientID)
+			if err != nil {
+				return "", "", ""
+			}
+			return cu.Locale, cu.Name, p.Name
+		},
+		Log: o.Log, Now: o.Now,
+	})
+	if err != nil {
+		return err
+	}
+	s.Front = front
+	s.serve(s.frontL, front, o.Log)
+	s.serve(s.lambdaL, s.Functions, o.Log)
+
 	if err := provision.Table(ctx, ddb, TableName); err != nil {
 		return err
 	}
-	poolID, clientID, err := provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID)
+	poolID, clientID, err = provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
 	}
@@ -188,10 +322,14 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	apiURL := "http://127.0.0.1:" + strconv.Itoa(apiPort)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
+	issuer := frontURL + "/" + poolID
 	env := map[string]string{
 		"TABLE_NAME": TableName, "USER_POOL_ID": poolID, "APP_CLIENT_ID": clientID,
-		"PORTAL_URL": apiURL, "SENDER_EMAIL": "no-reply@portal-access.example",
+		"PORTAL_URL": apiURL, "SENDER_EMAIL": senderEmail,
 		"CURSOR_SECRET": base64Std(secret),
+		// Portals sign in at the front; locally their app clients also take
+		// a password, for scripts and tests.
+		"USER_POOL_ISSUER": issuer, "MANAGED_LOGIN_URL": frontURL, "PORTAL_PASSWORD_AUTH": "true",
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {
@@ -203,30 +341,33 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 		return err
 	}
 	s.Config = cfg
-	// cognito-local has no AdminUserGlobalSignOut: the gap is kept here, in
-	// the local wiring, and not in the product's code.
-	s.Clients = Clients{AWS: awsCfg, DynamoDB: ddb, Cognito: noGlobalSignOut{cog}, SES: ses}
+	s.Clients = Clients{AWS: awsCfg, DynamoDB: ddb, Cognito: cog, SES: ses}
 	if o.Tune != nil {
 		o.Tune(&s.Clients)
 	}
 	st := store.New(s.Clients.DynamoDB, TableName)
 	idp := cognito.New(s.Clients.Cognito, poolID)
-	if err := provision.FirstAdmin(ctx, st, idp, o.AdminEmail, password); err != nil {
-		return fmt.Errorf("first admin: %w", err)
+	repaired, err := provision.FirstAdmin(ctx, st, idp, o.AdminEmail, password)
+	if err != nil {
+		return fmt.Errorf("first admin %s: %w (to begin again from nothing, stop the stack and delete %s)", o.AdminEmail, err, dataDirOr(o.DataDir))
 	}
-	s.Deps = &api.Deps{
-		Config: cfg, Store: st, Identity: idp,
-		Mail:    sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
-		Cursors: cursor.New(cfg.CursorSecret), Log: o.Log, Now: o.Now,
+	s.Repaired = repaired
+	s.Store, s.Identity = st, idp
+	s.Env = app.Env{
+		Config: cfg, Store: st, Identity: idp, Clients: cognito.NewClients(s.Clients.Cognito, poolID),
+		Mail: sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
+		Log:  o.Log, Now: o.Now,
 	}
+	s.Sweeper = s.Env.Sweeper()
+	s.Services = api.NewServices(s.Env)
+	s.portals = s.Services.Portals
 	s.Handlers = map[string]httpapi.Handler{}
 	for name, op := range api.Operations {
-		s.Handlers[name] = api.Handler(name, op, s.Deps)
+		s.Handlers[name] = api.Handler(name, op, s.Services)
 	}
-	issuer := em.CognitoURL + "/" + poolID
 	site := console.Config{
 		Mode: console.ModeLocal, APIURL: apiURL, Region: awsCfg.Region,
-		UserPoolID: poolID, ClientID: clientID, CognitoEndpoint: em.CognitoURL,
+		UserPoolID: poolID, ClientID: clientID, CognitoEndpoint: frontURL,
 	}
 	if err := site.Validate(); err != nil {
 		return fmt.Errorf("web console: %w", err)
@@ -243,12 +384,19 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 	if err != nil {
 		return fmt.Errorf("the API port %d is in use: set PORT to another one", apiPort)
 	}
-	s.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := s.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			o.Log.Error("API server stopped", "error", err.Error())
-		}
-	}()
+	s.serve(l, gw, o.Log)
+
+	// The sample portal: a customer's portal on an origin of its own, at
+	// localhost (Cognito takes plain http there only).
+	portalURL := "http://localhost:" + strconv.Itoa(s.portalL.Addr().(*net.TCPAddr).Port) + "/"
+	sample, err := sampleportal.New(sampleportal.Options{
+		URL: portalURL, Authority: issuer, APIURL: apiURL, Root: o.Root,
+		ClientID: func(ctx context.Context) (string, bool) { return s.portalClient(ctx, portalURL) },
+	})
+	if err != nil {
+		return err
+	}
+	s.serve(s.portalL, sample, o.Log)
 
 	if o.SweepInterval > 0 {
 		sweepCtx, cancel := context.WithCancel(context.Background())
@@ -261,7 +409,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 				case <-sweepCtx.Done():
 					return
 				case <-tick.C:
-					if _, err := s.Deps.Sweep(sweepCtx, o.SweepInterval); err != nil && sweepCtx.Err() == nil {
+					if _, err := s.Sweeper.Run(sweepCtx, o.SweepInterval); err != nil && sweepCtx.Err() == nil {
 						o.Log.Error("sweep failed", "error", err.Error())
 					}
 				}
@@ -271,7 +419,9 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info) error {
 
 	s.Info.APIURL = apiURL
 	s.Info.DynamoDB.Endpoint, s.Info.DynamoDB.Table = em.DynamoURL, TableName
-	s.Info.Cognito.Endpoint, s.Info.Cognito.UserPoolID, s.Info.Cognito.ClientID = em.CognitoURL, poolID, clientID
+	s.Info.Cognito.Endpoint, s.Info.Cognito.UserPoolID, s.Info.Cognito.ClientID = frontURL, poolID, clientID
+	s.Info.Cognito.Emulator, s.Info.Cognito.Issuer = em.CognitoURL, issuer
+	s.Info.ManagedLogin.URL, s.Info.SamplePortal.URL = frontURL, portalURL
 	s.Info.SES.Endpoint = em.SESURL
 	s.Info.Admin.Email, s.Info.Admin.Password = o.AdminEmail, password
 	if o.DataDir != "" {
@@ -288,23 +438,57 @@ func (s *Stack) Stop() {
 	if s.stopSweep != nil {
 		s.stopSweep()
 	}
-	if s.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.server.Shutdown(ctx)
-		cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+	cancel()
+	for _, l := range []net.Listener{s.frontL, s.lambdaL, s.portalL} {
+		if l != nil {
+			_ = l.Close() // those never served
+		}
 	}
 	if s.emulators != nil {
 		s.emulators.Stop()
 	}
 }
 
-// noGlobalSignOut stands in for AdminUserGlobalSignOut, which cognito-local
-// does not implement (it answers 500). On AWS the call revokes the user's
-// refresh tokens; locally there is nothing to revoke it with. The API's own
-// check (the caller read from the table on every request) refuses a disabled
-// user's next request either way.
-type noGlobalSignOut struct{ *cip.Client }
+// portalClient is the app client of the portal setup at the sample
+// portal's address, for its page; false while there is none. It looks
+// through every customer: the local stack has few.
+func (s *Stack) portalClient(ctx context.Context, url string) (string, bool) {
+	var start state.PageKey
+	for {
+		page, err := s.Store.ListCustomers(ctx, 100, start)
+		if err != nil {
+			return "", false
+		}
+		for _, cu := range page.Items {
+			_, ps, err := s.Store.CustomerWithPortals(ctx, cu.ID)
+			if err != nil {
+				continue
+			}
+			for _, p := range ps {
+				if p.ClientID != "" && domain.DefaultRedirectURI(p.URL) == url {
+					return p.ClientID, true
+				}
+			}
+		}
+		if page.Next == nil {
+			return "", false
+		}
+		start = page.Next
+	}
+}
 
-func (noGlobalSignOut) AdminUserGlobalSignOut(context.Context, *cip.AdminUserGlobalSignOutInput, ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error) {
-	return &cip.AdminUserGlobalSignOutOutput{}, nil
+func dataDirOr(dir string) string {
+	if dir == "" {
+		return "the data directory"
+	}
+	return dir
+}
+
+// Sweep runs the sweep once, as the schedule does on AWS.
+func (s *Stack) Sweep(ctx context.Context, budget time.Duration) (sweep.Report, error) {
+	return s.Sweeper.Run(ctx, budget)
 }

@@ -5,13 +5,12 @@ package cognito
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/identity"
 )
 
@@ -120,26 +119,27 @@ func (p *Pool) Delete(ctx context.Context, sub string) error {
 	return fail(err, "AdminDeleteUser")
 }
 
-// fail maps Cognito's errors into the product's model.
+// fail maps Cognito's errors into the port's.
 func fail(err error, op string) error {
 	if err == nil {
 		return nil
 	}
+	op = "cognito: " + op
 	var weak *types.InvalidPasswordException
 	if errors.As(err, &weak) {
-		return identity.ErrWeakPassword
+		return identity.ErrWeakPassword.In(op, err)
 	}
 	var nf *types.UserNotFoundException
 	if errors.As(err, &nf) {
-		return &apperr.Error{Kind: apperr.NotFound, Code: "identity_not_found", Detail: "No such identity.", Err: err}
+		return identity.ErrNotFound.In(op, err)
 	}
 	var exists *types.UsernameExistsException
 	if errors.As(err, &exists) {
-		return &apperr.Error{Kind: apperr.Conflict, Code: "identity_exists", Detail: "The identity exists.", Err: err}
+		return identity.ErrExists.In(op, err)
 	}
 	var tooMany *types.TooManyRequestsException
 	if errors.As(err, &tooMany) || errors.Is(err, context.DeadlineExceeded) {
-		return &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The sign-in service is busy; try again.", Err: fmt.Errorf("%s: %w", op, err)}
+		return identity.ErrUnavailable.In(op, err)
 	}
-	return apperr.Wrap(fmt.Errorf("%s: %w", op, err), "")
+	return errs.Wrap(op, err)
 }

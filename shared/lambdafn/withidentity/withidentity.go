@@ -12,8 +12,20 @@ import (
 
 // Cognito is the lambdafn option.
 func Cognito(e *lambdafn.Env) error {
-	e.Deps.Identity = cognito.New(cip.NewFromConfig(e.AWS, func(o *cip.Options) {
+	e.App.Identity = cognito.New(cip.NewFromConfig(e.AWS, func(o *cip.Options) {
 		o.BaseEndpoint = lambdafn.Endpoint("Cognito Identity Provider")
-	}), e.Deps.Config.UserPoolID)
+	}), e.App.Config.UserPoolID)
+	return nil
+}
+
+// Clients is the lambdafn option of the functions that keep portal setups'
+// app clients in step: the user pool's app clients, and its users (which
+// the sweep needs too).
+func Clients(e *lambdafn.Env) error {
+	c := cip.NewFromConfig(e.AWS, func(o *cip.Options) {
+		o.BaseEndpoint = lambdafn.Endpoint("Cognito Identity Provider")
+	})
+	e.App.Identity = cognito.New(c, e.App.Config.UserPoolID)
+	e.App.Clients = cognito.NewClients(c, e.App.Config.UserPoolID)
 	return nil
 }

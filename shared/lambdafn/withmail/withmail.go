@@ -14,8 +14,8 @@ import (
 
 // SES is the lambdafn option (SES_CONFIGURATION_SET is optional).
 func SES(e *lambdafn.Env) error {
-	e.Deps.Mail = sesmail.New(sesv2.NewFromConfig(e.AWS, sesmail.ClientOptions, func(o *sesv2.Options) {
+	e.App.Mail = sesmail.New(sesv2.NewFromConfig(e.AWS, sesmail.ClientOptions, func(o *sesv2.Options) {
 		o.BaseEndpoint = lambdafn.Endpoint("SESv2")
-	}), e.Deps.Config.SenderEmail, os.Getenv("SES_CONFIGURATION_SET"))
+	}), e.App.Config.SenderEmail, os.Getenv("SES_CONFIGURATION_SET"))
 	return nil
 }

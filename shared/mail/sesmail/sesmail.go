@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/portalaccess/portalaccess/shared/apperr"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/mail"
 )
 
@@ -65,9 +65,9 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) (string, error) {
 		var thr *types.TooManyRequestsException
 		var lim *types.LimitExceededException
 		if errors.As(err, &thr) || errors.As(err, &lim) {
-			return "", &apperr.Error{Kind: apperr.Unavailable, Code: "unavailable", Detail: "The mail service is busy.", Err: err}
+			return "", mail.ErrUnavailable.In("ses: SendEmail", err)
 		}
-		return "", apperr.Wrap(fmt.Errorf("SendEmail: %w", err), "")
+		return "", errs.Wrap("ses: SendEmail", err)
 	}
 	return aws.ToString(out.MessageId), nil
 }

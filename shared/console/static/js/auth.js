@@ -33,7 +33,7 @@ function store(access, refresh, prior) {
   save({ access, refresh: refresh || (prior && prior.refresh) || null, exp: expiry(access) });
 }
 
-function cognitoTarget(target, body) {
+function cognitoTarget(target, body, signal) {
   return fetch(cfg.cognitoEndpoint.replace(/\/+$/, '') + '/', {
     method: 'POST',
     headers: {
@@ -43,6 +43,7 @@ function cognitoTarget(target, body) {
     body: JSON.stringify(body),
     credentials: 'omit',
     cache: 'no-store',
+    signal,
   });
 }
 
@@ -153,13 +154,39 @@ async function refresh(s) {
   }
 }
 
-// signOut forgets the tokens; on AWS it also ends the managed login's
-// session, which comes back to the console. flash ({text, kind}) is a
-// message for the sign-in screen.
-export function signOut(flash) {
+// revoke ends the refresh token at Cognito, so that a copy of it (a stolen
+// session, a shared machine) mints no new access token: on AWS the token
+// endpoint's sibling /oauth2/revoke, locally cognito-local's RevokeToken.
+// Best effort and quick: signing out never waits on it for long.
+async function revoke(refresh) {
+  if (!refresh || !cfg) return;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 3000);
+  try {
+    if (cfg.mode === 'aws') {
+      await fetch(`${cfg.authDomain.replace(/\/+$/, '')}/oauth2/revoke`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: refresh, client_id: cfg.clientId }).toString(),
+        credentials: 'omit', cache: 'no-store', signal: ctl.signal,
+      });
+    } else {
+      await cognitoTarget('RevokeToken', { Token: refresh, ClientId: cfg.clientId }, ctl.signal);
+    }
+  } catch { /* the token still expires; nothing else to do */ }
+  finally { clearTimeout(timer); }
+}
+
+// signOut revokes the refresh token and forgets the tokens; on AWS it also
+// ends the managed login's session, which comes back to the console. flash
+// ({text, kind}) is a message for the sign-in screen. It resolves to true
+// when the browser is navigating away.
+export async function signOut(flash) {
+  const s = load();
   sessionStorage.removeItem(SESSION);
   if (flash) sessionStorage.setItem(FLASH, JSON.stringify(flash));
   else sessionStorage.removeItem(FLASH);
+  await revoke(s && s.refresh);
   if (cfg && cfg.mode === 'aws') {
     const u = new URL(`${cfg.authDomain.replace(/\/+$/, '')}/logout`);
     u.search = new URLSearchParams({ client_id: cfg.clientId, logout_uri: redirectURI() }).toString();

@@ -1,64 +1,79 @@
-// The web console: sign-in, then what /v1/me allows — an operator's
-// customers and operators, a portal admin's users, a portal user's own
-// memberships. Screens are chosen by the URL fragment (#/c/<id>/users …), so
-// the console is plain static files.
-import { t, formatTime } from './i18n.js';
-import {
-  h, replace, notice, clearNotice, announce, openDialog, confirmAction, field, uid,
-  setFormError, clearFieldErrors, restoreFocus,
-} from './dom.js';
+// The web console's shell and router: sign-in, then what /v1/me allows —
+// an operator's customers and operators, a portal admin's users, a portal
+// user's own memberships. Screens are chosen by the URL fragment
+// (#/c/<id>/users …), so the console is plain static files.
+//
+// To add a screen:
+//   1. Write js/screens/<name>.js. It exports render(ctx), which returns
+//      the screen (a <section> with one <h1 tabindex="-1">) or a promise of
+//      it, and attaches its own event handlers. ctx holds the route's
+//      parameters (cid for :cid), query (the fragment's URLSearchParams)
+//      and redraw() (draws the current screen again). Its shared state, if
+//      any outlives the screen, is a documented field of state.js.
+//   2. Add it to ROUTES below: the fragment's leading parts (':cid' names a
+//      customer and makes it the current one), who may see it, its name.
+//   3. Give it a nav link, if it has one, in header.js's navLinks; its
+//      texts go in i18n.js (en and nl); add a modulepreload in index.html.
+import { t } from './i18n.js';
+import { h, replace, notice, clearNotice } from './dom.js';
 import * as api from './api.js';
 import * as auth from './auth.js';
 import { loadConfig } from './config.js';
+import { state } from './state.js';
+import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
+import { loadCustomers } from './data.js';
+import { renderBareHeader, renderHeader, renderSwitcher } from './header.js';
+import * as signin from './screens/signin.js';
+import * as home from './screens/home.js';
+import * as customers from './screens/customers.js';
+import * as users from './screens/users.js';
+import * as portals from './screens/portals.js';
+import * as audit from './screens/audit.js';
+import * as operators from './screens/operators.js';
+
+// ROUTES: the first whose path begins the fragment and that allows the
+// person signed in is drawn; else home. A path's ':x' part matches any
+// one part, as ctx.x.
+const ROUTES = [
+  { path: ['customers'], screen: 'customers', allowed: isOperator, render: customers.render },
+  { path: ['operators'], screen: 'operators', allowed: isOperatorAdmin, render: operators.render },
+  { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
+  { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
+  { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },
+];
+const HOME = { path: [], screen: 'home', allowed: () => true, render: home.render };
 
 const main = document.getElementById('main');
-const top = document.getElementById('top');
 
-let cfg = null;
-let me = null;
-let ended = false;
-let renderSeq = 0;
-const customers = { items: [], next: null, loaded: false, names: new Map() };
-let currentCustomer = null;
-// nextNotice is shown after the next screen is drawn (a dialog that
-// navigates, e.g. to the customer it created).
-let nextNotice = null;
-
-const isOperator = () => !!(me && me.operator);
-const isOperatorAdmin = () => !!(me && me.operator && me.operator.role === 'admin');
-const adminMemberships = () => (me ? me.memberships.filter((m) => m.admin) : []);
-const canManage = (cid) => isOperator() || adminMemberships().some((m) => m.customerId === cid);
-const enc = encodeURIComponent;
-
-// ---- start ----------------------------------------------------------------
+// ---- start --------------------------------------------------------------------
 
 async function boot() {
   document.title = t('app.name');
   document.getElementById('skip').textContent = t('skip');
   try {
-    cfg = await loadConfig();
+    state.cfg = await loadConfig();
   } catch {
     replace(main, h('p', { class: 'notice error', role: 'alert' }, t('err.config')));
     return;
   }
-  auth.configure(cfg);
-  api.configure({ base: cfg.apiUrl, token: auth.accessToken, onUnauthorized: sessionEnded });
+  auth.configure(state.cfg);
+  api.configure({ base: state.cfg.apiUrl, token: auth.accessToken, onUnauthorized: sessionEnded });
   let flash = auth.takeFlash();
-  if (cfg.mode === 'aws') {
+  if (state.cfg.mode === 'aws') {
     try { await auth.completeManagedLogin(); } catch { flash = { text: t('signin.incomplete'), kind: 'error' }; }
   }
   if (!auth.signedIn()) {
-    renderSignIn(flash);
+    showSignIn(flash);
     return;
   }
   await start();
 }
 
 async function start() {
-  ended = false;
+  state.ended = false;
   renderBare(t('loading'));
   try {
-    me = (await api.get('/v1/me')).data;
+    state.me = (await api.get('/v1/me')).data;
   } catch (p) {
     if (p.status !== 401) {
       replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)),
@@ -66,39 +81,43 @@ async function start() {
     }
     return;
   }
-  if (!currentCustomer) {
+  if (!state.currentCustomer) {
     const first = adminMemberships()[0];
-    currentCustomer = first ? first.customerId : null;
+    state.currentCustomer = first ? first.customerId : null;
   }
-  for (const m of me.memberships) customers.names.set(m.customerId, m.customerName);
+  for (const m of state.me.memberships) state.customers.names.set(m.customerId, m.customerName);
   window.addEventListener('hashchange', onHashChange);
   await route(false);
   if (isOperator()) loadCustomers().then(() => renderSwitcher(), () => {});
 }
 
-// sessionEnded runs on any 401: the token expired, or the user was
-// disabled or deleted.
-function sessionEnded() {
-  if (ended) return;
-  teardown();
-  if (auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
-  renderSignIn(auth.takeFlash());
+function showSignIn(flash) {
+  signin.render(flash, { onSignedIn: start });
 }
 
-function signOutClicked() {
+// sessionEnded runs on any 401: the token expired, or the user was
+// disabled or deleted.
+async function sessionEnded() {
+  if (state.ended) return;
   teardown();
-  if (auth.signOut({ text: t('signin.signedOut'), kind: 'ok' })) return;
-  renderSignIn(auth.takeFlash());
+  if (await auth.signOut({ text: t('signin.ended'), kind: 'error' })) return; // AWS: off to the managed logout
+  showSignIn(auth.takeFlash());
+}
+
+async function signOutClicked() {
+  teardown();
+  if (await auth.signOut({ text: t('signin.signedOut'), kind: 'ok' })) return;
+  showSignIn(auth.takeFlash());
 }
 
 function teardown() {
-  ended = true;
-  me = null;
-  currentCustomer = null;
-  nextNotice = null;
-  customers.items = []; customers.next = null; customers.loaded = false;
-  customers.names.clear();
-  renderSeq++; // a screen still loading is not drawn
+  state.ended = true;
+  state.me = null;
+  state.currentCustomer = null;
+  state.nextNotice = null;
+  state.customers.items = []; state.customers.next = null; state.customers.loaded = false;
+  state.customers.names.clear();
+  state.renderSeq++; // a screen still loading is not drawn
   window.removeEventListener('hashchange', onHashChange);
   closeDialogs();
 }
@@ -108,158 +127,11 @@ function closeDialogs() {
 }
 
 function renderBare(text) {
-  replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
+  renderBareHeader();
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, text));
 }
 
-// ---- sign-in ----------------------------------------------------------------
-
-// renderSignIn shows the sign-in form, with flash ({text, kind}) above it.
-function renderSignIn(flash) {
-  document.title = `${t('signin.heading')} – ${t('app.name')}`;
-  replace(top, h('div', { class: 'bar' }, h('span', { class: 'brand' }, t('app.name'))));
-  const heading = h('h1', { tabindex: '-1' }, t('signin.heading'));
-  if (cfg.mode === 'aws') {
-    replace(main, h('section', { class: 'panel narrow-panel' }, heading,
-      h('p', {}, t('signin.awsIntro')),
-      h('button', { type: 'button', class: 'primary', id: 'signin-continue', onclick: () => auth.beginManagedLogin() }, t('signin.awsButton'))));
-  } else {
-    const submit = h('button', { type: 'submit', class: 'primary', id: 'signin-submit' }, t('signin.submit'));
-    const form = h('form', { id: 'signin', novalidate: true },
-      field({ label: t('signin.email'), name: 'email', type: 'email', attrs: { autocomplete: 'username', required: true, id: 'signin-email' } }),
-      field({ label: t('signin.password'), name: 'password', type: 'password', attrs: { autocomplete: 'current-password', required: true } }),
-      h('div', { class: 'buttons' }, submit),
-      h('p', { class: 'hint' }, t('signin.localNote')));
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      clearFieldErrors(form);
-      const email = form.elements.email.value;
-      const password = form.elements.password.value;
-      if (!email.trim() || !password) {
-        setFormError(form, t('signin.failed'));
-        return;
-      }
-      submit.disabled = true;
-      submit.textContent = t('signin.busy');
-      try {
-        await auth.signInLocal(email, password);
-        form.elements.password.value = '';
-        await start();
-      } catch (e) {
-        submit.disabled = false;
-        submit.textContent = t('signin.submit');
-        setFormError(form, t(e.kind === 'failed' ? 'signin.failed' : 'signin.error'));
-        form.elements.password.focus();
-      }
-    });
-    replace(main, h('section', { class: 'panel narrow-panel' }, heading, form));
-  }
-  if (flash && flash.text) notice(flash.text, flash.kind === 'ok' ? 'ok' : 'error');
-  const email = document.getElementById('signin-email');
-  (email || heading).focus();
-}
-
-// ---- header -----------------------------------------------------------------
-
-// The header is drawn again only when what it holds changes (not on every
-// screen), so that a click on it never lands on an element being replaced.
-let navKey = '';
-let switcherKey = '';
-
-function renderHeader(screen = currentScreen) {
-  if (!me) return;
-  const links = [['#/', t('nav.home'), 'home']];
-  if (isOperator()) links.push(['#/customers', t('nav.customers'), 'customers']);
-  if (currentCustomer && canManage(currentCustomer)) {
-    const c = `#/c/${enc(currentCustomer)}`;
-    links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
-  }
-  if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
-
-  if (!top.querySelector('#signed-in-as')) {
-    navKey = '';
-    switcherKey = '';
-    replace(top,
-      h('div', { class: 'bar' },
-        h('a', { class: 'brand', href: '#/' }, t('app.name')),
-        h('div', { id: 'switcher-slot' }),
-        h('div', { class: 'who' },
-          h('span', { class: 'muted', id: 'signed-in-as' }, t('header.signedInAs', { email: me.email })),
-          h('button', { type: 'button', class: 'secondary small', id: 'sign-out', onclick: signOutClicked }, t('header.signOut')))),
-      h('nav', { 'aria-label': t('nav.label') }, h('ul', { id: 'nav-links' })));
-  }
-  const key = links.map((l) => l[0]).join(' ');
-  if (key !== navKey) {
-    navKey = key;
-    replace(top.querySelector('#nav-links'), links.map(([href, text, name]) => h('li', {}, h('a', { href, dataset: { screen: name } }, text))));
-  }
-  for (const a of top.querySelectorAll('#nav-links a')) {
-    if (a.dataset.screen === screen) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
-  renderSwitcher();
-}
-
-// The switcher lets operators (and admins of several customers) pick a customer.
-function renderSwitcher() {
-  const slot = top.querySelector('#switcher-slot');
-  if (!slot) return;
-  let options = [];
-  if (isOperator()) options = customers.items.map((c) => [c.id, c.name]);
-  else if (adminMemberships().length > 1) options = adminMemberships().map((m) => [m.customerId, m.customerName]);
-  if (options.length && currentCustomer && !options.some(([id]) => id === currentCustomer) && customers.names.has(currentCustomer)) {
-    options.unshift([currentCustomer, customers.names.get(currentCustomer)]);
-  }
-  const key = JSON.stringify([options, currentCustomer, !!customers.next]);
-  if (key === switcherKey) return;
-  switcherKey = key;
-  if (!options.length) {
-    slot.replaceChildren();
-    return;
-  }
-  const id = 'switcher';
-  const select = h('select', { id, name: 'customer' },
-    h('option', { value: '' }, t('switcher.choose')),
-    options.map(([v, name]) => h('option', { value: v, selected: v === currentCustomer }, name)));
-  select.addEventListener('change', () => {
-    if (select.value) location.hash = `#/c/${enc(select.value)}/users`;
-  });
-  const more = isOperator() && customers.next
-    ? h('button', {
-      type: 'button', class: 'secondary small', id: 'more-customers',
-      onclick: async () => {
-        try { await loadCustomers(true); } catch (p) { errorNotice(p); return; }
-        renderSwitcher();
-        document.getElementById(customers.next ? 'more-customers' : id)?.focus();
-      },
-    }, t('switcher.more'))
-    : null;
-  replace(slot, h('div', { class: 'switcher' }, h('label', { for: id }, t('switcher.label')), select, more));
-}
-
-async function loadCustomers(more = false) {
-  if (customers.loaded && !more) return;
-  if (more && !customers.next) return;
-  const q = new URLSearchParams({ limit: '100' });
-  if (more) q.set('cursor', customers.next);
-  const { data } = await api.get(`/v1/customers?${q}`);
-  const known = new Set(customers.items.map((c) => c.id));
-  customers.items.push(...data.items.filter((c) => !known.has(c.id)));
-  customers.next = data.nextCursor;
-  customers.loaded = true;
-  for (const c of data.items) customers.names.set(c.id, c.name);
-}
-
-async function customerName(cid) {
-  if (customers.names.has(cid)) return customers.names.get(cid);
-  const { data } = await api.get(`/v1/customers/${enc(cid)}`);
-  customers.names.set(cid, data.name);
-  return data.name;
-}
-
 // ---- routing ------------------------------------------------------------------
-
-let currentScreen = 'home';
 
 function onHashChange() { route(true); }
 
@@ -269,613 +141,59 @@ function parseHash() {
   return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query || '') };
 }
 
+// match is the parameters of route for the fragment's parts, or null when
+// its path does not begin them.
+function match(route, parts) {
+  const params = {};
+  for (const [i, part] of route.path.entries()) {
+    if (part.startsWith(':')) {
+      if (!parts[i]) return null;
+      params[part.slice(1)] = parts[i];
+    } else if (parts[i] !== part) {
+      return null;
+    }
+  }
+  return params;
+}
+
+// pick is the route the fragment's parts lead to, and its parameters.
+function pick(parts) {
+  for (const r of ROUTES) {
+    const params = match(r, parts);
+    if (params && r.allowed(params)) return { route: r, params };
+  }
+  return { route: HOME, params: {} };
+}
+
+// route draws the screen the fragment names; moveFocus puts the focus on
+// its heading (a new screen, not the first).
 async function route(moveFocus) {
-  if (!me) return;
+  if (!state.me) return;
   clearNotice();
   closeDialogs();
   const { parts, query } = parseHash();
-  const seq = ++renderSeq;
-  let screen = 'home';
-  let render = () => screenHome();
-  if (parts[0] === 'customers' && isOperator()) {
-    screen = 'customers';
-    render = () => screenCustomers();
-  } else if (parts[0] === 'operators' && isOperatorAdmin()) {
-    screen = 'operators';
-    render = () => screenPeople({ kind: 'operator', query });
-  } else if (parts[0] === 'c' && parts[1] && canManage(parts[1])) {
-    currentCustomer = parts[1];
-    const cid = parts[1];
-    if (parts[2] === 'portals') { screen = 'portals'; render = () => screenPortals(cid); }
-    else if (parts[2] === 'audit') { screen = 'audit'; render = () => screenAudit(cid); }
-    else { screen = 'users'; render = () => screenPeople({ kind: 'user', cid, query }); }
-  }
-  currentScreen = screen;
-  renderHeader(screen);
+  const seq = ++state.renderSeq;
+  const { route: r, params } = pick(parts);
+  if (params.cid) state.currentCustomer = params.cid;
+  state.currentScreen = r.screen;
+  renderHeader(r.screen, { onSignOut: signOutClicked });
   replace(main, h('p', { class: 'muted', 'aria-busy': 'true' }, t('loading')));
   try {
-    const view = await render();
-    if (seq !== renderSeq || !me) return; // another screen was asked for meanwhile
+    const view = await r.render({ ...params, query, redraw: () => route(false) });
+    if (seq !== state.renderSeq || !state.me) return; // another screen was asked for meanwhile
     replace(main, view);
   } catch (p) {
-    if (seq !== renderSeq || !me || p.status === 401) return;
+    if (seq !== state.renderSeq || !state.me || p.status === 401) return;
     replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)));
     return;
   }
   const h1 = main.querySelector('h1');
   if (moveFocus && h1) h1.focus();
-  if (nextNotice) {
-    notice(nextNotice);
-    nextNotice = null;
+  if (state.nextNotice) {
+    notice(state.nextNotice);
+    state.nextNotice = null;
   }
   if (h1) document.title = `${h1.textContent} – ${t('app.name')}`;
-}
-
-// ---- home ---------------------------------------------------------------------
-
-function screenHome() {
-  const parts = [h('h1', { tabindex: '-1' }, t('home.heading')), h('p', {}, t('home.greeting', { name: me.name || me.email }))];
-  if (isOperator()) {
-    parts.push(h('p', {}, t('home.operator', { role: t(`role.${me.operator.role}`) })),
-      h('p', {}, h('a', { href: '#/customers' }, t('home.customersLink'))));
-  }
-  if (me.memberships.length) {
-    parts.push(h('h2', {}, t('home.memberships')));
-    parts.push(h('ul', { class: 'cards', id: 'memberships' }, me.memberships.map((m) => h('li', { class: 'card', dataset: { customer: m.customerId } },
-      h('h3', {}, m.customerName),
-      m.admin ? h('p', {}, t('home.admin')) : null,
-      m.roles.length ? h('p', {}, t('home.roles', { roles: m.roles.join(', ') })) : null,
-      m.portals.length
-        ? h('ul', { class: 'portal-links' }, m.portals.map((p) => h('li', {},
-          h('a', { href: safeURL(p.url), rel: 'noopener noreferrer', target: '_blank' }, p.name),
-          ' ', h('span', { class: 'muted url' }, p.url))))
-        : h('p', { class: 'muted' }, t('home.noPortals')),
-      m.admin ? h('p', {}, h('a', { href: `#/c/${enc(m.customerId)}/users` }, t('home.manageUsers', { customer: m.customerName }))) : null))));
-  } else if (!isOperator()) {
-    parts.push(h('p', { id: 'memberships' }, t('home.noMemberships')));
-  }
-  return h('section', {}, parts);
-}
-
-function safeURL(u) {
-  try {
-    const p = new URL(u);
-    return p.protocol === 'https:' || p.protocol === 'http:' ? p.href : '#';
-  } catch { return '#'; }
-}
-
-// ---- paging -------------------------------------------------------------------
-
-// pager keeps the cursors of the pages seen, for Previous and Next.
-function pager(load) {
-  const cursors = [null];
-  let index = 0;
-  let next = null;
-  const prevBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'prev' }, t('paging.prev'));
-  const nextBtn = h('button', { type: 'button', class: 'secondary small', 'data-page': 'next' }, t('paging.next'));
-  const label = h('span', { class: 'muted' });
-  const nav = h('nav', { class: 'pager', 'aria-label': t('paging.label') }, prevBtn, label, nextBtn);
-  const update = () => {
-    prevBtn.disabled = index === 0;
-    nextBtn.disabled = !next;
-    label.textContent = t('paging.page', { n: index + 1 });
-    nav.hidden = index === 0 && !next;
-  };
-  const go = async (i) => {
-    const res = await load(cursors[i]);
-    if (res === undefined) return;
-    index = i;
-    next = res;
-    if (next && cursors.length === index + 1) cursors.push(next);
-    else if (next) cursors[index + 1] = next;
-    update();
-  };
-  prevBtn.addEventListener('click', () => go(index - 1));
-  nextBtn.addEventListener('click', () => go(index + 1));
-  return {
-    nav,
-    reload: () => go(index),
-    reset: () => { cursors.length = 1; return go(0); },
-  };
-}
-
-function table(columns, rows, { empty, caption, id }) {
-  if (!rows.length) return h('p', { class: 'muted empty', id }, empty);
-  return h('table', { class: 'list', id },
-    caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows));
-}
-
-function cell(label, ...content) { return h('td', { dataset: { label } }, ...content); }
-
-function errorNotice(p) {
-  if (p && p.status === 401) return;
-  notice(api.describe(p), 'error');
-}
-
-// ---- customers -------------------------------------------------------------------
-
-async function screenCustomers() {
-  const results = h('div', { class: 'results', 'aria-live': 'polite' });
-  const page = pager(async (cursor) => {
-    const q = new URLSearchParams({ limit: '50' });
-    if (cursor) q.set('cursor', cursor);
-    let data;
-    try { ({ data } = await api.get(`/v1/customers?${q}`)); } catch (p) { errorNotice(p); return undefined; }
-    for (const c of data.items) customers.names.set(c.id, c.name);
-    replace(results, table([t('customers.name'), t('customers.locale'), t('customers.created')],
-      data.items.map((c) => h('tr', { dataset: { id: c.id } },
-        cell(t('customers.name'), h('a', { href: `#/c/${enc(c.id)}/users`, 'aria-label': t('customers.open', { name: c.name }) }, c.name)),
-        cell(t('customers.locale'), t(`locale.${c.locale}`)),
-        cell(t('customers.created'), formatTime(c.createdAt)))),
-      { empty: t('customers.empty'), caption: t('customers.heading'), id: 'customers' }));
-    return data.nextCursor;
-  });
-  await page.reset();
-  const actions = isOperatorAdmin()
-    ? h('div', { class: 'toolbar-actions' }, h('button', { type: 'button', class: 'primary', id: 'new-customer', onclick: newCustomerDialog }, t('customers.new')))
-    : null;
-  return h('section', {},
-    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, t('customers.heading')), actions),
-    results, page.nav);
-}
-
-function newCustomerDialog() {
-  const localeSelect = h('select', {}, ['en', 'nl'].map((l) => h('option', { value: l }, t(`locale.${l}`))));
-  const form = h('form', { id: 'customer-form', novalidate: true },
-    field({ label: t('customers.name'), name: 'name', attrs: { required: true, maxlength: '100', autocomplete: 'organization' } }),
-    field({ label: t('customers.locale'), name: 'locale', control: localeSelect }));
-  formDialog({
-    heading: t('customers.new'), form, submitText: t('save'),
-    async submit() {
-      const body = { name: form.elements.name.value.trim(), locale: form.elements.locale.value };
-      const { data } = await api.post('/v1/customers', body, { headers: idempotency() });
-      customers.names.set(data.id, data.name);
-      customers.items.push(data);
-      nextNotice = t('customers.done', { name: data.name });
-      location.hash = `#/c/${enc(data.id)}/users`;
-      return true;
-    },
-  });
-}
-
-function idempotency() {
-  return { 'Idempotency-Key': crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}` };
-}
-
-// formDialog shows form in a modal dialog with Save and Cancel; submit
-// returns true to close it. The API's answers are shown in the form.
-function formDialog({ heading, form, submitText, submit, aliases, onProblem }) {
-  const headingId = uid('dialog');
-  const save = h('button', { type: 'submit', class: 'primary', 'data-role': 'submit' }, submitText);
-  const cancel = h('button', { type: 'button', class: 'secondary', 'data-role': 'cancel' }, t('cancel'));
-  form.append(h('div', { class: 'buttons' }, save, cancel));
-  const dialog = h('dialog', { 'aria-labelledby': headingId, class: 'form-dialog' }, h('h2', { id: headingId }, heading), form);
-  cancel.addEventListener('click', () => dialog.close('cancel'));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFieldErrors(form);
-    save.disabled = true;
-    try {
-      if (await submit({ dialog, save, cancel })) dialog.close('done');
-    } catch (p) {
-      if (p && p.status === 401) return;
-      if (onProblem && onProblem(p, dialog)) return;
-      api.showProblem(form, p, aliases);
-    } finally {
-      save.disabled = false;
-    }
-  });
-  // The first field to fill in (the mode radios of "Add users" come before it).
-  const first = form.querySelector('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, select');
-  openDialog(dialog, { focus: first });
-  return dialog;
-}
-
-// ---- portal setups ------------------------------------------------------------------
-
-async function portalsOf(cid) {
-  const { data } = await api.get(`/v1/customers/${enc(cid)}/portals`);
-  return data.items;
-}
-
-async function screenPortals(cid) {
-  const [name, items] = await Promise.all([customerName(cid), portalsOf(cid)]);
-  const actions = isOperatorAdmin()
-    ? h('div', { class: 'toolbar-actions' }, h('button', { type: 'button', class: 'primary', id: 'new-portal', onclick: () => newPortalDialog(cid) }, t('portals.new')))
-    : null;
-  return h('section', {},
-    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, t('portals.heading', { customer: name })), actions),
-    table([t('portals.name'), t('col.url'), t('customers.created')],
-      items.map((p) => h('tr', { dataset: { id: p.id } },
-        cell(t('portals.name'), p.name),
-        cell(t('col.url'), h('a', { href: safeURL(p.url), rel: 'noopener noreferrer', target: '_blank' }, p.url)),
-        cell(t('customers.created'), formatTime(p.createdAt)))),
-      { empty: t('portals.empty'), caption: t('nav.portals'), id: 'portals' }));
-}
-
-function newPortalDialog(cid) {
-  const form = h('form', { id: 'portal-form', novalidate: true },
-    field({ label: t('portals.name'), name: 'name', attrs: { required: true, maxlength: '100' } }),
-    field({ label: t('portals.url'), name: 'url', type: 'url', hint: t('portals.urlHint'), attrs: { required: true, inputmode: 'url' } }));
-  formDialog({
-    heading: t('portals.new'), form, submitText: t('save'),
-    async submit() {
-      const body = { name: form.elements.name.value.trim(), url: form.elements.url.value.trim() };
-      const { data } = await api.post(`/v1/customers/${enc(cid)}/portals`, body, { headers: idempotency() });
-      await route(false);
-      notice(t('portals.done', { name: data.name }));
-      restoreFocus();
-      return true;
-    },
-  });
-}
-
-// ---- audit trail ----------------------------------------------------------------------
-
-function actionWords(action) {
-  const [kind, ...rest] = String(action).split('.');
-  const verb = rest.join('.');
-  let words;
-  if (t(`action.${action}`) !== `action.${action}`) words = t(`action.${action}`);
-  else if (t(`action.${verb}`) !== `action.${verb}`) words = t(`action.${verb}`);
-  else words = action;
-  return kind === 'operator' ? t('kind.operator', { what: words }) : words;
-}
-
-async function screenAudit(cid) {
-  const name = await customerName(cid);
-  const results = h('div', { class: 'results', 'aria-live': 'polite' });
-  const cols = [t('col.time'), t('col.actor'), t('col.action'), t('col.target')];
-  const page = pager(async (cursor) => {
-    const q = new URLSearchParams({ limit: '50' });
-    if (cursor) q.set('cursor', cursor);
-    let data;
-    try { ({ data } = await api.get(`/v1/customers/${enc(cid)}/audit-events?${q}`)); } catch (p) { errorNotice(p); return undefined; }
-    replace(results, table(cols, data.items.map((e) => h('tr', { dataset: { id: e.id, action: e.action } },
-      cell(cols[0], h('time', { datetime: e.at }, formatTime(e.at))),
-      cell(cols[1], e.actor.kind === 'system' ? t('audit.system') : (e.actor.email || t('none'))),
-      cell(cols[2], actionWords(e.action)),
-      cell(cols[3], e.target.email || t('none')))),
-    { empty: t('audit.empty'), caption: t('nav.audit'), id: 'audit' }));
-    return data.nextCursor;
-  });
-  await page.reset();
-  return h('section', {}, h('h1', { tabindex: '-1' }, t('audit.heading', { customer: name })), results, page.nav);
-}
-
-// ---- users and operators ----------------------------------------------------------------
-
-const CATEGORIES = ['', 'enabled', 'disabled', 'unconfirmed'];
-
-async function screenPeople({ kind, cid, query }) {
-  const isUser = kind === 'user';
-  const base = isUser ? `/v1/customers/${enc(cid)}/users` : '/v1/operators';
-  const [name, portals] = isUser ? await Promise.all([customerName(cid), portalsOf(cid)]) : [null, []];
-  const portalNames = new Map(portals.map((p) => [p.id, p.name]));
-  let status = CATEGORIES.includes(query.get('status') || '') ? (query.get('status') || '') : '';
-  let search = query.get('search') || '';
-
-  const hintId = uid('search-hint');
-  const category = h('select', { id: 'category', name: 'status' },
-    CATEGORIES.map((c) => h('option', { value: c, selected: c === status }, t(`cat.${c || 'all'}`))));
-  const searchInput = h('input', { id: 'search', name: 'search', type: 'search', value: search, autocomplete: 'off', 'aria-describedby': hintId, spellcheck: 'false' });
-  const results = h('div', { class: 'results' });
-  const count = h('p', { class: 'muted visually-hidden', 'aria-live': 'polite' });
-
-  const cols = isUser
-    ? [t('col.email'), t('col.name'), t('col.status'), t('col.admin'), t('col.roles'), t('col.portals'), t('col.invitation'), t('col.actions')]
-    : [t('col.email'), t('col.name'), t('col.role'), t('col.status'), t('col.invitation'), t('col.actions')];
-
-  const row = (p) => {
-    const label = (a) => t('act.label', { action: t(`act.${a}`), email: p.email });
-    const btn = (a, cls = 'secondary') => h('button', {
-      type: 'button', class: `${cls} small`, dataset: { action: a }, 'aria-label': label(a),
-      onclick: (ev) => (a === 'edit' ? editDialog(p, ev.currentTarget) : act(p, a)),
-    }, t(`act.${a}`));
-    const acts = [btn('edit')];
-    if (p.status === 'disabled') acts.push(btn('enable'));
-    if (p.status === 'enabled') acts.push(btn('disable'));
-    if (p.status === 'unconfirmed') acts.push(btn('reinvite'));
-    acts.push(btn('delete', 'danger'));
-    const statusCell = cell(t('col.status'), h('span', { class: `badge ${p.status}` }, t(`status.${p.status}`)));
-    const cells = isUser
-      ? [
-        cell(cols[0], h('span', { class: 'email' }, p.email)),
-        cell(cols[1], p.name),
-        statusCell,
-        cell(cols[3], p.admin ? t('yes') : t('no')),
-        cell(cols[4], p.roles.length ? p.roles.join(', ') : t('none')),
-        cell(cols[5], p.portalIds.length ? p.portalIds.map((id) => portalNames.get(id) || id).join(', ') : t('none')),
-        cell(cols[6], invitation(p)),
-      ]
-      : [
-        cell(cols[0], h('span', { class: 'email' }, p.email)),
-        cell(cols[1], p.name),
-        cell(cols[2], t(`role.${p.role}`)),
-        statusCell,
-        cell(cols[4], invitation(p)),
-      ];
-    return h('tr', { dataset: { id: p.id, email: p.email, status: p.status } }, cells,
-      h('td', { class: 'actions', dataset: { label: t('col.actions') } }, h('div', { class: 'action-buttons' }, acts)));
-  };
-
-  const page = pager(async (cursor) => {
-    const q = new URLSearchParams({ limit: '50' });
-    if (status) q.set('status', status);
-    if (search) q.set('search', search);
-    if (cursor) q.set('cursor', cursor);
-    let data;
-    results.setAttribute('aria-busy', 'true');
-    try {
-      ({ data } = await api.get(`${base}?${q}`));
-    } catch (p) {
-      errorNotice(p);
-      return undefined;
-    } finally {
-      results.removeAttribute('aria-busy');
-    }
-    replace(results, table(cols, data.items.map(row), {
-      empty: t('users.empty'), id: 'people',
-      caption: isUser ? t('users.heading', { customer: name }) : t('operators.heading'),
-    }));
-    count.textContent = t('users.count', { n: data.items.length });
-    return data.nextCursor;
-  });
-
-  const remember = () => {
-    const q = new URLSearchParams();
-    if (status) q.set('status', status);
-    if (search) q.set('search', search);
-    const path = location.hash.replace(/^#/, '').split('?')[0];
-    history.replaceState(null, '', `#${path}${q.toString() ? `?${q}` : ''}`);
-  };
-  category.addEventListener('change', () => { status = category.value; remember(); page.reset(); });
-  const searchForm = h('form', { role: 'search', class: 'filters', id: 'filters' },
-    h('div', { class: 'field inline' }, h('label', { for: 'category' }, t('users.category')), category),
-    h('div', { class: 'field inline grow' },
-      h('label', { for: 'search' }, t('users.search')),
-      h('div', { class: 'search-row' }, searchInput, h('button', { type: 'submit', class: 'secondary' }, t('users.searchButton'))),
-      h('p', { class: 'hint', id: hintId }, t('users.searchHint'))));
-  searchForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    search = searchInput.value.trim();
-    remember();
-    page.reset();
-  });
-
-  async function act(p, action) {
-    if (!(await confirmAction(t(`confirm.${action}`, { email: p.email })))) return;
-    const path = `${base}/${enc(p.id)}`;
-    try {
-      if (action === 'delete') await api.del(path);
-      else await api.post(`${path}/${action}`);
-    } catch (e) {
-      // Operators have their own last admin: the provider's.
-      if (!isUser && e.code === 'last_admin') notice(t('err.last_operator_admin'), 'error');
-      else errorNotice(e);
-      if (e.status === 404 || e.status === 412 || e.code === 'concurrent_change') page.reload();
-      return;
-    }
-    await page.reload();
-    notice(t(`done.${action}`, { email: p.email }));
-    restoreFocus(p.id, action);
-  }
-
-  function editDialog(p) {
-    const form = h('form', { id: 'edit-form', novalidate: true },
-      field({ label: t('add.name'), name: 'name', value: p.name, attrs: { required: true, maxlength: '100' } }),
-      isUser ? userRightsFields(portals, p) : roleField(p.role));
-    formDialog({
-      heading: t('edit.heading', { email: p.email }), form, submitText: t('save'),
-      async submit() {
-        const body = {};
-        const nameValue = form.elements.name.value.trim();
-        if (nameValue !== p.name) body.name = nameValue;
-        if (isUser) {
-          const admin = form.elements.admin.checked;
-          const roles = parseRoles(form.elements.roles.value);
-          const portalIds = checkedPortals(form);
-          if (admin !== p.admin) body.admin = admin;
-          if (roles.join('\n') !== p.roles.join('\n')) body.roles = roles;
-          if ([...portalIds].sort().join() !== [...p.portalIds].sort().join()) body.portalIds = portalIds;
-        } else {
-          const role = form.elements.role.value;
-          if (role !== p.role) body.role = role;
-        }
-        if (Object.keys(body).length) {
-          await api.patch(`${base}/${enc(p.id)}`, body, { headers: { 'If-Match': `"${p.version}"` } });
-          await page.reload();
-          notice(t('edit.done', { email: p.email }));
-        }
-        return true;
-      },
-      onProblem(e, dialog) {
-        if (e.status === 412 || e.code === 'concurrent_change' || e.status === 404) {
-          dialog.close('stale');
-          errorNotice(e);
-          page.reload();
-          return true;
-        }
-        return false;
-      },
-    });
-  }
-
-  function addDialog() {
-    if (!isUser) return addOperatorDialog();
-    const modeName = uid('mode');
-    const oneRadio = h('input', { type: 'radio', name: 'mode', value: 'one', id: `${modeName}-one`, checked: true });
-    const manyRadio = h('input', { type: 'radio', name: 'mode', value: 'many', id: `${modeName}-many` });
-    const one = h('div', { class: 'group', id: 'add-one' },
-      field({ label: t('add.email'), name: 'email', type: 'email', attrs: { required: true, autocomplete: 'off', id: 'add-email', spellcheck: 'false' } }),
-      field({ label: t('add.name'), name: 'name', hint: t('add.nameHint'), attrs: { maxlength: '100', autocomplete: 'off' } }));
-    const many = h('div', { class: 'group', id: 'add-many', hidden: true },
-      field({ label: t('add.list'), name: 'list', type: 'textarea', hint: t('add.listHint'), attrs: { rows: '6', spellcheck: 'false' } }));
-    const results = h('div', { class: 'bulk-results', id: 'bulk-results', 'aria-live': 'polite' });
-    const form = h('form', { id: 'add-form', novalidate: true },
-      h('fieldset', { class: 'choice' }, h('legend', {}, t('add.mode')),
-        h('label', { for: oneRadio.id }, oneRadio, ' ', t('add.one')),
-        h('label', { for: manyRadio.id }, manyRadio, ' ', t('add.many'))),
-      one, many,
-      userRightsFields(portals),
-      results);
-    let dialogRef = null;
-    const sync = () => {
-      const isMany = manyRadio.checked;
-      one.hidden = isMany;
-      many.hidden = !isMany;
-      if (dialogRef) dialogRef.querySelector('[data-role=submit]').textContent = t(isMany ? 'add.submitMany' : 'add.submit');
-    };
-    oneRadio.addEventListener('change', sync);
-    manyRadio.addEventListener('change', sync);
-    let finished = false;
-    dialogRef = formDialog({
-      heading: t('add.heading'), form, submitText: t('add.submit'), aliases: { emails: 'list' },
-      async submit({ save, cancel }) {
-        if (finished) return true;
-        const common = { admin: form.elements.admin.checked, roles: parseRoles(form.elements.roles.value), portalIds: checkedPortals(form) };
-        if (!manyRadio.checked) {
-          const email = form.elements.email.value.trim();
-          if (!email) { api.showProblem(form, new api.Problem(400, { errors: [{ field: 'email', code: 'required' }] })); return false; }
-          const body = { email, ...common };
-          const nm = form.elements.name.value.trim();
-          if (nm) body.name = nm;
-          const { data } = await api.post(base, body, { headers: idempotency() });
-          await page.reload();
-          notice(t('add.done', { email: data.email }));
-          return true;
-        }
-        const emails = parseEmails(form.elements.list.value);
-        if (!emails.length) { api.showProblem(form, new api.Problem(400, { errors: [{ field: 'emails', code: 'required' }] }), { emails: 'list' }); return false; }
-        const outcomes = await bulkInvite(`${base}/bulk`, emails, common);
-        showBulkResults(results, outcomes);
-        finished = true;
-        save.textContent = t('close');
-        cancel.hidden = true;
-        page.reload();
-        save.focus();
-        return false;
-      },
-    });
-    sync();
-  }
-
-  function addOperatorDialog() {
-    const form = h('form', { id: 'add-form', novalidate: true },
-      field({ label: t('add.email'), name: 'email', type: 'email', attrs: { required: true, autocomplete: 'off', id: 'add-email', spellcheck: 'false' } }),
-      field({ label: t('add.name'), name: 'name', hint: t('add.nameHint'), attrs: { maxlength: '100', autocomplete: 'off' } }),
-      roleField('technician'));
-    formDialog({
-      heading: t('operators.inviteHeading'), form, submitText: t('add.submit'),
-      async submit() {
-        const body = { email: form.elements.email.value.trim(), role: form.elements.role.value };
-        const nm = form.elements.name.value.trim();
-        if (nm) body.name = nm;
-        const { data } = await api.post(base, body, { headers: idempotency() });
-        await page.reload();
-        notice(t('add.done', { email: data.email }));
-        return true;
-      },
-    });
-  }
-
-  await page.reset();
-  const heading = isUser ? t('users.heading', { customer: name }) : t('operators.heading');
-  const addButton = h('button', { type: 'button', class: 'primary', id: 'add-users', onclick: addDialog }, isUser ? t('users.add') : t('operators.invite'));
-  return h('section', {},
-    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, heading), h('div', { class: 'toolbar-actions' }, addButton)),
-    searchForm, count, results, page.nav);
-}
-
-function invitation(p) {
-  const inv = p.invitation;
-  if (!inv || p.status !== 'unconfirmed') return t('none');
-  const when = inv.state === 'expired' ? t('inv.expiredAt', { time: formatTime(inv.expiresAt) }) : t('inv.expires', { time: formatTime(inv.expiresAt) });
-  return h('div', { class: 'invitation' },
-    h('span', { class: `badge inv-${inv.state}` }, t(`inv.${inv.state}`)), ' ',
-    h('span', { class: 'when' }, when), h('br'),
-    h('span', { class: 'muted' }, `${t('inv.sent', { count: inv.sendCount })} · ${t(`inv.delivery.${inv.delivery}`)}`));
-}
-
-function userRightsFields(portals, p) {
-  const adminId = uid('admin');
-  const admin = h('div', { class: 'field check', dataset: { field: 'admin' } },
-    h('input', { type: 'checkbox', name: 'admin', id: adminId, checked: !!(p && p.admin) }),
-    h('label', { for: adminId }, t('add.admin')),
-    h('p', { class: 'field-error', hidden: true }));
-  const roles = field({ label: t('add.roles'), name: 'roles', value: p ? p.roles.join(', ') : '', hint: t('add.rolesHint'), attrs: { autocomplete: 'off' } });
-  const chosen = new Set(p ? p.portalIds : []);
-  const portalBox = h('fieldset', { class: 'field portals', dataset: { field: 'portalIds' } },
-    h('legend', {}, t('add.portals')),
-    portals.length
-      ? portals.map((ps) => {
-        const id = uid('portal');
-        return h('div', { class: 'check' },
-          h('input', { type: 'checkbox', name: 'portalIds', value: ps.id, id, checked: chosen.has(ps.id) }),
-          h('label', { for: id }, ps.name));
-      })
-      : h('p', { class: 'muted' }, t('add.noPortals')),
-    h('p', { class: 'field-error', hidden: true }));
-  return [admin, roles, portalBox];
-}
-
-function roleField(role) {
-  const select = h('select', {},
-    h('option', { value: 'technician', selected: role === 'technician' }, t('operators.roleTechnician')),
-    h('option', { value: 'admin', selected: role === 'admin' }, t('operators.roleAdmin')));
-  return field({ label: t('operators.role'), name: 'role', control: select });
-}
-
-function checkedPortals(form) {
-  return [...form.querySelectorAll('input[name=portalIds]:checked')].map((i) => i.value);
-}
-
-function parseRoles(s) {
-  const seen = new Set();
-  return s.split(',').map((r) => r.trim()).filter((r) => r && !seen.has(r) && seen.add(r));
-}
-
-// parseEmails splits a pasted list on new lines, commas, semicolons and
-// spaces, and drops repeats (ignoring case).
-export function parseEmails(s) {
-  const seen = new Set();
-  const out = [];
-  for (const raw of s.split(/[\s,;]+/)) {
-    const e = raw.replace(/^<|>$/g, '').trim();
-    if (!e || seen.has(e.toLowerCase())) continue;
-    seen.add(e.toLowerCase());
-    out.push(e);
-  }
-  return out;
-}
-
-async function bulkInvite(path, emails, common) {
-  const outcomes = [];
-  for (let i = 0; i < emails.length; i += 100) {
-    const chunk = emails.slice(i, i + 100);
-    try {
-      const { data } = await api.post(path, { emails: chunk, ...common }, { headers: idempotency() });
-      outcomes.push(...data.results.map((r) => ({ email: r.email, outcome: r.outcome })));
-    } catch (p) {
-      if (p.status === 401) throw p;
-      if (p.status === 400 && p.errors.some((e) => !String(e.field).startsWith('emails'))) throw p; // roles, portals: for the form
-      outcomes.push(...chunk.map((email) => ({ email, outcome: 'failed', reason: api.describe(p) })));
-    }
-  }
-  return outcomes;
-}
-
-function showBulkResults(box, outcomes) {
-  const n = (o) => outcomes.filter((r) => r.outcome === o).length;
-  replace(box,
-    h('h3', {}, t('add.results')),
-    h('p', { class: 'summary' }, t('add.summary', { invited: n('invited'), already: n('already_member'), invalid: n('invalid') + n('failed') })),
-    h('ul', { class: 'outcomes' }, outcomes.map((r) => h('li', { class: `outcome ${r.outcome}`, dataset: { email: r.email, outcome: r.outcome } },
-      h('span', { class: 'email' }, r.email), ' — ',
-      r.outcome === 'failed' ? t('outcome.failed', { reason: r.reason }) : t(`outcome.${r.outcome}`)))));
-  announce(box.querySelector('.summary').textContent);
 }
 
 boot();

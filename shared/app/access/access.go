@@ -1,0 +1,275 @@
+// Package access resolves who makes a request and decides what they may do.
+// The caller is read from the table on every request, by the token's sub: a
+// disabled or deleted user is refused at once, even while their token has
+// not expired.
+package access
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/conc"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// Errors of access. Inside a customer the caller cannot see, the answer is
+// ErrNotFound, never ErrForbidden, so that ids of other customers reveal
+// nothing.
+var (
+	ErrUnauthenticated = errs.New(errs.Unauthenticated, "unauthenticated")
+	ErrForbidden       = errs.New(errs.Permission, "forbidden")
+	ErrNotFound        = errs.New(errs.NotExist, "not_found")
+)
+
+// Claims are the verified claims of a bearer token, as the gateway's JWT
+// authorizer passes them on.
+type Claims struct {
+	Sub      string
+	TokenUse string
+	ClientID string
+	// Exp is the expiry, in seconds since the epoch, as a string.
+	Exp string
+}
+
+// Memberships is what resolving a caller reads: every membership of an
+// identity, with one strongly consistent read.
+type Memberships interface {
+	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
+}
+
+// Store is what resolving a caller reads: the identity's memberships, and
+// for a portal's token the portal setup of its app client.
+type Store interface {
+	Memberships
+	PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error)
+	OriginAllowed(ctx context.Context, origin string) (bool, error)
+}
+
+// OriginAllowed reports whether a browser may call the portal routes from
+// the origin: it is a registered portal setup's.
+func (r *Resolver) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	ok, err := r.Store.OriginAllowed(ctx, origin)
+	return ok, errs.Wrap("access.OriginAllowed", err)
+}
+
+// Resolver resolves callers.
+type Resolver struct {
+	Store Store
+	// AppClientID is the web console's client: the only one whose tokens
+	// manage anything.
+	AppClientID string
+}
+
+// ResolveAny resolves the caller of a route that a portal's token may call
+// too (GET /v1/me, GET /v1/portal-access): an access token of the console,
+// or of a portal setup's app client, read at once (a setup deleted a
+// moment ago is no longer one). A portal's caller carries its Portal.
+func (r *Resolver) ResolveAny(ctx context.Context, c Claims) (*Caller, error) {
+	if c.ClientID == r.AppClientID {
+		return r.Resolve(ctx, c)
+	}
+	const op = "access.ResolveAny"
+	if err := unexpired(c); err != nil || c.ClientID == "" {
+		return nil, ErrUnauthenticated
+	}
+	var ms []domain.Member
+	var p domain.Portal
+	var cu domain.Customer
+	msErr, pErr := conc.Both(func() error {
+		var err error
+		ms, err = r.Store.Memberships(ctx, c.Sub)
+		return err
+	}, func() error {
+		var err error
+		p, cu, err = r.Store.PortalByClient(ctx, c.ClientID)
+		return err
+	})
+	if errors.Is(pErr, state.ErrNotFound) {
+		return nil, ErrUnauthenticated // no registered portal's token
+	}
+	if err := errors.Join(msErr, pErr); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	// A portal's token speaks for its customer's portal user only: never
+	// for provider staff, nor for the person's other customers.
+	ms = slices.DeleteFunc(ms, func(m domain.Member) bool { return m.CustomerID != p.CustomerID })
+	caller, err := callerOf(c.Sub, ms)
+	if err != nil {
+		return nil, err
+	}
+	caller.Portal = &PortalClient{Portal: p, Customer: cu}
+	return caller, nil
+}
+
+// PortalClient is the portal setup whose app client a caller signed in
+// through, and its customer.
+type PortalClient struct {
+	Portal   domain.Portal
+	Customer domain.Customer
+}
+
+func unexpired(c Claims) error {
+	if c.Sub == "" || c.TokenUse != "access" {
+		return ErrUnauthenticated
+	}
+	if exp, err := strconv.ParseInt(c.Exp, 10, 64); err != nil || exp <= time.Now().Unix() {
+		return ErrUnauthenticated
+	}
+	return nil
+}
+
+// Resolve checks what the gateway's authorizer does not (that the token is
+// an access token of the app client, and unexpired by the real clock, not
+// the business clock that tests move) and reads the caller's enabled
+// memberships.
+func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
+	const op = "access.Resolve"
+	if err := unexpired(c); err != nil || c.ClientID != r.AppClientID {
+		return nil, ErrUnauthenticated
+	}
+	ms, err := r.Store.Memberships(ctx, c.Sub)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	return callerOf(c.Sub, ms)
+}
+
+// callerOf is the caller of an identity with these memberships: its
+// enabled ones; nobody when none is.
+func callerOf(sub string, ms []domain.Member) (*Caller, error) {
+	caller := &Caller{Sub: sub, Memberships: map[string]*domain.Member{}}
+	for i := range ms {
+		m := &ms[i]
+		if m.Status != domain.StatusEnabled {
+			continue
+		}
+		caller.Email = m.Email
+		if m.Scope().IsProvider() {
+			caller.Operator = m
+		} else {
+			caller.Memberships[m.CustomerID] = m
+		}
+	}
+	if caller.Operator == nil && len(caller.Memberships) == 0 {
+		return nil, ErrUnauthenticated
+	}
+	return caller, nil
+}
+
+// Caller is who makes a request and what they may do.
+type Caller struct {
+	Sub   string
+	Email string
+	// Operator is the caller's operator record when it is enabled.
+	Operator *domain.Member
+	// Memberships are the caller's enabled memberships, by customer id.
+	Memberships map[string]*domain.Member
+	// Portal is the portal setup whose app client the caller signed in
+	// through; nil for the console's.
+	Portal *PortalClient
+}
+
+// As is a caller for work no person asked for (the deployment inviting the
+// first operator admin): it acts as an operator admin, recorded as actor.
+func As(actor domain.Actor) *Caller {
+	return &Caller{Sub: actor.ID, Email: actor.Email, Operator: &domain.Member{
+		ID: actor.ID, Email: actor.Email, Name: actor.Name, Role: domain.RoleAdmin, Status: domain.StatusEnabled,
+	}}
+}
+
+// IsOperator reports whether the caller is enabled provider staff.
+func (c *Caller) IsOperator() bool { return c.Operator != nil }
+
+// IsOperatorAdmin reports whether the caller is an enabled operator admin.
+func (c *Caller) IsOperatorAdmin() bool {
+	return c.Operator != nil && c.Operator.Role == domain.RoleAdmin
+}
+
+// Member is the caller's enabled membership of a customer, or nil.
+func (c *Caller) Member(customerID string) *domain.Member { return c.Memberships[customerID] }
+
+// RequireOperator: any operator.
+func (c *Caller) RequireOperator() error {
+	if c.IsOperator() {
+		return nil
+	}
+	return ErrForbidden
+}
+
+// RequireOperatorAdmin: operator admins only.
+func (c *Caller) RequireOperatorAdmin() error {
+	if c.IsOperatorAdmin() {
+		return nil
+	}
+	return ErrForbidden
+}
+
+// RequireCustomerReader: operators, and enabled members of the customer.
+func (c *Caller) RequireCustomerReader(customerID string) error {
+	if c.IsOperator() || c.Member(customerID) != nil {
+		return nil
+	}
+	return ErrNotFound
+}
+
+// RequireUserManager: operators, and the customer's enabled portal admins.
+func (c *Caller) RequireUserManager(customerID string) error {
+	if c.IsOperator() {
+		return nil
+	}
+	m := c.Member(customerID)
+	if m == nil {
+		return ErrNotFound
+	}
+	if !m.Admin {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// RequireOperatorAdminIn: operator admins; others who can see the customer
+// are forbidden, the rest find nothing.
+func (c *Caller) RequireOperatorAdminIn(customerID string) error {
+	if c.IsOperatorAdmin() {
+		return nil
+	}
+	if c.IsOperator() || c.Member(customerID) != nil {
+		return ErrForbidden
+	}
+	return ErrNotFound
+}
+
+// RequireManager: who may manage the members of a scope — operator admins
+// for the provider's staff, user managers for a customer's users.
+func (c *Caller) RequireManager(sc domain.Scope) error {
+	if sc.IsProvider() {
+		return c.RequireOperatorAdmin()
+	}
+	return c.RequireUserManager(sc.CustomerID)
+}
+
+// ActorIn is the caller as the audit trail of a scope records them.
+func (c *Caller) ActorIn(sc domain.Scope) domain.Actor {
+	if c.Operator != nil {
+		return domain.Actor{ID: c.Operator.ID, Email: c.Operator.Email, Kind: domain.ActorOperator, Name: c.Operator.Name}
+	}
+	if m := c.Member(sc.CustomerID); m != nil {
+		return domain.Actor{ID: m.ID, Email: m.Email, Kind: domain.ActorPortalUser, Name: m.Name}
+	}
+	return domain.Actor{ID: c.Sub, Email: c.Email, Kind: domain.ActorPortalUser}
+}
+
+// ActsAsPortalAdmin reports whether the caller acts in the customer through
+// a portal admin membership rather than as an operator: the last-admin rule
+// binds them, and their rights are re-checked when a change lands.
+func (c *Caller) ActsAsPortalAdmin(customerID string) bool {
+	return !c.IsOperator() && c.Member(customerID) != nil
+}
+
+// DeploymentActor is the deployment, which invites the first operator admin.
+var DeploymentActor = domain.Actor{ID: "deployment", Email: "deployment", Kind: domain.ActorOperator, Name: "The deployment"}

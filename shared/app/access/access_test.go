@@ -1,0 +1,91 @@
+package access_test
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/apptest"
+	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/domain"
+)
+
+// The gateway's authorizer checks signature, issuer, audience and expiry;
+// the resolver refuses what it lets through that is not an access token of
+// the app client, and callers the table no longer holds.
+func TestResolveRefusesWhatTheAuthorizerLetsThrough(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	jane, _ := w.User(cu.ID, "jane@acme.example", false)
+	id, _ := w.Identities.Get(jane.Email)
+	good := w.Claims(id.Sub)
+	if _, err := w.Access.Resolve(w.Ctx(), good); err != nil {
+		t.Fatal(err)
+	}
+	past := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	for name, c := range map[string]access.Claims{
+		"an ID token":    {Sub: good.Sub, TokenUse: "id", ClientID: good.ClientID, Exp: good.Exp},
+		"another client": {Sub: good.Sub, TokenUse: "access", ClientID: "other", Exp: good.Exp},
+		"expired":        {Sub: good.Sub, TokenUse: "access", ClientID: good.ClientID, Exp: past},
+		"no expiry":      {Sub: good.Sub, TokenUse: "access", ClientID: good.ClientID},
+		"no sub":         {TokenUse: "access", ClientID: good.ClientID, Exp: good.Exp},
+		"an unknown sub": {Sub: "sub_nobody", TokenUse: "access", ClientID: good.ClientID, Exp: good.Exp},
+	} {
+		if _, err := w.Access.Resolve(w.Ctx(), c); !errors.Is(err, access.ErrUnauthenticated) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Disabled: refused at the very next request, the token still unexpired.
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Access.Resolve(w.Ctx(), good); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("a disabled user: %v", err)
+	}
+}
+
+// The policies: who may do what, and 404 rather than 403 where the caller
+// may not even see the customer.
+func TestThePolicies(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	_, pa := w.User(acme.ID, "pa@acme.example", true)
+	_, user := w.User(acme.ID, "user@acme.example", false)
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	type check func(*access.Caller) error
+	checks := map[string]check{
+		"operator":             (*access.Caller).RequireOperator,
+		"operator admin":       (*access.Caller).RequireOperatorAdmin,
+		"reads acme":           func(c *access.Caller) error { return c.RequireCustomerReader(acme.ID) },
+		"manages acme":         func(c *access.Caller) error { return c.RequireUserManager(acme.ID) },
+		"manages other":        func(c *access.Caller) error { return c.RequireUserManager(other.ID) },
+		"admin in acme":        func(c *access.Caller) error { return c.RequireOperatorAdminIn(acme.ID) },
+		"manages the provider": func(c *access.Caller) error { return c.RequireManager(domain.ProviderScope) },
+	}
+	ok, forbidden, notFound := "ok", "forbidden", "not found"
+	want := map[string]map[string]string{
+		"admin": {"operator": ok, "operator admin": ok, "reads acme": ok, "manages acme": ok, "manages other": ok, "admin in acme": ok, "manages the provider": ok},
+		"tech":  {"operator": ok, "operator admin": forbidden, "reads acme": ok, "manages acme": ok, "manages other": ok, "admin in acme": forbidden, "manages the provider": forbidden},
+		"pa":    {"operator": forbidden, "operator admin": forbidden, "reads acme": ok, "manages acme": ok, "manages other": notFound, "admin in acme": forbidden, "manages the provider": forbidden},
+		"user":  {"operator": forbidden, "operator admin": forbidden, "reads acme": ok, "manages acme": forbidden, "manages other": notFound, "admin in acme": forbidden, "manages the provider": forbidden},
+	}
+	callers := map[string]*access.Caller{"admin": w.Admin, "tech": tech, "pa": pa, "user": user}
+	for who, c := range callers {
+		for name, f := range checks {
+			got := ok
+			switch err := f(c); {
+			case errors.Is(err, access.ErrForbidden):
+				got = forbidden
+			case errors.Is(err, access.ErrNotFound):
+				got = notFound
+			case err != nil:
+				got = err.Error()
+			}
+			if got != want[who][name] {
+				t.Errorf("%s %s: %s, want %s", who, name, got, want[who][name])
+			}
+		}
+	}
+}

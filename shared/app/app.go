@@ -1,0 +1,118 @@
+// Package app puts the use cases together: from the configuration, the
+// store and the clients a function has, it makes each area's service. The
+// use cases themselves live in the packages below it, one per area, each
+// declaring the few store methods it uses:
+//
+//	access        who the caller is, and what they may do
+//	members       the life cycle of portal users and operators
+//	invitations   inspecting and accepting an invitation
+//	customers     customers, the audit trail, /me
+//	portals       portal setups as relying parties; a portal's own question
+//	sweep         the scheduled work
+//	delivery      making invitations and sending their e-mails
+//	identitysync  bringing a sign-in identity in line with the table
+//	idem          idempotency keys
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/customers"
+	"github.com/portalaccess/portalaccess/shared/app/delivery"
+	"github.com/portalaccess/portalaccess/shared/app/identitysync"
+	"github.com/portalaccess/portalaccess/shared/app/invitations"
+	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/app/sweep"
+	"github.com/portalaccess/portalaccess/shared/config"
+	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/mail"
+)
+
+// Store is every port of every area: what a store must do to serve them
+// all. The DynamoDB store and the in-memory store both are one.
+type Store interface {
+	access.Store
+	portals.Store
+	members.Store
+	customers.Store
+	invitations.Store
+	sweep.Store
+	delivery.Store
+	identitysync.Store
+}
+
+// Env is what a function has: its configuration, the store, and the clients
+// it links (the others are nil), and the clock.
+type Env struct {
+	Config   config.Config
+	Store    Store
+	Identity identity.Provider
+	// Clients are the user pool's app clients, for the functions that make
+	// portal setups' clients.
+	Clients identity.Clients
+	Mail    mail.Sender
+	Log     *slog.Logger
+	// Now is the business clock (tests move it); nil is the real one.
+	Now func() time.Time
+}
+
+func (e Env) now() func() time.Time {
+	if e.Now != nil {
+		return func() time.Time { return e.Now().UTC() }
+	}
+	return func() time.Time { return time.Now().UTC() }
+}
+
+// Access resolves callers.
+func (e Env) Access() *access.Resolver {
+	return &access.Resolver{Store: e.Store, AppClientID: e.Config.AppClientID}
+}
+
+// Mailer makes and sends invitations.
+func (e Env) Mailer() *delivery.Mailer {
+	return &delivery.Mailer{Store: e.Store, Sender: e.Mail, Log: e.Log, Now: e.now(), Config: delivery.Config{
+		PortalURL: e.Config.PortalURL, TTL: e.Config.InvitationTTL, Reminder: e.Config.InvitationReminder,
+	}}
+}
+
+// Syncer brings identities in line; nil without the sign-in client.
+func (e Env) Syncer() *identitysync.Syncer {
+	if e.Identity == nil {
+		return nil
+	}
+	return &identitysync.Syncer{Store: e.Store, Identities: e.Identity, Log: e.Log}
+}
+
+// Members runs the life cycle of portal users and operators.
+func (e Env) Members() *members.Service {
+	return &members.Service{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Log: e.Log, Now: e.now(),
+		Config: members.Config{ReinviteCooldown: e.Config.ReinviteCooldown, InviteRateLimit: e.Config.InviteRateLimit}}
+}
+
+// Customers serves customers and portal setups.
+func (e Env) Customers() *customers.Service { return &customers.Service{Store: e.Store, Now: e.now()} }
+
+// Portals serves portal setups and portals' questions.
+func (e Env) Portals() *portals.Service {
+	return &portals.Service{Store: e.Store, Clients: e.Clients, Log: e.Log, Now: e.now(), Config: portals.Config{
+		Issuer: e.Config.Issuer, ManagedLoginURL: e.Config.ManagedLoginURL, PasswordAuth: e.Config.PortalPasswordAuth,
+	}}
+}
+
+// Invitations serves invitees.
+func (e Env) Invitations() *invitations.Service {
+	return &invitations.Service{Store: e.Store, Identity: e.Identity, Sync: e.Syncer(), Log: e.Log, Now: e.now(),
+		PublicRateLimit: e.Config.PublicRateLimit}
+}
+
+// Sweeper runs the scheduled work.
+func (e Env) Sweeper() *sweep.Sweeper {
+	sw := &sweep.Sweeper{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Identities: e.Identity, Log: e.Log, Now: e.now()}
+	if e.Clients != nil {
+		sw.Portals = e.Portals()
+	}
+	return sw
+}

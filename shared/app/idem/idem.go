@@ -1,0 +1,83 @@
+// Package idem makes creating requests safe to retry: a request made with
+// an Idempotency-Key records what it created in the creation's own
+// transaction; a retry with the same key and body finds the record and
+// answers what was created instead of creating again, and the same key with
+// another body is refused.
+package idem
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// ErrKeyReused: the key was used with another request within 24 hours.
+var ErrKeyReused = errs.New(errs.Conflict, "idempotency_key_reused")
+
+// Store is what idempotency reads and writes.
+type Store interface {
+	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+}
+
+// Key is a request's idempotency key: ID names it (scoped to the caller
+// and the operation, hashed), Fingerprint the request it came with.
+type Key struct {
+	ID          string
+	Fingerprint string
+	// Prior is the record of an earlier request with this key and body.
+	Prior *state.Idempotency
+}
+
+// Look reads the record of the key, if it has one; nil keys stay nil. A
+// record of another request is ErrKeyReused.
+func Look(ctx context.Context, s Store, k *Key, now time.Time) (*Key, error) {
+	if k == nil {
+		return nil, nil
+	}
+	rec, err := s.IdempotencyRecord(ctx, k.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil && rec.Fingerprint != k.Fingerprint {
+		return nil, ErrKeyReused
+	}
+	out := *k
+	out.Prior = rec
+	return &out, nil
+}
+
+// PriorRef is what an earlier request with this key created, if anything.
+func (k *Key) PriorRef() string {
+	if k == nil || k.Prior == nil {
+		return ""
+	}
+	return k.Prior.Ref
+}
+
+// Record is the record to write with the creation of ref.
+func (k *Key) Record(ref string, now time.Time) *state.Idempotency {
+	if k == nil {
+		return nil
+	}
+	return &state.Idempotency{ID: k.ID, Fingerprint: k.Fingerprint, Ref: ref, CreatedAt: now}
+}
+
+// LostRace re-reads the record after a concurrent request with the same
+// key committed first, and returns what it created; any other error is
+// returned as it is.
+func LostRace(ctx context.Context, s Store, k *Key, err error, now time.Time) (string, error) {
+	if k == nil || !errors.Is(err, state.ErrIdempotencyRace) {
+		return "", err
+	}
+	rec, rerr := s.IdempotencyRecord(ctx, k.ID, now)
+	if rerr != nil {
+		return "", rerr
+	}
+	if rec == nil || rec.Fingerprint != k.Fingerprint {
+		return "", ErrKeyReused
+	}
+	return rec.Ref, nil
+}

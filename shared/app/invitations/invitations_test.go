@@ -1,0 +1,202 @@
+package invitations_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/apptest"
+	"github.com/portalaccess/portalaccess/shared/app/invitations"
+	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+func req(token string) invitations.Request {
+	return invitations.Request{Token: &token, SourceIP: "192.0.2.1"}
+}
+
+func accept(w *apptest.World, token, password string) (invitations.Accepted, error) {
+	return w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: req(token), Password: &password})
+}
+
+func TestInspectThenAcceptWithANewPassword(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "nl")
+	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	in, err := w.Invitations.Inspect(w.Ctx(), req(tok))
+	if err != nil || in.Email != "jane@acme.example" || in.CustomerName == nil || *in.CustomerName != "Acme" || in.ExistingAccount {
+		t.Fatalf("%+v %v", in, err)
+	}
+	// A weak password is refused naming the field, and the token stays good.
+	if _, err := accept(w, tok, "short"); !errors.Is(err, identity.ErrWeakPassword) {
+		t.Fatalf("weak: %v", err)
+	}
+	if _, found := w.Identities.Get("jane@acme.example"); found {
+		t.Fatal("a refused accept made an identity")
+	}
+	out, err := accept(w, tok, apptest.Password)
+	if err != nil || out.SignIn != invitations.PasswordSet {
+		t.Fatalf("%+v %v", out, err)
+	}
+	c := w.SignIn("jane@acme.example")
+	if c.Member(cu.ID) == nil || c.Member(cu.ID).Status != domain.StatusEnabled {
+		t.Fatalf("%+v", c)
+	}
+	// The token works once.
+	if _, err := accept(w, tok, apptest.Password); !errors.Is(err, invitations.ErrInvalid) {
+		t.Fatalf("reuse: %v", err)
+	}
+	if _, err := w.Invitations.Inspect(w.Ctx(), req(tok)); !errors.Is(err, invitations.ErrInvalid) {
+		t.Fatalf("inspect after use: %v", err)
+	}
+	// No marker of the accept is left for the sweep.
+	if ms, _ := w.Store.PendingIdentities(w.Ctx(), "jane@acme.example"); len(ms) != 0 {
+		t.Fatalf("pending markers left: %v", ms)
+	}
+}
+
+func TestAnExistingAccountIsLinkedWithItsPasswordUntouched(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	w.User(acme.ID, "jane@acme.example", false)
+	w.Invite(w.Admin, other.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	in, _ := w.Invitations.Inspect(w.Ctx(), req(tok))
+	if !in.ExistingAccount {
+		t.Fatal("the existing account is not seen")
+	}
+	out, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: req(tok)})
+	if err != nil || out.SignIn != invitations.ExistingAccount {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) == nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+}
+
+// Every token that cannot be used gets the one answer: made-up, malformed,
+// rotated, revoked, expired.
+func TestDeadLinksAllGetTheSameAnswer(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	tokens := map[string]string{"made up": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "malformed": "short"}
+	u := w.Invite(w.Admin, cu.ID, "rotated@acme.example", false)
+	tokens["rotated"] = w.Token("rotated@acme.example")
+	w.Clock.Advance(61 * time.Second)
+	if _, err := w.Members.Reinvite(w.Ctx(), w.Admin, members.User(cu.ID, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	d := w.Invite(w.Admin, cu.ID, "deleted@acme.example", false)
+	tokens["revoked"] = w.Token("deleted@acme.example")
+	if err := w.Members.Delete(w.Ctx(), w.Admin, members.User(cu.ID, d.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w.Invite(w.Admin, cu.ID, "late@acme.example", false)
+	tokens["expired"] = w.Token("late@acme.example")
+	w.Clock.Advance(8 * 24 * time.Hour)
+	for name, tok := range tokens {
+		if _, err := w.Invitations.Inspect(w.Ctx(), req(tok)); !errors.Is(err, invitations.ErrInvalid) {
+			t.Errorf("inspect %s: %v", name, err)
+		}
+		if _, err := accept(w, tok, apptest.Password); !errors.Is(err, invitations.ErrInvalid) {
+			t.Errorf("accept %s: %v", name, err)
+		}
+	}
+	if _, err := w.Invitations.Inspect(w.Ctx(), invitations.Request{}); errs.KindOf(err) != errs.Invalid {
+		t.Errorf("no token: %v", err)
+	}
+}
+
+func TestConcurrentAcceptsOfOneTokenHaveOneWinner(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := accept(w, tok, apptest.Password); err == nil {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			} else if !errors.Is(err, invitations.ErrInvalid) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || len(w.Identities.All()) != 2 { // the first admin's and Jane's
+		t.Fatalf("%d winners, %d identities", won, len(w.Identities.All()))
+	}
+}
+
+// An accept whose final transaction fails deletes the identity it made;
+// when that clean-up fails too, the marker it wrote before touching the
+// sign-in system lets the sweep delete it, once no accept can still run.
+func TestAnIdentityNoMembershipHoldsIsDeleted(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	w.Store.BeforeCommit = func(op string) error {
+		if op == "ChangeMember" {
+			return state.ErrUnavailable
+		}
+		return nil
+	}
+	w.Identities.Fail = func(op string) error {
+		if op == "Delete" {
+			return errors.New("cognito is down")
+		}
+		return nil
+	}
+	if _, err := accept(w, tok, apptest.Password); !errors.Is(err, state.ErrUnavailable) {
+		t.Fatalf("%v", err)
+	}
+	w.Store.BeforeCommit, w.Identities.Fail = nil, nil
+	if _, found := w.Identities.Get("jane@acme.example"); !found {
+		t.Fatal("the test needs the clean-up to have failed")
+	}
+	w.SweepNow() // too early: the accept's claim may still run
+	if _, found := w.Identities.Get("jane@acme.example"); !found {
+		t.Fatal("deleted while its accept could still be running")
+	}
+	w.Clock.Advance(invitations.ClaimLease + invitations.PendingGrace)
+	w.Sweep()
+	if _, found := w.Identities.Get("jane@acme.example"); found {
+		t.Fatal("the identity no membership holds is still there")
+	}
+	// The link still works, and a retry makes a fresh identity.
+	if out, err := accept(w, tok, apptest.Password); err != nil || out.SignIn != invitations.PasswordSet {
+		t.Fatalf("%+v %v", out, err)
+	}
+	w.SignIn("jane@acme.example")
+}
+
+func TestThePublicRoutesAreLimitedPerAddress(t *testing.T) {
+	cfg := apptest.Config()
+	cfg.PublicRateLimit = 2
+	w := apptest.NewWith(t, cfg)
+	tok := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	for range 2 {
+		if _, err := w.Invitations.Inspect(w.Ctx(), invitations.Request{Token: &tok, SourceIP: "198.51.100.7"}); !errors.Is(err, invitations.ErrInvalid) {
+			t.Fatal(err)
+		}
+	}
+	_, err := w.Invitations.Inspect(w.Ctx(), invitations.Request{Token: &tok, SourceIP: "198.51.100.7"})
+	if e := errs.As(err); !errors.Is(err, state.ErrRateLimited) || e.RetryAfter <= 0 {
+		t.Fatalf("the third call: %v", err)
+	}
+	if _, err := w.Invitations.Inspect(w.Ctx(), invitations.Request{Token: &tok, SourceIP: "198.51.100.8"}); !errors.Is(err, invitations.ErrInvalid) {
+		t.Fatalf("another address has its own limit: %v", err)
+	}
+}

@@ -1,0 +1,216 @@
+package members
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// MaxBulk is the most e-mails one bulk invite takes.
+const MaxBulk = 100
+
+// bulkWorkers is how many invitations of one bulk request run at once.
+const bulkWorkers = 8
+
+// Bulk outcomes.
+const (
+	Invited       = "invited"
+	AlreadyMember = "already_member"
+	Invalid       = "invalid"
+)
+
+// BulkResult is the outcome of one e-mail of a bulk invite.
+type BulkResult struct {
+	Email   string         `json:"email"`
+	Outcome string         `json:"outcome"`
+	User    *domain.Member `json:"user,omitempty"`
+	// Reason says why an invalid e-mail was refused.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ErrBulkCount: no e-mails, or more than MaxBulk.
+var ErrBulkCount = errs.Fields(errs.F("emails", "count"))
+
+// BulkInvite invites up to MaxBulk e-mails into a customer with the same
+// settings; each gets its own outcome (invited, already_member, invalid). A
+// new user's name is the e-mail's local part. With an idempotency key, a
+// retry of an attempt that did not complete finishes it, and a replay of one
+// that did answers its first answer and creates nobody again.
+func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, emails []string, p Profile, key *idem.Key) ([]BulkResult, error) {
+	const op = "members.BulkInvite"
+	if err := c.RequireManager(sc.Scope); err != nil {
+		return nil, err
+	}
+	if sc.err != nil {
+		return nil, errs.Wrap(op, sc.err)
+	}
+	if len(emails) == 0 || len(emails) > MaxBulk {
+		return nil, ErrBulkCount
+	}
+	key, err := idem.Look(ctx, s.Store, key, s.now())
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	var fields []errs.Field
+	p.Name = nil
+	_, roles, portals := sc.checkProfile(p, &fields)
+	if len(fields) > 0 {
+		return nil, errs.Fields(fields...)
+	}
+	if key != nil && key.Prior != nil && key.Prior.Response != "" {
+		res, err := s.replayBulk(ctx, c, sc, key.Prior.Response)
+		return res, errs.Wrap(op, err)
+	}
+	// The idempotency record is written first: the request is made of many
+	// transactions, and each member it creates carries its id.
+	var requestID string
+	if key != nil {
+		requestID = key.ID
+		if key.Prior == nil {
+			err := s.Store.PutIdempotency(ctx, *key.Record("", s.now()))
+			if err != nil && !errors.Is(err, state.ErrIdempotencyRace) {
+				return nil, errs.Wrap(op, err)
+			}
+			if err != nil {
+				// A copy of this request got there first: work beside it as
+				// a retry does, counting only what this one creates.
+				if _, err := idem.LostRace(ctx, s.Store, key, err, s.now()); err != nil {
+					return nil, errs.Wrap(op, err)
+				}
+				key.Prior = key.Record("", s.now())
+			}
+		}
+	}
+	results := make([]BulkResult, len(emails))
+	firstOf := map[string]int{}
+	var jobs []int
+	for i, raw := range emails {
+		email, code := domain.NormalizeEmail(raw)
+		results[i].Email = raw
+		if code != "" {
+			results[i].Outcome, results[i].Reason = Invalid, code
+			continue
+		}
+		results[i].Email = email
+		if _, dup := firstOf[email]; dup {
+			results[i].Outcome = AlreadyMember // the same address earlier in this request
+			continue
+		}
+		firstOf[email] = i
+		jobs = append(jobs, i)
+	}
+	// The first attempt counts its invitations at once; a retry of an attempt
+	// that did not complete counts each invitation it still has to create,
+	// in that invitation's own transaction.
+	retry := key != nil && key.Prior != nil
+	if !retry && len(jobs) > 0 {
+		if err := s.Store.Take(ctx, *s.countInvites(sc.Scope, len(jobs))); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
+	// Once one invitation fails, no new one starts (the request fails, and a
+	// retry does the rest); those already under way finish with the
+	// request's own context, so that a member committed is also e-mailed.
+	g, failed := errgroup.WithContext(ctx)
+	g.SetLimit(bulkWorkers)
+	admin := p.Admin != nil && *p.Admin
+	for _, i := range jobs {
+		g.Go(func() error {
+			if failed.Err() != nil {
+				return nil
+			}
+			var x state.Extras
+			if retry {
+				x.Rate = s.countInvites(sc.Scope, 1)
+			}
+			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID}, x)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		// Nothing is lost: the users made so far stay, and a retry with the
+		// same key completes the rest.
+		return nil, errs.Wrap(op, err)
+	}
+	if key != nil {
+		// Recorded once complete: a replay answers this again and creates
+		// nobody, even users deleted since. If recording fails, a replay
+		// resumes instead, which is still safe.
+		if b, err := json.Marshal(results); err == nil {
+			if err := s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b)); err != nil {
+				s.Log.WarnContext(ctx, "bulk answer not recorded; a replay resumes instead", "error", err.Error())
+			}
+		}
+	}
+	return results, nil
+}
+
+func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm newMember, x state.Extras) (BulkResult, error) {
+	res := BulkResult{Email: nm.Email}
+	m, err := s.invite(ctx, c, sc, nm, x)
+	if errors.Is(err, state.ErrEmailTaken) {
+		existing, gerr := s.Store.MemberByEmail(ctx, sc.Scope, nm.Email)
+		if gerr == nil && nm.Request != "" && existing.Request == nm.Request {
+			// Made by the first attempt of this very request: finish it.
+			if m, err = s.resume(ctx, c, sc, existing.ID); err != nil {
+				return res, err
+			}
+			res.Outcome, res.User = Invited, &m
+			return res, nil
+		}
+		res.Outcome = AlreadyMember
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Outcome, res.User = Invited, &m
+	return res, nil
+}
+
+// replayBulk answers a bulk invite that completed before: its first answer,
+// creating nobody again (not even users deleted since), but finishing what
+// that attempt could not — an e-mail that failed or whose outcome is unknown
+// goes out again, with a fresh link — and showing those users as they are
+// now.
+func (s *Service) replayBulk(ctx context.Context, c *access.Caller, sc Scope, recorded string) ([]BulkResult, error) {
+	var results []BulkResult
+	if err := json.Unmarshal([]byte(recorded), &results); err != nil {
+		return nil, err
+	}
+	g, failed := errgroup.WithContext(ctx)
+	g.SetLimit(bulkWorkers)
+	for i := range results {
+		r := &results[i]
+		if r.User == nil {
+			continue
+		}
+		g.Go(func() error {
+			if failed.Err() != nil {
+				return nil
+			}
+			m, err := s.resume(ctx, c, sc, r.User.ID)
+			if errors.Is(err, state.ErrNotFound) {
+				return nil // deleted since: the first answer stands
+			}
+			if err != nil {
+				return err
+			}
+			r.User = &m
+			return nil
+		})
+	}
+	return results, g.Wait()
+}

@@ -1,0 +1,481 @@
+package members_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/apptest"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/mail"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// witness is what a refused change must leave as it was: the member, its
+// identity, the mailbox and the audit trail.
+func witness(w *apptest.World, m domain.Member) string {
+	got, found := w.Member(m)
+	id, hasID := w.Identities.Get(m.Email)
+	return fmt.Sprintf("found=%v status=%s admin=%v role=%s version=%d identity=%v/%v mails=%d/%d events=%d",
+		found, got.Status, got.Admin, got.Role, got.Version, hasID, id.Enabled,
+		len(w.Mailbox.To(m.Email)), w.Mailbox.Count(), w.Audit(m.Scope()))
+}
+
+func TestAnInviteMakesAnUnconfirmedUserAndSendsOneEmail(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "nl")
+	m := w.Invite(w.Admin, cu.ID, "  Jane@Acme.Example ", false)
+	if m.Email != "jane@acme.example" || m.Status != domain.StatusUnconfirmed || m.Name != "jane" {
+		t.Fatalf("%+v", m)
+	}
+	mails := w.Mailbox.To("jane@acme.example")
+	if len(mails) != 1 || !strings.Contains(mails[0].Subject, "Acme") || !strings.Contains(mails[0].Text, "https://portal.example/accept-invitation#token=") {
+		t.Fatalf("%d e-mails: %+v", len(mails), mails)
+	}
+	got, _ := w.Member(m)
+	if got.Invitation.Delivery != domain.DeliverySent || got.Invitation.SendCount != 1 {
+		t.Fatalf("delivery %+v", got.Invitation)
+	}
+	if n := w.Audit(m.Scope()); n != 2 { // the customer's creation, and the invitation
+		t.Fatalf("%d audit events", n)
+	}
+	// Twenty invites of one e-mail at once make one user.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, taken := 0, 0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), members.Invitee{Email: "bob@acme.example"}, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, state.ErrEmailTaken):
+				taken++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || taken != 19 || len(w.Mailbox.To("bob@acme.example")) != 1 {
+		t.Fatalf("%d won, %d taken, %d e-mails", won, taken, len(w.Mailbox.To("bob@acme.example")))
+	}
+}
+
+func TestInvalidInvitationsNameEachFieldAndChangeNothing(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	before := w.Mailbox.Count()
+	_, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), members.Invitee{
+		Email: "not an address", Name: ptr("IT Security: verify at https://evil.example"),
+		Roles: []string{"ok", strings.Repeat("x", 65)}, PortalIDs: []string{"ptl_aaaaaaaaaaaaaaaaaaaaaaaaaa"},
+	}, nil)
+	e := errs.As(err)
+	if e == nil || e.Kind != errs.Invalid {
+		t.Fatalf("%v", err)
+	}
+	var got []string
+	for _, f := range e.Fields {
+		got = append(got, f.Name+":"+f.Reason)
+	}
+	want := "email:invalid_email name:link_not_allowed roles.1:too_long portalIds.0:unknown_portal"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("fields %q, want %q", got, want)
+	}
+	if w.Mailbox.Count() != before || w.Audit(cu.Scope()) != 1 { // the customer's creation
+		t.Fatal("a refused invite changed something")
+	}
+}
+
+func TestWhoMayInviteWhere(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	_, admin := w.User(acme.ID, "pa@acme.example", true)
+	_, plain := w.User(acme.ID, "user@acme.example", false)
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	invite := func(c *access.Caller, cid, email string) error {
+		_, err := w.Members.Invite(w.Ctx(), c, w.Scope(domain.CustomerScope(cid)), members.Invitee{Email: email}, nil)
+		return err
+	}
+	role := "technician"
+	inviteOp := func(c *access.Caller) error {
+		_, err := w.Members.Invite(w.Ctx(), c, w.Scope(domain.ProviderScope), members.Invitee{Email: "new-op@provider.example", Role: &role}, nil)
+		return err
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"a portal admin in their customer", invite(admin, acme.ID, "a@acme.example"), nil},
+		{"a portal admin in another customer", invite(admin, other.ID, "b@other.example"), access.ErrNotFound},
+		{"a plain user", invite(plain, acme.ID, "c@acme.example"), access.ErrForbidden},
+		{"a technician anywhere", invite(tech, other.ID, "d@other.example"), nil},
+		{"a technician inviting staff", inviteOp(tech), access.ErrForbidden},
+		{"a portal admin inviting staff", inviteOp(admin), access.ErrForbidden},
+		{"an operator admin inviting staff", inviteOp(w.Admin), nil},
+	} {
+		if (tc.want == nil) != (tc.err == nil) || (tc.want != nil && !errors.Is(tc.err, tc.want)) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+}
+
+// A portal admin keeps their customer's last enabled admin, and the
+// provider always keeps an operator admin: refused, with nothing changed,
+// the identity untouched, and the caller still signed in.
+func TestTheLastAdminStays(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	me, admin := w.User(cu.ID, "pa@acme.example", true)
+	self := members.User(cu.ID, me.ID)
+	for name, do := range map[string]func() error{
+		"delete":  func() error { return w.Members.Delete(w.Ctx(), admin, self) },
+		"disable": func() error { _, err := w.Members.Disable(w.Ctx(), admin, self); return err },
+		"demote": func() error {
+			_, err := w.Members.UpdateUser(w.Ctx(), admin, self, members.Profile{Admin: ptr(false)}, 0)
+			return err
+		},
+	} {
+		before := witness(w, me)
+		if err := do(); !errors.Is(err, state.ErrLastAdmin) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if after := witness(w, me); after != before {
+			t.Fatalf("%s was refused but changed something: %s → %s", name, before, after)
+		}
+		w.SignIn(me.Email)
+		w.Sweep()
+		if after := witness(w, me); after != before {
+			t.Fatalf("%s: the sweep found something to do after a refusal: %s → %s", name, before, after)
+		}
+	}
+	// The provider's only operator admin.
+	adminOp, _ := w.Store.MemberByEmail(w.Ctx(), domain.ProviderScope, "admin@provider.example")
+	before := witness(w, adminOp)
+	if err := w.Members.Delete(w.Ctx(), w.Admin, members.Operator(adminOp.ID)); !errors.Is(err, state.ErrLastAdmin) {
+		t.Fatalf("the last operator admin deleted themselves: %v", err)
+	}
+	if _, err := w.Members.UpdateOperator(w.Ctx(), w.Admin, members.Operator(adminOp.ID), nil, ptr("technician"), 0); !errors.Is(err, state.ErrLastAdmin) {
+		t.Fatalf("the last operator admin demoted themselves: %v", err)
+	}
+	if after := witness(w, adminOp); after != before {
+		t.Fatalf("refused, but changed: %s → %s", before, after)
+	}
+	w.SignIn("admin@provider.example")
+	// An operator is not bound by the customer's rule.
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, self); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Resolve(me.Email); err == nil {
+		t.Fatal("a disabled admin still signs in")
+	}
+}
+
+func TestDisableEnableAndDeleteBringTheIdentityInLine(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	jane, _ := w.User(acme.ID, "jane@acme.example", false)
+	w.User(other.ID, "jane@acme.example", false) // the same person, in another customer
+	target := members.User(acme.ID, jane.ID)
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, target); err != nil {
+		t.Fatal(err)
+	}
+	// Another membership keeps the identity enabled; this one is refused.
+	if id, _ := w.Identities.Get(jane.Email); !id.Enabled {
+		t.Fatal("disabled although another membership is enabled")
+	}
+	c := w.SignIn(jane.Email)
+	if c.Member(acme.ID) != nil || c.Member(other.ID) == nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+	// Disabling twice is no error and writes nothing.
+	m, err := w.Members.Disable(w.Ctx(), w.Admin, target)
+	if err != nil || m.Version != jane.Version+1 {
+		t.Fatalf("%v, version %d", err, m.Version)
+	}
+	// Deleting the other membership leaves only a disabled one: the identity is disabled.
+	om, _ := w.Store.MemberByEmail(w.Ctx(), other.Scope(), jane.Email)
+	if err := w.Members.Delete(w.Ctx(), w.Admin, members.User(other.ID, om.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if id, found := w.Identities.Get(jane.Email); !found || id.Enabled || id.SignedOut == 0 {
+		t.Fatalf("identity %+v found %v, want disabled and signed out", id, found)
+	}
+	if _, err := w.Members.Enable(w.Ctx(), w.Admin, target); err != nil {
+		t.Fatal(err)
+	}
+	w.SignIn(jane.Email)
+	if err := w.Members.Delete(w.Ctx(), w.Admin, target); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := w.Identities.Get(jane.Email); found {
+		t.Fatal("the identity outlived its last membership")
+	}
+	// An unconfirmed user is neither enabled nor disabled.
+	u := w.Invite(w.Admin, acme.ID, "new@acme.example", false)
+	if _, err := w.Members.Enable(w.Ctx(), w.Admin, members.User(acme.ID, u.ID)); !errors.Is(err, members.ErrNotConfirmed) {
+		t.Fatal(err)
+	}
+}
+
+// When the sign-in system fails after the table committed, the answer is
+// still the table's, and the sweep brings the identity in line.
+func TestTheSweepFinishesWhatTheSignInSystemMissed(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	jane, _ := w.User(cu.ID, "jane@acme.example", false)
+	w.Identities.Fail = func(op string) error {
+		if op == "Disable" {
+			return errors.New("cognito is down")
+		}
+		return nil
+	}
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Access.Resolve(w.Ctx(), w.Claims(mustSub(w, jane.Email))); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatal("a disabled user is not refused at once")
+	}
+	w.Identities.Fail = nil
+	if rep := w.Sweep(); rep.Synced != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	if id, _ := w.Identities.Get(jane.Email); id.Enabled {
+		t.Fatal("the sweep did not disable the identity")
+	}
+}
+
+func mustSub(w *apptest.World, email string) string {
+	id, _ := w.Identities.Get(email)
+	return id.Sub
+}
+
+func TestUpdatesHonourIfMatchAndWriteNothingWhenNothingChanges(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	u := w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	target := members.User(cu.ID, u.ID)
+	m, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: []string{"Managers", "Managers"}}, u.Version)
+	if err != nil || m.Version != 2 || len(m.Roles) != 1 {
+		t.Fatalf("%+v %v", m, err)
+	}
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Name: ptr("J")}, 1); !errors.Is(err, state.ErrStale) {
+		t.Fatalf("a stale If-Match: %v", err)
+	}
+	events := w.Audit(cu.Scope())
+	m, err = w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: []string{"Managers"}}, 0)
+	if err != nil || m.Version != 2 || w.Audit(cu.Scope()) != events {
+		t.Fatalf("a change to nothing wrote: version %d, %v", m.Version, err)
+	}
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{}, 0); !errors.Is(err, members.ErrEmpty) {
+		t.Fatal(err)
+	}
+}
+
+func TestReinviteRotatesTheLinkAndHonoursTheCooldown(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	u := w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	first := w.Token("jane@acme.example")
+	target := members.User(cu.ID, u.ID)
+	_, err := w.Members.Reinvite(w.Ctx(), w.Admin, target)
+	if e := errs.As(err); !errors.Is(err, members.ErrTooSoon) || e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+		t.Fatalf("inside the cooldown: %v", err)
+	}
+	w.Clock.Advance(61 * time.Second)
+	m, err := w.Members.Reinvite(w.Ctx(), w.Admin, target)
+	if err != nil || m.Invitation.SendCount != 2 {
+		t.Fatalf("%+v %v", m.Invitation, err)
+	}
+	if w.Token("jane@acme.example") == first {
+		t.Fatal("the link was not rotated")
+	}
+	// A failed send is no cooldown: it can be sent again at once.
+	w.Mailbox.Fail = func(string) error { return errors.New("ses refused") }
+	w.Clock.Advance(61 * time.Second)
+	m, _ = w.Members.Reinvite(w.Ctx(), w.Admin, target)
+	if m.Invitation.Delivery != domain.DeliveryFailed {
+		t.Fatalf("%+v", m.Invitation)
+	}
+	w.Mailbox.Fail = nil
+	if m, err = w.Members.Reinvite(w.Ctx(), w.Admin, target); err != nil || m.Invitation.Delivery != domain.DeliverySent {
+		t.Fatalf("after a failed send: %+v %v", m.Invitation, err)
+	}
+	// A send whose outcome is unknown holds the next one for the send lease.
+	w.Clock.Advance(61 * time.Second)
+	w.Mailbox.Fail = func(string) error { return mail.ErrOutcomeUnknown }
+	w.Members.Reinvite(w.Ctx(), w.Admin, target)
+	w.Mailbox.Fail = nil
+	if _, err := w.Members.Reinvite(w.Ctx(), w.Admin, target); !errors.Is(err, members.ErrTooSoon) {
+		t.Fatalf("a send under way: %v", err)
+	}
+	// An enabled user is not re-invited.
+	jane, _ := w.User(cu.ID, "bob@acme.example", false)
+	if _, err := w.Members.Reinvite(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); !errors.Is(err, members.ErrNotUnconfirmed) {
+		t.Fatal(err)
+	}
+}
+
+func key(id, body string) *idem.Key { return &idem.Key{ID: id, Fingerprint: body} }
+
+func TestAnIdempotencyKeyAnswersTheFirstInvite(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	in := members.Invitee{Email: "jane@acme.example"}
+	m1, err1 := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+	m2, err2 := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+	if err1 != nil || err2 != nil || m1.ID != m2.ID || len(w.Mailbox.To(in.Email)) != 1 {
+		t.Fatalf("%v %v %s %s", err1, err2, m1.ID, m2.ID)
+	}
+	if _, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "b")); !errors.Is(err, idem.ErrKeyReused) {
+		t.Fatal(err)
+	}
+	// A first attempt whose e-mail failed is finished by its retry.
+	w.Mailbox.Fail = func(string) error { return errors.New("ses refused") }
+	in2 := members.Invitee{Email: "bob@acme.example"}
+	m, _ := w.Members.Invite(w.Ctx(), w.Admin, sc, in2, key("k2", "c"))
+	w.Mailbox.Fail = nil
+	if m.Invitation.Delivery != domain.DeliveryFailed {
+		t.Fatalf("%+v", m.Invitation)
+	}
+	m, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in2, key("k2", "c"))
+	if err != nil || m.Invitation.Delivery != domain.DeliverySent || len(w.Mailbox.To(in2.Email)) != 1 {
+		t.Fatalf("%+v %v", m.Invitation, err)
+	}
+}
+
+func TestABulkInviteGivesEachAddressItsOutcomeAndReplaysItsFirstAnswer(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	w.Invite(w.Admin, cu.ID, "old@acme.example", false)
+	emails := []string{"a@acme.example", "A@acme.example", "not-an-address", "old@acme.example", "b@acme.example"}
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: []string{"R"}}, key("bulk", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, r := range res {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if strings.Join(outcomes, " ") != "invited already_member invalid already_member invited" {
+		t.Fatalf("%v", outcomes)
+	}
+	if res[0].User.Name != "a" || res[0].User.Roles[0] != "R" {
+		t.Fatalf("%+v", res[0].User)
+	}
+	for _, r := range res {
+		if r.User != nil {
+			if err := w.Members.Delete(w.Ctx(), w.Admin, members.User(cu.ID, r.User.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mails, events := w.Mailbox.Count(), w.Audit(cu.Scope())
+	again, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: []string{"R"}}, key("bulk", "x"))
+	if err != nil || len(again) != len(res) || again[0].User.ID != res[0].User.ID {
+		t.Fatalf("the replay answers differently: %v %+v", err, again)
+	}
+	if w.Mailbox.Count() != mails || w.Audit(cu.Scope()) != events {
+		t.Fatal("the replay invited again")
+	}
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "a@acme.example"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal("the replay created a deleted user again")
+	}
+	if _, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, nil, members.Profile{}, nil); !errors.Is(err, members.ErrBulkCount) {
+		t.Fatal(err)
+	}
+}
+
+// The invitation rate limit counts every e-mail of a scope, in the change's
+// own transaction or, for a bulk invite, at once.
+func TestTheInvitationRateLimit(t *testing.T) {
+	cfg := apptest.Config()
+	cfg.InviteRateLimit = 3
+	w := apptest.NewWith(t, cfg)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	for _, e := range []string{"a@acme.example", "b@acme.example"} {
+		w.Invite(w.Admin, cu.ID, e, false)
+	}
+	if _, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, []string{"c@acme.example", "d@acme.example"}, members.Profile{}, nil); !errors.Is(err, state.ErrRateLimited) {
+		t.Fatalf("a bulk invite past the limit: %v", err)
+	}
+	w.Invite(w.Admin, cu.ID, "c@acme.example", false)
+	_, err := w.Members.Invite(w.Ctx(), w.Admin, sc, members.Invitee{Email: "e@acme.example"}, nil)
+	if e := errs.As(err); !errors.Is(err, state.ErrRateLimited) || e.RetryAfter <= 0 {
+		t.Fatalf("past the limit: %v", err)
+	}
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "e@acme.example"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal("a refused invite created a user")
+	}
+	w.Clock.Advance(time.Minute)
+	w.Invite(w.Admin, cu.ID, "e@acme.example", false)
+}
+
+// A portal admin demoted while a request of theirs runs creates nobody:
+// the creation's transaction checks they are still an enabled admin.
+func TestADemotedPortalAdminCreatesNobody(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	me, admin := w.User(cu.ID, "pa@acme.example", true)
+	w.User(cu.ID, "pa2@acme.example", true)
+	sc := w.Scope(cu.Scope())
+	// The caller was resolved while an admin; then an operator demotes them.
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, me.ID), members.Profile{Admin: ptr(false)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	before := w.Mailbox.Count()
+	_, err := w.Members.Invite(w.Ctx(), admin, sc, members.Invitee{Email: "late@acme.example"}, nil)
+	if !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("a demoted admin invited: %v", err)
+	}
+	if _, err := w.Members.BulkInvite(w.Ctx(), admin, sc, []string{"late2@acme.example"}, members.Profile{}, nil); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("a demoted admin bulk-invited: %v", err)
+	}
+	if w.Mailbox.Count() != before {
+		t.Fatal("a refused invitation was e-mailed")
+	}
+	for _, e := range []string{"late@acme.example", "late2@acme.example"} {
+		if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), e); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("%s was created", e)
+		}
+	}
+}
+
+func TestTheFirstAdminIsInvitedOnceAndReinvitedWhenItsEmailFailed(t *testing.T) {
+	w := apptest.New(t)
+	id, err := w.Members.EnsureFirstAdmin(w.Ctx(), "admin@provider.example")
+	if err != nil || w.Mailbox.Count() != 1 {
+		t.Fatalf("%s %v, %d e-mails", id, err, w.Mailbox.Count())
+	}
+	w.Mailbox.Fail = func(string) error { return errors.New("identity not verified") }
+	if _, err := w.Members.EnsureFirstAdmin(w.Ctx(), "second@provider.example"); err != nil {
+		t.Fatal(err)
+	}
+	w.Mailbox.Fail = nil
+	if _, err := w.Members.EnsureFirstAdmin(w.Ctx(), "second@provider.example"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.Mailbox.To("second@provider.example")); n != 1 {
+		t.Fatalf("%d e-mails after the failed one was sent again", n)
+	}
+	if _, err := w.Members.EnsureFirstAdmin(w.Ctx(), "not an address"); errs.KindOf(err) != errs.Invalid {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,441 @@
+package portals_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/apptest"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/portals"
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func setup(name, url string, redirects ...string) portals.Setup {
+	return portals.Setup{Name: &name, URL: &url, RedirectURIs: redirects}
+}
+
+// fields is the fields an Invalid error names, as "name:reason".
+func fields(err error) []string {
+	var out []string
+	if e := errs.As(err); e != nil {
+		for _, f := range e.Fields {
+			out = append(out, f.Name+":"+f.Reason)
+		}
+	}
+	return out
+}
+
+// actions lists a customer's audit actions, newest first.
+func actions(t *testing.T, w *apptest.World, customerID string) []string {
+	t.Helper()
+	p, err := w.Store.ListAudit(w.Ctx(), domain.CustomerScope(customerID), 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range p.Items {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+func link(t *testing.T, w *apptest.World, customerID, email string, portalIDs ...string) domain.Member {
+	t.Helper()
+	m, _ := w.User(customerID, email, false)
+	m, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(customerID, m.ID), members.Profile{PortalIDs: portalIDs}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestASetupIsItsOwnAppClient(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "nl")
+	p, cu, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Service desk", "https://desk.acme.example/app"), nil)
+	if err != nil || cu.ID != acme.ID || p.ClientID == "" || p.Version != 2 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	spec, ok := w.Identities.Client(p.ClientID)
+	if !ok || spec.Name != "portal-"+p.ID || !slices.Equal(spec.CallbackURLs, []string{"https://desk.acme.example/app/"}) ||
+		!slices.Equal(spec.LogoutURLs, []string{"https://desk.acme.example/app", "https://desk.acme.example/app/"}) || spec.PasswordAuth {
+		t.Fatalf("the app client: %+v %v", spec, ok)
+	}
+	if !slices.Equal(p.RedirectURIs, []string{"https://desk.acme.example/app/"}) {
+		t.Fatal(p.RedirectURIs)
+	}
+	if a := actions(t, w, acme.ID); len(a) < 2 || a[0] != domain.ActionPortalRegistered || a[1] != domain.ActionPortalCreated {
+		t.Fatal(a)
+	}
+	// Its sign-in details are a standard OIDC client's, in the customer's language.
+	in := w.Portals.SignInOf(p, cu.Locale)
+	if in.ClientID != p.ClientID || in.DiscoveryURL != "https://idp.example/pool/.well-known/openid-configuration" ||
+		in.AuthorizationEndpoint != "https://login.example/oauth2/authorize" || in.UILocales != "nl" {
+		t.Fatalf("%+v", in)
+	}
+	// Its origin may call the portal routes from a browser; others may not.
+	for origin, want := range map[string]bool{"https://desk.acme.example": true, "https://DESK.acme.example:443": false, "https://evil.example": false, "": false} {
+		if got, err := w.Access.OriginAllowed(w.Ctx(), origin); err != nil || got != want {
+			t.Errorf("origin %q: %v %v", origin, got, err)
+		}
+	}
+	// Nothing is left for the sweep.
+	if rep := w.Sweep(); rep.Portals != 0 || rep.Failed != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	if got := len(w.Identities.ClientIDs()); got != 1 {
+		t.Fatalf("%d app clients", got)
+	}
+}
+
+func TestOnlyOperatorAdminsMakeAndChangeSetups(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	p := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	_, pa := w.User(acme.ID, "pa@acme.example", true)
+	_, otherPA := w.User(other.ID, "pa@other.example", true)
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	_, user := w.User(acme.ID, "user@acme.example", false)
+	before := len(w.Identities.ClientIDs())
+	for who, c := range map[string]*access.Caller{"portal admin": pa, "technician": tech, "other customer's admin": otherPA, "user": user} {
+		want := access.ErrForbidden
+		if who == "other customer's admin" {
+			want = access.ErrNotFound
+		}
+		if _, _, err := w.Portals.Create(w.Ctx(), c, acme.ID, setup("P", "https://p.example"), nil); !errors.Is(err, want) {
+			t.Errorf("%s made a setup: %v", who, err)
+		}
+		if _, _, err := w.Portals.Update(w.Ctx(), c, acme.ID, p.ID, portals.Setup{Name: ptr("Renamed")}, 0); !errors.Is(err, want) {
+			t.Errorf("%s changed a setup: %v", who, err)
+		}
+		if err := w.Portals.Delete(w.Ctx(), c, acme.ID, p.ID); !errors.Is(err, want) {
+			t.Errorf("%s deleted a setup: %v", who, err)
+		}
+	}
+	// Who manages the customer's users reads its setups and who is linked.
+	for who, c := range map[string]*access.Caller{"portal admin": pa, "technician": tech} {
+		if ps, _, err := w.Portals.List(w.Ctx(), c, acme.ID); err != nil || len(ps) != 1 {
+			t.Errorf("%s lists: %v %v", who, ps, err)
+		}
+		if _, err := w.Portals.Members(w.Ctx(), c, acme.ID, p.ID, 50, nil); err != nil {
+			t.Errorf("%s lists members: %v", who, err)
+		}
+	}
+	if _, _, err := w.Portals.List(w.Ctx(), otherPA, acme.ID); !errors.Is(err, access.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Portals.Get(w.Ctx(), user, acme.ID, p.ID); !errors.Is(err, access.ErrForbidden) {
+		t.Fatal(err)
+	}
+	// The refusals changed nothing.
+	got, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+	if err != nil || got.Name != "Desk" || got.Version != p.Version || len(w.Identities.ClientIDs()) != before {
+		t.Fatalf("%+v %v", got, err)
+	}
+}
+
+func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	many := make([]string, domain.MaxRedirectURIs+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("https://desk.example/cb%d", i)
+	}
+	for name, tc := range map[string]struct {
+		in   portals.Setup
+		want []string
+	}{
+		"plain http":        {setup("Desk", "http://desk.example"), []string{"url:https_required"}},
+		"a link as name":    {setup("visit evil.com", "https://desk.example"), []string{"name:link_not_allowed"}},
+		"no name, no url":   {portals.Setup{}, []string{"name:required", "url:required"}},
+		"fragment":          {setup("Desk", "https://desk.example", "https://desk.example/#x"), []string{"redirectUris.0:invalid_url"}},
+		"too many":          {setup("Desk", "https://desk.example", many...), []string{"redirectUris:count"}},
+		"empty redirects":   {portals.Setup{Name: ptr("Desk"), URL: ptr("https://desk.example"), RedirectURIs: []string{}}, []string{"redirectUris:count"}},
+		"javascript scheme": {setup("Desk", "javascript:alert(1)"), []string{"url:invalid_url"}},
+		"http loopback ip":  {setup("Desk", "http://127.0.0.1:8080"), []string{"url:https_required"}},
+	} {
+		_, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, tc.in, nil)
+		if errs.KindOf(err) != errs.Invalid || !slices.Equal(fields(err), tc.want) {
+			t.Errorf("%s: %v %v", name, fields(err), err)
+		}
+	}
+	if ps, _, _ := w.Portals.List(w.Ctx(), w.Admin, acme.ID); len(ps) != 0 || len(w.Identities.ClientIDs()) != 0 {
+		t.Fatalf("a refused setup left %d setups, %d clients", len(ps), len(w.Identities.ClientIDs()))
+	}
+	// A portal on this machine may use plain http.
+	if _, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Local", "http://localhost:5173"), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnAppClientThatFailsIsMadeByTheSweep_once(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	w.Identities.Fail = func(op string) error {
+		if op == "CreateClient" {
+			return errors.New("cognito is down")
+		}
+		return nil
+	}
+	k := &idem.Key{ID: "k1", Fingerprint: "f"}
+	p, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
+	if err != nil || p.ClientID != "" {
+		t.Fatalf("the setup is committed, its client to come: %+v %v", p, err)
+	}
+	if rep := w.Sweep(); rep.Failed != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	w.Identities.Fail = nil
+	// A retry with the key answers the same setup and finishes it.
+	again, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
+	if err != nil || again.ID != p.ID || again.ClientID == "" {
+		t.Fatalf("%+v %v", again, err)
+	}
+	if rep := w.Sweep(); rep.Portals != 1 || rep.Failed != 0 {
+		t.Fatalf("the sweep clears what the retry finished: %+v", rep)
+	}
+	if ids := w.Identities.ClientIDs(); len(ids) != 1 || ids[0] != again.ClientID {
+		t.Fatalf("clients: %v", ids)
+	}
+	if rep := w.Sweep(); rep.Portals != 0 {
+		t.Fatalf("%+v", rep)
+	}
+}
+
+func TestAClientMadeButNotRecordedIsFoundNotMadeTwice(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	// The client is made; the request dies before recording it (the
+	// table refuses the write that would).
+	svc := *w.Portals
+	svc.Store = &refuseRegistration{Store: w.Store}
+	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
+	if err != nil || p.ClientID != "" || len(w.Identities.ClientIDs()) != 1 {
+		t.Fatalf("%+v %v %v", p, err, w.Identities.ClientIDs())
+	}
+	if rep := w.Sweep(); rep.Portals != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	got, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+	if ids := w.Identities.ClientIDs(); len(ids) != 1 || got.ClientID != ids[0] {
+		t.Fatalf("%+v %v", got, ids)
+	}
+}
+
+func TestChangingASetupFollowsThroughToItsClient(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	p := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr("X")}, p.Version-1); !errors.Is(err, state.ErrStale) {
+		t.Fatalf("a stale If-Match: %v", err)
+	}
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{}, 0); errs.KindOf(err) != errs.Invalid {
+		t.Fatal(err)
+	}
+	// The default redirect URI follows the address.
+	u, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{URL: ptr("https://help.example")}, p.Version)
+	if err != nil || u.Version != p.Version+1 || !slices.Equal(u.RedirectURIs, []string{"https://help.example/"}) {
+		t.Fatalf("%+v %v", u, err)
+	}
+	spec, _ := w.Identities.Client(p.ClientID)
+	if !slices.Equal(spec.CallbackURLs, []string{"https://help.example/"}) || !slices.Equal(spec.LogoutURLs, []string{"https://help.example", "https://help.example/"}) {
+		t.Fatalf("%+v", spec)
+	}
+	if ok, _ := w.Access.OriginAllowed(w.Ctx(), "https://desk.example"); ok {
+		t.Fatal("the old origin is still allowed")
+	}
+	if ok, _ := w.Access.OriginAllowed(w.Ctx(), "https://help.example"); !ok {
+		t.Fatal("the new origin is not allowed")
+	}
+	// Redirect URIs of one's own stay when the address changes.
+	u, _, err = w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{RedirectURIs: []string{"https://help.example/cb", "https://app.example/cb", "https://help.example/cb"}}, 0)
+	if err != nil || !slices.Equal(u.RedirectURIs, []string{"https://help.example/cb", "https://app.example/cb"}) {
+		t.Fatalf("%+v %v", u, err)
+	}
+	u, _, err = w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{URL: ptr("https://help2.example")}, 0)
+	if err != nil || !slices.Equal(u.RedirectURIs, []string{"https://help.example/cb", "https://app.example/cb"}) {
+		t.Fatalf("%+v %v", u, err)
+	}
+	if ok, _ := w.Access.OriginAllowed(w.Ctx(), "https://app.example"); !ok {
+		t.Fatal("a redirect URI's origin is not allowed")
+	}
+	// Changing nothing makes no version and no event.
+	n := len(actions(t, w, acme.ID))
+	same, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr(" Desk ")}, 0)
+	if err != nil || same.Version != u.Version || len(actions(t, w, acme.ID)) != n {
+		t.Fatalf("%+v %v", same, err)
+	}
+	// A failed client update is finished by the sweep.
+	w.Identities.Fail = func(op string) error {
+		if op == "UpdateClient" {
+			return errors.New("throttled")
+		}
+		return nil
+	}
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{URL: ptr("https://final.example")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.Identities.Fail = nil
+	if rep := w.Sweep(); rep.Portals != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	if spec, _ := w.Identities.Client(p.ClientID); !slices.Equal(spec.LogoutURLs, []string{"https://final.example", "https://final.example/"}) {
+		t.Fatalf("%+v", spec)
+	}
+}
+
+func TestAPortalAsksWhoMayEnter(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	desk := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	shop := w.NewPortal(acme.ID, "Shop", "https://shop.example")
+	foreign := w.NewPortal(other.ID, "Foreign", "https://foreign.example")
+	jane := link(t, w, acme.ID, "jane@acme.example", desk.ID)
+
+	c, err := w.PortalSignIn("jane@acme.example", desk.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.Portals.Admit(c)
+	if err != nil || a.Member.ID != jane.ID || a.Portal.ID != desk.ID || a.Customer.ID != acme.ID {
+		t.Fatalf("%+v %v", a, err)
+	}
+	// Not linked to the shop: she is known there, but may not enter.
+	if c, err := w.PortalSignIn("jane@acme.example", shop.ClientID); err != nil {
+		t.Fatal(err)
+	} else if _, err := w.Portals.Admit(c); !errors.Is(err, portals.ErrNoPortalAccess) {
+		t.Fatal(err)
+	}
+	// Another customer's portal knows nothing of her.
+	if _, err := w.PortalSignIn("jane@acme.example", foreign.ClientID); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	// An unknown client, or the console's token, is no portal's.
+	if _, err := w.PortalSignIn("jane@acme.example", "nobody"); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	if c, err := w.PortalSignIn("jane@acme.example", apptest.AppClient); err != nil {
+		t.Fatal(err)
+	} else if _, err := w.Portals.Admit(c); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	// The provider's staff are nobody in a portal, and a portal's token
+	// gives no operator's rights.
+	_, _ = w.Operator("tech@provider.example", domain.RoleTechnician)
+	if _, err := w.PortalSignIn("admin@provider.example", desk.ClientID); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	// Disabled: refused at the very next request, with the same token.
+	claims := w.PortalClaims("jane@acme.example", desk.ClientID)
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(acme.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Access.ResolveAny(w.Ctx(), claims); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("a disabled member's token: %v", err)
+	}
+	if _, err := w.Members.Enable(w.Ctx(), w.Admin, members.User(acme.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	c, err = w.Access.ResolveAny(w.Ctx(), claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Portals.Admit(c); err != nil {
+		t.Fatalf("re-enabled: %v", err)
+	}
+	// A member of two customers is, through one's portal, only that one's.
+	om, _ := w.User(other.ID, "jane@acme.example", true)
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(other.ID, om.ID), members.Profile{PortalIDs: []string{foreign.ID}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = w.Access.ResolveAny(w.Ctx(), claims)
+	if len(c.Memberships) != 1 || c.Member(other.ID) != nil || c.IsOperator() {
+		t.Fatalf("%+v", c.Memberships)
+	}
+	if err := c.RequireUserManager(other.ID); err == nil {
+		t.Fatal("a portal's token manages another customer")
+	}
+}
+
+func TestADeletedSetupStopsAtOnceAndIsUnlinked(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	desk := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	keep := w.NewPortal(acme.ID, "Keep", "https://keep.example")
+	const n = 30 // more than a delete unlinks itself
+	for i := range n {
+		m := w.Invite(w.Admin, acme.ID, fmt.Sprintf("u%02d@acme.example", i), false)
+		if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(acme.ID, m.ID), members.Profile{PortalIDs: []string{keep.ID, desk.ID}}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jane := link(t, w, acme.ID, "jane@acme.example", desk.ID)
+	claims := w.PortalClaims("jane@acme.example", desk.ClientID)
+	page, err := w.Portals.Members(w.Ctx(), w.Admin, acme.ID, desk.ID, 50, nil)
+	if err != nil || len(page.Items) != n+1 || page.Items[0].Email != "jane@acme.example" {
+		t.Fatalf("%d %v", len(page.Items), err)
+	}
+	if err := w.Portals.Delete(w.Ctx(), w.Admin, acme.ID, desk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Access.ResolveAny(w.Ctx(), claims); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("a deleted portal's token: %v", err)
+	}
+	if _, ok := w.Identities.Client(desk.ClientID); ok {
+		t.Fatal("the app client is still there")
+	}
+	if ok, _ := w.Access.OriginAllowed(w.Ctx(), "https://desk.example"); ok {
+		t.Fatal("the deleted portal's origin is still allowed")
+	}
+	if _, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, desk.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := w.Portals.Members(w.Ctx(), w.Admin, acme.ID, desk.ID, 50, nil); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal(err)
+	}
+	w.Sweep()
+	if rep := w.Sweep(); rep.Portals != 0 {
+		t.Fatalf("the deleted setup is still due: %+v", rep)
+	}
+	page, err = w.Store.PortalMembers(w.Ctx(), acme.ID, desk.ID, 100, nil)
+	if err != nil || len(page.Items) != 0 {
+		t.Fatalf("%d still linked", len(page.Items))
+	}
+	got, _ := w.Member(jane)
+	if len(got.PortalIDs) != 0 {
+		t.Fatal(got.PortalIDs)
+	}
+	page, _ = w.Store.PortalMembers(w.Ctx(), acme.ID, keep.ID, 100, nil)
+	if len(page.Items) != n {
+		t.Fatalf("the other portal lost links: %d", len(page.Items))
+	}
+	for _, m := range page.Items {
+		if !slices.Equal(m.PortalIDs, []string{keep.ID}) {
+			t.Fatalf("%s: %v", m.Email, m.PortalIDs)
+		}
+	}
+	// Each unlink is on the audit trail, by the system.
+	if c := strings.Count(strings.Join(actions(t, w, acme.ID), " "), "user.updated"); c < n+1 {
+		t.Fatalf("%d unlink events", c)
+	}
+}
+
+// refuseRegistration is a store that refuses to record a setup's app client.
+type refuseRegistration struct{ portals.Store }
+
+func (r *refuseRegistration) ChangePortal(ctx context.Context, ch state.PortalChange) error {
+	if ch.Before != nil && ch.After != nil && ch.After.ClientID != ch.Before.ClientID {
+		return state.ErrUnavailable
+	}
+	return r.Store.ChangePortal(ctx, ch)
+}

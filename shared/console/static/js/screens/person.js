@@ -1,0 +1,125 @@
+// One person's forms, for users and operators alike: who to invite and
+// sending the invitation, a user's rights, an operator's role, and the edit
+// dialog of a person in the list (people.js).
+import { t } from '../i18n.js';
+import { h, field, notice, uid } from '../dom.js';
+import * as api from '../api.js';
+import { formDialog, idempotency, errorNotice } from '../ui.js';
+
+const enc = encodeURIComponent;
+
+// isStale says that a person changed or went away meanwhile (the list is
+// then loaded again).
+export const isStale = (e) => e.status === 404 || e.status === 412 || e.code === 'concurrent_change';
+
+// ---- inviting ---------------------------------------------------------------------
+
+// inviteeFields are the e-mail address and name of one person to invite.
+export function inviteeFields() {
+  return [
+    field({ label: t('add.email'), name: 'email', type: 'email', attrs: { required: true, autocomplete: 'off', id: 'add-email', spellcheck: 'false' } }),
+    field({ label: t('add.name'), name: 'name', hint: t('add.nameHint'), attrs: { maxlength: '100', autocomplete: 'off' } }),
+  ];
+}
+
+// invite posts body (with the form's name, when given) to base, the list's
+// path, then loads the list's page again and says who was invited.
+export async function invite(base, body, form, page) {
+  const nm = form.elements.name.value.trim();
+  if (nm) body.name = nm;
+  const { data } = await api.post(base, body, { headers: idempotency() });
+  await page.reload();
+  notice(t('add.done', { email: data.email }));
+  return true;
+}
+
+// ---- a user's rights and an operator's role ----------------------------------------
+
+// userRightsFields are the admin flag, roles and portal setups (of the
+// customer's portals) of a user, filled in from user p when given.
+export function userRightsFields(portals, p) {
+  const adminId = uid('admin');
+  const admin = h('div', { class: 'field check', dataset: { field: 'admin' } },
+    h('input', { type: 'checkbox', name: 'admin', id: adminId, checked: !!(p && p.admin) }),
+    h('label', { for: adminId }, t('add.admin')),
+    h('p', { class: 'field-error', hidden: true }));
+  const roles = field({ label: t('add.roles'), name: 'roles', value: p ? p.roles.join(', ') : '', hint: t('add.rolesHint'), attrs: { autocomplete: 'off' } });
+  const chosen = new Set(p ? p.portalIds : []);
+  const portalBox = h('fieldset', { class: 'field portals', dataset: { field: 'portalIds' } },
+    h('legend', {}, t('add.portals')),
+    portals.length
+      ? portals.map((ps) => {
+        const id = uid('portal');
+        return h('div', { class: 'check' },
+          h('input', { type: 'checkbox', name: 'portalIds', value: ps.id, id, checked: chosen.has(ps.id) }),
+          h('label', { for: id }, ps.name));
+      })
+      : h('p', { class: 'muted' }, t('add.noPortals')),
+    h('p', { class: 'field-error', hidden: true }));
+  return [admin, roles, portalBox];
+}
+
+// userRights reads the fields of userRightsFields, as the API takes them.
+export function userRights(form) {
+  return { admin: form.elements.admin.checked, roles: parseRoles(form.elements.roles.value), portalIds: checkedPortals(form) };
+}
+
+// userRightsChanges are the rights in form that differ from user p's.
+export function userRightsChanges(form, p) {
+  const { admin, roles, portalIds } = userRights(form);
+  const body = {};
+  if (admin !== p.admin) body.admin = admin;
+  if (roles.join('\n') !== p.roles.join('\n')) body.roles = roles;
+  if ([...portalIds].sort().join() !== [...p.portalIds].sort().join()) body.portalIds = portalIds;
+  return body;
+}
+
+function checkedPortals(form) {
+  return [...form.querySelectorAll('input[name=portalIds]:checked')].map((i) => i.value);
+}
+
+function parseRoles(s) {
+  const seen = new Set();
+  return s.split(',').map((r) => r.trim()).filter((r) => r && !seen.has(r) && seen.add(r));
+}
+
+// roleField picks an operator's role.
+export function roleField(role) {
+  const select = h('select', {},
+    h('option', { value: 'technician', selected: role === 'technician' }, t('operators.roleTechnician')),
+    h('option', { value: 'admin', selected: role === 'admin' }, t('operators.roleAdmin')));
+  return field({ label: t('operators.role'), name: 'role', control: select });
+}
+
+// ---- editing ----------------------------------------------------------------------
+
+// editDialog edits person p of the list (kind and page as in people.js):
+// the name, and kind.editFields(p); kind.editChanges(form, p) says what of
+// those changed. Only what changed is sent, if anything.
+export function editDialog(kind, page, p) {
+  const form = h('form', { id: 'edit-form', novalidate: true },
+    field({ label: t('add.name'), name: 'name', value: p.name, attrs: { required: true, maxlength: '100' } }),
+    kind.editFields(p));
+  formDialog({
+    heading: t('edit.heading', { email: p.email }), form, submitText: t('save'),
+    async submit() {
+      const body = {};
+      const nameValue = form.elements.name.value.trim();
+      if (nameValue !== p.name) body.name = nameValue;
+      Object.assign(body, kind.editChanges(form, p));
+      if (Object.keys(body).length) {
+        await api.patch(`${kind.base}/${enc(p.id)}`, body, { headers: { 'If-Match': `"${p.version}"` } });
+        await page.reload();
+        notice(t('edit.done', { email: p.email }));
+      }
+      return true;
+    },
+    onProblem(e, dialog) {
+      if (!isStale(e)) return false;
+      dialog.close('stale');
+      errorNotice(e);
+      page.reload();
+      return true;
+    },
+  });
+}

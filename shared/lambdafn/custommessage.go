@@ -1,0 +1,43 @@
+package lambdafn
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/portalaccess/portalaccess/shared/app/portals"
+)
+
+// StartCustomMessage runs the user pool's custom message trigger: a
+// password reset's e-mail (CustomMessage_ForgotPassword) is written in the
+// language of the customer whose portal asked, naming it. Every other
+// message the pool sends is left as the pool writes it. The trigger never
+// fails: a reset asked for is a reset sent.
+func StartCustomMessage(name string, opts ...Option) {
+	log := lambdacontext.NewLogger()
+	e, err := env(log, opts...)
+	if err != nil {
+		log.Error("function cannot start", "function", name, "error", err.Error())
+		os.Exit(1)
+	}
+	svc := e.App.Portals()
+	lambda.Start(func(ctx context.Context, ev events.CognitoEventUserPoolsCustomMessage) (events.CognitoEventUserPoolsCustomMessage, error) {
+		return CustomMessage(ctx, svc, ev), nil
+	})
+}
+
+// CustomMessage answers one custom message event.
+func CustomMessage(ctx context.Context, svc *portals.Service, ev events.CognitoEventUserPoolsCustomMessage) events.CognitoEventUserPoolsCustomMessage {
+	if ev.TriggerSource != "CustomMessage_ForgotPassword" {
+		return ev
+	}
+	str := func(k string) string { s, _ := ev.Request.UserAttributes[k].(string); return s }
+	msg := svc.CodeMessage(ctx, portals.CodeRequest{
+		ClientID: ev.CallerContext.ClientID, Sub: str("sub"), Email: str("email"), Code: ev.Request.CodeParameter,
+	})
+	ev.Response.EmailSubject, ev.Response.EmailMessage = msg.Subject, msg.HTML
+	return ev
+}

@@ -1,0 +1,223 @@
+// Package state is the contract between the use cases and the stores that
+// keep the product's state: the changes the use cases ask for, what they
+// read back, and the errors a store answers with. It knows nothing of
+// DynamoDB; the DynamoDB store (shared/store) and the in-memory store
+// (shared/store/memstore) both keep it, and one conformance suite
+// (shared/store/storetest) holds them to it.
+package state
+
+import (
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// Errors a store answers with. Each is a sentinel: compare with errors.Is.
+var (
+	// ErrNotFound: no such item.
+	ErrNotFound = errs.New(errs.NotExist, "not_found")
+	// ErrEmailTaken: the scope has a member with the e-mail already.
+	ErrEmailTaken = errs.New(errs.Exist, "already_member")
+	// ErrStale: the member changed since it was read (its version).
+	ErrStale = errs.New(errs.Stale, "version_mismatch")
+	// ErrConcurrent: the change lost a race on something its own conditions
+	// did not guard; it may be tried again.
+	ErrConcurrent = errs.New(errs.Conflict, "concurrent_change")
+	// ErrLastAdmin: the change would take the scope's last enabled admin away.
+	ErrLastAdmin = errs.New(errs.Conflict, "last_admin")
+	// ErrActorNotAdmin: the portal admin acting is no longer an enabled admin
+	// of the scope when the change lands.
+	ErrActorNotAdmin = errs.New(errs.Permission, "forbidden")
+	// ErrClaimHeld: an accept of the token holds a claim right now, so it
+	// cannot be rotated or revoked.
+	ErrClaimHeld = errs.New(errs.Conflict, "accept_in_progress")
+	// ErrTokenInvalid: no usable invitation has this token (unknown, spent,
+	// expired, rotated, revoked, or claimed by another accept).
+	ErrTokenInvalid = errs.New(errs.NotExist, "invitation_invalid")
+	// ErrIdempotencyRace: another request with the same idempotency key
+	// committed first.
+	ErrIdempotencyRace = errs.New(errs.Exist, "idempotency_race")
+	// ErrRateLimited: a rate window is full; RetryAfter says until when.
+	ErrRateLimited = errs.New(errs.Exhausted, "rate_limited")
+	// ErrUnavailable: the store is throttled or unreachable for now.
+	ErrUnavailable = errs.New(errs.Transient, "unavailable")
+)
+
+// PageKey is where a page of a listing starts: the store's own key of the
+// last item of the page before, opaque to the use cases (the HTTP layer
+// signs it into a cursor).
+type PageKey map[string]string
+
+// Page is one page of a listing; Next is nil on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  PageKey
+}
+
+// Idempotency is the record of a creating request made with an
+// Idempotency-Key: what the request was (its fingerprint) and what it
+// created (Ref), or, for a request made of many changes, its final answer.
+type Idempotency struct {
+	ID          string
+	Fingerprint string
+	Ref         string
+	CreatedAt   time.Time
+	Response    string
+}
+
+// IdempotencyTTL is how long a key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// RateCount counts N uses of a limited resource (e.g. the invitations of
+// one customer) in the fixed window of length Window that holds Now; the
+// change fails with ErrRateLimited when Limit would be passed.
+type RateCount struct {
+	Key    string
+	N      int
+	Limit  int
+	Window time.Duration
+	Now    time.Time
+}
+
+// Extras are written, or checked, in the same transaction as a change: they
+// land with it or not at all.
+type Extras struct {
+	// Idempotency is the record of the request that makes the change.
+	Idempotency *Idempotency
+	// Rate is counted with the change.
+	Rate *RateCount
+	// ActingAdmin is the identity of a portal admin acting in the scope who
+	// must still be an enabled admin of it when the change lands.
+	ActingAdmin string
+}
+
+// NewMember is the creation of a member, with its invitation's token record
+// when the invitation is pending, and its audit event.
+type NewMember struct {
+	Member domain.Member
+	Event  domain.AuditEvent
+	Extras
+}
+
+// MemberChange is one change of a member, written in one transaction with
+// everything that must change with it: the identity's copy of the
+// membership, the e-mail's record (on delete), the scope's count of enabled
+// admins, token records, markers and the audit event.
+type MemberChange struct {
+	// Before is the member as read; the write is conditional on its version.
+	Before domain.Member
+	// After is the member as it is to be; nil deletes it. Its version is
+	// Before.Version + 1.
+	After *domain.Member
+	Event domain.AuditEvent
+	// GuardLastAdmin makes the change fail with ErrLastAdmin when it would
+	// take the scope's last enabled admin away.
+	GuardLastAdmin bool
+	// RevokeToken deletes the token record of this hash (rotation,
+	// revocation, expiry); it fails with ErrClaimHeld while an accept holds
+	// a claim on it.
+	RevokeToken string
+	// UseToken deletes the token record of this hash on accept, on condition
+	// that ClaimID holds its claim (ErrTokenInvalid otherwise).
+	UseToken, ClaimID string
+	// NewToken writes the token record of After's invitation.
+	NewToken bool
+	// SyncIdentity marks the identity (Before's or After's sub) as waiting to
+	// be brought in line in the sign-in system; see SyncDone.
+	SyncIdentity bool
+	// ClearPending removes the pending-identity marker that the accept of
+	// this claim wrote before it touched the sign-in system.
+	ClearPending string
+	Now          time.Time
+	Extras
+}
+
+// Result is the member after the change: After, or Before when deleted.
+func (ch *MemberChange) Result() *domain.Member {
+	if ch.After == nil {
+		return &ch.Before
+	}
+	return ch.After
+}
+
+// SyncGrace is how long a request has to bring an identity in line itself
+// before the sweep does it instead.
+const SyncGrace = 2 * time.Minute
+
+// InvitationRef is what a token's record says: whose invitation it is and
+// until when it may be used.
+type InvitationRef struct {
+	Scope     domain.Scope
+	MemberID  string
+	Email     string
+	ExpiresAt time.Time
+}
+
+// Delivery is the outcome of sending an invitation, recorded while the
+// invitation of the token is still pending and its outcome unrecorded.
+type Delivery struct {
+	Scope     domain.Scope
+	MemberID  string
+	TokenHash string
+	Outcome   domain.Delivery
+	At        time.Time
+	// SendCount is the count to record when the send succeeded.
+	SendCount int
+}
+
+// DueKind is a kind of work the sweep finds due.
+type DueKind string
+
+const (
+	DueReminder DueKind = "REMIND" // pending invitations whose reminder is due
+	DueExpiry   DueKind = "EXPIRE" // pending invitations that have expired
+	DueIdentity DueKind = "SYNC"   // identities to bring in line with the sign-in system
+	// DuePending are accepts that began to create an identity and did not
+	// finish: the identity they may have left has no membership.
+	DuePending DueKind = "PENDID"
+	// DuePortal are portal setups whose app client (and, once deleted, whose
+	// links on members) the sign-in system must be brought in line with.
+	DuePortal DueKind = "PORTAL"
+)
+
+// Due is one item of due work.
+type Due struct {
+	// Scope and MemberID name a member (reminders, expiries).
+	Scope    domain.Scope
+	MemberID string
+	// Sub and Marker name an identity marker.
+	Sub    string
+	Marker string
+	// Email names a pending identity (Marker is then the accept's claim).
+	Email string
+	// PortalID and ClientID name a portal setup to bring in line (Scope is
+	// its customer's); ClientID is its app client as the change left it,
+	// which a deleted setup's marker still holds.
+	PortalID string
+	ClientID string
+}
+
+// PortalChange is one change of a portal setup: its creation (Before nil),
+// a change, or its deletion (After nil), written in one transaction with the
+// record that finds it by its app client, the origins its browser code may
+// call from, the marker of its app client and the audit event.
+type PortalChange struct {
+	Before *domain.Portal
+	After  *domain.Portal
+	// Customer is the setup's customer, whose name and locale the record
+	// by app client carries (a portal's token reads only that record).
+	Customer domain.Customer
+	Event    domain.AuditEvent
+	// SyncClient marks the app client as waiting to be brought in line
+	// with the setup (made, changed or deleted); see PortalSyncDone.
+	SyncClient bool
+	Now        time.Time
+	Extras
+}
+
+// PendingMarker is one accept's pending-identity marker.
+type PendingMarker struct {
+	Claim string
+	Due   time.Time
+}

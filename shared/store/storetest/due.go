@@ -1,0 +1,330 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/state"
+)
+
+// dueMembers are the member ids of due work, in order.
+func dueMembers(t *testing.T, ds []state.Due) []string {
+	t.Helper()
+	var out []string
+	for _, d := range ds {
+		if d.MemberID == "" || d.Sub != "" || d.Email != "" || d.Marker != "" {
+			t.Fatalf("due work of a member: %+v", d)
+		}
+		out = append(out, d.MemberID)
+	}
+	return out
+}
+
+func testDueIndex(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
+	// m1 is reminded at +1h and expires at +3h; m2 has no reminder and
+	// expires at +2h; m3's invitation is accepted, m4 has none.
+	m1, _ := w.invited(sc, "m1@acme.example")
+	m1.Invitation.RemindAt, m1.Invitation.ExpiresAt = ptr(h(1)), h(3)
+	m2, _ := w.invited(sc, "m2@acme.example")
+	m2.Invitation.ExpiresAt = h(2)
+	m3 := w.enabled(sc, "m3@acme.example", false)
+	m3.Invitation = &domain.Invitation{State: domain.InvitationAccepted, TokenHash: "spent", ExpiresAt: h(1), RemindAt: ptr(h(0)), Delivery: domain.DeliverySent}
+	m4 := w.enabled(sc, "m4@acme.example", false)
+	for _, m := range []domain.Member{m1, m2, m3, m4} {
+		w.create(m)
+	}
+	check := func(kind state.DueKind, at time.Time, want ...string) {
+		t.Helper()
+		got := w.due(kind, at)
+		if ids := dueMembers(t, got); !slices.Equal(ids, want) {
+			t.Fatalf("%s due at %v: %v, want %v", kind, at.Sub(w.now), ids, want)
+		}
+		for _, d := range got {
+			if d.Scope != sc {
+				t.Fatalf("due in scope %+v", d.Scope)
+			}
+		}
+	}
+	check(state.DueReminder, h(0))
+	check(state.DueReminder, h(1).Add(-time.Nanosecond))
+	check(state.DueReminder, h(1), m1.ID) // due at its instant
+	check(state.DueReminder, h(99), m1.ID)
+	check(state.DueExpiry, h(2).Add(-time.Nanosecond))
+	check(state.DueExpiry, h(2), m2.ID)
+	check(state.DueExpiry, h(99), m2.ID) // m1 waits for its reminder first
+	// The reminder sent, m1 waits for its expiry.
+	_, hash := domain.NewToken()
+	m1 = w.change(state.MemberChange{Before: m1, RevokeToken: m1.Invitation.TokenHash, NewToken: true, Now: h(1),
+		After: next(m1, func(a *domain.Member) { a.Invitation.ReminderSentAt, a.Invitation.TokenHash = ptr(h(1)), hash })})
+	check(state.DueReminder, h(99))
+	check(state.DueExpiry, h(3).Add(-time.Nanosecond), m2.ID)
+	check(state.DueExpiry, h(99), m2.ID, m1.ID) // oldest first
+	// Expired, accepted or deleted: no longer due.
+	w.change(state.MemberChange{Before: m2, RevokeToken: m2.Invitation.TokenHash, Now: h(2),
+		After: next(m2, func(a *domain.Member) { a.Invitation.State = domain.InvitationExpired })})
+	check(state.DueExpiry, h(99), m1.ID)
+	w.change(state.MemberChange{Before: m1, RevokeToken: m1.Invitation.TokenHash, Now: h(2)})
+	check(state.DueExpiry, h(99))
+	// Markers are not members' work.
+	noErr(t, w.s.PendingIdentity(w.ctx(), "x@acme.example", "claim", h(0)), "a pending identity")
+	w.change(state.MemberChange{Before: m4, After: next(m4, nil), SyncIdentity: true, Now: h(0)})
+	check(state.DueReminder, h(99))
+	check(state.DueExpiry, h(99))
+	// An operator's invitation is due in the provider's scope.
+	op, _ := w.invited(domain.ProviderScope, "op@provider.example")
+	op.Invitation.ExpiresAt = h(5)
+	w.create(op)
+	got := w.due(state.DueExpiry, h(99))
+	if len(got) != 1 || got[0].MemberID != op.ID || !got[0].Scope.IsProvider() {
+		t.Fatalf("an operator's expiry: %+v", got)
+	}
+	// A kind the store does not know has nothing due.
+	if got := w.due("OTHER", h(99)); len(got) != 0 {
+		t.Fatalf("an unknown kind: %+v", got)
+	}
+}
+
+func testDuePaging(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	var want []string
+	// Written newest first; listed oldest first.
+	for i := 5; i >= 1; i-- {
+		m, _ := w.invited(sc, fmt.Sprintf("m%d@acme.example", i))
+		m.Invitation.ExpiresAt = w.now.Add(time.Duration(i) * time.Minute)
+		w.create(m)
+		want = append([]string{m.ID}, want...)
+	}
+	later, _ := w.invited(sc, "later@acme.example")
+	later.Invitation.ExpiresAt = w.now.Add(time.Hour)
+	w.create(later)
+	at := w.now.Add(30 * time.Minute)
+	for _, limit := range []int32{1, 2, 3, 5, 6} {
+		var got []string
+		var start state.PageKey
+		pages := 0
+		for {
+			p, err := w.s.DueBy(w.ctx(), state.DueExpiry, at, limit, start)
+			noErr(t, err, "read due work")
+			pages++
+			if len(p.Items) > int(limit) || (p.Next != nil && len(p.Items) != int(limit)) {
+				t.Fatalf("limit %d: a page of %d, next %v", limit, len(p.Items), p.Next)
+			}
+			got = append(got, dueMembers(t, p.Items)...)
+			if p.Next == nil {
+				break
+			}
+			start = p.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("limit %d: %v, want %v", limit, got, want)
+		}
+		if wantPages := (5 + int(limit) - 1) / int(limit); pages != wantPages {
+			t.Fatalf("limit %d: %d pages, want %d", limit, pages, wantPages)
+		}
+	}
+	p, err := w.s.DueBy(w.ctx(), state.DueExpiry, w.now, 10, nil)
+	noErr(t, err, "read due work")
+	if len(p.Items) != 0 || p.Next != nil {
+		t.Fatalf("nothing due yet: %+v", p)
+	}
+}
+
+func testReminderFailed(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	remindAt := w.now.Add(time.Hour)
+	m, _ := w.invited(sc, "jane@acme.example")
+	m.Invitation.RemindAt = &remindAt
+	w.create(m)
+	// The sweep sends the reminder with a fresh token...
+	_, hash := domain.NewToken()
+	sent := w.now.Add(time.Hour)
+	reminded := w.change(state.MemberChange{Before: m, RevokeToken: m.Invitation.TokenHash, NewToken: true, Now: sent,
+		After: next(m, func(a *domain.Member) {
+			a.Invitation.TokenHash, a.Invitation.ReminderSentAt, a.Invitation.Delivery, a.Invitation.AttemptedAt = hash, &sent, domain.DeliveryPending, &sent
+		})})
+	far := w.now.Add(100 * time.Hour)
+	if got := w.due(state.DueReminder, far); len(got) != 0 {
+		t.Fatalf("a sent reminder still due: %+v", got)
+	}
+	// ...which is not delivered. A record for an old token does nothing.
+	noErr(t, w.s.ReminderFailed(w.ctx(), sc, m.ID, m.Invitation.TokenHash, remindAt), "a failure for an old token")
+	sameMember(t, w.member(sc, m.ID), reminded, "after a failure for an old token")
+	// For the token sent, the reminder is due again at remindAt.
+	retryAt := remindAt.Add(10 * time.Minute)
+	noErr(t, w.s.ReminderFailed(w.ctx(), sc, m.ID, hash, retryAt), "a failed reminder")
+	want := copyMember(reminded)
+	want.Invitation.Delivery, want.Invitation.ReminderSentAt = domain.DeliveryFailed, nil
+	sameMember(t, w.member(sc, m.ID), want, "after a failed reminder") // its version stays
+	if got := w.due(state.DueReminder, retryAt.Add(-time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("due before its time: %+v", got)
+	}
+	if got := dueMembers(t, w.due(state.DueReminder, retryAt)); !slices.Equal(got, []string{m.ID}) {
+		t.Fatalf("due again: %v", got)
+	}
+	if got := w.due(state.DueExpiry, far); len(got) != 0 {
+		t.Fatalf("due for expiry while a reminder is: %+v", got)
+	}
+	// Recorded already: a second failure changes nothing.
+	noErr(t, w.s.ReminderFailed(w.ctx(), sc, m.ID, hash, far), "a second failure")
+	if got := dueMembers(t, w.due(state.DueReminder, retryAt)); !slices.Equal(got, []string{m.ID}) {
+		t.Fatalf("a second failure moved the reminder: %v", got)
+	}
+	noErr(t, w.s.ReminderFailed(w.ctx(), sc, domain.NewID(domain.PrefixUser), hash, far), "a failure of no member")
+}
+
+func testSyncMarkers(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	m := w.create(w.enabled(sc, "jane@acme.example", false))
+	t1 := w.now.Add(time.Minute)
+	e1 := w.event(sc)
+	m = w.change(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Status = domain.StatusDisabled }),
+		SyncIdentity: true, Now: t1, Event: e1})
+	marker := func(at time.Time) []state.Due {
+		t.Helper()
+		ds := w.due(state.DueIdentity, at)
+		for _, d := range ds {
+			if d.Sub == "" || d.Marker == "" || d.MemberID != "" || d.Email != "" {
+				t.Fatalf("an identity marker: %+v", d)
+			}
+		}
+		return ds
+	}
+	if got := marker(t1.Add(state.SyncGrace - time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("due before its grace: %+v", got)
+	}
+	if got := marker(t1.Add(state.SyncGrace)); len(got) != 1 || got[0].Sub != m.Sub || got[0].Marker != e1.ID {
+		t.Fatalf("the marker: %+v, want %s / %s", got, m.Sub, e1.ID)
+	}
+	// A later change writes its own marker over it.
+	t2 := t1.Add(time.Minute)
+	e2 := w.event(sc)
+	m = w.change(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Status = domain.StatusEnabled }),
+		SyncIdentity: true, Now: t2, Event: e2})
+	if got := marker(t2.Add(state.SyncGrace - time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("the marker kept its old time: %+v", got)
+	}
+	if got := marker(t2.Add(state.SyncGrace)); len(got) != 1 || got[0].Marker != e2.ID {
+		t.Fatalf("the marker: %+v", got)
+	}
+	// SyncDone clears only its own marker.
+	noErr(t, w.s.SyncDone(w.ctx(), m.Sub, e1.ID), "clear an old marker")
+	if got := marker(t2.Add(time.Hour)); len(got) != 1 {
+		t.Fatal("an old marker's SyncDone cleared the new one")
+	}
+	noErr(t, w.s.SyncDone(w.ctx(), m.Sub, e2.ID), "clear the marker")
+	if got := marker(t2.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("cleared: %+v", got)
+	}
+	noErr(t, w.s.SyncDone(w.ctx(), "sub-nobody", "evt"), "clear no marker")
+	// A refused change writes no marker.
+	wantErr(t, w.changeErr(state.MemberChange{Before: *next(m, nil), After: next(*next(m, nil), nil), SyncIdentity: true}), state.ErrStale, "stale")
+	if got := marker(t2.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("a refused change's marker: %+v", got)
+	}
+	// Which identity: After's when it has one (an accept, a relink),
+	// Before's otherwise (a delete); none without a sub.
+	inv, _ := w.invited(sc, "inv@acme.example")
+	w.create(inv)
+	noMarker := w.change(state.MemberChange{Before: inv, After: next(inv, nil), SyncIdentity: true})
+	if got := marker(t2.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("a member without an identity got a marker: %+v", got)
+	}
+	w.change(state.MemberChange{Before: noMarker, SyncIdentity: true, After: next(noMarker, func(a *domain.Member) {
+		a.Status, a.Sub, a.Invitation.State = domain.StatusEnabled, "sub-accepted", domain.InvitationAccepted
+	})})
+	w.change(state.MemberChange{Before: m, SyncIdentity: true, After: next(m, func(a *domain.Member) { a.Sub = "sub-relinked" })})
+	other := w.create(w.enabled(sc, "other@acme.example", false))
+	w.change(state.MemberChange{Before: other, SyncIdentity: true})
+	subs := map[string]bool{}
+	for _, d := range marker(t2.Add(time.Hour)) {
+		subs[d.Sub] = true
+	}
+	if len(subs) != 3 || !subs["sub-accepted"] || !subs["sub-relinked"] || !subs[other.Sub] {
+		t.Fatalf("markers of %v", subs)
+	}
+}
+
+func testPendingMarkers(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	const email = "jane@acme.example"
+	d1, d2 := w.now.Add(time.Minute), w.now.Add(2*time.Minute)
+	noErr(t, w.s.PendingIdentity(w.ctx(), email, "claim-b", d2), "a marker")
+	noErr(t, w.s.PendingIdentity(w.ctx(), email, "claim-a", d1), "a marker")
+	noErr(t, w.s.PendingIdentity(w.ctx(), "other@acme.example", "claim-c", d1), "a marker")
+	markers := func() []state.PendingMarker {
+		t.Helper()
+		ms, err := w.s.PendingIdentities(w.ctx(), email)
+		noErr(t, err, "read markers")
+		return ms
+	}
+	ms := markers()
+	if len(ms) != 2 || ms[0].Claim != "claim-a" || !ms[0].Due.Equal(d1) || ms[1].Claim != "claim-b" || !ms[1].Due.Equal(d2) {
+		t.Fatalf("markers %+v", ms)
+	}
+	// Written again, a marker moves.
+	d3 := w.now.Add(3 * time.Minute)
+	noErr(t, w.s.PendingIdentity(w.ctx(), email, "claim-b", d3), "rewrite a marker")
+	if ms := markers(); len(ms) != 2 || !ms[1].Due.Equal(d3) {
+		t.Fatalf("markers %+v", ms)
+	}
+	pending := func(at time.Time) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, d := range w.due(state.DuePending, at) {
+			if d.Email == "" || d.Marker == "" || d.Sub != "" || d.MemberID != "" {
+				t.Fatalf("a pending marker: %+v", d)
+			}
+			out[d.Marker] = d.Email
+		}
+		return out
+	}
+	if got := pending(d1.Add(-time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("due early: %v", got)
+	}
+	if got := pending(d1); len(got) != 2 || got["claim-a"] != email || got["claim-c"] != "other@acme.example" {
+		t.Fatalf("due at d1: %v", got)
+	}
+	if got := pending(d3); len(got) != 3 || got["claim-b"] != email {
+		t.Fatalf("due at d3: %v", got)
+	}
+	if got := w.due(state.DuePending, d3); len(got) != 3 || got[2].Marker != "claim-b" {
+		t.Fatalf("oldest first: %+v", got)
+	}
+	// Cleared one by one.
+	noErr(t, w.s.ClearPending(w.ctx(), email, "claim-a"), "clear")
+	noErr(t, w.s.ClearPending(w.ctx(), email, "claim-x"), "clear no marker")
+	if ms := markers(); len(ms) != 1 || ms[0].Claim != "claim-b" {
+		t.Fatalf("markers %+v", ms)
+	}
+	// An accept's change clears its claim's marker of the member's e-mail,
+	// and a refused one does not.
+	m, _ := w.invited(sc, email)
+	w.create(m)
+	_, err := w.s.ClaimInvitation(w.ctx(), m.Invitation.TokenHash, "claim-b", w.now, w.now.Add(30*time.Second))
+	noErr(t, err, "claim")
+	accept := next(m, func(a *domain.Member) {
+		a.Status, a.Sub, a.Invitation.State = domain.StatusEnabled, "sub-jane", domain.InvitationAccepted
+	})
+	wantErr(t, w.changeErr(state.MemberChange{Before: m, After: accept, UseToken: m.Invitation.TokenHash, ClaimID: "claim-z", ClearPending: "claim-b"}),
+		state.ErrTokenInvalid, "an accept with another claim")
+	if ms := markers(); len(ms) != 1 {
+		t.Fatalf("a refused accept cleared the marker: %+v", ms)
+	}
+	w.change(state.MemberChange{Before: m, After: accept, UseToken: m.Invitation.TokenHash, ClaimID: "claim-b", ClearPending: "claim-b"})
+	if ms := markers(); len(ms) != 0 {
+		t.Fatalf("an accept left its marker: %+v", ms)
+	}
+	if ms, _ := w.s.PendingIdentities(w.ctx(), "nobody@acme.example"); len(ms) != 0 {
+		t.Fatalf("markers of nobody: %+v", ms)
+	}
+}
