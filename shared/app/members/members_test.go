@@ -1,6 +1,7 @@
 package members_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -400,6 +401,82 @@ func TestABulkInviteGivesEachAddressItsOutcomeAndReplaysItsFirstAnswer(t *testin
 	if _, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, nil, members.Profile{}, nil); !errors.Is(err, members.ErrBulkCount) {
 		t.Fatal(err)
 	}
+}
+
+// flaky fails the calls that fail says should, and passes the rest on.
+type flaky struct {
+	members.Store
+	fail func(call, email string) error
+}
+
+func (f flaky) CreateMember(ctx context.Context, nm state.NewMember) error {
+	if err := f.fail("create", nm.Member.Email); err != nil {
+		return err
+	}
+	return f.Store.CreateMember(ctx, nm)
+}
+
+func (f flaky) MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error) {
+	if err := f.fail("read", email); err != nil {
+		return domain.Member{}, err
+	}
+	return f.Store.MemberByEmail(ctx, sc, email)
+}
+
+// A retry of a bulk invite that cannot read whether an existing user is its
+// own fails, so that it can be retried, instead of answering that user
+// already_member and leaving it be. (Found by the model-based test.)
+func TestABulkRetryThatCannotReadItsOwnUserFails(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	store := w.Members.Store
+	emails := []string{"a@acme.example", "b@acme.example"}
+	aMade := make(chan struct{})
+	down := errs.Transientf("test", errors.New("the table is unreachable"))
+	// The first attempt makes a, then fails at b.
+	first := flaky{Store: store, fail: func(call, email string) error {
+		if call == "create" && email == "b@acme.example" {
+			<-aMade
+			return down
+		}
+		return nil
+	}}
+	w.Members.Store = afterCreate{flaky: first, email: "a@acme.example", done: aMade}
+	if _, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{}, key("bulk", "x")); err == nil {
+		t.Fatal("the first attempt did not fail")
+	}
+	// The retry cannot read a: it must not call it someone else's.
+	w.Members.Store = flaky{Store: store, fail: func(call, email string) error {
+		if call == "read" && email == "a@acme.example" {
+			return down
+		}
+		return nil
+	}}
+	if res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{}, key("bulk", "x")); err == nil {
+		t.Fatalf("the retry answered %+v", res)
+	}
+	// Once it can, the retry finishes the request: both are its own.
+	w.Members.Store = store
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{}, key("bulk", "x"))
+	if err != nil || res[0].Outcome != members.Invited || res[1].Outcome != members.Invited {
+		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+// afterCreate closes done once the member of email is created.
+type afterCreate struct {
+	flaky
+	email string
+	done  chan struct{}
+}
+
+func (a afterCreate) CreateMember(ctx context.Context, nm state.NewMember) error {
+	err := a.flaky.CreateMember(ctx, nm)
+	if nm.Member.Email == a.email {
+		close(a.done)
+	}
+	return err
 }
 
 // The invitation rate limit counts every e-mail of a scope, in the change's
