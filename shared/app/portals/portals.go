@@ -244,8 +244,9 @@ func (s *Service) resume(ctx context.Context, customerID, portalID string) (doma
 func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, fresh bool) domain.Portal {
 	after, err := s.syncClient(ctx, p, cu, marker, fresh)
 	if err != nil {
+		// after is what got through: a client recorded before the marker
+		// failed to clear is the setup's, and the answer shows it.
 		s.Log.WarnContext(ctx, "portal's app client not yet in line; the sweep will finish", "portal", p.ID, "error", err.Error())
-		return p
 	}
 	return after
 }

@@ -431,6 +431,34 @@ func TestADeletedSetupStopsAtOnceAndIsUnlinked(t *testing.T) {
 }
 
 // refuseRegistration is a store that refuses to record a setup's app client.
+// A setup whose app client is recorded but whose marker cannot be cleared
+// is answered as the table has it: with its client, at its version.
+// (Found by the model-based test: the answer showed no client, version 1.)
+func TestASetupIsAnsweredAsRecordedWhenItsMarkerStays(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	svc := *w.Portals
+	svc.Store = &keepMarker{Store: w.Store}
+	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+	if p.ClientID == "" || p.ClientID != got.ClientID || p.Version != got.Version {
+		t.Fatalf("answered %+v; the table has %+v", p, got)
+	}
+	if rep := w.Sweep(); rep.Portals != 1 || rep.Failed != 0 {
+		t.Fatalf("the sweep clears the marker: %+v", rep)
+	}
+	if ids := w.Identities.ClientIDs(); len(ids) != 1 || ids[0] != got.ClientID {
+		t.Fatalf("clients: %v", ids)
+	}
+}
+
+type keepMarker struct{ portals.Store }
+
+func (k *keepMarker) PortalSyncDone(context.Context, state.Due) error { return state.ErrUnavailable }
+
 type refuseRegistration struct{ portals.Store }
 
 func (r *refuseRegistration) ChangePortal(ctx context.Context, ch state.PortalChange) error {
