@@ -40,7 +40,8 @@ var generators = []generator{
 	{"advance-clock", 6, (*world).genAdvance},
 	{"interleave", 8, (*world).genInterleave},
 	{"create-customer", 1, (*world).genCustomer},
-	{"create-portal", 1, (*world).genPortal},
+	{"create-portal", 2, (*world).genPortal},
+	{"delete-portal", 2, (*world).genDeletePortal},
 }
 
 // Customers and portal setups: only operator admins make them.
@@ -60,20 +61,6 @@ func (w *world) genCustomer(faulty bool) *step {
 		return err
 	}
 	return s
-}
-
-func (w *world) genPortal(faulty bool) *step {
-	cu := w.m.customer(w.pickCustomerScope())
-	who := w.principal(cu.ID)
-	key := ""
-	if faulty {
-		key = w.newKey()
-	}
-	n := 0
-	for _, c := range w.m.customers {
-		n += len(c.portals)
-	}
-	return w.portalStep(who, cu, fmt.Sprintf("P%d", n+1), key)
 }
 
 // randomStep makes and runs one random step; on a share of them a fault is

@@ -66,7 +66,8 @@ const (
 	reinviteCooldown = 90 * time.Second // not the send lease's 60 s, so that the two are told apart
 	sendLease        = 60 * time.Second // shared/api's sendLease
 	syncGrace        = 2 * time.Minute  // shared/store's syncGrace: when the sweep finishes an identity
-	claimLease       = 30 * time.Second // shared/api's claimLease
+	claimLease       = 30 * time.Second // shared/app/invitations' ClaimLease
+	pendingGrace     = 2 * time.Minute  // and its PendingGrace: when the sweep looks at a pending identity
 	idempotencyTTL   = 24 * time.Hour
 )
 

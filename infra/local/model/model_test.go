@@ -87,19 +87,12 @@ func (m *member) clone() *member {
 type identity struct {
 	Sub, Email, Password string
 	Enabled              bool
-	// broken: deleted from Cognito while memberships still carry its sub
-	// (a tolerated known bug); it can no longer sign in.
-	broken bool
-}
-
-type portal struct {
-	ID, Name string
 }
 
 type customer struct {
 	ID, Name, Locale string
 	label            string // C1, C2: ids are random, labels keep runs replayable
-	portals          []portal
+	portals          []*portal
 	// static: a customer a random step made, which the run never acts in;
 	// it is looked at in the step that makes it, and then no more, so that
 	// a step's cost does not grow with their number.
@@ -122,6 +115,9 @@ type idemRecord struct {
 	recorded bool
 	ref      string        // the member a single invite made
 	results  []bulkOutcome // what a bulk invite answered
+	// complete: a bulk invite's first answer is recorded, so a replay
+	// answers it; without it a replay resumes the request instead.
+	complete bool
 }
 
 type bulkOutcome struct {
@@ -141,13 +137,19 @@ type model struct {
 	// markers: identities whose Cognito state a faulted step may have left
 	// behind the table, and when the sweep finishes them.
 	markers map[string]time.Time
+	// portalMarkers: portal setups whose app client the sweep has yet to
+	// bring in line (or, deleted, to retire), by portal id.
+	portalMarkers map[string]*portalMarker
+	// pending: the markers a failed accept left of an identity it was about
+	// to make or set up (by e-mail), and when each is due.
+	pending map[string][]time.Time
 }
 
 func newModel(at time.Time) *model {
 	return &model{
 		now: at, members: map[string]*member{}, identities: map[string]*identity{},
 		mail: map[string]int{}, audit: map[string]int{}, idem: map[string]*idemRecord{},
-		markers: map[string]time.Time{},
+		markers: map[string]time.Time{}, portalMarkers: map[string]*portalMarker{}, pending: map[string][]time.Time{},
 	}
 }
 
@@ -225,7 +227,7 @@ func (m *model) memberships(sub string) []*member {
 // identityOf is the Cognito identity that signs in with the e-mail now.
 func (m *model) identityOf(email string) *identity {
 	for _, id := range m.identities {
-		if id.Email == email && !id.broken {
+		if id.Email == email {
 			return id
 		}
 	}

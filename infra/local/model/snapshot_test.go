@@ -45,6 +45,15 @@ type snapshot struct {
 	// watched are the keys read one by one (outside the run's partitions):
 	// two snapshots are compared on the keys both read.
 	watched map[string]bool
+	// parts are the partitions read besides the run's scopes (a portal's
+	// links): two snapshots are compared on the partitions both read.
+	parts map[string]bool
+	// clients are the portals' app clients in the user pool (id → name);
+	// branded those given the managed login's style; goneClients the ids
+	// of app clients the run knew and whose CLIENT# record is watched.
+	clients     map[string]string
+	branded     map[string]bool
+	goneClients []string
 }
 
 // watchFor is how many snapshots a key that is no longer live is still
@@ -71,7 +80,7 @@ func scopeKey(sc string) string {
 func (w *world) take() (*snapshot, error) {
 	ctx := context.Background()
 	s := &snapshot{items: map[string]map[string]types.AttributeValue{}, users: map[string]cognitoUser{}, audit: map[string]int{},
-		watched: map[string]bool{}}
+		watched: map[string]bool{}, parts: map[string]bool{}, clients: map[string]string{}, branded: map[string]bool{}}
 	scopes := append([]string{provider}, customerIDs(w.m)...)
 	for _, sc := range scopes {
 		if err := w.queryAll(ctx, scopeKey(sc), func(it map[string]types.AttributeValue) {
@@ -84,6 +93,59 @@ func (w *world) take() (*snapshot, error) {
 			return nil, err
 		}
 		s.audit[sc] = n
+	}
+	// The markers the due index holds of accepts and portal setups.
+	for _, kind := range []string{"PENDID", "PORTAL"} {
+		if err := w.queryDue(ctx, kind, func(it map[string]types.AttributeValue) {
+			s.items[itemKey(str(it, "pk"), str(it, "sk"))] = it
+			made.partitions[str(it, "pk")] = true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	// The portals' links, of the setups the model has or had lately.
+	for _, cu := range w.m.customers {
+		if !cu.static {
+			for _, p := range cu.portals {
+				w.portalSeen[p.ID] = watchFor + 1
+			}
+		}
+	}
+	for pid := range w.m.portalMarkers {
+		w.portalSeen[pid] = watchFor + 1
+	}
+	for pid, n := range w.portalSeen {
+		pk := "PL#" + pid
+		s.parts[pk] = true
+		made.partitions[pk] = true
+		if err := w.queryAll(ctx, pk, func(it map[string]types.AttributeValue) {
+			s.items[itemKey(str(it, "pk"), str(it, "sk"))] = it
+		}); err != nil {
+			return nil, err
+		}
+		if n <= 1 {
+			delete(w.portalSeen, pid)
+		} else {
+			w.portalSeen[pid] = n - 1
+		}
+	}
+	// The app clients of the user pool: the console's is not a portal's.
+	in := &cip.ListUserPoolClientsInput{UserPoolId: aws.String(st.Info.Cognito.UserPoolID), MaxResults: aws.Int32(60)}
+	for {
+		out, err := w.cog.ListUserPoolClients(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list app clients: %w", err)
+		}
+		for _, c := range out.UserPoolClients {
+			if name := aws.ToString(c.ClientName); strings.HasPrefix(name, "portal-") {
+				id := aws.ToString(c.ClientId)
+				s.clients[id], s.branded[id] = name, st.Front.Branded(id)
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
 	}
 	out, err := w.cog.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(st.Info.Cognito.UserPoolID)})
 	if err != nil {
@@ -149,6 +211,34 @@ func (w *world) take() (*snapshot, error) {
 	for id := range w.idemWatch {
 		key("IDEM#"+id, "IDEM", "idem "+id)
 	}
+	// The records that find a portal setup by its app client and by its
+	// origin, of the setups the model has and had.
+	origins := map[string]bool{}
+	for _, cu := range w.m.customers {
+		if cu.static {
+			continue
+		}
+		for _, p := range cu.portals {
+			if p.ClientID != "" {
+				w.clientSeen[p.ClientID] = watchFor + 1
+			}
+			origins[p.origin()] = true
+		}
+	}
+	for _, pm := range w.m.portalMarkers {
+		if pm.gone != nil {
+			origins[pm.gone.origin()] = true
+		}
+	}
+	for id := range w.clientSeen {
+		made.partitions["CLIENT#"+id] = true
+		key("CLIENT#"+id, "CLIENT", "client "+id)
+		s.goneClients = append(s.goneClients, id)
+	}
+	for o := range origins {
+		made.partitions["ORIGIN#"+o] = true
+		key("ORIGIN#"+o, "ORIGIN", "")
+	}
 	found := map[string]bool{}
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
@@ -182,6 +272,7 @@ func (w *world) take() (*snapshot, error) {
 	}
 	age(w.subsSeen, "sub")
 	age(w.hashesSeen, "hash")
+	age(w.clientSeen, "client")
 	// An idempotency record outlives its 24 hours (DynamoDB Local runs no
 	// TTL): it is watched while its key may be replayed, not while it is.
 	delete(found, "")
@@ -195,6 +286,29 @@ func (w *world) take() (*snapshot, error) {
 	}
 	s.mails = mails
 	return s, nil
+}
+
+// queryDue reads every item the due index holds of a kind (its keys, its
+// due time, its marker).
+func (w *world) queryDue(ctx context.Context, kind string, each func(map[string]types.AttributeValue)) error {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(st.Info.DynamoDB.Table), IndexName: aws.String("due"),
+		KeyConditionExpression:    aws.String("duePk = :k"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: kind}},
+	}
+	for {
+		res, err := w.ddb.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query the due index for %s: %w", kind, err)
+		}
+		for _, it := range res.Items {
+			each(it)
+		}
+		if res.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
 }
 
 func (w *world) queryAll(ctx context.Context, pk string, each func(map[string]types.AttributeValue)) error {
@@ -381,6 +495,9 @@ func diff(a, b *snapshot, ignore func(key string) bool) []string {
 		if (a.watched[k] || b.watched[k]) && !(a.watched[k] && b.watched[k]) {
 			continue // read by one snapshot only
 		}
+		if pk, _, _ := strings.Cut(k, "|"); (a.parts[pk] || b.parts[pk]) && !(a.parts[pk] && b.parts[pk]) {
+			continue
+		}
 		x, inA := a.items[k]
 		y, inB := b.items[k]
 		switch {
@@ -404,6 +521,18 @@ func diff(a, b *snapshot, ignore func(key string) bool) []string {
 	for sub, u := range b.users {
 		if _, found := a.users[sub]; !found {
 			out = append(out, fmt.Sprintf("Cognito user added: %s (%s)", u.Email, sub))
+		}
+	}
+	for id, name := range a.clients {
+		if _, found := b.clients[id]; !found {
+			out = append(out, fmt.Sprintf("app client removed: %s (%s)", name, id))
+		} else if a.branded[id] != b.branded[id] {
+			out = append(out, fmt.Sprintf("app client %s (%s) branded: %v → %v", name, id, a.branded[id], b.branded[id]))
+		}
+	}
+	for id, name := range b.clients {
+		if _, found := a.clients[id]; !found {
+			out = append(out, fmt.Sprintf("app client added: %s (%s)", name, id))
 		}
 	}
 	for _, e := range b.mails {

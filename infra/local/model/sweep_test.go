@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/app/sweep"
 )
 
 // advance moves the business clock (the handlers' and the model's) forward.
@@ -34,9 +36,9 @@ func (w *world) sweep(why string) *step {
 	m := w.m
 	s := &step{op: "sweep", calls: callsSweep, desc: why}
 	s.run = func() (*response, error) {
-		rep, err := st.Deps.Sweep(context.Background(), time.Minute)
+		rep, err := st.Sweep(context.Background(), time.Minute)
 		b, _ := json.Marshal(struct {
-			api.SweepReport
+			sweep.Report
 			Error string `json:"error,omitempty"`
 		}{rep, errString(err)})
 		return &response{status: 200, body: b}, nil
@@ -45,7 +47,7 @@ func (w *world) sweep(why string) *step {
 	s.pred = ok(200, func(o *observation) error {
 		now := m.now
 		var rep struct {
-			api.SweepReport
+			sweep.Report
 			Error string `json:"error"`
 		}
 		if err := json.Unmarshal(o.res.body, &rep); err != nil {
@@ -77,10 +79,6 @@ func (w *world) sweep(why string) *step {
 		failed := 0
 		for _, sub := range sortedKeys(m.markers) {
 			if m.markers[sub].After(now) {
-				continue
-			}
-			if id := m.identities[sub]; id != nil && id.broken && len(m.memberships(sub)) > 0 {
-				failed++ // deleteIdentityBeforeCommit: Cognito no longer has it
 				continue
 			}
 			plan = append(plan, action{kind: "sync", sub: sub})
@@ -124,13 +122,58 @@ func (w *world) sweep(why string) *step {
 				}
 			}
 		}
+		// Pending identities a failed accept left: once every marker of an
+		// e-mail is due, the identity goes if no membership holds it, and
+		// the markers go (each due marker counts); an e-mail with a marker
+		// not yet due is skipped.
+		skipped, pendingOff := 0, false
+		for _, email := range sortedKeys(m.pending) {
+			due, later := 0, false
+			for _, d := range m.pending[email] {
+				if d.After(now) {
+					later = true
+				} else {
+					due++
+				}
+			}
+			switch {
+			case due == 0:
+			case later:
+				skipped += due
+			case o.sc.struck && pendingLeft(o.after, email):
+				off++
+				pendingOff = true
+			default:
+				delete(m.pending, email)
+				synced += due
+			}
+		}
+		// Portal setups: app clients to bring in line, deleted setups to
+		// retire.
+		portals := 0
+		for _, pid := range sortedKeys(m.portalMarkers) {
+			if m.portalMarkers[pid].due.After(now) {
+				continue
+			}
+			outcome, err := w.sweepPortal(o, pid)
+			if err != nil {
+				return err
+			}
+			if outcome == "done" {
+				portals++
+			} else {
+				off++
+			}
+		}
 		switch {
 		case !o.sc.struck:
-			if rep.Reminded != reminded || rep.Expired != expired || rep.Synced != synced || rep.Failed != failed || rep.Skipped != 0 || rep.More || rep.Error != "" {
-				return fmt.Errorf("the sweep reports %+v; the model: %d reminded, %d expired, %d identities synced, %d failed", rep, reminded, expired, synced, failed)
+			if rep.Reminded != reminded || rep.Expired != expired || rep.Synced != synced || rep.Portals != portals || rep.Failed != failed ||
+				rep.Skipped != skipped || rep.More || rep.Error != "" {
+				return fmt.Errorf("the sweep reports %+v; the model: %d reminded, %d expired, %d identities synced, %d portals, %d skipped, %d failed",
+					rep, reminded, expired, synced, portals, skipped, failed)
 			}
-		case rep.Reminded != reminded || rep.Expired != expired || rep.Synced != synced:
-			return fmt.Errorf("the faulted sweep reports %+v; the table shows %d reminded, %d expired, %d identities synced", rep, reminded, expired, synced)
+		case rep.Reminded != reminded || rep.Expired != expired || (rep.Synced != synced && !pendingOff) || rep.Portals != portals:
+			return fmt.Errorf("the faulted sweep reports %+v; the table shows %d reminded, %d expired, %d identities synced, %d portals", rep, reminded, expired, synced, portals)
 		case rep.Error == "" && off > 2:
 			// One fault strikes one item (a conflict may outlast one item's
 			// retries and reach the next); a run that stopped leaves the rest.
@@ -150,6 +193,17 @@ func (w *world) sweep(why string) *step {
 	})
 	s.after = func() error { return w.everyoneSignsIn() }
 	return s
+}
+
+// pendingLeft reports whether a snapshot holds a pending-identity marker of
+// the e-mail.
+func pendingLeft(s *snapshot, email string) bool {
+	for k := range s.items {
+		if strings.HasPrefix(k, "PID#"+email+"|") {
+			return true
+		}
+	}
+	return false
 }
 
 func errString(err error) string {
@@ -184,6 +238,13 @@ func (w *world) observedOutcome(o *observation, kind string, x *member, sub stri
 	}
 	for _, v := range variants {
 		c := x.clone()
+		// A deleted portal setup this sweep retires after: its unlink.
+		for pid, pm := range w.m.portalMarkers {
+			if pm.gone != nil && !pm.due.After(w.m.now) && slices.Contains(c.Portals, pid) && !slices.Contains(d.PortalIDs, pid) {
+				c.Portals = slices.DeleteFunc(slices.Clone(c.Portals), func(id string) bool { return id == pid })
+				c.Version++
+			}
+		}
 		saved := w.m.mail[x.Email]
 		sc := newStepCtx(nil, false)
 		switch {
@@ -237,7 +298,7 @@ func (w *world) expire(x *member) {
 // signs in (a disabled one is checked as disabled by verify).
 func (w *world) everyoneSignsIn() error {
 	for _, id := range w.m.identities {
-		if _, enabled := w.m.inLine(id.Sub); !enabled || id.broken {
+		if _, enabled := w.m.inLine(id.Sub); !enabled {
 			continue
 		}
 		if _, dirty := w.m.markers[id.Sub]; dirty {
