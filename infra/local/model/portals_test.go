@@ -218,8 +218,19 @@ func (w *world) genDeletePortal(bool) *step {
 	id := "ptl_" + w.fakeID()
 	switch r := w.rng.Float64(); {
 	case r < 0.8 && len(cu.portals) > 1:
-		// Never the last: the run's invitations name one.
+		// Never the last: the run's invitations name one. Often one whose
+		// app client the sweep has yet to finish: where a delete may leave
+		// something behind.
+		var unfinished []*portal
+		for _, p := range cu.portals {
+			if _, marked := w.m.portalMarkers[p.ID]; marked {
+				unfinished = append(unfinished, p)
+			}
+		}
 		id = pickOne(w, cu.portals).ID
+		if len(unfinished) > 0 && w.chance(0.6) {
+			id = pickOne(w, unfinished).ID
+		}
 	case r < 0.9:
 		for _, o := range w.m.customers {
 			if o != cu && !o.static && len(o.portals) > 0 {

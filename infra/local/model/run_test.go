@@ -65,14 +65,13 @@ func TestModel(t *testing.T) {
 	}
 	steps := *stepsFlagValue()
 	var seeds []uint64
-	if *flagSeed != 0 {
+	switch {
+	case *flagSeed != 0:
 		seeds = []uint64{*flagSeed}
-	} else {
-		n := *flagSeeds
-		if n == 0 {
-			n = defaultSeeds
-		}
-		for range n {
+	case *flagSeeds == 0:
+		seeds = []uint64{defaultSeed}
+	default:
+		for range *flagSeeds {
 			seeds = append(seeds, 1+rand.Uint64N(1<<40))
 		}
 	}
@@ -116,7 +115,18 @@ func TestModel(t *testing.T) {
 				wall.Round(time.Millisecond), (wall / time.Duration(w.n)).Round(time.Millisecond), w.summary())
 		})
 	}
-	t.Logf("all seeds: %d steps in %s; known bugs tolerated: %v", runs.steps, runs.wall.Round(time.Second), runs.hits)
+	var ops, allowed []string
+	for _, k := range sortedKeys(runs.stats) {
+		if name, ok := strings.CutPrefix(k, "op "); ok {
+			ops = append(ops, fmt.Sprintf("%s %d", name, runs.stats[k]))
+		}
+		if name, ok := strings.CutPrefix(k, "allowed "); ok {
+			allowed = append(allowed, fmt.Sprintf("%s×%d", name, runs.stats[k]))
+		}
+	}
+	t.Logf("all seeds: %d steps in %s (%d faulted, %d struck, %d failed under a fault, %d interleaved); known bugs tolerated: %v; allowed: %v\n  operations: %s",
+		runs.steps, runs.wall.Round(time.Second), runs.stats["faulted"], runs.stats["struck"], runs.stats["failed under a fault"],
+		runs.stats["interleaved"], runs.hits, allowed, strings.Join(ops, ", "))
 }
 
 func newWorld(t testing.TB, seed uint64) *world {
