@@ -129,9 +129,7 @@ func (w *world) people(match func(p *person, c *caller) bool) []*person {
 func (w *world) principal(sc string) *person {
 	// Whoever can sign in afresh may: their cached token is renewed when
 	// their identity was made again; sometimes the stale one is sent. A
-	// token that still stands for someone is kept (an identity the known
-	// bug deleteIdentityBeforeCommit took can no longer sign in, but its
-	// token is still served).
+	// token that still stands for someone is kept.
 	for _, p := range w.persons {
 		id := w.m.identityOf(p.email)
 		useful := p.token != "" && w.m.caller(p.tokenSub) != nil
