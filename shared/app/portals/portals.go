@@ -386,11 +386,23 @@ var errMore = errors.New("more members to unlink")
 // limit of its members lose their link to it (each an audited change by
 // the system); once none is left, the marker goes.
 func (s *Service) retire(ctx context.Context, d state.Due, limit int32) error {
-	if d.ClientID != "" {
-		if s.Clients == nil {
-			return errors.New("no sign-in client")
+	if s.Clients == nil {
+		return errors.New("no sign-in client")
+	}
+	client := d.ClientID
+	if client == "" {
+		// Deleted before its app client was recorded: one may have been
+		// made, which nothing names any more. It is found by its name.
+		id, found, err := s.Clients.FindClient(ctx, s.spec(domain.Portal{ID: d.PortalID}).Name)
+		if err != nil {
+			return err
 		}
-		if err := s.Clients.DeleteClient(ctx, d.ClientID); err != nil {
+		if found {
+			client = id
+		}
+	}
+	if client != "" {
+		if err := s.Clients.DeleteClient(ctx, client); err != nil {
 			return err
 		}
 	}

@@ -462,6 +462,29 @@ func TestASetupIsAnsweredAsRecordedWhenItsMarkerStays(t *testing.T) {
 	}
 }
 
+// A setup deleted before its app client was recorded takes that client
+// with it: nothing names the client any more, so nothing else would ever
+// remove it. (Found while adding portal setups to the model-based test.)
+func TestASetupDeletedBeforeItsClientWasRecordedTakesTheClient(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	svc := *w.Portals
+	svc.Store = &refuseRegistration{Store: w.Store}
+	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
+	if err != nil || p.ClientID != "" || len(w.Identities.ClientIDs()) != 1 {
+		t.Fatalf("%+v %v %v", p, err, w.Identities.ClientIDs())
+	}
+	if err := w.Portals.Delete(w.Ctx(), w.Admin, acme.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ids := w.Identities.ClientIDs(); len(ids) != 0 {
+		t.Fatalf("the deleted setup's app client is left: %v", ids)
+	}
+	if rep := w.Sweep(); rep.Portals != 0 || rep.Failed != 0 {
+		t.Fatalf("nothing is left to the sweep: %+v", rep)
+	}
+}
+
 type keepMarker struct{ portals.Store }
 
 func (k *keepMarker) PortalSyncDone(context.Context, state.Due) error { return state.ErrUnavailable }
