@@ -132,7 +132,7 @@ func TestModel(t *testing.T) {
 func newWorld(t testing.TB, seed uint64) *world {
 	w := &world{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		mailSeen: map[string]bool{}, subsSeen: map[string]int{}, hashesSeen: map[string]int{}, idemWatch: map[string]int{},
-		portalSeen: map[string]int{}, clientSeen: map[string]int{},
+		portalSeen: map[string]int{}, clientSeen: map[string]int{}, signedIn: map[string]cognitoUser{},
 		audits:    map[string]*auditTally{},
 		tolerated: map[string]bool{}, hits: map[string]int{}, stats: map[string]int{}}
 	strict := map[string]bool{}

@@ -305,7 +305,7 @@ func (w *world) everyoneSignsIn() error {
 			continue // its marker is not yet due
 		}
 		p := w.personOf(id.Email)
-		if _, err := w.signIn(p.email, p.password); err != nil {
+		if err := w.signsIn(p, id.Sub); err != nil {
 			return fmt.Errorf("after the sweep, %s (enabled) cannot sign in: %v", p, err)
 		}
 	}

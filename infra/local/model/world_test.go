@@ -68,6 +68,8 @@ type world struct {
 	clientSeen map[string]int
 	// portalsMade numbers the portal setups the run made, for their names.
 	portalsMade int
+	// signedIn is, per identity, the Cognito state it last signed in with.
+	signedIn map[string]cognitoUser
 	// stale, when set, is who stalePerson's token stands for instead of
 	// what the model says now: the caller as a request that began earlier
 	// still sees them.
@@ -946,7 +948,10 @@ func (w *world) checkPrincipals(s *step, res *response, callerBefore map[*person
 	if p != nil && res.status >= 400 && res.status < 500 && res.status != 401 {
 		if id := w.m.identityOf(p.email); id != nil && id.Sub == p.tokenSub && w.m.caller(id.Sub) != nil {
 			if _, dirty := w.m.markers[id.Sub]; !dirty {
-				if err := w.refresh(p, true); err != nil {
+				if err := w.refresh(p, false); err != nil {
+					w.failf("after a refusal (%s): %v", res, err)
+				}
+				if err := w.signsIn(p, id.Sub); err != nil {
 					w.failf("after a refusal (%s): %v", res, err)
 				}
 				if err := w.checkMe(p); err != nil {
@@ -991,11 +996,32 @@ func (w *world) checkPrincipals(s *step, res *response, callerBefore map[*person
 		if q.password == "" {
 			continue
 		}
-		if _, err := w.signIn(q.email, q.password); err != nil {
+		if err := w.signsIn(q, x.Sub); err != nil {
 			w.failf("%s, an enabled admin of %s, cannot sign in: %v", q, w.m.scopeLabel(sc), err)
 		}
 	}
 	w.lastAdminAt++
+}
+
+// signsIn checks that a person signs in with their identity: with Cognito
+// (InitiateAuth, the dearest call of a step), unless they signed in while
+// Cognito held the identity just as it does now.
+func (w *world) signsIn(p *person, sub string) error {
+	u, found := w.last.users[sub]
+	if found && w.signedIn[sub] == u {
+		return nil
+	}
+	tok, err := w.signIn(p.email, p.password)
+	if err != nil {
+		return err
+	}
+	if got := subOfToken(tok); got != sub {
+		return fmt.Errorf("%s signed in as %s, not %s", p, got, sub)
+	}
+	if found {
+		w.signedIn[sub] = u
+	}
+	return nil
 }
 
 // checkMe asks GET /v1/me as the person and compares it with the model.
