@@ -437,7 +437,6 @@ func TestADeletedSetupStopsAtOnceAndIsUnlinked(t *testing.T) {
 	}
 }
 
-// refuseRegistration is a store that refuses to record a setup's app client.
 // A setup whose app client is recorded but whose marker cannot be cleared
 // is answered as the table has it: with its client, at its version.
 // (Found by the model-based test: the answer showed no client, version 1.)
@@ -489,6 +488,7 @@ type keepMarker struct{ portals.Store }
 
 func (k *keepMarker) PortalSyncDone(context.Context, state.Due) error { return state.ErrUnavailable }
 
+// refuseRegistration is a store that refuses to record a setup's app client.
 type refuseRegistration struct{ portals.Store }
 
 func (r *refuseRegistration) ChangePortal(ctx context.Context, ch state.PortalChange) error {
