@@ -17,7 +17,7 @@ GOFLAGS_RELEASE := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # How long each fuzz target runs in make test.
 FUZZTIME ?= 10s
 
-.PHONY: help run test deps vet build clean bench load fuzz
+.PHONY: help run test deps vet build clean bench load fuzz model
 
 help:
 	@echo "make run     start the local stack (console and API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
@@ -26,6 +26,7 @@ help:
 	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
 	@echo "make bench   init times, sizes, AWS calls and capacity figures (docs/performance.md)"
 	@echo "make load    a bounded run of mixed traffic through the local gateway"
+	@echo "make model   a long model-based run: make model STEPS=5000 SEED=42 (no SEED: SEEDS=n random ones, printed)"
 
 # The emulators and the CDK CLI, pinned by infra/package-lock.json.
 deps: $(NODE_DEPS)
@@ -52,6 +53,16 @@ bench: deps
 
 load: deps
 	go run ./infra/local/load
+
+# The model-based test (infra/local/model): seeded, replayable sequences of
+# STEPS random operations each, every answer predicted and every trace looked
+# for. SEED replays one; without it SEEDS random seeds run (each printed).
+# make test runs one fixed seed of 300 steps.
+STEPS ?= 2000
+SEED ?=
+SEEDS ?= 1
+model: deps
+	MODEL_STEPS=$(STEPS) MODEL_SEED=$(SEED) MODEL_SEEDS=$(SEEDS) go test -count=1 -timeout 0 -v -run 'TestModel$$' ./infra/local/model
 
 # One bootstrap per function, as Lambda's provided.al2023 runtime runs it.
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))

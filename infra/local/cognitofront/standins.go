@@ -62,3 +62,12 @@ func answer(w http.ResponseWriter, v any) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Branded reports whether the app client was given a managed login style,
+// which managed login needs for each client to show its pages: tests look.
+func (f *Front) Branded(clientID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.brandings[clientID]
+	return ok
+}

@@ -8,13 +8,20 @@ package faults
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Kind is a kind of failure.
@@ -30,9 +37,21 @@ const (
 	// is lost; the client sees a timeout (and the SDK's retryer may send it
 	// again).
 	Timeout Kind = "timeout"
+	// TransactionConflict: DynamoDB cancels a TransactWriteItems call because
+	// another transaction held one of its items, as it does under contention
+	// (DynamoDB Local never does). The answer is the service's own:
+	// a TransactionCanceledException whose CancellationReasons hold one reason
+	// per item, each "TransactionConflict" or "None", at least one a conflict.
+	// The SDK does not retry it; the caller's own retries are new calls.
+	TransactionConflict Kind = "transaction_conflict"
+	// Interleave: the call waits while Fault.During runs (another request,
+	// say), then goes through unharmed. A test slips a change in between an
+	// operation's reads and its write, which is where races land.
+	Interleave Kind = "interleave"
 )
 
-// Kinds are all kinds, in the order tests try them.
+// Kinds are the kinds that apply to every call, in the order tests try them.
+// TransactionConflict applies to DynamoDB.TransactWriteItems only.
 var Kinds = []Kind{Error, Throttle, Timeout}
 
 // Fault names the failure of one call.
@@ -41,11 +60,33 @@ type Fault struct {
 	Nth  int    // 1 for the first call of that operation since Arm
 	Kind Kind
 	// Attempts is how many attempts of the call fail (Throttle); 0 is all.
+	// For TransactionConflict it is how many calls in a row, from the Nth
+	// on, are cancelled (a store retrying a conflict makes a new call each
+	// time); 0 is every call from the Nth on.
 	Attempts int
+	// Seed varies which items of a cancelled transaction name the conflict.
+	Seed uint64
+	// During is what an Interleave runs, once, before the call goes out.
+	During func()
 }
 
 func (f Fault) String() string {
-	return fmt.Sprintf("%s of call %d of %s", f.Kind, f.Nth, f.Call)
+	s := fmt.Sprintf("%s of call %d of %s", f.Kind, f.Nth, f.Call)
+	if f.Attempts > 0 {
+		s += fmt.Sprintf(" (%d attempts)", f.Attempts)
+	}
+	return s
+}
+
+// strikes reports whether the fault is for the nth call of name.
+func (f *Fault) strikes(name string, nth int) bool {
+	if f == nil || f.Call != name {
+		return false
+	}
+	if f.Kind == TransactionConflict {
+		return nth >= f.Nth && (f.Attempts == 0 || nth < f.Nth+f.Attempts)
+	}
+	return f.Nth == nth
 }
 
 // Call is one recorded call.
@@ -134,6 +175,8 @@ type callKey struct{}
 type callState struct {
 	call *Call
 	nth  int
+	// items is the number of items of a TransactWriteItems call.
+	items int
 }
 
 func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -141,10 +184,17 @@ func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput
 	i.mu.Lock()
 	i.counts[name]++
 	st := &callState{call: &Call{Name: name, Start: time.Now()}, nth: i.counts[name]}
+	if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+		st.items = len(tx.TransactItems)
+	}
 	i.calls = append(i.calls, st.call)
-	strike := i.fault != nil && i.fault.Kind == Error && i.fault.Call == name && i.fault.Nth == st.nth
+	strike := i.fault != nil && i.fault.Kind == Error && i.fault.strikes(name, st.nth)
 	if strike {
 		i.fired = true
+	}
+	var during func()
+	if i.fault != nil && i.fault.Kind == Interleave && !i.fired && i.fault.strikes(name, st.nth) {
+		i.fired, during = true, i.fault.During
 	}
 	var before func()
 	if h := i.hook; h != nil && h.call == name && h.nth == st.nth {
@@ -153,6 +203,10 @@ func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput
 	i.mu.Unlock()
 	if before != nil {
 		before()
+	}
+	if during != nil {
+		// Without the lock: what runs meanwhile makes calls of its own.
+		during()
 	}
 	var out middleware.InitializeOutput
 	var md middleware.Metadata
@@ -189,13 +243,21 @@ func (i *Injector) finalize(ctx context.Context, in middleware.FinalizeInput, ne
 	st.call.Attempts++
 	attempt := st.call.Attempts
 	f := i.fault
-	match := f != nil && f.Call == st.call.Name && f.Nth == st.nth
+	match := f.strikes(st.call.Name, st.nth)
 	throttle := match && f.Kind == Throttle && (f.Attempts == 0 || attempt <= f.Attempts)
 	timeout := match && f.Kind == Timeout && attempt == 1
-	if throttle || timeout {
+	conflict := match && f.Kind == TransactionConflict && st.items > 0
+	var seed uint64
+	if conflict {
+		seed = f.Seed
+	}
+	if throttle || timeout || conflict {
 		i.fired = true
 	}
 	i.mu.Unlock()
+	if conflict {
+		return middleware.FinalizeOutput{}, middleware.Metadata{}, transactionConflict(st.items, seed, st.nth, attempt)
+	}
 	if throttle {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{
 			Code: "ThrottlingException", Message: "injected throttling", Fault: smithy.FaultServer,
@@ -207,3 +269,41 @@ func (i *Injector) finalize(ctx context.Context, in middleware.FinalizeInput, ne
 	}
 	return out, md, err
 }
+
+// transactionConflict is DynamoDB's answer to a transaction of n items that
+// lost to another one: HTTP 400, a TransactionCanceledException with one
+// reason per item. The SDK surfaces it as it would the service's, inside a
+// ResponseError (and, at the operation, a smithy OperationError).
+func transactionConflict(n int, seed uint64, nth, attempt int) error {
+	rng := rand.New(rand.NewPCG(seed, uint64(nth)<<32|uint64(attempt)))
+	reasons := make([]types.CancellationReason, n)
+	codes := make([]string, n)
+	conflicts := 0
+	for k := range reasons {
+		codes[k] = "None"
+		if rng.IntN(2) == 0 {
+			codes[k] = "TransactionConflict"
+			conflicts++
+		}
+	}
+	if conflicts == 0 {
+		codes[rng.IntN(n)] = "TransactionConflict"
+	}
+	for k, c := range codes {
+		reasons[k].Code = ptr(c)
+		if c == "TransactionConflict" {
+			reasons[k].Message = ptr("Transaction is ongoing for the item")
+		}
+	}
+	tce := &types.TransactionCanceledException{
+		Message:             ptr("Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]"),
+		CancellationReasons: reasons,
+	}
+	res := &http.Response{StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Header: http.Header{}}
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: res}, Err: tce},
+		RequestID:     "injected-transaction-conflict",
+	}
+}
+
+func ptr(s string) *string { return &s }

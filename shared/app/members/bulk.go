@@ -162,6 +162,11 @@ func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm ne
 	m, err := s.invite(ctx, c, sc, nm, x)
 	if errors.Is(err, state.ErrEmailTaken) {
 		existing, gerr := s.Store.MemberByEmail(ctx, sc.Scope, nm.Email)
+		if gerr != nil && !errors.Is(gerr, state.ErrNotFound) {
+			// Whether this request made it is unknown: fail, so that a retry
+			// finishes it, rather than call its own user someone else's.
+			return res, gerr
+		}
 		if gerr == nil && nm.Request != "" && existing.Request == nm.Request {
 			// Made by the first attempt of this very request: finish it.
 			if m, err = s.resume(ctx, c, sc, existing.ID); err != nil {

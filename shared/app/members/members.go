@@ -168,6 +168,13 @@ func (s *Service) modify(ctx context.Context, t Target, want int, f change) (dom
 		if err != nil || ch == nil {
 			return m, nil, err
 		}
+		if ch.ActingAdmin != "" && ch.ActingAdmin == m.Sub && !m.CountsAsAdmin() {
+			// A portal admin acting on their own membership: the store does
+			// not re-check them (the change's version condition holds the
+			// member as read), so the member as read must still show them an
+			// enabled admin, or a demotion that came first is undone.
+			return m, nil, state.ErrActorNotAdmin
+		}
 		err = s.Store.ChangeMember(ctx, *ch)
 		switch {
 		case err == nil:

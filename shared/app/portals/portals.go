@@ -244,8 +244,9 @@ func (s *Service) resume(ctx context.Context, customerID, portalID string) (doma
 func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, fresh bool) domain.Portal {
 	after, err := s.syncClient(ctx, p, cu, marker, fresh)
 	if err != nil {
+		// after is what got through: a client recorded before the marker
+		// failed to clear is the setup's, and the answer shows it.
 		s.Log.WarnContext(ctx, "portal's app client not yet in line; the sweep will finish", "portal", p.ID, "error", err.Error())
-		return p
 	}
 	return after
 }
@@ -259,7 +260,8 @@ func (s *Service) spec(p domain.Portal) identity.ClientSpec {
 // a new client's id on the setup (with the record that finds the setup by
 // it), and clears the marker of the change (marker, its event id; empty
 // leaves the marker to the sweep). A client made but not recorded (a
-// request that died in between) is found by its name, not made twice.
+// request that died in between) is found by its name and replaced, so that
+// no setup has two and none lacks its managed login style.
 func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, fresh bool) (domain.Portal, error) {
 	if s.Clients == nil {
 		return p, errors.New("no sign-in client")
@@ -269,19 +271,22 @@ func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Cus
 			return p, err
 		}
 	} else {
-		id, found := "", false
 		if !fresh {
-			var err error
-			if id, found, err = s.Clients.FindClient(ctx, s.spec(p).Name); err != nil {
+			// A client made but not recorded (a request that died, or whose
+			// answer was lost, in between) is replaced rather than used: the
+			// call that gives a new client its managed login style came after
+			// and may never have been made.
+			old, found, err := s.Clients.FindClient(ctx, s.spec(p).Name)
+			if err != nil {
 				return p, err
 			}
+			if found {
+				if err := s.Clients.DeleteClient(ctx, old); err != nil {
+					return p, err
+				}
+			}
 		}
-		var err error
-		if found {
-			err = s.Clients.UpdateClient(ctx, id, s.spec(p))
-		} else {
-			id, err = s.Clients.CreateClient(ctx, s.spec(p))
-		}
+		id, err := s.Clients.CreateClient(ctx, s.spec(p))
 		if err != nil {
 			return p, err
 		}
@@ -399,11 +404,23 @@ var errMore = errors.New("more members to unlink")
 // limit of its members lose their link to it (each an audited change by
 // the system); once none is left, the marker goes.
 func (s *Service) retire(ctx context.Context, d state.Due, limit int32) error {
-	if d.ClientID != "" {
-		if s.Clients == nil {
-			return errors.New("no sign-in client")
+	if s.Clients == nil {
+		return errors.New("no sign-in client")
+	}
+	client := d.ClientID
+	if client == "" {
+		// Deleted before its app client was recorded: one may have been
+		// made, which nothing names any more. It is found by its name.
+		id, found, err := s.Clients.FindClient(ctx, s.spec(domain.Portal{ID: d.PortalID}).Name)
+		if err != nil {
+			return err
 		}
-		if err := s.Clients.DeleteClient(ctx, d.ClientID); err != nil {
+		if found {
+			client = id
+		}
+	}
+	if client != "" {
+		if err := s.Clients.DeleteClient(ctx, client); err != nil {
 			return err
 		}
 	}

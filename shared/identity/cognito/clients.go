@@ -53,6 +53,11 @@ func flows(spec identity.ClientSpec) []types.ExplicitAuthFlowsType {
 // CreateClient makes a public app client (no secret, code flow with PKCE,
 // refresh tokens, revocation) and gives it the managed login's own style,
 // which managed login needs for each client to show its pages.
+//
+// The SDK does not retry the creation: it is not idempotent, and a retry
+// after an answer that was lost makes a second client, which no setup
+// would ever name or remove. A failure is left to the caller, whose
+// recovery finds a client made but not recorded by its name.
 func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec) (string, error) {
 	out, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: &a.id, ClientName: &spec.Name, GenerateSecret: false,
@@ -69,7 +74,7 @@ func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec)
 		TokenValidityUnits: &types.TokenValidityUnitsType{
 			AccessToken: types.TimeUnitsTypeMinutes, IdToken: types.TimeUnitsTypeMinutes, RefreshToken: types.TimeUnitsTypeDays,
 		},
-	})
+	}, func(o *cip.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		return "", fail(err, "CreateUserPoolClient")
 	}
