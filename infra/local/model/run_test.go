@@ -370,6 +370,8 @@ func (w *world) customerStep(who *person, name, locale, label, key string) (*ste
 			cu.ID = id
 			w.m.customers = append(w.m.customers, cu)
 			w.m.audit[id] = 1
+			// The provider's trail records it too (GET /v1/audit-events).
+			w.m.audit[provider]++
 			made.partitions["C#"+id] = true
 			return nil
 		})
