@@ -275,7 +275,9 @@ func testRecordFeedback(t *testing.T, w *world) {
 		"another prior delivery": func(f *state.Feedback) { f.Prior = domain.DeliverySent },
 		"another token":          func(f *state.Feedback) { f.TokenHash, f.Prior = "rotated", domain.DeliveryDelivered },
 		"another address":        func(f *state.Feedback) { f.Email, f.Prior = "x@acme.example", domain.DeliveryDelivered },
-		"no such member":         func(f *state.Feedback) { f.MemberID, f.Prior = domain.NewID(domain.PrefixUser), domain.DeliveryDelivered },
+		"no such member": func(f *state.Feedback) {
+			f.MemberID, f.Prior = domain.NewID(domain.PrefixUser), domain.DeliveryDelivered
+		},
 	} {
 		g := f
 		g.Outcome, g.Undeliverable = domain.DeliveryBounced, true
