@@ -24,6 +24,9 @@ var (
 	ErrUnauthenticated = errs.New(errs.Unauthenticated, "unauthenticated")
 	ErrForbidden       = errs.New(errs.Permission, "forbidden")
 	ErrNotFound        = errs.New(errs.NotExist, "not_found")
+	// ErrMFARequired: an operator without a confirmed authenticator app
+	// may only read GET /v1/me and enrol one.
+	ErrMFARequired = errs.New(errs.Permission, "mfa_required")
 )
 
 // Claims are the verified claims of a bearer token, as the gateway's JWT
@@ -73,7 +76,7 @@ type Resolver struct {
 // moment ago is no longer one). A portal's caller carries its Portal.
 func (r *Resolver) ResolveAny(ctx context.Context, c Claims) (*Caller, error) {
 	if c.ClientID == r.AppClientID {
-		return r.Resolve(ctx, c)
+		return r.ResolveEnrolling(ctx, c)
 	}
 	const op = "access.ResolveAny"
 	if err := unexpired(c); err != nil || c.ClientID == "" {
@@ -129,7 +132,24 @@ func unexpired(c Claims) error {
 // an access token of the app client, and unexpired by the real clock, not
 // the business clock that tests move) and reads the caller's enabled
 // memberships.
+//
+// An operator who has not confirmed an authenticator app is refused with
+// ErrMFARequired, whatever else they are.
 func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
+	caller, err := r.ResolveEnrolling(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if caller.Operator != nil && caller.Operator.NeedsMFA() {
+		return nil, ErrMFARequired
+	}
+	return caller, nil
+}
+
+// ResolveEnrolling is Resolve without the operators' second factor: for
+// the routes an operator needs to set one up (GET /v1/me, POST
+// /v1/me/mfa). The caller's MFARequired says whether they must.
+func (r *Resolver) ResolveEnrolling(ctx context.Context, c Claims) (*Caller, error) {
 	const op = "access.Resolve"
 	if err := unexpired(c); err != nil || c.ClientID != r.AppClientID {
 		return nil, ErrUnauthenticated
@@ -230,6 +250,10 @@ func As(actor domain.Actor) *Caller {
 		ID: actor.ID, Email: actor.Email, Name: actor.Name, Role: domain.RoleAdmin, Status: domain.StatusEnabled,
 	}}
 }
+
+// MFARequired reports whether the caller is an operator who must set up
+// an authenticator app before anything else.
+func (c *Caller) MFARequired() bool { return c.Operator != nil && c.Operator.NeedsMFA() }
 
 // IsOperator reports whether the caller is enabled provider staff.
 func (c *Caller) IsOperator() bool { return c.Operator != nil }
