@@ -36,6 +36,9 @@ import (
 //     SOFTWARE_TOKEN_MFA challenge instead of the tokens, which
 //     RespondToAuthChallenge with the app's code hands out (three tries).
 //
+// Codes are checked against the real clock, as a phone's app keeps it,
+// whatever Options.Now says (tests move that one for expiries).
+//
 // The state is in memory, and in Options.MFAFile when one is given (the
 // local stack keeps it in .local/, so an enrolment survives a restart).
 // The managed login's stand-in pages do not ask for a code: a user whose
@@ -168,7 +171,7 @@ func (f *Front) mfaStandIn(w http.ResponseWriter, r *http.Request, target string
 		f.saveTOTP()
 		answer(w, map[string]any{"SecretCode": secret})
 	case "VerifySoftwareToken":
-		if u.Pending == "" || !totpcode.Valid(u.Pending, in.UserCode, f.o.Now()) {
+		if u.Pending == "" || !totpcode.Valid(u.Pending, in.UserCode, time.Now()) {
 			apiError(w, http.StatusBadRequest, "EnableSoftwareTokenMFAException", "Code mismatch")
 			return true
 		}
@@ -245,7 +248,7 @@ func (f *Front) mfaAfter(target string, status int, res []byte) []byte {
 		if u := f.totp[claims.Sub]; u == nil || !u.Enabled || u.Secret == "" {
 			return res
 		}
-		now := f.o.Now()
+		now := time.Now()
 		for k, s := range f.mfaSessions {
 			if now.After(s.until) {
 				delete(f.mfaSessions, k)
@@ -272,13 +275,13 @@ func (f *Front) respondMFA(w http.ResponseWriter, session, code string) {
 	if s != nil {
 		u = f.totp[s.sub]
 	}
-	if s == nil || u == nil || u.Secret == "" || f.o.Now().After(s.until) {
+	if s == nil || u == nil || u.Secret == "" || time.Now().After(s.until) {
 		delete(f.mfaSessions, session)
 		f.mu.Unlock()
 		apiError(w, http.StatusBadRequest, "NotAuthorizedException", "Invalid session for the user, session is expired.")
 		return
 	}
-	if !totpcode.Valid(u.Secret, code, f.o.Now()) {
+	if !totpcode.Valid(u.Secret, code, time.Now()) {
 		if s.tries++; s.tries >= 3 {
 			delete(f.mfaSessions, session)
 		}

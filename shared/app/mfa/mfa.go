@@ -52,19 +52,26 @@ type Service struct {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
-// modify changes the operator m with f (nil: nothing to write), retrying a
-// few times when it changed meanwhile.
-func (s *Service) modify(ctx context.Context, id string, f func(m domain.Member, now time.Time) *state.MemberChange) (domain.Member, *state.MemberChange, error) {
+// modify changes the operator with f (nil: nothing to write), retrying a
+// few times when it changed meanwhile. first, when given, is the member as
+// just read (the caller's own copy, or what the request committed): the
+// first attempt writes from it without reading again.
+func (s *Service) modify(ctx context.Context, id string, first *domain.Member, f func(m domain.Member, now time.Time) *state.MemberChange) (domain.Member, *state.MemberChange, error) {
 	for attempt := 1; ; attempt++ {
-		m, err := s.Store.Member(ctx, domain.ProviderScope, id)
-		if err != nil {
-			return m, nil, err
+		var m domain.Member
+		if attempt == 1 && first != nil {
+			m = *first
+		} else {
+			var err error
+			if m, err = s.Store.Member(ctx, domain.ProviderScope, id); err != nil {
+				return m, nil, err
+			}
 		}
 		ch := f(m, s.now())
 		if ch == nil {
 			return m, nil, nil
 		}
-		err = s.Store.ChangeMember(ctx, *ch)
+		err := s.Store.ChangeMember(ctx, *ch)
 		switch {
 		case err == nil:
 			return *ch.Result(), ch, nil
@@ -99,7 +106,7 @@ func (s *Service) Enrol(ctx context.Context, c *access.Caller) (domain.Member, e
 	if c.Operator.MFAResetPending {
 		// A reset Cognito was not yet told of: the app found could be the
 		// old one. Finish the reset; the operator sets a new app up.
-		if err := s.finishReset(ctx, *c.Operator); err != nil {
+		if _, err := s.finishReset(ctx, *c.Operator, false); err != nil {
 			return domain.Member{}, errs.Wrap(op, err)
 		}
 		return domain.Member{}, ErrNotSetUp
@@ -117,7 +124,7 @@ func (s *Service) Enrol(ctx context.Context, c *access.Caller) (domain.Member, e
 	if !on {
 		return domain.Member{}, ErrNotSetUp
 	}
-	m, _, err := s.modify(ctx, c.Operator.ID, func(m domain.Member, now time.Time) *state.MemberChange {
+	m, _, err := s.modify(ctx, c.Operator.ID, nil, func(m domain.Member, now time.Time) *state.MemberChange {
 		if m.Sub != c.Sub || m.Status != domain.StatusEnabled || m.MFAEnrolledAt != nil || m.MFAResetPending {
 			return nil
 		}
@@ -145,7 +152,7 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 	if !domain.ValidID(domain.ProviderScope.IDPrefix(), operatorID) {
 		return domain.Member{}, state.ErrNotFound
 	}
-	m, ch, err := s.modify(ctx, operatorID, func(m domain.Member, now time.Time) *state.MemberChange {
+	m, ch, err := s.modify(ctx, operatorID, nil, func(m domain.Member, now time.Time) *state.MemberChange {
 		if m.Sub == "" || (m.MFAEnrolledAt == nil && !m.MFAResetPending) {
 			return nil // never signed in, or nothing to reset: Cognito is asked again below
 		}
@@ -162,26 +169,30 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 	}
 	// After the commit, from what was committed. Retrying the request does
 	// this again, as does the sweep while the reset is pending.
-	if err := s.finishReset(ctx, m); err != nil {
+	done, err := s.finishReset(ctx, m, ch != nil)
+	if err != nil {
 		s.Log.WarnContext(ctx, "authenticator reset not yet done in Cognito; the sweep will finish", "member", m.ID, "error", err.Error())
 		return m, nil
 	}
-	got, err := s.Store.Member(ctx, domain.ProviderScope, m.ID)
-	if err != nil {
-		return m, nil
-	}
-	return got, nil
+	return done, nil
 }
 
-// finishReset turns the app off in Cognito and clears the pending flag.
-func (s *Service) finishReset(ctx context.Context, m domain.Member) error {
+// finishReset turns the app off in Cognito and clears the pending flag of
+// m; written, when true, says m is the member as this request committed it
+// (not a copy or a listing's), which the clearing then writes from. It
+// returns the member after.
+func (s *Service) finishReset(ctx context.Context, m domain.Member, written bool) (domain.Member, error) {
 	if err := s.MFA.ResetTOTP(ctx, m.Sub); err != nil {
-		return err
+		return m, err
 	}
 	if !m.MFAResetPending {
-		return nil
+		return m, nil
 	}
-	_, _, err := s.modify(ctx, m.ID, func(m domain.Member, now time.Time) *state.MemberChange {
+	var first *domain.Member
+	if written {
+		first = &m
+	}
+	after, _, err := s.modify(ctx, m.ID, first, func(m domain.Member, now time.Time) *state.MemberChange {
 		if !m.MFAResetPending {
 			return nil
 		}
@@ -190,7 +201,7 @@ func (s *Service) finishReset(ctx context.Context, m domain.Member) error {
 		ch.Unaudited = true // the reset's own event says it
 		return ch
 	})
-	return err
+	return after, err
 }
 
 // SweepLimit bounds how many operators one sweep asks Cognito about.
@@ -223,7 +234,7 @@ func (s *Service) Check(ctx context.Context) (Report, error) {
 			}
 			switch {
 			case m.MFAResetPending:
-				if err := s.finishReset(ctx, m); err != nil {
+				if _, err := s.finishReset(ctx, m, false); err != nil {
 					rep.Failed++
 					s.Log.WarnContext(ctx, "authenticator reset not finished; the next sweep retries", "member", m.ID, "error", err.Error())
 					continue
@@ -243,7 +254,7 @@ func (s *Service) Check(ctx context.Context) (Report, error) {
 				if on {
 					continue
 				}
-				_, ch, err := s.modify(ctx, m.ID, func(cur domain.Member, now time.Time) *state.MemberChange {
+				_, ch, err := s.modify(ctx, m.ID, nil, func(cur domain.Member, now time.Time) *state.MemberChange {
 					if cur.MFAEnrolledAt == nil || cur.Sub != m.Sub || !cur.MFAEnrolledAt.Equal(*m.MFAEnrolledAt) {
 						return nil // enrolled again, or reset, meanwhile
 					}

@@ -150,6 +150,10 @@ func (p *Pool) PreferTOTP(ctx context.Context, sub string) error {
 		UserPoolId: &p.id, Username: &sub,
 		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true},
 	})
+	var notSetUp *types.InvalidParameterException
+	if errors.As(err, &notSetUp) {
+		return identity.ErrMFANotSetUp.In("cognito: AdminSetUserMFAPreference", err)
+	}
 	return fail(err, "AdminSetUserMFAPreference")
 }
 
