@@ -153,8 +153,8 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 		return domain.Member{}, state.ErrNotFound
 	}
 	m, ch, err := s.modify(ctx, operatorID, nil, func(m domain.Member, now time.Time) *state.MemberChange {
-		if m.Sub == "" || (m.MFAEnrolledAt == nil && !m.MFAResetPending) {
-			return nil // never signed in, or nothing to reset: Cognito is asked again below
+		if m.Sub == "" || m.MFAEnrolledAt == nil {
+			return nil // never signed in, or reset already (a retry): Cognito is asked again below
 		}
 		after, ch := change(m, now, c.ActorIn(m.Scope()), domain.ActionMFAReset)
 		after.MFAEnrolledAt = nil
