@@ -1,0 +1,115 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// axeSource is axe-core's browser build, installed from infra's lock file
+// by make deps (npm ci); nothing is fetched at run time.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		return "", fmt.Errorf("the accessibility checks need axe-core: run `make deps` (%w)", err)
+	}
+	return string(b), nil
+})
+
+// axeRun runs the rules tagged WCAG 2.0 and 2.1, levels A and AA, all of
+// them: no rule is turned off.
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+	.then(r => JSON.stringify({passes: r.passes.length, violations: r.violations.map(v => ({
+		id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+		nodes: v.nodes.map(n => ({target: n.target.map(String), summary: n.failureSummary}))}))}))`
+
+type axeResults struct {
+	Passes     int `json:"passes"`
+	Violations []struct {
+		ID, Impact, Help, HelpURL string
+		Nodes                     []struct {
+			Target  []string `json:"target"`
+			Summary string   `json:"summary"`
+		} `json:"nodes"`
+	} `json:"violations"`
+}
+
+// axe runs axe-core's WCAG 2.1 A and AA rules on what the page shows now
+// (injecting axe-core first if this document has not got it yet) and
+// returns the violations, one readable paragraph each.
+func (p *page) axe() []string {
+	p.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.settled()
+	if p.eval(`typeof window.axe`) != "object" {
+		p.do("inject axe-core", chromedp.Evaluate[chromedp.Void](src+"\n;undefined"))
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, step)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](axeRun, chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil {
+		p.fail("run axe-core", err)
+	}
+	var r axeResults
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		p.t.Fatalf("axe-core's answer: %v: %s", err, out)
+	}
+	if r.Passes == 0 && len(r.Violations) == 0 {
+		p.t.Fatal("axe-core checked nothing: is the page empty?")
+	}
+	var found []string
+	for _, v := range r.Violations {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s (%s): %s\n    %s", v.ID, v.Impact, v.Help, v.HelpURL)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&b, "\n    - %s\n      %s", strings.Join(n.Target, " "), strings.ReplaceAll(strings.TrimSpace(n.Summary), "\n", "\n      "))
+		}
+		found = append(found, b.String())
+	}
+	return found
+}
+
+// checkA11y fails the test (and carries on, so that every screen of a test
+// is reported) when the screen the page shows now breaks a WCAG 2.1 AA rule
+// that axe-core checks. Call it wherever a test has a screen in front of it.
+func (p *page) checkA11y(screen string) {
+	p.t.Helper()
+	if found := p.axe(); len(found) > 0 {
+		p.t.Errorf("%s (%s): %d WCAG 2.1 AA violations:\n  %s", screen, p.name, len(found), strings.Join(found, "\n  "))
+	}
+}
+
+// The check finds what it is there to find: a page with an unlabelled
+// field, an image without a text alternative and grey-on-white text.
+func TestTheAccessibilityCheckFindsViolations(t *testing.T) {
+	p := open(t, "visitor")
+	p.navigate(site + "/")
+	p.visible("#signin-email")
+	if found := p.axe(); len(found) != 0 {
+		t.Fatalf("the sign-in screen: %s", strings.Join(found, "\n"))
+	}
+	p.do("break the page", chromedp.Evaluate[chromedp.Void](`(() => {
+		document.documentElement.removeAttribute('lang');
+		const m = document.querySelector('main');
+		m.insertAdjacentHTML('beforeend', '<input type="text"><img src="/favicon.svg"><p id="faint">faint</p>');
+		const f = document.getElementById('faint'); // the console's CSP refuses style attributes
+		f.style.color = '#bbb';
+		f.style.background = '#fff';
+	})()`))
+	found := strings.Join(p.axe(), "\n")
+	for _, rule := range []string{"html-has-lang (serious)", "label (critical)", "image-alt (critical)", "color-contrast (serious)", "https://dequeuniversity.com/rules/axe/"} {
+		if !strings.Contains(found, rule) {
+			t.Errorf("the broken page: no %s in\n%s", rule, found)
+		}
+	}
+}
