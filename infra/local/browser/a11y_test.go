@@ -113,3 +113,77 @@ func TestTheAccessibilityCheckFindsViolations(t *testing.T) {
 		}
 	}
 }
+
+// Every category of a customer's users, with people in each state, on a
+// desk and on a phone (where the table turns into cards), and the screens
+// around them: the customers, the audit trail, a dialog of each kind and
+// the portal user's home; an invitation opened in Dutch, and the managed
+// login's stand-in refusing an app it does not know.
+func TestEveryUsersCategoryIsAccessibleOnADeskAndAPhone(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Categories"))
+	p := a.newPortal(cu.ID, "Service desk", "https://service.categories.example")
+	on, off, pending := uniqueEmail("on"), uniqueEmail("off"), uniqueEmail("pending")
+	a.invite(cu.ID, map[string]any{"email": on, "name": "On", "roles": []string{"Finance"}, "portalIds": []string{p.ID}})
+	acceptByAPI(t, on)
+	u := a.invite(cu.ID, map[string]any{"email": off, "admin": true})
+	acceptByAPI(t, off)
+	a.call("POST", "/v1/customers/"+cu.ID+"/users/"+u.ID+"/disable", nil, 200, nil)
+	bounce(t, a.invite(cu.ID, map[string]any{"email": uniqueEmail("bounced")}))
+	a.invite(cu.ID, map[string]any{"email": pending, "portalIds": []string{p.ID}})
+
+	for _, size := range []struct {
+		name string
+		opts []pageOption
+	}{{"desk", nil}, {"phone", []pageOption{phone()}}} {
+		op := open(t, "operator at a "+size.name, size.opts...)
+		op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+		op.checkA11y("home (operator), " + size.name)
+		op.navigate(site + "/#/customers")
+		op.waitText("#customers", cu.Name)
+		op.checkA11y("customers, " + size.name)
+		for _, c := range []struct{ status, shows string }{{"", on}, {"enabled", on}, {"disabled", off}, {"unconfirmed", pending}} {
+			op.navigate(site + "/#/c/" + cu.ID + "/users?status=" + c.status)
+			op.visible(row(c.shows))
+			op.checkA11y("users, category " + c.status + ", " + size.name)
+		}
+		op.click(row(pending) + ` button[data-action=edit]`)
+		op.visible("#edit-form")
+		op.checkA11y("edit user, " + size.name)
+		op.click("#edit-form [data-role=cancel]")
+		op.gone("#edit-form")
+		op.click(row(pending) + ` button[data-action=delete]`)
+		op.visible("dialog.confirm")
+		op.checkA11y("confirm delete, " + size.name)
+		op.click("#confirm-no")
+		op.gone("dialog.confirm")
+		op.click("#add-users")
+		op.visible("#add-email")
+		op.click(`#add-form input[name=mode][value=many]`)
+		op.checkA11y("add users, a list, " + size.name)
+		op.click("#add-form [data-role=cancel]")
+		op.gone("#add-form")
+		op.navigate(site + "/#/c/" + cu.ID + "/audit")
+		op.waitText("#audit", pending)
+		op.checkA11y("audit, " + size.name)
+		op.navigate(site + "/#/c/" + cu.ID + "/profile")
+		op.visible("#addresses")
+		op.checkA11y("organization profile, " + size.name)
+		op.navigate(site + "/#/audit")
+		op.visible("#provider-audit")
+		op.checkA11y("provider trail, " + size.name)
+
+		user := open(t, "portal user at a "+size.name, size.opts...)
+		user.signIn(on, password)
+		user.waitText("#memberships", cu.Name)
+		user.checkA11y("home (portal user), " + size.name)
+
+		in := open(t, "invitee at a "+size.name, append(size.opts, language("nl-NL,nl"))...)
+		in.navigate(latestLink(t, pending, 1))
+		in.waitText("#invited", cu.Name)
+		in.checkA11y("accept invitation (NL), " + size.name)
+		in.navigate(st.Info.ManagedLogin.URL + "/oauth2/authorize?client_id=nosuch&lang=nl")
+		in.waitText("main", "onbekend")
+		in.checkA11y("managed login: an unknown app (NL), " + size.name)
+	}
+}
