@@ -68,15 +68,11 @@ func (in AgreementInput) check(a *domain.ServiceAgreement) error {
 // Agreements lists a customer's service agreements, oldest first, each
 // with its status today: operators, and its portal admins.
 func (s *Service) Agreements(ctx context.Context, c *access.Caller, customerID string) ([]domain.ServiceAgreement, error) {
-	const op = "profile.Agreements"
-	if err := c.RequireUserManager(customerID); err != nil {
-		return nil, err
-	}
-	if err := s.exists(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap(op, err)
+	if err := s.readable(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap("profile.Agreements", err)
 	}
 	as, err := s.agreements().all(ctx, customerID, s.now())
-	return as, errs.Wrap(op, err)
+	return as, errs.Wrap("profile.Agreements", err)
 }
 
 func agreementTarget(a domain.ServiceAgreement) domain.Target {

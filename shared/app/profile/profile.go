@@ -39,10 +39,14 @@ type Service struct {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
-// exists answers a listing of a customer the caller may see: an operator's
-// unknown customer is not found (a portal admin's membership proves it is
-// there, as does the read with the caller).
-func (s *Service) exists(ctx context.Context, c *access.Caller, customerID string) error {
+// readable answers whether the caller may read a customer's profile:
+// operators and its portal admins. An operator's unknown customer is not
+// found (a portal admin's membership proves it is there, as does the read
+// with the caller).
+func (s *Service) readable(ctx context.Context, c *access.Caller, customerID string) error {
+	if err := c.RequireUserManager(customerID); err != nil {
+		return err
+	}
 	if !c.IsOperator() || c.TenantOf(customerID) != nil {
 		return nil
 	}
@@ -133,15 +137,11 @@ func (in AddressInput) check(a *domain.Address) error {
 // Addresses lists a customer's addresses, oldest first: operators, and its
 // portal admins.
 func (s *Service) Addresses(ctx context.Context, c *access.Caller, customerID string) ([]domain.Address, error) {
-	const op = "profile.Addresses"
-	if err := c.RequireUserManager(customerID); err != nil {
-		return nil, err
-	}
-	if err := s.exists(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap(op, err)
+	if err := s.readable(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap("profile.Addresses", err)
 	}
 	as, err := s.addresses().all(ctx, customerID, s.now())
-	return as, errs.Wrap(op, err)
+	return as, errs.Wrap("profile.Addresses", err)
 }
 
 // actingAdmin is the extras of a change a portal admin makes: they must
