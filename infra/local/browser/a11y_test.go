@@ -182,6 +182,13 @@ func TestEveryUsersCategoryIsAccessibleOnADeskAndAPhone(t *testing.T) {
 		op.navigate(site + "/#/c/" + cu.ID + "/profile")
 		op.visible("#addresses")
 		op.checkA11y("organization profile, " + size.name)
+		for _, form := range []struct{ open, form string }{{"#add-address", "#address-form"}, {"#add-agreement", "#agreement-form"}} {
+			op.click(form.open)
+			op.visible(form.form)
+			op.checkA11y(form.form + ", " + size.name)
+			op.click(form.form + " [data-role=cancel]")
+			op.gone(form.form)
+		}
 		op.navigate(site + "/#/audit")
 		op.visible("#provider-audit")
 		op.checkA11y("provider trail, " + size.name)
