@@ -39,6 +39,7 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 		t.Fatalf("the QR code did not draw (naturalWidth %s)", w)
 	}
 	secret := p.text("#mfa-secret")
+	p.checkA11y("setting up an authenticator app")
 	shootMFA(p, "console-mfa.png")
 	// A code of the wrong shape, and a wrong code, are refused; the
 	// screen stays.
@@ -70,6 +71,7 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 	p.typeInto("#signin input[name=password]", password)
 	p.click("#signin-submit")
 	p.visible("#signin-code")
+	p.checkA11y("the code at sign-in")
 	code, _ = totpcode.Code(secret, time.Now())
 	p.typeInto("#signin-code", code)
 	p.click("#signin-code-submit")
