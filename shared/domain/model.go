@@ -99,6 +99,32 @@ type Customer struct {
 	PortalCount    int `dynamodbav:"portalCount"`
 	AddressCount   int `dynamodbav:"addressCount"`
 	AgreementCount int `dynamodbav:"agreementCount"`
+	// Members counts the customer's portal users by category, kept in the
+	// transactions that create and delete them or change their status, so
+	// that reading them is one item and a condition can read them too.
+	Members MemberCounts `dynamodbav:"-"`
+}
+
+// MemberCounts are a scope's members by category. Exact is false while a
+// scope written before the counts were kept has not been counted yet (the
+// sweep's backfill does that once).
+type MemberCounts struct {
+	Enabled     int  `dynamodbav:"enabledCount" json:"enabled"`
+	Disabled    int  `dynamodbav:"disabledCount" json:"disabled"`
+	Unconfirmed int  `dynamodbav:"unconfirmedCount" json:"unconfirmed"`
+	Exact       bool `dynamodbav:"countsExact" json:"-"`
+}
+
+// Add counts a member of status st n more times (n may be negative).
+func (c *MemberCounts) Add(st Status, n int) {
+	switch st {
+	case StatusEnabled:
+		c.Enabled += n
+	case StatusDisabled:
+		c.Disabled += n
+	case StatusUnconfirmed:
+		c.Unconfirmed += n
+	}
 }
 
 // Offboarding reports whether the customer's offboarding has begun.
@@ -225,6 +251,10 @@ type Member struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	UpdatedAt time.Time `dynamodbav:"updatedAt"`
 	Version   int       `dynamodbav:"version"`
+	// Uncounted marks a member read from an item written before the scope's
+	// counts were kept: a change of it counts it (the store's business; it
+	// is never shown).
+	Uncounted bool `dynamodbav:"-" json:"-"`
 }
 
 // Scope is the scope the member belongs to.

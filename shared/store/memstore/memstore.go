@@ -48,6 +48,8 @@ type Store struct {
 	portals   map[string]map[string]domain.Portal
 	// providerAdmins counts the provider's enabled operator admins.
 	providerAdmins int
+	// providerCounts counts the operators by category.
+	providerCounts domain.MemberCounts
 	// members of each scope by id, and the e-mail records of each scope.
 	members map[domain.Scope]map[string]*memberRec
 	emails  map[domain.Scope]map[string]string

@@ -68,6 +68,10 @@ var cases = []struct {
 	{"ActingAdminMustStillBeAnEnabledAdmin", testActingAdmin},
 	{"AuditEventSharesItsTransactionsFate", testAuditSharesFate},
 	{"FirstFailedConditionAnswers", testPrecedence},
+	// Counts by category.
+	{"CountsFollowEveryChange", testCountsFollowEveryChange},
+	{"CountsStayExactUnderConcurrency", testConcurrentCounts},
+	{"ProviderCountsAfterTheBackfill", testProviderCountsAfterBackfill},
 	// Invitations.
 	{"InvitationUntilItExpires", testInvitation},
 	{"ClaimInvitation", testClaims},
