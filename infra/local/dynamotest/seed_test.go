@@ -35,7 +35,7 @@ type batching struct {
 	// counts by category: members without "counted".
 	legacy bool
 	mu     sync.Mutex
-	buf   []types.WriteRequest
+	buf    []types.WriteRequest
 }
 
 func (b *batching) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
