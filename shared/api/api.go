@@ -23,6 +23,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
@@ -38,6 +39,7 @@ type Services struct {
 	Portals     *portals.Service
 	Invitations *invitations.Service
 	Profile     *profile.Service
+	Roles       *roles.Service
 	Offboarding *offboarding.Service
 	// Tokens checks the tokens of the routes a portal's token may call.
 	Tokens  *jwtauth.Verifier
@@ -49,7 +51,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
-		Profile: e.Profile(), Offboarding: e.Offboarding(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(), Roles: e.Roles(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }

@@ -400,6 +400,11 @@ func TestRoutes(t *testing.T) {
 		{"DELETE", "/v1/customers/{customerId}"},
 		{"GET", "/v1/jobs/{jobId}"},
 		{"GET", "/v1/audit-events"},
+		// The role catalogue (issue 14, part B).
+		{"GET", "/v1/customers/{customerId}/roles"},
+		{"POST", "/v1/customers/{customerId}/roles"},
+		{"PATCH", "/v1/customers/{customerId}/roles/{roleId}"},
+		{"DELETE", "/v1/customers/{customerId}/roles/{roleId}"},
 	}
 	for _, r := range want {
 		if !have[r] {

@@ -72,6 +72,9 @@ var cases = []struct {
 	{"CountsFollowEveryChange", testCountsFollowEveryChange},
 	{"CountsStayExactUnderConcurrency", testConcurrentCounts},
 	{"ProviderCountsAfterTheBackfill", testProviderCountsAfterBackfill},
+	// The role catalogue.
+	{"RoleCatalogue", testRoleCatalogue},
+	{"RoleLimit", testRoleLimit},
 	// Invitations.
 	{"InvitationUntilItExpires", testInvitation},
 	{"ClaimInvitation", testClaims},
