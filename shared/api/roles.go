@@ -34,7 +34,9 @@ type roleInput struct {
 	Description *string `json:"description"`
 }
 
-func (in roleInput) input() roles.Input { return roles.Input{Name: in.Name, Description: in.Description} }
+func (in roleInput) input() roles.Input {
+	return roles.Input{Name: in.Name, Description: in.Description}
+}
 
 func rolePath(r *domain.Role) string { return "/v1/customers/" + r.CustomerID + "/roles/" + r.ID }
 
