@@ -180,6 +180,10 @@ const (
 	InvitationExpired  InvitationState = "expired"
 	InvitationAccepted InvitationState = "accepted"
 	InvitationRevoked  InvitationState = "revoked"
+	// InvitationNotSent: added now, to be invited later (seed 002, "send
+	// the invitations later"): no token, no e-mail, no expiry and no
+	// reminder until a re-invite sends the first one.
+	InvitationNotSent InvitationState = "not_sent"
 )
 
 // Delivery is what is known of the last invitation e-mail.
@@ -194,6 +198,8 @@ const (
 	DeliveryDelivered  Delivery = "delivered"
 	DeliveryBounced    Delivery = "bounced"
 	DeliveryComplained Delivery = "complained"
+	// DeliveryNotSent: no e-mail was asked for yet (an invitation not sent).
+	DeliveryNotSent Delivery = "not_sent"
 )
 
 // Sent reports whether the e-mail left: sent, or heard of since.

@@ -200,3 +200,52 @@ func TestReadingTheCountsCostsTheSameAt100AndManyMembers(t *testing.T) {
 		t.Fatalf("the counts cost %.1f RCU at 100 members and %.1f at 100,000", at100, at100k)
 	}
 }
+
+// Renaming and deleting a role write the role, its name records, the
+// count and the audit event: the same capacity whether the customer has
+// 100 members holding roles or 10,000 users are in the table, because
+// members hold role ids and no member item is written.
+func TestRenamingAndDeletingARoleCostTheSameAt100AndManyMembers(t *testing.T) {
+	var cc meter
+	measure := func(s *store.Store, id string) (rename, del, list float64) {
+		t.Helper()
+		ms := metered(s, &cc)
+		ctx := t.Context()
+		sc := domain.CustomerScope(id)
+		r := domain.Role{ID: domain.NewID(domain.PrefixRole), CustomerID: id, Name: "Purchasing", CreatedAt: seedNow, UpdatedAt: seedNow, Version: 1}
+		ev := func() domain.AuditEvent { return domain.NewEvent(seedNow, domain.SystemActor, "test", domain.RoleTargetOf(r), sc) }
+		if err := ms.ChangeRole(ctx, state.RoleChange{After: &r, Event: ev()}); err != nil {
+			t.Fatal(err)
+		}
+		cc.Take()
+		if _, err := ms.Roles(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		list = cc.Take()
+		after := r
+		after.Name, after.Version = "Procurement", 2
+		if err := ms.ChangeRole(ctx, state.RoleChange{Before: &r, After: &after, Event: ev()}); err != nil {
+			t.Fatal(err)
+		}
+		rename = cc.Take()
+		if err := ms.ChangeRole(ctx, state.RoleChange{Before: &after, Event: ev()}); err != nil {
+			t.Fatal(err)
+		}
+		return rename, cc.Take(), list
+	}
+	small := newTable(t)
+	sid := customer(t, small, "Hundred")
+	seed(t, small, users([]string{sid}, 100, seedNow.Add(72*time.Hour), "h"))
+	r100, d100, l100 := measure(small, sid)
+	if r100 <= 0 || d100 <= 0 {
+		t.Fatal("DynamoDB Local reported no consumed capacity")
+	}
+	big := largeTable(t)
+	rBig, dBig, lBig := measure(big, large.customers[0])
+	t.Logf("a role: rename %.1f WCU, delete %.1f WCU, the catalogue %.1f RCU with 100 members; %.1f, %.1f and %.1f with %d in the table",
+		r100, d100, l100, rBig, dBig, lBig, largeUsers)
+	if rBig != r100 || dBig != d100 || lBig != l100 {
+		t.Fatalf("a role's rename / delete / catalogue cost %.1f / %.1f / %.1f at 100 members and %.1f / %.1f / %.1f at %d",
+			r100, d100, l100, rBig, dBig, lBig, largeUsers)
+	}
+}
