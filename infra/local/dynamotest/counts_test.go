@@ -213,7 +213,9 @@ func TestRenamingAndDeletingARoleCostTheSameAt100AndManyMembers(t *testing.T) {
 		ctx := t.Context()
 		sc := domain.CustomerScope(id)
 		r := domain.Role{ID: domain.NewID(domain.PrefixRole), CustomerID: id, Name: "Purchasing", CreatedAt: seedNow, UpdatedAt: seedNow, Version: 1}
-		ev := func() domain.AuditEvent { return domain.NewEvent(seedNow, domain.SystemActor, "test", domain.RoleTargetOf(r), sc) }
+		ev := func() domain.AuditEvent {
+			return domain.NewEvent(seedNow, domain.SystemActor, "test", domain.RoleTargetOf(r), sc)
+		}
 		if err := ms.ChangeRole(ctx, state.RoleChange{After: &r, Event: ev()}); err != nil {
 			t.Fatal(err)
 		}
