@@ -100,6 +100,8 @@ const (
 	addressPath    = addressesPath + "/{addressId}"
 	agreementsPath = customerPath + "/service-agreements"
 	agreementPath  = agreementsPath + "/{agreementId}"
+	rolesPath      = customerPath + "/roles"
+	rolePath       = rolesPath + "/{roleId}"
 )
 
 // ManagesAppClients reports whether a function calls app client actions.
@@ -148,6 +150,12 @@ var Table = []Route{
 	{Function: "delete-customer", Method: "DELETE", Path: customerPath, Who: OperatorAdmin, Table: TableWrite},
 	{Function: "get-job", Method: "GET", Path: "/v1/jobs/{jobId}", Who: OperatorAdmin, Table: TableRead},
 	{Function: "list-provider-audit-events", Method: "GET", Path: "/v1/audit-events", Who: OperatorAdmin, Table: TableRead},
+
+	// A customer's role catalogue (issue 14, part B).
+	{Function: "list-roles", Method: "GET", Path: rolesPath, Who: UserManager, Table: TableRead},
+	{Function: "create-role", Method: "POST", Path: rolesPath, Who: UserManager, Table: TableWrite},
+	{Function: "update-role", Method: "PATCH", Path: rolePath, Who: UserManager, Table: TableWrite},
+	{Function: "delete-role", Method: "DELETE", Path: rolePath, Who: UserManager, Table: TableWrite},
 
 	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
 	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},

@@ -64,3 +64,20 @@ type JobUpdate struct {
 
 // JobTTL is how long a finished job can still be read.
 const JobTTL = 90 * 24 * time.Hour
+
+// ErrRoleNameTaken: the customer's catalogue has a role of that name
+// (without case) already.
+var ErrRoleNameTaken = errs.New(errs.Exist, "role_exists")
+
+// RoleChange is the creation (Before nil), change, or deletion (After nil)
+// of a role of a customer's catalogue, written in one transaction with the
+// record that keeps its name unique, the customer's count of roles and the
+// audit event. A creation needs the customer, not offboarding
+// (ErrNotFound), with room for one more (ErrLimit); a name another role has
+// is ErrRoleNameTaken; a change or deletion is conditional on Before's
+// version (ErrStale).
+type RoleChange struct {
+	Before, After *domain.Role
+	Event         domain.AuditEvent
+	Extras
+}

@@ -96,6 +96,8 @@ type fixtures struct {
 	portal, portalToken, consoleToken string
 	// address and agreement are the customer's; job offboards another.
 	address, agreement, job string
+	// role is a role of the customer's catalogue.
+	role string
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -140,6 +142,7 @@ func newFixtures(t *testing.T) fixtures {
 		`{"kind":"legal","lines":["Coolsingel 1"],"postalCode":"3011 AD","city":"Rotterdam","country":"NL"}`, cp)).Body)
 	f.agreement = id(call("create-service-agreement", op.event("POST", "/v1/customers/"+f.customer+"/service-agreements",
 		`{"name":"Maintenance","reference":"SLA-1","startsOn":"2026-01-01","endsOn":"2026-12-31"}`, cp)).Body)
+	f.role = id(call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Fixture role"}`, cp)).Body)
 	gone := id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Leaving"}`, nil)).Body)
 	var accepted struct{ Job struct{ ID string } }
 	_ = json.Unmarshal([]byte(call("delete-customer", op.event("DELETE", "/v1/customers/"+gone, "", map[string]string{"customerId": gone})).Body), &accepted)
@@ -212,7 +215,7 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 		t.Fatal(err)
 	}
 	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal,
-		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job}
+		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job, "roleId": f.role}
 	for k := range ev.PathParameters {
 		if _, ok := ids[k]; !ok {
 			continue // {proxy+}: the path as it is
@@ -264,6 +267,8 @@ var want = map[string]int{
 	// The operators' second factor: the admin is enrolled (enrolling again
 	// changes nothing); the fixture operator is unconfirmed (nothing to reset).
 	"enrol-mfa": 200, "reset-operator-mfa": 200,
+	// The role catalogue (issue 14, part B).
+	"list-roles": 200, "create-role": 201, "update-role": 200, "delete-role": 204,
 }
 
 // Every function's built bootstrap runs under the Lambda Runtime API with

@@ -48,6 +48,8 @@ type Store struct {
 	portals   map[string]map[string]domain.Portal
 	// providerAdmins counts the provider's enabled operator admins.
 	providerAdmins int
+	// providerCounts counts the operators by category.
+	providerCounts domain.MemberCounts
 	// members of each scope by id, and the e-mail records of each scope.
 	members map[domain.Scope]map[string]*memberRec
 	emails  map[domain.Scope]map[string]string
@@ -77,6 +79,11 @@ type Store struct {
 	// then record id.
 	addresses  map[string]map[string]domain.Address
 	agreements map[string]map[string]domain.ServiceAgreement
+	// roles are the customers' catalogues (customer id, then role id), and
+	// roleNames the records that keep names unique (customer id, then the
+	// name without case: the role's id).
+	roles     map[string]map[string]domain.Role
+	roleNames map[string]map[string]string
 	// jobs by id.
 	jobs map[string]domain.Job
 }
@@ -147,6 +154,8 @@ func New() *Store {
 		links:       map[string]map[string]string{},
 		addresses:   map[string]map[string]domain.Address{},
 		agreements:  map[string]map[string]domain.ServiceAgreement{},
+		roles:       map[string]map[string]domain.Role{},
+		roleNames:   map[string]map[string]string{},
 		jobs:        map[string]domain.Job{},
 	}
 }

@@ -69,6 +69,13 @@ var cases = []struct {
 	{"ActingAdminMustStillBeAnEnabledAdmin", testActingAdmin},
 	{"AuditEventSharesItsTransactionsFate", testAuditSharesFate},
 	{"FirstFailedConditionAnswers", testPrecedence},
+	// Counts by category.
+	{"CountsFollowEveryChange", testCountsFollowEveryChange},
+	{"CountsStayExactUnderConcurrency", testConcurrentCounts},
+	{"ProviderCountsAfterTheBackfill", testProviderCountsAfterBackfill},
+	// The role catalogue.
+	{"RoleCatalogue", testRoleCatalogue},
+	{"RoleLimit", testRoleLimit},
 	// Invitations.
 	{"InvitationUntilItExpires", testInvitation},
 	{"ClaimInvitation", testClaims},
