@@ -148,6 +148,11 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		UserPoolID: *p.pool.UserPoolId(),
 		ClientID:   *p.client.UserPoolClientId(),
 		AuthDomain: *domain.BaseUrl(nil),
+		// Cognito's own API, which the console calls with the operator's
+		// token to set up an authenticator app (AssociateSoftwareToken,
+		// VerifySoftwareToken): managed login offers no set-up while the
+		// pool's MFA is optional.
+		CognitoEndpoint: *cognitoEndpoint(),
 	})
 
 	for _, t := range routes.Tasks {
