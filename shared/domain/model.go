@@ -315,6 +315,25 @@ const (
 	ActionDeleted          = "deleted"
 )
 
+// MemberActions are the actions recorded on a member of either kind.
+var MemberActions = []string{ActionInvited, ActionReinvited, ActionReminded, ActionAccepted, ActionExpired,
+	ActionUpdated, ActionEnabled, ActionDisabled, ActionDeleted}
+
+// Actions are every action the audit trail records, so every event type
+// the product publishes (shared/events).
+func Actions() []string {
+	out := []string{ActionCustomerCreated, ActionCustomerUpdated, ActionCustomerOffboarded,
+		ActionAddressCreated, ActionAddressUpdated, ActionAddressDeleted,
+		ActionAgreementCreated, ActionAgreementUpdated, ActionAgreementDeleted,
+		ActionPortalCreated, ActionPortalUpdated, ActionPortalDeleted, ActionPortalRegistered}
+	for _, k := range []Kind{KindUser, KindOperator} {
+		for _, a := range MemberActions {
+			out = append(out, Action(k, a))
+		}
+	}
+	return append(out, subscriptionActions...)
+}
+
 // Action names an audit action on a member of the given kind, e.g. "user.invited".
 func Action(k Kind, action string) string { return string(k) + "." + action }
 
