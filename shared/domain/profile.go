@@ -47,21 +47,34 @@ func ValidAddressKind(k string) bool {
 	return false
 }
 
-// Address is one address of a customer.
-type Address struct {
-	ID         string      `dynamodbav:"id"`
-	CustomerID string      `dynamodbav:"customerId"`
-	Kind       AddressKind `dynamodbav:"kind"`
-	// Label tells addresses of one kind apart ("Warehouse Rotterdam").
-	Label      string    `dynamodbav:"label,omitempty"`
-	Lines      []string  `dynamodbav:"lines"`
-	PostalCode string    `dynamodbav:"postalCode"`
-	City       string    `dynamodbav:"city"`
-	Region     string    `dynamodbav:"region,omitempty"`
-	Country    string    `dynamodbav:"country"` // ISO 3166-1 alpha-2
+// Record is what every versioned record of a customer's profile carries.
+type Record struct {
+	ID         string    `dynamodbav:"id"`
+	CustomerID string    `dynamodbav:"customerId"`
 	CreatedAt  time.Time `dynamodbav:"createdAt"`
 	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
 	Version    int       `dynamodbav:"version"`
+}
+
+// NewRecord is the first version of a record of a customer's profile.
+func NewRecord(prefix, customerID string, now time.Time) Record {
+	return Record{ID: NewID(prefix), CustomerID: customerID, CreatedAt: now, UpdatedAt: now, Version: 1}
+}
+
+// Meta is the record itself, for code that handles any kind of record.
+func (r *Record) Meta() *Record { return r }
+
+// Address is one address of a customer.
+type Address struct {
+	Record
+	Kind AddressKind `dynamodbav:"kind"`
+	// Label tells addresses of one kind apart ("Warehouse Rotterdam").
+	Label      string   `dynamodbav:"label,omitempty"`
+	Lines      []string `dynamodbav:"lines"`
+	PostalCode string   `dynamodbav:"postalCode"`
+	City       string   `dynamodbav:"city"`
+	Region     string   `dynamodbav:"region,omitempty"`
+	Country    string   `dynamodbav:"country"` // ISO 3166-1 alpha-2
 }
 
 // CleanAddressLines trims and checks the street lines of an address: 1 to
@@ -119,15 +132,11 @@ const DateLayout = "2006-01-02"
 // ServiceAgreement is one service agreement ("Maintenance") of a customer,
 // from its first day to its last, both included.
 type ServiceAgreement struct {
-	ID         string    `dynamodbav:"id"`
-	CustomerID string    `dynamodbav:"customerId"`
-	Name       string    `dynamodbav:"name"`
-	Reference  string    `dynamodbav:"reference"`
-	StartsOn   string    `dynamodbav:"startsOn"` // DateLayout
-	EndsOn     string    `dynamodbav:"endsOn"`
-	CreatedAt  time.Time `dynamodbav:"createdAt"`
-	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
-	Version    int       `dynamodbav:"version"`
+	Record
+	Name      string `dynamodbav:"name"`
+	Reference string `dynamodbav:"reference"`
+	StartsOn  string `dynamodbav:"startsOn"` // DateLayout
+	EndsOn    string `dynamodbav:"endsOn"`
 	// Status is StatusOn the day it was read; a read fills it in.
 	Status AgreementStatus `dynamodbav:"-"`
 }

@@ -32,23 +32,23 @@ type CustomerChange struct {
 	Extras
 }
 
-// AddressChange is the creation (Before nil), change, or deletion (After
-// nil) of an address, written in one transaction with the customer's count
-// of addresses and the audit event. A creation needs the customer, not
+// RecordChange is the creation (Before nil), change, or deletion (After
+// nil) of a record of a customer's profile (an address, a service
+// agreement), written in one transaction with the customer's count
+// of records of its kind and the audit event. A creation needs the customer, not
 // offboarding (ErrNotFound), with room for one more (ErrLimit); a change
 // or deletion is conditional on Before's version (ErrStale).
-type AddressChange struct {
-	Before, After *domain.Address
+type RecordChange[T any] struct {
+	Before, After *T
 	Event         domain.AuditEvent
 	Extras
 }
 
-// AgreementChange is AddressChange for service agreements.
-type AgreementChange struct {
-	Before, After *domain.ServiceAgreement
-	Event         domain.AuditEvent
-	Extras
-}
+// AddressChange is a RecordChange of an address.
+type AddressChange = RecordChange[domain.Address]
+
+// AgreementChange is a RecordChange of a service agreement.
+type AgreementChange = RecordChange[domain.ServiceAgreement]
 
 // JobUpdate records a job's progress: what a step removed (added to the
 // counts, whatever else runs the job at the same time), and, when To is

@@ -55,41 +55,38 @@ var (
 
 // ChangeAddress writes the creation, change or deletion of an address.
 func (s *Store) ChangeAddress(ctx context.Context, ch state.AddressChange) error {
-	var after any
-	b, a := ch.Before, ch.After
-	cur := a
-	if a != nil {
-		after = addressItem{PK: customerPK(a.CustomerID), SK: skAddressPre + a.ID, Type: typeAddress, Address: *a}
-	} else {
-		cur = b
-	}
-	version := 0
-	if b != nil {
-		version = b.Version
-	}
-	return s.changeProfile(ctx, addresses, cur.CustomerID, cur.ID, b != nil, after, version, ch.Event, ch.Extras)
+	return changeProfile(ctx, s, addresses, ch, func(a domain.Address) any {
+		return addressItem{PK: customerPK(a.CustomerID), SK: skAddressPre + a.ID, Type: typeAddress, Address: a}
+	})
 }
 
 // ChangeAgreement writes the creation, change or deletion of a service agreement.
 func (s *Store) ChangeAgreement(ctx context.Context, ch state.AgreementChange) error {
-	var after any
-	b, a := ch.Before, ch.After
-	cur := a
-	if a != nil {
-		after = agreementItem{PK: customerPK(a.CustomerID), SK: skAgreementPre + a.ID, Type: typeAgreement, ServiceAgreement: *a}
-	} else {
-		cur = b
-	}
-	version := 0
-	if b != nil {
-		version = b.Version
-	}
-	return s.changeProfile(ctx, agreements, cur.CustomerID, cur.ID, b != nil, after, version, ch.Event, ch.Extras)
+	return changeProfile(ctx, s, agreements, ch, func(a domain.ServiceAgreement) any {
+		return agreementItem{PK: customerPK(a.CustomerID), SK: skAgreementPre + a.ID, Type: typeAgreement, ServiceAgreement: a}
+	})
 }
 
 // changeProfile writes one profile record: created (no before) with the
 // customer's count, changed on the version read, or deleted (after nil).
-func (s *Store) changeProfile(ctx context.Context, k profileKind, customerID, id string, existed bool, after any, version int, ev domain.AuditEvent, x state.Extras) error {
+func changeProfile[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](ctx context.Context, s *Store, k profileKind, ch state.RecordChange[T], item func(T) any) error {
+	var after any
+	cur, version := ch.After, 0
+	if ch.After != nil {
+		after = item(*ch.After)
+	}
+	if ch.Before != nil {
+		cur, version = ch.Before, P(ch.Before).Meta().Version
+	}
+	r := P(cur).Meta()
+	return s.writeProfile(ctx, k, r.CustomerID, r.ID, ch.Before != nil, after, version, ch.Event, ch.Extras)
+}
+
+// writeProfile is changeProfile's transaction.
+func (s *Store) writeProfile(ctx context.Context, k profileKind, customerID, id string, existed bool, after any, version int, ev domain.AuditEvent, x state.Extras) error {
 	t := s.newTx()
 	pk, sk := customerPK(customerID), k.prefix+id
 	versionIs := expression.Name("version").Equal(expression.Value(version))
@@ -113,31 +110,35 @@ func (s *Store) changeProfile(ctx context.Context, k profileKind, customerID, id
 
 // Addresses reads every address of a customer, oldest first.
 func (s *Store) Addresses(ctx context.Context, customerID string) ([]domain.Address, error) {
-	var out []domain.Address
-	err := s.profileItems(ctx, customerID, skAddressPre, func(item map[string]types.AttributeValue) error {
-		var it addressItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, it.Address)
-		return nil
-	})
-	sortProfile(out, func(a domain.Address) (string, string) { return a.CreatedAt.UTC().Format(sortTime), a.ID })
-	return out, err
+	return readProfile(ctx, s, customerID, skAddressPre, func(it addressItem) domain.Address { return it.Address })
 }
 
 // Agreements reads every service agreement of a customer, oldest first.
 func (s *Store) Agreements(ctx context.Context, customerID string) ([]domain.ServiceAgreement, error) {
-	var out []domain.ServiceAgreement
-	err := s.profileItems(ctx, customerID, skAgreementPre, func(item map[string]types.AttributeValue) error {
-		var it agreementItem
+	return readProfile(ctx, s, customerID, skAgreementPre, func(it agreementItem) domain.ServiceAgreement { return it.ServiceAgreement })
+}
+
+// readProfile reads every record of one kind of a customer, oldest first.
+func readProfile[I, T any, P interface {
+	*T
+	Meta() *domain.Record
+}](ctx context.Context, s *Store, customerID, prefix string, record func(I) T) ([]T, error) {
+	var out []T
+	err := s.profileItems(ctx, customerID, prefix, func(item map[string]types.AttributeValue) error {
+		var it I
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return err
 		}
-		out = append(out, it.ServiceAgreement)
+		out = append(out, record(it))
 		return nil
 	})
-	sortProfile(out, func(a domain.ServiceAgreement) (string, string) { return a.CreatedAt.UTC().Format(sortTime), a.ID })
+	slices.SortFunc(out, func(a, b T) int {
+		ra, rb := P(&a).Meta(), P(&b).Meta()
+		if c := ra.CreatedAt.Compare(rb.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(ra.ID, rb.ID)
+	})
 	return out, err
 }
 
@@ -170,16 +171,4 @@ func (s *Store) profileItems(ctx context.Context, customerID, prefix string, eac
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
-}
-
-// sortProfile orders records by when they were made, then id.
-func sortProfile[T any](items []T, key func(T) (string, string)) {
-	slices.SortFunc(items, func(a, b T) int {
-		at, aid := key(a)
-		bt, bid := key(b)
-		if c := strings.Compare(at, bt); c != 0 {
-			return c
-		}
-		return strings.Compare(aid, bid)
-	})
 }

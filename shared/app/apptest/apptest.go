@@ -25,6 +25,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/mail/mailbox"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -287,4 +288,29 @@ func (w *World) PortalSignIn(email, clientID string) (*access.Caller, error) {
 		return nil, access.ErrUnauthenticated
 	}
 	return w.Access.ResolveAny(w.Ctx(), w.PortalClaims(email, clientID))
+}
+
+// Fields is the fields an invalid-input error names, as "name:reason".
+func Fields(err error) []string {
+	var out []string
+	if e := errs.As(err); e != nil {
+		for _, f := range e.Fields {
+			out = append(out, f.Name+":"+f.Reason)
+		}
+	}
+	return out
+}
+
+// Actions lists a customer's audit actions, newest first.
+func (w *World) Actions(t *testing.T, customerID string) []string {
+	t.Helper()
+	p, err := w.Store.ListAudit(w.Ctx(), domain.CustomerScope(customerID), 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range p.Items {
+		out = append(out, e.Action)
+	}
+	return out
 }

@@ -24,31 +24,6 @@ func setup(name, url string, redirects ...string) portals.Setup {
 	return portals.Setup{Name: &name, URL: &url, RedirectURIs: redirects}
 }
 
-// fields is the fields an Invalid error names, as "name:reason".
-func fields(err error) []string {
-	var out []string
-	if e := errs.As(err); e != nil {
-		for _, f := range e.Fields {
-			out = append(out, f.Name+":"+f.Reason)
-		}
-	}
-	return out
-}
-
-// actions lists a customer's audit actions, newest first.
-func actions(t *testing.T, w *apptest.World, customerID string) []string {
-	t.Helper()
-	p, err := w.Store.ListAudit(w.Ctx(), domain.CustomerScope(customerID), 200, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range p.Items {
-		out = append(out, e.Action)
-	}
-	return out
-}
-
 func link(t *testing.T, w *apptest.World, customerID, email string, portalIDs ...string) domain.Member {
 	t.Helper()
 	m, _ := w.User(customerID, email, false)
@@ -74,7 +49,7 @@ func TestASetupIsItsOwnAppClient(t *testing.T) {
 	if !slices.Equal(p.RedirectURIs, []string{"https://desk.acme.example/app/"}) {
 		t.Fatal(p.RedirectURIs)
 	}
-	if a := actions(t, w, acme.ID); len(a) < 2 || a[0] != domain.ActionPortalRegistered || a[1] != domain.ActionPortalCreated {
+	if a := w.Actions(t, acme.ID); len(a) < 2 || a[0] != domain.ActionPortalRegistered || a[1] != domain.ActionPortalCreated {
 		t.Fatal(a)
 	}
 	// Its sign-in details are a standard OIDC client's, in the customer's language.
@@ -165,8 +140,8 @@ func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
 		"http loopback ip":  {setup("Desk", "http://127.0.0.1:8080"), []string{"url:https_required"}},
 	} {
 		_, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, tc.in, nil)
-		if errs.KindOf(err) != errs.Invalid || !slices.Equal(fields(err), tc.want) {
-			t.Errorf("%s: %v %v", name, fields(err), err)
+		if errs.KindOf(err) != errs.Invalid || !slices.Equal(apptest.Fields(err), tc.want) {
+			t.Errorf("%s: %v %v", name, apptest.Fields(err), err)
 		}
 	}
 	if ps, _, _ := w.Portals.List(w.Ctx(), w.Admin, acme.ID); len(ps) != 0 || len(w.Identities.ClientIDs()) != 0 {
@@ -277,9 +252,9 @@ func TestChangingASetupFollowsThroughToItsClient(t *testing.T) {
 		t.Fatal("a redirect URI's origin is not allowed")
 	}
 	// Changing nothing makes no version and no event.
-	n := len(actions(t, w, acme.ID))
+	n := len(w.Actions(t, acme.ID))
 	same, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr(" Desk ")}, 0)
-	if err != nil || same.Version != u.Version || len(actions(t, w, acme.ID)) != n {
+	if err != nil || same.Version != u.Version || len(w.Actions(t, acme.ID)) != n {
 		t.Fatalf("%+v %v", same, err)
 	}
 	// A failed client update is finished by the sweep.
@@ -432,7 +407,7 @@ func TestADeletedSetupStopsAtOnceAndIsUnlinked(t *testing.T) {
 		}
 	}
 	// Each unlink is on the audit trail, by the system.
-	if c := strings.Count(strings.Join(actions(t, w, acme.ID), " "), "user.updated"); c < n+1 {
+	if c := strings.Count(strings.Join(w.Actions(t, acme.ID), " "), "user.updated"); c < n+1 {
 		t.Fatalf("%d unlink events", c)
 	}
 }

@@ -2,7 +2,7 @@ package profile
 
 import (
 	"context"
-	"slices"
+	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
@@ -68,27 +68,25 @@ func (in AgreementInput) check(a *domain.ServiceAgreement) error {
 // Agreements lists a customer's service agreements, oldest first, each
 // with its status today: operators, and its portal admins.
 func (s *Service) Agreements(ctx context.Context, c *access.Caller, customerID string) ([]domain.ServiceAgreement, error) {
-	const op = "profile.Agreements"
-	if err := c.RequireUserManager(customerID); err != nil {
-		return nil, err
+	if err := s.readable(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap("profile.Agreements", err)
 	}
-	if err := s.exists(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	as, err := s.Store.Agreements(ctx, customerID)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	now := s.now()
-	for i := range as {
-		as[i].Status = as[i].StatusOn(now)
-	}
-	return as, nil
+	as, err := s.agreements().all(ctx, customerID, s.now())
+	return as, errs.Wrap("profile.Agreements", err)
 }
 
 func agreementTarget(a domain.ServiceAgreement) domain.Target {
 	name := a.Name
 	return domain.Target{Kind: domain.TargetAgreement, ID: a.ID, Name: &name}
+}
+
+// agreements is how the service keeps service agreements: a read gives
+// each its status today.
+func (s *Service) agreements() kind[domain.ServiceAgreement, *domain.ServiceAgreement] {
+	return kind[domain.ServiceAgreement, *domain.ServiceAgreement]{prefix: domain.PrefixAgreement, list: s.Store.Agreements,
+		change: s.Store.ChangeAgreement, target: agreementTarget,
+		created: domain.ActionAgreementCreated, updated: domain.ActionAgreementUpdated, deleted: domain.ActionAgreementDeleted,
+		settle: func(a *domain.ServiceAgreement, now time.Time) { a.Status = a.StatusOn(now) }}
 }
 
 // CreateAgreement adds a service agreement to a customer (operators): every
@@ -99,47 +97,13 @@ func (s *Service) CreateAgreement(ctx context.Context, c *access.Caller, custome
 	if err := c.RequireOperatorIn(customerID); err != nil {
 		return domain.ServiceAgreement{}, err
 	}
-	now := s.now()
-	a := domain.ServiceAgreement{ID: domain.NewID(domain.PrefixAgreement), CustomerID: customerID, CreatedAt: now, UpdatedAt: now, Version: 1}
+	a := domain.ServiceAgreement{Record: domain.NewRecord(domain.PrefixAgreement, customerID, s.now())}
 	required(&in.Name, &in.Reference, &in.StartsOn, &in.EndsOn)
 	if err := in.check(&a); err != nil {
 		return domain.ServiceAgreement{}, err
 	}
-	key, err := idem.Look(ctx, s.Store, key, now)
-	if err != nil {
-		return domain.ServiceAgreement{}, errs.Wrap(op, err)
-	}
-	if ref := key.PriorRef(); ref != "" {
-		return s.agreement(ctx, customerID, ref)
-	}
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeAgreement(ctx, state.AgreementChange{After: &a, Extras: state.Extras{Idempotency: key.Record(a.ID, now)},
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAgreementCreated, agreementTarget(a), sc)})
-	if err != nil {
-		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
-		if err != nil {
-			return domain.ServiceAgreement{}, errs.Wrap(op, err)
-		}
-		return s.agreement(ctx, customerID, ref)
-	}
-	a.Status = a.StatusOn(now)
-	return a, nil
-}
-
-// agreement reads one service agreement of a customer, its status today.
-func (s *Service) agreement(ctx context.Context, customerID, id string) (domain.ServiceAgreement, error) {
-	if !domain.ValidID(domain.PrefixAgreement, id) {
-		return domain.ServiceAgreement{}, state.ErrNotFound
-	}
-	as, err := s.Store.Agreements(ctx, customerID)
-	if err != nil {
-		return domain.ServiceAgreement{}, err
-	}
-	if i := slices.IndexFunc(as, func(a domain.ServiceAgreement) bool { return a.ID == id }); i >= 0 {
-		as[i].Status = as[i].StatusOn(s.now())
-		return as[i], nil
-	}
-	return domain.ServiceAgreement{}, state.ErrNotFound
+	a, err := s.agreements().create(ctx, s.Store, c, a, state.Extras{}, key)
+	return a, errs.Wrap(op, err)
 }
 
 // UpdateAgreement changes a service agreement (operators); want, when not
@@ -152,30 +116,13 @@ func (s *Service) UpdateAgreement(ctx context.Context, c *access.Caller, custome
 	if in.empty() {
 		return domain.ServiceAgreement{}, ErrEmpty
 	}
-	a, err := s.agreement(ctx, customerID, id)
-	if err != nil {
-		return a, errs.Wrap(op, err)
-	}
-	if want > 0 && a.Version != want {
-		return a, state.ErrStale
-	}
-	after := a
-	if err := in.check(&after); err != nil {
-		return a, err
-	}
-	if after.Name == a.Name && after.Reference == a.Reference && after.StartsOn == a.StartsOn && after.EndsOn == a.EndsOn {
-		return a, nil // nothing changes: no new version, no audit event
-	}
-	now := s.now()
-	after.Version, after.UpdatedAt = a.Version+1, now
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeAgreement(ctx, state.AgreementChange{Before: &a, After: &after,
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAgreementUpdated, agreementTarget(after), sc)})
-	if err != nil {
-		return a, errs.Wrap(op, stale(err, want))
-	}
-	after.Status = after.StatusOn(now)
-	return after, nil
+	a, err := s.agreements().update(ctx, c, customerID, id, want, state.Extras{}, s.now(), func(a domain.ServiceAgreement) (domain.ServiceAgreement, bool, error) {
+		after := a
+		err := in.check(&after)
+		same := after.Name == a.Name && after.Reference == a.Reference && after.StartsOn == a.StartsOn && after.EndsOn == a.EndsOn
+		return after, err == nil && !same, err
+	})
+	return a, errs.Wrap(op, err)
 }
 
 // DeleteAgreement removes a service agreement (operators); want, when not
@@ -185,16 +132,5 @@ func (s *Service) DeleteAgreement(ctx context.Context, c *access.Caller, custome
 	if err := c.RequireOperatorIn(customerID); err != nil {
 		return err
 	}
-	a, err := s.agreement(ctx, customerID, id)
-	if err != nil {
-		return errs.Wrap(op, err)
-	}
-	if want > 0 && a.Version != want {
-		return state.ErrStale
-	}
-	now := s.now()
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeAgreement(ctx, state.AgreementChange{Before: &a,
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAgreementDeleted, agreementTarget(a), sc)})
-	return errs.Wrap(op, stale(err, want))
+	return errs.Wrap(op, s.agreements().delete(ctx, c, customerID, id, want, state.Extras{}, s.now()))
 }

@@ -7,7 +7,6 @@ package profile
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -40,10 +39,14 @@ type Service struct {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
-// exists answers a listing of a customer the caller may see: an operator's
-// unknown customer is not found (a portal admin's membership proves it is
-// there, as does the read with the caller).
-func (s *Service) exists(ctx context.Context, c *access.Caller, customerID string) error {
+// readable answers whether the caller may read a customer's profile:
+// operators and its portal admins. An operator's unknown customer is not
+// found (a portal admin's membership proves it is there, as does the read
+// with the caller).
+func (s *Service) readable(ctx context.Context, c *access.Caller, customerID string) error {
+	if err := c.RequireUserManager(customerID); err != nil {
+		return err
+	}
 	if !c.IsOperator() || c.TenantOf(customerID) != nil {
 		return nil
 	}
@@ -134,15 +137,11 @@ func (in AddressInput) check(a *domain.Address) error {
 // Addresses lists a customer's addresses, oldest first: operators, and its
 // portal admins.
 func (s *Service) Addresses(ctx context.Context, c *access.Caller, customerID string) ([]domain.Address, error) {
-	const op = "profile.Addresses"
-	if err := c.RequireUserManager(customerID); err != nil {
-		return nil, err
+	if err := s.readable(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap("profile.Addresses", err)
 	}
-	if err := s.exists(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	as, err := s.Store.Addresses(ctx, customerID)
-	return as, errs.Wrap(op, err)
+	as, err := s.addresses().all(ctx, customerID, s.now())
+	return as, errs.Wrap("profile.Addresses", err)
 }
 
 // actingAdmin is the extras of a change a portal admin makes: they must
@@ -162,8 +161,7 @@ func (s *Service) CreateAddress(ctx context.Context, c *access.Caller, customerI
 	if err := c.RequireUserManager(customerID); err != nil {
 		return domain.Address{}, err
 	}
-	now := s.now()
-	a := domain.Address{ID: domain.NewID(domain.PrefixAddress), CustomerID: customerID, CreatedAt: now, UpdatedAt: now, Version: 1}
+	a := domain.Address{Record: domain.NewRecord(domain.PrefixAddress, customerID, s.now())}
 	required(&in.Kind, &in.PostalCode, &in.City, &in.Country)
 	if in.Lines == nil {
 		in.Lines = []string{}
@@ -171,26 +169,8 @@ func (s *Service) CreateAddress(ctx context.Context, c *access.Caller, customerI
 	if err := in.check(&a); err != nil {
 		return domain.Address{}, err
 	}
-	key, err := idem.Look(ctx, s.Store, key, now)
-	if err != nil {
-		return domain.Address{}, errs.Wrap(op, err)
-	}
-	if ref := key.PriorRef(); ref != "" {
-		return s.address(ctx, customerID, ref)
-	}
-	sc := domain.CustomerScope(customerID)
-	x := actingAdmin(c, customerID)
-	x.Idempotency = key.Record(a.ID, now)
-	err = s.Store.ChangeAddress(ctx, state.AddressChange{After: &a, Extras: x,
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressCreated, addressTarget(a), sc)})
-	if err != nil {
-		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
-		if err != nil {
-			return domain.Address{}, errs.Wrap(op, err)
-		}
-		return s.address(ctx, customerID, ref)
-	}
-	return a, nil
+	a, err := s.addresses().create(ctx, s.Store, c, a, actingAdmin(c, customerID), key)
+	return a, errs.Wrap(op, err)
 }
 
 // required makes absent required fields empty, so that checking names them.
@@ -211,19 +191,10 @@ func addressTarget(a domain.Address) domain.Target {
 	return domain.Target{Kind: domain.TargetAddress, ID: a.ID, Name: &name}
 }
 
-// address reads one address of a customer.
-func (s *Service) address(ctx context.Context, customerID, id string) (domain.Address, error) {
-	if !domain.ValidID(domain.PrefixAddress, id) {
-		return domain.Address{}, state.ErrNotFound
-	}
-	as, err := s.Store.Addresses(ctx, customerID)
-	if err != nil {
-		return domain.Address{}, err
-	}
-	if i := slices.IndexFunc(as, func(a domain.Address) bool { return a.ID == id }); i >= 0 {
-		return as[i], nil
-	}
-	return domain.Address{}, state.ErrNotFound
+// addresses is how the service keeps addresses.
+func (s *Service) addresses() kind[domain.Address, *domain.Address] {
+	return kind[domain.Address, *domain.Address]{prefix: domain.PrefixAddress, list: s.Store.Addresses, change: s.Store.ChangeAddress,
+		target: addressTarget, created: domain.ActionAddressCreated, updated: domain.ActionAddressUpdated, deleted: domain.ActionAddressDeleted}
 }
 
 // UpdateAddress changes an address (operators, the customer's portal
@@ -236,43 +207,18 @@ func (s *Service) UpdateAddress(ctx context.Context, c *access.Caller, customerI
 	if in.empty() {
 		return domain.Address{}, ErrEmpty
 	}
-	a, err := s.address(ctx, customerID, id)
-	if err != nil {
-		return a, errs.Wrap(op, err)
-	}
-	if want > 0 && a.Version != want {
-		return a, state.ErrStale
-	}
-	after := a
-	after.Lines = slices.Clone(a.Lines)
-	if err := in.check(&after); err != nil {
-		return a, err
-	}
-	if sameAddress(a, after) {
-		return a, nil // nothing changes: no new version, no audit event
-	}
-	now := s.now()
-	after.Version, after.UpdatedAt = a.Version+1, now
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeAddress(ctx, state.AddressChange{Before: &a, After: &after, Extras: actingAdmin(c, customerID),
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressUpdated, addressTarget(a), sc)})
-	if err != nil {
-		return a, errs.Wrap(op, stale(err, want))
-	}
-	return after, nil
+	a, err := s.addresses().update(ctx, c, customerID, id, want, actingAdmin(c, customerID), s.now(), func(a domain.Address) (domain.Address, bool, error) {
+		after := a
+		after.Lines = slices.Clone(a.Lines)
+		err := in.check(&after)
+		return after, err == nil && !sameAddress(a, after), err
+	})
+	return a, errs.Wrap(op, err)
 }
 
 func sameAddress(a, b domain.Address) bool {
 	return a.Kind == b.Kind && a.Label == b.Label && slices.Equal(a.Lines, b.Lines) && a.PostalCode == b.PostalCode &&
 		a.City == b.City && a.Region == b.Region && a.Country == b.Country
-}
-
-// stale: a change that lost a race without an If-Match is a concurrent change.
-func stale(err error, want int) error {
-	if errors.Is(err, state.ErrStale) && want == 0 {
-		return state.ErrConcurrent
-	}
-	return err
 }
 
 // DeleteAddress removes an address (operators, the customer's portal
@@ -282,16 +228,5 @@ func (s *Service) DeleteAddress(ctx context.Context, c *access.Caller, customerI
 	if err := c.RequireUserManager(customerID); err != nil {
 		return err
 	}
-	a, err := s.address(ctx, customerID, id)
-	if err != nil {
-		return errs.Wrap(op, err)
-	}
-	if want > 0 && a.Version != want {
-		return state.ErrStale
-	}
-	now := s.now()
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeAddress(ctx, state.AddressChange{Before: &a, Extras: actingAdmin(c, customerID),
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionAddressDeleted, addressTarget(a), sc)})
-	return errs.Wrap(op, stale(err, want))
+	return errs.Wrap(op, s.addresses().delete(ctx, c, customerID, id, want, actingAdmin(c, customerID), s.now()))
 }

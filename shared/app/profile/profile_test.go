@@ -12,34 +12,10 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/domain"
-	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 func ptr[T any](v T) *T { return &v }
-
-func fields(err error) []string {
-	var out []string
-	if e := errs.As(err); e != nil {
-		for _, f := range e.Fields {
-			out = append(out, f.Name+":"+f.Reason)
-		}
-	}
-	return out
-}
-
-func actions(t *testing.T, w *apptest.World, customerID string) []string {
-	t.Helper()
-	p, err := w.Store.ListAudit(w.Ctx(), domain.CustomerScope(customerID), 200, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range p.Items {
-		out = append(out, e.Action)
-	}
-	return out
-}
 
 func shipping() profile.AddressInput {
 	return profile.AddressInput{Kind: ptr("shipping"), Label: ptr("Warehouse"), Lines: []string{" Havenstraat 12 ", "Unit 4"},
@@ -102,7 +78,7 @@ func TestAPortalAdminManagesTheAddresses(t *testing.T) {
 		t.Fatalf("what the operator then reads: %+v", list)
 	}
 	want := []string{"address.deleted", "address.updated", "address.created", "address.created", "address.created"}
-	if got := actions(t, w, cu.ID); !slices.Equal(got[:5], want) {
+	if got := w.Actions(t, cu.ID); !slices.Equal(got[:5], want) {
 		t.Fatalf("the trail: %v", got)
 	}
 }
@@ -115,17 +91,17 @@ func TestAnAddressIsValidated(t *testing.T) {
 		PostalCode: ptr("30#11"), City: ptr(""), Country: ptr("XK")}
 	_, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, bad, nil)
 	want := []string{"kind:invalid_kind", "label:too_long", "lines.1:required", "postalCode:invalid_postal_code", "city:required", "country:invalid_country"}
-	if got := fields(err); !slices.Equal(got, want) {
+	if got := apptest.Fields(err); !slices.Equal(got, want) {
 		t.Fatalf("fields %v, want %v", got, want)
 	}
-	if _, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, profile.AddressInput{}, nil); !slices.Equal(fields(err),
+	if _, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, profile.AddressInput{}, nil); !slices.Equal(apptest.Fields(err),
 		[]string{"kind:invalid_kind", "lines:required", "postalCode:required", "city:required", "country:required"}) {
-		t.Fatalf("an empty address: %v", fields(err))
+		t.Fatalf("an empty address: %v", apptest.Fields(err))
 	}
 	five := shipping()
 	five.Lines = []string{"1", "2", "3", "4", "5"}
-	if _, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, five, nil); !slices.Equal(fields(err), []string{"lines:too_many"}) {
-		t.Fatalf("five lines: %v", fields(err))
+	if _, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, five, nil); !slices.Equal(apptest.Fields(err), []string{"lines:too_many"}) {
+		t.Fatalf("five lines: %v", apptest.Fields(err))
 	}
 	if list, _ := w.Profile.Addresses(w.Ctx(), w.Admin, cu.ID); len(list) != 0 {
 		t.Fatal("a refused address was stored")
@@ -134,8 +110,8 @@ func TestAnAddressIsValidated(t *testing.T) {
 	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{}, 0); !errors.Is(err, profile.ErrEmpty) {
 		t.Fatalf("an empty change: %v", err)
 	}
-	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{Country: ptr("ZZ")}, 0); !slices.Equal(fields(err), []string{"country:invalid_country"}) {
-		t.Fatalf("a bad country: %v", fields(err))
+	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{Country: ptr("ZZ")}, 0); !slices.Equal(apptest.Fields(err), []string{"country:invalid_country"}) {
+		t.Fatalf("a bad country: %v", apptest.Fields(err))
 	}
 	if got, _ := w.Profile.Addresses(w.Ctx(), w.Admin, cu.ID); got[0].Country != "NL" || got[0].Version != 1 {
 		t.Fatalf("a refused change changed it: %+v", got[0])
@@ -245,12 +221,12 @@ func TestAnAgreementIsValidated(t *testing.T) {
 	cu := w.NewCustomer("Acme", "en")
 	_, err := w.Profile.CreateAgreement(w.Ctx(), w.Admin, cu.ID, profile.AgreementInput{Name: ptr(""), Reference: ptr("R"),
 		StartsOn: ptr("2026-02-30"), EndsOn: ptr("31-12-2026")}, nil)
-	if got := fields(err); !slices.Equal(got, []string{"name:required", "startsOn:invalid_date", "endsOn:invalid_date"}) {
+	if got := apptest.Fields(err); !slices.Equal(got, []string{"name:required", "startsOn:invalid_date", "endsOn:invalid_date"}) {
 		t.Fatalf("fields %v", got)
 	}
 	_, err = w.Profile.CreateAgreement(w.Ctx(), w.Admin, cu.ID, profile.AgreementInput{Name: ptr("M"), Reference: ptr("R"),
 		StartsOn: ptr("2026-06-01"), EndsOn: ptr("2026-05-31")}, nil)
-	if got := fields(err); !slices.Equal(got, []string{"endsOn:before_start"}) {
+	if got := apptest.Fields(err); !slices.Equal(got, []string{"endsOn:before_start"}) {
 		t.Fatalf("fields %v", got)
 	}
 	a, err := w.Profile.CreateAgreement(w.Ctx(), w.Admin, cu.ID, profile.AgreementInput{Name: ptr("M"), Reference: ptr("R"),
@@ -258,7 +234,7 @@ func TestAnAgreementIsValidated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Profile.UpdateAgreement(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AgreementInput{StartsOn: ptr("2026-07-01")}, 0); !slices.Equal(fields(err), []string{"endsOn:before_start"}) {
+	if _, err := w.Profile.UpdateAgreement(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AgreementInput{StartsOn: ptr("2026-07-01")}, 0); !slices.Equal(apptest.Fields(err), []string{"endsOn:before_start"}) {
 		t.Fatalf("moving the start past the end: %v", err)
 	}
 	moved, err := w.Profile.UpdateAgreement(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AgreementInput{EndsOn: ptr("2027-06-30")}, a.Version)
@@ -271,7 +247,7 @@ func TestAnAgreementIsValidated(t *testing.T) {
 	if err := w.Profile.DeleteAgreement(w.Ctx(), w.Admin, cu.ID, a.ID, 2); err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(t, w, cu.ID); !slices.Equal(got[:3], []string{"service_agreement.deleted", "service_agreement.updated", "service_agreement.created"}) {
+	if got := w.Actions(t, cu.ID); !slices.Equal(got[:3], []string{"service_agreement.deleted", "service_agreement.updated", "service_agreement.created"}) {
 		t.Fatalf("the trail: %v", got)
 	}
 }

@@ -50,16 +50,10 @@ func flows(spec identity.ClientSpec) []types.ExplicitAuthFlowsType {
 	return out
 }
 
-// CreateClient makes a public app client (no secret, code flow with PKCE,
-// refresh tokens, revocation) and gives it the managed login's own style,
-// which managed login needs for each client to show its pages.
-//
-// The SDK does not retry the creation: it is not idempotent, and a retry
-// after an answer that was lost makes a second client, which no setup
-// would ever name or remove. A failure is left to the caller, whose
-// recovery finds a client made but not recorded by its name.
-func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec) (string, error) {
-	out, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+// settings are every setting of a portal's app client: public (no
+// secret), authorization code with PKCE, revocable refresh tokens.
+func (a *AppClients) settings(spec identity.ClientSpec) *cip.CreateUserPoolClientInput {
+	return &cip.CreateUserPoolClientInput{
 		UserPoolId: &a.id, ClientName: &spec.Name, GenerateSecret: false,
 		AllowedOAuthFlows:               []types.OAuthFlowType{types.OAuthFlowTypeCode},
 		AllowedOAuthFlowsUserPoolClient: true,
@@ -74,7 +68,19 @@ func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec)
 		TokenValidityUnits: &types.TokenValidityUnitsType{
 			AccessToken: types.TimeUnitsTypeMinutes, IdToken: types.TimeUnitsTypeMinutes, RefreshToken: types.TimeUnitsTypeDays,
 		},
-	}, func(o *cip.Options) { o.RetryMaxAttempts = 1 })
+	}
+}
+
+// CreateClient makes a public app client (no secret, code flow with PKCE,
+// refresh tokens, revocation) and gives it the managed login's own style,
+// which managed login needs for each client to show its pages.
+//
+// The SDK does not retry the creation: it is not idempotent, and a retry
+// after an answer that was lost makes a second client, which no setup
+// would ever name or remove. A failure is left to the caller, whose
+// recovery finds a client made but not recorded by its name.
+func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec) (string, error) {
+	out, err := a.c.CreateUserPoolClient(ctx, a.settings(spec), func(o *cip.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		return "", fail(err, "CreateUserPoolClient")
 	}
@@ -92,21 +98,15 @@ func (a *AppClients) CreateClient(ctx context.Context, spec identity.ClientSpec)
 // UpdateClient sets every setting of the client, as UpdateUserPoolClient
 // resets what it is not given.
 func (a *AppClients) UpdateClient(ctx context.Context, clientID string, spec identity.ClientSpec) error {
+	c := a.settings(spec)
 	_, err := a.c.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{
-		UserPoolId: &a.id, ClientId: &clientID, ClientName: &spec.Name,
-		AllowedOAuthFlows:               []types.OAuthFlowType{types.OAuthFlowTypeCode},
-		AllowedOAuthFlowsUserPoolClient: true,
-		AllowedOAuthScopes:              []string{"openid", "email", "profile"},
-		SupportedIdentityProviders:      []string{"COGNITO"},
-		CallbackURLs:                    spec.CallbackURLs, LogoutURLs: spec.LogoutURLs,
-		ExplicitAuthFlows:          flows(spec),
-		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
-		EnableTokenRevocation:      aws.Bool(true),
-		AccessTokenValidity:        aws.Int32(accessMinutes), IdTokenValidity: aws.Int32(accessMinutes),
-		RefreshTokenValidity: refreshDays,
-		TokenValidityUnits: &types.TokenValidityUnitsType{
-			AccessToken: types.TimeUnitsTypeMinutes, IdToken: types.TimeUnitsTypeMinutes, RefreshToken: types.TimeUnitsTypeDays,
-		},
+		UserPoolId: c.UserPoolId, ClientId: &clientID, ClientName: c.ClientName,
+		AllowedOAuthFlows: c.AllowedOAuthFlows, AllowedOAuthFlowsUserPoolClient: c.AllowedOAuthFlowsUserPoolClient,
+		AllowedOAuthScopes: c.AllowedOAuthScopes, SupportedIdentityProviders: c.SupportedIdentityProviders,
+		CallbackURLs: c.CallbackURLs, LogoutURLs: c.LogoutURLs, ExplicitAuthFlows: c.ExplicitAuthFlows,
+		PreventUserExistenceErrors: c.PreventUserExistenceErrors, EnableTokenRevocation: c.EnableTokenRevocation,
+		AccessTokenValidity: c.AccessTokenValidity, IdTokenValidity: c.IdTokenValidity,
+		RefreshTokenValidity: c.RefreshTokenValidity, TokenValidityUnits: c.TokenValidityUnits,
 	})
 	return fail(err, "UpdateUserPoolClient")
 }

@@ -10,42 +10,31 @@ import (
 // ChangeAddress writes the creation, change or deletion of an address,
 // the customer's count of addresses and the audit event, or nothing.
 func (s *Store) ChangeAddress(ctx context.Context, ch state.AddressChange) error {
-	cur := ch.After
-	if cur == nil {
-		cur = ch.Before
-	}
-	return changeProfile(s, ctx, "ChangeAddress", s.addresses, cur.CustomerID, cur.ID, domain.MaxAddresses,
-		func(c *domain.Customer) *int { return &c.AddressCount },
-		ch.Before != nil, versionOf(ch.Before, func(a *domain.Address) int { return a.Version }),
-		ch.After, func(a domain.Address) int { return a.Version }, cloneAddress, ch.Event, ch.Extras)
+	return changeProfile(s, ctx, "ChangeAddress", s.addresses, domain.MaxAddresses,
+		func(c *domain.Customer) *int { return &c.AddressCount }, ch, cloneAddress)
 }
 
 // ChangeAgreement writes the creation, change or deletion of a service
 // agreement, the customer's count of them and the audit event, or nothing.
 func (s *Store) ChangeAgreement(ctx context.Context, ch state.AgreementChange) error {
-	cur := ch.After
-	if cur == nil {
-		cur = ch.Before
-	}
-	return changeProfile(s, ctx, "ChangeAgreement", s.agreements, cur.CustomerID, cur.ID, domain.MaxAgreements,
-		func(c *domain.Customer) *int { return &c.AgreementCount },
-		ch.Before != nil, versionOf(ch.Before, func(a *domain.ServiceAgreement) int { return a.Version }),
-		ch.After, func(a domain.ServiceAgreement) int { return a.Version }, cloneAgreement, ch.Event, ch.Extras)
-}
-
-func versionOf[T any](p *T, v func(*T) int) int {
-	if p == nil {
-		return 0
-	}
-	return v(p)
+	return changeProfile(s, ctx, "ChangeAgreement", s.agreements, domain.MaxAgreements,
+		func(c *domain.Customer) *int { return &c.AgreementCount }, ch, cloneAgreement)
 }
 
 // changeProfile writes one profile record of a kind kept in records: the
 // conditions in the DynamoDB store's order (the customer and its room, or
 // the record's version), then the audit event and the extras.
-func changeProfile[T any](s *Store, ctx context.Context, op string, records map[string]map[string]T, customerID, id string, limit int,
-	count func(*domain.Customer) *int, existed bool, version int, after *T, versionOfT func(T) int, clone func(T) T,
-	ev domain.AuditEvent, x state.Extras) error {
+func changeProfile[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](s *Store, ctx context.Context, op string, records map[string]map[string]T, limit int,
+	count func(*domain.Customer) *int, ch state.RecordChange[T], clone func(T) T) error {
+	after, existed, x, ev := ch.After, ch.Before != nil, ch.Extras, ch.Event
+	cur, version := ch.After, 0
+	if existed {
+		cur, version = ch.Before, P(ch.Before).Meta().Version
+	}
+	customerID, id := P(cur).Meta().CustomerID, P(cur).Meta().ID
 	if err := rateFull(x.Rate); err != nil {
 		return err
 	}
@@ -54,7 +43,7 @@ func changeProfile[T any](s *Store, ctx context.Context, op string, records map[
 	}
 	defer s.mu.Unlock()
 	r := s.customers[customerID]
-	cur, ok := records[customerID][id]
+	was, ok := records[customerID][id]
 	switch {
 	case !existed:
 		if !s.open(customerID) {
@@ -66,7 +55,7 @@ func changeProfile[T any](s *Store, ctx context.Context, op string, records map[
 		if ok {
 			return state.ErrConcurrent
 		}
-	case !ok || versionOfT(cur) != version:
+	case !ok || P(&was).Meta().Version != version:
 		return state.ErrStale
 	case after == nil && r == nil:
 		return state.ErrNotFound
@@ -98,7 +87,7 @@ func (s *Store) Addresses(ctx context.Context, customerID string) ([]domain.Addr
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return sorted(s.addresses[customerID], func(a domain.Address) string { return timeKey(a.CreatedAt) + "\x00" + a.ID }, cloneAddress), nil
+	return sortedRecords(s.addresses[customerID], cloneAddress), nil
 }
 
 // Agreements reads every service agreement of a customer, oldest first.
@@ -107,7 +96,15 @@ func (s *Store) Agreements(ctx context.Context, customerID string) ([]domain.Ser
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return sorted(s.agreements[customerID], func(a domain.ServiceAgreement) string { return timeKey(a.CreatedAt) + "\x00" + a.ID }, cloneAgreement), nil
+	return sortedRecords(s.agreements[customerID], cloneAgreement), nil
+}
+
+// sortedRecords are the records of a kind, oldest first.
+func sortedRecords[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](m map[string]T, clone func(T) T) []T {
+	return sorted(m, func(r T) string { return timeKey(P(&r).Meta().CreatedAt) + "\x00" + P(&r).Meta().ID }, clone)
 }
 
 func sorted[T any](m map[string]T, key func(T) string, clone func(T) T) []T {

@@ -13,14 +13,13 @@ import (
 // The organization profile, customers' changes and their offboarding.
 
 func (w *world) address(customerID, city string) domain.Address {
-	return domain.Address{ID: domain.NewID(domain.PrefixAddress), CustomerID: customerID, Kind: domain.AddressShipping,
-		Lines: []string{"Havenstraat 12"}, PostalCode: "3011 AB", City: city, Country: "NL",
-		CreatedAt: w.now, UpdatedAt: w.now, Version: 1}
+	return domain.Address{Record: domain.NewRecord(domain.PrefixAddress, customerID, w.now), Kind: domain.AddressShipping,
+		Lines: []string{"Havenstraat 12"}, PostalCode: "3011 AB", City: city, Country: "NL"}
 }
 
 func (w *world) agreement(customerID, name string) domain.ServiceAgreement {
-	return domain.ServiceAgreement{ID: domain.NewID(domain.PrefixAgreement), CustomerID: customerID, Name: name, Reference: "SLA-1",
-		StartsOn: "2026-01-01", EndsOn: "2026-12-31", CreatedAt: w.now, UpdatedAt: w.now, Version: 1}
+	return domain.ServiceAgreement{Record: domain.NewRecord(domain.PrefixAgreement, customerID, w.now), Name: name, Reference: "SLA-1",
+		StartsOn: "2026-01-01", EndsOn: "2026-12-31"}
 }
 
 func (w *world) addresses(customerID string) []domain.Address {
