@@ -3,6 +3,6 @@
 // event source mapping).
 package main
 
-import "github.com/portalaccess/portalaccess/shared/lambdafn"
+import "github.com/portalaccess/portalaccess/shared/lambdafn/publish"
 
-func main() { lambdafn.StartPublishEvents("publish-events") }
+func main() { publish.Start("publish-events") }

@@ -6,18 +6,13 @@
 // committed.
 //
 // The event's schema is schema/v1.json (JSON Schema 2020-12), versioned:
-// Version says which one a body follows.
+// Version says which one a body follows; package schema validates against
+// it (apart, so that publish-events does not link a validator).
 package events
 
 import (
-	"bytes"
-	_ "embed"
 	"encoding/json"
-	"fmt"
-	"sync"
 	"time"
-
-	"github.com/pb33f/jsonschema/v6"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
@@ -80,46 +75,6 @@ func (e Event) Customer() string {
 
 // Types are every event type the product publishes: one per audit action.
 func Types() []string { return domain.Actions() }
-
-//go:embed schema/v1.json
-var schemaV1 []byte
-
-// SchemaV1 is the JSON Schema of version 1, as published.
-func SchemaV1() []byte { return bytes.Clone(schemaV1) }
-
-var (
-	compileOnce sync.Once
-	compiled    *jsonschema.Schema
-	compileErr  error
-)
-
-// Validate checks a body against the schema of its version (1 is the only
-// one).
-func Validate(body []byte) error {
-	compileOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaV1))
-		if err != nil {
-			compileErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		const url = "https://portal-access.example/events/v1.json"
-		if err := c.AddResource(url, doc); err != nil {
-			compileErr = err
-			return
-		}
-		compiled, compileErr = c.Compile(url)
-	})
-	if compileErr != nil {
-		return fmt.Errorf("events: the schema does not compile: %w", compileErr)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("events: not JSON: %w", err)
-	}
-	return compiled.Validate(v)
-}
 
 // Marshal is the event's body.
 func (e Event) Marshal() []byte {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	pevents "github.com/portalaccess/portalaccess/shared/events"
+	"github.com/portalaccess/portalaccess/shared/events/schema"
 )
 
 // publishedFor are the events published about a customer, oldest first.
@@ -35,7 +36,7 @@ func TestEveryCommittedChangeIsPublishedOnce(t *testing.T) {
 	for _, e := range evs {
 		types = append(types, e.Type)
 		ids[e.ID]++
-		if err := pevents.Validate(e.Marshal()); err != nil {
+		if err := schema.Validate(e.Marshal()); err != nil {
 			t.Errorf("%s does not follow the schema: %v", e.Type, err)
 		}
 	}

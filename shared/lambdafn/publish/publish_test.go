@@ -1,4 +1,4 @@
-package lambdafn
+package publish
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	pevents "github.com/portalaccess/portalaccess/shared/events"
+	"github.com/portalaccess/portalaccess/shared/events/schema"
 )
 
 type busFunc func(ctx context.Context, evs []pevents.Event) (int, error)
@@ -22,7 +23,7 @@ func (f busFunc) Put(ctx context.Context, evs []pevents.Event) (int, error) { re
 // its audit item becomes one event that follows the schema; the member's
 // change is no event.
 func TestPublishEventsSample(t *testing.T) {
-	raw, err := os.ReadFile("../../events/publish-events.json")
+	raw, err := os.ReadFile("../../../events/publish-events.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestPublishEventsSample(t *testing.T) {
 	if got[0].Data.Target.Email == nil || *got[0].Data.Target.Email != "jane@acme.example" || got[0].Data.Actor.Email != "admin@example.com" {
 		t.Fatalf("event data %+v", got[0].Data)
 	}
-	if err := pevents.Validate(got[0].Marshal()); err != nil {
+	if err := schema.Validate(got[0].Marshal()); err != nil {
 		t.Fatal(err)
 	}
 

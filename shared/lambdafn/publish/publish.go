@@ -1,4 +1,6 @@
-package lambdafn
+// Package publish runs publish-events. It is a package of its own so that
+// only that function links (and initialises) the EventBridge client.
+package publish
 
 import (
 	"context"
@@ -11,16 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	pevents "github.com/portalaccess/portalaccess/shared/events"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
 )
 
-// StartPublishEvents runs the function that the table's stream invokes
+// Start runs the function that the table's stream invokes
 // (an event source mapping with partial batch responses): each audit event
 // item a change committed becomes one event on the stack's bus,
 // EVENT_BUS_NAME. It reads nothing of the table but its stream.
-func StartPublishEvents(name string) {
+func Start(name string) {
 	log := lambdacontext.NewLogger()
 	bus := os.Getenv("EVENT_BUS_NAME")
-	cfg, err := awsFromEnv()
+	cfg, err := lambdafn.AWSFromEnv()
 	if err == nil && bus == "" {
 		err = errNoBus
 	}
@@ -29,7 +32,7 @@ func StartPublishEvents(name string) {
 		os.Exit(1)
 	}
 	p := &pevents.Publisher{Log: log, Bus: pevents.EventBridge{BusName: bus,
-		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = Endpoint("EventBridge") })}}
+		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdafn.Endpoint("EventBridge") })}}
 	lambda.Start(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		return PublishEvents(ctx, p, ev), nil
 	})
