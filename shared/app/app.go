@@ -29,6 +29,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
+	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -49,6 +50,7 @@ type Store interface {
 	identitysync.Store
 	profile.Store
 	offboarding.Store
+	subscriptions.Store
 }
 
 // Env is what a function has: its configuration, the store, and the clients

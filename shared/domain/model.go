@@ -99,6 +99,8 @@ type Customer struct {
 	PortalCount    int `dynamodbav:"portalCount"`
 	AddressCount   int `dynamodbav:"addressCount"`
 	AgreementCount int `dynamodbav:"agreementCount"`
+	// SubscriptionCount counts its webhook subscriptions, likewise.
+	SubscriptionCount int `dynamodbav:"subscriptionCount"`
 }
 
 // Offboarding reports whether the customer's offboarding has begun.

@@ -84,10 +84,11 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 	}
 	defer s.mu.Unlock()
 	n := 0
-	// AD# before SA# in the partition, as DynamoDB orders its keys.
+	// AD#, SA#, WH# in the partition, as DynamoDB orders its keys.
 	for _, records := range []func() []string{
 		func() []string { return keysIn(s.addresses[customerID]) },
 		func() []string { return keysIn(s.agreements[customerID]) },
+		func() []string { return keysIn(s.subscriptions[customerID]) },
 	} {
 		for _, id := range records() {
 			if n == int(limit) {
@@ -95,6 +96,7 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 			}
 			delete(s.addresses[customerID], id)
 			delete(s.agreements[customerID], id)
+			delete(s.subscriptions[customerID], id)
 			n++
 		}
 	}

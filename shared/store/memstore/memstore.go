@@ -75,8 +75,10 @@ type Store struct {
 	links map[string]map[string]string
 	// addresses and agreements are the customers' profiles: customer id,
 	// then record id.
-	addresses  map[string]map[string]domain.Address
-	agreements map[string]map[string]domain.ServiceAgreement
+	addresses map[string]map[string]domain.Address
+	// subscriptions are the customers' webhook subscriptions, likewise.
+	subscriptions map[string]map[string]domain.Subscription
+	agreements    map[string]map[string]domain.ServiceAgreement
 	// jobs by id.
 	jobs map[string]domain.Job
 }
@@ -130,24 +132,25 @@ type syncRec struct {
 // New makes an empty store.
 func New() *Store {
 	return &Store{
-		customers:   map[string]*customerRec{},
-		portals:     map[string]map[string]domain.Portal{},
-		members:     map[domain.Scope]map[string]*memberRec{},
-		emails:      map[domain.Scope]map[string]string{},
-		identities:  map[string]map[domain.Scope]domain.Member{},
-		tokens:      map[string]*tokenRec{},
-		syncs:       map[string]syncRec{},
-		pending:     map[string]map[string]time.Time{},
-		idem:        map[string]state.Idempotency{},
-		rates:       map[string]int{},
-		audit:       map[string]map[string]domain.AuditEvent{},
-		clients:     map[string]clientRec{},
-		origins:     map[string]map[string]bool{},
-		portalSyncs: map[string]portalSyncRec{},
-		links:       map[string]map[string]string{},
-		addresses:   map[string]map[string]domain.Address{},
-		agreements:  map[string]map[string]domain.ServiceAgreement{},
-		jobs:        map[string]domain.Job{},
+		customers:     map[string]*customerRec{},
+		portals:       map[string]map[string]domain.Portal{},
+		members:       map[domain.Scope]map[string]*memberRec{},
+		emails:        map[domain.Scope]map[string]string{},
+		identities:    map[string]map[domain.Scope]domain.Member{},
+		tokens:        map[string]*tokenRec{},
+		syncs:         map[string]syncRec{},
+		pending:       map[string]map[string]time.Time{},
+		idem:          map[string]state.Idempotency{},
+		rates:         map[string]int{},
+		audit:         map[string]map[string]domain.AuditEvent{},
+		clients:       map[string]clientRec{},
+		origins:       map[string]map[string]bool{},
+		portalSyncs:   map[string]portalSyncRec{},
+		links:         map[string]map[string]string{},
+		addresses:     map[string]map[string]domain.Address{},
+		subscriptions: map[string]map[string]domain.Subscription{},
+		agreements:    map[string]map[string]domain.ServiceAgreement{},
+		jobs:          map[string]domain.Job{},
 	}
 }
 
