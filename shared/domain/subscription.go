@@ -1,7 +1,10 @@
 package domain
 
 import (
+	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -69,4 +72,61 @@ func (s Subscription) Secrets(at time.Time) []string {
 		out = append(out, s.PreviousSecret)
 	}
 	return out
+}
+
+// Codes of a refused webhook URL.
+const (
+	CodeWebhookURL        = "invalid_url"     // not an absolute http(s) URL without credentials or fragment
+	CodeWebhookHTTPS      = "https_required"  // plain http to anything but localhost
+	CodeWebhookPrivateURL = "private_address" // a loopback, private, link-local or unspecified address
+)
+
+// CleanWebhookURL checks an endpoint a subscription is to post to: an
+// absolute https URL (or, when local, http://localhost and loopback, for
+// the sample receiver) of at most 2,000 characters, no user info or
+// fragment, and on AWS (local false) no host that is a loopback, private,
+// link-local (instance metadata) or unspecified address, so that a
+// subscriber cannot make the product call into its own network. Names are
+// checked again at delivery, when they resolve. It answers the URL and ""
+// or the code of the refusal.
+func CleanWebhookURL(raw string, local bool) (string, string) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return "", CodeWebhookURL
+	}
+	host := strings.ToLower(u.Hostname())
+	loopback := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	ip, ipErr := netip.ParseAddr(host)
+	if ipErr == nil {
+		loopback = ip.IsLoopback()
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && local && loopback:
+	case u.Scheme == "http":
+		return "", CodeWebhookHTTPS
+	default:
+		return "", CodeWebhookURL
+	}
+	if local {
+		return u.String(), ""
+	}
+	if loopback || (ipErr == nil && !PublicAddr(ip)) {
+		return "", CodeWebhookPrivateURL
+	}
+	return u.String(), ""
+}
+
+// PublicAddr reports whether a delivery may go to the address: not
+// loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, where
+// instance metadata answers; fe80::/10), multicast or unspecified, nor
+// carrier-grade NAT (100.64/10).
+func PublicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	return !netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
 }
