@@ -33,6 +33,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/app/roles"
+	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -54,6 +55,7 @@ type Store interface {
 	profile.Store
 	roles.Store
 	offboarding.Store
+	subscriptions.Store
 }
 
 // Env is what a function has: its configuration, the store, and the clients

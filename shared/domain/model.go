@@ -103,6 +103,8 @@ type Customer struct {
 	// transactions that create and delete them or change their status, so
 	// that reading them is one item and a condition can read them too.
 	Members MemberCounts `dynamodbav:"-"`
+	// SubscriptionCount counts its webhook subscriptions, likewise.
+	SubscriptionCount int `dynamodbav:"subscriptionCount"`
 }
 
 // MemberCounts are a scope's members by category. Exact is false while a
@@ -364,6 +366,28 @@ const (
 	ActionMFAReset    = "mfa_reset"
 	ActionMFALapsed   = "mfa_lapsed"
 )
+
+// MemberActions are the actions recorded on a member of either kind.
+var MemberActions = []string{ActionInvited, ActionReinvited, ActionReminded, ActionAccepted, ActionExpired,
+	ActionUpdated, ActionEnabled, ActionDisabled, ActionDeleted}
+
+// Actions are every action the audit trail records, so every event type
+// the product publishes (shared/events).
+func Actions() []string {
+	out := []string{ActionCustomerCreated, ActionCustomerUpdated, ActionCustomerOffboarded,
+		ActionAddressCreated, ActionAddressUpdated, ActionAddressDeleted,
+		ActionAgreementCreated, ActionAgreementUpdated, ActionAgreementDeleted,
+		ActionPortalCreated, ActionPortalUpdated, ActionPortalDeleted, ActionPortalRegistered}
+	for _, k := range []Kind{KindUser, KindOperator} {
+		for _, a := range MemberActions {
+			out = append(out, Action(k, a))
+		}
+	}
+	for _, a := range []string{ActionMFAEnrolled, ActionMFAReset, ActionMFALapsed} {
+		out = append(out, Action(KindOperator, a))
+	}
+	return append(out, subscriptionActions...)
+}
 
 // NeedsMFA reports whether the member is an operator who has not (or no
 // longer) confirmed an authenticator app.

@@ -56,6 +56,8 @@ const (
 	// TriggerMailEvents: an EventBridge rule on the SES configuration
 	// set's events.
 	TriggerMailEvents = "mail-events"
+	// TriggerStream: the table's stream, through an event source mapping.
+	TriggerStream = "stream"
 )
 
 // Cognito actions, named as IAM names them.
@@ -208,6 +210,9 @@ var Tasks = []Route{
 	// What SES reports of each invitation e-mail (delivered, bounced,
 	// complained), through an EventBridge rule on its events.
 	{Function: "record-mail-feedback", Trigger: TriggerMailEvents, Who: "SES's events", Table: TableWrite},
+	// Events: each audit event item a change committed, from the table's
+	// stream to the stack's EventBridge bus. It reads the stream only.
+	{Function: "publish-events", Trigger: TriggerStream, Who: "the table's stream", Table: TableNone},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

@@ -50,6 +50,9 @@ type AddressChange = RecordChange[domain.Address]
 // AgreementChange is a RecordChange of a service agreement.
 type AgreementChange = RecordChange[domain.ServiceAgreement]
 
+// SubscriptionChange is a RecordChange of a webhook subscription.
+type SubscriptionChange = RecordChange[domain.Subscription]
+
 // JobUpdate records a job's progress: what a step removed (added to the
 // counts, whatever else runs the job at the same time), and, when To is
 // set, the move from step From to step To, conditional on the job still

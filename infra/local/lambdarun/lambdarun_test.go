@@ -83,6 +83,8 @@ func config() map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB":                  st.Info.DynamoDB.Endpoint,
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": st.Info.Cognito.Endpoint,
 		"AWS_ENDPOINT_URL_SESV2":                     st.Info.SES.Endpoint,
+		// Events: the local bus stands in for EventBridge.
+		"EVENT_BUS_NAME": stack.BusName, "AWS_ENDPOINT_URL_EVENTBRIDGE": st.Info.Events.Bus,
 	}
 }
 
@@ -312,6 +314,7 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				// A hard bounce of the fixture user's invitation.
 				payload, bounced = mailFeedbackEvent(t, raw, op)
 			}
+			publishedBefore := published("evt_example1")
 			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
 			if err != nil {
 				t.Fatal(err)
@@ -350,6 +353,15 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				m, err := st.Store.Member(ctx, bounced.Scope(), bounced.ID)
 				if err != nil || m.Invitation == nil || m.Invitation.Delivery != domain.DeliveryBounced || !m.Invitation.Undeliverable {
 					t.Fatalf("after a bounce event: %+v %v\n%s", m.Invitation, err, run.Output())
+				}
+			case rt.Trigger == routes.TriggerStream:
+				// The sample batch's audit item is on the bus, once more.
+				var resp events.DynamoDBEventResponse
+				if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("stream batch answer %s\n%s", res.Payload, run.Output())
+				}
+				if got := published("evt_example1"); got != publishedBefore+1 {
+					t.Fatalf("the bus has the sample's event %d times, want %d\n%s", got, publishedBefore+1, run.Output())
 				}
 			case rt.Trigger == routes.TriggerDeploy:
 				if got := <-cfnStatus; !strings.HasPrefix(got, "SUCCESS") {
@@ -512,4 +524,16 @@ func duplicateKeys(line string) []string {
 	}
 	_ = walk()
 	return dups
+}
+
+// published counts the events on the local bus whose detail has the id.
+func published(id string) int {
+	n := 0
+	for _, e := range st.Bus.Events() {
+		var d struct{ ID string }
+		if json.Unmarshal(e.Detail, &d) == nil && d.ID == id {
+			n++
+		}
+	}
+	return n
 }

@@ -84,7 +84,7 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 	}
 	defer s.mu.Unlock()
 	n := 0
-	// AD#, RN#, RO#, SA# in the partition, as DynamoDB orders its keys.
+	// AD#, RN#, RO#, SA#, WH# in the partition, as DynamoDB orders its keys.
 	for _, records := range []struct {
 		keys func() []string
 		del  func(k string)
@@ -93,6 +93,7 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 		{func() []string { return keysIn(s.roleNames[customerID]) }, func(k string) { delete(s.roleNames[customerID], k) }},
 		{func() []string { return keysIn(s.roles[customerID]) }, func(k string) { delete(s.roles[customerID], k) }},
 		{func() []string { return keysIn(s.agreements[customerID]) }, func(k string) { delete(s.agreements[customerID], k) }},
+		{func() []string { return keysIn(s.subscriptions[customerID]) }, func(k string) { delete(s.subscriptions[customerID], k) }},
 	} {
 		for _, k := range records.keys() {
 			if n == int(limit) {

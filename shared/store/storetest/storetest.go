@@ -106,6 +106,8 @@ var cases = []struct {
 	{"Addresses", testAddresses},
 	{"Agreements", testAgreements},
 	{"ProfileAndPortalLimits", testProfileLimits},
+	// Webhook subscriptions.
+	{"Subscriptions", testSubscriptions},
 	{"ChangeCustomer", testChangeCustomer},
 	{"OffboardingBegins", testOffboardingBegins},
 	{"OffboardingSteps", testOffboardingSteps},
