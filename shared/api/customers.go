@@ -69,8 +69,17 @@ func GetCustomer(s *Services) httpapi.Endpoint {
 }
 
 type updateCustomerInput struct {
-	Name   *string `json:"name"`
-	Locale *string `json:"locale"`
+	Name   *string      `json:"name"`
+	Locale *string      `json:"locale"`
+	Policy *policyInput `json:"policy"`
+}
+
+// policyInput is a customer's policy, set whole: a field left out (or null)
+// restricts nothing.
+type policyInput struct {
+	AllowedDomains            []string `json:"allowedDomains"`
+	InvitationLifetimeSeconds *int64   `json:"invitationLifetimeSeconds"`
+	SeatLimit                 *int     `json:"seatLimit"`
 }
 
 // UpdateCustomer: PATCH /v1/customers/{customerId}, If-Match honoured.
@@ -81,7 +90,7 @@ func UpdateCustomer(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		cu, err := s.Customers.Update(ctx, c, id, customers.Change{Name: in.Name, Locale: in.Locale}, want)
+		cu, err := s.Customers.Update(ctx, c, id, customers.Change{Name: in.Name, Locale: in.Locale, Policy: in.Policy.change()}, want)
 		if err != nil {
 			return nil, err
 		}
@@ -242,4 +251,11 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		return httpapi.OK(out), nil
 	})
+}
+
+func (p *policyInput) change() *customers.PolicyInput {
+	if p == nil {
+		return nil
+	}
+	return &customers.PolicyInput{AllowedDomains: p.AllowedDomains, InvitationLifetimeSeconds: p.InvitationLifetimeSeconds, SeatLimit: p.SeatLimit}
 }

@@ -90,6 +90,9 @@ func translate(err error) *httpapi.Error {
 		}
 		out := httpapi.Invalid(fields...)
 		out.Err = err
+		if e.Reason == members.ErrDomainNotAllowed.Reason {
+			out.Code, out.Detail = e.Reason, "The customer does not allow new members with this e-mail domain."
+		}
 		return out
 	}
 	for _, a := range answers {
@@ -134,6 +137,10 @@ var fieldTexts = map[string]string{
 	"startsOn":            "startsOn must be a date, e.g. 2026-01-31.",
 	"endsOn":              "endsOn must be a date, e.g. 2026-12-31.",
 	"endsOn before_start": "endsOn must not be before startsOn.",
+	// Access that ends, and the customer's policy.
+	"email domain_not_allowed": "The customer allows new members only at the e-mail domains of its policy.",
+	"accessUntil":              "accessUntil must be a moment in the future (RFC 3339), or null to clear it.",
+	"policy":                   "policy.allowedDomains holds at most 50 e-mail domains (e.g. acme.example); policy.invitationLifetimeSeconds is 3600 (1 hour) to 2592000 (30 days); policy.seatLimit is 1 to 100000.",
 }
 
 func fieldText(f errs.Field) string {

@@ -99,6 +99,9 @@ type Customer struct {
 	PortalCount    int `dynamodbav:"portalCount"`
 	AddressCount   int `dynamodbav:"addressCount"`
 	AgreementCount int `dynamodbav:"agreementCount"`
+	// Policy is what the operator admins set on the customer: allowed
+	// e-mail domains, its invitation lifetime, its seat limit.
+	Policy Policy `dynamodbav:"policy"`
 }
 
 // Offboarding reports whether the customer's offboarding has begun.
@@ -216,6 +219,15 @@ type Member struct {
 	PortalIDs []string `dynamodbav:"portalIds"`
 	// Operators.
 	Role OperatorRole `dynamodbav:"role,omitempty"`
+	// AccessUntil, when set, is the moment the member's access ends by
+	// itself: the sweep disables them then (see sweep's access phase).
+	AccessUntil *time.Time `dynamodbav:"accessUntil,omitempty"`
+	// AccessRemindAt is when the member's admins are told that the access
+	// is about to end; nil when no reminder is due (none set, or too close).
+	AccessRemindAt *time.Time `dynamodbav:"accessRemindAt,omitempty"`
+	// AccessReminder is where that reminder stands: "" not yet, "sending"
+	// committed and being sent (a sweep that finds it so sends it), "sent".
+	AccessReminder string `dynamodbav:"accessReminder,omitempty"`
 	// Sub is the Cognito identity once the invitation is accepted.
 	Sub        string      `dynamodbav:"sub,omitempty"`
 	Invitation *Invitation `dynamodbav:"invitation,omitempty"`
@@ -244,6 +256,32 @@ func (m *Member) CountsAsAdmin() bool {
 		return m.Role == RoleAdmin
 	}
 	return m.Admin
+}
+
+// Access reminder states (Member.AccessReminder).
+const (
+	AccessReminderSending = "sending"
+	AccessReminderSent    = "sent"
+)
+
+// AccessDue is when the sweep must next look at the member's access: the
+// reminder to its admins, then the moment the access ends. ok is false for
+// a member whose access does not end by itself (no AccessUntil, or not
+// enabled: an unconfirmed member cannot accept once it has passed, and a
+// disabled one has nothing left to end).
+func (m *Member) AccessDue() (at time.Time, reminder bool, ok bool) {
+	if m.AccessUntil == nil || m.Status != StatusEnabled {
+		return time.Time{}, false, false
+	}
+	if m.AccessRemindAt != nil && m.AccessReminder != AccessReminderSent {
+		return *m.AccessRemindAt, true, true
+	}
+	return *m.AccessUntil, false, true
+}
+
+// AccessEnded reports whether the member's access has ended at now.
+func (m *Member) AccessEnded(now time.Time) bool {
+	return m.AccessUntil != nil && !m.AccessUntil.After(now)
 }
 
 // Actor kinds recorded in the audit trail.
@@ -313,6 +351,11 @@ const (
 	ActionEnabled          = "enabled"
 	ActionDisabled         = "disabled"
 	ActionDeleted          = "deleted"
+	// ActionAccessExpired: the sweep disabled the member when its
+	// accessUntil passed; ActionAccessReminder: the member's admins were
+	// told it is about to.
+	ActionAccessExpired  = "access_expired"
+	ActionAccessReminded = "access_reminder_sent"
 )
 
 // Action names an audit action on a member of the given kind, e.g. "user.invited".

@@ -206,6 +206,9 @@ const (
 	DuePortal DueKind = "PORTAL"
 	// DueJob are jobs that have work left (a customer's offboarding).
 	DueJob DueKind = "JOB"
+	// DueAccess are enabled members whose accessUntil is set: due when the
+	// reminder to their admins is, then when their access ends.
+	DueAccess DueKind = "ACCESS"
 )
 
 // Due is one item of due work.

@@ -74,6 +74,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		}
 	}
 	linkWrites(t, &ch.Before, ch.After)
+	accessWrites(t, &ch.Before, ch.After)
 	if ch.ClearPending != "" {
 		t.del(pendingPK(b.Email), ch.ClearPending, nil, nil)
 	}
@@ -115,4 +116,37 @@ type syncItem struct {
 	DueSK  string `dynamodbav:"dueSk"`
 	Marker string `dynamodbav:"marker"`
 	TTL    int64  `dynamodbav:"ttl"`
+}
+
+// accessItem puts a member whose access ends by itself in the due index,
+// under its next due time (the reminder to its admins, then the end). It is
+// written in the same transactions as the member, only when that time
+// changes, and deleted once the member's access no longer ends by itself
+// (disabled, deleted, cleared): the sweep reads what is due and nothing else.
+type accessItem struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Type     string `dynamodbav:"type"`
+	MemberID string `dynamodbav:"memberId"`
+	DuePK    string `dynamodbav:"duePk"`
+	DueSK    string `dynamodbav:"dueSk"`
+}
+
+// accessWrites keeps the member's access item in line with the change.
+func accessWrites(t *tx, b, a *domain.Member) {
+	var was, is time.Time
+	var wasOK, isOK bool
+	if b != nil {
+		was, _, wasOK = b.AccessDue()
+	}
+	if a != nil {
+		is, _, isOK = a.AccessDue()
+	}
+	switch {
+	case isOK && (!wasOK || !was.Equal(is)):
+		t.put(accessItem{PK: scopeKey(a.Scope()), SK: skAccessPre + a.ID, Type: typeAccess, MemberID: a.ID,
+			DuePK: string(state.DueAccess), DueSK: dueSK(is)}, nil, nil)
+	case wasOK && !isOK:
+		t.del(scopeKey(b.Scope()), skAccessPre+b.ID, nil, nil)
+	}
 }

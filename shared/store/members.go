@@ -48,6 +48,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, state.ErrNotFound)
 	}
 	linkWrites(t, nil, &m)
+	accessWrites(t, nil, &m)
 	t.putNew(newAuditItem(nm.Event), nil)
 	t.extras(nm.Extras, sc)
 	return t.commit(ctx)

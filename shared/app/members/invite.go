@@ -56,6 +56,8 @@ type Invitee struct {
 	PortalIDs []string
 	// Role is an operator's role; ignored for portal users.
 	Role *string
+	// AccessUntil, when given, is when the member's access ends (RFC 3339).
+	AccessUntil *string
 }
 
 // Profile are the fields of a portal user, as the caller gives them.
@@ -64,6 +66,8 @@ type Profile struct {
 	Admin     *bool
 	Roles     []string
 	PortalIDs []string
+	// AccessUntil: nil leaves it, "" clears it, a moment (RFC 3339) sets it.
+	AccessUntil *string
 }
 
 // newMember is a checked invitation.
@@ -77,6 +81,8 @@ type newMember struct {
 	// Request is the idempotency record of a bulk invite that makes it, so
 	// that a retry of that request recognises its own work.
 	Request string
+	// AccessUntil is when the member's access ends; nil never.
+	AccessUntil *time.Time
 }
 
 // checkName checks an optional name field into fields.
@@ -127,13 +133,14 @@ func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, role
 }
 
 // check turns an invitee into a new member of the scope.
-func (sc Scope) check(in Invitee) (newMember, error) {
+func (sc Scope) check(in Invitee, now time.Time) (newMember, error) {
 	var fields []errs.Field
 	email, code := domain.NormalizeEmail(in.Email)
 	if code != "" {
 		fields = append(fields, errs.F("email", code))
 	}
 	nm := newMember{Email: email}
+	nm.AccessUntil, _ = parseAccessUntil("accessUntil", in.AccessUntil, now, &fields)
 	if sc.Scope.IsProvider() {
 		nm.Name = checkName("name", in.Name, &fields)
 		if in.Role == nil || !domain.ValidOperatorRole(*in.Role) {
@@ -142,11 +149,14 @@ func (sc Scope) check(in Invitee) (newMember, error) {
 			nm.Role = domain.OperatorRole(*in.Role)
 		}
 	} else {
-		nm.Name, nm.Roles, nm.PortalIDs = sc.checkProfile(Profile{in.Name, in.Admin, in.Roles, in.PortalIDs}, &fields)
+		nm.Name, nm.Roles, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fields)
 		nm.Admin = in.Admin != nil && *in.Admin
 	}
 	if len(fields) > 0 {
 		return nm, errs.Fields(fields...)
+	}
+	if !sc.allowed(nm.Email) {
+		return nm, ErrDomainNotAllowed
 	}
 	return nm, nil
 }
@@ -181,7 +191,7 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	if err != nil {
 		return domain.Member{}, errs.Wrap(op, err)
 	}
-	nm, err := sc.check(in)
+	nm, err := sc.check(in, s.now())
 	if err != nil {
 		return domain.Member{}, err
 	}
@@ -207,7 +217,7 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm newMember, x state.Extras) (domain.Member, error) {
 	now := s.now()
 	actor := c.ActorIn(sc.Scope)
-	inv, token := s.Mailer.NewInvitation(now, actor.Name)
+	inv, token := s.Mailer.NewInvitationIn(now, actor.Name, sc.Where)
 	m := domain.Member{
 		ID: domain.NewID(sc.Scope.IDPrefix()), CustomerID: sc.Scope.CustomerID,
 		Email: nm.Email, Name: nm.Name, Status: domain.StatusUnconfirmed,
@@ -217,6 +227,8 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	if m.Name == "" {
 		m.Name = domain.LocalPart(m.Email)
 	}
+	s.defaultAccess(&nm, now)
+	s.setAccess(&m, nm.AccessUntil, now)
 	if x.Idempotency != nil {
 		rec := *x.Idempotency
 		rec.Ref = m.ID
@@ -256,7 +268,7 @@ func (s *Service) rotate(ctx context.Context, c *access.Caller, sc Scope, m doma
 	now := s.now()
 	actor := c.ActorIn(sc.Scope)
 	old := m.Invitation
-	inv, token := s.Mailer.NewInvitation(now, actor.Name)
+	inv, token := s.Mailer.NewInvitationIn(now, actor.Name, sc.Where)
 	inv.SendCount, inv.LastSentAt = old.SendCount, old.LastSentAt
 	after := m
 	after.Invitation = &inv
@@ -308,6 +320,9 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 			return m, ErrUndeliverable
 		}
 		now := s.now()
+		if m.AccessEnded(now) {
+			return m, ErrAccessEnded
+		}
 		if inv.Delivery.Sent() && inv.LastSentAt != nil {
 			if wait := inv.LastSentAt.Add(s.Config.ReinviteCooldown).Sub(now); wait > 0 {
 				return m, ErrTooSoon.After(wait)
