@@ -3,12 +3,14 @@ package domain
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // countries are the officially assigned codes of ISO 3166-1 alpha-2 (249),
 // as the ISO 3166 Maintenance Agency lists them. User-assigned codes (XK,
 // for one) and reserved ones (EU, UK) are not countries of an address.
-var countries = func() map[string]bool {
+// The set is built on first use: most functions never check a country.
+var countries = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, row := range []string{
 		"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ",
@@ -42,12 +44,12 @@ var countries = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})
 
 // CountryCodes are the country codes an address may have, in order.
 func CountryCodes() []string {
-	out := make([]string, 0, len(countries))
-	for c := range countries {
+	out := make([]string, 0, len(countries()))
+	for c := range countries() {
 		out = append(out, c)
 	}
 	slices.Sort(out)
@@ -61,7 +63,7 @@ func CleanCountry(s string) (string, string) {
 	if c == "" {
 		return "", "required"
 	}
-	if !countries[c] {
+	if !countries()[c] {
 		return "", "invalid_country"
 	}
 	return c, ""

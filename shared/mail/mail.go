@@ -11,6 +11,7 @@ import (
 	htmlpkg "html"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -94,12 +95,35 @@ var files embed.FS
 // is never scanned again for placeholders. (text/template would do, but it
 // looks methods up by name, which keeps the linker from dropping unused
 // methods and adds megabytes to every function that links it.)
-var (
-	texts   = map[string]string{}
-	bodies  = map[string]string{}
-	footers = map[string]string{}
-	layout  string
-)
+// templates are the e-mails' parts by key, read from the embedded files
+// on the first e-mail: a function that sends none does not pay for them at
+// start.
+type templates struct {
+	texts, bodies, footers map[string]string
+	layout                 string
+}
+
+var parts = sync.OnceValue(func() templates {
+	read := func(name string) string {
+		b, err := files.ReadFile("templates/" + name)
+		if err != nil {
+			panic(err) // the files are embedded: a missing one is a build error
+		}
+		return string(b)
+	}
+	t := templates{texts: map[string]string{}, bodies: map[string]string{}, footers: map[string]string{}, layout: read("layout.html")}
+	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
+		t.footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
+		t.footers[string(KindReset)+"."+locale] = strings.TrimSpace(read("footer-reset." + locale + ".html"))
+		t.footers[string(KindAccessEnding)+"."+locale] = strings.TrimSpace(read("footer-access." + locale + ".html"))
+		for _, k := range []Kind{KindInvitation, KindReminder, KindReset, KindAccessEnding} {
+			key := string(k) + "." + locale
+			t.texts[key] = read(key + ".txt")
+			t.bodies[key] = read(key + ".html")
+		}
+	}
+	return t
+})
 
 var subjects = map[string]string{
 	"invitation.en":    "You are invited to %s",
@@ -112,27 +136,6 @@ var subjects = map[string]string{
 	"access-ending.nl": "Toegang van %s tot %s eindigt binnenkort",
 }
 
-func init() {
-	read := func(name string) string {
-		b, err := files.ReadFile("templates/" + name)
-		if err != nil {
-			panic(err) // the files are embedded: a missing one is a build error
-		}
-		return string(b)
-	}
-	layout = read("layout.html")
-	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
-		footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
-		footers[string(KindReset)+"."+locale] = strings.TrimSpace(read("footer-reset." + locale + ".html"))
-		footers[string(KindAccessEnding)+"."+locale] = strings.TrimSpace(read("footer-access." + locale + ".html"))
-		for _, k := range []Kind{KindInvitation, KindReminder, KindReset, KindAccessEnding} {
-			key := string(k) + "." + locale
-			texts[key] = read(key + ".txt")
-			bodies[key] = read(key + ".html")
-		}
-	}
-}
-
 // Render writes the e-mail in the invitation's locale (English when unknown).
 func Render(inv Invitation) (Message, error) {
 	locale := inv.Locale
@@ -143,7 +146,7 @@ func Render(inv Invitation) (Message, error) {
 		inv.Kind = KindInvitation
 	}
 	key := string(inv.Kind) + "." + locale
-	if _, ok := texts[key]; !ok {
+	if _, ok := parts().texts[key]; !ok {
 		return Message{}, fmt.Errorf("no e-mail %s", key)
 	}
 	// Names are checked when they are set (domain.CleanName); one stored
@@ -164,7 +167,7 @@ func Render(inv Invitation) (Message, error) {
 		"Greeting", greeting, "InvitedBy", inviter, "invitedBy", inviterMid, "Where", place, "Link", inv.Link(),
 		"Expires", FormatTime(inv.ExpiresAt, locale), "To", inv.To,
 	}
-	return fill(key, locale, subject, footers[locale], inv.To, values), nil
+	return fill(key, locale, subject, parts().footers[locale], inv.To, values), nil
 }
 
 // fill fills in the text and HTML parts of the e-mail key: each value
@@ -178,9 +181,9 @@ func fill(key, locale, subject, footer, to string, values []string) Message {
 	htmlFill := strings.NewReplacer(html...)
 	page := strings.NewReplacer(
 		"{{Lang}}", locale, "{{Title}}", htmlpkg.EscapeString(subject),
-		"{{Body}}", htmlFill.Replace(bodies[key]), "{{Footer}}", htmlFill.Replace(footer),
-	).Replace(layout)
-	return Message{To: to, Subject: subject, Text: strings.NewReplacer(text...).Replace(texts[key]), HTML: page}
+		"{{Body}}", htmlFill.Replace(parts().bodies[key]), "{{Footer}}", htmlFill.Replace(footer),
+	).Replace(parts().layout)
+	return Message{To: to, Subject: subject, Text: strings.NewReplacer(text...).Replace(parts().texts[key]), HTML: page}
 }
 
 // Code is what an e-mail with a one-time code says: a password reset's.
@@ -210,7 +213,7 @@ func RenderCode(c Code) Message {
 		greeting = words[locale].hello + " " + c.Name + ","
 	}
 	values := []string{"Greeting", greeting, "Where", place, "Code", c.Code, "To", c.To}
-	return fill(key, locale, fmt.Sprintf(subjects[key], place), footers[key], c.To, values)
+	return fill(key, locale, fmt.Sprintf(subjects[key], place), parts().footers[key], c.To, values)
 }
 
 // AccessEnding is what the reminder that a member's access ends says, to
@@ -245,7 +248,7 @@ func RenderAccessEnding(a AccessEnding) Message {
 	}
 	values := []string{"Greeting", greeting, "Where", place, "Member", a.Member, "MemberEmail", a.MemberEmail,
 		"Until", FormatTime(a.Until, locale), "To", a.To}
-	return fill(key, locale, fmt.Sprintf(subjects[key], a.Member, place), footers[key], a.To, values)
+	return fill(key, locale, fmt.Sprintf(subjects[key], a.Member, place), parts().footers[key], a.To, values)
 }
 
 // words are the fixed phrases of each locale.

@@ -7,10 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
@@ -203,12 +199,6 @@ func (w *world) invite(who *person, sp inviteSpec) *step {
 		if rec != nil {
 			x := m.members[rec.ref]
 			if x == nil {
-				if w.tolerated["inviteReplayForgetsDeletedMember"] {
-					e := refuse(404, "not_found")
-					e.note = "known bug inviteReplayForgetsDeletedMember"
-					e.knownBug = "inviteReplayForgetsDeletedMember"
-					return e
-				}
 				e := ok(201, nil)
 				e.note = "the first answer: the member it made was deleted since"
 				return e
@@ -708,34 +698,7 @@ func (w *world) accept(tc tokenChoice, password, name *string) *step {
 	}
 	s := &step{op: "accept", calls: callsAccept, req: request{method: "POST", path: "/v1/invitations/accept", body: jsonBody(body)},
 		desc: fmt.Sprintf("%s token of %s, password %s, name %s", tc.kind, w.label(tc.x), pw, strp(name))}
-	// Known bug: a refused accept releases its claim on the token best
-	// effort; when that fails, the token stays claimed for 30 s and the
-	// invitee's next try is 410. Tolerated by releasing it here, as the
-	// product should have, once the model has seen it.
-	s.tolerate = func(o *observation, problems []string) string {
-		if !w.tolerated["refusedAcceptKeepsClaim"] || o.res.status < 400 || !o.sc.struck {
-			return ""
-		}
-		hash := ""
-		for _, p := range problems {
-			switch {
-			case strings.Contains(p, "its token is claimed until"):
-			case strings.HasPrefix(p, "a refused request") && strings.Count(p, "item changed: INV#") == 1 && !strings.Contains(p, "item added") &&
-				!strings.Contains(p, "item removed") && strings.Count(p, "item changed") == 1 && !strings.Contains(p, "Cognito") && !strings.Contains(p, "e-mail"):
-				hash = strings.SplitN(strings.SplitN(p, "item changed: INV#", 2)[1], "|", 2)[0]
-			default:
-				return ""
-			}
-		}
-		if hash == "" {
-			return ""
-		}
-		if err := w.releaseClaim(hash); err != nil {
-			w.failf("release the claim: %v", err)
-		}
-		o.retake = true
-		return "refusedAcceptKeepsClaim"
-	}
+	s.tolerate = w.tolerateNothing
 	s.pred = func() *expect {
 		if tc.token == nil {
 			return refuse(400, "", "token")
@@ -809,17 +772,6 @@ func (w *world) accept(tc tokenChoice, password, name *string) *step {
 		return e
 	}()
 	return s
-}
-
-// releaseClaim removes a claim a refused accept left on a token record.
-func (w *world) releaseClaim(hash string) error {
-	_, err := w.ddb.UpdateItem(w.ctx(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Info.DynamoDB.Table),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "INV#" + hash}, "sk": &types.AttributeValueMemberS{Value: "INV"}},
-		UpdateExpression: aws.String("REMOVE claimId, claimUntil"),
-	})
-	return err
 }
 
 // holder is the member whose current, usable token this is.

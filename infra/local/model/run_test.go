@@ -24,20 +24,12 @@ import (
 // not those named. Remove an entry once its fix is in: the model then
 // holds the product to the contract again. Fixed and removed since:
 // deleteIdentityBeforeCommit, bulkReplayActsAgain, createSkipsActorRecheck,
-// timesComparedAsText (on main), selfChangeSkipsActorRecheck and
-// bulkIgnoresReadError (on this branch).
-var knownBugs = map[string]string{
-	// shared/app/members/invite.go resume: a replayed invite whose member was
-	// deleted since answers 404 instead of the first answer (201). Nothing
-	// is made again, so no trace; the answer differs from the contract's.
-	"inviteReplayForgetsDeletedMember": "a replayed invite answers 404 once its member was deleted",
-	// shared/app/invitations Accept claims the token first and releases the
-	// claim best effort when the accept is then refused (a weak or missing
-	// password): if the release fails, the refused request has left the
-	// token claimed for 30 s, and the invitee's next try is 410 "ask for a
-	// new invitation".
-	"refusedAcceptKeepsClaim": "a refused accept whose claim release fails leaves the token claimed for 30 s",
-}
+// timesComparedAsText, selfChangeSkipsActorRecheck, bulkIgnoresReadError,
+// inviteReplayForgetsDeletedMember (a replayed invite whose member was
+// deleted since answered 404, not its first answer) and
+// refusedAcceptKeepsClaim (a refused accept whose one claim release failed
+// left the token claimed for 30 s).
+var knownBugs = map[string]string{}
 
 // allowances are partial states the design accepts, which the model checks
 // are no more than that: they are counted, not reported as bugs.

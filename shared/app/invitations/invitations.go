@@ -243,12 +243,33 @@ func (s *Service) Accept(ctx context.Context, a Acceptance) (Accepted, error) {
 	}
 	out, err := s.accept(ctx, ref, hash, claim, a.Password, name)
 	if err != nil {
-		if rerr := s.Store.ReleaseClaim(context.WithoutCancel(ctx), hash, claim); rerr != nil {
-			s.Log.WarnContext(ctx, "claim not released; it lapses", "error", rerr.Error())
-		}
+		s.release(ctx, hash, claim)
 		return Accepted{}, errs.Wrap(op, err)
 	}
 	return out, nil
+}
+
+// releaseAttempts is how often an accept that did not complete tries to
+// give its claim back before leaving it to lapse.
+const releaseAttempts = 3
+
+// release gives the token back after an accept that did not complete (a
+// weak password, say), so that the invitee's next try is not refused while
+// the claim holds. One failed call must not leave that trace, so it tries
+// again a few times, briefly; if the table stays unreachable, the claim
+// lapses after ClaimLease.
+func (s *Service) release(ctx context.Context, hash, claim string) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for attempt := range releaseAttempts {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+		}
+		if err = s.Store.ReleaseClaim(ctx, hash, claim); err == nil {
+			return
+		}
+	}
+	s.Log.WarnContext(ctx, "claim not released; it lapses", "error", err.Error())
 }
 
 func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, claim string, password *string, name string) (Accepted, error) {

@@ -200,3 +200,35 @@ func TestThePublicRoutesAreLimitedPerAddress(t *testing.T) {
 		t.Fatalf("another address has its own limit: %v", err)
 	}
 }
+
+// A refused accept gives its claim on the token back even when the first
+// try to do so fails: the invitee's next try must not be refused while a
+// claim that nobody holds lapses.
+func TestARefusedAcceptLeavesTheTokenFreeWhenItsFirstReleaseFails(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	failed := 0
+	w.Store.BeforeCommit = func(op string) error {
+		if op == "ReleaseClaim" && failed == 0 {
+			failed++
+			return state.ErrUnavailable.In("memstore: "+op, errors.New("injected"))
+		}
+		return nil
+	}
+	if _, err := accept(w, tok, "short"); !errors.Is(err, identity.ErrWeakPassword) {
+		t.Fatalf("weak: %v", err)
+	}
+	w.Store.BeforeCommit = nil
+	if failed != 1 {
+		t.Fatalf("the release failed %d times, want 1", failed)
+	}
+	// At once, well within the claim's lease, the invitee tries again.
+	if out, err := accept(w, tok, apptest.Password); err != nil || out.SignIn != invitations.PasswordSet {
+		t.Fatalf("the next try: %+v %v", out, err)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(cu.ID) == nil || c.Member(cu.ID).Status != domain.StatusEnabled {
+		t.Fatalf("%+v", c)
+	}
+}

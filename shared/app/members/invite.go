@@ -2,6 +2,7 @@ package members
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -197,6 +198,9 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	}
 	if ref := key.PriorRef(); ref != "" {
 		m, err := s.resume(ctx, c, sc, ref)
+		if errors.Is(err, state.ErrNotFound) && key.Prior.Response != "" {
+			return firstAnswer(key.Prior.Response) // the member it made is gone since
+		}
 		return m, errs.Wrap(op, err)
 	}
 	m, err := s.invite(ctx, c, sc, nm, state.Extras{Rate: s.countInvites(sc.Scope, 1), Idempotency: key.Record("", s.now())})
@@ -232,6 +236,13 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	if x.Idempotency != nil {
 		rec := *x.Idempotency
 		rec.Ref = m.ID
+		// The member as made is the first answer: a retry answers it even
+		// once the member has been deleted.
+		b, err := json.Marshal(m)
+		if err != nil {
+			return m, errs.Wrap("members.invite", err)
+		}
+		rec.Response = string(b)
 		x.Idempotency = &rec
 	}
 	if c.ActsAsPortalAdmin(sc.Scope.CustomerID) {
@@ -242,6 +253,15 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 		return m, err
 	}
 	s.Mailer.Send(ctx, &m, token, mail.KindInvitation, sc.Where)
+	return m, nil
+}
+
+// firstAnswer is the member an invite made, as it answered then.
+func firstAnswer(response string) (domain.Member, error) {
+	var m domain.Member
+	if err := json.Unmarshal([]byte(response), &m); err != nil {
+		return m, errs.Wrap("members.firstAnswer", err)
+	}
 	return m, nil
 }
 

@@ -360,6 +360,34 @@ func TestAnIdempotencyKeyAnswersTheFirstInvite(t *testing.T) {
 	}
 }
 
+// A replayed invite answers what the first one did, also once the member
+// it made has been deleted: it neither makes the member again nor answers
+// 404.
+func TestAReplayedInviteAnswersItsFirstAnswerAfterTheMemberIsDeleted(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	in := members.Invitee{Email: "jane@acme.example", Name: ptr("Jane")}
+	m1, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Members.Delete(w.Ctx(), w.Admin, members.User(cu.ID, m1.ID)); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+	if err != nil || m2.ID != m1.ID || m2.Email != m1.Email || m2.Name != "Jane" || m2.Status != domain.StatusUnconfirmed || m2.Version != 1 {
+		t.Fatalf("%+v %v", m2, err)
+	}
+	// Nothing was made or sent again.
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), in.Email); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("the member is back: %v", err)
+	}
+	if n := len(w.Mailbox.To(in.Email)); n != 1 {
+		t.Fatalf("%d e-mails", n)
+	}
+}
+
 func TestABulkInviteGivesEachAddressItsOutcomeAndReplaysItsFirstAnswer(t *testing.T) {
 	w := apptest.New(t)
 	cu := w.NewCustomer("Acme", "en")
