@@ -78,6 +78,8 @@ var cases = []struct {
 	{"RecordFeedbackOnlyOnTheInvitationRead", testRecordFeedback},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
+	{"DueAccess", testDueAccess},
+	{"CustomerPolicy", testCustomerPolicy},
 	{"DueByPagesOldestFirst", testDuePaging},
 	{"ReminderFailedPutsTheReminderBack", testReminderFailed},
 	{"SyncIdentityMarkers", testSyncMarkers},
