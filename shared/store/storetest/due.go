@@ -388,7 +388,9 @@ func testDueAccess(t *testing.T, w *world) {
 	check(h(99))
 	// Accepting makes an unconfirmed member's end due.
 	m3 = w.change(state.MemberChange{Before: m3, RevokeToken: m3.Invitation.TokenHash, Now: h(0),
-		After: next(m3, func(a *domain.Member) { a.Status, a.Sub, a.Invitation.State = domain.StatusEnabled, "sub-m3", domain.InvitationAccepted })})
+		After: next(m3, func(a *domain.Member) {
+			a.Status, a.Sub, a.Invitation.State = domain.StatusEnabled, "sub-m3", domain.InvitationAccepted
+		})})
 	check(h(1), m3.ID)
 	// Not any other kind's work.
 	for _, k := range []state.DueKind{state.DueReminder, state.DueExpiry} {
