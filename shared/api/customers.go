@@ -212,6 +212,8 @@ type meView struct {
 
 type meOperator struct {
 	Role domain.OperatorRole `json:"role"`
+	// AccessUntil is when the operator's access ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
 }
 
 type membershipView struct {
@@ -221,6 +223,8 @@ type membershipView struct {
 	Admin        bool           `json:"admin"`
 	Roles        []string       `json:"roles"`
 	Portals      []mePortalView `json:"portals"`
+	// AccessUntil is when this membership ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
 }
 
 type mePortalView struct {
@@ -239,11 +243,11 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		out := meView{ID: c.Sub, Email: c.Email, Name: p.Name, Memberships: []membershipView{}}
 		if c.Operator != nil {
-			out.Operator = &meOperator{Role: c.Operator.Role}
+			out.Operator = &meOperator{Role: c.Operator.Role, AccessUntil: tsp(c.Operator.AccessUntil)}
 		}
 		for _, ms := range p.Memberships {
 			mv := membershipView{CustomerID: ms.Member.CustomerID, CustomerName: ms.CustomerName, UserID: ms.Member.ID,
-				Admin: ms.Member.Admin, Roles: orEmpty(ms.Member.Roles), Portals: []mePortalView{}}
+				Admin: ms.Member.Admin, Roles: orEmpty(ms.Member.Roles), Portals: []mePortalView{}, AccessUntil: tsp(ms.Member.AccessUntil)}
 			for _, pt := range ms.Portals {
 				mv.Portals = append(mv.Portals, mePortalView{ID: pt.ID, Name: pt.Name, URL: pt.URL})
 			}
