@@ -245,10 +245,15 @@ func (s *Service) setStatus(ctx context.Context, c *access.Caller, t Target, to 
 	var policy domain.Policy
 	if to == domain.StatusEnabled && !t.Scope.IsProvider() {
 		// The customer's policy holds for members enabled again as for
-		// new ones (its allowed domains).
-		cu, err := s.Store.Customer(ctx, t.Scope.CustomerID)
-		if err != nil {
-			return domain.Member{}, err
+		// new ones (its allowed domains). The customer was read with the
+		// caller (its standing): no second read.
+		cu := c.TenantOf(t.Scope.CustomerID)
+		if cu == nil {
+			read, err := s.Store.Customer(ctx, t.Scope.CustomerID)
+			if err != nil {
+				return domain.Member{}, err
+			}
+			cu = &read
 		}
 		policy = cu.Policy
 	}
