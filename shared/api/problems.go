@@ -49,6 +49,8 @@ var answers = []clientAnswer{
 	{members.ErrUndeliverable, http.StatusConflict, "undeliverable", say("Invitations to this address bounced or were marked as spam; delete the user and add them again with the right address.")},
 	{state.ErrClaimHeld, http.StatusConflict, "invalid_state", say("The invitation is being accepted right now.")},
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
+	{state.ErrSeatLimit, http.StatusConflict, "seat_limit", say("The customer has as many enabled and unconfirmed members as its seat limit allows: disable or delete one first.")},
+	{members.ErrAccessEnded, http.StatusConflict, "access_ended", say("This member's access has ended: extend or clear accessUntil first.")},
 	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},
 	{state.ErrStale, http.StatusPreconditionFailed, "version_mismatch", say("The resource has changed since you read it (If-Match does not match).")},

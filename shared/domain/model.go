@@ -99,6 +99,10 @@ type Customer struct {
 	PortalCount    int `dynamodbav:"portalCount"`
 	AddressCount   int `dynamodbav:"addressCount"`
 	AgreementCount int `dynamodbav:"agreementCount"`
+	// Seats counts the customer's members that are enabled or unconfirmed,
+	// kept in the members' own transactions: a new seat is taken on
+	// condition that it stays within Policy.SeatLimit, race-free.
+	Seats int `dynamodbav:"seats"`
 	// Policy is what the operator admins set on the customer: allowed
 	// e-mail domains, its invitation lifetime, its seat limit.
 	Policy Policy `dynamodbav:"policy"`
@@ -282,6 +286,12 @@ func (m *Member) AccessDue() (at time.Time, reminder bool, ok bool) {
 // AccessEnded reports whether the member's access has ended at now.
 func (m *Member) AccessEnded(now time.Time) bool {
 	return m.AccessUntil != nil && !m.AccessUntil.After(now)
+}
+
+// HoldsSeat reports whether the member takes one of its customer's seats
+// (Policy.SeatLimit): enabled or unconfirmed; operators hold none.
+func (m *Member) HoldsSeat() bool {
+	return !m.Scope().IsProvider() && (m.Status == StatusEnabled || m.Status == StatusUnconfirmed)
 }
 
 // Actor kinds recorded in the audit trail.

@@ -35,20 +35,40 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		}
 	}
 	// The count of enabled admins, and the last-admin rule.
+	// And the customer's count of seats, and its seat limit: in the same
+	// update of the same item (one transaction names an item once). A
+	// change that takes a seat (enabling again) never takes an admin away,
+	// so one condition stands for it.
 	wasAdmin := b.CountsAsAdmin()
 	isAdmin := ch.After != nil && ch.After.CountsAsAdmin()
-	if wasAdmin != isAdmin {
-		delta := 1
+	seats := 0
+	if !sc.IsProvider() {
+		seats = seatDelta(&b, ch.After)
+	}
+	if wasAdmin != isAdmin || seats != 0 {
+		var u expression.UpdateBuilder
+		if seats != 0 {
+			u = u.Add(expression.Name("seats"), expression.Value(seats))
+		}
 		var c *expression.ConditionBuilder
-		if !isAdmin {
-			delta = -1
-			if ch.GuardLastAdmin {
-				cb := expression.Name("enabledAdmins").GreaterThan(expression.Value(1))
-				c = &cb
+		onFail := state.ErrLastAdmin
+		if wasAdmin != isAdmin {
+			delta := 1
+			if !isAdmin {
+				delta = -1
+				if ch.GuardLastAdmin {
+					cb := expression.Name("enabledAdmins").GreaterThan(expression.Value(1))
+					c = &cb
+				}
 			}
+			u = u.Add(expression.Name("enabledAdmins"), expression.Value(delta))
+		}
+		if seats > 0 {
+			cb := seatRoom()
+			c, onFail = &cb, state.ErrSeatLimit
 		}
 		pk, sk := metaKey(sc)
-		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(delta)), c, state.ErrLastAdmin)
+		t.update(pk, sk, u, c, onFail)
 	}
 	if ch.RevokeToken != "" {
 		noClaim := expression.AttributeNotExists(expression.Name("claimUntil")).

@@ -28,7 +28,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	// A customer's member needs the customer, not being offboarded: once
 	// the offboarding is accepted, nobody joins it any more.
 	if !sc.IsProvider() && !m.CountsAsAdmin() {
-		t.check(customerPK(sc.CustomerID), skCustomer, customerOpen(), state.ErrNotFound)
+		seatWrite(t, sc, 0, seatDelta(nil, &m))
 	}
 	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, state.ErrEmailTaken)
 	t.putNew(newMemberItem(m), state.ErrConcurrent)
@@ -38,20 +38,55 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.Sub != "" {
 		t.putNew(newIdentityItem(m), state.ErrConcurrent)
 	}
-	if m.CountsAsAdmin() {
+	if m.CountsAsAdmin() && sc.IsProvider() { // the provider's meta item is made by its first admin
 		pk, sk := metaKey(sc)
-		var exists *expression.ConditionBuilder
-		if !sc.IsProvider() { // the provider's meta item is made by its first admin
-			c := customerOpen()
-			exists = &c
-		}
-		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, state.ErrNotFound)
+		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), nil, state.ErrNotFound)
+	} else if m.CountsAsAdmin() {
+		seatWrite(t, sc, 1, seatDelta(nil, &m))
 	}
 	linkWrites(t, nil, &m)
 	accessWrites(t, nil, &m)
 	t.putNew(newAuditItem(nm.Event), nil)
 	t.extras(nm.Extras, sc)
-	return t.commit(ctx)
+	if sc.IsProvider() {
+		return t.commit(ctx)
+	}
+	return s.gate(ctx, sc.CustomerID, t.commit(ctx), state.ErrSeatLimit)
+}
+
+// seatDelta is how a change moves its customer's count of seats.
+func seatDelta(b, a *domain.Member) int {
+	d := 0
+	if b != nil && b.HoldsSeat() {
+		d--
+	}
+	if a != nil && a.HoldsSeat() {
+		d++
+	}
+	return d
+}
+
+// seatRoom is the condition that the customer has a seat free: no seat
+// limit, or fewer seats taken than it.
+func seatRoom() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("policy.seatLimit")).
+		Or(expression.AttributeNotExists(expression.Name("seats"))).
+		Or(expression.Name("seats").LessThan(expression.Name("policy.seatLimit")))
+}
+
+// seatWrite is the new member's write of its customer's item: open (not
+// offboarding), a seat taken within the limit, and its count of enabled
+// admins. It fails with errCustomerGate, which gate tells apart.
+func seatWrite(t *tx, sc domain.Scope, admins, seats int) {
+	c := customerOpen()
+	if seats > 0 {
+		c = c.And(seatRoom())
+	}
+	u := expression.Add(expression.Name("seats"), expression.Value(seats))
+	if admins != 0 {
+		u = u.Add(expression.Name("enabledAdmins"), expression.Value(admins))
+	}
+	t.update(customerPK(sc.CustomerID), skCustomer, u, &c, errCustomerGate)
 }
 
 // Member reads one member; consistent reads see every committed change.

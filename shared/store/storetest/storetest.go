@@ -79,6 +79,7 @@ var cases = []struct {
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
 	{"DueAccess", testDueAccess},
+	{"SeatLimit", testSeatLimit},
 	{"CustomerPolicy", testCustomerPolicy},
 	{"DueByPagesOldestFirst", testDuePaging},
 	{"ReminderFailedPutsTheReminderBack", testReminderFailed},
