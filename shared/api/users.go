@@ -94,6 +94,8 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 			}
 			if res.Outcome == members.Invalid && res.Reason == members.ErrDomainNotAllowed.Reason {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer does not allow new members with this e-mail domain."}
+			} else if res.Outcome == members.Invalid && res.Reason == "seat_limit" {
+				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer is at its seat limit."}
 			} else if res.Outcome == members.Invalid {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "Not one valid e-mail address."}
 			}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -194,4 +195,64 @@ func TestCustomerPolicies(t *testing.T) {
 	if d := time.Until(invited.Invitation.ExpiresAt) - time.Duration(clockOffset.Load()); d > 24*time.Hour || d < 23*time.Hour {
 		t.Fatalf("the invitation holds %s, want the customer's 24h", d)
 	}
+}
+
+// 20 invites racing for a customer's last seat: exactly one wins; the
+// others are answered 409 and leave no member, no e-mail, no audit event.
+func TestTwentyInvitesRaceForTheLastSeat(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	path := "/v1/customers/" + cu.ID
+	op.invite(cu.ID, map[string]any{"email": uniqueEmail("first")})
+	op.expect(op.call("PATCH", path, map[string]any{"policy": map[string]any{"seatLimit": 2}}), 200)
+	before := snapshot(t, op, cu.ID)
+	const n = 20
+	codes := make([]int, n)
+	problems := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := op.call("POST", path+"/users", map[string]any{"email": uniqueEmail("racer")})
+			codes[i] = r.Status
+			if r.Status == 409 {
+				problems[i] = r.problem(t).Code
+			}
+		}()
+	}
+	wg.Wait()
+	won, full := 0, 0
+	for i, c := range codes {
+		switch {
+		case c == 201:
+			won++
+		case c == 409 && (problems[i] == "seat_limit" || problems[i] == "concurrent_change"):
+			if problems[i] == "seat_limit" {
+				full++
+			}
+		default:
+			t.Fatalf("answer %d (%s)", c, problems[i])
+		}
+	}
+	if won != 1 || full == 0 {
+		t.Fatalf("%d won, %d told seat_limit: %v", won, full, codes)
+	}
+	var users page[user]
+	op.get(path+"/users?limit=200", 200).json(t, &users)
+	if len(users.Items) != 2 {
+		t.Fatalf("%d members", len(users.Items))
+	}
+	if after := snapshot(t, op, cu.ID); after == before {
+		t.Fatal("the winner changed nothing")
+	}
+	// Full: deleting someone frees a seat.
+	var racers page[user]
+	op.get(path+"/users?status=unconfirmed&limit=200", 200).json(t, &racers)
+	p := op.expect(op.call("POST", path+"/users", map[string]any{"email": uniqueEmail("late")}), 409).problem(t)
+	if p.Code != "seat_limit" {
+		t.Fatalf("%+v", p)
+	}
+	op.expect(op.call("DELETE", path+"/users/"+racers.Items[0].ID, nil), 204)
+	op.invite(cu.ID, map[string]any{"email": uniqueEmail("late")})
 }

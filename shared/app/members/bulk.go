@@ -183,6 +183,12 @@ func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm ne
 		res.Outcome = AlreadyMember
 		return res, nil
 	}
+	if errors.Is(err, state.ErrSeatLimit) {
+		// The customer is full: this row is refused, the others go on (a
+		// seat freed meanwhile is taken by whichever row comes next).
+		res.Outcome, res.Reason = Invalid, "seat_limit"
+		return res, nil
+	}
 	if err != nil {
 		return res, err
 	}

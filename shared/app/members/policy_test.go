@@ -11,6 +11,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 func setPolicy(t *testing.T, w *apptest.World, id string, p customers.PolicyInput) domain.Customer {
@@ -110,5 +111,41 @@ func TestPolicyChecks(t *testing.T) {
 	}
 	if _, err := w.Customers.Update(w.Ctx(), tech, cu.ID, customers.Change{Policy: &customers.PolicyInput{}}, 0); !errs.IsKind(err, errs.Permission) {
 		t.Fatalf("technician: %v", err)
+	}
+}
+
+// The seat limit counts enabled plus unconfirmed members: a full customer
+// refuses invites (nothing changes), bulk rows past it, and enabling again.
+func TestSeatLimit(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	two := 2
+	setPolicy(t, w, cu.ID, customers.PolicyInput{SeatLimit: &two})
+	jane, _ := w.User(cu.ID, "jane@acme.example", false)
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), []string{"a@acme.example", "b@acme.example"}, members.Profile{}, nil)
+	if err != nil || len(res) != 2 {
+		t.Fatal(err)
+	}
+	got := []string{res[0].Outcome + ":" + res[0].Reason, res[1].Outcome + ":" + res[1].Reason}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"invalid:seat_limit", "invited:"}) { // the rows run at once: either may win
+		t.Fatalf("%v", got)
+	}
+	mails, events := w.Mailbox.Count(), w.Audit(cu.Scope())
+	if _, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), members.Invitee{Email: "c@acme.example"}, nil); !errors.Is(err, state.ErrSeatLimit) {
+		t.Fatalf("%v", err)
+	}
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w.Invite(w.Admin, cu.ID, "c@acme.example", false) // the seat jane freed
+	if _, err := w.Members.Enable(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); !errors.Is(err, state.ErrSeatLimit) {
+		t.Fatalf("%v", err)
+	}
+	if got, _ := w.Member(jane); got.Status != domain.StatusDisabled {
+		t.Fatalf("%s", got.Status)
+	}
+	if w.Mailbox.Count() != mails+1 || w.Audit(cu.Scope()) != events+2 { // the disable and c's invite
+		t.Fatalf("mails %d→%d, events %d→%d", mails, w.Mailbox.Count(), events, w.Audit(cu.Scope()))
 	}
 }
