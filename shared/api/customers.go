@@ -214,6 +214,9 @@ type meOperator struct {
 	Role domain.OperatorRole `json:"role"`
 	// AccessUntil is when the operator's access ends by itself; null never.
 	AccessUntil *time.Time `json:"accessUntil"`
+	// MFARequired: the operator must set up an authenticator app before
+	// anything but this route and POST /v1/me/mfa answers.
+	MFARequired bool `json:"mfaRequired"`
 }
 
 type membershipView struct {
@@ -243,7 +246,7 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		out := meView{ID: c.Sub, Email: c.Email, Name: p.Name, Memberships: []membershipView{}}
 		if c.Operator != nil {
-			out.Operator = &meOperator{Role: c.Operator.Role, AccessUntil: tsp(c.Operator.AccessUntil)}
+			out.Operator = &meOperator{Role: c.Operator.Role, MFARequired: c.MFARequired(), AccessUntil: tsp(c.Operator.AccessUntil)}
 		}
 		for _, ms := range p.Memberships {
 			mv := membershipView{CustomerID: ms.Member.CustomerID, CustomerName: ms.CustomerName, UserID: ms.Member.ID,

@@ -43,6 +43,7 @@ func TestABouncedInvitationShowsAndTheCategoryExports(t *testing.T) {
 	op.navigate(site + "/#/c/" + cu.ID + "/users?status=unconfirmed")
 	op.waitText(row(bad), "bounced")
 	op.waitText(row(bad), "Delete the user and add them again")
+	op.checkA11y("users, a bounced invitation")
 	if op.present(row(bad)+` button[data-action="reinvite"]`) || !op.present(row(good)+` button[data-action="reinvite"]`) {
 		t.Fatal("the bounced invitation can be re-invited, or the other cannot")
 	}
@@ -52,6 +53,7 @@ func TestABouncedInvitationShowsAndTheCategoryExports(t *testing.T) {
 	op.click("#export-csv")
 	op.until("the export is made", `typeof window.__csv === 'string'`)
 	op.waitText(".export", "2 rows exported.")
+	op.checkA11y("users, exported")
 	recs, err := csv.NewReader(strings.NewReader(op.eval(`window.__csv`))).ReadAll()
 	if err != nil || len(recs) != 3 || recs[0][1] != "email" {
 		t.Fatalf("the export: %v %v", recs, err)

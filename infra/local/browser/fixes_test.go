@@ -75,6 +75,7 @@ func TestAnEmptyOperatorsListSaysNoOperatorMatches(t *testing.T) {
 	op.click(`#filters button[type=submit]`)
 	op.settled()
 	op.waitText("#people", "No operators match.")
+	op.checkA11y("operators, none")
 	if strings.Contains(op.text("main"), "No users match.") {
 		t.Fatal("the operators list speaks of users")
 	}
@@ -102,6 +103,7 @@ func TestInvitingAnOperatorNeedsAnEmailAddress(t *testing.T) {
 		}
 		op.click("#add-form [data-role=submit]")
 		op.waitText("#add-form [data-field=email] .field-error", "Enter one valid e-mail address.")
+		op.checkA11y("invite operator, no address")
 		if got := op.eval(`document.activeElement.id + ' ' + document.activeElement.getAttribute('aria-invalid')`); got != "add-email true" {
 			t.Fatalf("%q: focus %q, want the e-mail field, marked invalid", typed, got)
 		}
@@ -166,6 +168,7 @@ func TestTheCustomerSwitcherSaysWhenItCannotLoad(t *testing.T) {
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	list.answer(list.next("the switcher's customers"), 503, "unavailable")
 	op.waitText("#switcher-error", "Your customers could not be loaded.")
+	op.checkA11y("switcher, not loaded")
 	if op.present("#switcher") {
 		t.Fatal("a switcher without customers")
 	}
@@ -186,4 +189,5 @@ func TestTheCustomerSwitcherSaysWhenItCannotLoad(t *testing.T) {
 	}
 	op.choose("#switcher", cu.ID)
 	op.waitText("main h1", "Users of "+cu.Name)
+	op.checkA11y("users, from the switcher")
 }

@@ -22,7 +22,11 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op := open(t, "operator")
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	op.click(`nav a[href="#/customers"]`)
+	op.visible("#new-customer")
+	op.checkA11y("customers")
 	op.click("#new-customer")
+	op.visible("#customer-form")
+	op.checkA11y("new customer")
 	name := unique("Bakkerij De Korenbloem")
 	op.typeInto("#customer-form input[name=name]", name)
 	op.choose("#customer-form select[name=locale]", "nl")
@@ -33,6 +37,8 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	// The portal setup whose address is the sample portal's.
 	op.click(`nav a[href$="/portals"]`)
 	op.click("#new-portal")
+	op.visible("#portal-form")
+	op.checkA11y("new portal setup")
 	op.typeInto("#portal-form input[name=name]", "Bestelportaal")
 	op.typeInto("#portal-form input[name=url]", sample)
 	op.click("#portal-form [data-role=submit]")
@@ -44,6 +50,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	setup := setups[0]
 	op.waitText(card(setup.ID)+` [data-detail="client-id"] code`, *setup.SignIn.ClientID)
 	op.waitText(card(setup.ID)+` [data-detail="redirect-uris"] code`, sample)
+	op.checkA11y("portal setups")
 
 	// The user, linked to it.
 	addr := uniqueEmail("bob")
@@ -62,16 +69,19 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	in.navigate(latestLink(t, addr, 1))
 	in.waitText("#invited", "You are invited to the "+name+" portal as "+addr+".")
 	in.waitText("#invited-portals", "You will sign in to: Bestelportaal.")
+	in.checkA11y("accept invitation")
 	in.typeInto("#password", password)
 	in.typeInto("#confirm", password)
 	in.click("#accept-submit")
 	in.at(sample, "#signin")
+	in.checkA11y("sample portal, signed out")
 
 	// The portal signs them in through the managed login.
 	signInAtPortal := func(pw string) {
 		t.Helper()
 		in.click("#signin")
 		in.at(login+"/oauth2/authorize?", "#password")
+		in.checkA11y("managed login: sign in")
 		in.clear("#email")
 		in.typeInto("#email", addr)
 		in.typeInto("#password", pw)
@@ -85,6 +95,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 		in.waitText("#customer", "language: nl")
 		in.waitText("#portal", "Bestelportaal ("+setup.ID+")")
 		in.waitText("#roles", "orders")
+		in.checkA11y("sample portal, signed in")
 	}
 	signInAtPortal(password)
 	granted()
@@ -99,11 +110,13 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	in.at(login+"/oauth2/authorize?", "#forgot")
 	in.click("#forgot")
 	in.at(login+"/forgotPassword?", "#send")
+	in.checkA11y("managed login: forgot password")
 	mails := len(emailsTo(t, addr))
 	in.clear("#email")
 	in.typeInto("#email", addr)
 	in.click("#send")
 	in.at(login+"/confirmForgotPassword?", "#code")
+	in.checkA11y("managed login: new password")
 	mail := mailNumber(t, addr, mails+1)
 	if want := "Je code om je wachtwoord voor het portaal van " + name + " opnieuw in te stellen"; mail.Subject != want {
 		t.Errorf("subject %q, want %q", mail.Subject, want)
@@ -119,6 +132,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	in.click("#change")
 	in.at(login+"/", "#password")
 	in.waitText("main", "Your password has been changed. Sign in with your new password.")
+	in.checkA11y("managed login: password changed")
 	in.clear("#email")
 	in.typeInto("#email", addr)
 	in.typeInto("#password", newPassword)
@@ -137,6 +151,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op.waitText("#notice", addr+" is disabled.")
 	in.click("#ask")
 	in.waitText("#message", "You can no longer sign in to this portal.")
+	in.checkA11y("sample portal, refused")
 	in.at(sample, "#signin")
 	if in.eval(`document.getElementById('who').textContent`) != "" {
 		t.Fatal("the portal still shows who they were")
@@ -144,6 +159,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	signInAtPortal(newPassword)
 	in.at(login+"/", "#password")
 	in.waitText("main", "Incorrect username or password.")
+	in.checkA11y("managed login: refused")
 
 	// Enabled again: in again.
 	op.choose("#category", "disabled")

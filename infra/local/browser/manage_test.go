@@ -26,6 +26,7 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	if focused := op.eval(`document.activeElement.name`); focused != "name" {
 		t.Fatalf("focus on %q, want the name field", focused)
 	}
+	op.checkA11y("edit user")
 	op.clear("#edit-form input[name=name]")
 	op.typeInto("#edit-form input[name=name]", "Erik Edited")
 	op.click("#edit-form input[name=admin]")
@@ -53,6 +54,7 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	op.clear("#edit-form input[name=roles]")
 	op.click("#edit-form [data-role=submit]")
 	op.waitText("#notice", "Someone else changed this user in the meantime.")
+	op.checkA11y("users, a concurrent change")
 	op.gone("#edit-form")
 	op.waitText(row(addr), "Changed Elsewhere")
 	op.waitText(row(addr), "Auditors, Finance") // our change was not applied
@@ -71,12 +73,14 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 	pa := open(t, "portal admin")
 	pa.signIn(boss, password)
 	pa.waitText("#memberships", "You are a portal admin of this customer.")
+	pa.checkA11y("home (portal admin)")
 	if n := pa.eval(`String(document.querySelectorAll('nav a[href="#/customers"], nav a[href="#/operators"]').length)`); n != "0" {
 		t.Fatalf("%s operator links for a portal admin", n)
 	}
 	pa.click(`nav a[href="#/c/` + cu.ID + `/users"]`)
 	pa.waitText("main h1", "Users of "+cu.Name)
 	pa.waitText(row(boss), "Enabled")
+	pa.checkA11y("users (portal admin)")
 
 	newcomer := uniqueEmail("newcomer")
 	pa.click("#add-users")
@@ -96,6 +100,7 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 	pa.click(`nav a[href="#/c/` + cu.ID + `/audit"]`)
 	pa.waitText("#audit", "Invited")
 	pa.waitText("#audit", newcomer)
+	pa.checkA11y("audit (portal admin)")
 }
 
 // The operator admin invites a technician; the invitation is to the admin
@@ -107,6 +112,7 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	op.click(`nav a[href="#/operators"]`)
 	op.waitText("main h1", "Operators")
+	op.checkA11y("operators")
 	op.click("#add-users")
 	op.visible("#add-email")
 	op.typeInto("#add-email", addr)
@@ -115,16 +121,19 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	op.waitText("#notice", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "technician")
 	op.waitText(row(addr), "Unconfirmed")
+	op.checkA11y("operators, one invited")
 
 	in := open(t, "technician")
 	in.navigate(latestLink(t, addr, 1))
 	in.waitText("#invited", "You are invited to the admin console as "+addr+".")
+	in.checkA11y("accept invitation (operator)")
 	in.typeInto("#password", password)
 	in.typeInto("#confirm", password)
 	in.click("#accept-submit")
 	in.visible("#done")
 	in.signIn(addr, password)
 	in.waitText("main", "You are an operator (technician) of the provider")
+	in.checkA11y("home (technician)")
 	in.visible(`nav a[href="#/customers"]`)
 	if n := in.eval(`String(document.querySelectorAll('nav a[href="#/operators"], #new-customer').length)`); n != "0" {
 		t.Fatal("a technician sees the operator admin's controls")
@@ -164,4 +173,5 @@ func TestDialogsWorkFromTheKeyboard(t *testing.T) {
 	if id := op.eval(`document.activeElement.getAttribute('aria-invalid') + ' ' + document.activeElement.id`); id != "true add-email" {
 		t.Fatalf("focus: %q", id)
 	}
+	op.checkA11y("add users, an address refused")
 }

@@ -133,9 +133,11 @@ func TestManagedLoginWithPKCE(t *testing.T) {
 	p := open(t, "operator on AWS")
 	p.navigate(awsSite.URL + "/#/customers")
 	p.waitText("main", "Forgot your password?")
+	p.checkA11y("sign in (AWS mode)")
 	p.click("#signin-continue")
 	p.visible("#sign-out")
 	p.waitText("main h1", "Customers") // back where they started
+	p.checkA11y("customers (AWS mode)")
 	if loc := p.eval(`location.href`); strings.Contains(loc, "code=") || strings.Contains(loc, "state=") {
 		t.Fatalf("the code stayed in the address: %s", loc)
 	}

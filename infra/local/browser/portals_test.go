@@ -58,6 +58,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 			t.Errorf("%s shows %q, want %q", key, got, want)
 		}
 	}
+	op.checkA11y("portal setups")
 	op.allowClipboard(site)
 	for _, key := range []string{"client-id", "discovery"} {
 		op.click(card(p.ID) + ` button[data-copy="` + key + `"]`)
@@ -77,6 +78,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	if op.present(`#portal-users tr[data-email="` + other + `"]`) {
 		t.Fatal("a user not linked to the portal is listed")
 	}
+	op.checkA11y("users of a portal")
 	op.click("#back-to-portals")
 	op.waitText(card(p.ID)+" h2", "Service desk")
 
@@ -108,6 +110,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	op.typeInto("#portal-form textarea[name=redirectUris]", "http://help.setups.example/")
 	op.click("#portal-form [data-role=submit]")
 	op.waitText("#portal-form [data-field=redirectUris] .field-error", "Enter 1 to 10 full addresses")
+	op.checkA11y("edit portal setup, a field refused")
 	op.click("#portal-form [data-role=cancel]")
 	op.gone("#portal-form")
 
@@ -131,6 +134,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
 		t.Fatalf("focus on %q, want No", focused)
 	}
+	op.checkA11y("confirm portal setup delete")
 	op.click("#confirm-no")
 	op.gone("dialog.confirm")
 	op.visible(card(p.ID))
@@ -138,6 +142,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	op.click("#confirm-yes")
 	op.waitText("#notice", "Portal setup Changed elsewhere was deleted.")
 	op.waitText("#portals", "This customer has no portal setups yet.")
+	op.checkA11y("portal setups, none")
 	if ps := a.portals(cu.ID); len(ps) != 0 {
 		t.Fatalf("%+v", ps)
 	}
@@ -166,6 +171,7 @@ func TestAPortalAdminReadsPortalSetupsOnly(t *testing.T) {
 	if pa.present("#new-portal") || pa.present(card(p.ID)+" button[data-action=edit]") || pa.present(card(p.ID)+" button[data-action=delete]") {
 		t.Fatal("a portal admin is offered to change a setup")
 	}
+	pa.checkA11y("portal setups (portal admin)")
 	pa.click(card(p.ID) + ` [data-action=users]`)
 	pa.waitText(`#portal-users tr[data-email="`+boss+`"]`, "Enabled")
 }

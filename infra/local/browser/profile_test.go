@@ -27,6 +27,7 @@ func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 	pa.waitText("#agreements", "SLA-7")
 	pa.waitText("#agreements", "Active")
 	pa.waitText("#addresses", "No addresses yet.")
+	pa.checkA11y("organization profile (portal admin)")
 	if n := pa.eval(`String(document.querySelectorAll('#edit-customer, #offboard, #add-agreement, #agreements button').length)`); n != "0" {
 		t.Fatalf("a portal admin sees %s of the provider's controls", n)
 	}
@@ -41,11 +42,13 @@ func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 	pa.choose("#address-form select[name=country]", "NL")
 	pa.click("#address-form [data-role=submit]")
 	pa.waitText("#address-form [data-field=city] .field-error", "Use 1 to 100 characters.")
+	pa.checkA11y("address, a field refused")
 	pa.typeInto("#address-form input[name=city]", "Rotterdam")
 	pa.click("#address-form [data-role=submit]")
 	pa.waitText("#notice", "The address is added.")
 	pa.waitText("#addresses", "Shipping address")
 	pa.waitText("#addresses", "Havenstraat 12, Dock 3, 3011 AB Rotterdam, Netherlands")
+	pa.checkA11y("organization profile, an address")
 
 	// Change it, then delete it after "Are you sure?".
 	pa.click(`#addresses button[data-action=edit]`)
@@ -67,6 +70,8 @@ func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 		t.Fatalf("the API holds %+v", list.Items)
 	}
 	pa.click(`#addresses button[data-action=delete]`)
+	pa.visible("dialog.confirm")
+	pa.checkA11y("confirm address delete")
 	pa.click("#confirm-yes")
 	pa.waitText("#notice", "The address is deleted.")
 	pa.waitText("#addresses", "No addresses yet.")
@@ -95,10 +100,13 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	op.navigate(site + "/#/c/" + cu.ID + "/profile")
 	op.waitText("main h1", "Organisatieprofiel van "+cu.Name)
+	op.waitText("#agreements", "SLA-NL")
+	op.checkA11y("organization profile (operator, NL)")
 
 	renamed := unique("Vertrekkend")
 	op.click("#edit-customer")
 	op.visible("#customer-form")
+	op.checkA11y("edit customer")
 	op.clear("#customer-form input[name=name]")
 	op.typeInto("#customer-form input[name=name]", renamed)
 	op.choose("#customer-form select[name=locale]", "nl")
@@ -113,6 +121,7 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.typeInto("#offboard-form input[name=confirm]", cu.Name) // the old name
 	op.click("#offboard-form [data-role=submit]")
 	op.waitText("#offboard-form [data-field=confirm] .field-error", "Typ de naam precies zoals hij er staat.")
+	op.checkA11y("offboard, the name refused")
 	a.call("GET", "/v1/customers/"+cu.ID, nil, 200, nil) // nothing happened yet
 	op.clear("#offboard-form input[name=confirm]")
 	op.typeInto("#offboard-form input[name=confirm]", renamed)
@@ -120,6 +129,7 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.waitText("main h1", renamed+" wordt verwijderd")
 	op.waitText("#job-state", "Bezig")
 	op.waitText(`#job-steps li[data-state=now]`, "gebruikers verwijderen")
+	op.checkA11y("offboarding, in progress")
 	a.call("GET", "/v1/customers/"+cu.ID, nil, 404, nil) // gone at once
 
 	// The schedule's sweep does the work; the page follows it.
@@ -132,6 +142,7 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	if n := op.eval(`String(document.querySelectorAll('#job-steps li[data-state=done]').length)`); n != "4" {
 		t.Fatalf("%s steps done", n)
 	}
+	op.checkA11y("offboarding, done")
 	op.click("#to-customers")
 	op.waitText("main h1", "Klanten")
 	if strings.Contains(op.text("main"), renamed) {
@@ -142,4 +153,5 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.waitText("#provider-audit", "Klant verwijderd")
 	op.waitText("#provider-audit", renamed)
 	op.waitText("#provider-audit", "Klant gewijzigd")
+	op.checkA11y("provider trail")
 }

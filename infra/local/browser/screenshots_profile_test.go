@@ -23,6 +23,7 @@ func TestScreenshotsOfTheProfile(t *testing.T) {
 		p.settled()
 		p.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
 		p.do("paint", chromedp.Sleep(150*time.Millisecond))
+		p.checkA11y(name)
 		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)

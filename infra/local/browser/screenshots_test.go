@@ -26,6 +26,7 @@ func TestScreenshots(t *testing.T) {
 		p.settled()
 		// Let the last paint land (fonts, the dialog's backdrop).
 		p.do("paint", chromedp.Sleep(150*time.Millisecond))
+		p.checkA11y(name)
 		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op := open(t, "operator")
 	op.signIn(strings.ToUpper(st.Info.Admin.Email), st.Info.Admin.Password) // the console lower-cases it
 	op.waitText("#signed-in-as", st.Info.Admin.Email)
+	op.checkA11y("home (operator)")
 
 	op.click(`nav a[href="#/customers"]`)
 	op.visible("#new-customer")
@@ -31,6 +32,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.waitText("main h1", "Users of "+name)
 	op.waitText("#notice", "Customer "+name+" was created.")
 	op.waitText("#people", "No users match.")
+	op.checkA11y("users, none")
 
 	// A portal setup, with the API's field error shown next to its field.
 	op.click(`nav a[href$="/portals"]`)
@@ -40,6 +42,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.typeInto("#portal-form input[name=url]", "service.acme.example")
 	op.click("#portal-form [data-role=submit]")
 	op.waitText("#portal-form [data-field=url] .field-error", "Enter a full address starting with https://")
+	op.checkA11y("portal setup, a field refused")
 	op.clear("#portal-form input[name=url]")
 	op.typeInto("#portal-form input[name=url]", "https://service.acme.example")
 	op.click("#portal-form [data-role=submit]")
@@ -51,6 +54,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	addr := uniqueEmail("jane")
 	op.click("#add-users")
 	op.visible("#add-email")
+	op.checkA11y("add users")
 	op.typeInto("#add-email", "  "+strings.ToUpper(addr[:1])+addr[1:]+" ")
 	op.typeInto("#add-form input[name=name]", "Jane Doe")
 	op.typeInto("#add-form input[name=roles]", "Portal managers, Finance")
@@ -62,6 +66,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.waitText(row(addr), "Portal managers, Finance")
 	op.waitText(row(addr), "Sent 1×")
 	op.waitText(row(addr), "Service desk")
+	op.checkA11y("users")
 
 	// What the console did is what the API holds, and the e-mail went out.
 	var customers struct {
@@ -90,6 +95,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.typeInto("#add-email", addr)
 	op.click("#add-form [data-role=submit]")
 	op.waitText("#add-form [data-field=email] .field-error", "already a member")
+	op.checkA11y("add users, a field refused")
 	op.click("#add-form [data-role=cancel]")
 	op.gone("#add-form")
 }
@@ -118,6 +124,7 @@ func TestAnOperatorInvitesAPastedList(t *testing.T) {
 	op.waitText(`#bulk-results li[data-email="`+one+`"]`, "invited")
 	op.waitText(`#bulk-results li[data-email="not-an-address"]`, "not a valid e-mail address")
 	op.waitText(`#bulk-results li[data-email="`+taken+`"]`, "already a member")
+	op.checkA11y("add users, a list's outcomes")
 	op.click("#add-form [data-role=submit]") // now "Close"
 	op.gone("#add-form")
 	op.waitText(row(two), "Service desk")
@@ -128,6 +135,7 @@ func TestAnOperatorInvitesAPastedList(t *testing.T) {
 	op.settled()
 	op.visible(row(one))
 	op.gone(row(two))
+	op.checkA11y("users, searched")
 	if us := a.users(cu.ID, ""); len(us) != 3 {
 		t.Fatalf("%d users", len(us))
 	}
@@ -155,6 +163,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 		t.Fatalf("the token stayed in the address bar: %s", loc)
 	}
 	in.waitText("#password-policy", "12 to 256 characters")
+	in.checkA11y("accept invitation")
 
 	// The confirmation must match, and the policy is checked before sending.
 	in.typeInto("#password", "too short")
@@ -167,6 +176,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	in.typeInto("#confirm", password+"!")
 	in.click("#accept-submit")
 	in.waitText("#accept-form [data-field=confirm] .field-error", "not the same")
+	in.checkA11y("accept invitation, a field refused")
 	if got := in.eval(`document.querySelector('#confirm').getAttribute('aria-invalid')`); got != "true" {
 		t.Fatalf("aria-invalid = %q", got)
 	}
@@ -183,6 +193,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	if got := in.eval(`[...document.querySelectorAll('#continue a')].map(a => a.textContent + ' ' + a.href).join(' | ')`); got != "Continue to Maintenance "+m.URL+"/ | Continue to Service desk "+p.URL+"/" {
 		t.Fatalf("continue links: %q", got)
 	}
+	in.checkA11y("invitation accepted")
 	if in.present("#going") {
 		t.Fatal("the page says it goes to one of two portals")
 	}
@@ -197,6 +208,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	in.waitText("main", "Welcome, Ines Invitee.")
 	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, cu.Name)
 	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, "Roles: Reader")
+	in.checkA11y("home (portal user)")
 	if hrefs := in.eval(`[...document.querySelectorAll('#memberships .portal-links a')].map(a => a.href).join(' ')`); hrefs != m.URL+"/ "+p.URL+"/" {
 		t.Fatalf("portal links %q", hrefs)
 	}
@@ -209,6 +221,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	again := open(t, "invitee again")
 	again.navigate(link)
 	again.waitText("#invalid", "This invitation link is no longer valid. Ask the person who invited you to send a new one.")
+	again.checkA11y("accept invitation, used link")
 }
 
 // Story 3: the admin disables the user, and the user's next request is
@@ -235,6 +248,7 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
 		t.Fatalf("focus is on %q, want the No button", focused)
 	}
+	op.checkA11y("confirm disable")
 	op.click("#confirm-yes")
 	op.waitText("#notice", addr+" is disabled.")
 	op.gone(row(addr)) // no longer in the Enabled category
@@ -244,6 +258,7 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	}
 	op.choose("#category", "disabled")
 	op.waitText(row(addr), "Disabled")
+	op.checkA11y("users, disabled")
 	if got := op.eval(`location.hash`); !strings.HasSuffix(got, "?status=disabled") {
 		t.Fatalf("the category is not in the address: %s", got)
 	}
@@ -252,6 +267,7 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	user.do("reload", chromedp.Reload())
 	user.waitText("#notice", "Your session ended or your access was removed.")
 	user.visible("#signin-email")
+	user.checkA11y("sign in, session ended")
 	if got := user.eval(`sessionStorage.getItem('pa.session') || ''`); got != "" {
 		t.Fatal("the tokens stayed in sessionStorage")
 	}
@@ -278,6 +294,7 @@ func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.choose("#category", "unconfirmed")
 	op.waitText(row(addr), "Sent 1×")
+	op.checkA11y("users, unconfirmed")
 
 	// Inside the cooldown the API refuses, and the console says when to retry.
 	op.click(row(addr) + ` button[data-action=reinvite]`)
@@ -287,6 +304,7 @@ func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
 	if msg := op.text("#notice p"); !regexp.MustCompile(`try again in \d+ seconds\.$`).MatchString(msg) {
 		t.Fatalf("%q", msg)
 	}
+	op.checkA11y("users, a refusal")
 
 	clockOffset.Add(int64(cooldown + time.Second))
 	op.click(row(addr) + ` button[data-action=reinvite]`)
@@ -301,6 +319,7 @@ func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
 	// No keeps the user.
 	op.click(row(addr) + ` button[data-action=delete]`)
 	op.waitText("dialog.confirm", "Are you sure you want to delete "+addr+"? This cannot be undone.")
+	op.checkA11y("confirm delete")
 	op.click("#confirm-no")
 	op.gone("dialog.confirm")
 	op.visible(row(addr))
@@ -328,6 +347,7 @@ func TestAnInvalidLinkGetsOneClearMessageInTheBrowsersLanguage(t *testing.T) {
 	for _, u := range []string{"/accept-invitation", "/accept-invitation#token=", "/accept-invitation#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
 		en.navigate(site + u)
 		en.waitText("#invalid", "This invitation link is no longer valid. Ask the person who invited you to send a new one.")
+		en.checkA11y("accept invitation, invalid link " + u)
 	}
 	if l := en.eval(`document.documentElement.lang`); l != "en" {
 		t.Fatalf("lang %q", l)
@@ -335,11 +355,13 @@ func TestAnInvalidLinkGetsOneClearMessageInTheBrowsersLanguage(t *testing.T) {
 	nl := open(t, "bezoeker", language("nl-NL,nl"))
 	nl.navigate(site + "/accept-invitation#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 	nl.waitText("#invalid", "Deze uitnodigingslink is niet meer geldig.")
+	nl.checkA11y("accept invitation, invalid link (NL)")
 	if l := nl.eval(`document.documentElement.lang`); l != "nl" {
 		t.Fatalf("lang %q", l)
 	}
 	nl.navigate(site + "/")
 	nl.waitText("main h1", "Aanmelden")
+	nl.checkA11y("sign in (NL)")
 }
 
 // A wrong password is refused on the sign-in form itself.
@@ -348,10 +370,12 @@ func TestAWrongPasswordIsRefusedOnTheForm(t *testing.T) {
 	p.navigate(site + "/")
 	p.visible("#signin-email")
 	p.waitText("#signin", "no password reset")
+	p.checkA11y("sign in")
 	p.typeInto("#signin-email", st.Info.Admin.Email)
 	p.typeInto("#signin input[name=password]", "not the password at all")
 	p.click("#signin-submit")
 	p.waitText("#signin .form-error", "The e-mail address or password is not right.")
+	p.checkA11y("sign in, refused")
 	if got := p.eval(`sessionStorage.getItem('pa.session') || ''`); got != "" {
 		t.Fatal("a session was stored")
 	}
@@ -371,6 +395,7 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 	in.navigate(latestLink(t, addr, 2))
 	in.waitText("#invited", "You are invited to the "+second.Name+" portal as "+addr+".")
 	in.waitText("#accept-form", "You already have an account with this e-mail address.")
+	in.checkA11y("accept invitation, existing account")
 	if n := in.eval(`String(document.querySelectorAll('input[type=password]').length)`); n != "0" {
 		t.Fatal("a password was asked of an existing account")
 	}
@@ -415,6 +440,7 @@ func TestSigningOutRevokesTheRefreshToken(t *testing.T) {
 	}
 	p.click("#sign-out")
 	p.waitText("#notice", "You are signed out.")
+	p.checkA11y("signed out")
 	if refreshes() {
 		t.Fatal("the refresh token still works after signing out")
 	}
