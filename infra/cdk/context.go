@@ -60,6 +60,8 @@ type Settings struct {
 	InvitationTTL      string
 	InvitationReminder string
 	ReinviteCooldown   string
+	AccessReminder     string
+	TechnicianAccess   string
 	// Optional rate limits a minute (whole numbers), passed through when set.
 	InviteRateLimit string
 	PublicRateLimit string
@@ -100,6 +102,8 @@ const (
 	ctxInvitationTTL       = "invitationTtl"
 	ctxInvitationReminder  = "invitationReminder"
 	ctxReinviteCooldown    = "reinviteCooldown"
+	ctxAccessReminder      = "accessReminder"
+	ctxTechnicianAccess    = "technicianAccessDefault"
 	ctxInviteRateLimit     = "inviteRateLimit"
 	ctxPublicRateLimit     = "publicRateLimit"
 	ctxStage               = "stage"
@@ -161,6 +165,8 @@ func SettingsFromContext(lookup func(key string) any) (Settings, error) {
 		InvitationTTL:        str(ctxInvitationTTL),
 		InvitationReminder:   str(ctxInvitationReminder),
 		ReinviteCooldown:     str(ctxReinviteCooldown),
+		AccessReminder:       str(ctxAccessReminder),
+		TechnicianAccess:     str(ctxTechnicianAccess),
 		InviteRateLimit:      str(ctxInviteRateLimit),
 		PublicRateLimit:      str(ctxPublicRateLimit),
 		Stage:                str(ctxStage),
@@ -389,6 +395,8 @@ func (s Settings) Validate() error {
 	ttl := dur(ctxInvitationTTL, s.InvitationTTL, config.DefaultInvitationTTL)
 	reminder := dur(ctxInvitationReminder, s.InvitationReminder, config.DefaultInvitationReminder)
 	dur(ctxReinviteCooldown, s.ReinviteCooldown, config.DefaultReinviteCooldown)
+	dur(ctxAccessReminder, s.AccessReminder, config.DefaultAccessReminder)
+	dur(ctxTechnicianAccess, s.TechnicianAccess, 0)
 	for key, v := range map[string]string{ctxInviteRateLimit: s.InviteRateLimit, ctxPublicRateLimit: s.PublicRateLimit} {
 		if n, err := strconv.Atoi(v); v != "" && (err != nil || n < 1) {
 			errs = append(errs, fmt.Errorf("context %s=%q is not a positive whole number", key, v))

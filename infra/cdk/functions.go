@@ -212,11 +212,13 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 		}
 	}
 	for key, v := range map[string]string{
-		"INVITATION_TTL":      p.props.InvitationTTL,
-		"INVITATION_REMINDER": p.props.InvitationReminder,
-		"REINVITE_COOLDOWN":   p.props.ReinviteCooldown,
-		"INVITE_RATE_LIMIT":   p.props.InviteRateLimit,
-		"PUBLIC_RATE_LIMIT":   p.props.PublicRateLimit,
+		"INVITATION_TTL":            p.props.InvitationTTL,
+		"INVITATION_REMINDER":       p.props.InvitationReminder,
+		"REINVITE_COOLDOWN":         p.props.ReinviteCooldown,
+		"ACCESS_REMINDER":           p.props.AccessReminder,
+		"TECHNICIAN_ACCESS_DEFAULT": p.props.TechnicianAccess,
+		"INVITE_RATE_LIMIT":         p.props.InviteRateLimit,
+		"PUBLIC_RATE_LIMIT":         p.props.PublicRateLimit,
 	} {
 		if v != "" {
 			env[key] = jsii.String(v)

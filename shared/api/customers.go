@@ -69,8 +69,17 @@ func GetCustomer(s *Services) httpapi.Endpoint {
 }
 
 type updateCustomerInput struct {
-	Name   *string `json:"name"`
-	Locale *string `json:"locale"`
+	Name   *string      `json:"name"`
+	Locale *string      `json:"locale"`
+	Policy *policyInput `json:"policy"`
+}
+
+// policyInput is a customer's policy, set whole: a field left out (or null)
+// restricts nothing.
+type policyInput struct {
+	AllowedDomains            []string `json:"allowedDomains"`
+	InvitationLifetimeSeconds *int64   `json:"invitationLifetimeSeconds"`
+	SeatLimit                 *int     `json:"seatLimit"`
 }
 
 // UpdateCustomer: PATCH /v1/customers/{customerId}, If-Match honoured.
@@ -81,7 +90,7 @@ func UpdateCustomer(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		cu, err := s.Customers.Update(ctx, c, id, customers.Change{Name: in.Name, Locale: in.Locale}, want)
+		cu, err := s.Customers.Update(ctx, c, id, customers.Change{Name: in.Name, Locale: in.Locale, Policy: in.Policy.change()}, want)
 		if err != nil {
 			return nil, err
 		}
@@ -203,6 +212,8 @@ type meView struct {
 
 type meOperator struct {
 	Role domain.OperatorRole `json:"role"`
+	// AccessUntil is when the operator's access ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
 	// MFARequired: the operator must set up an authenticator app before
 	// anything but this route and POST /v1/me/mfa answers.
 	MFARequired bool `json:"mfaRequired"`
@@ -215,6 +226,8 @@ type membershipView struct {
 	Admin        bool           `json:"admin"`
 	Roles        []string       `json:"roles"`
 	Portals      []mePortalView `json:"portals"`
+	// AccessUntil is when this membership ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
 }
 
 type mePortalView struct {
@@ -233,11 +246,11 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		out := meView{ID: c.Sub, Email: c.Email, Name: p.Name, Memberships: []membershipView{}}
 		if c.Operator != nil {
-			out.Operator = &meOperator{Role: c.Operator.Role, MFARequired: c.MFARequired()}
+			out.Operator = &meOperator{Role: c.Operator.Role, MFARequired: c.MFARequired(), AccessUntil: tsp(c.Operator.AccessUntil)}
 		}
 		for _, ms := range p.Memberships {
 			mv := membershipView{CustomerID: ms.Member.CustomerID, CustomerName: ms.CustomerName, UserID: ms.Member.ID,
-				Admin: ms.Member.Admin, Roles: orEmpty(ms.Member.Roles), Portals: []mePortalView{}}
+				Admin: ms.Member.Admin, Roles: orEmpty(ms.Member.Roles), Portals: []mePortalView{}, AccessUntil: tsp(ms.Member.AccessUntil)}
 			for _, pt := range ms.Portals {
 				mv.Portals = append(mv.Portals, mePortalView{ID: pt.ID, Name: pt.Name, URL: pt.URL})
 			}
@@ -245,4 +258,11 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		return httpapi.OK(out), nil
 	})
+}
+
+func (p *policyInput) change() *customers.PolicyInput {
+	if p == nil {
+		return nil
+	}
+	return &customers.PolicyInput{AllowedDomains: p.AllowedDomains, InvitationLifetimeSeconds: p.InvitationLifetimeSeconds, SeatLimit: p.SeatLimit}
 }

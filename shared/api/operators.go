@@ -22,9 +22,10 @@ func ListOperators(s *Services) httpapi.Endpoint {
 }
 
 type inviteOperatorInput struct {
-	Email *string `json:"email"`
-	Name  *string `json:"name"`
-	Role  *string `json:"role"`
+	Email       *string `json:"email"`
+	Name        *string `json:"name"`
+	Role        *string `json:"role"`
+	AccessUntil *string `json:"accessUntil"`
 }
 
 // InviteOperator: POST /v1/operators.
@@ -39,7 +40,7 @@ func InviteOperator(s *Services) httpapi.Endpoint {
 			return nil, err
 		}
 		m, err := s.Members.Invite(ctx, c, s.Members.LoadScope(ctx, domain.ProviderScope),
-			members.Invitee{Email: deref(in.Email), Name: in.Name, Role: in.Role}, key)
+			members.Invitee{Email: deref(in.Email), Name: in.Name, Role: in.Role, AccessUntil: in.AccessUntil}, key)
 		if err != nil {
 			return nil, err
 		}
@@ -51,8 +52,9 @@ func InviteOperator(s *Services) httpapi.Endpoint {
 func GetOperator(s *Services) httpapi.Endpoint { return s.onTarget(operatorTarget, act(s.Members.Get)) }
 
 type updateOperatorInput struct {
-	Name *string `json:"name"`
-	Role *string `json:"role"`
+	Name        *string   `json:"name"`
+	Role        *string   `json:"role"`
+	AccessUntil clearable `json:"accessUntil"`
 }
 
 // UpdateOperator: PATCH /v1/operators/{operatorId}, If-Match honoured.
@@ -63,7 +65,7 @@ func UpdateOperator(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return answer(s.Members.UpdateOperator(ctx, c, t, in.Name, in.Role, want))
+		return answer(s.Members.UpdateOperator(ctx, c, t, in.Name, in.Role, in.AccessUntil.value(), want))
 	})
 }
 

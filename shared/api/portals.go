@@ -200,6 +200,8 @@ type portalAccessView struct {
 	} `json:"user"`
 	Admin bool     `json:"admin"`
 	Roles []string `json:"roles"`
+	// AccessUntil is when this person's access ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
 }
 
 // PortalAccess: GET /v1/portal-access, with a token a portal's own app
@@ -215,7 +217,7 @@ func PortalAccess(s *Services) httpapi.Endpoint {
 		out.Portal = mePortalView{ID: a.Portal.ID, Name: a.Portal.Name, URL: a.Portal.URL}
 		out.Customer.ID, out.Customer.Name, out.Customer.Locale = a.Customer.ID, a.Customer.Name, a.Customer.Locale
 		out.User.ID, out.User.Email, out.User.Name = a.Member.ID, a.Member.Email, a.Member.Name
-		out.Admin, out.Roles = a.Member.Admin, orEmpty(a.Member.Roles)
+		out.Admin, out.Roles, out.AccessUntil = a.Member.Admin, orEmpty(a.Member.Roles), tsp(a.Member.AccessUntil)
 		return httpapi.OK(out), nil
 	})
 }

@@ -52,6 +52,8 @@ var answers = []clientAnswer{
 	{state.ErrClaimHeld, http.StatusConflict, "invalid_state", say("The invitation is being accepted right now.")},
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
 	{state.ErrRoleNameTaken, http.StatusConflict, "role_exists", say("The customer has a role of this name already.")},
+	{state.ErrSeatLimit, http.StatusConflict, "seat_limit", say("The customer has as many enabled and unconfirmed members as its seat limit allows: disable or delete one first.")},
+	{members.ErrAccessEnded, http.StatusConflict, "access_ended", say("This member's access has ended: extend or clear accessUntil first.")},
 	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},
 	{state.ErrStale, http.StatusPreconditionFailed, "version_mismatch", say("The resource has changed since you read it (If-Match does not match).")},
@@ -93,6 +95,9 @@ func translate(err error) *httpapi.Error {
 		}
 		out := httpapi.Invalid(fields...)
 		out.Err = err
+		if e.Reason == members.ErrDomainNotAllowed.Reason {
+			out.Code, out.Detail = e.Reason, "The customer does not allow new members with this e-mail domain."
+		}
 		return out
 	}
 	for _, a := range answers {
@@ -137,6 +142,10 @@ var fieldTexts = map[string]string{
 	"startsOn":            "startsOn must be a date, e.g. 2026-01-31.",
 	"endsOn":              "endsOn must be a date, e.g. 2026-12-31.",
 	"endsOn before_start": "endsOn must not be before startsOn.",
+	// Access that ends, and the customer's policy.
+	"email domain_not_allowed": "The customer allows new members only at the e-mail domains of its policy.",
+	"accessUntil":              "accessUntil must be a moment in the future (RFC 3339), or null to clear it.",
+	"policy":                   "policy.allowedDomains holds at most 50 e-mail domains (e.g. acme.example); policy.invitationLifetimeSeconds is 3600 (1 hour) to 2592000 (30 days); policy.seatLimit is 1 to 100000.",
 }
 
 func fieldText(f errs.Field) string {

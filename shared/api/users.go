@@ -26,6 +26,8 @@ type inviteUserInput struct {
 	PortalIDs []string `json:"portalIds"`
 	// SendInvitation false adds the user now, to be invited later.
 	SendInvitation *bool `json:"sendInvitation"`
+	// AccessUntil is when the user's access ends (RFC 3339).
+	AccessUntil *string `json:"accessUntil"`
 }
 
 // InviteUser: POST /v1/customers/{customerId}/users.
@@ -38,6 +40,7 @@ func InviteUser(s *Services) httpapi.Endpoint {
 		}
 		m, err := s.Members.Invite(ctx, c, sc, members.Invitee{
 			Email: deref(in.Email), Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation,
+			AccessUntil: in.AccessUntil,
 		}, key)
 		if err != nil {
 			return nil, err
@@ -52,6 +55,7 @@ type bulkInput struct {
 	Roles          []string `json:"roles"`
 	PortalIDs      []string `json:"portalIds"`
 	SendInvitation *bool    `json:"sendInvitation"`
+	AccessUntil    *string  `json:"accessUntil"`
 }
 
 type bulkResultView struct {
@@ -80,7 +84,7 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation}, key)
+		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation, AccessUntil: in.AccessUntil}, key)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +95,11 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 				v := viewUser(res.User)
 				out[i].User = &v
 			}
-			if res.Outcome == members.Invalid {
+			if res.Outcome == members.Invalid && res.Reason == members.ErrDomainNotAllowed.Reason {
+				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer does not allow new members with this e-mail domain."}
+			} else if res.Outcome == members.Invalid && res.Reason == "seat_limit" {
+				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer is at its seat limit."}
+			} else if res.Outcome == members.Invalid {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "Not one valid e-mail address."}
 			}
 		}
@@ -103,10 +111,11 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 func GetUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s.Members.Get)) }
 
 type updateUserInput struct {
-	Name      *string  `json:"name"`
-	Admin     *bool    `json:"admin"`
-	Roles     []string `json:"roles"`
-	PortalIDs []string `json:"portalIds"`
+	Name        *string   `json:"name"`
+	Admin       *bool     `json:"admin"`
+	Roles       []string  `json:"roles"`
+	PortalIDs   []string  `json:"portalIds"`
+	AccessUntil clearable `json:"accessUntil"`
 }
 
 // UpdateUser: PATCH /v1/customers/{customerId}/users/{userId}, If-Match honoured.
@@ -117,7 +126,7 @@ func UpdateUser(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return answer(s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, want))
+		return answer(s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, AccessUntil: in.AccessUntil.value()}, want))
 	})
 }
 

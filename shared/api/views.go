@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -50,22 +51,25 @@ type operatorView struct {
 // invitation stands, and when and how often they changed.
 type memberStamp struct {
 	Invitation *invitationView `json:"invitation"`
-	CreatedAt  time.Time       `json:"createdAt"`
-	UpdatedAt  time.Time       `json:"updatedAt"`
-	Version    int             `json:"version"`
+	// AccessUntil is when the member's access ends by itself; null never.
+	AccessUntil *time.Time `json:"accessUntil"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	Version     int        `json:"version"`
 }
 
 func stampOf(m *domain.Member) memberStamp {
-	return memberStamp{Invitation: viewInvitation(m.Invitation), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version}
+	return memberStamp{Invitation: viewInvitation(m.Invitation), AccessUntil: tsp(m.AccessUntil), CreatedAt: ts(m.CreatedAt), UpdatedAt: ts(m.UpdatedAt), Version: m.Version}
 }
 
 type customerView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Locale    string    `json:"locale"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Version   int       `json:"version"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Locale    string     `json:"locale"`
+	Policy    policyView `json:"policy"`
+	CreatedAt time.Time  `json:"createdAt"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+	Version   int        `json:"version"`
 }
 
 type auditView struct {
@@ -139,7 +143,7 @@ func viewMember(m *domain.Member) any {
 }
 
 func viewCustomer(c *domain.Customer) customerView {
-	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt), Version: max(c.Version, 1)}
+	return customerView{ID: c.ID, Name: c.Name, Locale: c.Locale, Policy: viewPolicy(c.Policy), CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt), Version: max(c.Version, 1)}
 }
 
 func viewAudit(e *domain.AuditEvent) auditView {
@@ -147,6 +151,54 @@ func viewAudit(e *domain.AuditEvent) auditView {
 	if e.CustomerID != "" {
 		id := e.CustomerID
 		v.CustomerID = &id
+	}
+	return v
+}
+
+// clearable is a string field of a PATCH that null clears: absent leaves
+// it (value nil), null clears it (value ""), a string sets it.
+type clearable struct {
+	set bool
+	s   *string
+}
+
+func (c *clearable) UnmarshalJSON(b []byte) error {
+	c.set = true
+	return json.Unmarshal(b, &c.s)
+}
+
+func (c clearable) value() *string {
+	if !c.set {
+		return nil
+	}
+	if c.s == nil {
+		empty := ""
+		return &empty
+	}
+	if *c.s == "" {
+		bad := " " // "" is no moment: refused as one, not taken as null
+		return &bad
+	}
+	return c.s
+}
+
+// policyView is a customer's policy; null is no restriction (or, for the
+// lifetime, the provider's INVITATION_TTL).
+type policyView struct {
+	AllowedDomains            []string `json:"allowedDomains"`
+	InvitationLifetimeSeconds *int64   `json:"invitationLifetimeSeconds"`
+	SeatLimit                 *int     `json:"seatLimit"`
+}
+
+func viewPolicy(p domain.Policy) policyView {
+	v := policyView{AllowedDomains: orEmpty(p.AllowedDomains)}
+	if p.InvitationLifetime > 0 {
+		secs := int64(p.InvitationLifetime / time.Second)
+		v.InvitationLifetimeSeconds = &secs
+	}
+	if p.SeatLimit > 0 {
+		n := p.SeatLimit
+		v.SeatLimit = &n
 	}
 	return v
 }

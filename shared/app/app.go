@@ -106,7 +106,8 @@ func (e Env) Syncer() *identitysync.Syncer {
 // Members runs the life cycle of portal users and operators.
 func (e Env) Members() *members.Service {
 	return &members.Service{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Log: e.Log, Now: e.now(),
-		Config: members.Config{ReinviteCooldown: e.Config.ReinviteCooldown, InviteRateLimit: e.Config.InviteRateLimit}}
+		Config: members.Config{ReinviteCooldown: e.Config.ReinviteCooldown, InviteRateLimit: e.Config.InviteRateLimit,
+			AccessReminder: e.Config.AccessReminder, TechnicianAccess: e.Config.TechnicianAccess}}
 }
 
 // Customers serves customers and portal setups.

@@ -28,6 +28,11 @@ type Config struct {
 	InvitationTTL      time.Duration // INVITATION_TTL, default 168h
 	InvitationReminder time.Duration // INVITATION_REMINDER, default 48h, 0 turns reminders off
 	ReinviteCooldown   time.Duration // REINVITE_COOLDOWN, default 60s
+	// AccessReminder is how long before a member's accessUntil their admins
+	// are reminded; TechnicianAccess the access length of technicians
+	// invited without an accessUntil (0: none).
+	AccessReminder   time.Duration // ACCESS_REMINDER, default 72h, 0 turns the reminder off
+	TechnicianAccess time.Duration // TECHNICIAN_ACCESS_DEFAULT, default none
 
 	// InviteRateLimit is how many invitation e-mails (invites, bulk invites,
 	// re-invites) one customer (or the provider) may send a minute.
@@ -63,6 +68,7 @@ const (
 	DefaultInvitationTTL      = 168 * time.Hour
 	DefaultInvitationReminder = 48 * time.Hour
 	DefaultReinviteCooldown   = 60 * time.Second
+	DefaultAccessReminder     = 72 * time.Hour
 	DefaultInviteRateLimit    = 200
 	DefaultPublicRateLimit    = 30
 )
@@ -119,6 +125,8 @@ func Load(getenv func(string) string) (Config, error) {
 		InvitationTTL:      dur("INVITATION_TTL", DefaultInvitationTTL, false),
 		InvitationReminder: dur("INVITATION_REMINDER", DefaultInvitationReminder, true),
 		ReinviteCooldown:   dur("REINVITE_COOLDOWN", DefaultReinviteCooldown, true),
+		AccessReminder:     dur("ACCESS_REMINDER", DefaultAccessReminder, true),
+		TechnicianAccess:   dur("TECHNICIAN_ACCESS_DEFAULT", 0, true),
 		InviteRateLimit:    count("INVITE_RATE_LIMIT", DefaultInviteRateLimit),
 		PublicRateLimit:    count("PUBLIC_RATE_LIMIT", DefaultPublicRateLimit),
 		Issuer:             strings.TrimRight(strings.TrimSpace(getenv("USER_POOL_ISSUER")), "/"),

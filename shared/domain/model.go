@@ -105,6 +105,13 @@ type Customer struct {
 	Members MemberCounts `dynamodbav:"-"`
 	// SubscriptionCount counts its webhook subscriptions, likewise.
 	SubscriptionCount int `dynamodbav:"subscriptionCount"`
+	// Seats counts the customer's members that are enabled or unconfirmed,
+	// kept in the members' own transactions: a new seat is taken on
+	// condition that it stays within Policy.SeatLimit, race-free.
+	Seats int `dynamodbav:"seats"`
+	// Policy is what the operator admins set on the customer: allowed
+	// e-mail domains, its invitation lifetime, its seat limit.
+	Policy Policy `dynamodbav:"policy"`
 }
 
 // MemberCounts are a scope's members by category. Exact is false while a
@@ -250,6 +257,15 @@ type Member struct {
 	PortalIDs []string `dynamodbav:"portalIds"`
 	// Operators.
 	Role OperatorRole `dynamodbav:"role,omitempty"`
+	// AccessUntil, when set, is the moment the member's access ends by
+	// itself: the sweep disables them then (see sweep's access phase).
+	AccessUntil *time.Time `dynamodbav:"accessUntil,omitempty"`
+	// AccessRemindAt is when the member's admins are told that the access
+	// is about to end; nil when no reminder is due (none set, or too close).
+	AccessRemindAt *time.Time `dynamodbav:"accessRemindAt,omitempty"`
+	// AccessReminder is where that reminder stands: "" not yet, "sending"
+	// committed and being sent (a sweep that finds it so sends it), "sent".
+	AccessReminder string `dynamodbav:"accessReminder,omitempty"`
 	// MFAEnrolledAt is when the operator's authenticator app (TOTP) was
 	// confirmed: until then, and again after a reset or once the sweep
 	// finds the app switched off, every request but GET /v1/me and the
@@ -290,6 +306,38 @@ func (m *Member) CountsAsAdmin() bool {
 		return m.Role == RoleAdmin
 	}
 	return m.Admin
+}
+
+// Access reminder states (Member.AccessReminder).
+const (
+	AccessReminderSending = "sending"
+	AccessReminderSent    = "sent"
+)
+
+// AccessDue is when the sweep must next look at the member's access: the
+// reminder to its admins, then the moment the access ends. ok is false for
+// a member whose access does not end by itself (no AccessUntil, or not
+// enabled: an unconfirmed member cannot accept once it has passed, and a
+// disabled one has nothing left to end).
+func (m *Member) AccessDue() (at time.Time, reminder bool, ok bool) {
+	if m.AccessUntil == nil || m.Status != StatusEnabled {
+		return time.Time{}, false, false
+	}
+	if m.AccessRemindAt != nil && m.AccessReminder != AccessReminderSent {
+		return *m.AccessRemindAt, true, true
+	}
+	return *m.AccessUntil, false, true
+}
+
+// AccessEnded reports whether the member's access has ended at now.
+func (m *Member) AccessEnded(now time.Time) bool {
+	return m.AccessUntil != nil && !m.AccessUntil.After(now)
+}
+
+// HoldsSeat reports whether the member takes one of its customer's seats
+// (Policy.SeatLimit): enabled or unconfirmed; operators hold none.
+func (m *Member) HoldsSeat() bool {
+	return !m.Scope().IsProvider() && (m.Status == StatusEnabled || m.Status == StatusUnconfirmed)
 }
 
 // Actor kinds recorded in the audit trail.
@@ -359,6 +407,11 @@ const (
 	ActionEnabled          = "enabled"
 	ActionDisabled         = "disabled"
 	ActionDeleted          = "deleted"
+	// ActionAccessExpired: the sweep disabled the member when its
+	// accessUntil passed; ActionAccessReminder: the member's admins were
+	// told it is about to.
+	ActionAccessExpired  = "access_expired"
+	ActionAccessReminded = "access_reminder_sent"
 	// An operator's authenticator app: confirmed (mfa_enrolled), reset by
 	// an operator admin (mfa_reset), or found switched off by the sweep
 	// (mfa_lapsed).

@@ -58,6 +58,9 @@ const (
 	// KindReset is the code of a password reset, which the user pool sends
 	// itself with the text its custom message trigger gives it (RenderCode).
 	KindReset Kind = "reset"
+	// KindAccessEnding tells a member's admins that the member's access
+	// ends soon (accessUntil).
+	KindAccessEnding Kind = "access-ending"
 )
 
 // Invitation is what an invitation or reminder e-mail says.
@@ -112,7 +115,8 @@ var parts = sync.OnceValue(func() templates {
 	for _, locale := range []string{domain.LocaleEN, domain.LocaleNL} {
 		t.footers[locale] = strings.TrimSpace(read("footer." + locale + ".html"))
 		t.footers[string(KindReset)+"."+locale] = strings.TrimSpace(read("footer-reset." + locale + ".html"))
-		for _, k := range []Kind{KindInvitation, KindReminder, KindReset} {
+		t.footers[string(KindAccessEnding)+"."+locale] = strings.TrimSpace(read("footer-access." + locale + ".html"))
+		for _, k := range []Kind{KindInvitation, KindReminder, KindReset, KindAccessEnding} {
 			key := string(k) + "." + locale
 			t.texts[key] = read(key + ".txt")
 			t.bodies[key] = read(key + ".html")
@@ -122,12 +126,14 @@ var parts = sync.OnceValue(func() templates {
 })
 
 var subjects = map[string]string{
-	"invitation.en": "You are invited to %s",
-	"invitation.nl": "Je bent uitgenodigd voor %s",
-	"reminder.en":   "Reminder: your invitation to %s expires soon",
-	"reminder.nl":   "Herinnering: je uitnodiging voor %s verloopt binnenkort",
-	"reset.en":      "Your code to reset your password for %s",
-	"reset.nl":      "Je code om je wachtwoord voor %s opnieuw in te stellen",
+	"invitation.en":    "You are invited to %s",
+	"invitation.nl":    "Je bent uitgenodigd voor %s",
+	"reminder.en":      "Reminder: your invitation to %s expires soon",
+	"reminder.nl":      "Herinnering: je uitnodiging voor %s verloopt binnenkort",
+	"reset.en":         "Your code to reset your password for %s",
+	"reset.nl":         "Je code om je wachtwoord voor %s opnieuw in te stellen",
+	"access-ending.en": "Access of %s to %s ends soon",
+	"access-ending.nl": "Toegang van %s tot %s eindigt binnenkort",
 }
 
 // Render writes the e-mail in the invitation's locale (English when unknown).
@@ -208,6 +214,41 @@ func RenderCode(c Code) Message {
 	}
 	values := []string{"Greeting", greeting, "Where", place, "Code", c.Code, "To", c.To}
 	return fill(key, locale, fmt.Sprintf(subjects[key], place), parts().footers[key], c.To, values)
+}
+
+// AccessEnding is what the reminder that a member's access ends says, to
+// one of their admins.
+type AccessEnding struct {
+	Locale      string
+	To          string // the admin
+	Name        string // the admin's name
+	Member      string // the member's name
+	MemberEmail string
+	Customer    string // empty for an operator
+	Scope       Scope
+	Until       time.Time
+}
+
+// RenderAccessEnding writes the reminder that a member's access ends, in
+// the locale (English when unknown).
+func RenderAccessEnding(a AccessEnding) Message {
+	locale := a.Locale
+	if !domain.ValidLocale(locale) {
+		locale = domain.LocaleEN
+	}
+	key := string(KindAccessEnding) + "." + locale
+	a.Name, a.Member, a.Customer = safeName(a.Name), safeName(a.Member), safeName(a.Customer)
+	if a.Member == "" {
+		a.Member = a.MemberEmail
+	}
+	place := where(Invitation{Customer: a.Customer, Scope: a.Scope}, locale)
+	greeting := words[locale].hello + ","
+	if a.Name != "" {
+		greeting = words[locale].hello + " " + a.Name + ","
+	}
+	values := []string{"Greeting", greeting, "Where", place, "Member", a.Member, "MemberEmail", a.MemberEmail,
+		"Until", FormatTime(a.Until, locale), "To", a.To}
+	return fill(key, locale, fmt.Sprintf(subjects[key], a.Member, place), parts().footers[key], a.To, values)
 }
 
 // words are the fixed phrases of each locale.

@@ -45,12 +45,12 @@ func invitation() obj {
 func user() obj {
 	return obj{"id": usrID, "customerId": cusID, "email": "jane@acme.example", "name": "Jane",
 		"status": "unconfirmed", "admin": false, "roles": []any{"Portal managers"}, "portalIds": []any{ptlID},
-		"invitation": invitation(), "createdAt": now, "updatedAt": "2025-01-31T09:30:00.123456789Z", "version": 1}
+		"invitation": invitation(), "accessUntil": nil, "createdAt": now, "updatedAt": "2025-01-31T09:30:00.123456789Z", "version": 1}
 }
 
 func operator() obj {
 	return obj{"id": oprID, "email": "admin@example.com", "name": "Admin", "role": "admin", "status": "enabled", "mfaEnrolledAt": now,
-		"invitation": nil, "createdAt": now, "updatedAt": now, "version": 3}
+		"invitation": nil, "accessUntil": "2025-03-01T00:00:00Z", "createdAt": now, "updatedAt": now, "version": 3}
 }
 
 const (
@@ -169,10 +169,10 @@ func validExchanges() []exchange {
 		{"me operator", "GET", "/v1/me", 200, jsonCT, nil, obj{"id": "x", "email": "admin@example.com",
 			"name": "Admin", "operator": obj{"role": "technician", "mfaRequired": false}, "memberships": []any{}}},
 		{"customer", "POST", "/v1/customers", 201, jsonCT, map[string]string{"ETag": `"1"`, "Location": "/v1/customers/" + cusID},
-			obj{"id": cusID, "name": "Acme", "locale": "nl", "createdAt": now, "updatedAt": now, "version": 1}},
+			obj{"id": cusID, "name": "Acme", "locale": "nl", "policy": obj{"allowedDomains": []any{}, "invitationLifetimeSeconds": nil, "seatLimit": nil}, "createdAt": now, "updatedAt": now, "version": 1}},
 		// The organization profile, a customer's offboarding, the provider's trail.
 		{"customer renamed", "PATCH", "/v1/customers/" + cusID, 200, jsonCT, map[string]string{"ETag": `"2"`},
-			obj{"id": cusID, "name": "Acme BV", "locale": "nl", "createdAt": now, "updatedAt": now, "version": 2}},
+			obj{"id": cusID, "name": "Acme BV", "locale": "nl", "policy": obj{"allowedDomains": []any{"acme.example"}, "invitationLifetimeSeconds": 86400, "seatLimit": 50}, "createdAt": now, "updatedAt": now, "version": 2}},
 		{"addresses", "GET", "/v1/customers/" + cusID + "/addresses", 200, jsonCT, nil, obj{"items": []any{address()}}},
 		{"address added", "POST", "/v1/customers/" + cusID + "/addresses", 201, jsonCT,
 			map[string]string{"ETag": `"1"`, "Location": "/v1/customers/" + cusID + "/addresses/" + adrID}, address()},

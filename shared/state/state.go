@@ -40,6 +40,9 @@ var (
 	ErrIdempotencyRace = errs.New(errs.Exist, "idempotency_race")
 	// ErrRateLimited: a rate window is full; RetryAfter says until when.
 	ErrRateLimited = errs.New(errs.Exhausted, "rate_limited")
+	// ErrSeatLimit: the change would take the customer past its seat limit
+	// (enabled plus unconfirmed members).
+	ErrSeatLimit = errs.New(errs.Conflict, "seat_limit")
 	// ErrUnavailable: the store is throttled or unreachable for now.
 	ErrUnavailable = errs.New(errs.Transient, "unavailable")
 )
@@ -206,6 +209,9 @@ const (
 	DuePortal DueKind = "PORTAL"
 	// DueJob are jobs that have work left (a customer's offboarding).
 	DueJob DueKind = "JOB"
+	// DueAccess are enabled members whose accessUntil is set: due when the
+	// reminder to their admins is, then when their access ends.
+	DueAccess DueKind = "ACCESS"
 )
 
 // Due is one item of due work.

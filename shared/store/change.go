@@ -38,12 +38,16 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 			t.del(identityPK(b.Sub), scopeKey(sc), nil, nil) // linked to another identity
 		}
 	}
-	// The scope's counts by category and of enabled admins, in one update
-	// of its meta item, and the last-admin rule.
+	// The scope's counts by category and of enabled admins, and for a
+	// customer its seats, in one update of its meta item (one transaction
+	// names an item once); the last-admin rule and the seat limit. A change
+	// that takes a seat (enabling again) never takes an admin away, so one
+	// condition stands for it.
 	wasAdmin := b.CountsAsAdmin()
 	isAdmin := ch.After != nil && ch.After.CountsAsAdmin()
 	admins := 0
 	var c *expression.ConditionBuilder
+	onFail := state.ErrLastAdmin
 	if wasAdmin != isAdmin {
 		admins = 1
 		if !isAdmin {
@@ -54,9 +58,21 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 			}
 		}
 	}
-	if u, ok := metaUpdate(admins, countDelta(&b, ch.After)); ok {
+	u, ok := metaUpdate(admins, countDelta(&b, ch.After))
+	seats := 0
+	if !sc.IsProvider() {
+		seats = seatDelta(&b, ch.After)
+	}
+	if seats != 0 {
+		u, ok = u.Add(expression.Name("seats"), expression.Value(seats)), true
+	}
+	if seats > 0 {
+		cb := seatRoom()
+		c, onFail = &cb, state.ErrSeatLimit
+	}
+	if ok {
 		pk, sk := metaKey(sc)
-		t.update(pk, sk, u, c, state.ErrLastAdmin)
+		t.update(pk, sk, u, c, onFail)
 	}
 	if ch.RevokeToken != "" {
 		noClaim := expression.AttributeNotExists(expression.Name("claimUntil")).
@@ -82,6 +98,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		}
 	}
 	linkWrites(t, &ch.Before, ch.After)
+	accessWrites(t, &ch.Before, ch.After)
 	if ch.ClearPending != "" {
 		t.del(pendingPK(b.Email), ch.ClearPending, nil, nil)
 	}
@@ -123,4 +140,37 @@ type syncItem struct {
 	DueSK  string `dynamodbav:"dueSk"`
 	Marker string `dynamodbav:"marker"`
 	TTL    int64  `dynamodbav:"ttl"`
+}
+
+// accessItem puts a member whose access ends by itself in the due index,
+// under its next due time (the reminder to its admins, then the end). It is
+// written in the same transactions as the member, only when that time
+// changes, and deleted once the member's access no longer ends by itself
+// (disabled, deleted, cleared): the sweep reads what is due and nothing else.
+type accessItem struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Type     string `dynamodbav:"type"`
+	MemberID string `dynamodbav:"memberId"`
+	DuePK    string `dynamodbav:"duePk"`
+	DueSK    string `dynamodbav:"dueSk"`
+}
+
+// accessWrites keeps the member's access item in line with the change.
+func accessWrites(t *tx, b, a *domain.Member) {
+	var was, is time.Time
+	var wasOK, isOK bool
+	if b != nil {
+		was, _, wasOK = b.AccessDue()
+	}
+	if a != nil {
+		is, _, isOK = a.AccessDue()
+	}
+	switch {
+	case isOK && (!wasOK || !was.Equal(is)):
+		t.put(accessItem{PK: scopeKey(a.Scope()), SK: skAccessPre + a.ID, Type: typeAccess, MemberID: a.ID,
+			DuePK: string(state.DueAccess), DueSK: dueSK(is)}, nil, nil)
+	case wasOK && !isOK:
+		t.del(scopeKey(b.Scope()), skAccessPre+b.ID, nil, nil)
+	}
 }

@@ -52,7 +52,8 @@ func (s *Store) ChangeCustomer(ctx context.Context, ch state.CustomerChange) err
 	u := expression.Set(expression.Name("name"), expression.Value(a.Name)).
 		Set(expression.Name("locale"), expression.Value(a.Locale)).
 		Set(expression.Name("updatedAt"), expression.Value(a.UpdatedAt)).
-		Set(expression.Name("version"), expression.Value(a.Version))
+		Set(expression.Name("version"), expression.Value(a.Version)).
+		Set(expression.Name("policy"), expression.Value(a.Policy))
 	if ch.Job != nil {
 		// Gone from the listing of customers at once.
 		u = u.Set(expression.Name("offboardingJob"), expression.Value(ch.Job.ID)).

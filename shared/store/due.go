@@ -34,7 +34,7 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 		} else if j, ok := jobOfDue(pk); ok {
 			d = j
 		} else if sc, ok := scopeFromKey(pk); ok {
-			d.Scope, d.MemberID = sc, strings.TrimPrefix(sk, skMemberPre)
+			d.Scope, d.MemberID = sc, strings.TrimPrefix(strings.TrimPrefix(sk, skMemberPre), skAccessPre)
 		} else {
 			return nil
 		}

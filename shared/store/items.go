@@ -33,6 +33,7 @@ const (
 	typeAddress      = "address"
 	typeAgreement    = "service_agreement"
 	typeJob          = "job"
+	typeAccess       = "access_end"
 )
 
 type customerItem struct {

@@ -20,6 +20,8 @@ import (
 //	A#<scope>      <time>#<id>    the audit trail, newest last
 //	IDEM#<…>       IDEM           an idempotency record
 //	SYNC#<sub>     SYNC           an identity waiting to be brought in line with its memberships
+//	C#<customer>   AX#<user>      a member whose access ends by itself, in the
+//	OPS            AX#<operator>  due index under its next due time (ACCESS)
 //	PID#<email>    <claim>        an accept about to create (or set the password of) the
 //	                              e-mail's identity: written before Cognito is touched
 const (
@@ -30,6 +32,7 @@ const (
 	skInvitation = "INV"
 	skIdem       = "IDEM"
 	skSync       = "SYNC"
+	skAccessPre  = "AX#"
 	pkProvider   = "OPS"
 	pkCustomers  = "CUSTOMERS"
 )

@@ -33,26 +33,72 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.Sub != "" {
 		t.putNew(newIdentityItem(m), state.ErrConcurrent)
 	}
-	// The scope's counts (of its category, of enabled admins). A
-	// customer's member needs the customer, not being offboarded: once the
-	// offboarding is accepted, nobody joins it any more. The provider's meta
-	// item is made by its first admin.
+	// The scope's counts (of its category, of enabled admins, and for a
+	// customer of its seats), in one update of its meta item. A customer's
+	// member needs the customer, not being offboarded (once the offboarding
+	// is accepted, nobody joins it any more), and a seat within its limit.
+	// The provider's meta item is made by its first admin.
 	admins := 0
 	if m.CountsAsAdmin() {
 		admins = 1
 	}
 	u, _ := metaUpdate(admins, countDelta(nil, &m))
 	pk, sk := metaKey(sc)
-	var open *expression.ConditionBuilder
-	if !sc.IsProvider() {
+	if sc.IsProvider() {
+		t.update(pk, sk, u, nil, state.ErrNotFound)
+	} else {
 		c := customerOpen()
-		open = &c
+		if seats := seatDelta(nil, &m); seats != 0 {
+			u = u.Add(expression.Name("seats"), expression.Value(seats))
+			if seats > 0 {
+				c = c.And(seatRoom())
+			}
+		}
+		t.update(pk, sk, u, &c, errCustomerGate)
 	}
-	t.update(pk, sk, u, open, state.ErrNotFound)
 	linkWrites(t, nil, &m)
+	accessWrites(t, nil, &m)
 	t.putNew(newAuditItem(nm.Event), nil)
 	t.extras(nm.Extras, sc)
-	return t.commit(ctx)
+	if sc.IsProvider() {
+		return t.commit(ctx)
+	}
+	return s.gate(ctx, sc.CustomerID, t.commit(ctx), state.ErrSeatLimit)
+}
+
+// seatDelta is how a change moves its customer's count of seats.
+func seatDelta(b, a *domain.Member) int {
+	d := 0
+	if b != nil && b.HoldsSeat() {
+		d--
+	}
+	if a != nil && a.HoldsSeat() {
+		d++
+	}
+	return d
+}
+
+// seatRoom is the condition that the customer has a seat free: no seat
+// limit, or fewer seats taken than it.
+func seatRoom() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("policy.seatLimit")).
+		Or(expression.AttributeNotExists(expression.Name("seats"))).
+		Or(expression.Name("seats").LessThan(expression.Name("policy.seatLimit")))
+}
+
+// seatWrite is the new member's write of its customer's item: open (not
+// offboarding), a seat taken within the limit, and its count of enabled
+// admins. It fails with errCustomerGate, which gate tells apart.
+func seatWrite(t *tx, sc domain.Scope, admins, seats int) {
+	c := customerOpen()
+	if seats > 0 {
+		c = c.And(seatRoom())
+	}
+	u := expression.Add(expression.Name("seats"), expression.Value(seats))
+	if admins != 0 {
+		u = u.Add(expression.Name("enabledAdmins"), expression.Value(admins))
+	}
+	t.update(customerPK(sc.CustomerID), skCustomer, u, &c, errCustomerGate)
 }
 
 // Member reads one member; consistent reads see every committed change.

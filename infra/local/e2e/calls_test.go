@@ -109,6 +109,10 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		id := unconfirmed()
 		return status(op, "PATCH", users+"/"+id, map[string]any{"name": "N"})
 	}, 4, 3, "caller ∥ the customer's standing; the member; one transaction")
+	add("PATCH user (accessUntil)", func() func() int {
+		id := enabledUser()
+		return status(op, "PATCH", users+"/"+id, map[string]any{"accessUntil": now().Add(240 * time.Hour).Format(time.RFC3339)})
+	}, 4, 3, "caller ∥ the customer's standing; the member; one transaction (with the member's due-index item)")
 	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 8, 7,
 		"caller ∥ the customer's standing; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
 	add("POST enable", func() func() int {
@@ -162,6 +166,11 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	}, 3, 2, "caller ∥ the customer; one transaction")
 	add("PATCH customer (name)", func() func() int { return status(op, "PATCH", prof, map[string]any{"name": unique("Renamed ")}) }, 4, 3,
 		"caller ∥ the customer; the customer and its portal setups (their client records carry its name); one transaction")
+	lifetime := 3600
+	add("PATCH customer (policy)", func() func() int {
+		lifetime++
+		return status(op, "PATCH", prof, map[string]any{"policy": map[string]any{"invitationLifetimeSeconds": lifetime}})
+	}, 4, 3, "caller ∥ the customer; the customer and its portal setups; one transaction: the policy is part of the customer")
 	add("DELETE customer (offboarding accepted)", func() func() int {
 		c := op.newCustomer("en")
 		return status(op, "DELETE", "/v1/customers/"+c.ID, nil)

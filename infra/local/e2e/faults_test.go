@@ -295,6 +295,27 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			return fixture{do: req(op, "DELETE", "/v1/operators/"+u.ID+"/mfa", nil), emails: []string{u.Email}, scope: domain.ProviderScope,
 				extra: func() string { return mfaState(t, u) }}
 		}},
+		// Access that ends by itself.
+		{"patch-access-until", func() fixture {
+			u := enabledUser(false)
+			return fixture{do: req(op, "PATCH", users+"/"+u.ID, map[string]any{"accessUntil": now().Add(240 * time.Hour).Format(time.RFC3339)}),
+				emails: []string{u.Email}, scope: cs}
+		}},
+		{"sweep-access-end", func() fixture {
+			clockOffset.Add(int64(170 * time.Hour))
+			if _, err := st.Sweep(context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			u := enabledUser(false)
+			op.expect(op.call("PATCH", users+"/"+u.ID, map[string]any{"accessUntil": now().Add(time.Hour).Format(time.RFC3339)}), 200)
+			clockOffset.Add(int64(2 * time.Hour))
+			return fixture{do: func() int {
+				if _, err := st.Sweep(context.Background(), time.Minute); err != nil {
+					return 500
+				}
+				return 200
+			}, emails: []string{u.Email}, scope: cs}
+		}},
 		{"sweep-expiry", func() fixture { return sweepFixture(169 * time.Hour) }},
 		{"sweep-reminder", func() fixture { return sweepFixture(121 * time.Hour) }},
 	}

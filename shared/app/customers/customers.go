@@ -6,7 +6,9 @@ package customers
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -205,6 +207,50 @@ func customerTarget(cu domain.Customer) domain.Target {
 type Change struct {
 	Name   *string
 	Locale *string
+	// Policy, when given, replaces the customer's policy whole.
+	Policy *PolicyInput
+}
+
+// PolicyInput is a customer's policy as the caller gives it: unchecked.
+// A field left out is no restriction (or, for the lifetime, the provider's).
+type PolicyInput struct {
+	AllowedDomains            []string
+	InvitationLifetimeSeconds *int64
+	SeatLimit                 *int
+}
+
+// check turns a policy input into a policy, its problems into fields.
+func (in PolicyInput) check(fields *[]errs.Field) domain.Policy {
+	var p domain.Policy
+	if in.AllowedDomains != nil {
+		ds, i, code := domain.CleanDomains(in.AllowedDomains)
+		if code != "" {
+			f := "policy.allowedDomains"
+			if i >= 0 {
+				f += "." + strconv.Itoa(i)
+			}
+			*fields = append(*fields, errs.F(f, code))
+		}
+		if len(ds) > 0 {
+			p.AllowedDomains = ds
+		}
+	}
+	if v := in.InvitationLifetimeSeconds; v != nil {
+		d := time.Duration(*v) * time.Second
+		if *v < int64(domain.MinInvitationLifetime/time.Second) || *v > int64(domain.MaxInvitationLifetime/time.Second) {
+			*fields = append(*fields, errs.F("policy.invitationLifetimeSeconds", "out_of_range"))
+		} else {
+			p.InvitationLifetime = d
+		}
+	}
+	if v := in.SeatLimit; v != nil {
+		if *v < 1 || *v > domain.MaxSeatLimit {
+			*fields = append(*fields, errs.F("policy.seatLimit", "out_of_range"))
+		} else {
+			p.SeatLimit = *v
+		}
+	}
+	return p
 }
 
 // ErrEmpty: a change that names nothing to change.
@@ -219,7 +265,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 	if err := c.RequireOperatorAdminIn(id); err != nil {
 		return domain.Customer{}, err
 	}
-	if in.Name == nil && in.Locale == nil {
+	if in.Name == nil && in.Locale == nil && in.Policy == nil {
 		return domain.Customer{}, ErrEmpty
 	}
 	var fields []errs.Field
@@ -234,6 +280,10 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 		if locale = *in.Locale; !domain.ValidLocale(locale) {
 			fields = append(fields, errs.F("locale", "invalid_locale"))
 		}
+	}
+	var policy domain.Policy
+	if in.Policy != nil {
+		policy = in.Policy.check(&fields)
 	}
 	if len(fields) > 0 {
 		return domain.Customer{}, errs.Fields(fields...)
@@ -255,7 +305,10 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 	if in.Locale != nil {
 		after.Locale = locale
 	}
-	if after.Name == cu.Name && after.Locale == cu.Locale {
+	if in.Policy != nil {
+		after.Policy = policy
+	}
+	if after.Name == cu.Name && after.Locale == cu.Locale && samePolicy(after.Policy, cu.Policy) {
 		return cu, nil // nothing changes: no new version, no audit event
 	}
 	now := s.now()
@@ -283,6 +336,10 @@ func (s *Service) ProviderAudit(ctx context.Context, c *access.Caller, limit int
 	}
 	p, err := s.Store.ListAudit(ctx, domain.ProviderScope, limit, start)
 	return p, errs.Wrap("customers.ProviderAudit", err)
+}
+
+func samePolicy(a, b domain.Policy) bool {
+	return slices.Equal(a.AllowedDomains, b.AllowedDomains) && a.InvitationLifetime == b.InvitationLifetime && a.SeatLimit == b.SeatLimit
 }
 
 func deref[T any](p *T) T {

@@ -60,8 +60,22 @@ func (w Where) locale() string {
 // it expires after the TTL, and a reminder is due Reminder before that,
 // unless that would be less than Reminder after it was sent.
 func (ml *Mailer) NewInvitation(now time.Time, invitedBy string) (domain.Invitation, string) {
+	return ml.newInvitation(now, invitedBy, ml.Config.TTL)
+}
+
+// NewInvitationIn is NewInvitation in a scope: a customer's own invitation
+// lifetime (its policy) stands in for the TTL.
+func (ml *Mailer) NewInvitationIn(now time.Time, invitedBy string, w Where) (domain.Invitation, string) {
+	ttl := ml.Config.TTL
+	if w.Customer != nil {
+		ttl = w.Customer.Policy.Lifetime(ttl)
+	}
+	return ml.newInvitation(now, invitedBy, ttl)
+}
+
+func (ml *Mailer) newInvitation(now time.Time, invitedBy string, ttl time.Duration) (domain.Invitation, string) {
 	token, hash := domain.NewToken()
-	exp := now.Add(ml.Config.TTL)
+	exp := now.Add(ttl)
 	inv := domain.Invitation{
 		State: domain.InvitationPending, TokenHash: hash, ExpiresAt: exp,
 		Delivery: domain.DeliveryPending, AttemptedAt: &now, InvitedBy: invitedBy,

@@ -283,6 +283,12 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 	if m.Status != domain.StatusUnconfirmed || m.Invitation == nil || m.Invitation.TokenHash != hash || m.Invitation.State != domain.InvitationPending {
 		return Accepted{}, ErrInvalid
 	}
+	if m.AccessEnded(s.now()) {
+		// Their access ended before they accepted: the link is no longer
+		// good (one that slips through a moment before is disabled by the
+		// sweep, as any member whose access ends).
+		return Accepted{}, ErrInvalid
+	}
 	// Where they will sign in, read beside the account: the answer names it.
 	var existing bool
 	var id *identity.Identity

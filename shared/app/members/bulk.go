@@ -62,6 +62,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	var fields []errs.Field
 	p.Name = nil
 	_, roles, portals := sc.checkProfile(p, &fields)
+	until, _ := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fields)
 	if len(fields) > 0 {
 		return nil, errs.Fields(fields...)
 	}
@@ -100,6 +101,10 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			continue
 		}
 		results[i].Email = email
+		if !sc.allowed(email) {
+			results[i].Outcome, results[i].Reason = Invalid, ErrDomainNotAllowed.Reason
+			continue
+		}
 		if _, dup := firstOf[email]; dup {
 			results[i].Outcome = AlreadyMember // the same address earlier in this request
 			continue
@@ -132,7 +137,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			if retry && !later {
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
-			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID, Later: later}, x)
+			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
 			if err != nil {
 				return err
 			}
@@ -177,6 +182,12 @@ func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm ne
 			return res, nil
 		}
 		res.Outcome = AlreadyMember
+		return res, nil
+	}
+	if errors.Is(err, state.ErrSeatLimit) {
+		// The customer is full: this row is refused, the others go on (a
+		// seat freed meanwhile is taken by whichever row comes next).
+		res.Outcome, res.Reason = Invalid, "seat_limit"
 		return res, nil
 	}
 	if err != nil {

@@ -60,6 +60,8 @@ type Invitee struct {
 	// SendInvitation false adds the person now and invites them later
 	// (nil is true).
 	SendInvitation *bool
+	// AccessUntil, when given, is when the member's access ends (RFC 3339).
+	AccessUntil *string
 }
 
 // Profile are the fields of a portal user, as the caller gives them.
@@ -71,6 +73,8 @@ type Profile struct {
 	// SendInvitation false, in a bulk invite, adds the people now and
 	// invites them later (nil is true).
 	SendInvitation *bool
+	// AccessUntil: nil leaves it, "" clears it, a moment (RFC 3339) sets it.
+	AccessUntil *string
 }
 
 // newMember is a checked invitation.
@@ -86,6 +90,8 @@ type newMember struct {
 	Request string
 	// Later: the invitation is not sent now.
 	Later bool
+	// AccessUntil is when the member's access ends; nil never.
+	AccessUntil *time.Time
 }
 
 // checkName checks an optional name field into fields.
@@ -136,13 +142,14 @@ func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, role
 }
 
 // check turns an invitee into a new member of the scope.
-func (sc Scope) check(in Invitee) (newMember, error) {
+func (sc Scope) check(in Invitee, now time.Time) (newMember, error) {
 	var fields []errs.Field
 	email, code := domain.NormalizeEmail(in.Email)
 	if code != "" {
 		fields = append(fields, errs.F("email", code))
 	}
 	nm := newMember{Email: email}
+	nm.AccessUntil, _ = parseAccessUntil("accessUntil", in.AccessUntil, now, &fields)
 	if sc.Scope.IsProvider() {
 		nm.Name = checkName("name", in.Name, &fields)
 		if in.Role == nil || !domain.ValidOperatorRole(*in.Role) {
@@ -157,6 +164,9 @@ func (sc Scope) check(in Invitee) (newMember, error) {
 	nm.Later = in.SendInvitation != nil && !*in.SendInvitation
 	if len(fields) > 0 {
 		return nm, errs.Fields(fields...)
+	}
+	if !sc.allowed(nm.Email) {
+		return nm, ErrDomainNotAllowed
 	}
 	return nm, nil
 }
@@ -191,7 +201,7 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	if err != nil {
 		return domain.Member{}, errs.Wrap(op, err)
 	}
-	nm, err := sc.check(in)
+	nm, err := sc.check(in, s.now())
 	if err != nil {
 		return domain.Member{}, err
 	}
@@ -224,7 +234,7 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm newMember, x state.Extras) (domain.Member, error) {
 	now := s.now()
 	actor := c.ActorIn(sc.Scope)
-	inv, token := s.Mailer.NewInvitation(now, actor.Name)
+	inv, token := s.Mailer.NewInvitationIn(now, actor.Name, sc.Where)
 	if nm.Later {
 		inv, token = domain.Invitation{State: domain.InvitationNotSent, Delivery: domain.DeliveryNotSent, InvitedBy: actor.Name}, ""
 	}
@@ -237,6 +247,8 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	if m.Name == "" {
 		m.Name = domain.LocalPart(m.Email)
 	}
+	s.defaultAccess(&nm, now)
+	s.setAccess(&m, nm.AccessUntil, now)
 	if x.Idempotency != nil {
 		rec := *x.Idempotency
 		rec.Ref = m.ID
@@ -294,7 +306,7 @@ func (s *Service) rotate(ctx context.Context, c *access.Caller, sc Scope, m doma
 	now := s.now()
 	actor := c.ActorIn(sc.Scope)
 	old := m.Invitation
-	inv, token := s.Mailer.NewInvitation(now, actor.Name)
+	inv, token := s.Mailer.NewInvitationIn(now, actor.Name, sc.Where)
 	inv.SendCount, inv.LastSentAt = old.SendCount, old.LastSentAt
 	after := m
 	after.Invitation = &inv
@@ -346,6 +358,9 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 			return m, ErrUndeliverable
 		}
 		now := s.now()
+		if m.AccessEnded(now) {
+			return m, ErrAccessEnded
+		}
 		if inv.Delivery.Sent() && inv.LastSentAt != nil {
 			if wait := inv.LastSentAt.Add(s.Config.ReinviteCooldown).Sub(now); wait > 0 {
 				return m, ErrTooSoon.After(wait)

@@ -59,6 +59,12 @@ type Config struct {
 	ReinviteCooldown time.Duration
 	// InviteRateLimit is how many invitation e-mails one scope may send a minute.
 	InviteRateLimit int
+	// AccessReminder is how long before a member's accessUntil their
+	// admins are reminded (ACCESS_REMINDER); 0 is no reminder.
+	AccessReminder time.Duration
+	// TechnicianAccess is the access length of technicians invited without
+	// an accessUntil (TECHNICIAN_ACCESS_DEFAULT); 0 is none.
+	TechnicianAccess time.Duration
 }
 
 // Service runs the life cycle.
@@ -268,6 +274,21 @@ func (s *Service) setStatus(ctx context.Context, c *access.Caller, t Target, to 
 	if to == domain.StatusDisabled {
 		action = domain.ActionDisabled
 	}
+	var policy domain.Policy
+	if to == domain.StatusEnabled && !t.Scope.IsProvider() {
+		// The customer's policy holds for members enabled again as for
+		// new ones (its allowed domains). The customer was read with the
+		// caller (its standing): no second read.
+		cu := c.TenantOf(t.Scope.CustomerID)
+		if cu == nil {
+			read, err := s.Store.Customer(ctx, t.Scope.CustomerID)
+			if err != nil {
+				return domain.Member{}, err
+			}
+			cu = &read
+		}
+		policy = cu.Policy
+	}
 	m, ch, err := s.modify(ctx, t, 0, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		switch m.Status {
 		case domain.StatusUnconfirmed:
@@ -275,9 +296,17 @@ func (s *Service) setStatus(ctx context.Context, c *access.Caller, t Target, to 
 		case to:
 			return nil, nil
 		}
+		if to == domain.StatusEnabled && !policy.AllowsEmail(m.Email) {
+			return nil, ErrDomainNotAllowed
+		}
 		after, ch := newChange(c, m, now, action)
 		after.Status = to
 		ch.SyncIdentity = true
+		if to == domain.StatusEnabled && m.AccessEnded(now) {
+			// Enabling a member whose access ended gives it back for good:
+			// an accessUntil in the past would disable them again at once.
+			s.setAccess(after, nil, now)
+		}
 		return &ch, nil
 	})
 	if err != nil {

@@ -170,7 +170,7 @@ func TestTheLastAdminStays(t *testing.T) {
 	if err := w.Members.Delete(w.Ctx(), w.Admin, members.Operator(adminOp.ID)); !errors.Is(err, state.ErrLastAdmin) {
 		t.Fatalf("the last operator admin deleted themselves: %v", err)
 	}
-	if _, err := w.Members.UpdateOperator(w.Ctx(), w.Admin, members.Operator(adminOp.ID), nil, ptr("technician"), 0); !errors.Is(err, state.ErrLastAdmin) {
+	if _, err := w.Members.UpdateOperator(w.Ctx(), w.Admin, members.Operator(adminOp.ID), nil, ptr("technician"), nil, 0); !errors.Is(err, state.ErrLastAdmin) {
 		t.Fatalf("the last operator admin demoted themselves: %v", err)
 	}
 	if after := witness(w, adminOp); after != before {

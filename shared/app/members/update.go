@@ -19,7 +19,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 	if err := authorize(c, t); err != nil {
 		return domain.Member{}, err
 	}
-	if p.Name == nil && p.Admin == nil && p.Roles == nil && p.PortalIDs == nil {
+	if p.Name == nil && p.Admin == nil && p.Roles == nil && p.PortalIDs == nil && p.AccessUntil == nil {
 		return domain.Member{}, ErrEmpty
 	}
 	sc := Scope{}
@@ -30,6 +30,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 	}
 	var fields []errs.Field
 	name, roles, portals := sc.checkProfile(p, &fields)
+	until, setUntil := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fields)
 	if len(fields) > 0 {
 		return domain.Member{}, errs.Fields(fields...)
 	}
@@ -47,7 +48,11 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 		if p.PortalIDs != nil {
 			after.PortalIDs = portals
 		}
-		if after.Name == m.Name && after.Admin == m.Admin && slices.Equal(after.Roles, m.Roles) && slices.Equal(after.PortalIDs, m.PortalIDs) {
+		if setUntil && !sameTime(m.AccessUntil, until) {
+			s.setAccess(after, until, now)
+		}
+		if after.Name == m.Name && after.Admin == m.Admin && slices.Equal(after.Roles, m.Roles) && slices.Equal(after.PortalIDs, m.PortalIDs) &&
+			sameTime(after.AccessUntil, m.AccessUntil) {
 			return nil, nil // nothing changes: no new version, no audit event
 		}
 		return &ch, nil
@@ -55,18 +60,20 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 	return m, errs.Wrap(op, err)
 }
 
-// UpdateOperator changes the name and role of an operator; want as for
-// UpdateUser.
-func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target, name, role *string, want int) (domain.Member, error) {
+// UpdateOperator changes the name, role and access end of an operator;
+// want as for UpdateUser,
+// accessUntil as Profile's.
+func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target, name, role, accessUntil *string, want int) (domain.Member, error) {
 	const op = "members.UpdateOperator"
 	if err := authorize(c, t); err != nil {
 		return domain.Member{}, err
 	}
-	if name == nil && role == nil {
+	if name == nil && role == nil && accessUntil == nil {
 		return domain.Member{}, ErrEmpty
 	}
 	var fields []errs.Field
 	clean := checkName("name", name, &fields)
+	until, setUntil := parseAccessUntil("accessUntil", accessUntil, s.now(), &fields)
 	if role != nil && !domain.ValidOperatorRole(*role) {
 		fields = append(fields, errs.F("role", "invalid_role"))
 	}
@@ -81,10 +88,17 @@ func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target
 		if role != nil {
 			after.Role = domain.OperatorRole(*role)
 		}
-		if after.Name == m.Name && after.Role == m.Role {
+		if setUntil && !sameTime(m.AccessUntil, until) {
+			s.setAccess(after, until, now)
+		}
+		if after.Name == m.Name && after.Role == m.Role && sameTime(after.AccessUntil, m.AccessUntil) {
 			return nil, nil
 		}
 		return &ch, nil
 	})
 	return m, errs.Wrap(op, err)
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }

@@ -31,6 +31,7 @@ type Store interface {
 	PendingIdentities(ctx context.Context, email string) ([]state.PendingMarker, error)
 	ClearPending(ctx context.Context, email, claim string) error
 	BackfillCounts(ctx context.Context, limit int) (more bool, err error)
+	ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start state.PageKey) (state.Page[domain.Member], error)
 }
 
 // Identities is what the sweep asks of the sign-in system besides syncing.
@@ -78,6 +79,10 @@ type Report struct {
 	Portals int `json:"portalsSynced"`
 	// Jobs are jobs (offboardings) that finished in this run.
 	Jobs int `json:"jobsFinished"`
+	// AccessEnded are members disabled because their accessUntil passed;
+	// AccessReminded, members whose admins were told it soon will.
+	AccessEnded    int `json:"accessEnded"`
+	AccessReminded int `json:"accessReminded"`
 	// Skipped were due but changed meanwhile, or held by an accept; the
 	// next run looks at them again.
 	Skipped int  `json:"skipped"`
@@ -108,7 +113,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 	var rep Report
 	deadline := s.clock().Add(budget)
 	now := s.Now().UTC()
-	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueJob} {
+	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueAccess, state.DueJob} {
 		var start state.PageKey
 		for {
 			if s.clock().After(deadline) {
@@ -152,6 +157,8 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 						err = s.Portals.Sync(ctx, it)
 					}
 					count(&rep.Portals, &rep.Skipped, &rep.Failed, err)
+				case state.DueAccess:
+					err = s.access(ctx, it, now, &rep)
 				case state.DueJob:
 					if s.Jobs == nil {
 						err = errSkip
@@ -199,7 +206,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		}
 	}
 	s.Log.InfoContext(ctx, "sweep done", "reminded", rep.Reminded, "expired", rep.Expired,
-		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "mfaLapsed", rep.MFA.Lapsed, "skipped", rep.Skipped, "failed", rep.Failed)
+		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "mfaLapsed", rep.MFA.Lapsed, "accessEnded", rep.AccessEnded, "accessReminded", rep.AccessReminded, "skipped", rep.Skipped, "failed", rep.Failed)
 	return rep, nil
 }
 

@@ -73,6 +73,7 @@ func (s *Store) ChangeCustomer(ctx context.Context, ch state.CustomerChange) err
 	}
 	a := ch.After
 	r.c.Name, r.c.Locale, r.c.UpdatedAt, r.c.Version = a.Name, a.Locale, a.UpdatedAt, a.Version
+	r.c.Policy = clonePolicy(a.Policy)
 	for _, p := range ch.Portals {
 		if p.ClientID == "" {
 			continue

@@ -131,6 +131,14 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 				}
 			}
 		}
+	case state.DueAccess:
+		for sc, ms := range s.members {
+			for id, r := range ms {
+				if at, _, ok := r.m.AccessDue(); ok {
+					add(at, scopeKey(sc)+"\x00"+id, state.Due{Scope: sc, MemberID: id})
+				}
+			}
+		}
 	case state.DueIdentity:
 		for sub, m := range s.syncs {
 			add(m.due, sub, state.Due{Sub: sub, Marker: m.marker})

@@ -49,6 +49,9 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.CountsAsAdmin() && !sc.IsProvider() && !s.open(sc.CustomerID) {
 		return state.ErrNotFound
 	}
+	if seatDelta(nil, &m) > 0 && !s.seatFree(sc) {
+		return state.ErrSeatLimit
+	}
 	if err := s.checkAudit(nm.Event); err != nil {
 		return err
 	}
@@ -68,6 +71,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 		s.countAdmins(sc, 1)
 	}
 	s.countMember(sc, nil, &m)
+	s.countSeats(sc, seatDelta(nil, &m))
 	s.link(nil, &m)
 	s.putAudit(nm.Event)
 	s.applyExtras(nm.Extras)
@@ -126,6 +130,10 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if wasAdmin && !isAdmin && ch.GuardLastAdmin && s.enabledAdmins(sc) <= 1 {
 		return state.ErrLastAdmin
 	}
+	seats := seatDelta(&b, a)
+	if seats > 0 && !s.seatFree(sc) {
+		return state.ErrSeatLimit
+	}
 	if ch.RevokeToken != "" {
 		if t := s.tokens[ch.RevokeToken]; t != nil && t.claimed && !t.claimUntil.Before(ch.Now) {
 			return state.ErrClaimHeld
@@ -175,6 +183,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		}
 	}
 	s.countMember(sc, &b, a)
+	s.countSeats(sc, seats)
 	if ch.RevokeToken != "" {
 		delete(s.tokens, ch.RevokeToken)
 	}
@@ -444,4 +453,37 @@ func setIn[K1, K2 comparable, V any](m map[K1]map[K2]V, k1 K1, k2 K2, v V) {
 		m[k1] = inner
 	}
 	inner[k2] = v
+}
+
+// seatDelta is how a change moves its customer's count of seats.
+func seatDelta(b, a *domain.Member) int {
+	d := 0
+	if b != nil && b.HoldsSeat() {
+		d--
+	}
+	if a != nil && a.HoldsSeat() {
+		d++
+	}
+	return d
+}
+
+// seatFree reports whether the customer may take one more seat: it has no
+// seat limit, or fewer seats taken.
+func (s *Store) seatFree(sc domain.Scope) bool {
+	c := s.customers[sc.CustomerID]
+	return sc.IsProvider() || c == nil || c.c.Policy.SeatLimit == 0 || c.c.Seats < c.c.Policy.SeatLimit
+}
+
+// countSeats adds to a customer's count of seats; as DynamoDB's update
+// does, it makes the counting item of a customer that has none.
+func (s *Store) countSeats(sc domain.Scope, delta int) {
+	if sc.IsProvider() || delta == 0 {
+		return
+	}
+	c := s.customers[sc.CustomerID]
+	if c == nil {
+		c = &customerRec{phantom: true}
+		s.customers[sc.CustomerID] = c
+	}
+	c.c.Seats += delta
 }

@@ -288,6 +288,7 @@ func cloneMember(m domain.Member) domain.Member {
 	m.Roles = slices.Clone(m.Roles)
 	m.PortalIDs = slices.Clone(m.PortalIDs)
 	m.CreatedAt, m.UpdatedAt = roundTrip(m.CreatedAt), roundTrip(m.UpdatedAt)
+	m.AccessUntil, m.AccessRemindAt = roundTripPtr(m.AccessUntil), roundTripPtr(m.AccessRemindAt)
 	if m.Invitation != nil {
 		inv := *m.Invitation
 		inv.ExpiresAt = roundTrip(inv.ExpiresAt)
@@ -305,7 +306,19 @@ func cloneMember(m domain.Member) domain.Member {
 func cloneCustomer(c domain.Customer) domain.Customer {
 	c.CreatedAt, c.UpdatedAt = roundTrip(c.CreatedAt), roundTrip(c.UpdatedAt)
 	c.Version = max(c.Version, 1)
+	c.Policy = clonePolicy(c.Policy)
 	return c
+}
+
+// clonePolicy copies a policy as the table gives it back: an empty list of
+// domains is none.
+func clonePolicy(p domain.Policy) domain.Policy {
+	if len(p.AllowedDomains) == 0 {
+		p.AllowedDomains = nil
+	} else {
+		p.AllowedDomains = slices.Clone(p.AllowedDomains)
+	}
+	return p
 }
 
 func clonePortal(p domain.Portal) domain.Portal {

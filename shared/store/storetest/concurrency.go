@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -189,4 +190,61 @@ func testCancelled(t *testing.T, w *world) {
 	w.gone(sc, x.ID)
 	sameMember(t, w.member(sc, m.ID), m, "the member after a cancelled delete")
 	noErr(t, w.s.Take(w.ctx(), state.RateCount{Key: "k", N: 1, Limit: 1, Window: time.Minute, Now: w.now}), "the count after a cancelled one")
+}
+
+// A customer's seat limit holds on the count kept in the members' own
+// transactions: of 20 invites racing for the last seat, exactly one wins;
+// leaving frees a seat, taking one back (enabling) needs one free.
+func testSeatLimit(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	after := c
+	after.Version++
+	after.Policy.SeatLimit = 3
+	noErr(t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: c, After: after, Now: w.now}), "set the seat limit")
+	admin := w.create(w.enabled(sc, "boss@acme.example", true))
+	quiet := w.create(w.enabled(sc, "quiet@acme.example", false))
+	const n = 20
+	errs := all(n, func(i int) error {
+		m, _ := w.invited(sc, fmt.Sprintf("racer%d@acme.example", i))
+		return w.createErr(m, state.Extras{})
+	})
+	if created := tally(t, errs, state.ErrSeatLimit, state.ErrConcurrent); created != 1 {
+		t.Fatalf("%d of %d invites racing for the last seat won; want 1 (%v)", created, n, errs)
+	}
+	if !slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, state.ErrSeatLimit) }) {
+		t.Fatalf("no seat_limit among %v", errs)
+	}
+	if a := w.audit(sc); len(a) != 4 { // the customer, three members
+		t.Fatalf("%d audit events", len(a))
+	}
+	// Full: an admin made enabled is refused too; the customer as before.
+	if err := w.createErr(w.enabled(sc, "boss2@acme.example", true), state.Extras{}); !errors.Is(err, state.ErrSeatLimit) {
+		t.Fatalf("%v", err)
+	}
+	if got := w.admins(c.ID); got != 1 {
+		t.Fatalf("%d admins", got)
+	}
+	// Disabling frees a seat; enabling again takes it, on condition.
+	quiet = w.change(state.MemberChange{Before: quiet, Now: w.now, After: next(quiet, func(a *domain.Member) { a.Status = domain.StatusDisabled })})
+	m, _ := w.invited(sc, "late@acme.example")
+	w.create(m)
+	if err := w.changeErr(state.MemberChange{Before: quiet, Now: w.now, After: next(quiet, func(a *domain.Member) { a.Status = domain.StatusEnabled })}); !errors.Is(err, state.ErrSeatLimit) {
+		t.Fatalf("enable past the limit: %v", err)
+	}
+	if got := w.member(sc, quiet.ID); got.Status != domain.StatusDisabled || got.Version != quiet.Version {
+		t.Fatalf("%+v", got)
+	}
+	// A delete frees a seat; the provider's operators hold none.
+	w.change(state.MemberChange{Before: admin, Now: w.now})
+	w.change(state.MemberChange{Before: quiet, Now: w.now, After: next(quiet, func(a *domain.Member) { a.Status = domain.StatusEnabled })})
+	for i := range 4 {
+		op, _ := w.invited(domain.ProviderScope, fmt.Sprintf("op%d@provider.example", i))
+		w.create(op)
+	}
+	cu, err := w.s.Customer(w.ctx(), c.ID)
+	noErr(t, err, "read")
+	if cu.Seats != 3 {
+		t.Fatalf("%d seats", cu.Seats)
+	}
 }

@@ -328,3 +328,97 @@ func testPendingMarkers(t *testing.T, w *world) {
 		t.Fatalf("markers of nobody: %+v", ms)
 	}
 }
+
+// A member whose access ends is due under its reminder, then its end; the
+// due index follows its changes in the member's own transactions and holds
+// nothing once its access no longer ends by itself.
+func testDueAccess(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	sc := domain.CustomerScope(c.ID)
+	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
+	check := func(at time.Time, want ...string) {
+		t.Helper()
+		got := w.due(state.DueAccess, at)
+		if ids := dueMembers(t, got); !slices.Equal(ids, want) {
+			t.Fatalf("access due at %v: %v, want %v", at.Sub(w.now), ids, want)
+		}
+		for _, d := range got {
+			if d.Scope != sc {
+				t.Fatalf("due in scope %+v", d.Scope)
+			}
+		}
+	}
+	// m1: reminder at +1h, end at +4h; m2: end at +2h, no reminder;
+	// m3: unconfirmed with an end (nothing to end yet); m4: none.
+	m1 := w.enabled(sc, "m1@acme.example", false)
+	m1.AccessUntil, m1.AccessRemindAt = ptr(h(4)), ptr(h(1))
+	m2 := w.enabled(sc, "m2@acme.example", false)
+	m2.AccessUntil = ptr(h(2))
+	m3, _ := w.invited(sc, "m3@acme.example")
+	m3.AccessUntil = ptr(h(1))
+	m4 := w.enabled(sc, "m4@acme.example", false)
+	for _, m := range []domain.Member{m1, m2, m3, m4} {
+		w.create(m)
+	}
+	check(h(1).Add(-time.Nanosecond))
+	check(h(1), m1.ID)
+	check(h(99), m1.ID, m2.ID)
+	// The reminder committed ("sending"): still due at its time.
+	m1 = w.change(state.MemberChange{Before: m1, Now: h(1), After: next(m1, func(a *domain.Member) { a.AccessReminder = domain.AccessReminderSending })})
+	check(h(1), m1.ID)
+	// Sent: due at its end.
+	m1 = w.change(state.MemberChange{Before: m1, Now: h(1), After: next(m1, func(a *domain.Member) { a.AccessReminder = domain.AccessReminderSent })})
+	check(h(3), m2.ID)
+	check(h(4), m2.ID, m1.ID)
+	// A rename leaves it as it is; an extension moves it.
+	m1 = w.change(state.MemberChange{Before: m1, Now: h(1), After: next(m1, func(a *domain.Member) { a.Name = "M1" })})
+	check(h(4), m2.ID, m1.ID)
+	m1 = w.change(state.MemberChange{Before: m1, Now: h(1), After: next(m1, func(a *domain.Member) { a.AccessUntil = ptr(h(10)) })})
+	check(h(9), m2.ID)
+	check(h(10), m2.ID, m1.ID)
+	// Disabled, cleared or deleted: no longer due.
+	m2 = w.change(state.MemberChange{Before: m2, Now: h(2), After: next(m2, func(a *domain.Member) { a.Status = domain.StatusDisabled })})
+	check(h(99), m1.ID)
+	// Enabled again with its end: due again.
+	m2 = w.change(state.MemberChange{Before: m2, Now: h(2), After: next(m2, func(a *domain.Member) { a.Status = domain.StatusEnabled })})
+	check(h(99), m2.ID, m1.ID)
+	w.change(state.MemberChange{Before: m2, Now: h(2), After: next(m2, func(a *domain.Member) { a.AccessUntil = nil })})
+	check(h(99), m1.ID)
+	w.change(state.MemberChange{Before: m1, Now: h(2)})
+	check(h(99))
+	// Accepting makes an unconfirmed member's end due.
+	m3 = w.change(state.MemberChange{Before: m3, RevokeToken: m3.Invitation.TokenHash, Now: h(0),
+		After: next(m3, func(a *domain.Member) {
+			a.Status, a.Sub, a.Invitation.State = domain.StatusEnabled, "sub-m3", domain.InvitationAccepted
+		})})
+	check(h(1), m3.ID)
+	// Not any other kind's work.
+	for _, k := range []state.DueKind{state.DueReminder, state.DueExpiry} {
+		if got := w.due(k, h(99)); len(got) != 0 {
+			t.Fatalf("%s: %+v", k, got)
+		}
+	}
+}
+
+// A customer's policy is kept by its change, and read back as written.
+func testCustomerPolicy(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	after := c
+	after.Version = c.Version + 1
+	after.Policy = domain.Policy{AllowedDomains: []string{"acme.example"}, InvitationLifetime: 36 * time.Hour, SeatLimit: 7}
+	noErr(t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: c, After: after, Now: w.now}), "set a policy")
+	got, err := w.s.Customer(w.ctx(), c.ID)
+	noErr(t, err, "read")
+	if !slices.Equal(got.Policy.AllowedDomains, []string{"acme.example"}) || got.Policy.InvitationLifetime != 36*time.Hour || got.Policy.SeatLimit != 7 {
+		t.Fatalf("%+v", got.Policy)
+	}
+	cleared := got
+	cleared.Version++
+	cleared.Policy = domain.Policy{}
+	noErr(t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: got, After: cleared, Now: w.now}), "clear it")
+	got, _, err = w.s.CustomerWithPortals(w.ctx(), c.ID)
+	noErr(t, err, "read")
+	if len(got.Policy.AllowedDomains) != 0 || got.Policy.InvitationLifetime != 0 || got.Policy.SeatLimit != 0 {
+		t.Fatalf("%+v", got.Policy)
+	}
+}

@@ -86,6 +86,9 @@ var cases = []struct {
 	{"RecordFeedbackOnlyOnTheInvitationRead", testRecordFeedback},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
+	{"DueAccess", testDueAccess},
+	{"SeatLimit", testSeatLimit},
+	{"CustomerPolicy", testCustomerPolicy},
 	{"DueByPagesOldestFirst", testDuePaging},
 	{"ReminderFailedPutsTheReminderBack", testReminderFailed},
 	{"SyncIdentityMarkers", testSyncMarkers},

@@ -1,0 +1,76 @@
+package members
+
+import (
+	"time"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// Errors of access that ends by itself and of the customer's policy.
+var (
+	// ErrDomainNotAllowed: the customer's policy does not allow new members
+	// at the e-mail's domain. It names the field.
+	ErrDomainNotAllowed = &errs.Error{Kind: errs.Invalid, Reason: "domain_not_allowed", Fields: []errs.Field{errs.F("email", "domain_not_allowed")}}
+	// ErrAccessEnded: the member's accessUntil has passed; extend or clear
+	// it before re-inviting.
+	ErrAccessEnded = errs.New(errs.Conflict, "access_ended")
+)
+
+// parseAccessUntil checks an accessUntil as the caller gives it: an RFC 3339
+// moment in the future, or "" (which the caller means as "clear it").
+func parseAccessUntil(field string, raw *string, now time.Time, fields *[]errs.Field) (*time.Time, bool) {
+	if raw == nil {
+		return nil, false
+	}
+	if *raw == "" {
+		return nil, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, *raw)
+	if err != nil {
+		*fields = append(*fields, errs.F(field, "invalid_time"))
+		return nil, false
+	}
+	if !t.After(now) {
+		*fields = append(*fields, errs.F(field, "not_future"))
+		return nil, false
+	}
+	if t.Sub(now) > maxAccessAhead {
+		*fields = append(*fields, errs.F(field, "too_far"))
+		return nil, false
+	}
+	t = t.UTC().Truncate(time.Millisecond)
+	return &t, true
+}
+
+// maxAccessAhead is how far ahead an access may be set to end.
+const maxAccessAhead = 10 * 366 * 24 * time.Hour
+
+// setAccess gives m the access end until (nil: none), with its reminder
+// due ACCESS_REMINDER before, unless that moment has passed already (the
+// admin who set it so close knows it; nobody is reminded).
+func (s *Service) setAccess(m *domain.Member, until *time.Time, now time.Time) {
+	m.AccessUntil, m.AccessRemindAt, m.AccessReminder = until, nil, ""
+	if until == nil {
+		return
+	}
+	if r := s.Config.AccessReminder; r > 0 {
+		if at := until.Add(-r); at.After(now) {
+			m.AccessRemindAt = &at
+		}
+	}
+}
+
+// defaultAccess is the access end of a new member that was given none: the
+// provider's default length for technicians (TECHNICIAN_ACCESS_DEFAULT).
+func (s *Service) defaultAccess(nm *newMember, now time.Time) {
+	if nm.AccessUntil == nil && nm.Role == domain.RoleTechnician && s.Config.TechnicianAccess > 0 {
+		t := now.Add(s.Config.TechnicianAccess).Truncate(time.Millisecond)
+		nm.AccessUntil = &t
+	}
+}
+
+// allowed checks a new member's e-mail against the customer's policy.
+func (sc Scope) allowed(email string) bool {
+	return sc.Customer == nil || sc.Customer.Policy.AllowsEmail(email)
+}
