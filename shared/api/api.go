@@ -20,6 +20,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/mfa"
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
@@ -41,6 +42,9 @@ type Services struct {
 	Profile     *profile.Service
 	Roles       *roles.Service
 	Offboarding *offboarding.Service
+	// MFA is the operators' second factor (nil in functions without the
+	// sign-in client).
+	MFA *mfa.Service
 	// Tokens checks the tokens of the routes a portal's token may call.
 	Tokens  *jwtauth.Verifier
 	Cursors *cursor.Codec
@@ -51,7 +55,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
-		Profile: e.Profile(), Offboarding: e.Offboarding(), Roles: e.Roles(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(), Roles: e.Roles(), MFA: e.SecondFactor(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }

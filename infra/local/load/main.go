@@ -22,8 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/portalaccess/portalaccess/infra/local/stack"
 )
@@ -86,20 +84,18 @@ func run(total, workers int, limit time.Duration) error {
 	st, err := stack.Start(ctx, stack.Options{
 		Getenv: func(k string) string { return env[k] },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The admin signs in with an authenticator app's code (Stack.SignIn).
+		EnrolAdmin: true,
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
-	cog := cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
-	auth, err := cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		ClientId: aws.String(st.Info.Cognito.ClientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": st.Info.Admin.Email, "PASSWORD": st.Info.Admin.Password},
-	})
+	auth, err := st.SignIn(ctx, st.Info.Admin.Email, st.Info.Admin.Password)
 	if err != nil {
 		return err
 	}
-	l := &loader{api: st.Info.APIURL, token: aws.ToString(auth.AuthenticationResult.AccessToken),
+	l := &loader{api: st.Info.APIURL, token: aws.ToString(auth.AccessToken),
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers * 2}, Timeout: 30 * time.Second}}
 
 	// Seed: a few customers with users in every state.
