@@ -245,6 +245,26 @@ func faultScenarios(t *testing.T, op *client) []struct {
 				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, "Idempotency-Key", unique("k")),
 				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
 		}},
+		// The role catalogue (issue 14, part B).
+		{"create-role", func() fixture {
+			c := op.newCustomer("en")
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/roles", map[string]any{"name": "Purchasing"}, "Idempotency-Key", unique("k")),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return roleState(t, op, c.ID) }}
+		}},
+		{"update-role", func() fixture {
+			c := op.newCustomer("en")
+			var r struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/roles", map[string]any{"name": "Purchasing"}, 201).json(t, &r)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/roles/"+r.ID, map[string]any{"name": "Procurement"}),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return roleState(t, op, c.ID) }}
+		}},
+		{"delete-role", func() fixture {
+			c := op.newCustomer("en")
+			var r struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/roles", map[string]any{"name": "Purchasing"}, 201).json(t, &r)
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/roles/"+r.ID, nil),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return roleState(t, op, c.ID) }}
+		}},
 		{"update-customer", func() fixture {
 			c := op.newCustomer("en")
 			desk := op.newPortal(c.ID)
@@ -385,6 +405,35 @@ func providerEvents(t *testing.T, customerID string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// roleState is a customer's catalogue as a user sees it (a name taken
+// shows as a refusal to take it again), and the trail's role events.
+func roleState(t *testing.T, op *client, customerID string) string {
+	t.Helper()
+	var out []string
+	for _, r := range op.roles(customerID) {
+		out = append(out, fmt.Sprint(r.Name, " v", r.Version))
+	}
+	for _, n := range []string{"Purchasing", "Procurement"} {
+		res := op.with(t).call("POST", "/v1/customers/"+customerID+"/roles", map[string]any{"name": n})
+		out = append(out, fmt.Sprint(n, " free: ", res.Status == 201))
+		if res.Status == 201 { // put it back as it was
+			var r struct{ ID string }
+			res.json(t, &r)
+			op.with(t).call("DELETE", "/v1/customers/"+customerID+"/roles/"+r.ID, nil)
+		}
+	}
+	evs, err := st.Store.ListAudit(context.Background(), domain.CustomerScope(customerID), 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs.Items {
+		if strings.HasPrefix(e.Action, "role.") {
+			out = append(out, e.Action)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // offboardedState is what is left of a customer in the table.

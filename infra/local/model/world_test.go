@@ -571,6 +571,7 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	emails := map[string]string{}
 	copies := map[string]domain.Member{}
 	metas := map[string]int{}
+	counts := map[string]domain.MemberCounts{}
 	invs := map[string]map[string]types.AttributeValue{}
 	markers := map[string]bool{}
 	markerDue := map[string]string{}
@@ -613,6 +614,9 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 			}
 			_ = attributevalue.UnmarshalMap(it, &meta)
 			metas[pk] = meta.EnabledAdmins
+			var c struct{ domain.MemberCounts }
+			_ = attributevalue.UnmarshalMap(it, &c)
+			counts[pk] = c.MemberCounts
 		}
 	}
 
@@ -707,6 +711,21 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 	for _, sc := range append([]string{provider}, customerIDs(m)...) {
 		if got, want := metas[scopeKey(sc)], m.admins(sc); got != want {
 			bad("%s counts %d enabled admins; the model has %d", m.scopeLabel(sc), got, want)
+		}
+	}
+	// The counts by category, wherever they are exact (every customer made
+	// since they are kept; the provider once the backfill has run).
+	for _, sc := range append([]string{provider}, customerIDs(m)...) {
+		got := counts[scopeKey(sc)]
+		if !got.Exact {
+			continue
+		}
+		want := domain.MemberCounts{Exact: true}
+		for _, x := range m.sorted(func(x *member) bool { return x.Scope == sc }) {
+			want.Add(domain.Status(x.Status), 1)
+		}
+		if got != want {
+			bad("%s counts %+v by category; the model has %+v", m.scopeLabel(sc), got, want)
 		}
 	}
 	// Identity markers: the request clears its own; a faulted one may leave
