@@ -85,6 +85,18 @@ func TestTheSweepReadsOnlyWhatIsDue(t *testing.T) {
 	sweepOn := func(s *store.Store) (float64, string) {
 		t.Helper()
 		cid := customer(t, s, "Sweep")
+		// The migrations (the counts' backfill) run once, on a table's
+		// first sweeps: finish them, so that what is measured is the
+		// sweep's own work, as on every run after them.
+		for range 100 {
+			rep, err := sweeper(s, now).Run(t.Context(), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.More {
+				break
+			}
+		}
 		seed(t, s, invitees(cid, 10, now.Add(72*time.Hour), "later"))
 		seed(t, s, invitees(cid, 10, now.Add(-time.Minute), "due"))
 		var cc meter
