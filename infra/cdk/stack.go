@@ -274,14 +274,17 @@ func newUserPool(stack awscdk.Stack, props *PortalAccessStackProps, email awscog
 		// (ASVS 6.2.12) and adaptive authentication, enforced.
 		FeaturePlan:                  awscognito.FeaturePlan_PLUS,
 		StandardThreatProtectionMode: awscognito.StandardThreatProtectionMode_FULL_FUNCTION,
-		Mfa:                          awscognito.Mfa_OPTIONAL,
-		MfaSecondFactor:              &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
-		DeletionProtection:           jsii.Bool(true),
-		RemovalPolicy:                awscdk.RemovalPolicy_RETAIN,
+		// TOTP for everyone who wants it, never SMS. Optional at the pool:
+		// the product requires it of operators (shared/app/mfa), which a
+		// pool-wide REQUIRED would impose on every portal user too.
+		Mfa:                awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		DeletionProtection: jsii.Bool(true),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-COG1"), Reason: jsii.String("ASVS 5.0 6.2 asks for length (12 to 256), not composition rules; breached passwords are refused by threat protection.")},
-		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("TOTP MFA is optional, offered by managed login; requiring it for every portal user is the product owner's decision.")},
+		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("TOTP MFA is optional at the pool so that portal users may opt in; operators are required to set up TOTP by the product (every API function refuses an operator without it: mfa_required), which the pool's setting cannot tell apart.")},
 	}, jsii.Bool(false))
 
 	prefix := jsii.String(props.DomainPrefix)

@@ -20,6 +20,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/mfa"
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
@@ -39,6 +40,9 @@ type Services struct {
 	Invitations *invitations.Service
 	Profile     *profile.Service
 	Offboarding *offboarding.Service
+	// MFA is the operators' second factor (nil in functions without the
+	// sign-in client).
+	MFA *mfa.Service
 	// Tokens checks the tokens of the routes a portal's token may call.
 	Tokens  *jwtauth.Verifier
 	Cursors *cursor.Codec
@@ -49,7 +53,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
-		Profile: e.Profile(), Offboarding: e.Offboarding(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(), MFA: e.SecondFactor(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }

@@ -203,6 +203,9 @@ type meView struct {
 
 type meOperator struct {
 	Role domain.OperatorRole `json:"role"`
+	// MFARequired: the operator must set up an authenticator app before
+	// anything but this route and POST /v1/me/mfa answers.
+	MFARequired bool `json:"mfaRequired"`
 }
 
 type membershipView struct {
@@ -230,7 +233,7 @@ func Me(s *Services) httpapi.Endpoint {
 		}
 		out := meView{ID: c.Sub, Email: c.Email, Name: p.Name, Memberships: []membershipView{}}
 		if c.Operator != nil {
-			out.Operator = &meOperator{Role: c.Operator.Role}
+			out.Operator = &meOperator{Role: c.Operator.Role, MFARequired: c.MFARequired()}
 		}
 		for _, ms := range p.Memberships {
 			mv := membershipView{CustomerID: ms.Member.CustomerID, CustomerName: ms.CustomerName, UserID: ms.Member.ID,

@@ -49,4 +49,7 @@ var Operations = map[string]Operation{
 	"delete-operator":            DeleteOperator,
 	"inspect-invitation":         InspectInvitation,
 	"accept-invitation":          AcceptInvitation,
+	// The operators' second factor (authenticator app).
+	"enrol-mfa":          EnrolMFA,
+	"reset-operator-mfa": ResetOperatorMFA,
 }

@@ -37,6 +37,8 @@ func waitSeconds(format string) func(time.Duration) string {
 var answers = []clientAnswer{
 	{access.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", say("A valid access token of an enabled user is required.")},
 	{access.ErrForbidden, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},
+	{access.ErrMFARequired, http.StatusForbidden, "mfa_required", say("Set up an authenticator app first: operators sign in with a second factor.")},
+	{identity.ErrMFANotSetUp, http.StatusConflict, "mfa_not_set_up", say("No verified authenticator app was found: set one up and enter its code first.")},
 	{portals.ErrNoPortalAccess, http.StatusForbidden, "no_portal_access", say("This person may not enter this portal: they are not linked to it.")},
 	{state.ErrActorNotAdmin, http.StatusForbidden, "forbidden", say("You are not allowed to do this.")},
 	{access.ErrNotFound, http.StatusNotFound, "not_found", say("No such resource.")},

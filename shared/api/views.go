@@ -40,6 +40,9 @@ type operatorView struct {
 	Name   string              `json:"name"`
 	Role   domain.OperatorRole `json:"role"`
 	Status domain.Status       `json:"status"`
+	// MFAEnrolledAt: when the operator's authenticator app was confirmed;
+	// null until then and after a reset.
+	MFAEnrolledAt *time.Time `json:"mfaEnrolledAt"`
 	memberStamp
 }
 
@@ -110,7 +113,12 @@ func viewUser(m *domain.Member) userView {
 }
 
 func viewOperator(m *domain.Member) operatorView {
-	return operatorView{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, memberStamp: stampOf(m)}
+	v := operatorView{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, memberStamp: stampOf(m)}
+	if m.MFAEnrolledAt != nil {
+		at := ts(*m.MFAEnrolledAt)
+		v.MFAEnrolledAt = &at
+	}
+	return v
 }
 
 // viewMember shows a member as its kind's resource.

@@ -14,6 +14,7 @@
 //	delivery      making invitations and sending their e-mails
 //	identitysync  bringing a sign-in identity in line with the table
 //	idem          idempotency keys
+//	mfa           the operators' second factor (authenticator app)
 package app
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/mfa"
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
@@ -60,8 +62,11 @@ type Env struct {
 	// Clients are the user pool's app clients, for the functions that make
 	// portal setups' clients.
 	Clients identity.Clients
-	Mail    mail.Sender
-	Log     *slog.Logger
+	// MFA is the operators' second factor in the sign-in system; nil takes
+	// Identity's when it has one.
+	MFA  identity.MFA
+	Mail mail.Sender
+	Log  *slog.Logger
 	// Now is the business clock (tests move it); nil is the real one.
 	Now func() time.Time
 }
@@ -75,7 +80,7 @@ func (e Env) now() func() time.Time {
 
 // Access resolves callers.
 func (e Env) Access() *access.Resolver {
-	return &access.Resolver{Store: e.Store, AppClientID: e.Config.AppClientID}
+	return &access.Resolver{Store: e.Store, AppClientID: e.Config.AppClientID, MFAOff: e.Config.OperatorMFAOff}
 }
 
 // Mailer makes and sends invitations.
@@ -128,9 +133,29 @@ func (e Env) Feedback() *delivery.Feedback {
 	return &delivery.Feedback{Store: e.Store, Log: e.Log, Now: e.now()}
 }
 
+func (e Env) mfa() identity.MFA {
+	if e.MFA != nil {
+		return e.MFA
+	}
+	m, _ := e.Identity.(identity.MFA)
+	return m
+}
+
+// SecondFactor runs the operators' second factor; nil without the sign-in client.
+func (e Env) SecondFactor() *mfa.Service {
+	m := e.mfa()
+	if m == nil {
+		return nil
+	}
+	return &mfa.Service{Store: e.Store, MFA: m, Log: e.Log, Now: e.now()}
+}
+
 // Sweeper runs the scheduled work.
 func (e Env) Sweeper() *sweep.Sweeper {
 	sw := &sweep.Sweeper{Store: e.Store, Mailer: e.Mailer(), Sync: e.Syncer(), Identities: e.Identity, Log: e.Log, Now: e.now()}
+	if !e.Config.OperatorMFAOff {
+		sw.MFA = e.SecondFactor()
+	}
 	if e.Clients != nil {
 		sw.Portals = e.Portals()
 		sw.Jobs = e.Offboarding()

@@ -51,6 +51,11 @@ type Config struct {
 	// a request without one of them is refused (shared/lambdafn/origin).
 	// Unset locally, where no CDN stands in front of the gateway.
 	OriginSecrets []string // ORIGIN_SECRET, comma-separated, each at least 32 characters
+	// OperatorMFAOff stops requiring operators to set up an authenticator
+	// app: only for local test stacks that do not model the second factor
+	// (the model-based test), as rate limits are raised there. The CDK
+	// stack never sets it.
+	OperatorMFAOff bool // OPERATOR_MFA=off; default: required
 }
 
 // Defaults for the optional settings.
@@ -119,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Issuer:             strings.TrimRight(strings.TrimSpace(getenv("USER_POOL_ISSUER")), "/"),
 		ManagedLoginURL:    strings.TrimRight(strings.TrimSpace(getenv("MANAGED_LOGIN_URL")), "/"),
 		PortalPasswordAuth: strings.TrimSpace(getenv("PORTAL_PASSWORD_AUTH")) == "true",
+		OperatorMFAOff:     strings.TrimSpace(getenv("OPERATOR_MFA")) == "off",
 	}
 	for key, v := range map[string]string{"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL} {
 		if v == "" {

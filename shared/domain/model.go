@@ -216,6 +216,14 @@ type Member struct {
 	PortalIDs []string `dynamodbav:"portalIds"`
 	// Operators.
 	Role OperatorRole `dynamodbav:"role,omitempty"`
+	// MFAEnrolledAt is when the operator's authenticator app (TOTP) was
+	// confirmed: until then, and again after a reset or once the sweep
+	// finds the app switched off, every request but GET /v1/me and the
+	// enrolment is refused with mfa_required.
+	MFAEnrolledAt *time.Time `dynamodbav:"mfaEnrolledAt,omitempty"`
+	// MFAResetPending: an operator admin reset the app and Cognito has not
+	// yet been told (the sweep finishes it).
+	MFAResetPending bool `dynamodbav:"mfaResetPending,omitempty"`
 	// Sub is the Cognito identity once the invitation is accepted.
 	Sub        string      `dynamodbav:"sub,omitempty"`
 	Invitation *Invitation `dynamodbav:"invitation,omitempty"`
@@ -313,7 +321,17 @@ const (
 	ActionEnabled          = "enabled"
 	ActionDisabled         = "disabled"
 	ActionDeleted          = "deleted"
+	// An operator's authenticator app: confirmed (mfa_enrolled), reset by
+	// an operator admin (mfa_reset), or found switched off by the sweep
+	// (mfa_lapsed).
+	ActionMFAEnrolled = "mfa_enrolled"
+	ActionMFAReset    = "mfa_reset"
+	ActionMFALapsed   = "mfa_lapsed"
 )
+
+// NeedsMFA reports whether the member is an operator who has not (or no
+// longer) confirmed an authenticator app.
+func (m *Member) NeedsMFA() bool { return m.Scope().IsProvider() && m.MFAEnrolledAt == nil }
 
 // Action names an audit action on a member of the given kind, e.g. "user.invited".
 func Action(k Kind, action string) string { return string(k) + "." + action }

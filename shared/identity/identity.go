@@ -18,6 +18,8 @@ var (
 	ErrExists = errs.New(errs.Exist, "identity_exists")
 	// ErrWeakPassword: the password does not meet the policy.
 	ErrWeakPassword = &errs.Error{Kind: errs.Invalid, Reason: "password_policy", Fields: []errs.Field{{Name: "password", Reason: "password_policy"}}}
+	// ErrMFANotSetUp: the identity has no verified authenticator app.
+	ErrMFANotSetUp = errs.New(errs.Conflict, "mfa_not_set_up")
 	// ErrUnavailable: the sign-in system is throttled or unreachable for now.
 	ErrUnavailable = errs.New(errs.Transient, "unavailable")
 )
@@ -90,4 +92,22 @@ type Clients interface {
 	DeleteClient(ctx context.Context, clientID string) error
 	// FindClient finds the app client of that name.
 	FindClient(ctx context.Context, name string) (clientID string, found bool, err error)
+}
+
+// MFA is what the product asks of the sign-in system about an identity's
+// second factor, an authenticator app (TOTP). The user sets the app up
+// with their own access token (AssociateSoftwareToken, then
+// VerifySoftwareToken); the product only reads what came of it, makes it
+// the factor sign-in asks for, and takes it away on a reset.
+type MFA interface {
+	// TOTP reports whether the identity has a verified authenticator app
+	// that sign-in asks for (enabled, in its MFA settings).
+	TOTP(ctx context.Context, sub string) (bool, error)
+	// PreferTOTP makes the authenticator app the identity's enabled and
+	// preferred factor: from then on sign-in asks for its code.
+	PreferTOTP(ctx context.Context, sub string) error
+	// ResetTOTP turns the authenticator app off and signs the identity out
+	// everywhere (its refresh tokens stop working), so that a new app must
+	// be set up; resetting one that has none is no error.
+	ResetTOTP(ctx context.Context, sub string) error
 }

@@ -49,7 +49,7 @@ func user() obj {
 }
 
 func operator() obj {
-	return obj{"id": oprID, "email": "admin@example.com", "name": "Admin", "role": "admin", "status": "enabled",
+	return obj{"id": oprID, "email": "admin@example.com", "name": "Admin", "role": "admin", "status": "enabled", "mfaEnrolledAt": now,
 		"invitation": nil, "createdAt": now, "updatedAt": now, "version": 3}
 }
 
@@ -167,7 +167,7 @@ func validExchanges() []exchange {
 			"name": "Jane", "operator": nil, "memberships": []any{obj{"customerId": cusID, "customerName": "Acme",
 				"userId": usrID, "admin": true, "roles": []any{}, "portals": []any{obj{"id": ptlID, "name": "Main", "url": "https://portal.acme.example"}}}}}},
 		{"me operator", "GET", "/v1/me", 200, jsonCT, nil, obj{"id": "x", "email": "admin@example.com",
-			"name": "Admin", "operator": obj{"role": "technician"}, "memberships": []any{}}},
+			"name": "Admin", "operator": obj{"role": "technician", "mfaRequired": false}, "memberships": []any{}}},
 		{"customer", "POST", "/v1/customers", 201, jsonCT, map[string]string{"ETag": `"1"`, "Location": "/v1/customers/" + cusID},
 			obj{"id": cusID, "name": "Acme", "locale": "nl", "createdAt": now, "updatedAt": now, "version": 1}},
 		// The organization profile, a customer's offboarding, the provider's trail.
@@ -309,7 +309,7 @@ func TestInvalidResponsesFail(t *testing.T) {
 		{exchange{"bulk unknown outcome", "POST", users + "/bulk", 200, jsonCT, nil,
 			obj{"results": []any{obj{"email": "jane@acme.example", "outcome": "skipped"}}}}, "outcome"},
 		{exchange{"me operator with extra field", "GET", "/v1/me", 200, jsonCT, nil, obj{"id": "x", "email": "a@b.example",
-			"name": "A", "operator": obj{"role": "admin", "id": oprID}, "memberships": []any{}}}, "operator"},
+			"name": "A", "operator": obj{"role": "admin", "mfaRequired": false, "id": oprID}, "memberships": []any{}}}, "operator"},
 		{exchange{"unknown route", "GET", "/v1/nothing", 200, jsonCT, nil, obj{}}, "/v1/nothing"},
 		{exchange{"unknown method", "PUT", oneUser, 200, jsonCT, etag, user()}, "PUT"},
 	}
@@ -400,6 +400,9 @@ func TestRoutes(t *testing.T) {
 		{"DELETE", "/v1/customers/{customerId}"},
 		{"GET", "/v1/jobs/{jobId}"},
 		{"GET", "/v1/audit-events"},
+		// The operators' second factor.
+		{"POST", "/v1/me/mfa"},
+		{"DELETE", "/v1/operators/{operatorId}/mfa"},
 	}
 	for _, r := range want {
 		if !have[r] {

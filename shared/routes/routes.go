@@ -22,6 +22,9 @@ const (
 	UserManager    = "operator, the customer's portal admin"
 	AnyClient      = "signed in, through the console or a registered portal"
 	PortalToken    = "a registered portal's token"
+	// OperatorEnrolling: an operator, also one who must still set up an
+	// authenticator app (mfa_required everywhere else).
+	OperatorEnrolling = "operator, also before setting up an authenticator app"
 )
 
 // Route is one operation of the HTTP API, served by its own function.
@@ -64,6 +67,9 @@ const (
 	AdminDisableUser       = "cognito-idp:AdminDisableUser"
 	AdminUserGlobalSignOut = "cognito-idp:AdminUserGlobalSignOut"
 	AdminDeleteUser        = "cognito-idp:AdminDeleteUser"
+	// AdminSetUserMFAPreference makes a verified authenticator app the
+	// preferred factor (enrolment), or turns it off (a reset).
+	AdminSetUserMFAPreference = "cognito-idp:AdminSetUserMFAPreference"
 
 	CreateUserPoolClient       = "cognito-idp:CreateUserPoolClient"
 	UpdateUserPoolClient       = "cognito-idp:UpdateUserPoolClient"
@@ -162,6 +168,14 @@ var Table = []Route{
 	{Function: "reinvite-operator", Method: "POST", Path: operatorPath + "/reinvite", Who: OperatorAdmin, Table: TableWrite, Mail: true},
 	{Function: "delete-operator", Method: "DELETE", Path: operatorPath, Who: OperatorAdmin, Table: TableWrite, Identity: identitySync},
 
+	// The operators' second factor (shared/app/mfa). enrol-mfa is the one
+	// route besides GET /v1/me that an operator who has not set up an
+	// authenticator app may call; it finishes a pending reset first.
+	{Function: "enrol-mfa", Method: "POST", Path: "/v1/me/mfa", Who: OperatorEnrolling, Table: TableWrite,
+		Identity: []string{AdminGetUser, AdminSetUserMFAPreference, AdminUserGlobalSignOut}},
+	{Function: "reset-operator-mfa", Method: "DELETE", Path: operatorPath + "/mfa", Who: OperatorAdmin, Table: TableWrite,
+		Identity: []string{AdminSetUserMFAPreference, AdminUserGlobalSignOut}},
+
 	{Function: "inspect-invitation", Method: "POST", Path: "/v1/invitations/inspect", Public: true, Who: Anyone, Table: TableWrite,
 		Identity: []string{AdminGetUser}},
 	{Function: "accept-invitation", Method: "POST", Path: "/v1/invitations/accept", Public: true, Who: Anyone, Table: TableWrite,
@@ -173,9 +187,12 @@ var Tasks = []Route{
 	// AdminGetUser: an accept that died after it made an identity left a
 	// marker by e-mail; the sweep looks the identity up to delete it.
 	// The app client actions: the sweep finishes what a portal setup's
-	// change left of its app client.
+	// change left of its app client. AdminGetUser and
+	// AdminSetUserMFAPreference: the operators' authenticator apps are
+	// checked (one switched off loses the enrolment) and a pending reset
+	// is finished.
 	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true,
-		Identity: append(append([]string{AdminGetUser}, identitySync...), appClients...)},
+		Identity: append(append([]string{AdminGetUser, AdminSetUserMFAPreference}, identitySync...), appClients...)},
 	// The user pool's custom message trigger: the text of the e-mails
 	// Cognito itself sends (a password reset's code), in the language of
 	// the customer whose portal asked for it.

@@ -77,6 +77,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// MFAFile, when set, keeps the users' authenticator apps (totp.go)
+	// across restarts; otherwise they are in memory only.
+	MFAFile string
 }
 
 // Front is the handler. Make it with New.
@@ -96,6 +99,10 @@ type Front struct {
 	keys     *keySet
 	// brandings are the clients given a managed login style (standIn).
 	brandings map[string]string
+	// totp are the users' authenticator apps by sub, mfaSessions the
+	// sign-ins waiting for a code (totp.go).
+	totp        map[string]*totpUser
+	mfaSessions map[string]*mfaSession
 }
 
 // New makes the front.
@@ -121,6 +128,7 @@ func New(o Options) (*Front, error) {
 		codes:    map[string]*grant{}, refresh: map[string]string{}, captures: map[captureKey]capture{},
 	}
 	_, _ = rand.Read(f.key)
+	f.loadTOTP()
 	f.keys = &keySet{f: f}
 	f.cognito = cip.New(cip.Options{
 		Region:       "us-east-1",
@@ -192,7 +200,7 @@ func (f *Front) api(w http.ResponseWriter, r *http.Request) {
 		target = t[strings.LastIndexByte(t, '.')+1:]
 	}
 	if r.Method == http.MethodPost && target != "" {
-		if f.standIn(w, target, body) {
+		if f.standIn(w, target, body) || f.mfaStandIn(w, r, target, body) {
 			return
 		}
 		if refused := f.guard(r.Context(), target, body); refused != nil {
@@ -225,6 +233,9 @@ func (f *Front) api(w http.ResponseWriter, r *http.Request) {
 	}
 	if target == "ForgotPassword" && res.StatusCode == http.StatusOK {
 		f.deliverForgotPassword(r.Context(), body)
+	}
+	if r.Method == http.MethodPost {
+		resBody = f.mfaAfter(target, res.StatusCode, resBody)
 	}
 	for k, vs := range res.Header {
 		if hopByHop[http.CanonicalHeaderKey(k)] || http.CanonicalHeaderKey(k) == "Content-Length" {

@@ -172,6 +172,19 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "GET", "/v1/jobs/"+a.Job.ID, nil)
 	}, 2, 2, "caller; the job")
 	add("GET /v1/audit-events", func() func() int { return status(op, "GET", "/v1/audit-events", nil) }, 2, 2, "caller; one page")
+	// The operators' second factor.
+	add("POST /v1/me/mfa (enrolled already)", func() func() int { return status(op, "POST", "/v1/me/mfa", nil) }, 1, 1, "the caller's memberships")
+	add("POST /v1/me/mfa", func() func() int {
+		_, c, _ := unenrolled(t, op)
+		if _, err := st.SetUpTOTP(t.Context(), c.token); err != nil {
+			t.Fatal(err)
+		}
+		return status(c, "POST", "/v1/me/mfa", nil)
+	}, 5, 5, "the caller's memberships; AdminSetUserMFAPreference (preferred; refused for an app never verified); AdminGetUser (it is on); the operator; one transaction (mark, audit)")
+	add("DELETE operator mfa", func() func() int {
+		u, _ := operator(t, op, "technician")
+		return status(op, "DELETE", "/v1/operators/"+u.ID+"/mfa", nil)
+	}, 6, 6, "caller; the operator; one transaction (mark cleared, reset pending, audit); AdminSetUserMFAPreference (off); AdminUserGlobalSignOut; one transaction (no longer pending)")
 
 	var rows []string
 	for _, c := range cases {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -278,9 +281,50 @@ func faultScenarios(t *testing.T, op *client) []struct {
 				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.clientID()))
 			}}
 		}},
+		// The operators' second factor.
+		{"enrol-mfa", func() fixture {
+			u, c, _ := unenrolled(t, op)
+			if _, err := st.SetUpTOTP(context.Background(), c.token); err != nil {
+				t.Fatal(err)
+			}
+			return fixture{do: req(c, "POST", "/v1/me/mfa", nil), emails: []string{u.Email}, scope: domain.ProviderScope,
+				extra: func() string { return mfaState(t, u) }}
+		}},
+		{"reset-operator-mfa", func() fixture {
+			u, _ := operator(t, op, "technician")
+			return fixture{do: req(op, "DELETE", "/v1/operators/"+u.ID+"/mfa", nil), emails: []string{u.Email}, scope: domain.ProviderScope,
+				extra: func() string { return mfaState(t, u) }}
+		}},
 		{"sweep-expiry", func() fixture { return sweepFixture(169 * time.Hour) }},
 		{"sweep-reminder", func() fixture { return sweepFixture(121 * time.Hour) }},
 	}
+}
+
+// mfaState is an operator's second factor: the table's enrolment and
+// pending reset, whether Cognito asks for the app, and the provider's
+// events about them.
+func mfaState(t *testing.T, u user) string {
+	t.Helper()
+	ctx := context.Background()
+	m, err := st.Store.Member(ctx, domain.ProviderScope, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := "?"
+	if got, err := cognito().AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(st.Info.Cognito.UserPoolID), Username: aws.String(m.Sub)}); err == nil {
+		on = fmt.Sprint(slices.Contains(got.UserMFASettingList, "SOFTWARE_TOKEN_MFA"))
+	}
+	evs, err := st.Store.ListAudit(ctx, domain.ProviderScope, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acts []string
+	for _, e := range evs.Items {
+		if e.Target.ID == u.ID && strings.Contains(e.Action, "mfa") {
+			acts = append(acts, e.Action)
+		}
+	}
+	return fmt.Sprint("enrolled ", m.MFAEnrolledAt != nil, ", reset pending ", m.MFAResetPending, ", Cognito asks ", on, "; ", strings.Join(acts, " "))
 }
 
 // profileState is a customer's profile as a user sees it, and its trail's

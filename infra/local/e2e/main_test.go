@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
@@ -61,6 +60,7 @@ func run(m *testing.M) int {
 		Now:        now,
 		APIOptions: []func(*middleware.Stack) error{injector.APIOption},
 		MaxBackoff: 20 * time.Millisecond,
+		EnrolAdmin: true,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local stack:", err)
@@ -229,20 +229,18 @@ func cognito() *cip.Client {
 	return cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
 }
 
-// signIn returns the access and ID tokens of an identity.
+// signIn returns the access and ID tokens of an identity; an operator
+// with an authenticator app gives its code, as they would.
 func signIn(t testing.TB, email, password string) (access, id string) {
 	t.Helper()
-	out, err := cognito().InitiateAuth(context.Background(), &cip.InitiateAuthInput{
-		ClientId: aws.String(st.Info.Cognito.ClientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": password},
-	})
+	res, err := st.SignIn(context.Background(), email, password)
 	if err != nil {
 		t.Fatalf("sign in as %s: %v", email, err)
 	}
-	access, id = aws.ToString(out.AuthenticationResult.AccessToken), aws.ToString(out.AuthenticationResult.IdToken)
+	access, id = aws.ToString(res.AccessToken), aws.ToString(res.IdToken)
 	remember(access)
 	remember(id)
-	remember(aws.ToString(out.AuthenticationResult.RefreshToken))
+	remember(aws.ToString(res.RefreshToken))
 	return access, id
 }
 

@@ -134,6 +134,11 @@ func TestPermissionMatrix(t *testing.T) {
 		"get-job":                    {"GET", newJob, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
 		"list-provider-audit-events": {"GET", fixed("/v1/audit-events"), none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
 		"accept-invitation":          {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
+		// The operators' second factor: every operator principal here is
+		// enrolled (enrolling again changes nothing); TestAnOperatorWithout
+		// AnAppIsRefusedEverywhereElse runs every route as one who is not.
+		"enrol-mfa":          {"POST", fixed("/v1/me/mfa"), none, [8]int{200, 200, 403, 403, 403, 401, 401, 401}, nil},
+		"reset-operator-mfa": {"DELETE", func() string { return "/v1/operators/" + enabledOperator() + "/mfa" }, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
 	}
 	// Every route of the table is in the matrix.
 	for _, rt := range routes.Table {

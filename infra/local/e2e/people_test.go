@@ -57,6 +57,10 @@ func operator(t testing.TB, by *client, role string) (user, *client) {
 	by.post("/v1/operators", map[string]any{"email": addr, "role": role}, 201).json(t, &u)
 	accept(t, addr)
 	token, _ := signIn(t, addr, password)
+	// Operators set up an authenticator app before anything else.
+	if err := st.EnrolMFA(context.Background(), token); err != nil {
+		t.Fatalf("enrol %s: %v", addr, err)
+	}
 	return u, &client{t: t, token: token}
 }
 

@@ -29,8 +29,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
@@ -128,21 +126,19 @@ func run(total, workers int, limit time.Duration) error {
 		Getenv:     func(k string) string { return env[k] },
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		APIOptions: []func(*middleware.Stack) error{calls.APIOption},
+		// The admin signs in with an authenticator app's code (Stack.SignIn).
+		EnrolAdmin: true,
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
-	cog := cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
 	signIn := func(clientID, email, pw string) (string, error) {
-		auth, err := cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-			ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-			AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pw},
-		})
+		auth, err := st.SignInAt(ctx, clientID, email, pw)
 		if err != nil {
 			return "", fmt.Errorf("sign-in of %s: %w", email, err)
 		}
-		return aws.ToString(auth.AuthenticationResult.AccessToken), nil
+		return aws.ToString(auth.AccessToken), nil
 	}
 	tok, err := signIn(st.Info.Cognito.ClientID, st.Info.Admin.Email, st.Info.Admin.Password)
 	if err != nil {

@@ -116,6 +116,9 @@ func run(m *testing.M) int {
 		"REINVITE_COOLDOWN": reinviteCooldown.String(),
 		// Rate limits are not modelled: far above what a run sends.
 		"INVITE_RATE_LIMIT": "1000000", "PUBLIC_RATE_LIMIT": "1000000",
+		// Nor is the operators' second factor (infra/local/e2e/mfa_test.go
+		// tests it): operators need no authenticator app here.
+		"OPERATOR_MFA": "off",
 	}
 	st, err = stack.Start(ctx, stack.Options{
 		Getenv:     func(k string) string { return env[k] },

@@ -82,6 +82,11 @@ type Options struct {
 	APIOptions []func(*middleware.Stack) error
 	// MaxBackoff, when set, shortens the SDK retryers' backoff (tests).
 	MaxBackoff time.Duration
+	// EnrolAdmin sets up an authenticator app for the first operator admin
+	// (in the Cognito front) and confirms it, so that tests can sign them
+	// in and work at once (Stack.SignIn gives the app's code). Without it
+	// the admin is asked to enrol, in the console, on first sign-in.
+	EnrolAdmin bool
 }
 
 // Clients are the SDK clients of the stack, pointed at the emulators.
@@ -292,7 +297,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 			}
 			return cu.Locale, cu.Name, p.Name
 		},
-		Log: o.Log, Now: o.Now,
+		Log: o.Log, Now: o.Now, MFAFile: mfaFile(o.DataDir),
 	})
 	if err != nil {
 		return err
@@ -424,6 +429,11 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	s.Info.ManagedLogin.URL, s.Info.SamplePortal.URL = frontURL, portalURL
 	s.Info.SES.Endpoint = em.SESURL
 	s.Info.Admin.Email, s.Info.Admin.Password = o.AdminEmail, password
+	if o.EnrolAdmin {
+		if err := s.enrolAdmin(ctx); err != nil {
+			return fmt.Errorf("enrol the first admin: %w", err)
+		}
+	}
 	if o.DataDir != "" {
 		b, _ := json.MarshalIndent(s.Info, "", "  ")
 		if err := os.WriteFile(filepath.Join(o.DataDir, "stack.json"), append(b, '\n'), 0o600); err != nil {

@@ -24,6 +24,9 @@ var (
 	ErrUnauthenticated = errs.New(errs.Unauthenticated, "unauthenticated")
 	ErrForbidden       = errs.New(errs.Permission, "forbidden")
 	ErrNotFound        = errs.New(errs.NotExist, "not_found")
+	// ErrMFARequired: an operator without a confirmed authenticator app
+	// may only read GET /v1/me and enrol one.
+	ErrMFARequired = errs.New(errs.Permission, "mfa_required")
 )
 
 // Claims are the verified claims of a bearer token, as the gateway's JWT
@@ -65,6 +68,9 @@ type Resolver struct {
 	// AppClientID is the web console's client: the only one whose tokens
 	// manage anything.
 	AppClientID string
+	// MFAOff: operators need no authenticator app (config.OperatorMFAOff,
+	// local test stacks only).
+	MFAOff bool
 }
 
 // ResolveAny resolves the caller of a route that a portal's token may call
@@ -73,7 +79,7 @@ type Resolver struct {
 // moment ago is no longer one). A portal's caller carries its Portal.
 func (r *Resolver) ResolveAny(ctx context.Context, c Claims) (*Caller, error) {
 	if c.ClientID == r.AppClientID {
-		return r.Resolve(ctx, c)
+		return r.ResolveEnrolling(ctx, c)
 	}
 	const op = "access.ResolveAny"
 	if err := unexpired(c); err != nil || c.ClientID == "" {
@@ -129,7 +135,24 @@ func unexpired(c Claims) error {
 // an access token of the app client, and unexpired by the real clock, not
 // the business clock that tests move) and reads the caller's enabled
 // memberships.
+//
+// An operator who has not confirmed an authenticator app is refused with
+// ErrMFARequired, whatever else they are.
 func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
+	caller, err := r.ResolveEnrolling(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if caller.MFARequired() {
+		return nil, ErrMFARequired
+	}
+	return caller, nil
+}
+
+// ResolveEnrolling is Resolve without the operators' second factor: for
+// the routes an operator needs to set one up (GET /v1/me, POST
+// /v1/me/mfa). The caller's MFARequired says whether they must.
+func (r *Resolver) ResolveEnrolling(ctx context.Context, c Claims) (*Caller, error) {
 	const op = "access.Resolve"
 	if err := unexpired(c); err != nil || c.ClientID != r.AppClientID {
 		return nil, ErrUnauthenticated
@@ -138,7 +161,12 @@ func (r *Resolver) Resolve(ctx context.Context, c Claims) (*Caller, error) {
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	return callerOf(c.Sub, ms)
+	caller, err := callerOf(c.Sub, ms)
+	if err != nil {
+		return nil, err
+	}
+	caller.mfaOff = r.MFAOff
+	return caller, nil
 }
 
 // ResolveIn resolves the caller of a request inside a customer, and reads
@@ -213,6 +241,7 @@ type Caller struct {
 	// Tenant is the customer a request inside one is about, read with the
 	// caller (ResolveIn); nil when it does not exist or was not read.
 	Tenant *domain.Customer
+	mfaOff bool
 }
 
 // TenantOf is the caller's Tenant when it is the customer id's.
@@ -230,6 +259,10 @@ func As(actor domain.Actor) *Caller {
 		ID: actor.ID, Email: actor.Email, Name: actor.Name, Role: domain.RoleAdmin, Status: domain.StatusEnabled,
 	}}
 }
+
+// MFARequired reports whether the caller is an operator who must set up
+// an authenticator app before anything else.
+func (c *Caller) MFARequired() bool { return c.Operator != nil && !c.mfaOff && c.Operator.NeedsMFA() }
 
 // IsOperator reports whether the caller is enabled provider staff.
 func (c *Caller) IsOperator() bool { return c.Operator != nil }

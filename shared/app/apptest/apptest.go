@@ -19,6 +19,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
+	"github.com/portalaccess/portalaccess/shared/app/mfa"
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
@@ -72,6 +73,7 @@ type World struct {
 	Sweeper     *sweep.Sweeper
 	Profile     *profile.Service
 	Offboarding *offboarding.Service
+	MFA         *mfa.Service
 	// Admin is the provider's first operator admin, signed in.
 	Admin *access.Caller
 }
@@ -100,11 +102,12 @@ func NewWith(t testing.TB, cfg config.Config) *World {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.Clock.Now}
 	w.Access, w.Members, w.Customers, w.Portals = w.Env.Access(), w.Env.Members(), w.Env.Customers(), w.Env.Portals()
 	w.Invitations, w.Sweeper = w.Env.Invitations(), w.Env.Sweeper()
-	w.Profile, w.Offboarding = w.Env.Profile(), w.Env.Offboarding()
+	w.Profile, w.Offboarding, w.MFA = w.Env.Profile(), w.Env.Offboarding(), w.Env.SecondFactor()
 	if _, err := w.Members.EnsureFirstAdmin(context.Background(), "admin@provider.example"); err != nil {
 		t.Fatalf("first admin: %v", err)
 	}
 	w.Accept("admin@provider.example")
+	w.Enrol("admin@provider.example")
 	w.Admin = w.SignIn("admin@provider.example")
 	return w
 }
@@ -215,11 +218,36 @@ func (w *World) Operator(email string, role domain.OperatorRole) (domain.Member,
 		w.T.Fatalf("invite operator %s: %v", email, err)
 	}
 	w.Accept(email)
+	w.Enrol(email)
 	m, err = w.Store.Member(w.Ctx(), m.Scope(), m.ID)
 	if err != nil {
 		w.T.Fatal(err)
 	}
 	return m, w.SignIn(email)
+}
+
+// Enrol sets up an authenticator app for the operator of the e-mail, as
+// they would with their own token, and confirms it (POST /v1/me/mfa).
+func (w *World) Enrol(email string) {
+	w.T.Helper()
+	w.Identities.SetUpTOTP(email, false)
+	c, err := w.Enrolling(email)
+	if err != nil {
+		w.T.Fatalf("%s cannot sign in to enrol: %v", email, err)
+	}
+	if _, err := w.MFA.Enrol(w.Ctx(), c); err != nil {
+		w.T.Fatalf("%s cannot enrol: %v", email, err)
+	}
+}
+
+// Enrolling resolves the caller of an e-mail as the routes an operator
+// may call before enrolling do (GET /v1/me, POST /v1/me/mfa).
+func (w *World) Enrolling(email string) (*access.Caller, error) {
+	if !w.Identities.SignIn(email, Password) {
+		return nil, access.ErrUnauthenticated
+	}
+	id, _ := w.Identities.Get(email)
+	return w.Access.ResolveEnrolling(w.Ctx(), w.Claims(id.Sub))
 }
 
 // Member re-reads a member.

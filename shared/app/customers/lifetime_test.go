@@ -125,7 +125,7 @@ func TestTheProvidersTrail(t *testing.T) {
 		}
 		start = p.Next
 	}
-	want := []string{"customer.created", "operator.disabled", "operator.invitation_accepted", "operator.invited"}
+	want := []string{"customer.created", "operator.disabled", "operator.mfa_enrolled", "operator.invitation_accepted", "operator.invited"}
 	if len(acts) < len(want) || !slices.Equal(acts[:len(want)], want) {
 		t.Fatalf("the trail: %v", acts)
 	}

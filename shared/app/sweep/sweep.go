@@ -12,6 +12,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/shared/app/delivery"
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
+	"github.com/portalaccess/portalaccess/shared/app/mfa"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/mail"
@@ -57,8 +58,10 @@ type Sweeper struct {
 	Identities Identities
 	Portals    Portals
 	Jobs       Jobs
-	Log        *slog.Logger
-	Now        func() time.Time
+	// MFA checks the operators' authenticator apps (nil: not checked).
+	MFA *mfa.Service
+	Log *slog.Logger
+	Now func() time.Time
 	// Clock measures the time budget of a run (the real clock, whatever Now
 	// says); nil is time.Now.
 	Clock func() time.Time
@@ -79,6 +82,8 @@ type Report struct {
 	Skipped int  `json:"skipped"`
 	Failed  int  `json:"failed"`
 	More    bool `json:"more"` // stopped at the time budget with more due
+	// MFA is what the check of the operators' authenticator apps did.
+	MFA mfa.Report `json:"mfa"`
 }
 
 const sweepPage = 100
@@ -167,8 +172,15 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 			start = next
 		}
 	}
+	if s.MFA != nil {
+		mr, err := s.MFA.Check(ctx)
+		rep.MFA = mr
+		if err != nil {
+			s.Log.WarnContext(ctx, "operators' authenticator apps not checked; the next run retries", "error", err.Error())
+		}
+	}
 	s.Log.InfoContext(ctx, "sweep done", "reminded", rep.Reminded, "expired", rep.Expired,
-		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "skipped", rep.Skipped, "failed", rep.Failed)
+		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "mfaLapsed", rep.MFA.Lapsed, "skipped", rep.Skipped, "failed", rep.Failed)
 	return rep, nil
 }
 

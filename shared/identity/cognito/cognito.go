@@ -23,6 +23,7 @@ type Client interface {
 	AdminDisableUser(ctx context.Context, in *cip.AdminDisableUserInput, optFns ...func(*cip.Options)) (*cip.AdminDisableUserOutput, error)
 	AdminUserGlobalSignOut(ctx context.Context, in *cip.AdminUserGlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error)
 	AdminDeleteUser(ctx context.Context, in *cip.AdminDeleteUserInput, optFns ...func(*cip.Options)) (*cip.AdminDeleteUserOutput, error)
+	AdminSetUserMFAPreference(ctx context.Context, in *cip.AdminSetUserMFAPreferenceInput, optFns ...func(*cip.Options)) (*cip.AdminSetUserMFAPreferenceOutput, error)
 }
 
 var _ Client = (*cip.Client)(nil)
@@ -33,7 +34,10 @@ type Pool struct {
 	id string
 }
 
-var _ identity.Provider = (*Pool)(nil)
+var (
+	_ identity.Provider = (*Pool)(nil)
+	_ identity.MFA      = (*Pool)(nil)
+)
 
 // New makes the provider for a user pool.
 func New(c Client, userPoolID string) *Pool { return &Pool{c: c, id: userPoolID} }
@@ -117,6 +121,61 @@ func (p *Pool) Delete(ctx context.Context, sub string) error {
 		return nil
 	}
 	return fail(err, "AdminDeleteUser")
+}
+
+// TOTP reads the identity's MFA settings: SOFTWARE_TOKEN_MFA among the
+// enabled factors (UserMFASettingList) or the preferred one.
+func (p *Pool) TOTP(ctx context.Context, sub string) (bool, error) {
+	out, err := p.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &p.id, Username: &sub})
+	if err != nil {
+		return false, fail(err, "AdminGetUser")
+	}
+	if aws.ToString(out.PreferredMfaSetting) == totp {
+		return true, nil
+	}
+	for _, s := range out.UserMFASettingList {
+		if s == totp {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+const totp = "SOFTWARE_TOKEN_MFA"
+
+// PreferTOTP enables the verified authenticator app and makes it preferred.
+// Cognito refuses it (InvalidParameterException) when no app was verified.
+func (p *Pool) PreferTOTP(ctx context.Context, sub string) error {
+	_, err := p.c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{
+		UserPoolId: &p.id, Username: &sub,
+		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true},
+	})
+	var notSetUp *types.InvalidParameterException
+	if errors.As(err, &notSetUp) {
+		return identity.ErrMFANotSetUp.In("cognito: AdminSetUserMFAPreference", err)
+	}
+	return fail(err, "AdminSetUserMFAPreference")
+}
+
+// ResetTOTP disables the authenticator app, then revokes every refresh
+// token: whoever holds the old app and a session is out.
+func (p *Pool) ResetTOTP(ctx context.Context, sub string) error {
+	_, err := p.c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{
+		UserPoolId: &p.id, Username: &sub,
+		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: false, PreferredMfa: false},
+	})
+	var nf *types.UserNotFoundException
+	if errors.As(err, &nf) {
+		return nil
+	}
+	if err != nil {
+		return fail(err, "AdminSetUserMFAPreference")
+	}
+	_, err = p.c.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: &p.id, Username: &sub})
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return fail(err, "AdminUserGlobalSignOut")
 }
 
 // fail maps Cognito's errors into the port's.

@@ -5,6 +5,7 @@ package memidentity
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 
@@ -17,6 +18,9 @@ type Identity struct {
 	identity.Identity
 	Password  string
 	SignedOut int // how many times it was signed out everywhere
+	// TOTPVerified: the user set an authenticator app up and verified a
+	// code (VerifySoftwareToken); TOTP: it is enabled for sign-in.
+	TOTPVerified, TOTP bool
 }
 
 // Pool is an in-memory identity.Provider.
@@ -33,7 +37,10 @@ type Pool struct {
 	nextClient int
 }
 
-var _ identity.Provider = (*Pool)(nil)
+var (
+	_ identity.Provider = (*Pool)(nil)
+	_ identity.MFA      = (*Pool)(nil)
+)
 
 // New makes an empty pool.
 func New() *Pool { return &Pool{bySub: map[string]*Identity{}} }
@@ -150,4 +157,59 @@ func (p *Pool) All() []Identity {
 		out = append(out, *id)
 	}
 	return out
+}
+
+// SetUpTOTP is what the user does with their own token: associate an
+// authenticator app and verify a code (enabled says whether they also
+// turned it on, as VerifySoftwareToken leaves it on Cognito for a user
+// with no other factor).
+func (p *Pool) SetUpTOTP(email string, enabled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id := p.byEmail(email); id != nil {
+		id.TOTPVerified, id.TOTP = true, enabled
+	}
+}
+
+// SwitchOffTOTP is the user turning the app off with their own token
+// (SetUserMFAPreference).
+func (p *Pool) SwitchOffTOTP(email string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id := p.byEmail(email); id != nil {
+		id.TOTP = false
+	}
+}
+
+func (p *Pool) TOTP(ctx context.Context, sub string) (bool, error) {
+	var on bool
+	err := p.withSub("TOTP", sub, func(id *Identity) { on = id.TOTP })
+	return on, err
+}
+
+// PreferTOTP fails as Cognito does when no app was verified.
+func (p *Pool) PreferTOTP(ctx context.Context, sub string) error {
+	var verified bool
+	if err := p.withSub("PreferTOTP", sub, func(id *Identity) {
+		if verified = id.TOTPVerified; verified {
+			id.TOTP = true
+		}
+	}); err != nil {
+		return err
+	}
+	if !verified {
+		return identity.ErrMFANotSetUp
+	}
+	return nil
+}
+
+// ResetTOTP turns the app off and signs out; as on Cognito, which has no
+// call to remove a user's app, the verified one stays associated until the
+// user associates a new one.
+func (p *Pool) ResetTOTP(ctx context.Context, sub string) error {
+	err := p.withSub("ResetTOTP", sub, func(id *Identity) { id.TOTP = false; id.SignedOut++ })
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil
+	}
+	return err
 }

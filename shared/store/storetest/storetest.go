@@ -62,6 +62,7 @@ var cases = []struct {
 	{"ListMembersByCategoryAndSearchInPages", testListMembers},
 	{"ACallerSeesAChangeAtOnce", testChangeSeenAtOnce},
 	{"IdentityCopiesFollowTheMember", testIdentityCopies},
+	{"AnOperatorsEnrolmentReachesTheNextRequest", testMFAEnrolment},
 	{"DeleteFreesTheEmail", testDeleteFreesEmail},
 	{"CountOfEnabledAdmins", testAdminCounting},
 	{"GuardLastAdmin", testGuardLastAdmin},

@@ -62,9 +62,49 @@ export async function signInLocal(email, password) {
     const type = String(body.__type || body.code || res.headers.get('x-amzn-errortype') || '');
     throw new AuthError(/NotAuthorized|UserNotFound|InvalidPassword|PasswordResetRequired|UserNotConfirmed/.test(type) ? 'failed' : 'error');
   }
+  // An authenticator app is set up: Cognito asks for its code first.
+  if (body.ChallengeName === 'SOFTWARE_TOKEN_MFA' && body.Session) {
+    return { session: body.Session, username: email.trim().toLowerCase() };
+  }
   const r = body.AuthenticationResult;
   if (!r || !r.AccessToken) throw new AuthError('error');
   store(r.AccessToken, r.RefreshToken);
+  return null;
+}
+
+// answerCode gives the authenticator app's code that signInLocal's
+// challenge asks for. A wrong code is 'failed' (the same challenge takes
+// another try); an expired one 'incomplete'.
+export async function answerCode(challenge, code) {
+  let res;
+  try {
+    res = await cognitoTarget('RespondToAuthChallenge', {
+      ClientId: cfg.clientId, ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: challenge.session,
+      ChallengeResponses: { USERNAME: challenge.username, SOFTWARE_TOKEN_MFA_CODE: String(code).trim() },
+    });
+  } catch { throw new AuthError('error'); }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const type = String(body.__type || res.headers.get('x-amzn-errortype') || '');
+    throw new AuthError(/CodeMismatch/.test(type) ? 'failed' : /NotAuthorized|Expired/.test(type) ? 'incomplete' : 'error');
+  }
+  const r = body.AuthenticationResult;
+  if (!r || !r.AccessToken) throw new AuthError('error');
+  store(r.AccessToken, r.RefreshToken);
+}
+
+// cognito calls the Cognito API as the signed-in user (their access token
+// in the body): setting up an authenticator app. A wrong code is 'failed'.
+export async function cognito(target, body) {
+  const token = await accessToken();
+  let res;
+  try { res = await cognitoTarget(target, { ...body, AccessToken: token }); } catch { throw new AuthError('error'); }
+  const out = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const type = String(out.__type || res.headers.get('x-amzn-errortype') || '');
+    throw new AuthError(/CodeMismatch|EnableSoftwareTokenMFA/.test(type) ? 'failed' : 'error');
+  }
+  return out;
 }
 
 function b64url(bytes) {

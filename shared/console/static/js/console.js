@@ -23,6 +23,7 @@ import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
 import { renderBareHeader, renderHeader, loadSwitcher } from './header.js';
 import * as signin from './screens/signin.js';
+import * as mfa from './screens/mfa.js';
 import * as home from './screens/home.js';
 import * as customers from './screens/customers.js';
 import * as users from './screens/users.js';
@@ -86,6 +87,12 @@ async function start() {
       replace(main, h('p', { class: 'notice error', role: 'alert' }, api.describe(p)),
         h('button', { type: 'button', class: 'secondary', onclick: start }, t('retry')));
     }
+    return;
+  }
+  if (state.me.operator && state.me.operator.mfaRequired) {
+    // Operators set up an authenticator app before anything else.
+    renderBareHeader();
+    await mfa.render({ onEnrolled: start, onSignOut: signOutClicked });
     return;
   }
   if (!state.currentCustomer) {

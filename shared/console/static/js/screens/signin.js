@@ -48,14 +48,49 @@ function passwordForm(onSignedIn) {
     submit.disabled = true;
     submit.textContent = t('signin.busy');
     try {
-      await auth.signInLocal(email, password);
+      const challenge = await auth.signInLocal(email, password);
       form.elements.password.value = '';
+      if (challenge) {
+        form.replaceWith(codeForm(challenge, onSignedIn));
+        document.getElementById('signin-code').focus();
+        return;
+      }
       await onSignedIn();
     } catch (e) {
       submit.disabled = false;
       submit.textContent = t('signin.submit');
       setFormError(form, t(e.kind === 'failed' ? 'signin.failed' : 'signin.error'));
       form.elements.password.focus();
+    }
+  });
+  return form;
+}
+
+// codeForm asks for the authenticator app's code after the password.
+function codeForm(challenge, onSignedIn) {
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'signin-code-submit' }, t('signin.submit'));
+  const form = h('form', { id: 'signin-mfa', novalidate: true },
+    h('p', {}, t('mfa.signinIntro')),
+    field({ label: t('mfa.code'), name: 'code', type: 'text',
+      attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', required: true, id: 'signin-code' } }),
+    h('div', { class: 'buttons' }, submit));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(form);
+    const code = form.elements.code.value.trim();
+    if (!/^[0-9]{6}$/.test(code)) {
+      setFormError(form, t('mfa.codeFormat'));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await auth.answerCode(challenge, code);
+      await onSignedIn();
+    } catch (e) {
+      submit.disabled = false;
+      setFormError(form, t(e.kind === 'failed' ? 'mfa.codeWrong' : e.kind === 'incomplete' ? 'signin.incomplete' : 'signin.error'));
+      form.elements.code.value = '';
+      form.elements.code.focus();
     }
   });
   return form;
