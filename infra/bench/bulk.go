@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
@@ -26,20 +24,17 @@ func bulk() error {
 	fmt.Println("\n## A bulk invite of 100 (the local stack, through the gateway)")
 	ctx := context.Background()
 	env := map[string]string{"INVITE_RATE_LIMIT": "1000000"}
-	st, err := stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		EnrolAdmin: true}) // the admin signs in with an authenticator app's code
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
-	cog := cip.NewFromConfig(st.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(st.Info.Cognito.Endpoint) })
-	auth, err := cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		ClientId: aws.String(st.Info.Cognito.ClientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": st.Info.Admin.Email, "PASSWORD": st.Info.Admin.Password},
-	})
+	auth, err := st.SignIn(ctx, st.Info.Admin.Email, st.Info.Admin.Password)
 	if err != nil {
 		return err
 	}
-	token := aws.ToString(auth.AuthenticationResult.AccessToken)
+	token := aws.ToString(auth.AccessToken)
 	post := func(path string, body any, want int) ([]byte, error) {
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", st.Info.APIURL+path, bytes.NewReader(b))

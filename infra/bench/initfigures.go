@@ -124,7 +124,15 @@ func initFigures(root string, names []string, counts, runs int, write bool) erro
 	fmt.Printf("\nworst init time %.2f× the hello world (budget %.2f×; median of %d, interleaved); largest count %.2f M instructions (median of %d)\n",
 		worstT, timeRatioLimit, runs, worstC, counts)
 	if write && counts > 0 {
-		nb := Baseline{Hello: helloCount, Instructions: fig.Instructions, Why: base.Why}
+		// Only what was measured changes: a run over some functions keeps
+		// the others' figures.
+		nb := Baseline{Hello: helloCount, Instructions: map[string]int64{}, Why: base.Why}
+		for n, c := range base.Instructions {
+			nb.Instructions[n] = c
+		}
+		for n, c := range fig.Instructions {
+			nb.Instructions[n] = c
+		}
 		if err := writeBaseline(filepath.Join(root, baselineFile), nb); err != nil {
 			return err
 		}
