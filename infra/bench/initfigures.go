@@ -48,6 +48,9 @@ func initFigures(root string, names []string, counts, runs int, write bool) erro
 
 	fig := Figures{Instructions: map[string]int64{}, TimeRatio: map[string]float64{}}
 	if counts > 0 {
+		if _, err := exec.LookPath("valgrind"); err != nil {
+			return fmt.Errorf("valgrind is needed to count instructions (apt-get install valgrind), or pass -counts 0: %w", err)
+		}
 		fmt.Fprintf(os.Stderr, "callgrind: %d runs of %d binaries\n", counts, len(all))
 		for _, n := range all {
 			var c []int64
