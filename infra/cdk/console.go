@@ -177,18 +177,27 @@ func newConsoleSite(p *stackParts, api awsapigatewayv2.HttpApi, authURL *string)
 	}
 }
 
-// consoleCSP is console.ContentSecurityPolicy with the managed login's URL,
-// a token at synth: the policy is made with a placeholder that the token
-// then replaces, so that the console package stays the one author of it.
-// The API is the console's own origin ('self'): config.json's apiUrl is
-// empty.
+// consoleCSP is console.ContentSecurityPolicy with the managed login's URL
+// and Cognito's API endpoint, tokens at synth: the policy is made with
+// placeholders that the tokens then replace, so that the console package
+// stays the one author of it. The API is the console's own origin
+// ('self'): config.json's apiUrl is empty.
 func consoleCSP(authURL *string) string {
 	const authPlaceholder = "https://auth.placeholder.invalid"
-	csp := console.ContentSecurityPolicy(console.Config{Mode: console.ModeAWS, AuthDomain: authPlaceholder})
-	if !strings.Contains(csp, authPlaceholder) {
-		panic("console.ContentSecurityPolicy no longer names the managed login")
+	const cognitoPlaceholder = "https://cognito.placeholder.invalid"
+	csp := console.ContentSecurityPolicy(console.Config{Mode: console.ModeAWS, AuthDomain: authPlaceholder, CognitoEndpoint: cognitoPlaceholder})
+	if !strings.Contains(csp, authPlaceholder) || !strings.Contains(csp, cognitoPlaceholder) {
+		panic("console.ContentSecurityPolicy no longer names the managed login and Cognito's endpoint")
 	}
+	csp = strings.Replace(csp, cognitoPlaceholder, *cognitoEndpoint(), 1)
 	return strings.Replace(csp, authPlaceholder, *authURL, 1)
+}
+
+// cognitoEndpoint is the user pools' API endpoint of the stack's region.
+func cognitoEndpoint() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("https://cognito-idp."), awscdk.Aws_REGION(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+	})
 }
 
 // apiBehavior sends /v1/* to the HTTP API: every method, nothing cached,

@@ -364,7 +364,9 @@ func TestConsoleResponseHeadersPolicy(t *testing.T) {
 		csp := render(get(sec, "ContentSecurityPolicy", "ContentSecurityPolicy"))
 		// The API is the console's own origin: 'self' and the managed
 		// login, never API Gateway's endpoints.
-		wantConnect := "connect-src 'self' https://<" + domain.ID + ">." + "auth." + testRegion + ".amazoncognito.com"
+		// Cognito's own API too: the console sets up an operator's
+		// authenticator app with AssociateSoftwareToken.
+		wantConnect := "connect-src 'self' https://cognito-idp.<AWS::Region>.<AWS::URLSuffix> https://<" + domain.ID + ">." + "auth." + testRegion + ".amazoncognito.com"
 		if strings.Contains(csp, "execute-api") {
 			t.Errorf("%s: the CSP names API Gateway: %s", name, csp)
 		}
@@ -513,8 +515,8 @@ func TestConsoleConfigJSON(t *testing.T) {
 				t.Errorf("%s: config.json has %s, which console.Config does not", name, k)
 			}
 		}
-		if cfg["mode"] != console.ModeAWS || cfg["cognitoEndpoint"] != "" {
-			t.Errorf("%s: mode %q cognitoEndpoint %q", name, cfg["mode"], cfg["cognitoEndpoint"])
+		if cfg["mode"] != console.ModeAWS {
+			t.Errorf("%s: mode %q", name, cfg["mode"])
 		}
 
 		markers := list(config.Props["SourceMarkers"])
@@ -541,6 +543,8 @@ func TestConsoleConfigJSON(t *testing.T) {
 			"userPoolId": "<" + pool.ID + ">",
 			"clientId":   "<" + client.ID + ">",
 			"authDomain": "https://<" + domain.ID + ">.auth." + testRegion + ".amazoncognito.com",
+			// Cognito's API, for setting up an operator's authenticator app.
+			"cognitoEndpoint": "https://cognito-idp.<AWS::Region>.<AWS::URLSuffix>",
 		} {
 			if got := value(key); got != want {
 				t.Errorf("%s: %s is %s, want %s", name, key, got, want)

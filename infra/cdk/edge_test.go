@@ -385,7 +385,8 @@ func TestAlarmsNotifyAnEncryptedTopic(t *testing.T) {
 				t.Errorf("%s: %s %v", name, n, a.Props)
 			}
 		}
-		want := []string{"Api5xx", "Api4xxSpike", "SweepLag", "SweepItemFailures", "SesBounceRate", "SesComplaintRate", "MailFeedbackDeadLetters"}
+		want := []string{"Api5xx", "Api4xxSpike", "SweepLag", "SweepItemFailures", "SesBounceRate", "SesComplaintRate", "MailFeedbackDeadLetters",
+			"PublishEventsDeadLetters", "PublishEventsBehind"}
 		for _, r := range allFunctions() {
 			want = append(want, "FunctionFaults-"+r.Function)
 		}

@@ -234,6 +234,7 @@ func describe(r routes.Route) string {
 			routes.TriggerSchedule: "schedule", routes.TriggerDeploy: "deployment (custom resource)",
 			routes.TriggerCognito:    "user pool (custom message trigger)",
 			routes.TriggerMailEvents: "SES's events (EventBridge rule)",
+			routes.TriggerStream:     "table's stream (event source mapping)",
 		}[r.Trigger])
 	}
 	return fmt.Sprintf("%s: %s %s", r.Function, r.Method, r.Path)

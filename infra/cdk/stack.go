@@ -148,6 +148,11 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		UserPoolID: *p.pool.UserPoolId(),
 		ClientID:   *p.client.UserPoolClientId(),
 		AuthDomain: *domain.BaseUrl(nil),
+		// Cognito's own API, which the console calls with the operator's
+		// token to set up an authenticator app (AssociateSoftwareToken,
+		// VerifySoftwareToken): managed login offers no set-up while the
+		// pool's MFA is optional.
+		CognitoEndpoint: *cognitoEndpoint(),
 	})
 
 	for _, t := range routes.Tasks {
@@ -159,6 +164,8 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 			firstOperatorAdmin(p, fns[t.Function])
 		case routes.TriggerMailEvents:
 			mailFeedback(p, fns[t.Function])
+		case routes.TriggerStream:
+			publishEvents(p, fns[t.Function])
 		case routes.TriggerCognito:
 			// Password reset e-mails in the language of the customer whose
 			// portal asked (AddTrigger also lets the pool invoke it).
@@ -222,6 +229,9 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 		},
 		DeletionProtection:  jsii.Bool(true),
 		TimeToLiveAttribute: jsii.String(store.AttrTTL),
+		// Every change's audit event reaches the stream, from which
+		// publish-events makes the product's events (events.go).
+		Stream: awsdynamodb.StreamViewType_NEW_IMAGE,
 		// The table is the source of truth: deleting the stack keeps it.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})

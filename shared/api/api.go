@@ -24,6 +24,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
@@ -39,6 +40,7 @@ type Services struct {
 	Portals     *portals.Service
 	Invitations *invitations.Service
 	Profile     *profile.Service
+	Roles       *roles.Service
 	Offboarding *offboarding.Service
 	// MFA is the operators' second factor (nil in functions without the
 	// sign-in client).
@@ -53,7 +55,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
-		Profile: e.Profile(), Offboarding: e.Offboarding(), MFA: e.SecondFactor(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(), MFA: e.SecondFactor(), Roles: e.Roles(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }

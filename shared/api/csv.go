@@ -110,7 +110,7 @@ var userColumns = []string{"id", "email", "name", "status", "admin", "roles", "p
 func userRow(m *domain.Member) []string {
 	var state, expires, delivery string
 	if inv := m.Invitation; inv != nil {
-		state, expires, delivery = string(inv.State), csvTime(&inv.ExpiresAt), string(inv.Delivery)
+		state, expires, delivery = string(inv.State), csvTime(expiryOf(inv)), string(inv.Delivery)
 	}
 	return []string{m.ID, m.Email, m.Name, string(m.Status), strconv.FormatBool(m.Admin),
 		strings.Join(m.Roles, "; "), strings.Join(m.PortalIDs, "; "),

@@ -124,7 +124,19 @@ func (s *Services) listMembers(ctx context.Context, r *httpapi.Request, c *acces
 		if sc.CustomerID != "" {
 			name = "users-" + sc.CustomerID
 		}
-		return csvOf(s, pq, p, name, userColumns, userRow), nil
+		return csvOf(s, pq, p.Page, name, userColumns, userRow), nil
 	}
-	return pageOf(s, pq, p, func(m *domain.Member) any { return viewMember(m) }), nil
+	out := memberListView{Items: make([]any, 0, len(p.Items)), NextCursor: s.Cursors.Encode(pq.binding, p.Next), Counts: p.Counts}
+	for i := range p.Items {
+		out.Items = append(out.Items, viewMember(&p.Items[i]))
+	}
+	return httpapi.OK(out), nil
+}
+
+// memberListView is a page of members with the scope's counts by category
+// (left out while a scope older than the counts waits for its backfill).
+type memberListView struct {
+	Items      []any                `json:"items"`
+	NextCursor *string              `json:"nextCursor"`
+	Counts     *domain.MemberCounts `json:"counts,omitempty"`
 }

@@ -51,6 +51,7 @@ var answers = []clientAnswer{
 	{members.ErrUndeliverable, http.StatusConflict, "undeliverable", say("Invitations to this address bounced or were marked as spam; delete the user and add them again with the right address.")},
 	{state.ErrClaimHeld, http.StatusConflict, "invalid_state", say("The invitation is being accepted right now.")},
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
+	{state.ErrRoleNameTaken, http.StatusConflict, "role_exists", say("The customer has a role of this name already.")},
 	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},
 	{state.ErrStale, http.StatusPreconditionFailed, "version_mismatch", say("The resource has changed since you read it (If-Match does not match).")},

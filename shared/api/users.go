@@ -24,6 +24,8 @@ type inviteUserInput struct {
 	Admin     *bool    `json:"admin"`
 	Roles     []string `json:"roles"`
 	PortalIDs []string `json:"portalIds"`
+	// SendInvitation false adds the user now, to be invited later.
+	SendInvitation *bool `json:"sendInvitation"`
 }
 
 // InviteUser: POST /v1/customers/{customerId}/users.
@@ -35,7 +37,7 @@ func InviteUser(s *Services) httpapi.Endpoint {
 			return nil, err
 		}
 		m, err := s.Members.Invite(ctx, c, sc, members.Invitee{
-			Email: deref(in.Email), Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs,
+			Email: deref(in.Email), Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation,
 		}, key)
 		if err != nil {
 			return nil, err
@@ -45,10 +47,11 @@ func InviteUser(s *Services) httpapi.Endpoint {
 }
 
 type bulkInput struct {
-	Emails    []string `json:"emails"`
-	Admin     *bool    `json:"admin"`
-	Roles     []string `json:"roles"`
-	PortalIDs []string `json:"portalIds"`
+	Emails         []string `json:"emails"`
+	Admin          *bool    `json:"admin"`
+	Roles          []string `json:"roles"`
+	PortalIDs      []string `json:"portalIds"`
+	SendInvitation *bool    `json:"sendInvitation"`
 }
 
 type bulkResultView struct {
@@ -77,7 +80,7 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, key)
+		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation}, key)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 
 type invitationView struct {
 	State          domain.InvitationState `json:"state"`
-	ExpiresAt      time.Time              `json:"expiresAt"`
+	ExpiresAt      *time.Time             `json:"expiresAt"` // null while not sent
 	LastSentAt     *time.Time             `json:"lastSentAt"`
 	SendCount      int                    `json:"sendCount"`
 	Delivery       domain.Delivery        `json:"delivery"`
@@ -99,10 +99,19 @@ func viewInvitation(inv *domain.Invitation) *invitationView {
 		return nil
 	}
 	return &invitationView{
-		State: inv.State, ExpiresAt: ts(inv.ExpiresAt), LastSentAt: tsp(inv.LastSentAt),
+		State: inv.State, ExpiresAt: expiryOf(inv), LastSentAt: tsp(inv.LastSentAt),
 		SendCount: inv.SendCount, Delivery: inv.Delivery, ReminderSentAt: tsp(inv.ReminderSentAt),
 		DeliveryAt: tsp(inv.FeedbackAt), DeliveryReason: inv.FeedbackReason, Undeliverable: inv.Undeliverable,
 	}
+}
+
+// expiryOf is when a sent invitation expires; none runs until it is sent.
+func expiryOf(inv *domain.Invitation) *time.Time {
+	if inv.State == domain.InvitationNotSent {
+		return nil
+	}
+	t := ts(inv.ExpiresAt)
+	return &t
 }
 
 func viewUser(m *domain.Member) userView {

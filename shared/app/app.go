@@ -8,6 +8,7 @@
 //	invitations   inspecting and accepting an invitation
 //	customers     customers, the audit trails (a customer's, the provider's), /me
 //	profile       a customer's organization profile: addresses, service agreements
+//	roles         a customer's role catalogue
 //	offboarding   taking a customer away for good, in bounded steps
 //	portals       portal setups as relying parties; a portal's own question
 //	sweep         the scheduled work
@@ -31,6 +32,8 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
+	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -50,7 +53,9 @@ type Store interface {
 	delivery.FeedbackStore
 	identitysync.Store
 	profile.Store
+	roles.Store
 	offboarding.Store
+	subscriptions.Store
 }
 
 // Env is what a function has: its configuration, the store, and the clients
@@ -116,6 +121,9 @@ func (e Env) Portals() *portals.Service {
 
 // Profile serves customers' organization profiles.
 func (e Env) Profile() *profile.Service { return &profile.Service{Store: e.Store, Now: e.now()} }
+
+// Roles serves customers' role catalogues.
+func (e Env) Roles() *roles.Service { return &roles.Service{Store: e.Store, Now: e.now()} }
 
 // Offboarding accepts and runs customers' offboardings.
 func (e Env) Offboarding() *offboarding.Service {

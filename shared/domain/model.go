@@ -99,6 +99,34 @@ type Customer struct {
 	PortalCount    int `dynamodbav:"portalCount"`
 	AddressCount   int `dynamodbav:"addressCount"`
 	AgreementCount int `dynamodbav:"agreementCount"`
+	// Members counts the customer's portal users by category, kept in the
+	// transactions that create and delete them or change their status, so
+	// that reading them is one item and a condition can read them too.
+	Members MemberCounts `dynamodbav:"-"`
+	// SubscriptionCount counts its webhook subscriptions, likewise.
+	SubscriptionCount int `dynamodbav:"subscriptionCount"`
+}
+
+// MemberCounts are a scope's members by category. Exact is false while a
+// scope written before the counts were kept has not been counted yet (the
+// sweep's backfill does that once).
+type MemberCounts struct {
+	Enabled     int  `dynamodbav:"enabledCount" json:"enabled"`
+	Disabled    int  `dynamodbav:"disabledCount" json:"disabled"`
+	Unconfirmed int  `dynamodbav:"unconfirmedCount" json:"unconfirmed"`
+	Exact       bool `dynamodbav:"countsExact" json:"-"`
+}
+
+// Add counts a member of status st n more times (n may be negative).
+func (c *MemberCounts) Add(st Status, n int) {
+	switch st {
+	case StatusEnabled:
+		c.Enabled += n
+	case StatusDisabled:
+		c.Disabled += n
+	case StatusUnconfirmed:
+		c.Unconfirmed += n
+	}
 }
 
 // Offboarding reports whether the customer's offboarding has begun.
@@ -154,6 +182,10 @@ const (
 	InvitationExpired  InvitationState = "expired"
 	InvitationAccepted InvitationState = "accepted"
 	InvitationRevoked  InvitationState = "revoked"
+	// InvitationNotSent: added now, to be invited later (seed 002, "send
+	// the invitations later"): no token, no e-mail, no expiry and no
+	// reminder until a re-invite sends the first one.
+	InvitationNotSent InvitationState = "not_sent"
 )
 
 // Delivery is what is known of the last invitation e-mail.
@@ -168,6 +200,8 @@ const (
 	DeliveryDelivered  Delivery = "delivered"
 	DeliveryBounced    Delivery = "bounced"
 	DeliveryComplained Delivery = "complained"
+	// DeliveryNotSent: no e-mail was asked for yet (an invitation not sent).
+	DeliveryNotSent Delivery = "not_sent"
 )
 
 // Sent reports whether the e-mail left: sent, or heard of since.
@@ -233,6 +267,10 @@ type Member struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	UpdatedAt time.Time `dynamodbav:"updatedAt"`
 	Version   int       `dynamodbav:"version"`
+	// Uncounted marks a member read from an item written before the scope's
+	// counts were kept: a change of it counts it (the store's business; it
+	// is never shown).
+	Uncounted bool `dynamodbav:"-" json:"-"`
 }
 
 // Scope is the scope the member belongs to.
@@ -328,6 +366,28 @@ const (
 	ActionMFAReset    = "mfa_reset"
 	ActionMFALapsed   = "mfa_lapsed"
 )
+
+// MemberActions are the actions recorded on a member of either kind.
+var MemberActions = []string{ActionInvited, ActionReinvited, ActionReminded, ActionAccepted, ActionExpired,
+	ActionUpdated, ActionEnabled, ActionDisabled, ActionDeleted}
+
+// Actions are every action the audit trail records, so every event type
+// the product publishes (shared/events).
+func Actions() []string {
+	out := []string{ActionCustomerCreated, ActionCustomerUpdated, ActionCustomerOffboarded,
+		ActionAddressCreated, ActionAddressUpdated, ActionAddressDeleted,
+		ActionAgreementCreated, ActionAgreementUpdated, ActionAgreementDeleted,
+		ActionPortalCreated, ActionPortalUpdated, ActionPortalDeleted, ActionPortalRegistered}
+	for _, k := range []Kind{KindUser, KindOperator} {
+		for _, a := range MemberActions {
+			out = append(out, Action(k, a))
+		}
+	}
+	for _, a := range []string{ActionMFAEnrolled, ActionMFAReset, ActionMFALapsed} {
+		out = append(out, Action(KindOperator, a))
+	}
+	return append(out, subscriptionActions...)
+}
 
 // NeedsMFA reports whether the member is an operator who has not (or no
 // longer) confirmed an authenticator app.

@@ -30,6 +30,10 @@ func awsFromEnv() (aws.Config, error) {
 	}, nil
 }
 
+// AWSFromEnv is the AWS configuration Lambda gives a function (awsFromEnv),
+// for the packages that start functions of their own kind.
+func AWSFromEnv() (aws.Config, error) { return awsFromEnv() }
+
 // Endpoint is the SDK's standard endpoint override for a service, from
 // AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL (unset on AWS; the local
 // runs point the functions at the emulators with them).

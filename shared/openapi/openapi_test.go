@@ -403,6 +403,11 @@ func TestRoutes(t *testing.T) {
 		// The operators' second factor.
 		{"POST", "/v1/me/mfa"},
 		{"DELETE", "/v1/operators/{operatorId}/mfa"},
+		// The role catalogue (issue 14, part B).
+		{"GET", "/v1/customers/{customerId}/roles"},
+		{"POST", "/v1/customers/{customerId}/roles"},
+		{"PATCH", "/v1/customers/{customerId}/roles/{roleId}"},
+		{"DELETE", "/v1/customers/{customerId}/roles/{roleId}"},
 	}
 	for _, r := range want {
 		if !have[r] {

@@ -56,6 +56,8 @@ const (
 	// TriggerMailEvents: an EventBridge rule on the SES configuration
 	// set's events.
 	TriggerMailEvents = "mail-events"
+	// TriggerStream: the table's stream, through an event source mapping.
+	TriggerStream = "stream"
 )
 
 // Cognito actions, named as IAM names them.
@@ -100,6 +102,8 @@ const (
 	addressPath    = addressesPath + "/{addressId}"
 	agreementsPath = customerPath + "/service-agreements"
 	agreementPath  = agreementsPath + "/{agreementId}"
+	rolesPath      = customerPath + "/roles"
+	rolePath       = rolesPath + "/{roleId}"
 )
 
 // ManagesAppClients reports whether a function calls app client actions.
@@ -148,6 +152,12 @@ var Table = []Route{
 	{Function: "delete-customer", Method: "DELETE", Path: customerPath, Who: OperatorAdmin, Table: TableWrite},
 	{Function: "get-job", Method: "GET", Path: "/v1/jobs/{jobId}", Who: OperatorAdmin, Table: TableRead},
 	{Function: "list-provider-audit-events", Method: "GET", Path: "/v1/audit-events", Who: OperatorAdmin, Table: TableRead},
+
+	// A customer's role catalogue (issue 14, part B).
+	{Function: "list-roles", Method: "GET", Path: rolesPath, Who: UserManager, Table: TableRead},
+	{Function: "create-role", Method: "POST", Path: rolesPath, Who: UserManager, Table: TableWrite},
+	{Function: "update-role", Method: "PATCH", Path: rolePath, Who: UserManager, Table: TableWrite},
+	{Function: "delete-role", Method: "DELETE", Path: rolePath, Who: UserManager, Table: TableWrite},
 
 	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
 	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},
@@ -200,6 +210,9 @@ var Tasks = []Route{
 	// What SES reports of each invitation e-mail (delivered, bounced,
 	// complained), through an EventBridge rule on its events.
 	{Function: "record-mail-feedback", Trigger: TriggerMailEvents, Who: "SES's events", Table: TableWrite},
+	// Events: each audit event item a change committed, from the table's
+	// stream to the stack's EventBridge bus. It reads the stream only.
+	{Function: "publish-events", Trigger: TriggerStream, Who: "the table's stream", Table: TableNone},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

@@ -50,6 +50,9 @@ type AddressChange = RecordChange[domain.Address]
 // AgreementChange is a RecordChange of a service agreement.
 type AgreementChange = RecordChange[domain.ServiceAgreement]
 
+// SubscriptionChange is a RecordChange of a webhook subscription.
+type SubscriptionChange = RecordChange[domain.Subscription]
+
 // JobUpdate records a job's progress: what a step removed (added to the
 // counts, whatever else runs the job at the same time), and, when To is
 // set, the move from step From to step To, conditional on the job still
@@ -64,3 +67,20 @@ type JobUpdate struct {
 
 // JobTTL is how long a finished job can still be read.
 const JobTTL = 90 * 24 * time.Hour
+
+// ErrRoleNameTaken: the customer's catalogue has a role of that name
+// (without case) already.
+var ErrRoleNameTaken = errs.New(errs.Exist, "role_exists")
+
+// RoleChange is the creation (Before nil), change, or deletion (After nil)
+// of a role of a customer's catalogue, written in one transaction with the
+// record that keeps its name unique, the customer's count of roles and the
+// audit event. A creation needs the customer, not offboarding
+// (ErrNotFound), with room for one more (ErrLimit); a name another role has
+// is ErrRoleNameTaken; a change or deletion is conditional on Before's
+// version (ErrStale).
+type RoleChange struct {
+	Before, After *domain.Role
+	Event         domain.AuditEvent
+	Extras
+}

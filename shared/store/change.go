@@ -18,6 +18,10 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	b := ch.Before
 	sc := b.Scope()
 	versionIs := expression.Name("version").Equal(expression.Value(b.Version))
+	if b.Uncounted {
+		// Counted as read, or not at all: the backfill may count it meanwhile.
+		versionIs = versionIs.And(expression.AttributeNotExists(expression.Name("counted")))
+	}
 	if ch.After == nil {
 		t.del(scopeKey(sc), memberSK(b.ID), &versionIs, state.ErrStale)
 		t.del(scopeKey(sc), emailSK(b.Email), nil, nil)
@@ -34,21 +38,25 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 			t.del(identityPK(b.Sub), scopeKey(sc), nil, nil) // linked to another identity
 		}
 	}
-	// The count of enabled admins, and the last-admin rule.
+	// The scope's counts by category and of enabled admins, in one update
+	// of its meta item, and the last-admin rule.
 	wasAdmin := b.CountsAsAdmin()
 	isAdmin := ch.After != nil && ch.After.CountsAsAdmin()
+	admins := 0
+	var c *expression.ConditionBuilder
 	if wasAdmin != isAdmin {
-		delta := 1
-		var c *expression.ConditionBuilder
+		admins = 1
 		if !isAdmin {
-			delta = -1
+			admins = -1
 			if ch.GuardLastAdmin {
 				cb := expression.Name("enabledAdmins").GreaterThan(expression.Value(1))
 				c = &cb
 			}
 		}
+	}
+	if u, ok := metaUpdate(admins, countDelta(&b, ch.After)); ok {
 		pk, sk := metaKey(sc)
-		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(delta)), c, state.ErrLastAdmin)
+		t.update(pk, sk, u, c, state.ErrLastAdmin)
 	}
 	if ch.RevokeToken != "" {
 		noClaim := expression.AttributeNotExists(expression.Name("claimUntil")).

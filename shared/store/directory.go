@@ -61,7 +61,7 @@ func (s *Store) members(ctx context.Context, sc domain.Scope, ids []string) (map
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return err
 		}
-		out[it.ID] = it.Member
+		out[it.ID] = it.member()
 		return nil
 	})
 	return out, err

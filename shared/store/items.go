@@ -42,6 +42,9 @@ type customerItem struct {
 	ListPK string `dynamodbav:"listPk"`
 	ListSK string `dynamodbav:"listSk"`
 	domain.Customer
+	// The counts of its members by category (domain.Customer.Members),
+	// kept as top-level attributes so that ADD and conditions reach them.
+	domain.MemberCounts
 }
 
 func newCustomerItem(c domain.Customer) customerItem {
@@ -52,6 +55,8 @@ func newCustomerItem(c domain.Customer) customerItem {
 		PK: customerPK(c.ID), SK: skCustomer, Type: typeCustomer,
 		ListPK: pkCustomers, ListSK: customerOrder(c),
 		Customer: c,
+		// A new customer has no members: its counts are exact from the start.
+		MemberCounts: domain.MemberCounts{Exact: true},
 	}
 }
 
@@ -62,6 +67,7 @@ func (it *customerItem) customer() domain.Customer {
 	if c.Version < 1 {
 		c.Version = 1
 	}
+	c.Members = it.MemberCounts
 	return c
 }
 
@@ -82,7 +88,18 @@ type memberItem struct {
 	ListSK string `dynamodbav:"listSk"`
 	DuePK  string `dynamodbav:"duePk,omitempty"`
 	DueSK  string `dynamodbav:"dueSk,omitempty"`
+	// Counted: the member is in its scope's counts. Every write since the
+	// counts were kept sets it; the backfill sets it on older items.
+	Counted bool `dynamodbav:"counted,omitempty"`
 	domain.Member
+}
+
+// member is the item's member, marked Uncounted when the item is older
+// than the counts.
+func (it *memberItem) member() domain.Member {
+	m := it.Member
+	m.Uncounted = !it.Counted
+	return m
 }
 
 func newMemberItem(m domain.Member) memberItem {
@@ -91,7 +108,8 @@ func newMemberItem(m domain.Member) memberItem {
 		PK: scopeKey(s), SK: memberSK(m.ID), Type: typeMember,
 		CatPK: categoryPK(s, m.Status), CatSK: m.Email,
 		ListPK: listingPK(s), ListSK: m.Email,
-		Member: m,
+		Counted: true,
+		Member:  m,
 	}
 	it.DuePK, it.DueSK = dueKeysOf(m.Invitation)
 	return it

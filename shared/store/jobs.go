@@ -97,7 +97,7 @@ func (s *Store) FinishOffboarding(ctx context.Context, j domain.Job, now time.Ti
 // by page, so the first page is always the next.
 func (s *Store) CustomerMembers(ctx context.Context, customerID string, limit int32) ([]domain.Member, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID))).And(expression.Key(AttrSK).BeginsWith(skMemberPre))
-	p, err := listOf(ctx, s, "", kc, limit, nil, func(it *memberItem) domain.Member { return it.Member })
+	p, err := listOf(ctx, s, "", kc, limit, nil, func(it *memberItem) domain.Member { return it.member() })
 	return p.Items, err
 }
 

@@ -46,11 +46,6 @@ func (s *Store) createMemberTx(nm state.NewMember) *tx {
 	m := nm.Member
 	t := s.newTx()
 	sc := m.Scope()
-	// A customer's member needs the customer, not being offboarded: once
-	// the offboarding is accepted, nobody joins it any more.
-	if !sc.IsProvider() && !m.CountsAsAdmin() {
-		t.check(customerPK(sc.CustomerID), skCustomer, customerOpen(), state.ErrNotFound)
-	}
 	t.putNew(emailItem{PK: scopeKey(sc), SK: emailSK(m.Email), Type: typeEmail, MemberID: m.ID}, state.ErrEmailTaken)
 	t.putNew(newMemberItem(m), state.ErrConcurrent)
 	if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {
@@ -59,15 +54,22 @@ func (s *Store) createMemberTx(nm state.NewMember) *tx {
 	if m.Sub != "" {
 		t.putNew(newIdentityItem(m), state.ErrConcurrent)
 	}
+	// The scope's counts (of its category, of enabled admins). A
+	// customer's member needs the customer, not being offboarded: once the
+	// offboarding is accepted, nobody joins it any more. The provider's meta
+	// item is made by its first admin.
+	admins := 0
 	if m.CountsAsAdmin() {
-		pk, sk := metaKey(sc)
-		var exists *expression.ConditionBuilder
-		if !sc.IsProvider() { // the provider's meta item is made by its first admin
-			c := customerOpen()
-			exists = &c
-		}
-		t.update(pk, sk, expression.Add(expression.Name("enabledAdmins"), expression.Value(1)), exists, state.ErrNotFound)
+		admins = 1
 	}
+	u, _ := metaUpdate(admins, countDelta(nil, &m))
+	pk, sk := metaKey(sc)
+	var open *expression.ConditionBuilder
+	if !sc.IsProvider() {
+		c := customerOpen()
+		open = &c
+	}
+	t.update(pk, sk, u, open, state.ErrNotFound)
 	linkWrites(t, nil, &m)
 	t.putNew(newAuditItem(nm.Event), nil)
 	t.extras(nm.Extras, sc)
@@ -84,7 +86,7 @@ func (s *Store) Member(ctx context.Context, sc domain.Scope, id string) (domain.
 	if !found {
 		return domain.Member{}, state.ErrNotFound
 	}
-	return it.Member, nil
+	return it.member(), nil
 }
 
 // MemberByEmail reads the member of a scope with an e-mail address.
@@ -113,7 +115,7 @@ func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.
 	if search != "" {
 		kc = kc.And(expression.Key(skAttr).BeginsWith(search))
 	}
-	return listOf(ctx, s, index, kc, limit, start, func(it *memberItem) domain.Member { return it.Member })
+	return listOf(ctx, s, index, kc, limit, start, func(it *memberItem) domain.Member { return it.member() })
 }
 
 // RecordDelivery records the outcome of sending the invitation whose token

@@ -122,8 +122,12 @@ func (t *tx) commit(ctx context.Context) error {
 	const attempts = 5
 	for attempt := 1; ; attempt++ {
 		token := newRequestToken()
-		_, err := t.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: &token})
+		out, err := t.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items, ClientRequestToken: &token,
+			ReturnConsumedCapacity: t.s.capacityMode()})
 		if err == nil {
+			for i := range ptrOr(out).ConsumedCapacity {
+				t.s.consumed("TransactWriteItems", &ptrOr(out).ConsumedCapacity[i])
+			}
 			return nil
 		}
 		var tce *types.TransactionCanceledException
@@ -175,4 +179,12 @@ func newRequestToken() string {
 	var b [18]byte
 	_, _ = crand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ptrOr is the output, or an empty one from a client that answered none.
+func ptrOr(out *dynamodb.TransactWriteItemsOutput) *dynamodb.TransactWriteItemsOutput {
+	if out == nil {
+		return &dynamodb.TransactWriteItemsOutput{}
+	}
+	return out
 }

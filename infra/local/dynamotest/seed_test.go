@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
@@ -30,8 +31,11 @@ var seedNow = time.Now().UTC().Add(365 * 24 * time.Hour).Truncate(time.Hour)
 type batching struct {
 	*dynamodb.Client
 	table string
-	mu    sync.Mutex
-	buf   []types.WriteRequest
+	// legacy writes the items as the store wrote them before it kept the
+	// counts by category: members without "counted".
+	legacy bool
+	mu     sync.Mutex
+	buf    []types.WriteRequest
 }
 
 func (b *batching) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -39,9 +43,14 @@ func (b *batching) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	for _, it := range in.TransactItems {
 		switch {
 		case it.Put != nil:
+			if b.legacy {
+				delete(it.Put.Item, "counted")
+			}
 			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: it.Put.Item}})
 		case it.ConditionCheck != nil:
 			// The customer exists: the seeder made it first.
+		case it.Update != nil && it.Update.Key["sk"] != nil && it.Update.Key["sk"].(*types.AttributeValueMemberS).Value == "C":
+			// The customer's counts: seed adds them up once at the end.
 		default:
 			return nil, errors.New("seeding writes new items only (no admins: they update a count)")
 		}
@@ -87,8 +96,15 @@ func (b *batching) flush(ctx context.Context) error {
 // CreateMember, 16 at once, through the batching client.
 func seed(t testing.TB, s *store.Store, ms []domain.Member) {
 	t.Helper()
+	seedAs(t, s, ms, false)
+}
+
+// seedAs is seed, or with legacy, the members written as they were before
+// the counts were kept: uncounted, and the customers' counts untouched.
+func seedAs(t testing.TB, s *store.Store, ms []domain.Member, legacy bool) {
+	t.Helper()
 	ctx := context.Background()
-	b := &batching{Client: db, table: s.Table()}
+	b := &batching{Client: db, table: s.Table(), legacy: legacy}
 	bs := store.New(b, s.Table())
 	var g errgroup.Group
 	g.SetLimit(16)
@@ -103,6 +119,33 @@ func seed(t testing.TB, s *store.Store, ms []domain.Member) {
 	}
 	if err := b.flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if legacy {
+		return
+	}
+	// The counts by category that each CreateMember adds to, once per
+	// customer (users only: no admins, whose count would be a fake).
+	counts := map[string]domain.MemberCounts{}
+	for _, m := range ms {
+		if m.CountsAsAdmin() {
+			t.Fatal("seeding writes no admins: they update a count")
+		}
+		c := counts[m.CustomerID]
+		c.Add(m.Status, 1)
+		counts[m.CustomerID] = c
+	}
+	for id, c := range counts {
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.Table()), Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "C#" + id}, "sk": &types.AttributeValueMemberS{Value: "C"}},
+			UpdateExpression: aws.String("ADD enabledCount :e, disabledCount :d, unconfirmedCount :u"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":e": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Enabled)},
+				":d": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Disabled)},
+				":u": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Unconfirmed)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -185,6 +185,23 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		u, _ := operator(t, op, "technician")
 		return status(op, "DELETE", "/v1/operators/"+u.ID+"/mfa", nil)
 	}, 6, 6, "caller; the operator; one transaction (mark cleared, reset pending, audit); AdminSetUserMFAPreference (off); AdminUserGlobalSignOut; one transaction (no longer pending)")
+	// The role catalogue (issue 14, part B).
+	newRole := func() string {
+		var r struct{ ID string }
+		op.post(prof+"/roles", map[string]any{"name": unique("Role ")}, 201).json(t, &r)
+		return prof + "/roles/" + r.ID
+	}
+	add("GET roles", func() func() int { newRole(); return status(op, "GET", prof+"/roles", nil) }, 3, 2,
+		"caller ∥ the customer (its standing, and that it exists); the partition's roles")
+	add("POST role", func() func() int { return status(op, "POST", prof+"/roles", map[string]any{"name": unique("Role ")}) }, 3, 2,
+		"caller ∥ the customer; one transaction (the customer's count, the role, its name record, audit)")
+	add("PATCH role (rename)", func() func() int {
+		p := newRole()
+		return status(op, "PATCH", p, map[string]any{"name": unique("Renamed ")})
+	}, 4, 3,
+		"caller ∥ the customer; the roles; one transaction (the role on its version, the name records moved, audit): no member is touched")
+	add("DELETE role", func() func() int { p := newRole(); return status(op, "DELETE", p, nil) }, 4, 3,
+		"caller ∥ the customer; the roles; one transaction (the role, its name record, the count, audit): no member is touched")
 
 	var rows []string
 	for _, c := range cases {

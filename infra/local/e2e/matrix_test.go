@@ -61,6 +61,13 @@ func TestPermissionMatrix(t *testing.T) {
 			"city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
 		return profile + "/addresses/" + a.ID
 	}
+	// The role catalogue (issue 14, part B).
+	roleBody := func() any { return map[string]any{"name": unique("Role ")} }
+	newRole := func() string {
+		var r struct{ ID string }
+		op.post(profile+"/roles", roleBody(), 201).json(t, &r)
+		return profile + "/roles/" + r.ID
+	}
 	agreementBody := func() any {
 		return map[string]any{"name": "Maintenance", "reference": unique("SLA-"), "startsOn": "2026-01-01", "endsOn": "2026-12-31"}
 	}
@@ -133,7 +140,12 @@ func TestPermissionMatrix(t *testing.T) {
 		"delete-customer":            {"DELETE", freshCustomer, none, [8]int{202, 403, 404, 404, 404, 401, 401, 401}, nil},
 		"get-job":                    {"GET", newJob, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
 		"list-provider-audit-events": {"GET", fixed("/v1/audit-events"), none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
-		"accept-invitation":          {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
+		// The role catalogue (issue 14, part B).
+		"list-roles":        {"GET", fixed(profile + "/roles"), none, [8]int{200, 200, 200, 404, 403, 401, 401, 401}, nil},
+		"create-role":       {"POST", fixed(profile + "/roles"), roleBody, [8]int{201, 201, 201, 404, 403, 401, 401, 401}, nil},
+		"update-role":       {"PATCH", newRole, func() any { return map[string]any{"description": "Renamed in the matrix."} }, [8]int{200, 200, 200, 404, 403, 401, 401, 401}, nil},
+		"delete-role":       {"DELETE", newRole, none, [8]int{204, 204, 204, 404, 403, 401, 401, 401}, nil},
+		"accept-invitation": {"POST", fixed("/v1/invitations/accept"), func() any { return madeUp }, [8]int{410, 410, 410, 410, 410, 410, 410, 410}, nil},
 		// The operators' second factor: every operator principal here is
 		// enrolled (enrolling again changes nothing); TestAnOperatorWithout
 		// AnAppIsRefusedEverywhereElse runs every route as one who is not.

@@ -83,6 +83,8 @@ func config() map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB":                  st.Info.DynamoDB.Endpoint,
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": st.Info.Cognito.Endpoint,
 		"AWS_ENDPOINT_URL_SESV2":                     st.Info.SES.Endpoint,
+		// Events: the local bus stands in for EventBridge.
+		"EVENT_BUS_NAME": stack.BusName, "AWS_ENDPOINT_URL_EVENTBRIDGE": st.Info.Events.Bus,
 	}
 }
 
@@ -96,6 +98,8 @@ type fixtures struct {
 	portal, portalToken, consoleToken string
 	// address and agreement are the customer's; job offboards another.
 	address, agreement, job string
+	// role is a role of the customer's catalogue.
+	role string
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -140,6 +144,7 @@ func newFixtures(t *testing.T) fixtures {
 		`{"kind":"legal","lines":["Coolsingel 1"],"postalCode":"3011 AD","city":"Rotterdam","country":"NL"}`, cp)).Body)
 	f.agreement = id(call("create-service-agreement", op.event("POST", "/v1/customers/"+f.customer+"/service-agreements",
 		`{"name":"Maintenance","reference":"SLA-1","startsOn":"2026-01-01","endsOn":"2026-12-31"}`, cp)).Body)
+	f.role = id(call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Fixture role"}`, cp)).Body)
 	gone := id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Leaving"}`, nil)).Body)
 	var accepted struct{ Job struct{ ID string } }
 	_ = json.Unmarshal([]byte(call("delete-customer", op.event("DELETE", "/v1/customers/"+gone, "", map[string]string{"customerId": gone})).Body), &accepted)
@@ -212,7 +217,7 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 		t.Fatal(err)
 	}
 	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal,
-		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job}
+		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job, "roleId": f.role}
 	for k := range ev.PathParameters {
 		if _, ok := ids[k]; !ok {
 			continue // {proxy+}: the path as it is
@@ -264,6 +269,8 @@ var want = map[string]int{
 	// The operators' second factor: the admin is enrolled (enrolling again
 	// changes nothing); the fixture operator is unconfirmed (nothing to reset).
 	"enrol-mfa": 200, "reset-operator-mfa": 200,
+	// The role catalogue (issue 14, part B).
+	"list-roles": 200, "create-role": 201, "update-role": 200, "delete-role": 204,
 }
 
 // Every function's built bootstrap runs under the Lambda Runtime API with
@@ -307,6 +314,7 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				// A hard bounce of the fixture user's invitation.
 				payload, bounced = mailFeedbackEvent(t, raw, op)
 			}
+			publishedBefore := published("evt_example1")
 			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
 			if err != nil {
 				t.Fatal(err)
@@ -345,6 +353,15 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				m, err := st.Store.Member(ctx, bounced.Scope(), bounced.ID)
 				if err != nil || m.Invitation == nil || m.Invitation.Delivery != domain.DeliveryBounced || !m.Invitation.Undeliverable {
 					t.Fatalf("after a bounce event: %+v %v\n%s", m.Invitation, err, run.Output())
+				}
+			case rt.Trigger == routes.TriggerStream:
+				// The sample batch's audit item is on the bus, once more.
+				var resp events.DynamoDBEventResponse
+				if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("stream batch answer %s\n%s", res.Payload, run.Output())
+				}
+				if got := published("evt_example1"); got != publishedBefore+1 {
+					t.Fatalf("the bus has the sample's event %d times, want %d\n%s", got, publishedBefore+1, run.Output())
 				}
 			case rt.Trigger == routes.TriggerDeploy:
 				if got := <-cfnStatus; !strings.HasPrefix(got, "SUCCESS") {
@@ -507,4 +524,16 @@ func duplicateKeys(line string) []string {
 	}
 	_ = walk()
 	return dups
+}
+
+// published counts the events on the local bus whose detail has the id.
+func published(id string) int {
+	n := 0
+	for _, e := range st.Bus.Events() {
+		var d struct{ ID string }
+		if json.Unmarshal(e.Detail, &d) == nil && d.ID == id {
+			n++
+		}
+	}
+	return n
 }

@@ -24,9 +24,18 @@ import (
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
+// stream is the table's stream: new images only, all the publisher reads.
+var stream = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}
+
 // Table creates the table with its indexes and TTL unless it exists.
 func Table(ctx context.Context, db *dynamodb.Client, name string) error {
-	if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
+	if d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
+		if d.Table.StreamSpecification == nil || !aws.ToBool(d.Table.StreamSpecification.StreamEnabled) {
+			// A table made before events: give it its stream.
+			if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &name, StreamSpecification: stream}); err != nil {
+				return fmt.Errorf("enable the table's stream: %w", err)
+			}
+		}
 		return nil
 	} else {
 		var nf *types.ResourceNotFoundException
@@ -38,6 +47,9 @@ func Table(ctx context.Context, db *dynamodb.Client, name string) error {
 	in := &dynamodb.CreateTableInput{
 		TableName:   &name,
 		BillingMode: types.BillingModePayPerRequest,
+		// Every change's audit event reaches the stream, and the events'
+		// publisher reads it (shared/events), as on AWS.
+		StreamSpecification: stream,
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(store.AttrSK), KeyType: types.KeyTypeRange},

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
 
@@ -32,9 +34,11 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/cognitofront"
 	"github.com/portalaccess/portalaccess/infra/local/cognitofront/lambdalocal"
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
+	"github.com/portalaccess/portalaccess/infra/local/eventbus"
 	"github.com/portalaccess/portalaccess/infra/local/gateway"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
 	"github.com/portalaccess/portalaccess/infra/local/sampleportal"
+	"github.com/portalaccess/portalaccess/infra/local/streams"
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
@@ -42,6 +46,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/console"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	pevents "github.com/portalaccess/portalaccess/shared/events"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
@@ -134,6 +139,10 @@ type Info struct {
 	SES struct {
 		Endpoint string `json:"endpoint"`
 	} `json:"ses"`
+	// Events: the stand-in for the stack's EventBridge bus (PutEvents).
+	Events struct {
+		Bus string `json:"bus"`
+	} `json:"events"`
 	Admin struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -162,6 +171,12 @@ type Stack struct {
 	// cognito-local invokes its triggers at.
 	Front     *cognitofront.Front
 	Functions *lambdalocal.Functions
+	// Events: the local bus every committed change is published to, and
+	// the poller of the table's stream that publishes them.
+	Bus    *eventbus.Bus
+	Stream *streams.Poller
+	busL   net.Listener
+
 	portals   *portals.Service
 	emulators *emulators.Emulators
 	servers   []*http.Server
@@ -309,6 +324,9 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	if err := provision.Table(ctx, ddb, TableName); err != nil {
 		return err
 	}
+	if err := s.startEvents(ctx, o, em.DynamoURL); err != nil {
+		return err
+	}
 	poolID, clientID, err = provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
@@ -428,6 +446,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	s.Info.Cognito.Emulator, s.Info.Cognito.Issuer = em.CognitoURL, issuer
 	s.Info.ManagedLogin.URL, s.Info.SamplePortal.URL = frontURL, portalURL
 	s.Info.SES.Endpoint = em.SESURL
+	s.Info.Events.Bus = "http://" + s.busL.Addr().String()
 	s.Info.Admin.Email, s.Info.Admin.Password = o.AdminEmail, password
 	if o.EnrolAdmin {
 		if err := s.enrolAdmin(ctx); err != nil {
@@ -448,12 +467,15 @@ func (s *Stack) Stop() {
 	if s.stopSweep != nil {
 		s.stopSweep()
 	}
+	if s.Stream != nil {
+		s.Stream.Stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
 	}
 	cancel()
-	for _, l := range []net.Listener{s.frontL, s.lambdaL, s.portalL} {
+	for _, l := range []net.Listener{s.frontL, s.lambdaL, s.portalL, s.busL} {
 		if l != nil {
 			_ = l.Close() // those never served
 		}
@@ -501,4 +523,45 @@ func dataDirOr(dir string) string {
 // Sweep runs the sweep once, as the schedule does on AWS.
 func (s *Stack) Sweep(ctx context.Context, budget time.Duration) (sweep.Report, error) {
 	return s.Sweeper.Run(ctx, budget)
+}
+
+// BusName is the local event bus's name, as the stack's on AWS.
+const BusName = "portal-access"
+
+// startEvents serves the local bus and follows the table's stream with the
+// publisher publish-events runs. Their SDK clients leave out the tests'
+// APIOptions: the calls a request costs and the faults injected into it
+// are the request's, not the stream's.
+func (s *Stack) startEvents(ctx context.Context, o Options, dynamoURL string) error {
+	var err error
+	if s.busL, err = listen(0, "the event bus"); err != nil {
+		return err
+	}
+	s.Bus = eventbus.New(BusName)
+	s.serve(s.busL, s.Bus, o.Log)
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	busURL := "http://" + s.busL.Addr().String()
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(busURL) })
+	s.Stream = &streams.Poller{
+		Table:     TableName,
+		DynamoDB:  dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynamoURL) }),
+		Streams:   dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(dynamoURL) }),
+		Publisher: &pevents.Publisher{Log: o.Log, Bus: pevents.EventBridge{API: eb, BusName: BusName}},
+		Log:       o.Log,
+	}
+	return s.Stream.Start(ctx)
+}
+
+// Published are the events published so far, oldest first, once what was
+// committed before the call has reached the bus.
+func (s *Stack) Published() []pevents.Event {
+	s.Stream.Settle()
+	var out []pevents.Event
+	for _, e := range s.Bus.Events() {
+		var ev pevents.Event
+		if e.Source == pevents.Source && json.Unmarshal(e.Detail, &ev) == nil {
+			out = append(out, ev)
+		}
+	}
+	return out
 }

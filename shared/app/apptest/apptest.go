@@ -23,6 +23,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/offboarding"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -72,6 +73,7 @@ type World struct {
 	Invitations *invitations.Service
 	Sweeper     *sweep.Sweeper
 	Profile     *profile.Service
+	Roles       *roles.Service
 	Offboarding *offboarding.Service
 	MFA         *mfa.Service
 	// Admin is the provider's first operator admin, signed in.
@@ -103,6 +105,7 @@ func NewWith(t testing.TB, cfg config.Config) *World {
 	w.Access, w.Members, w.Customers, w.Portals = w.Env.Access(), w.Env.Members(), w.Env.Customers(), w.Env.Portals()
 	w.Invitations, w.Sweeper = w.Env.Invitations(), w.Env.Sweeper()
 	w.Profile, w.Offboarding, w.MFA = w.Env.Profile(), w.Env.Offboarding(), w.Env.SecondFactor()
+	w.Roles = w.Env.Roles()
 	if _, err := w.Members.EnsureFirstAdmin(context.Background(), "admin@provider.example"); err != nil {
 		t.Fatalf("first admin: %v", err)
 	}

@@ -111,7 +111,8 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	// that did not complete counts each invitation it still has to create,
 	// in that invitation's own transaction.
 	retry := key != nil && key.Prior != nil
-	if !retry && len(jobs) > 0 {
+	later := p.SendInvitation != nil && !*p.SendInvitation
+	if !retry && !later && len(jobs) > 0 {
 		if err := s.Store.Take(ctx, *s.countInvites(sc.Scope, len(jobs))); err != nil {
 			return nil, errs.Wrap(op, err)
 		}
@@ -128,10 +129,10 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 				return nil
 			}
 			var x state.Extras
-			if retry {
+			if retry && !later {
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
-			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID}, x)
+			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID, Later: later}, x)
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,9 @@ type Invitee struct {
 	PortalIDs []string
 	// Role is an operator's role; ignored for portal users.
 	Role *string
+	// SendInvitation false adds the person now and invites them later
+	// (nil is true).
+	SendInvitation *bool
 }
 
 // Profile are the fields of a portal user, as the caller gives them.
@@ -65,6 +68,9 @@ type Profile struct {
 	Admin     *bool
 	Roles     []string
 	PortalIDs []string
+	// SendInvitation false, in a bulk invite, adds the people now and
+	// invites them later (nil is true).
+	SendInvitation *bool
 }
 
 // newMember is a checked invitation.
@@ -78,6 +84,8 @@ type newMember struct {
 	// Request is the idempotency record of a bulk invite that makes it, so
 	// that a retry of that request recognises its own work.
 	Request string
+	// Later: the invitation is not sent now.
+	Later bool
 }
 
 // checkName checks an optional name field into fields.
@@ -143,9 +151,10 @@ func (sc Scope) check(in Invitee) (newMember, error) {
 			nm.Role = domain.OperatorRole(*in.Role)
 		}
 	} else {
-		nm.Name, nm.Roles, nm.PortalIDs = sc.checkProfile(Profile{in.Name, in.Admin, in.Roles, in.PortalIDs}, &fields)
+		nm.Name, nm.Roles, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fields)
 		nm.Admin = in.Admin != nil && *in.Admin
 	}
+	nm.Later = in.SendInvitation != nil && !*in.SendInvitation
 	if len(fields) > 0 {
 		return nm, errs.Fields(fields...)
 	}
@@ -193,7 +202,11 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 		}
 		return m, errs.Wrap(op, err)
 	}
-	m, err := s.invite(ctx, c, sc, nm, state.Extras{Rate: s.countInvites(sc.Scope, 1), Idempotency: key.Record("", s.now())})
+	x := state.Extras{Rate: s.countInvites(sc.Scope, 1), Idempotency: key.Record("", s.now())}
+	if nm.Later {
+		x.Rate = nil // no e-mail goes out: nothing to count
+	}
+	m, err := s.invite(ctx, c, sc, nm, x)
 	if err != nil {
 		ref, err := idem.LostRace(ctx, s.Store, key, err, s.now())
 		if err != nil {
@@ -212,6 +225,9 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	now := s.now()
 	actor := c.ActorIn(sc.Scope)
 	inv, token := s.Mailer.NewInvitation(now, actor.Name)
+	if nm.Later {
+		inv, token = domain.Invitation{State: domain.InvitationNotSent, Delivery: domain.DeliveryNotSent, InvitedBy: actor.Name}, ""
+	}
 	m := domain.Member{
 		ID: domain.NewID(sc.Scope.IDPrefix()), CustomerID: sc.Scope.CustomerID,
 		Email: nm.Email, Name: nm.Name, Status: domain.StatusUnconfirmed,
@@ -240,7 +256,9 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	if err := s.Store.CreateMember(ctx, state.NewMember{Member: m, Event: ev, Extras: x}); err != nil {
 		return m, err
 	}
-	s.Mailer.Send(ctx, &m, token, mail.KindInvitation, sc.Where)
+	if !nm.Later {
+		s.Mailer.Send(ctx, &m, token, mail.KindInvitation, sc.Where)
+	}
 	return m, nil
 }
 

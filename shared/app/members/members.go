@@ -44,6 +44,7 @@ type Store interface {
 	Member(ctx context.Context, sc domain.Scope, id string) (domain.Member, error)
 	MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error)
 	ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start state.PageKey) (state.Page[domain.Member], error)
+	MemberCounts(ctx context.Context, sc domain.Scope) (domain.MemberCounts, error)
 	CreateMember(ctx context.Context, nm state.NewMember) error
 	ChangeMember(ctx context.Context, ch state.MemberChange) error
 	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
@@ -118,32 +119,63 @@ type Query struct {
 	Start  state.PageKey
 }
 
-// List pages through a scope's members sorted by e-mail. Operators see
-// every customer, so for them an unknown customer is told apart from an
-// empty one at the same time as the listing; a portal admin's membership
-// proves the customer exists.
-func (s *Service) List(ctx context.Context, c *access.Caller, sc domain.Scope, q Query) (state.Page[domain.Member], error) {
+// Listing is one page of a scope's members, with the scope's counts by
+// category; Counts is nil while a scope older than the counts waits for
+// the backfill.
+type Listing struct {
+	state.Page[domain.Member]
+	Counts *domain.MemberCounts
+}
+
+// List pages through a scope's members sorted by e-mail, with the scope's
+// counts by category. A customer's are on the customer, read with the
+// caller (its standing); the provider's are read from its meta item at the
+// same time as the page: one item, whatever the size of the scope. When the
+// customer was not read with the caller it does not exist, and ListMembers
+// answers as before for a portal admin (whose membership proves otherwise).
+func (s *Service) List(ctx context.Context, c *access.Caller, sc domain.Scope, q Query) (Listing, error) {
 	const op = "members.List"
 	if err := c.RequireManager(sc); err != nil {
-		return state.Page[domain.Member]{}, err
+		return Listing{}, err
 	}
-	if sc.IsProvider() || !c.IsOperator() || c.TenantOf(sc.CustomerID) != nil { // read with the caller: it exists
-		p, err := s.Store.ListMembers(ctx, sc, q.Status, q.Search, q.Limit, q.Start)
-		return p, errs.Wrap(op, err)
-	}
-	var p state.Page[domain.Member]
-	existsErr, listErr := conc.Both(func() error {
-		_, err := s.Store.Customer(ctx, sc.CustomerID)
-		return err
-	}, func() error {
+	var l Listing
+	var counts domain.MemberCounts
+	var countsErr, listErr error
+	list := func() error {
 		var err error
-		p, err = s.Store.ListMembers(ctx, sc, q.Status, q.Search, q.Limit, q.Start)
+		l.Page, err = s.Store.ListMembers(ctx, sc, q.Status, q.Search, q.Limit, q.Start)
 		return err
-	})
-	if existsErr != nil {
-		return p, errs.Wrap(op, existsErr)
 	}
-	return p, errs.Wrap(op, listErr)
+	switch cu := c.TenantOf(sc.CustomerID); {
+	case sc.IsProvider():
+		countsErr, listErr = conc.Both(func() error {
+			var err error
+			counts, err = s.Store.MemberCounts(ctx, sc)
+			return err
+		}, list)
+	case cu != nil:
+		counts, listErr = cu.Members, list()
+	case !c.IsOperator():
+		counts, countsErr = s.Store.MemberCounts(ctx, sc)
+		if countsErr == nil {
+			listErr = list()
+		}
+	default: // an operator, and no such customer
+		_, countsErr = s.Store.Customer(ctx, sc.CustomerID)
+		if countsErr == nil {
+			return l, errs.Wrap(op, state.ErrConcurrent) // made meanwhile: try again
+		}
+	}
+	if countsErr != nil {
+		return l, errs.Wrap(op, countsErr)
+	}
+	if listErr != nil {
+		return l, errs.Wrap(op, listErr)
+	}
+	if counts.Exact {
+		l.Counts = &counts
+	}
+	return l, nil
 }
 
 // change is one change of a member, computed from its current state without

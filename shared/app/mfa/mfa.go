@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -48,6 +49,9 @@ type Service struct {
 	MFA   identity.MFA
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	mu   sync.Mutex
+	next state.PageKey // where the sweep's check goes on
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -204,8 +208,10 @@ func (s *Service) finishReset(ctx context.Context, m domain.Member, written bool
 	return after, err
 }
 
-// SweepLimit bounds how many operators one sweep asks Cognito about.
-const SweepLimit = 500
+// PerRun is how many operators one sweep asks Cognito about; the next run
+// goes on where this one stopped, round the provider's staff, so that an
+// app switched off is noticed within ceil(operators / PerRun) runs.
+const PerRun = 10
 
 // Report is what one check did.
 type Report struct {
@@ -215,66 +221,65 @@ type Report struct {
 	Failed  int `json:"mfaFailed"`
 }
 
-// Check asks Cognito about every enabled operator (up to SweepLimit, the
-// provider's staff): an enrolled one whose app is no longer on loses the
-// mark (mfa_lapsed, on the provider's trail), and a pending reset is
-// finished. Errors are counted and left to the next run.
+// Check asks Cognito about the next PerRun enabled operators (by e-mail,
+// round the list; where the last run stopped is kept in the service, and
+// a new container starts at the top): an enrolled one whose app is no
+// longer on loses the mark (mfa_lapsed, on the provider's trail), and a
+// pending reset is finished. Errors are counted and left to the next run.
 func (s *Service) Check(ctx context.Context) (Report, error) {
 	var rep Report
-	var start state.PageKey
-	for seen := 0; seen < SweepLimit; {
-		p, err := s.Store.ListMembers(ctx, domain.ProviderScope, domain.StatusEnabled, "", 100, start)
-		if err != nil {
-			return rep, errs.Wrap("mfa.Check", err)
+	s.mu.Lock()
+	start := s.next
+	s.mu.Unlock()
+	p, err := s.Store.ListMembers(ctx, domain.ProviderScope, domain.StatusEnabled, "", PerRun, start)
+	if err != nil {
+		return rep, errs.Wrap("mfa.Check", err)
+	}
+	s.mu.Lock()
+	s.next = p.Next // nil: the next run starts at the top
+	s.mu.Unlock()
+	for _, m := range p.Items {
+		if m.Sub == "" {
+			continue
 		}
-		for _, m := range p.Items {
-			seen++
-			if m.Sub == "" {
+		switch {
+		case m.MFAResetPending:
+			if _, err := s.finishReset(ctx, m, false); err != nil {
+				rep.Failed++
+				s.Log.WarnContext(ctx, "authenticator reset not finished; the next sweep retries", "member", m.ID, "error", err.Error())
 				continue
 			}
-			switch {
-			case m.MFAResetPending:
-				if _, err := s.finishReset(ctx, m, false); err != nil {
+			rep.Reset++
+		case m.MFAEnrolledAt != nil:
+			rep.Checked++
+			on, err := s.MFA.TOTP(ctx, m.Sub)
+			if err != nil {
+				if !errors.Is(err, identity.ErrNotFound) {
 					rep.Failed++
-					s.Log.WarnContext(ctx, "authenticator reset not finished; the next sweep retries", "member", m.ID, "error", err.Error())
+					s.Log.WarnContext(ctx, "authenticator not checked; the next sweep retries", "member", m.ID, "error", err.Error())
 					continue
 				}
-				rep.Reset++
-			case m.MFAEnrolledAt != nil:
-				rep.Checked++
-				on, err := s.MFA.TOTP(ctx, m.Sub)
-				if err != nil {
-					if !errors.Is(err, identity.ErrNotFound) {
-						rep.Failed++
-						s.Log.WarnContext(ctx, "authenticator not checked; the next sweep retries", "member", m.ID, "error", err.Error())
-						continue
-					}
-					on = false
+				on = false
+			}
+			if on {
+				continue
+			}
+			_, ch, err := s.modify(ctx, m.ID, nil, func(cur domain.Member, now time.Time) *state.MemberChange {
+				if cur.MFAEnrolledAt == nil || cur.Sub != m.Sub || !cur.MFAEnrolledAt.Equal(*m.MFAEnrolledAt) {
+					return nil // enrolled again, or reset, meanwhile
 				}
-				if on {
-					continue
-				}
-				_, ch, err := s.modify(ctx, m.ID, nil, func(cur domain.Member, now time.Time) *state.MemberChange {
-					if cur.MFAEnrolledAt == nil || cur.Sub != m.Sub || !cur.MFAEnrolledAt.Equal(*m.MFAEnrolledAt) {
-						return nil // enrolled again, or reset, meanwhile
-					}
-					after, ch := change(cur, now, domain.SystemActor, domain.ActionMFALapsed)
-					after.MFAEnrolledAt = nil
-					return ch
-				})
-				if err != nil {
-					rep.Failed++
-					continue
-				}
-				if ch != nil {
-					rep.Lapsed++
-				}
+				after, ch := change(cur, now, domain.SystemActor, domain.ActionMFALapsed)
+				after.MFAEnrolledAt = nil
+				return ch
+			})
+			if err != nil {
+				rep.Failed++
+				continue
+			}
+			if ch != nil {
+				rep.Lapsed++
 			}
 		}
-		if p.Next == nil {
-			break
-		}
-		start = p.Next
 	}
 	return rep, nil
 }

@@ -27,6 +27,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain
 	if err := s.checkExtras(x, domain.ProviderScope); err != nil {
 		return err
 	}
+	c.Members = domain.MemberCounts{Exact: true} // no members yet
 	s.customers[c.ID] = &customerRec{c: cloneCustomer(c)}
 	for _, e := range append([]domain.AuditEvent{ev}, also...) {
 		s.putAudit(e)

@@ -84,17 +84,22 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 	}
 	defer s.mu.Unlock()
 	n := 0
-	// AD# before SA# in the partition, as DynamoDB orders its keys.
-	for _, records := range []func() []string{
-		func() []string { return keysIn(s.addresses[customerID]) },
-		func() []string { return keysIn(s.agreements[customerID]) },
+	// AD#, RN#, RO#, SA#, WH# in the partition, as DynamoDB orders its keys.
+	for _, records := range []struct {
+		keys func() []string
+		del  func(k string)
+	}{
+		{func() []string { return keysIn(s.addresses[customerID]) }, func(k string) { delete(s.addresses[customerID], k) }},
+		{func() []string { return keysIn(s.roleNames[customerID]) }, func(k string) { delete(s.roleNames[customerID], k) }},
+		{func() []string { return keysIn(s.roles[customerID]) }, func(k string) { delete(s.roles[customerID], k) }},
+		{func() []string { return keysIn(s.agreements[customerID]) }, func(k string) { delete(s.agreements[customerID], k) }},
+		{func() []string { return keysIn(s.subscriptions[customerID]) }, func(k string) { delete(s.subscriptions[customerID], k) }},
 	} {
-		for _, id := range records() {
+		for _, k := range records.keys() {
 			if n == int(limit) {
 				return n, nil
 			}
-			delete(s.addresses[customerID], id)
-			delete(s.agreements[customerID], id)
+			records.del(k)
 			n++
 		}
 	}

@@ -67,6 +67,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.CountsAsAdmin() {
 		s.countAdmins(sc, 1)
 	}
+	s.countMember(sc, nil, &m)
 	s.link(nil, &m)
 	s.putAudit(nm.Event)
 	s.applyExtras(nm.Extras)
@@ -173,6 +174,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 			s.countAdmins(sc, -1)
 		}
 	}
+	s.countMember(sc, &b, a)
 	if ch.RevokeToken != "" {
 		delete(s.tokens, ch.RevokeToken)
 	}
@@ -242,6 +244,57 @@ func (s *Store) countAdmins(sc domain.Scope, delta int) {
 		s.customers[sc.CustomerID] = c
 	}
 	c.c.EnabledAdmins += delta
+}
+
+// countMember moves a member between its scope's counts by category, as
+// the DynamoDB store's update of the meta item does (making the counting
+// item of a customer that has none).
+func (s *Store) countMember(sc domain.Scope, before, after *domain.Member) {
+	c := &s.providerCounts
+	if !sc.IsProvider() {
+		r := s.customers[sc.CustomerID]
+		if r == nil {
+			r = &customerRec{phantom: true}
+			s.customers[sc.CustomerID] = r
+		}
+		c = &r.c.Members
+	}
+	if before != nil {
+		c.Add(before.Status, -1)
+	}
+	if after != nil {
+		c.Add(after.Status, 1)
+	}
+}
+
+// MemberCounts reads a scope's counts of members by category.
+func (s *Store) MemberCounts(ctx context.Context, sc domain.Scope) (domain.MemberCounts, error) {
+	if err := s.read(ctx, "MemberCounts"); err != nil {
+		return domain.MemberCounts{}, err
+	}
+	defer s.mu.Unlock()
+	if sc.IsProvider() {
+		return s.providerCounts, nil
+	}
+	if r := s.customers[sc.CustomerID]; r != nil {
+		return r.c.Members, nil
+	}
+	return domain.MemberCounts{}, nil
+}
+
+// BackfillCounts marks every scope's counts exact: the in-memory store has
+// kept them from the start, and only the provider's, like the DynamoDB
+// store's meta item made by the first operator admin, waits for it.
+func (s *Store) BackfillCounts(ctx context.Context, limit int) (bool, error) {
+	if err := s.write(ctx, "BackfillCounts"); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	s.providerCounts.Exact = true
+	for _, r := range s.customers {
+		r.c.Members.Exact = true
+	}
+	return false, nil
 }
 
 // Member reads one member.

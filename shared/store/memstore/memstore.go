@@ -48,6 +48,8 @@ type Store struct {
 	portals   map[string]map[string]domain.Portal
 	// providerAdmins counts the provider's enabled operator admins.
 	providerAdmins int
+	// providerCounts counts the operators by category.
+	providerCounts domain.MemberCounts
 	// members of each scope by id, and the e-mail records of each scope.
 	members map[domain.Scope]map[string]*memberRec
 	emails  map[domain.Scope]map[string]string
@@ -77,6 +79,13 @@ type Store struct {
 	// then record id.
 	addresses  map[string]map[string]domain.Address
 	agreements map[string]map[string]domain.ServiceAgreement
+	// roles are the customers' catalogues (customer id, then role id), and
+	// roleNames the records that keep names unique (customer id, then the
+	// name without case: the role's id).
+	roles     map[string]map[string]domain.Role
+	roleNames map[string]map[string]string
+	// subscriptions are the customers' webhook subscriptions, likewise.
+	subscriptions map[string]map[string]domain.Subscription
 	// jobs by id.
 	jobs map[string]domain.Job
 }
@@ -130,24 +139,27 @@ type syncRec struct {
 // New makes an empty store.
 func New() *Store {
 	return &Store{
-		customers:   map[string]*customerRec{},
-		portals:     map[string]map[string]domain.Portal{},
-		members:     map[domain.Scope]map[string]*memberRec{},
-		emails:      map[domain.Scope]map[string]string{},
-		identities:  map[string]map[domain.Scope]domain.Member{},
-		tokens:      map[string]*tokenRec{},
-		syncs:       map[string]syncRec{},
-		pending:     map[string]map[string]time.Time{},
-		idem:        map[string]state.Idempotency{},
-		rates:       map[string]int{},
-		audit:       map[string]map[string]domain.AuditEvent{},
-		clients:     map[string]clientRec{},
-		origins:     map[string]map[string]bool{},
-		portalSyncs: map[string]portalSyncRec{},
-		links:       map[string]map[string]string{},
-		addresses:   map[string]map[string]domain.Address{},
-		agreements:  map[string]map[string]domain.ServiceAgreement{},
-		jobs:        map[string]domain.Job{},
+		customers:     map[string]*customerRec{},
+		portals:       map[string]map[string]domain.Portal{},
+		members:       map[domain.Scope]map[string]*memberRec{},
+		emails:        map[domain.Scope]map[string]string{},
+		identities:    map[string]map[domain.Scope]domain.Member{},
+		tokens:        map[string]*tokenRec{},
+		syncs:         map[string]syncRec{},
+		pending:       map[string]map[string]time.Time{},
+		idem:          map[string]state.Idempotency{},
+		rates:         map[string]int{},
+		audit:         map[string]map[string]domain.AuditEvent{},
+		clients:       map[string]clientRec{},
+		origins:       map[string]map[string]bool{},
+		portalSyncs:   map[string]portalSyncRec{},
+		links:         map[string]map[string]string{},
+		addresses:     map[string]map[string]domain.Address{},
+		agreements:    map[string]map[string]domain.ServiceAgreement{},
+		roles:         map[string]map[string]domain.Role{},
+		roleNames:     map[string]map[string]string{},
+		jobs:          map[string]domain.Job{},
+		subscriptions: map[string]map[string]domain.Subscription{},
 	}
 }
 

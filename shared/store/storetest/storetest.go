@@ -69,6 +69,13 @@ var cases = []struct {
 	{"ActingAdminMustStillBeAnEnabledAdmin", testActingAdmin},
 	{"AuditEventSharesItsTransactionsFate", testAuditSharesFate},
 	{"FirstFailedConditionAnswers", testPrecedence},
+	// Counts by category.
+	{"CountsFollowEveryChange", testCountsFollowEveryChange},
+	{"CountsStayExactUnderConcurrency", testConcurrentCounts},
+	{"ProviderCountsAfterTheBackfill", testProviderCountsAfterBackfill},
+	// The role catalogue.
+	{"RoleCatalogue", testRoleCatalogue},
+	{"RoleLimit", testRoleLimit},
 	// Invitations.
 	{"InvitationUntilItExpires", testInvitation},
 	{"ClaimInvitation", testClaims},
@@ -99,6 +106,8 @@ var cases = []struct {
 	{"Addresses", testAddresses},
 	{"Agreements", testAgreements},
 	{"ProfileAndPortalLimits", testProfileLimits},
+	// Webhook subscriptions.
+	{"Subscriptions", testSubscriptions},
 	{"ChangeCustomer", testChangeCustomer},
 	{"OffboardingBegins", testOffboardingBegins},
 	{"OffboardingSteps", testOffboardingSteps},

@@ -1,0 +1,9 @@
+// Command update-role is the Lambda function of PATCH /v1/customers/{customerId}/roles/{roleId}.
+package main
+
+import (
+	"github.com/portalaccess/portalaccess/shared/api"
+	"github.com/portalaccess/portalaccess/shared/lambdafn"
+)
+
+func main() { lambdafn.Start("update-role", api.UpdateRole) }

@@ -1,0 +1,132 @@
+package domain
+
+import (
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Actions on webhook subscriptions, on their customer's trail (or the
+// provider's, for operator-wide ones).
+const (
+	ActionSubscriptionCreated = "subscription.created"
+	ActionSubscriptionUpdated = "subscription.updated"
+	ActionSubscriptionDeleted = "subscription.deleted"
+	ActionSubscriptionRotated = "subscription.secret_rotated"
+	// ActionSubscriptionPaused: the deliveries kept failing, so the system
+	// paused the subscription.
+	ActionSubscriptionPaused = "subscription.paused"
+	TargetSubscription       = "subscription"
+)
+
+var subscriptionActions = []string{ActionSubscriptionCreated, ActionSubscriptionUpdated, ActionSubscriptionDeleted,
+	ActionSubscriptionRotated, ActionSubscriptionPaused}
+
+// PrefixSubscription is the id prefix of webhook subscriptions.
+const PrefixSubscription = "whs"
+
+// MaxSubscriptions is how many webhook subscriptions a customer may have.
+const MaxSubscriptions = 10
+
+// Subscription is a webhook subscription of a customer: an endpoint and
+// the event types it is sent (none listed: every type of the customer).
+// Its signing secret is kept sealed (shared/webhooks.Sealer): signing
+// needs the secret itself, so it cannot be hashed. After a rotation the
+// previous secret signs too, until PreviousUntil.
+type Subscription struct {
+	Record
+	URL   string   `dynamodbav:"url"`
+	Types []string `dynamodbav:"types"`
+	// Paused: nothing is delivered. PausedReason says why when the system
+	// paused it (the endpoint kept failing); empty when a person did.
+	Paused       bool   `dynamodbav:"paused"`
+	PausedReason string `dynamodbav:"pausedReason,omitempty"`
+	// Secret and PreviousSecret are sealed.
+	Secret         string     `dynamodbav:"secret"`
+	PreviousSecret string     `dynamodbav:"previousSecret,omitempty"`
+	PreviousUntil  *time.Time `dynamodbav:"previousUntil,omitempty"`
+	// Failures counts the deliveries that failed in a row, since
+	// FailingSince; a success clears both.
+	Failures     int        `dynamodbav:"failures"`
+	FailingSince *time.Time `dynamodbav:"failingSince,omitempty"`
+}
+
+// Wants reports whether the subscription is sent events of the type.
+func (s Subscription) Wants(eventType string) bool {
+	if s.Paused {
+		return false
+	}
+	if len(s.Types) == 0 {
+		return true
+	}
+	return slices.Contains(s.Types, eventType)
+}
+
+// Secrets are the sealed secrets that sign a delivery at the time: the
+// current one, and the previous one during its grace period.
+func (s Subscription) Secrets(at time.Time) []string {
+	out := []string{s.Secret}
+	if s.PreviousSecret != "" && s.PreviousUntil != nil && at.Before(*s.PreviousUntil) {
+		out = append(out, s.PreviousSecret)
+	}
+	return out
+}
+
+// Codes of a refused webhook URL.
+const (
+	CodeWebhookURL        = "invalid_url"     // not an absolute http(s) URL without credentials or fragment
+	CodeWebhookHTTPS      = "https_required"  // plain http to anything but localhost
+	CodeWebhookPrivateURL = "private_address" // a loopback, private, link-local or unspecified address
+)
+
+// CleanWebhookURL checks an endpoint a subscription is to post to: an
+// absolute https URL (or, when local, http://localhost and loopback, for
+// the sample receiver) of at most 2,000 characters, no user info or
+// fragment, and on AWS (local false) no host that is a loopback, private,
+// link-local (instance metadata) or unspecified address, so that a
+// subscriber cannot make the product call into its own network. Names are
+// checked again at delivery, when they resolve. It answers the URL and ""
+// or the code of the refusal.
+func CleanWebhookURL(raw string, local bool) (string, string) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return "", CodeWebhookURL
+	}
+	host := strings.ToLower(u.Hostname())
+	loopback := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	ip, ipErr := netip.ParseAddr(host)
+	if ipErr == nil {
+		loopback = ip.IsLoopback()
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && local && loopback:
+	case u.Scheme == "http":
+		return "", CodeWebhookHTTPS
+	default:
+		return "", CodeWebhookURL
+	}
+	if local {
+		return u.String(), ""
+	}
+	if loopback || (ipErr == nil && !PublicAddr(ip)) {
+		return "", CodeWebhookPrivateURL
+	}
+	return u.String(), ""
+}
+
+// PublicAddr reports whether a delivery may go to the address: not
+// loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, where
+// instance metadata answers; fe80::/10), multicast or unspecified, nor
+// carrier-grade NAT (100.64/10).
+func PublicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	return !netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+}
