@@ -17,14 +17,15 @@ GOFLAGS_RELEASE := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # How long each fuzz target runs in make test.
 FUZZTIME ?= 10s
 
-.PHONY: help run test deps vet build clean bench load fuzz model
+.PHONY: help run test deps vet build clean bench bench-backlog load fuzz model
 
 help:
 	@echo "make run     start the local stack (console and API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
 	@echo "make test    run every test (installs Debian's chromium for the browser tests when missing)"
 	@echo "make build   build each function's bootstrap for Lambda (arm64) into bin/"
 	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
-	@echo "make bench   init times, sizes, AWS calls and capacity figures (docs/performance.md)"
+	@echo "make bench   init instructions and times, sizes, AWS calls, capacity, the sweep at 1,000 due (docs/performance.md)"
+	@echo "make bench-backlog  the sweep draining 100,000 due invitations (long; not in make test)"
 	@echo "make load    a bounded run of mixed traffic through the local gateway"
 	@echo "make model   a long model-based run: make model STEPS=5000 SEED=42 (no SEED: SEEDS=n random ones, printed)"
 
@@ -48,8 +49,13 @@ test: deps vet chromium cfn-lint
 fuzz:
 	FUZZTIME=$(FUZZTIME) infra/tools/fuzz-short.sh
 
+# Needs valgrind (callgrind counts each function's init) and builds AWS's
+# Runtime Interface Emulator from the module cache (go.mod's tool directive).
 bench: deps
 	go run ./infra/bench
+
+bench-backlog: deps
+	go run ./infra/bench -only backlog -due 100000
 
 load: deps
 	go run ./infra/local/load

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,37 +34,69 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
-	"github.com/portalaccess/portalaccess/shared/routes"
 	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
 func main() {
-	runs := flag.Int("runs", 15, "init-time runs per function")
+	runs := flag.Int("runs", 30, "init-time runs per function (the emulator's INIT REPORT)")
+	counts := flag.Int("counts", 5, "callgrind runs per function")
+	write := flag.Bool("write-baseline", false, "record this run's instruction counts in "+baselineFile)
 	big := flag.Int("users", 100_000, "users in the large table")
-	only := flag.String("only", "init,size,calls,capacity,go", "which parts to run")
+	only := flag.String("only", "init,size,calls,capacity,backlog,bulk,go", "which parts to run (also: init-lambdarun)")
+	due := flag.String("due", "1000", "backlog sizes for the sweep, comma-separated")
+	bound := flag.Duration("sweep-bound", 55*time.Second, "a sweep run's bound (the function's timeout less 5 s)")
+	pick := flag.String("functions", "", "only these functions, comma-separated (default: every one under functions/)")
 	flag.Parse()
 	root, err := emulators.FindRoot()
 	if err != nil {
 		fail(err)
 	}
+	names, err := functionNames(root)
+	if err != nil {
+		fail(err)
+	}
+	if *pick != "" {
+		names = strings.Split(*pick, ",")
+	}
+	var failed []string
 	for _, part := range strings.Split(*only, ",") {
 		var err error
 		switch part {
 		case "init":
-			err = initTimes(root, *runs)
+			err = initFigures(root, names, *counts, *runs, *write)
+		case "init-lambdarun":
+			err = initTimes(root, names, *runs)
 		case "size":
-			err = sizes(root)
+			err = sizes(root, names)
 		case "calls":
 			err = goTest(root, "-count=1", "-run", "TestAWSCallsPerOperation", "-v", "./infra/local/e2e/")
 		case "capacity":
 			err = capacity(*big)
+		case "backlog":
+			var ns []int
+			for _, d := range strings.Split(*due, ",") {
+				n, perr := strconv.Atoi(d)
+				if perr != nil {
+					fail(perr)
+				}
+				ns = append(ns, n)
+			}
+			err = backlog(ns, *bound)
+		case "bulk":
+			err = bulk()
 		case "go":
 			err = goTest(root, "-run", "^$", "-bench", ".", "-benchmem", "./shared/httpapi/", "./shared/api/")
 		}
 		if err != nil {
-			fail(err)
+			// The other parts still run: a busy machine failing the time
+			// budget should not hide the sizes, calls and capacity.
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", part, err)
+			failed = append(failed, part)
 		}
+	}
+	if len(failed) > 0 {
+		fail(fmt.Errorf("failed: %s", strings.Join(failed, ", ")))
 	}
 }
 
@@ -72,12 +105,11 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func functions() []string {
-	var names []string
-	for _, r := range append(append([]routes.Route{}, routes.Table...), routes.Tasks...) {
-		names = append(names, r.Function)
-	}
-	return names
+// functionConfig is the configuration every function reads at init.
+func functionConfig() map[string]string {
+	secret := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	return map[string]string{"TABLE_NAME": "t", "USER_POOL_ID": "us-east-1_x", "APP_CLIENT_ID": "c", "PORTAL_URL": "https://portal.example",
+		"SENDER_EMAIL": "no-reply@example.com", "CURSOR_SECRET": secret}
 }
 
 func median(d []time.Duration) time.Duration {
@@ -88,14 +120,13 @@ func median(d []time.Duration) time.Duration {
 
 // initTimes starts each bootstrap runs times, interleaved with the hello
 // world, and times process start to the first request for an event.
-func initTimes(root string, runs int) error {
+func initTimes(root string, names []string, runs int) error {
 	fmt.Println("\n## Init time (this machine, release flags; process start → first /next)")
 	dir, err := os.MkdirTemp("", "bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	names := functions()
 	if err := lambdarun.Build(context.Background(), root, dir, "", "", lambdarun.Release, names...); err != nil {
 		return err
 	}
@@ -105,9 +136,7 @@ func initTimes(root string, runs int) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %s", err, out)
 	}
-	secret := base64.StdEncoding.EncodeToString(make([]byte, 32))
-	env := map[string]string{"TABLE_NAME": "t", "USER_POOL_ID": "us-east-1_x", "APP_CLIENT_ID": "c", "PORTAL_URL": "https://portal.example",
-		"SENDER_EMAIL": "no-reply@example.com", "CURSOR_SECRET": secret}
+	env := functionConfig()
 	measure := func(bin, name string) (time.Duration, error) {
 		r, err := lambdarun.Start(context.Background(), bin, lambdarun.Env(name, env))
 		if err != nil {
@@ -147,14 +176,13 @@ func initTimes(root string, runs int) error {
 }
 
 // sizes builds every function for arm64 with the release flags.
-func sizes(root string) error {
+func sizes(root string, names []string) error {
 	fmt.Println("\n## Binary size (linux/arm64, CGO_ENABLED=0, -tags lambda.norpc -trimpath -ldflags \"-s -w\")")
 	dir, err := os.MkdirTemp("", "bench-arm64-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	names := functions()
 	if err := lambdarun.Build(context.Background(), root, dir, "linux", "arm64", lambdarun.Release, names...); err != nil {
 		return err
 	}
