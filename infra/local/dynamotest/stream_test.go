@@ -22,7 +22,7 @@ func TestProvisionGivesTheTableItsStream(t *testing.T) {
 	name := fmt.Sprintf("old-%d", time.Now().UnixNano())
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: &name, BillingMode: types.BillingModePayPerRequest,
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash}},
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(store.AttrPK), AttributeType: types.ScalarAttributeTypeS}},
 	})
 	if err != nil {
