@@ -209,7 +209,7 @@ type portalAccessView struct {
 // do.
 func PortalAccess(s *Services) httpapi.Endpoint {
 	return s.anyClient(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		a, err := s.Portals.Admit(c)
+		a, err := s.Portals.Admit(ctx, c)
 		if err != nil {
 			return nil, err
 		}

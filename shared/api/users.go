@@ -22,7 +22,7 @@ type inviteUserInput struct {
 	Email     *string  `json:"email"`
 	Name      *string  `json:"name"`
 	Admin     *bool    `json:"admin"`
-	Roles     []string `json:"roles"`
+	Roles     roleList `json:"roles"`
 	PortalIDs []string `json:"portalIds"`
 	// SendInvitation false adds the user now, to be invited later.
 	SendInvitation *bool `json:"sendInvitation"`
@@ -39,7 +39,7 @@ func InviteUser(s *Services) httpapi.Endpoint {
 			return nil, err
 		}
 		m, err := s.Members.Invite(ctx, c, sc, members.Invitee{
-			Email: deref(in.Email), Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation,
+			Email: deref(in.Email), Name: in.Name, Admin: in.Admin, Roles: in.Roles.value(), PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation,
 			AccessUntil: in.AccessUntil,
 		}, key)
 		if err != nil {
@@ -52,7 +52,7 @@ func InviteUser(s *Services) httpapi.Endpoint {
 type bulkInput struct {
 	Emails         []string `json:"emails"`
 	Admin          *bool    `json:"admin"`
-	Roles          []string `json:"roles"`
+	Roles          roleList `json:"roles"`
 	PortalIDs      []string `json:"portalIds"`
 	SendInvitation *bool    `json:"sendInvitation"`
 	AccessUntil    *string  `json:"accessUntil"`
@@ -84,7 +84,7 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation, AccessUntil: in.AccessUntil}, key)
+		results, err := s.Members.BulkInvite(ctx, c, sc, in.Emails, members.Profile{Admin: in.Admin, Roles: in.Roles.value(), PortalIDs: in.PortalIDs, SendInvitation: in.SendInvitation, AccessUntil: in.AccessUntil}, key)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func GetUser(s *Services) httpapi.Endpoint { return s.onTarget(userTarget, act(s
 type updateUserInput struct {
 	Name        *string   `json:"name"`
 	Admin       *bool     `json:"admin"`
-	Roles       []string  `json:"roles"`
+	Roles       roleList  `json:"roles"`
 	PortalIDs   []string  `json:"portalIds"`
 	AccessUntil clearable `json:"accessUntil"`
 }
@@ -126,7 +126,7 @@ func UpdateUser(s *Services) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		return answer(s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs, AccessUntil: in.AccessUntil.value()}, want))
+		return answer(s.Members.UpdateUser(ctx, c, t, members.Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles.value(), PortalIDs: in.PortalIDs, AccessUntil: in.AccessUntil.value()}, want))
 	})
 }
 

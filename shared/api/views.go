@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"reflect"
 	"time"
+
+	"github.com/portalaccess/portalaccess/shared/app/members"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
@@ -201,4 +204,37 @@ func viewPolicy(p domain.Policy) policyView {
 		v.SeatLimit = &n
 	}
 	return v
+}
+
+// roleList is a portal user's roles as a client gives them: a list of names
+// from the customer's catalogue, or "all" (every role it has then).
+type roleList struct {
+	set    bool
+	choice members.RoleChoice
+}
+
+func (l *roleList) UnmarshalJSON(b []byte) error {
+	l.set = true
+	var all string
+	if json.Unmarshal(b, &all) == nil {
+		if all != "all" {
+			return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[[]string](), Field: "roles"}
+		}
+		l.choice.All = true
+		return nil
+	}
+	if err := json.Unmarshal(b, &l.choice.Names); err != nil {
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[]string](), Field: "roles"}
+	}
+	if l.choice.Names == nil {
+		l.choice.Names = []string{}
+	}
+	return nil
+}
+
+func (l roleList) value() *members.RoleChoice {
+	if !l.set {
+		return nil
+	}
+	return &l.choice
 }

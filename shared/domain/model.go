@@ -252,8 +252,18 @@ type Member struct {
 	Name       string `dynamodbav:"name"`
 	Status     Status `dynamodbav:"status"`
 	// Portal users.
-	Admin     bool     `dynamodbav:"admin"`
-	Roles     []string `dynamodbav:"roles"`
+	Admin bool `dynamodbav:"admin"`
+	// RoleIDs are the customer's catalogue roles the member holds, by id:
+	// a rename of a role shows on every member at once and a deleted one
+	// is left out when read (RoleNames), with no write to any member.
+	RoleIDs []string `dynamodbav:"roleIds,omitempty"`
+	// LegacyRoles are free-text roles of an item written before the
+	// catalogue; the sweep's migration (MIGRATION#roles) carries them into
+	// the catalogue and RoleIDs. Until then they are shown as they are.
+	LegacyRoles []string `dynamodbav:"roles,omitempty"`
+	// Roles are the names of the member's roles, resolved through the
+	// catalogue when the member is read for an answer; never stored.
+	Roles     []string `dynamodbav:"-"`
 	PortalIDs []string `dynamodbav:"portalIds"`
 	// Operators.
 	Role OperatorRole `dynamodbav:"role,omitempty"`

@@ -64,3 +64,85 @@ func SortRoles(rs []Role) {
 		return strings.Compare(a.ID, b.ID)
 	})
 }
+
+// RoleIndex finds a catalogue's roles by id and by name (without case).
+type RoleIndex struct {
+	byID   map[string]Role
+	byName map[string]Role
+	all    []string
+}
+
+// IndexRoles indexes a catalogue (as Roles reads it: by name).
+func IndexRoles(cat []Role) RoleIndex {
+	ix := RoleIndex{byID: make(map[string]Role, len(cat)), byName: make(map[string]Role, len(cat))}
+	for _, r := range cat {
+		ix.byID[r.ID], ix.byName[RoleKey(r.Name)] = r, r
+		ix.all = append(ix.all, r.ID)
+	}
+	return ix
+}
+
+// All is every role of the catalogue, by id, in the catalogue's order: what
+// "roles": "all" gives a member at that moment (a role added later is not
+// theirs until it is given to them).
+func (ix RoleIndex) All() []string { return slices.Clone(ix.all) }
+
+// Match turns the role names a caller gives into the catalogue's role ids,
+// in the order given, once each. A name is matched without case and around
+// its spaces; one that is not in the catalogue is "unknown_role". It
+// returns the index of the first bad name and its code when one is refused.
+func (ix RoleIndex) Match(names []string) ([]string, int, string) {
+	if len(names) > MaxRoles {
+		return nil, -1, "too_many"
+	}
+	out := make([]string, 0, len(names))
+	for i, n := range names {
+		c, code := CleanText(n, MaxRoleLength)
+		if code != "" {
+			return nil, i, code
+		}
+		r, ok := ix.byName[RoleKey(c)]
+		if !ok {
+			return nil, i, "unknown_role"
+		}
+		if !slices.Contains(out, r.ID) {
+			out = append(out, r.ID)
+		}
+	}
+	return out, -1, ""
+}
+
+// Names are the names of a member's roles as the catalogue has them now:
+// its role ids in the member's order, a role deleted since left out, then
+// any free-text roles the migration has not carried over yet.
+func (ix RoleIndex) Names(m *Member) []string {
+	out := make([]string, 0, len(m.RoleIDs)+len(m.LegacyRoles))
+	for _, id := range m.RoleIDs {
+		if r, ok := ix.byID[id]; ok {
+			out = append(out, r.Name)
+		}
+	}
+	return append(out, m.LegacyRoles...)
+}
+
+// Known keeps the ids that are still in the catalogue.
+func (ix RoleIndex) Known(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := ix.byID[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// NeedsCatalogue reports whether any of the members holds a role by id
+// (whose name only the catalogue knows).
+func NeedsCatalogue(ms ...*Member) bool {
+	for _, m := range ms {
+		if m != nil && len(m.RoleIDs) > 0 {
+			return true
+		}
+	}
+	return false
+}

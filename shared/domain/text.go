@@ -10,7 +10,7 @@ import (
 // Limits on free text, shared by validation and the OpenAPI document.
 const (
 	MaxNameLength = 100
-	MaxRoles      = 20
+	MaxRoles      = MaxCatalogueRoles // a member may hold every role of the catalogue
 	MaxRoleLength = 64
 	MaxPortalIDs  = 20
 	MaxURLLength  = 2048

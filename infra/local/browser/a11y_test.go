@@ -136,6 +136,7 @@ func TestEveryUsersCategoryIsAccessibleOnADeskAndAPhone(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Categories"))
 	p := a.newPortal(cu.ID, "Service desk", "https://service.categories.example")
+	a.newRoles(cu.ID, "Finance")
 	on, off, pending := uniqueEmail("on"), uniqueEmail("off"), uniqueEmail("pending")
 	a.invite(cu.ID, map[string]any{"email": on, "name": "On", "roles": []string{"Finance"}, "portalIds": []string{p.ID}})
 	acceptByAPI(t, on)

@@ -43,6 +43,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op.typeInto("#portal-form input[name=url]", sample)
 	op.click("#portal-form [data-role=submit]")
 	op.waitText("#notice", "Portal setup Bestelportaal was added.")
+	admin(t).newRoles(cid, "orders")
 	setups := admin(t).portals(cid)
 	if len(setups) != 1 || setups[0].SignIn.ClientID == nil {
 		t.Fatalf("%+v", setups)

@@ -500,6 +500,14 @@ func (c *apiClient) newPortal(cid, name, u string) portal {
 	return p
 }
 
+// newRoles adds roles to a customer's catalogue: a member's roles come from it.
+func (c *apiClient) newRoles(cid string, names ...string) {
+	c.t.Helper()
+	for _, n := range names {
+		c.call("POST", "/v1/customers/"+cid+"/roles", map[string]any{"name": n}, 201, nil)
+	}
+}
+
 func (c *apiClient) invite(cid string, body map[string]any) user {
 	c.t.Helper()
 	var u user

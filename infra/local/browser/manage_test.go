@@ -16,6 +16,7 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	cu := a.newCustomer(unique("Edit"))
 	p := a.newPortal(cu.ID, "Service desk", "https://service.edit.example")
 	addr := uniqueEmail("erik")
+	a.newRoles(cu.ID, "Auditors", "Finance")
 	u := a.invite(cu.ID, map[string]any{"email": addr, "name": "Erik"})
 
 	op := open(t, "operator")

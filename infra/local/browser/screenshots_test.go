@@ -45,6 +45,7 @@ func TestScreenshots(t *testing.T) {
 	cu := a.newCustomer("Acme Facilities")
 	service := a.newPortal(cu.ID, "Service portal", "https://service.acme-facilities.example")
 	maint := a.newPortal(cu.ID, "Maintenance portal", "https://maintenance.acme-facilities.example")
+	a.newRoles(cu.ID, "Portal managers", "Finance", "Facilities", "Reports")
 	people := []struct {
 		email, name string
 		admin       bool

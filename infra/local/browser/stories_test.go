@@ -51,6 +51,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click(`nav a[href$="/users"]`)
 	op.visible("#add-users")
 
+	admin(t).newRoles(op.eval(`decodeURIComponent(location.hash.split('/')[2])`), "Portal managers", "Finance")
 	addr := uniqueEmail("jane")
 	op.click("#add-users")
 	op.visible("#add-email")
@@ -150,6 +151,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	cu := a.newCustomer(unique("Acme"))
 	p := a.newPortal(cu.ID, "Service desk", "https://service.acme.example")
 	m := a.newPortal(cu.ID, "Maintenance", "https://maintenance.acme.example")
+	a.newRoles(cu.ID, "Reader")
 	addr := uniqueEmail("ines")
 	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{p.ID, m.ID}, "roles": []string{"Reader"}})
 	link := latestLink(t, addr, 1)

@@ -53,7 +53,7 @@ func observe(t *testing.T, f fixture) endState {
 		ms := memberState{Email: e, Status: "absent"}
 		if err == nil {
 			ms = memberState{Email: e, Name: m.Name, Status: string(m.Status), Role: string(m.Role), Admin: m.Admin,
-				Roles: m.Roles, Portals: m.PortalIDs}
+				Roles: roleNamesIn(ctx, m), Portals: m.PortalIDs}
 			if inv := m.Invitation; inv != nil {
 				ms.Invitation, ms.Delivery, ms.SendCount, ms.Reminded = string(inv.State), string(inv.Delivery), inv.SendCount, inv.ReminderSentAt != nil
 			}
@@ -156,6 +156,7 @@ func faultScenarios(t *testing.T, op *client) []struct {
 		{"update-user", func() fixture {
 			c := op.newCustomer("en")
 			u, _ := portalUser(t, op, c.ID, false)
+			op.newRoles(c.ID, "R")
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/users/"+u.ID, map[string]any{"admin": true, "roles": []string{"R"}}),
 				emails: []string{u.Email}, scope: domain.CustomerScope(c.ID),
 				extra: func() string {
@@ -556,4 +557,14 @@ func settle(t *testing.T) {
 	if _, err := st.Sweep(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// roleNamesIn names a member's roles through its customer's catalogue (ids
+// differ from one fixture to the next; names do not).
+func roleNamesIn(ctx context.Context, m domain.Member) []string {
+	if m.CustomerID == "" || len(m.RoleIDs) == 0 {
+		return nil
+	}
+	rs, _ := st.Store.Roles(ctx, m.CustomerID)
+	return domain.IndexRoles(rs).Names(&m)
 }

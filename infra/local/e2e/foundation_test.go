@@ -32,6 +32,7 @@ func TestOperatorInvitesAUserWhoShowsAsUnconfirmed(t *testing.T) {
 	var p portal
 	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Service", "url": "https://portal.acme.example"}, 201).json(t, &p)
 
+	op.newRoles(cu.ID, "Portal managers")
 	addr := uniqueEmail("jane")
 	res := op.post("/v1/customers/"+cu.ID+"/users", map[string]any{
 		"email": "  " + strings.ToUpper(addr) + " ", "portalIds": []string{p.ID}, "roles": []string{"Portal managers"},

@@ -66,6 +66,7 @@ func TestPortalAdminManagesTheUsersOfTheirOwnCustomerOnly(t *testing.T) {
 	_, admin := portalUser(t, op, acme.ID, true)
 	stranger := op.invite(other.ID, map[string]any{"email": uniqueEmail("stranger")})
 
+	admin.newRoles(acme.ID, "Portal managers")
 	bob := admin.invite(acme.ID, map[string]any{"email": uniqueEmail("bob"), "roles": []string{"Portal managers"}})
 	if n := len(admin.listUsers(acme.ID, "").Items); n != 2 {
 		t.Fatalf("%d users", n)
@@ -268,6 +269,7 @@ func TestAdminBulkInvitesAHundredAddresses(t *testing.T) {
 			} `json:"error"`
 		} `json:"results"`
 	}
+	op.newRoles(cu.ID, "Readers")
 	op.post("/v1/customers/"+cu.ID+"/users/bulk", map[string]any{
 		"emails": emails, "roles": []string{"Readers"}, "portalIds": []string{p.ID},
 	}, 200).json(t, &out)
@@ -315,8 +317,9 @@ func TestAdminUpdatesAUserWithIfMatch(t *testing.T) {
 	op.post("/v1/customers/"+other.ID+"/portals", map[string]any{"name": "B", "url": "https://b.example"}, 201).json(t, &foreign)
 	u := op.invite(cu.ID, map[string]any{"email": uniqueEmail("edit")})
 	path := "/v1/customers/" + cu.ID + "/users/" + u.ID
+	op.newRoles(cu.ID, "Billing")
 	var got user
-	res := op.expect(op.call("PATCH", path, map[string]any{"name": "Jane Doe", "admin": true, "roles": []string{"Billing", "Billing"}, "portalIds": []string{p.ID}}, "If-Match", `"1"`), 200)
+	res := op.expect(op.call("PATCH", path, map[string]any{"name": "Jane Doe", "admin": true, "roles": []string{"Billing", "billing"}, "portalIds": []string{p.ID}}, "If-Match", `"1"`), 200)
 	res.json(t, &got)
 	if got.Name != "Jane Doe" || !got.Admin || len(got.Roles) != 1 || got.PortalIDs[0] != p.ID || got.Version != 2 || res.Header.Get("ETag") != `"2"` {
 		t.Fatalf("%+v", got)
@@ -475,6 +478,7 @@ func TestMeListsMembershipsWithTheirPortals(t *testing.T) {
 	addr := uniqueEmail("multi")
 	op.invite(a.ID, map[string]any{"email": addr, "portalIds": []string{pa.ID}, "admin": true})
 	accept(t, addr)
+	op.newRoles(b.ID, "Viewer")
 	op.invite(b.ID, map[string]any{"email": addr, "portalIds": []string{pb.ID}, "roles": []string{"Viewer"}})
 	accept(t, addr)
 	token, _ := signIn(t, addr, password)

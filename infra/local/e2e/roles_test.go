@@ -21,6 +21,18 @@ func (c *client) roles(customerID string) []role {
 	return l.Items
 }
 
+// newRoles adds roles to a customer's catalogue.
+func (c *client) newRoles(customerID string, names ...string) []role {
+	c.t.Helper()
+	var out []role
+	for _, n := range names {
+		var r role
+		c.post("/v1/customers/"+customerID+"/roles", map[string]any{"name": n}, 201).json(c.t, &r)
+		out = append(out, r)
+	}
+	return out
+}
+
 func roleNamesOf(rs []role) string {
 	var out []string
 	for _, r := range rs {

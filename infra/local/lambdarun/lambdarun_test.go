@@ -145,6 +145,8 @@ func newFixtures(t *testing.T) fixtures {
 	f.agreement = id(call("create-service-agreement", op.event("POST", "/v1/customers/"+f.customer+"/service-agreements",
 		`{"name":"Maintenance","reference":"SLA-1","startsOn":"2026-01-01","endsOn":"2026-12-31"}`, cp)).Body)
 	f.role = id(call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Fixture role"}`, cp)).Body)
+	// The role the invite and update samples give: members' roles come from the catalogue.
+	call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Portal managers"}`, cp))
 	gone := id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Leaving"}`, nil)).Body)
 	var accepted struct{ Job struct{ ID string } }
 	_ = json.Unmarshal([]byte(call("delete-customer", op.event("DELETE", "/v1/customers/"+gone, "", map[string]string{"customerId": gone})).Body), &accepted)

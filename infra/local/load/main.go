@@ -233,6 +233,11 @@ func run(total, workers int, limit time.Duration) error {
 				c.users = append(c.users, r.User.ID)
 			}
 		}
+		for r := range 5 { // the roles "update user" gives: members' roles come from the catalogue
+			if _, _, _, err := l.do("POST", "/v1/customers/"+c.id+"/roles", map[string]any{"name": fmt.Sprint("R", r)}, 201); err != nil {
+				return err
+			}
+		}
 		_, body, _, err = l.do("POST", "/v1/customers/"+c.id+"/portals", map[string]any{"name": fmt.Sprintf("Desk %d", i), "url": fmt.Sprintf("https://desk%d.load.example/", i)}, 201)
 		if err != nil {
 			return err

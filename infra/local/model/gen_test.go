@@ -262,14 +262,20 @@ func (w *world) pickEmail() string {
 	}
 }
 
-func (w *world) randomRoles() []string {
+// randomRoles picks roles from the catalogue made at setup (Billing, Ops,
+// Viewer), in any case, now and then one that is not in it, or "all".
+func (w *world) randomRoles() any {
 	switch r := w.rng.Float64(); {
-	case r < 0.08:
+	case r < 0.06:
 		return []string{"Ops", ""}
+	case r < 0.10:
+		return []string{"ops", "Nobody"}
 	case r < 0.15:
 		return []string{}
+	case r < 0.22:
+		return "all"
 	default:
-		pool := []string{"Ops", "Billing", " Viewer ", "Ops"}
+		pool := []string{"Ops", "billing", " Viewer ", "OPS"}
 		var out []string
 		for _, x := range pool {
 			if w.chance(0.5) {

@@ -93,6 +93,9 @@ type customer struct {
 	ID, Name, Locale string
 	label            string // C1, C2: ids are random, labels keep runs replayable
 	portals          []*portal
+	// roles is its role catalogue, made at setup: names by id, in the
+	// catalogue's order (by name without case).
+	roles []catalogueRole
 	// static: a customer a random step made, which the run never acts in;
 	// it is looked at in the step that makes it, and then no more, so that
 	// a step's cost does not grow with their number.
@@ -388,16 +391,52 @@ func hashParts(parts ...string) string {
 
 func tsp(t time.Time) *time.Time { return &t }
 
-// cleanRoles mirrors domain.CleanRoles for valid input: trimmed, de-duplicated,
-// in order.
-func cleanRoles(rs []string) []string {
+type catalogueRole struct{ ID, Name string }
+
+// roleNamed is the catalogue's role of a name, without case and around its
+// spaces.
+func (cu *customer) roleNamed(name string) (catalogueRole, bool) {
+	if cu == nil {
+		return catalogueRole{}, false
+	}
+	for _, r := range cu.roles {
+		if strings.EqualFold(r.Name, strings.TrimSpace(name)) {
+			return r, true
+		}
+	}
+	return catalogueRole{}, false
+}
+
+func (cu *customer) catalogue() []catalogueRole {
+	if cu == nil {
+		return nil
+	}
+	return cu.roles
+}
+
+// roleNames are the names of role ids as the catalogue has them.
+func (cu *customer) roleNames(ids []string) []string {
 	out := []string{}
-	seen := map[string]bool{}
+	if cu == nil {
+		return out
+	}
+	for _, id := range ids {
+		for _, r := range cu.roles {
+			if r.ID == id {
+				out = append(out, r.Name)
+			}
+		}
+	}
+	return out
+}
+
+// cleanRoles mirrors the product for names in the catalogue: the
+// catalogue's names, in the order given, once each.
+func cleanRoles(cu *customer, rs []string) []string {
+	out := []string{}
 	for _, r := range rs {
-		r = strings.TrimSpace(r)
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
+		if c, ok := cu.roleNamed(r); ok && !slices.Contains(out, c.Name) {
+			out = append(out, c.Name)
 		}
 	}
 	return out

@@ -273,14 +273,23 @@ func (w *world) memberFields(sc string, body map[string]any, invite bool) (email
 		return
 	}
 	if v, present := body["roles"]; present {
-		rs := toStrings(v)
-		for i, r := range rs {
-			if _, code := domain.CleanText(r, domain.MaxRoleLength); code != "" {
-				bad = append(bad, fmt.Sprintf("roles.%d", i))
-				break
+		cu := w.m.customer(sc)
+		if v == "all" {
+			roles = []string{}
+			for _, r := range cu.catalogue() {
+				roles = append(roles, r.Name)
 			}
+		} else {
+			rs := toStrings(v)
+			for i, r := range rs {
+				_, known := cu.roleNamed(r)
+				if _, code := domain.CleanText(r, domain.MaxRoleLength); code != "" || !known {
+					bad = append(bad, fmt.Sprintf("roles.%d", i))
+					break
+				}
+			}
+			roles = cleanRoles(cu, rs)
 		}
-		roles = cleanRoles(rs)
 	}
 	if v, present := body["portalIds"]; present {
 		portals = dedupe(toStrings(v))

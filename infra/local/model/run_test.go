@@ -296,6 +296,11 @@ func (w *world) setup() {
 	w.createPortal(a, c1, "P1a")
 	w.createPortal(a, c1, "P1b")
 	w.createPortal(a, c2, "P2a")
+	for _, cu := range []*customer{c1, c2} {
+		for _, name := range []string{"Ops", "Billing", "Viewer"} {
+			w.createRole(a, cu, name)
+		}
+	}
 	join := func(label, sc string, body map[string]any) {
 		p := w.person(label)
 		body["email"] = p.email

@@ -648,6 +648,9 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 			continue
 		}
 		delete(tableMembers, x.ID)
+		if cu := m.customer(x.Scope); cu != nil {
+			d.Roles = cu.roleNames(d.RoleIDs)
+		}
 		for _, p := range compareMember(x, d) {
 			bad("%s: %s", w.label(x), p)
 		}
@@ -661,6 +664,9 @@ func (w *world) verify(s *snapshot, sc *stepCtx) []string {
 		if x.Sub != "" {
 			k := "S#" + x.Sub + "|" + scopeKey(x.Scope)
 			c, found := copies[k]
+			if cu := m.customer(x.Scope); cu != nil {
+				c.Roles = cu.roleNames(c.RoleIDs)
+			}
 			switch {
 			case !found:
 				bad("%s: no identity copy %s", w.label(x), k)

@@ -187,6 +187,20 @@ func (w *World) NewCustomer(name, locale string) domain.Customer {
 	return cu
 }
 
+// NewRoles adds roles to a customer's catalogue, as the operator admin.
+func (w *World) NewRoles(customerID string, names ...string) []domain.Role {
+	w.T.Helper()
+	var out []domain.Role
+	for _, n := range names {
+		r, err := w.Roles.Create(w.Ctx(), w.Admin, customerID, roles.Input{Name: &n}, nil)
+		if err != nil {
+			w.T.Fatalf("role %s: %v", n, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // Scope loads a scope for inviting into it.
 func (w *World) Scope(sc domain.Scope) members.Scope { return w.Members.LoadScope(w.Ctx(), sc) }
 

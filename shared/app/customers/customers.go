@@ -14,6 +14,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -27,6 +28,7 @@ type Store interface {
 	CustomerWithPortals(ctx context.Context, id string) (domain.Customer, []domain.Portal, error)
 	ListCustomers(ctx context.Context, limit int32, start state.PageKey) (state.Page[domain.Customer], error)
 	Directory(ctx context.Context, customers []string, portals map[string][]string) (map[string]domain.Customer, map[string]domain.Portal, error)
+	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 	ListAudit(ctx context.Context, sc domain.Scope, limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error)
 	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
 }
@@ -174,7 +176,26 @@ func (s *Service) Me(ctx context.Context, c *access.Caller) (Profile, error) {
 		return out, nil
 	}
 	sort.Strings(ids)
-	cs, ps, err := s.Store.Directory(ctx, ids, portals)
+	// The customers and portals, and the catalogue of each customer whose
+	// membership holds roles (to name them), all at once.
+	named := make(map[string]*domain.Member, len(ids))
+	reads := []func() error{}
+	for _, cid := range ids {
+		m := *c.Memberships[cid]
+		named[cid] = &m
+		if domain.NeedsCatalogue(&m) {
+			reads = append(reads, func() error { return roles.Name(ctx, s.Store, cid, &m) })
+		} else {
+			m.Roles = m.LegacyRoles
+		}
+	}
+	var cs map[string]domain.Customer
+	var ps map[string]domain.Portal
+	err := conc.All(append([]func() error{func() error {
+		var err error
+		cs, ps, err = s.Store.Directory(ctx, ids, portals)
+		return err
+	}}, reads...)...)
 	if err != nil {
 		return out, errs.Wrap("customers.Me", err)
 	}
@@ -182,7 +203,7 @@ func (s *Service) Me(ctx context.Context, c *access.Caller) (Profile, error) {
 		if cu, ok := cs[cid]; !ok || cu.Offboarding() {
 			continue // gone, or going: its memberships go with it
 		}
-		m := c.Memberships[cid]
+		m := named[cid]
 		if out.Name == "" {
 			out.Name = m.Name
 		}

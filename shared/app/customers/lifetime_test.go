@@ -38,7 +38,7 @@ func TestAnOperatorAdminRenamesACustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := w.Portals.Admit(pc)
+	adm, err := w.Portals.Admit(w.Ctx(), pc)
 	if err != nil || adm.Customer.Name != "Acme Nederland" || adm.Customer.Locale != "nl" {
 		t.Fatalf("the portal's answer: %+v %v", adm.Customer, err)
 	}

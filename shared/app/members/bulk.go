@@ -59,6 +59,11 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if p.Roles != nil {
+		if err := s.load(ctx, sc.Scope, sc.roles); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+	}
 	var fields []errs.Field
 	p.Name = nil
 	_, roles, portals := sc.checkProfile(p, &fields)
@@ -137,7 +142,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			if retry && !later {
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
-			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, Roles: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
+			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, RoleIDs: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
 			if err != nil {
 				return err
 			}

@@ -25,13 +25,16 @@ import (
 type Scope struct {
 	delivery.Where
 	Portals []domain.Portal
-	err     error
+	// roles is the customer's catalogue, read when a role is checked or
+	// named (at most once per request).
+	roles *catalogue
+	err   error
 }
 
 // LoadScope reads the customer and its portal setups (one read), or
 // nothing for the provider scope.
 func (s *Service) LoadScope(ctx context.Context, sc domain.Scope) Scope {
-	out := Scope{Where: delivery.Where{Scope: sc}}
+	out := Scope{Where: delivery.Where{Scope: sc}, roles: &catalogue{}}
 	if sc.IsProvider() {
 		return out
 	}
@@ -53,7 +56,7 @@ type Invitee struct {
 	Email     string
 	Name      *string
 	Admin     *bool
-	Roles     []string
+	Roles     *RoleChoice
 	PortalIDs []string
 	// Role is an operator's role; ignored for portal users.
 	Role *string
@@ -68,7 +71,7 @@ type Invitee struct {
 type Profile struct {
 	Name      *string
 	Admin     *bool
-	Roles     []string
+	Roles     *RoleChoice
 	PortalIDs []string
 	// SendInvitation false, in a bulk invite, adds the people now and
 	// invites them later (nil is true).
@@ -82,7 +85,7 @@ type newMember struct {
 	Email     string
 	Name      string
 	Admin     bool
-	Roles     []string
+	RoleIDs   []string
 	PortalIDs []string
 	Role      domain.OperatorRole
 	// Request is the idempotency record of a bulk invite that makes it, so
@@ -106,20 +109,12 @@ func checkName(field string, p *string, fields *[]errs.Field) string {
 	return name
 }
 
-// checkProfile checks the fields a portal user is invited or updated with.
+// checkProfile checks the fields a portal user is invited or updated with;
+// roles, when given, against the catalogue (loaded by then).
 func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, roles, portals []string) {
 	name = checkName("name", p.Name, fields)
 	if p.Roles != nil {
-		var i int
-		var code string
-		roles, i, code = domain.CleanRoles(p.Roles)
-		if code != "" {
-			field := "roles"
-			if i >= 0 {
-				field += "." + strconv.Itoa(i)
-			}
-			*fields = append(*fields, errs.F(field, code))
-		}
+		roles = checkRoles(p.Roles, sc.roles.ix, fields)
 	}
 	if p.PortalIDs != nil {
 		portals = dedupe(p.PortalIDs)
@@ -158,7 +153,7 @@ func (sc Scope) check(in Invitee, now time.Time) (newMember, error) {
 			nm.Role = domain.OperatorRole(*in.Role)
 		}
 	} else {
-		nm.Name, nm.Roles, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fields)
+		nm.Name, nm.RoleIDs, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fields)
 		nm.Admin = in.Admin != nil && *in.Admin
 	}
 	nm.Later = in.SendInvitation != nil && !*in.SendInvitation
@@ -201,6 +196,11 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	if err != nil {
 		return domain.Member{}, errs.Wrap(op, err)
 	}
+	if in.Roles != nil && !sc.Scope.IsProvider() {
+		if err := s.load(ctx, sc.Scope, sc.roles); err != nil {
+			return domain.Member{}, errs.Wrap(op, err)
+		}
+	}
 	nm, err := sc.check(in, s.now())
 	if err != nil {
 		return domain.Member{}, err
@@ -241,11 +241,14 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 	m := domain.Member{
 		ID: domain.NewID(sc.Scope.IDPrefix()), CustomerID: sc.Scope.CustomerID,
 		Email: nm.Email, Name: nm.Name, Status: domain.StatusUnconfirmed,
-		Admin: nm.Admin, Roles: nm.Roles, PortalIDs: nm.PortalIDs, Role: nm.Role,
+		Admin: nm.Admin, RoleIDs: nm.RoleIDs, PortalIDs: nm.PortalIDs, Role: nm.Role,
 		Invitation: &inv, CreatedAt: now, UpdatedAt: now, Version: 1, Request: nm.Request,
 	}
 	if m.Name == "" {
 		m.Name = domain.LocalPart(m.Email)
+	}
+	if !sc.Scope.IsProvider() {
+		m.Roles = sc.roles.ix.Names(&m) // the catalogue was read to check them
 	}
 	s.defaultAccess(&nm, now)
 	s.setAccess(&m, nm.AccessUntil, now)
@@ -289,6 +292,9 @@ func firstAnswer(response string) (domain.Member, error) {
 func (s *Service) resume(ctx context.Context, c *access.Caller, sc Scope, id string) (domain.Member, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := s.Store.Member(ctx, sc.Scope, id)
+		if err == nil {
+			err = s.name(ctx, sc.Scope, sc.roles, &m)
+		}
 		if err != nil || !delivery.NeedsResend(&m, s.now()) {
 			return m, err
 		}
@@ -349,6 +355,9 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 		}
 		if sc.err != nil {
 			return m, errs.Wrap(op, sc.err)
+		}
+		if err := s.name(ctx, t.Scope, sc.roles, &m); err != nil {
+			return m, errs.Wrap(op, err)
 		}
 		inv := m.Invitation
 		if m.Status != domain.StatusUnconfirmed || inv == nil {

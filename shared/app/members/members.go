@@ -45,6 +45,7 @@ type Store interface {
 	MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error)
 	ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start state.PageKey) (state.Page[domain.Member], error)
 	MemberCounts(ctx context.Context, sc domain.Scope) (domain.MemberCounts, error)
+	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 	CreateMember(ctx context.Context, nm state.NewMember) error
 	ChangeMember(ctx context.Context, ch state.MemberChange) error
 	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
@@ -114,6 +115,9 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, t Target) (domain.M
 		return domain.Member{}, err
 	}
 	m, err := s.Store.Member(ctx, t.Scope, t.ID)
+	if err == nil {
+		err = s.name(ctx, t.Scope, nil, &m)
+	}
 	return m, errs.Wrap("members.Get", err)
 }
 
@@ -181,6 +185,13 @@ func (s *Service) List(ctx context.Context, c *access.Caller, sc domain.Scope, q
 	if counts.Exact {
 		l.Counts = &counts
 	}
+	page := make([]*domain.Member, len(l.Items))
+	for i := range l.Items {
+		page[i] = &l.Items[i]
+	}
+	if err := s.name(ctx, sc, nil, page...); err != nil {
+		return l, errs.Wrap(op, err)
+	}
 	return l, nil
 }
 
@@ -192,8 +203,10 @@ type change func(m domain.Member, now time.Time) (*state.MemberChange, error)
 // the version read. With want (If-Match), a member changed since the client
 // read it is state.ErrStale. Without, it reads again and retries a few times.
 // It returns the member as it is afterwards and the change written (nil
-// when there was nothing to write).
-func (s *Service) modify(ctx context.Context, t Target, want int, f change) (domain.Member, *state.MemberChange, error) {
+// when there was nothing to write). With cat, the member answered is given
+// its role names, the catalogue read before anything is written (so that
+// a failed read changes nothing).
+func (s *Service) modify(ctx context.Context, t Target, want int, cat *catalogue, f change) (domain.Member, *state.MemberChange, error) {
 	for attempt := 1; ; attempt++ {
 		m, err := s.Store.Member(ctx, t.Scope, t.ID)
 		if err != nil {
@@ -203,6 +216,13 @@ func (s *Service) modify(ctx context.Context, t Target, want int, f change) (dom
 			return m, nil, state.ErrStale
 		}
 		ch, err := f(m, s.now())
+		if err == nil && cat != nil {
+			shown := &m
+			if ch != nil {
+				shown = ch.Result()
+			}
+			err = s.name(ctx, t.Scope, cat, shown)
+		}
 		if err != nil || ch == nil {
 			return m, nil, err
 		}
@@ -289,7 +309,7 @@ func (s *Service) setStatus(ctx context.Context, c *access.Caller, t Target, to 
 		}
 		policy = cu.Policy
 	}
-	m, ch, err := s.modify(ctx, t, 0, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
+	m, ch, err := s.modify(ctx, t, 0, &catalogue{}, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		switch m.Status {
 		case domain.StatusUnconfirmed:
 			return nil, ErrNotConfirmed
@@ -330,7 +350,7 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, t Target) error 
 	if err := authorize(c, t); err != nil {
 		return err
 	}
-	m, ch, err := s.modify(ctx, t, 0, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
+	m, ch, err := s.modify(ctx, t, 0, nil, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		_, ch := newChange(c, m, now, domain.ActionDeleted)
 		ch.After = nil
 		if m.Invitation != nil && m.Invitation.State == domain.InvitationPending {

@@ -79,10 +79,11 @@ func TestAnInviteMakesAnUnconfirmedUserAndSendsOneEmail(t *testing.T) {
 func TestInvalidInvitationsNameEachFieldAndChangeNothing(t *testing.T) {
 	w := apptest.New(t)
 	cu := w.NewCustomer("Acme", "en")
+	w.NewRoles(cu.ID, "ok")
 	before := w.Mailbox.Count()
 	_, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), members.Invitee{
 		Email: "not an address", Name: ptr("IT Security: verify at https://evil.example"),
-		Roles: []string{"ok", strings.Repeat("x", 65)}, PortalIDs: []string{"ptl_aaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		Roles: &members.RoleChoice{Names: []string{"ok", strings.Repeat("x", 65)}}, PortalIDs: []string{"ptl_aaaaaaaaaaaaaaaaaaaaaaaaaa"},
 	}, nil)
 	e := errs.As(err)
 	if e == nil || e.Kind != errs.Invalid {
@@ -96,7 +97,7 @@ func TestInvalidInvitationsNameEachFieldAndChangeNothing(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("fields %q, want %q", got, want)
 	}
-	if w.Mailbox.Count() != before || w.Audit(cu.Scope()) != 1 { // the customer's creation
+	if w.Mailbox.Count() != before || w.Audit(cu.Scope()) != 2 { // the customer's creation, the role's
 		t.Fatal("a refused invite changed something")
 	}
 }
@@ -270,7 +271,8 @@ func TestUpdatesHonourIfMatchAndWriteNothingWhenNothingChanges(t *testing.T) {
 	cu := w.NewCustomer("Acme", "en")
 	u := w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
 	target := members.User(cu.ID, u.ID)
-	m, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: []string{"Managers", "Managers"}}, u.Version)
+	w.NewRoles(cu.ID, "Managers")
+	m, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: &members.RoleChoice{Names: []string{"Managers", "managers"}}}, u.Version)
 	if err != nil || m.Version != 2 || len(m.Roles) != 1 {
 		t.Fatalf("%+v %v", m, err)
 	}
@@ -278,7 +280,7 @@ func TestUpdatesHonourIfMatchAndWriteNothingWhenNothingChanges(t *testing.T) {
 		t.Fatalf("a stale If-Match: %v", err)
 	}
 	events := w.Audit(cu.Scope())
-	m, err = w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: []string{"Managers"}}, 0)
+	m, err = w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{Roles: &members.RoleChoice{Names: []string{"Managers"}}}, 0)
 	if err != nil || m.Version != 2 || w.Audit(cu.Scope()) != events {
 		t.Fatalf("a change to nothing wrote: version %d, %v", m.Version, err)
 	}
@@ -393,8 +395,9 @@ func TestABulkInviteGivesEachAddressItsOutcomeAndReplaysItsFirstAnswer(t *testin
 	cu := w.NewCustomer("Acme", "en")
 	sc := w.Scope(cu.Scope())
 	w.Invite(w.Admin, cu.ID, "old@acme.example", false)
+	w.NewRoles(cu.ID, "R")
 	emails := []string{"a@acme.example", "A@acme.example", "not-an-address", "old@acme.example", "b@acme.example"}
-	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: []string{"R"}}, key("bulk", "x"))
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: &members.RoleChoice{Names: []string{"r"}}}, key("bulk", "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +419,7 @@ func TestABulkInviteGivesEachAddressItsOutcomeAndReplaysItsFirstAnswer(t *testin
 		}
 	}
 	mails, events := w.Mailbox.Count(), w.Audit(cu.Scope())
-	again, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: []string{"R"}}, key("bulk", "x"))
+	again, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{Roles: &members.RoleChoice{Names: []string{"r"}}}, key("bulk", "x"))
 	if err != nil || len(again) != len(res) || again[0].User.ID != res[0].User.ID {
 		t.Fatalf("the replay answers differently: %v %+v", err, again)
 	}

@@ -22,10 +22,15 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 	if p.Name == nil && p.Admin == nil && p.Roles == nil && p.PortalIDs == nil && p.AccessUntil == nil {
 		return domain.Member{}, ErrEmpty
 	}
-	sc := Scope{}
+	sc := Scope{roles: &catalogue{}}
 	if p.PortalIDs != nil {
 		if sc = s.LoadScope(ctx, t.Scope); sc.err != nil {
 			return domain.Member{}, errs.Wrap(op, sc.err)
+		}
+	}
+	if p.Roles != nil {
+		if err := s.load(ctx, t.Scope, sc.roles); err != nil {
+			return domain.Member{}, errs.Wrap(op, err)
 		}
 	}
 	var fields []errs.Field
@@ -34,7 +39,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 	if len(fields) > 0 {
 		return domain.Member{}, errs.Fields(fields...)
 	}
-	m, _, err := s.modify(ctx, t, want, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
+	m, _, err := s.modify(ctx, t, want, sc.roles, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		after, ch := newChange(c, m, now, domain.ActionUpdated)
 		if p.Name != nil {
 			after.Name = name
@@ -43,7 +48,9 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 			after.Admin = *p.Admin
 		}
 		if p.Roles != nil {
-			after.Roles = roles
+			// The roles given replace the member's, free-text ones too; the
+			// ids of roles deleted since are dropped with them.
+			after.RoleIDs, after.LegacyRoles = roles, nil
 		}
 		if p.PortalIDs != nil {
 			after.PortalIDs = portals
@@ -51,7 +58,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 		if setUntil && !sameTime(m.AccessUntil, until) {
 			s.setAccess(after, until, now)
 		}
-		if after.Name == m.Name && after.Admin == m.Admin && slices.Equal(after.Roles, m.Roles) && slices.Equal(after.PortalIDs, m.PortalIDs) &&
+		if after.Name == m.Name && after.Admin == m.Admin && slices.Equal(after.RoleIDs, m.RoleIDs) && slices.Equal(after.LegacyRoles, m.LegacyRoles) && slices.Equal(after.PortalIDs, m.PortalIDs) &&
 			sameTime(after.AccessUntil, m.AccessUntil) {
 			return nil, nil // nothing changes: no new version, no audit event
 		}
@@ -80,7 +87,7 @@ func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target
 	if len(fields) > 0 {
 		return domain.Member{}, errs.Fields(fields...)
 	}
-	m, _, err := s.modify(ctx, t, want, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
+	m, _, err := s.modify(ctx, t, want, nil, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		after, ch := newChange(c, m, now, domain.ActionUpdated)
 		if name != nil {
 			after.Name = clean

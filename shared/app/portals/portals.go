@@ -17,6 +17,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/identity"
@@ -43,6 +44,7 @@ type Store interface {
 	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 	PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error)
+	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 }
 
 // Config says where a portal's users sign in.
@@ -473,6 +475,13 @@ func (s *Service) Members(ctx context.Context, c *access.Caller, customerID, por
 		return state.Page[domain.Member]{}, err
 	}
 	p, err := s.Store.PortalMembers(ctx, customerID, portalID, limit, start)
+	if err == nil {
+		ms := make([]*domain.Member, len(p.Items))
+		for i := range p.Items {
+			ms[i] = &p.Items[i]
+		}
+		err = roles.Name(ctx, s.Store, customerID, ms...)
+	}
 	return p, errs.Wrap("portals.Members", err)
 }
 
@@ -487,8 +496,9 @@ type Admission struct {
 // and what may they do. The caller signed in through the portal's own app
 // client (c.Portal). Not an enabled member of its customer (disabled,
 // deleted, never one): unauthenticated; a member not linked to it: no
-// portal access.
-func (s *Service) Admit(c *access.Caller) (Admission, error) {
+// portal access. The member's roles are named through the customer's
+// catalogue: one more read, only when they hold any.
+func (s *Service) Admit(ctx context.Context, c *access.Caller) (Admission, error) {
 	if c.Portal == nil {
 		return Admission{}, access.ErrUnauthenticated
 	}
@@ -500,5 +510,9 @@ func (s *Service) Admit(c *access.Caller) (Admission, error) {
 	if !slices.Contains(m.PortalIDs, p.ID) {
 		return Admission{}, ErrNoPortalAccess
 	}
-	return Admission{Portal: p, Customer: c.Portal.Customer, Member: m}, nil
+	named := *m
+	if err := roles.Name(ctx, s.Store, p.CustomerID, &named); err != nil {
+		return Admission{}, errs.Wrap("portals.Admit", err)
+	}
+	return Admission{Portal: p, Customer: c.Portal.Customer, Member: &named}, nil
 }

@@ -288,14 +288,14 @@ func TestAPortalAsksWhoMayEnter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := w.Portals.Admit(c)
+	a, err := w.Portals.Admit(w.Ctx(), c)
 	if err != nil || a.Member.ID != jane.ID || a.Portal.ID != desk.ID || a.Customer.ID != acme.ID {
 		t.Fatalf("%+v %v", a, err)
 	}
 	// Not linked to the shop: she is known there, but may not enter.
 	if c, err := w.PortalSignIn("jane@acme.example", shop.ClientID); err != nil {
 		t.Fatal(err)
-	} else if _, err := w.Portals.Admit(c); !errors.Is(err, portals.ErrNoPortalAccess) {
+	} else if _, err := w.Portals.Admit(w.Ctx(), c); !errors.Is(err, portals.ErrNoPortalAccess) {
 		t.Fatal(err)
 	}
 	// Another customer's portal knows nothing of her.
@@ -308,7 +308,7 @@ func TestAPortalAsksWhoMayEnter(t *testing.T) {
 	}
 	if c, err := w.PortalSignIn("jane@acme.example", apptest.AppClient); err != nil {
 		t.Fatal(err)
-	} else if _, err := w.Portals.Admit(c); !errors.Is(err, access.ErrUnauthenticated) {
+	} else if _, err := w.Portals.Admit(w.Ctx(), c); !errors.Is(err, access.ErrUnauthenticated) {
 		t.Fatal(err)
 	}
 	// The provider's staff are nobody in a portal, and a portal's token
@@ -332,7 +332,7 @@ func TestAPortalAsksWhoMayEnter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Portals.Admit(c); err != nil {
+	if _, err := w.Portals.Admit(w.Ctx(), c); err != nil {
 		t.Fatalf("re-enabled: %v", err)
 	}
 	// A member of two customers is, through one's portal, only that one's.

@@ -206,3 +206,28 @@ func stale(err error, want int) error {
 	}
 	return err
 }
+
+// Catalogues reads customers' catalogues.
+type Catalogues interface {
+	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
+}
+
+// Name gives members of one customer the names of their roles as the
+// catalogue has them now, reading it (one Query) only when one of them
+// holds a role by id.
+func Name(ctx context.Context, st Catalogues, customerID string, ms ...*domain.Member) error {
+	var ix domain.RoleIndex
+	if domain.NeedsCatalogue(ms...) {
+		rs, err := st.Roles(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		ix = domain.IndexRoles(rs)
+	}
+	for _, m := range ms {
+		if m != nil {
+			m.Roles = ix.Names(m)
+		}
+	}
+	return nil
+}

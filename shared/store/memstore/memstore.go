@@ -285,7 +285,10 @@ func roundTripPtr(t *time.Time) *time.Time {
 }
 
 func cloneMember(m domain.Member) domain.Member {
-	m.Roles = slices.Clone(m.Roles)
+	// Role names are resolved for answers and never kept; empty role
+	// lists are left out, as the table leaves them.
+	m.Roles = nil
+	m.RoleIDs, m.LegacyRoles = orNil(m.RoleIDs), orNil(m.LegacyRoles)
 	m.PortalIDs = slices.Clone(m.PortalIDs)
 	m.CreatedAt, m.UpdatedAt = roundTrip(m.CreatedAt), roundTrip(m.UpdatedAt)
 	m.AccessUntil, m.AccessRemindAt = roundTripPtr(m.AccessUntil), roundTripPtr(m.AccessRemindAt)
@@ -385,3 +388,10 @@ func dueOf(inv *domain.Invitation) dueSlot {
 
 // lowerName is the customers' listing order: the lower-cased name, then id.
 func lowerName(c domain.Customer) string { return strings.ToLower(c.Name) + "\x01" + c.ID }
+
+func orNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}

@@ -15,7 +15,7 @@ func testCreateMember(t *testing.T, w *world) {
 	c := w.customer("Acme")
 	sc := domain.CustomerScope(c.ID)
 	m, _ := w.invited(sc, "jane@acme.example")
-	m.Roles, m.PortalIDs, m.Request = []string{"viewer", "editor"}, []string{"ptl_1"}, "req-1"
+	m.RoleIDs, m.LegacyRoles, m.PortalIDs, m.Request = []string{"rol_viewer", "rol_editor"}, []string{"Old free text"}, []string{"ptl_1"}, "req-1"
 	w.create(m)
 	sameMember(t, w.member(sc, m.ID), m, "the member read back")
 	got, err := w.s.MemberByEmail(w.ctx(), sc, m.Email)
@@ -64,7 +64,7 @@ func testReadsReturnCopies(t *testing.T, w *world) {
 	c := w.customer("Acme")
 	sc := domain.CustomerScope(c.ID)
 	m := w.enabled(sc, "jane@acme.example", true)
-	m.Roles, m.PortalIDs = []string{"viewer"}, []string{"ptl_1"}
+	m.RoleIDs, m.PortalIDs = []string{"viewer"}, []string{"ptl_1"}
 	sent := w.now
 	m.Invitation = &domain.Invitation{State: domain.InvitationAccepted, TokenHash: "h", ExpiresAt: w.now, LastSentAt: &sent, Delivery: domain.DeliverySent}
 	want := copyMember(m)
@@ -72,18 +72,18 @@ func testReadsReturnCopies(t *testing.T, w *world) {
 	want.Invitation.LastSentAt = &wantSent
 	w.create(m)
 	// The caller's own value changes after the write: the store's does not.
-	m.Roles[0], m.PortalIDs[0], m.Invitation.State, m.Name = "changed", "changed", domain.InvitationRevoked, "changed"
+	m.RoleIDs[0], m.PortalIDs[0], m.Invitation.State, m.Name = "changed", "changed", domain.InvitationRevoked, "changed"
 	sent = sent.Add(1)
 	sameMember(t, w.member(sc, m.ID), want, "after the caller changed what it wrote")
 
 	got := w.member(sc, m.ID)
-	got.Roles[0], got.PortalIDs[0], got.Invitation.State = "changed", "changed", domain.InvitationRevoked
+	got.RoleIDs[0], got.PortalIDs[0], got.Invitation.State = "changed", "changed", domain.InvitationRevoked
 	*got.Invitation.LastSentAt = sent.Add(1)
 	sameMember(t, w.member(sc, m.ID), want, "after the caller changed what it read")
 
 	p, err := w.s.ListMembers(w.ctx(), sc, "", "", 10, nil)
 	noErr(t, err, "list")
-	p.Items[0].Roles[0] = "changed"
+	p.Items[0].RoleIDs[0] = "changed"
 	ms := w.memberships(want.Sub)
 	ms[0].PortalIDs[0] = "changed"
 	sameMember(t, w.member(sc, m.ID), want, "after the caller changed a listing")
@@ -93,11 +93,11 @@ func testReadsReturnCopies(t *testing.T, w *world) {
 
 	after := next(want, func(a *domain.Member) { a.Name = "New" })
 	w.change(state.MemberChange{Before: want, After: after})
-	after.Roles[0], after.Name = "changed", "changed"
-	if got := w.member(sc, m.ID); got.Name != "New" || got.Roles[0] != "viewer" {
+	after.RoleIDs[0], after.Name = "changed", "changed"
+	if got := w.member(sc, m.ID); got.Name != "New" || got.RoleIDs[0] != "viewer" {
 		t.Fatalf("after the caller changed its change: %+v", got)
 	}
-	if got := w.memberships(want.Sub); got[0].Name != "New" || got[0].Roles[0] != "viewer" {
+	if got := w.memberships(want.Sub); got[0].Name != "New" || got[0].RoleIDs[0] != "viewer" {
 		t.Fatalf("the membership after the caller changed its change: %+v", got[0])
 	}
 

@@ -220,7 +220,7 @@ func next(m domain.Member, f func(a *domain.Member)) *domain.Member {
 }
 
 func copyMember(m domain.Member) domain.Member {
-	m.Roles = slices.Clone(m.Roles)
+	m.RoleIDs, m.LegacyRoles = slices.Clone(m.RoleIDs), slices.Clone(m.LegacyRoles)
 	m.PortalIDs = slices.Clone(m.PortalIDs)
 	if m.Invitation != nil {
 		inv := *m.Invitation

@@ -1,0 +1,79 @@
+package members
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
+)
+
+// A portal user's roles come from the customer's role catalogue: the caller
+// names them (without case) or asks for all of them, the member keeps their
+// ids, and every answer shows them by the names the catalogue has now. The
+// catalogue (at most domain.MaxCatalogueRoles roles) is one Query, made at
+// most once per request and only when a role has to be checked or named.
+
+// RoleChoice is the roles a caller gives a portal user: names from the
+// customer's catalogue, or All, every role the catalogue has at that moment
+// (a snapshot: a role added later is not given to them by itself).
+type RoleChoice struct {
+	All   bool
+	Names []string
+}
+
+// catalogue is the customer's catalogue, read at most once per request.
+type catalogue struct {
+	ix     domain.RoleIndex
+	loaded bool
+}
+
+// load reads the scope's catalogue unless it was read already (the
+// provider's operators hold no roles).
+func (s *Service) load(ctx context.Context, sc domain.Scope, cat *catalogue) error {
+	if cat.loaded || sc.IsProvider() {
+		return nil
+	}
+	rs, err := s.Store.Roles(ctx, sc.CustomerID)
+	if err != nil {
+		return err
+	}
+	cat.ix, cat.loaded = domain.IndexRoles(rs), true
+	return nil
+}
+
+// name gives members their role names for an answer, reading the
+// catalogue only when one of them holds a role by id.
+func (s *Service) name(ctx context.Context, sc domain.Scope, cat *catalogue, ms ...*domain.Member) error {
+	if cat == nil {
+		cat = &catalogue{}
+	}
+	if domain.NeedsCatalogue(ms...) {
+		if err := s.load(ctx, sc, cat); err != nil {
+			return err
+		}
+	}
+	for _, m := range ms {
+		if m != nil && !m.Scope().IsProvider() {
+			m.Roles = cat.ix.Names(m)
+		}
+	}
+	return nil
+}
+
+// checkRoles turns the caller's choice into role ids of the catalogue
+// (which must be loaded), naming the first bad one (roles.<i>).
+func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fields *[]errs.Field) []string {
+	if ch.All {
+		return ix.All()
+	}
+	ids, i, code := ix.Match(ch.Names)
+	if code != "" {
+		field := "roles"
+		if i >= 0 {
+			field += "." + strconv.Itoa(i)
+		}
+		*fields = append(*fields, errs.F(field, code))
+	}
+	return ids
+}
