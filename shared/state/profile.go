@@ -84,3 +84,19 @@ type RoleChange struct {
 	Event         domain.AuditEvent
 	Extras
 }
+
+// Migration is where a one-time migration of the sweep stands (the free-text
+// roles' one): the customer it is in and where in its members, and where the
+// walk of the customers goes on after it. Kept in a marker item, so that each
+// bounded step resumes where the last one stopped.
+type Migration struct {
+	// CustomerID is the customer being migrated; empty between customers.
+	CustomerID string `dynamodbav:"customerId,omitempty"`
+	// Members is where the next page of its members starts; nil at its first.
+	Members PageKey `dynamodbav:"members,omitempty"`
+	// Customers is where the listing of customers goes on after it; nil at
+	// the first customer. LastCustomer: CustomerID is the listing's last.
+	Customers    PageKey `dynamodbav:"customers,omitempty"`
+	LastCustomer bool    `dynamodbav:"lastCustomer,omitempty"`
+	Done         bool    `dynamodbav:"done"`
+}

@@ -31,7 +31,7 @@ type Store interface {
 	PendingIdentities(ctx context.Context, email string) ([]state.PendingMarker, error)
 	ClearPending(ctx context.Context, email, claim string) error
 	BackfillCounts(ctx context.Context, limit int) (more bool, err error)
-	ListMembers(ctx context.Context, sc domain.Scope, status domain.Status, search string, limit int32, start state.PageKey) (state.Page[domain.Member], error)
+	MigrationStore
 }
 
 // Identities is what the sweep asks of the sign-in system besides syncing.
@@ -192,6 +192,20 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		more, err := s.Store.BackfillCounts(ctx, backfillStep)
 		if err != nil {
 			s.Log.WarnContext(ctx, "counts backfill failed; the next run goes on", "error", err.Error())
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	for {
+		if s.clock().After(deadline) {
+			rep.More = true
+			return rep, nil
+		}
+		more, err := s.MigrateRoles(ctx, rolesStep)
+		if err != nil {
+			s.Log.WarnContext(ctx, "roles migration failed; the next run goes on", "error", err.Error())
 			break
 		}
 		if !more {

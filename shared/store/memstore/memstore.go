@@ -43,6 +43,8 @@ type Store struct {
 	BeforeRead func(op string) error
 
 	mu sync.Mutex
+	// migrations are the sweep's migration markers, by name.
+	migrations map[string]state.Migration
 	// customers by id, and the portal setups of each.
 	customers map[string]*customerRec
 	portals   map[string]map[string]domain.Portal
@@ -158,6 +160,7 @@ func New() *Store {
 		agreements:    map[string]map[string]domain.ServiceAgreement{},
 		roles:         map[string]map[string]domain.Role{},
 		roleNames:     map[string]map[string]string{},
+		migrations:    map[string]state.Migration{},
 		jobs:          map[string]domain.Job{},
 		subscriptions: map[string]map[string]domain.Subscription{},
 	}

@@ -76,6 +76,7 @@ var cases = []struct {
 	// The role catalogue.
 	{"RoleCatalogue", testRoleCatalogue},
 	{"RoleLimit", testRoleLimit},
+	{"TheRolesMigration", testRolesMigration},
 	// Invitations.
 	{"InvitationUntilItExpires", testInvitation},
 	{"ClaimInvitation", testClaims},
