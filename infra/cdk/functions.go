@@ -42,6 +42,7 @@ var timeouts = map[string]time.Duration{
 	// call: just under the HTTP API's 30 s integration limit, so that the
 	// function, not the gateway, ends a batch that runs long.
 	"bulk-invite-users": 29 * time.Second,
+	"act-on-users":      29 * time.Second, // up to 100 users, each with its e-mail or identity
 }
 
 // taskTimeouts are by trigger: the sweep stops itself 5 s before its

@@ -491,7 +491,7 @@ func TestListCannotWriteAndOnlyMailFunctionsSend(t *testing.T) {
 		}
 	}
 	sort.Strings(senders)
-	wantSenders := []string{"bootstrap-admin", "bulk-invite-users", "invite-operator", "invite-user", "reinvite-operator", "reinvite-user", "sweep-invitations"}
+	wantSenders := []string{"act-on-users", "bootstrap-admin", "bulk-invite-users", "invite-operator", "invite-user", "reinvite-operator", "reinvite-user", "sweep-invitations"}
 	if !slices.Equal(senders, wantSenders) {
 		t.Errorf("functions that may send e-mail: %v, want %v", senders, wantSenders)
 	}

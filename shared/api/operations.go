@@ -38,6 +38,7 @@ var Operations = map[string]Operation{
 	"list-users":         ListUsers,
 	"invite-user":        InviteUser,
 	"bulk-invite-users":  BulkInviteUsers,
+	"act-on-users":       ActOnUsers,
 	"get-user":           GetUser,
 	"update-user":        UpdateUser,
 	"enable-user":        EnableUser,

@@ -151,3 +151,25 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+type actionsInput struct {
+	Action  *string  `json:"action"`
+	UserIDs []string `json:"userIds"`
+}
+
+// ActOnUsers: POST /v1/customers/{customerId}/users/actions, one action on
+// up to 100 users, one outcome each.
+func ActOnUsers(s *Services) httpapi.Endpoint {
+	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
+		var in actionsInput
+		key, err := decodeCreate(r, c, "act-on-users:"+cid, &in)
+		if err != nil {
+			return nil, err
+		}
+		results, err := s.Members.Act(ctx, c, cid, deref(in.Action), in.UserIDs, key, func(err error) string { return translate(err).Code })
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(map[string]any{"results": results}), nil
+	})
+}

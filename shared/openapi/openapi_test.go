@@ -408,6 +408,8 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/v1/customers/{customerId}/roles"},
 		{"PATCH", "/v1/customers/{customerId}/roles/{roleId}"},
 		{"DELETE", "/v1/customers/{customerId}/roles/{roleId}"},
+		// Actions on a selection of users (issue 14).
+		{"POST", "/v1/customers/{customerId}/users/actions"},
 	}
 	for _, r := range want {
 		if !have[r] {

@@ -162,6 +162,7 @@ var Table = []Route{
 	{Function: "list-users", Method: "GET", Path: usersPath, Who: UserManager, Table: TableRead},
 	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},
 	{Function: "bulk-invite-users", Method: "POST", Path: usersPath + "/bulk", Who: UserManager, Table: TableWrite, Mail: true},
+	{Function: "act-on-users", Method: "POST", Path: usersPath + "/actions", Who: UserManager, Table: TableWrite, Mail: true, Identity: identitySync},
 	{Function: "get-user", Method: "GET", Path: userPath, Who: UserManager, Table: TableRead},
 	{Function: "update-user", Method: "PATCH", Path: userPath, Who: UserManager, Table: TableWrite},
 	{Function: "enable-user", Method: "POST", Path: userPath + "/enable", Who: UserManager, Table: TableWrite, Identity: identitySync},

@@ -113,6 +113,24 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		id := enabledUser()
 		return status(op, "PATCH", users+"/"+id, map[string]any{"accessUntil": now().Add(240 * time.Hour).Format(time.RFC3339)})
 	}, 4, 3, "caller ∥ the customer's standing; the member; one transaction (with the member's due-index item)")
+	// Roles, in a customer of their own (its listing's members hold roles).
+	rc := op.newCustomer("en")
+	rusers := "/v1/customers/" + rc.ID + "/users"
+	add("PATCH user (roles)", func() func() int {
+		id := op.invite(rc.ID, map[string]any{"email": uniqueEmail("r")}).ID
+		op.newRoles(rc.ID, unique("Role "))
+		return status(op, "PATCH", rusers+"/"+id, map[string]any{"roles": "all"})
+	}, 5, 4, "caller ∥ the customer's standing; the catalogue (to check the names, and to name them in the answer); the member; one transaction: no role item is touched")
+	add("GET user (with roles)", func() func() int {
+		id := op.invite(rc.ID, map[string]any{"email": uniqueEmail("r"), "roles": "all"}).ID
+		return status(op, "GET", rusers+"/"+id, nil)
+	}, 4, 3, "caller ∥ the customer's standing; the member; the catalogue (one Query, to name its roles)")
+	add("GET users (members with roles)", func() func() int { return status(op, "GET", rusers, nil) }, 4, 3,
+		"caller ∥ the customer (its standing, and that it exists); one index page; the catalogue (one Query, only when a member on the page holds roles)")
+	add("POST users/actions (disable 1)", func() func() int {
+		id := enabledUser()
+		return status(op, "POST", users+"/actions", map[string]any{"action": "disable", "userIds": []string{id}})
+	}, 8, 7, "caller ∥ the customer's standing; per user, at most 8 at once, what POST disable does: member; transaction (with the identity marker); memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
 	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 8, 7,
 		"caller ∥ the customer's standing; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
 	add("POST enable", func() func() int {

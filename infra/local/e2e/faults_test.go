@@ -178,6 +178,17 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			clockOffset.Add(int64(3 * time.Second))
 			return fixture{do: req(op, "POST", users+"/"+u.ID+"/reinvite", nil), emails: []string{u.Email}, scope: cs}
 		}},
+		{"act-on-users", func() fixture {
+			a, b := enabledUser(false), enabledUser(false)
+			return fixture{do: req(op, "POST", users+"/actions", map[string]any{"action": "disable", "userIds": []string{a.ID, b.ID}}, "Idempotency-Key", unique("k")),
+				emails: []string{a.Email, b.Email}, scope: cs}
+		}},
+		{"act-on-users (delete)", func() fixture {
+			a := enabledUser(false)
+			b := op.invite(cu.ID, map[string]any{"email": uniqueEmail("fd")})
+			return fixture{do: req(op, "POST", users+"/actions", map[string]any{"action": "delete", "userIds": []string{a.ID, b.ID}}),
+				emails: []string{a.Email, b.Email}, scope: cs}
+		}},
 		{"delete-user", func() fixture {
 			u := enabledUser(false)
 			return fixture{do: req(op, "DELETE", users+"/"+u.ID, nil), emails: []string{u.Email}, scope: cs}

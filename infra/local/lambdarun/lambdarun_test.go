@@ -239,6 +239,7 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 	case "GET /v1/me":
 		ev.Headers["authorization"] = "Bearer " + f.consoleToken
 	}
+	ev.Body = strings.ReplaceAll(ev.Body, "usr_bbbbbbbbbbbbbbbbbbbbbbbbbb", f.user) // a selection of users
 	if strings.Contains(ev.Body, `"token"`) {
 		var b map[string]any
 		_ = json.Unmarshal([]byte(ev.Body), &b)
@@ -257,7 +258,7 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 var want = map[string]int{
 	"health": 200, "me": 200, "list-customers": 200, "create-customer": 201, "get-customer": 200,
 	"list-portals": 200, "create-portal": 201, "list-audit-events": 200,
-	"list-users": 200, "invite-user": 201, "bulk-invite-users": 200, "get-user": 200, "update-user": 200,
+	"list-users": 200, "invite-user": 201, "bulk-invite-users": 200, "act-on-users": 200, "get-user": 200, "update-user": 200,
 	"enable-user": 409, "disable-user": 409, // the fixture user is unconfirmed
 	"reinvite-user": 200, "delete-user": 204,
 	"list-operators": 200, "invite-operator": 201, "get-operator": 200, "update-operator": 200,
