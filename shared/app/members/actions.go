@@ -69,11 +69,17 @@ func (s *Service) Act(ctx context.Context, c *access.Caller, customerID, action 
 	var do func(context.Context, *access.Caller, Target) error
 	switch action {
 	case ActionReinvite:
-		do = func(ctx context.Context, c *access.Caller, t Target) error { _, err := s.Reinvite(ctx, c, t); return err }
+		do = func(ctx context.Context, c *access.Caller, t Target) error {
+			_, err := s.Reinvite(ctx, c, t)
+			return err
+		}
 	case ActionEnable:
 		do = func(ctx context.Context, c *access.Caller, t Target) error { _, err := s.Enable(ctx, c, t); return err }
 	case ActionDisable:
-		do = func(ctx context.Context, c *access.Caller, t Target) error { _, err := s.Disable(ctx, c, t); return err }
+		do = func(ctx context.Context, c *access.Caller, t Target) error {
+			_, err := s.Disable(ctx, c, t)
+			return err
+		}
 	case ActionDelete:
 		do = s.Delete
 	default:
