@@ -15,6 +15,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -156,12 +157,7 @@ func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
 func TestAnAppClientThatFailsIsMadeByTheSweep_once(t *testing.T) {
 	w := apptest.New(t)
 	acme := w.NewCustomer("Acme", "en")
-	w.Identities.Fail = func(op string) error {
-		if op == "CreateClient" {
-			return errors.New("cognito is down")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("CreateClient", errors.New("cognito is down"))
 	k := &idem.Key{ID: "k1", Fingerprint: "f"}
 	p, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
 	if err != nil || p.ClientID != "" {
@@ -250,12 +246,7 @@ func TestChangingASetupFollowsThroughToItsClient(t *testing.T) {
 		t.Fatalf("%+v %v", same, err)
 	}
 	// A failed client update is finished by the sweep.
-	w.Identities.Fail = func(op string) error {
-		if op == "UpdateClient" {
-			return errors.New("throttled")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("UpdateClient", errors.New("throttled"))
 	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{URL: ptr("https://final.example")}, 0); err != nil {
 		t.Fatal(err)
 	}
