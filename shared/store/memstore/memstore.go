@@ -43,6 +43,8 @@ type Store struct {
 	BeforeRead func(op string) error
 
 	mu sync.Mutex
+	// imports are the customers' imports: customer id, then import id.
+	imports map[string]map[string]*importRec
 	// customers by id, and the portal setups of each.
 	customers map[string]*customerRec
 	portals   map[string]map[string]domain.Portal
@@ -160,6 +162,7 @@ func New() *Store {
 		roleNames:     map[string]map[string]string{},
 		jobs:          map[string]domain.Job{},
 		subscriptions: map[string]map[string]domain.Subscription{},
+		imports:       map[string]map[string]*importRec{},
 	}
 }
 
