@@ -228,3 +228,41 @@ func jsonKind(t reflect.Type) string {
 	}
 	return "of another type"
 }
+
+// MaxUpload is the largest file body accepted (an import's CSV file):
+// 5 MiB, under Lambda's 6 MB request payload.
+const MaxUpload = 5 << 20
+
+var errUploadTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: "The file is larger than 5 MiB."}
+
+// File reads a body that is a file of the media type (a CSV file, say), up
+// to MaxUpload bytes: 415 for another type or a charset but UTF-8, 413 past
+// the limit, 400 when it is empty.
+func (r *Request) File(mediaType string) ([]byte, error) {
+	raw := r.Event.Body
+	if r.Event.IsBase64Encoded && base64.StdEncoding.DecodedLen(len(raw)) > MaxUpload+3 || !r.Event.IsBase64Encoded && len(raw) > MaxUpload {
+		return nil, errUploadTooLarge
+	}
+	mt, params, err := mime.ParseMediaType(r.Header("content-type"))
+	if err != nil || mt != mediaType {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "The request body must be " + mediaType + "."}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "The request body must be " + mediaType + " in UTF-8."}
+	}
+	var b []byte
+	if r.Event.IsBase64Encoded {
+		if b, err = base64.StdEncoding.DecodeString(raw); err != nil {
+			return nil, badBody("malformed_body", "The request body is not valid base64.")
+		}
+	} else {
+		b = []byte(raw)
+	}
+	if len(b) > MaxUpload {
+		return nil, errUploadTooLarge
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, badBody("body_required", "The request needs a file as its body.")
+	}
+	return b, nil
+}

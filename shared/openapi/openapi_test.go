@@ -408,6 +408,10 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/v1/customers/{customerId}/roles"},
 		{"PATCH", "/v1/customers/{customerId}/roles/{roleId}"},
 		{"DELETE", "/v1/customers/{customerId}/roles/{roleId}"},
+		// Imports (issue 17).
+		{"POST", "/v1/customers/{customerId}/imports"},
+		{"GET", "/v1/customers/{customerId}/imports/{importId}"},
+		{"GET", "/v1/customers/{customerId}/imports/{importId}/outcomes"},
 	}
 	for _, r := range want {
 		if !have[r] {
