@@ -182,5 +182,8 @@ func (e Env) Sweeper() *sweep.Sweeper {
 		sw.Portals = e.Portals()
 		sw.Jobs = e.Offboarding()
 	}
+	if e.Queue != nil {
+		sw.Imports = e.Imports()
+	}
 	return sw
 }

@@ -220,7 +220,7 @@ var Tasks = []Route{
 	// AdminSetUserMFAPreference: the operators' authenticator apps are
 	// checked (one switched off loses the enrolment) and a pending reset
 	// is finished.
-	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true,
+	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true, Queue: QueueImports,
 		Identity: append(append([]string{AdminGetUser, AdminSetUserMFAPreference}, identitySync...), appClients...)},
 	// The user pool's custom message trigger: the text of the e-mails
 	// Cognito itself sends (a password reset's code), in the language of

@@ -29,6 +29,10 @@ type ChunkDone struct {
 	Now    time.Time
 }
 
+// ImportQueueGrace is how long after an import was made the sweep takes
+// it as left unqueued by a crash (its request queues it at once).
+const ImportQueueGrace = time.Minute
+
 // ImportTTL is how long an import, its rows and outcomes can still be read
 // after it was made.
 const ImportTTL = 30 * 24 * time.Hour

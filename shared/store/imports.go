@@ -36,6 +36,9 @@ type importItem struct {
 	SK   string `dynamodbav:"sk"`
 	Type string `dynamodbav:"type"`
 	TTL  int64  `dynamodbav:"ttl"`
+	// In the due index (IMPORT) until its chunks are queued.
+	DuePK string `dynamodbav:"duePk,omitempty"`
+	DueSK string `dynamodbav:"dueSk,omitempty"`
 	domain.Import
 }
 
@@ -86,7 +89,11 @@ func (s *Store) CreateImport(ctx context.Context, ni state.NewImport) error {
 	}
 	// The last transaction holds the import: it exists only once every chunk does.
 	pk, sk := importKeys(imp.CustomerID, imp.ID)
-	t.putNew(importItem{PK: pk, SK: sk, Type: typeImport, TTL: ttl, Import: imp}, state.ErrConcurrent)
+	it := importItem{PK: pk, SK: sk, Type: typeImport, TTL: ttl, Import: imp}
+	if !imp.Queued {
+		it.DuePK, it.DueSK = string(state.DueImport), dueSK(imp.CreatedAt.Add(state.ImportQueueGrace))
+	}
+	t.putNew(it, state.ErrConcurrent)
 	live := expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name("offboardingJob")))
 	t.check(customerPK(imp.CustomerID), skCustomer, live, state.ErrNotFound)
 	return t.commit(ctx)
@@ -195,7 +202,8 @@ func (s *Store) RecordChunk(ctx context.Context, d state.ChunkDone) error {
 // MarkImportQueued records that every chunk of an import is on the queue.
 func (s *Store) MarkImportQueued(ctx context.Context, customerID, id string) error {
 	pk, sk := importKeys(customerID, id)
-	_, err := s.updateIf(ctx, pk, sk, expression.Set(expression.Name("queued"), expression.Value(true)),
+	_, err := s.updateIf(ctx, pk, sk, expression.Set(expression.Name("queued"), expression.Value(true)).
+		Remove(expression.Name("duePk")).Remove(expression.Name("dueSk")),
 		expression.AttributeExists(expression.Name(AttrPK)), "mark an import queued")
 	if err == errConditionFailed {
 		return state.ErrNotFound

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/apptest"
 	"github.com/portalaccess/portalaccess/shared/app/customers"
@@ -299,7 +300,7 @@ func TestBadFiles(t *testing.T) {
 }
 
 // An import whose chunks could not be queued after the commit is queued
-// by Requeue (the sweep), and is worked once.
+// by the sweep a minute later, and is worked once.
 func TestRequeue(t *testing.T) {
 	w := apptest.New(t)
 	q := &queue{fail: errors.New("queue down")}
@@ -310,8 +311,16 @@ func TestRequeue(t *testing.T) {
 		t.Fatalf("%+v %v", imp, err)
 	}
 	q.fail = nil
-	if err := s.Requeue(w.Ctx(), cu.ID, imp.ID); err != nil {
-		t.Fatal(err)
+	sweeper := w.Env.Sweeper()
+	if rep, err := sweeper.Run(w.Ctx(), time.Minute); err != nil || rep.Imports != 0 || len(q.msgs) != 0 {
+		t.Fatalf("queued before its grace: %+v %v", rep, err)
+	}
+	w.Clock.Advance(2 * time.Minute)
+	if rep, err := sweeper.Run(w.Ctx(), time.Minute); err != nil || rep.Imports != 1 || len(q.msgs) != 1 {
+		t.Fatalf("the sweep: %+v %v", rep, err)
+	}
+	if rep, _ := sweeper.Run(w.Ctx(), time.Minute); rep.Imports != 0 {
+		t.Fatalf("queued twice: %+v", rep)
 	}
 	work(t, s, q, 1)
 	got, _ := s.Get(w.Ctx(), w.Admin, cu.ID, imp.ID)

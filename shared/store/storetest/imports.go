@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -33,7 +34,21 @@ func testImports(t *testing.T, w *world) {
 	if _, err := w.s.Import(w.ctx(), w.customer("Other").ID, imp.ID); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("another customer's import: %v", err)
 	}
+	due := func(at time.Time) []state.Due {
+		p, err := w.s.DueBy(w.ctx(), state.DueImport, at, 10, nil)
+		noErr(t, err, "due imports")
+		return p.Items
+	}
+	if d := due(w.now); len(d) != 0 {
+		t.Fatalf("due before its grace: %+v", d)
+	}
+	if d := due(w.now.Add(state.ImportQueueGrace)); len(d) != 1 || d[0].ImportID != imp.ID || d[0].Scope != c.Scope() {
+		t.Fatalf("due: %+v", d)
+	}
 	noErr(t, w.s.MarkImportQueued(w.ctx(), c.ID, imp.ID), "queued")
+	if d := due(w.now.Add(time.Hour)); len(d) != 0 {
+		t.Fatalf("due once queued: %+v", d)
+	}
 	ch, err := w.s.ImportChunk(w.ctx(), c.ID, imp.ID, 1)
 	noErr(t, err, "chunk")
 	if ch.Done || len(ch.Rows) != 1 || ch.Rows[0].Roles[0] != "Buyer" {
