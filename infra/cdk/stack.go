@@ -429,8 +429,17 @@ func cognitoEmail(p *stackParts) awscognito.UserPoolEmail {
 // environment through a CloudFormation dynamic reference, so none calls
 // Secrets Manager at cold start.
 func newCursorSecret(stack awscdk.Stack) awssecretsmanager.Secret {
-	s := awssecretsmanager.NewSecret(stack, jsii.String("CursorSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("Signs paging cursors (CURSOR_SECRET): 64 alphanumerics, read as base64 of 48 bytes."),
+	return newAlphanumericSecret(stack, "CursorSecret",
+		"Signs paging cursors (CURSOR_SECRET): 64 alphanumerics, read as base64 of 48 bytes.",
+		"Rotating only invalidates paging cursors in flight; rotate by hand as the README says (put-secret-value, deploy with cursorSecretVersion).")
+}
+
+// newAlphanumericSecret makes a secret of 64 letters and digits, which no
+// header or base64 reading alters, with why it is rotated by hand rather
+// than by a rotation function (cdk-nag's SMG4).
+func newAlphanumericSecret(stack awscdk.Stack, id, description, rotation string) awssecretsmanager.Secret {
+	s := awssecretsmanager.NewSecret(stack, jsii.String(id), &awssecretsmanager.SecretProps{
+		Description: jsii.String(description),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:          jsii.Number(64),
 			ExcludePunctuation:      jsii.Bool(true),
@@ -439,7 +448,7 @@ func newCursorSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 		},
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{
-		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("Rotating only invalidates paging cursors in flight; rotate by hand as the README says (put-secret-value, deploy with cursorSecretVersion).")},
+		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String(rotation)},
 	}, jsii.Bool(false))
 	return s
 }
@@ -455,19 +464,9 @@ func (p *stackParts) cursorSecretValue() *string {
 // digits, which no header encoding alters. Both get it through CloudFormation
 // dynamic references, so no function calls Secrets Manager at cold start.
 func newOriginSecret(stack awscdk.Stack) awssecretsmanager.Secret {
-	s := awssecretsmanager.NewSecret(stack, jsii.String("OriginSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("The header CloudFront adds to the API's requests (ORIGIN_SECRET): requests without it are refused."),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:          jsii.Number(64),
-			ExcludePunctuation:      jsii.Bool(true),
-			IncludeSpace:            jsii.Bool(false),
-			RequireEachIncludedType: jsii.Bool(true),
-		},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{
-		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("CloudFront and the functions take it at deploy; rotate by hand in two deploys as the README says (originSecretVersion, originSecretPreviousVersion).")},
-	}, jsii.Bool(false))
-	return s
+	return newAlphanumericSecret(stack, "OriginSecret",
+		"The header CloudFront adds to the API's requests (ORIGIN_SECRET): requests without it are refused.",
+		"CloudFront and the functions take it at deploy; rotate by hand in two deploys as the README says (originSecretVersion, originSecretPreviousVersion).")
 }
 
 // secretValue is a dynamic reference to a secret's value: the current one,

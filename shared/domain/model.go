@@ -168,8 +168,11 @@ func (p *Portal) LogoutURIs() []string {
 }
 
 // Origins are the web origins the portal's browser code calls the API from:
-// those of its address and of its redirect URIs.
+// those of its address and of its redirect URIs; none for no setup (nil).
 func (p *Portal) Origins() []string {
+	if p == nil {
+		return nil
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, raw := range append([]string{p.URL}, p.RedirectURIs...) {
@@ -179,6 +182,14 @@ func (p *Portal) Origins() []string {
 		}
 	}
 	return out
+}
+
+// Client is the setup's app client, "" for none or no setup (nil).
+func (p *Portal) Client() string {
+	if p == nil {
+		return ""
+	}
+	return p.ClientID
 }
 
 // InvitationState is where an invitation stands.

@@ -97,7 +97,7 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 		versionIs := expression.Name("version").Equal(expression.Value(ch.Before.Version))
 		t.put(newPortalItem(p), &versionIs, state.ErrStale)
 	}
-	before, after := clientOf(ch.Before), clientOf(ch.After)
+	before, after := ch.Before.Client(), ch.After.Client()
 	if before != "" && before != after {
 		t.del(clientPK(before), skClient, nil, nil)
 	}
@@ -110,7 +110,7 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 			t.check(customerPK(p.CustomerID), skCustomer, customerAt(ch.Customer.Version), state.ErrConcurrent)
 		}
 	}
-	was, is := originsOf(ch.Before), originsOf(ch.After)
+	was, is := ch.Before.Origins(), ch.After.Origins()
 	for _, o := range is {
 		if !slices.Contains(was, o) {
 			t.update(originPK(o), skOrigin, expression.Add(expression.Name("portals"), expression.Value(&types.AttributeValueMemberSS{Value: []string{p.ID}})), nil, nil)
@@ -133,20 +133,6 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	t.putNew(newAuditItem(ch.Event), nil)
 	t.extras(ch.Extras, domain.CustomerScope(p.CustomerID))
 	return s.gate(ctx, p.CustomerID, t.commit(ctx), state.ErrLimit)
-}
-
-func clientOf(p *domain.Portal) string {
-	if p == nil {
-		return ""
-	}
-	return p.ClientID
-}
-
-func originsOf(p *domain.Portal) []string {
-	if p == nil {
-		return nil
-	}
-	return p.Origins()
 }
 
 // PortalByClient reads the portal setup of an app client and its

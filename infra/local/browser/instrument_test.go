@@ -1,10 +1,8 @@
 package browser
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -197,18 +195,7 @@ func (p *page) at(prefix, sel string) {
 // 200 when they sign in.
 func signInStatus(t *testing.T, email, pw string) int {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
-		"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": st.Info.Cognito.ClientID,
-		"AuthParameters": map[string]string{"USERNAME": email, "PASSWORD": pw},
-	})
-	req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
-	req.Close = true // see signInAPI
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := initiateAuth(t, email, pw)
 	res.Body.Close()
 	return res.StatusCode
 }

@@ -386,12 +386,20 @@ func (p *page) settled() {
 // signIn signs in on the console's sign-in form.
 func (p *page) signIn(email, pw string) {
 	p.t.Helper()
+	p.submitSignIn(email, pw)
+	p.visible("#sign-out")
+}
+
+// submitSignIn signs in on the form and waits for the page after it,
+// whatever it is (the enrolment, for an operator without an app).
+func (p *page) submitSignIn(email, pw string) {
+	p.t.Helper()
 	p.navigate(site + "/")
 	p.visible("#signin-email")
 	p.typeInto("#signin-email", email)
 	p.typeInto("#signin input[name=password]", pw)
 	p.click("#signin-submit")
-	p.visible("#sign-out")
+	p.gone("#signin-submit")
 }
 
 // ---- the API, for what a test arranges before the browser acts -------------
@@ -401,7 +409,9 @@ type apiClient struct {
 	token string
 }
 
-func signInAPI(t *testing.T, email, pw string) *apiClient {
+// initiateAuth is InitiateAuth (USER_PASSWORD_AUTH, the console's app
+// client) for email and pw at the stack's Cognito endpoint.
+func initiateAuth(t *testing.T, email, pw string) *http.Response {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": st.Info.Cognito.ClientID,
@@ -417,6 +427,12 @@ func signInAPI(t *testing.T, email, pw string) *apiClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+func signInAPI(t *testing.T, email, pw string) *apiClient {
+	t.Helper()
+	res := initiateAuth(t, email, pw)
 	defer res.Body.Close()
 	var out struct {
 		AuthenticationResult struct{ AccessToken string }

@@ -29,7 +29,7 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 	addr := newOperator(t)
 	requireMFA(t)
 	p := open(t, "operator")
-	p.signIn0(addr, password)
+	p.submitSignIn(addr, password)
 	// Nothing else is offered until an app is set up: the QR code, the key
 	// as text, and a field for the app's code.
 	p.visible("#mfa-setup")
@@ -79,14 +79,3 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 	p.gone("#mfa-setup")
 }
 
-// signIn0 signs in on the form and waits for the page after it, whatever
-// it is (the enrolment, for an operator without an app).
-func (p *page) signIn0(email, pw string) {
-	p.t.Helper()
-	p.navigate(site + "/")
-	p.visible("#signin-email")
-	p.typeInto("#signin-email", email)
-	p.typeInto("#signin input[name=password]", pw)
-	p.click("#signin-submit")
-	p.gone("#signin-submit")
-}

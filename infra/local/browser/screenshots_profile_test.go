@@ -3,12 +3,8 @@
 package browser
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestScreenshotsOfTheProfile makes docs/screenshots/console-profile*.png,
@@ -17,25 +13,6 @@ import (
 //
 //	go test -tags screenshots ./infra/local/browser/ -run TestScreenshotsOfTheProfile -count=1
 func TestScreenshotsOfTheProfile(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "docs", "screenshots")
-	shoot := func(p *page, name string) {
-		t.Helper()
-		p.settled()
-		p.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-		p.do("paint", chromedp.Sleep(150*time.Millisecond))
-		p.checkA11y(name)
-		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(png) > 300<<10 {
-			t.Errorf("%s is %d KB, over 300 KB", name, len(png)>>10)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %d KB", name, len(png)>>10)
-	}
 
 	a := admin(t)
 	cu := a.newCustomer("Acme Facilities")
@@ -61,13 +38,13 @@ func TestScreenshotsOfTheProfile(t *testing.T) {
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	op.navigate(site + "/#/c/" + cu.ID + "/profile")
 	op.visible("#addresses")
-	shoot(op, "console-profile.png")
+	op.shoot("console-profile.png", true)
 
 	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
 	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	nl.navigate(site + "/#/c/" + cu.ID + "/profile")
 	nl.visible("#addresses")
-	shoot(nl, "console-profile-nl.png")
+	nl.shoot("console-profile-nl.png", true)
 
 	leaving := a.newCustomer("Old Harbour Logistics")
 	for _, e := range []string{"mark.dekker@oldharbour.example", "sara.bos@oldharbour.example"} {
@@ -76,12 +53,12 @@ func TestScreenshotsOfTheProfile(t *testing.T) {
 	op.navigate(site + "/#/c/" + leaving.ID + "/profile")
 	op.click("#offboard")
 	op.typeInto("#offboard-form input[name=confirm]", leaving.Name)
-	shoot(op, "console-offboard-confirm.png")
+	op.shoot("console-offboard-confirm.png", true)
 	op.click("#offboard-form [data-role=submit]")
 	op.visible("#job-steps")
-	shoot(op, "console-offboarding.png")
+	op.shoot("console-offboarding.png", true)
 
 	op.navigate(site + "/#/audit")
 	op.visible("#provider-audit")
-	shoot(op, "console-provider-audit.png")
+	op.shoot("console-provider-audit.png", true)
 }

@@ -3,8 +3,6 @@
 package browser
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,28 +15,6 @@ import (
 //
 //	go test -tags screenshots ./infra/local/browser/ -run TestScreenshots -count=1
 func TestScreenshots(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shoot := func(p *page, name string) {
-		t.Helper()
-		p.settled()
-		// Let the last paint land (fonts, the dialog's backdrop).
-		p.do("paint", chromedp.Sleep(150*time.Millisecond))
-		p.checkA11y(name)
-		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(png) > 300<<10 {
-			t.Errorf("%s is %d KB, over 300 KB", name, len(png)>>10)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %d KB", name, len(png)>>10)
-	}
 
 	// A customer with people in every state.
 	a := admin(t)
@@ -77,31 +53,31 @@ func TestScreenshots(t *testing.T) {
 	signin := open(t, "visitor")
 	signin.navigate(site + "/")
 	signin.visible("#signin-email")
-	shoot(signin, "sign-in.png")
+	signin.shoot("sign-in.png", false)
 
 	op := open(t, "operator")
 	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.visible(row("alice.jansen@acme-facilities.example"))
 	op.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-	shoot(op, "console-users.png")
+	op.shoot("console-users.png", false)
 
 	op.click("#add-users")
 	op.click(`#add-form input[name=mode][value=many]`)
 	op.typeInto("#add-form textarea[name=list]", "gerrit.mulder@acme-facilities.example\nhanna.peters@acme-facilities.example; ilse.kok@acme-facilities.example")
 	op.typeInto("#add-form input[name=roles]", "Reports")
 	op.click(`#add-form input[name=portalIds][value="` + service.ID + `"]`)
-	shoot(op, "console-add-users.png")
+	op.shoot("console-add-users.png", false)
 	op.click("#add-form [data-role=cancel]")
 
 	op.click(row("bas.devries@acme-facilities.example") + ` button[data-action=disable]`)
 	op.visible("dialog.confirm")
-	shoot(op, "console-confirm.png")
+	op.shoot("console-confirm.png", false)
 	op.click("#confirm-no")
 
 	op.navigate(site + "/#/c/" + cu.ID + "/audit")
 	op.visible("#audit")
-	shoot(op, "console-audit.png")
+	op.shoot("console-audit.png", false)
 
 	mobile := open(t, "operator on a phone", phone())
 	mobile.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
@@ -110,12 +86,12 @@ func TestScreenshots(t *testing.T) {
 	if d := mobile.eval(`getComputedStyle(document.querySelector('#people td')).display`); d != "grid" {
 		t.Errorf("on a phone the table cells are %q, want cards (grid)", d)
 	}
-	shoot(mobile, "console-users-phone.png")
+	mobile.shoot("console-users-phone.png", false)
 
 	user := open(t, "portal user")
 	user.signIn("bas.devries@acme-facilities.example", password)
 	user.visible("#memberships")
-	shoot(user, "console-home-portal-user.png")
+	user.shoot("console-home-portal-user.png", false)
 
 	addr := "joost.meijer@acme-facilities.example"
 	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{service.ID}})
@@ -123,10 +99,10 @@ func TestScreenshots(t *testing.T) {
 	in.navigate(latestLink(t, addr, 1))
 	in.visible("#accept-form")
 	in.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-	shoot(in, "accept-invitation-nl.png")
+	in.shoot("accept-invitation-nl.png", false)
 	en := open(t, "invitee (English)")
 	en.navigate(latestLink(t, addr, 1))
 	en.visible("#accept-form")
 	en.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-	shoot(en, "accept-invitation.png")
+	en.shoot("accept-invitation.png", false)
 }

@@ -419,19 +419,28 @@ func s256Matches(verifier, challenge string) bool {
 	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(h[:])), []byte(challenge)) == 1
 }
 
-func (f *Front) refreshTokens(w http.ResponseWriter, r *http.Request, clientID string) {
-	rt := r.PostForm.Get("refresh_token")
-	if rt == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "refresh_token is required")
-		return
+// clientsToken reads the form's refresh token (field), answering an OAuth
+// error and false when it is missing or was issued by this front to
+// another client: cognito-local takes any client's refresh token.
+func (f *Front) clientsToken(w http.ResponseWriter, r *http.Request, field, clientID, code, desc string) (string, bool) {
+	tok := r.PostForm.Get(field)
+	if tok == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", field+" is required")
+		return "", false
 	}
-	// cognito-local takes any client's refresh token: refuse one this front
-	// issued to another client.
 	f.mu.Lock()
-	owner, known := f.refresh[digest(rt)]
+	owner, known := f.refresh[digest(tok)]
 	f.mu.Unlock()
 	if known && owner != clientID {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", "")
+		oauthError(w, http.StatusBadRequest, code, desc)
+		return "", false
+	}
+	return tok, true
+}
+
+func (f *Front) refreshTokens(w http.ResponseWriter, r *http.Request, clientID string) {
+	rt, ok := f.clientsToken(w, r, "refresh_token", clientID, "invalid_grant", "")
+	if !ok {
 		return
 	}
 	// The API path refuses a disabled identity's refresh (see guard).
@@ -495,16 +504,8 @@ func (f *Front) revoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tok := r.PostForm.Get("token")
-	if tok == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
-		return
-	}
-	f.mu.Lock()
-	owner, known := f.refresh[digest(tok)]
-	f.mu.Unlock()
-	if known && owner != clientID {
-		oauthError(w, http.StatusBadRequest, "unauthorized_client", "the token was not issued to this client")
+	tok, ok := f.clientsToken(w, r, "token", clientID, "unauthorized_client", "the token was not issued to this client")
+	if !ok {
 		return
 	}
 	_, err := f.cognito.RevokeToken(r.Context(), &cip.RevokeTokenInput{ClientId: &clientID, Token: &tok})

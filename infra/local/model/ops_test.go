@@ -885,6 +885,19 @@ func (w *world) authTarget(c *caller, t target) *expect {
 	return w.badID(t)
 }
 
+// onMember is the start of the routes on one member: the caller, and a
+// refusal when they may not act on the scope or the member is not there.
+func (w *world) onMember(who *person, t target) (*caller, *expect) {
+	c := w.callerOf(who)
+	if e := w.authTarget(c, t); e != nil {
+		return c, e
+	}
+	if t.x == nil || w.m.members[t.x.ID] == nil {
+		return c, refuse(404, "not_found")
+	}
+	return c, nil
+}
+
 // authScope is who may act on the members of the scope.
 func (w *world) authScope(c *caller, t target) *expect {
 	if t.scope == provider {
@@ -924,14 +937,10 @@ func (w *world) reinvite(who *person, t target) *step {
 		req: request{method: "POST", path: w.targetPath(t, "/reinvite")}}
 	s.tolerate = w.tolerateNothing
 	s.pred = func() *expect {
-		c := w.callerOf(who)
-		if e := w.authTarget(c, t); e != nil {
+		if _, e := w.onMember(who, t); e != nil {
 			return e
 		}
 		x := t.x
-		if x == nil || m.members[x.ID] == nil {
-			return refuse(404, "not_found")
-		}
 		inv := x.Inv
 		if x.Status != "unconfirmed" || inv == nil {
 			return refuse(409, "invalid_state")
@@ -1055,14 +1064,11 @@ func (w *world) setStatus(who *person, t target, to string) *step {
 		req: request{method: "POST", path: w.targetPath(t, "/"+verb)}}
 	s.tolerate = w.tolerateNothing
 	s.pred = func() *expect {
-		c := w.callerOf(who)
-		if e := w.authTarget(c, t); e != nil {
+		c, e := w.onMember(who, t)
+		if e != nil {
 			return e
 		}
 		x := t.x
-		if x == nil || m.members[x.ID] == nil {
-			return refuse(404, "not_found")
-		}
 		switch x.Status {
 		case "unconfirmed":
 			return refuse(409, "invalid_state")
@@ -1093,14 +1099,11 @@ func (w *world) remove(who *person, t target) *step {
 	s := &step{op: opOf("delete", t.scope), who: who, calls: callsDelete,
 		req: request{method: "DELETE", path: w.targetPath(t, "")}}
 	s.pred = func() *expect {
-		c := w.callerOf(who)
-		if e := w.authTarget(c, t); e != nil {
+		c, e := w.onMember(who, t)
+		if e != nil {
 			return e
 		}
 		x := t.x
-		if x == nil || m.members[x.ID] == nil {
-			return refuse(404, "not_found")
-		}
 		lastOfIdentity := x.Sub != "" && len(m.memberships(x.Sub)) == 1
 		if w.guard(c, x, false) {
 			e := refuse(409, "last_admin")

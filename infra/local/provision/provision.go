@@ -116,16 +116,7 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID, adminE
 		cid, err := createWebClient(ctx, c, found)
 		return found, cid, err
 	}
-	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
-		PoolName:               &name,
-		UsernameAttributes:     []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail},
-		AutoVerifiedAttributes: []ciptypes.VerifiedAttributeType{ciptypes.VerifiedAttributeTypeEmail},
-		UsernameConfiguration:  &ciptypes.UsernameConfigurationType{CaseSensitive: aws.Bool(false)},
-		AdminCreateUserConfig:  &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
-		Policies: &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{
-			MinimumLength: aws.Int32(int32(identity.Policy.MinLength)),
-		}},
-	})
+	pool, err := c.CreateUserPool(ctx, NewUserPool(name))
 	if err != nil {
 		return "", "", fmt.Errorf("create user pool: %w", err)
 	}
@@ -310,4 +301,20 @@ func FirstAdmin(ctx context.Context, st adminStore, idp identity.Provider, email
 		return nil, err
 	}
 	return repaired, nil
+}
+
+// NewUserPool is the user pool the local stack makes, as the CDK stack makes
+// it where cognito-local can: e-mail as the case-insensitive user name,
+// verified, users made by admins only, the product's password length.
+func NewUserPool(name string) *cip.CreateUserPoolInput {
+	return &cip.CreateUserPoolInput{
+		PoolName:               &name,
+		UsernameAttributes:     []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail},
+		AutoVerifiedAttributes: []ciptypes.VerifiedAttributeType{ciptypes.VerifiedAttributeTypeEmail},
+		UsernameConfiguration:  &ciptypes.UsernameConfigurationType{CaseSensitive: aws.Bool(false)},
+		AdminCreateUserConfig:  &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
+		Policies: &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{
+			MinimumLength: aws.Int32(int32(identity.Policy.MinLength)),
+		}},
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -153,12 +154,7 @@ func TestAnIdentityNoMembershipHoldsIsDeleted(t *testing.T) {
 		}
 		return nil
 	}
-	w.Identities.Fail = func(op string) error {
-		if op == "Delete" {
-			return errors.New("cognito is down")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("Delete", errors.New("cognito is down"))
 	if _, err := accept(w, tok, apptest.Password); !errors.Is(err, state.ErrUnavailable) {
 		t.Fatalf("%v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/mail"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
@@ -239,12 +240,7 @@ func TestTheSweepFinishesWhatTheSignInSystemMissed(t *testing.T) {
 	w := apptest.New(t)
 	cu := w.NewCustomer("Acme", "en")
 	jane, _ := w.User(cu.ID, "jane@acme.example", false)
-	w.Identities.Fail = func(op string) error {
-		if op == "Disable" {
-			return errors.New("cognito is down")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("Disable", errors.New("cognito is down"))
 	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(cu.ID, jane.ID)); err != nil {
 		t.Fatal(err)
 	}

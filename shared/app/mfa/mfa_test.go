@@ -9,6 +9,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 )
 
 // invited is an operator who accepted the invitation but set up no app.
@@ -120,12 +121,7 @@ func TestAnAdminResetsAnOperatorsApp(t *testing.T) {
 func TestAResetCognitoMissedIsFinished(t *testing.T) {
 	w := apptest.New(t)
 	tech, _ := w.Operator("tech@provider.example", domain.RoleTechnician)
-	w.Identities.Fail = func(op string) error {
-		if op == "ResetTOTP" {
-			return identity.ErrUnavailable
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("ResetTOTP", identity.ErrUnavailable)
 	m, err := w.MFA.Reset(w.Ctx(), w.Admin, tech.ID)
 	if err != nil || !m.MFAResetPending || m.MFAEnrolledAt != nil {
 		t.Fatalf("reset with Cognito down: %+v %v", m, err)
@@ -150,12 +146,7 @@ func TestAResetCognitoMissedIsFinished(t *testing.T) {
 func TestTheSweepFinishesAPendingReset(t *testing.T) {
 	w := apptest.New(t)
 	tech, _ := w.Operator("tech@provider.example", domain.RoleTechnician)
-	w.Identities.Fail = func(op string) error {
-		if op == "ResetTOTP" {
-			return identity.ErrUnavailable
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("ResetTOTP", identity.ErrUnavailable)
 	if _, err := w.MFA.Reset(w.Ctx(), w.Admin, tech.ID); err != nil {
 		t.Fatal(err)
 	}

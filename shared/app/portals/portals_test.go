@@ -15,6 +15,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -156,12 +157,7 @@ func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
 func TestAnAppClientThatFailsIsMadeByTheSweep_once(t *testing.T) {
 	w := apptest.New(t)
 	acme := w.NewCustomer("Acme", "en")
-	w.Identities.Fail = func(op string) error {
-		if op == "CreateClient" {
-			return errors.New("cognito is down")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("CreateClient", errors.New("cognito is down"))
 	k := &idem.Key{ID: "k1", Fingerprint: "f"}
 	p, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
 	if err != nil || p.ClientID != "" {
@@ -189,15 +185,7 @@ func TestAnAppClientThatFailsIsMadeByTheSweep_once(t *testing.T) {
 
 func TestAClientMadeButNotRecordedIsReplacedNotMadeTwice(t *testing.T) {
 	w := apptest.New(t)
-	acme := w.NewCustomer("Acme", "en")
-	// The client is made; the request dies before recording it (the
-	// table refuses the write that would).
-	svc := *w.Portals
-	svc.Store = &refuseRegistration{Store: w.Store}
-	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
-	if err != nil || p.ClientID != "" || len(w.Identities.ClientIDs()) != 1 {
-		t.Fatalf("%+v %v %v", p, err, w.Identities.ClientIDs())
-	}
+	acme, p := unrecordedClient(t, w)
 	unrecorded := w.Identities.ClientIDs()[0]
 	if rep := w.Sweep(); rep.Portals != 1 {
 		t.Fatalf("%+v", rep)
@@ -258,12 +246,7 @@ func TestChangingASetupFollowsThroughToItsClient(t *testing.T) {
 		t.Fatalf("%+v %v", same, err)
 	}
 	// A failed client update is finished by the sweep.
-	w.Identities.Fail = func(op string) error {
-		if op == "UpdateClient" {
-			return errors.New("throttled")
-		}
-		return nil
-	}
+	w.Identities.Fail = memidentity.FailOn("UpdateClient", errors.New("throttled"))
 	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{URL: ptr("https://final.example")}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -441,13 +424,7 @@ func TestASetupIsAnsweredAsRecordedWhenItsMarkerStays(t *testing.T) {
 // remove it. (Found while adding portal setups to the model-based test.)
 func TestASetupDeletedBeforeItsClientWasRecordedTakesTheClient(t *testing.T) {
 	w := apptest.New(t)
-	acme := w.NewCustomer("Acme", "en")
-	svc := *w.Portals
-	svc.Store = &refuseRegistration{Store: w.Store}
-	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
-	if err != nil || p.ClientID != "" || len(w.Identities.ClientIDs()) != 1 {
-		t.Fatalf("%+v %v %v", p, err, w.Identities.ClientIDs())
-	}
+	acme, p := unrecordedClient(t, w)
 	if err := w.Portals.Delete(w.Ctx(), w.Admin, acme.ID, p.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -457,6 +434,21 @@ func TestASetupDeletedBeforeItsClientWasRecordedTakesTheClient(t *testing.T) {
 	if rep := w.Sweep(); rep.Portals != 0 || rep.Failed != 0 {
 		t.Fatalf("nothing is left to the sweep: %+v", rep)
 	}
+}
+
+// unrecordedClient is a customer with a setup whose app client was made
+// but not recorded: the request died before the table took it (the store
+// refuses the write that would).
+func unrecordedClient(t *testing.T, w *apptest.World) (domain.Customer, domain.Portal) {
+	t.Helper()
+	acme := w.NewCustomer("Acme", "en")
+	svc := *w.Portals
+	svc.Store = &refuseRegistration{Store: w.Store}
+	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
+	if err != nil || p.ClientID != "" || len(w.Identities.ClientIDs()) != 1 {
+		t.Fatalf("%+v %v %v", p, err, w.Identities.ClientIDs())
+	}
+	return acme, p
 }
 
 type keepMarker struct{ portals.Store }

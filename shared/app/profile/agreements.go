@@ -26,43 +26,15 @@ func (in AgreementInput) empty() bool {
 
 // check checks the given fields into a: its last day is not before its first.
 func (in AgreementInput) check(a *domain.ServiceAgreement) error {
-	var fields []errs.Field
-	if in.Name != nil {
-		n, code := domain.CleanText(*in.Name, domain.MaxNameLength)
-		if code != "" {
-			fields = append(fields, errs.F("name", code))
-		}
-		a.Name = n
+	var c checker
+	given(&c, "name", in.Name, text(domain.MaxNameLength), &a.Name)
+	given(&c, "reference", in.Reference, text(domain.MaxReferenceLength), &a.Reference)
+	starts := given(&c, "startsOn", in.StartsOn, domain.CleanDate, &a.StartsOn)
+	ends := given(&c, "endsOn", in.EndsOn, domain.CleanDate, &a.EndsOn)
+	if starts && ends && a.EndsOn < a.StartsOn {
+		c.refuse("endsOn", "before_start")
 	}
-	if in.Reference != nil {
-		r, code := domain.CleanText(*in.Reference, domain.MaxReferenceLength)
-		if code != "" {
-			fields = append(fields, errs.F("reference", code))
-		}
-		a.Reference = r
-	}
-	datesOK := true
-	if in.StartsOn != nil {
-		d, code := domain.CleanDate(*in.StartsOn)
-		if code != "" {
-			fields, datesOK = append(fields, errs.F("startsOn", code)), false
-		}
-		a.StartsOn = d
-	}
-	if in.EndsOn != nil {
-		d, code := domain.CleanDate(*in.EndsOn)
-		if code != "" {
-			fields, datesOK = append(fields, errs.F("endsOn", code)), false
-		}
-		a.EndsOn = d
-	}
-	if datesOK && a.EndsOn < a.StartsOn {
-		fields = append(fields, errs.F("endsOn", "before_start"))
-	}
-	if len(fields) > 0 {
-		return errs.Fields(fields...)
-	}
-	return nil
+	return c.err()
 }
 
 // Agreements lists a customer's service agreements, oldest first, each

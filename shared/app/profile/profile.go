@@ -73,65 +73,30 @@ func (in AddressInput) empty() bool {
 
 // check checks the given fields into a.
 func (in AddressInput) check(a *domain.Address) error {
-	var fields []errs.Field
+	var c checker
 	if in.Kind != nil {
 		if !domain.ValidAddressKind(*in.Kind) {
-			fields = append(fields, errs.F("kind", "invalid_kind"))
+			c.refuse("kind", "invalid_kind")
 		}
 		a.Kind = domain.AddressKind(*in.Kind)
 	}
-	if in.Label != nil {
-		a.Label = ""
-		if l, code := domain.CleanText(*in.Label, domain.MaxLabelLength); code == "" {
-			a.Label = l
-		} else if code != "required" { // "" removes the label
-			fields = append(fields, errs.F("label", code))
-		}
-	}
+	c.removable("label", in.Label, domain.MaxLabelLength, &a.Label)
 	if in.Lines != nil {
 		lines, i, code := domain.CleanAddressLines(in.Lines)
 		switch {
 		case code == "":
 			a.Lines = lines
 		case i < 0:
-			fields = append(fields, errs.F("lines", code))
+			c.refuse("lines", code)
 		default:
-			fields = append(fields, errs.F("lines."+strconv.Itoa(i), code))
+			c.refuse("lines."+strconv.Itoa(i), code)
 		}
 	}
-	if in.PostalCode != nil {
-		pc, code := domain.CleanPostalCode(*in.PostalCode)
-		if code != "" {
-			fields = append(fields, errs.F("postalCode", code))
-		}
-		a.PostalCode = pc
-	}
-	if in.City != nil {
-		city, code := domain.CleanText(*in.City, domain.MaxNameLength)
-		if code != "" {
-			fields = append(fields, errs.F("city", code))
-		}
-		a.City = city
-	}
-	if in.Region != nil {
-		a.Region = ""
-		if r, code := domain.CleanText(*in.Region, domain.MaxNameLength); code == "" {
-			a.Region = r
-		} else if code != "required" {
-			fields = append(fields, errs.F("region", code))
-		}
-	}
-	if in.Country != nil {
-		c, code := domain.CleanCountry(*in.Country)
-		if code != "" {
-			fields = append(fields, errs.F("country", code))
-		}
-		a.Country = c
-	}
-	if len(fields) > 0 {
-		return errs.Fields(fields...)
-	}
-	return nil
+	given(&c, "postalCode", in.PostalCode, domain.CleanPostalCode, &a.PostalCode)
+	given(&c, "city", in.City, text(domain.MaxNameLength), &a.City)
+	c.removable("region", in.Region, domain.MaxNameLength, &a.Region)
+	given(&c, "country", in.Country, domain.CleanCountry, &a.Country)
+	return c.err()
 }
 
 // Addresses lists a customer's addresses, oldest first: operators, and its

@@ -42,6 +42,16 @@ var (
 	_ identity.MFA      = (*Pool)(nil)
 )
 
+// FailOn is a Fail that fails every call of op with err, and no other.
+func FailOn(op string, err error) func(string) error {
+	return func(o string) error {
+		if o == op {
+			return err
+		}
+		return nil
+	}
+}
+
 // New makes an empty pool.
 func New() *Pool { return &Pool{bySub: map[string]*Identity{}} }
 

@@ -48,7 +48,7 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 			p = *ch.After
 			// The copy of the customer on the client record is the
 			// customer's as it is.
-			if r := s.customers[p.CustomerID]; clientOf(ch.After) != "" && (r == nil || max(r.c.Version, 1) != max(ch.Customer.Version, 1)) {
+			if r := s.customers[p.CustomerID]; ch.After.Client() != "" && (r == nil || max(r.c.Version, 1) != max(ch.Customer.Version, 1)) {
 				return state.ErrConcurrent
 			}
 		}
@@ -70,17 +70,17 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	default:
 		setIn(s.portals, p.CustomerID, p.ID, clonePortal(*ch.After))
 	}
-	before, after := clientOf(ch.Before), clientOf(ch.After)
+	before, after := ch.Before.Client(), ch.After.Client()
 	if before != "" && before != after {
 		delete(s.clients, before)
 	}
 	if after != "" {
 		s.clients[after] = clientRec{p: clonePortal(*ch.After), cu: domain.Customer{ID: p.CustomerID, Name: ch.Customer.Name, Locale: ch.Customer.Locale}}
 	}
-	for _, o := range originsOf(ch.Before) {
+	for _, o := range ch.Before.Origins() {
 		delete(s.origins[o], p.ID)
 	}
-	for _, o := range originsOf(ch.After) {
+	for _, o := range ch.After.Origins() {
 		setIn(s.origins, o, p.ID, true)
 	}
 	if ch.SyncClient {
@@ -93,20 +93,6 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	s.putAudit(ch.Event)
 	s.applyExtras(ch.Extras)
 	return nil
-}
-
-func clientOf(p *domain.Portal) string {
-	if p == nil {
-		return ""
-	}
-	return p.ClientID
-}
-
-func originsOf(p *domain.Portal) []string {
-	if p == nil {
-		return nil
-	}
-	return p.Origins()
 }
 
 // PortalByClient reads the portal setup of an app client and its

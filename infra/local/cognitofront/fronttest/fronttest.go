@@ -23,7 +23,7 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/cognitofront"
 	"github.com/portalaccess/portalaccess/infra/local/cognitofront/lambdalocal"
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
-	"github.com/portalaccess/portalaccess/shared/identity"
+	"github.com/portalaccess/portalaccess/infra/local/provision"
 	"github.com/portalaccess/portalaccess/shared/mail/sesmail"
 )
 
@@ -95,16 +95,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	e.Cognito = cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(em.CognitoURL) })
 	e.SES = sesv2.NewFromConfig(awsCfg, sesmail.ClientOptions, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(em.SESURL) })
-	pool, err := e.Cognito.CreateUserPool(ctx, &cip.CreateUserPoolInput{
-		PoolName:               aws.String("portal-access"),
-		UsernameAttributes:     []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail},
-		AutoVerifiedAttributes: []ciptypes.VerifiedAttributeType{ciptypes.VerifiedAttributeTypeEmail},
-		UsernameConfiguration:  &ciptypes.UsernameConfigurationType{CaseSensitive: aws.Bool(false)},
-		AdminCreateUserConfig:  &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
-		Policies: &ciptypes.UserPoolPolicyType{PasswordPolicy: &ciptypes.PasswordPolicyType{
-			MinimumLength: aws.Int32(int32(identity.Policy.MinLength)),
-		}},
-	})
+	pool, err := e.Cognito.CreateUserPool(ctx, provision.NewUserPool("portal-access"))
 	if err != nil {
 		e.Stop()
 		return nil, fmt.Errorf("create user pool: %w", err)

@@ -41,31 +41,16 @@ export async function render({ onEnrolled, onSignOut }) {
       h('button', { type: 'button', class: 'secondary', onclick: () => render({ onEnrolled, onSignOut }) }, t('retry')));
     return;
   }
-  const submit = h('button', { type: 'submit', class: 'primary', id: 'mfa-submit' }, t('mfa.submit'));
-  const form = h('form', { id: 'mfa-form', novalidate: true },
-    field({ label: t('mfa.code'), name: 'code', type: 'text',
-      attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', required: true, id: 'mfa-code' } }),
-    h('div', { class: 'buttons' }, submit,
-      h('button', { type: 'button', class: 'secondary', id: 'mfa-sign-out', onclick: onSignOut }, t('mfa.signOut'))));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFieldErrors(form);
-    const code = form.elements.code.value.trim();
-    if (!/^[0-9]{6}$/.test(code)) {
-      setFormError(form, t('mfa.codeFormat'));
-      return;
-    }
-    submit.disabled = true;
-    try {
+  const form = codeForm({
+    id: 'mfa-form', inputId: 'mfa-code',
+    submit: h('button', { type: 'submit', class: 'primary', id: 'mfa-submit' }, t('mfa.submit')),
+    more: [h('button', { type: 'button', class: 'secondary', id: 'mfa-sign-out', onclick: onSignOut }, t('mfa.signOut'))],
+    send: async (code) => {
       await auth.cognito('VerifySoftwareToken', { UserCode: code, FriendlyDeviceName: 'Portal Access' });
       await api.post('/v1/me/mfa');
       await onEnrolled();
-    } catch (e) {
-      submit.disabled = false;
-      setFormError(form, e instanceof auth.AuthError ? t(e.kind === 'failed' ? 'mfa.codeWrong' : 'signin.error') : api.describe(e));
-      form.elements.code.value = '';
-      form.elements.code.focus();
-    }
+    },
+    describe: (e) => (e instanceof auth.AuthError ? t(e.kind === 'failed' ? 'mfa.codeWrong' : 'signin.error') : api.describe(e)),
   });
   replace(panel, heading,
     h('p', {}, t('mfa.intro')),
@@ -76,4 +61,34 @@ export async function render({ onEnrolled, onSignOut }) {
       h('li', {}, t('mfa.step3'))),
     form);
   heading.focus();
+}
+
+// codeForm is a form for an authenticator app's six digits: checked here,
+// then given to send; when send fails, describe(error) is shown and the
+// field is emptied for another try. intro goes above the field, more
+// beside the submit button.
+export function codeForm({ id, inputId, intro = [], submit, more = [], send, describe }) {
+  const form = h('form', { id, novalidate: true }, ...intro,
+    field({ label: t('mfa.code'), name: 'code', type: 'text',
+      attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', required: true, id: inputId } }),
+    h('div', { class: 'buttons' }, submit, ...more));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFieldErrors(form);
+    const code = form.elements.code.value.trim();
+    if (!/^[0-9]{6}$/.test(code)) {
+      setFormError(form, t('mfa.codeFormat'));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await send(code);
+    } catch (e) {
+      submit.disabled = false;
+      setFormError(form, describe(e));
+      form.elements.code.value = '';
+      form.elements.code.focus();
+    }
+  });
+  return form;
 }

@@ -6,6 +6,7 @@ import { h, replace, notice, field, setFormError, clearFieldErrors } from '../do
 import * as auth from '../auth.js';
 import { state } from '../state.js';
 import { renderBareHeader } from '../header.js';
+import { codeForm } from './mfa.js';
 
 const main = document.getElementById('main');
 
@@ -51,7 +52,7 @@ function passwordForm(onSignedIn) {
       const challenge = await auth.signInLocal(email, password);
       form.elements.password.value = '';
       if (challenge) {
-        form.replaceWith(codeForm(challenge, onSignedIn));
+        form.replaceWith(signInCode(challenge, onSignedIn));
         document.getElementById('signin-code').focus();
         return;
       }
@@ -66,32 +67,16 @@ function passwordForm(onSignedIn) {
   return form;
 }
 
-// codeForm asks for the authenticator app's code after the password.
-function codeForm(challenge, onSignedIn) {
-  const submit = h('button', { type: 'submit', class: 'primary', id: 'signin-code-submit' }, t('signin.submit'));
-  const form = h('form', { id: 'signin-mfa', novalidate: true },
-    h('p', {}, t('mfa.signinIntro')),
-    field({ label: t('mfa.code'), name: 'code', type: 'text',
-      attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6', required: true, id: 'signin-code' } }),
-    h('div', { class: 'buttons' }, submit));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFieldErrors(form);
-    const code = form.elements.code.value.trim();
-    if (!/^[0-9]{6}$/.test(code)) {
-      setFormError(form, t('mfa.codeFormat'));
-      return;
-    }
-    submit.disabled = true;
-    try {
+// signInCode asks for the authenticator app's code after the password.
+function signInCode(challenge, onSignedIn) {
+  return codeForm({
+    id: 'signin-mfa', inputId: 'signin-code',
+    intro: [h('p', {}, t('mfa.signinIntro'))],
+    submit: h('button', { type: 'submit', class: 'primary', id: 'signin-code-submit' }, t('signin.submit')),
+    send: async (code) => {
       await auth.answerCode(challenge, code);
       await onSignedIn();
-    } catch (e) {
-      submit.disabled = false;
-      setFormError(form, t(e.kind === 'failed' ? 'mfa.codeWrong' : e.kind === 'incomplete' ? 'signin.incomplete' : 'signin.error'));
-      form.elements.code.value = '';
-      form.elements.code.focus();
-    }
+    },
+    describe: (e) => t(e.kind === 'failed' ? 'mfa.codeWrong' : e.kind === 'incomplete' ? 'signin.incomplete' : 'signin.error'),
   });
-  return form;
 }
