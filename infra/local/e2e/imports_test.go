@@ -152,7 +152,7 @@ func runImport(t *testing.T, n int) (time.Duration, float64) {
 	}
 	select {
 	case <-killed:
-	case <-time.After(5 * time.Minute):
+	case <-time.After(30 * time.Minute): // a bound against a hang only
 		t.Fatal("the consumer never got half-way")
 	}
 	st.KillConsumer()

@@ -62,7 +62,10 @@ type Service struct {
 	// Pacer holds the invitation e-mails of this consumer to their share
 	// of the send rate; nil sends at once.
 	Pacer *Pacer
-	// Workers is how many rows of a chunk are worked at once (default 4).
+	// Workers is how many rows of a chunk are worked at once (default 1:
+	// every row's transaction updates the customer's counts and seats, one
+	// item, so rows of one customer at once only conflict; the chunks
+	// worked at once, IMPORT_CONCURRENCY, are the parallelism).
 	Workers int
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -290,7 +293,7 @@ func (s *Service) workers() int {
 	if s.Workers > 0 {
 		return s.Workers
 	}
-	return 4
+	return 1
 }
 
 // Work works one chunk named by a queue message: each row without an
