@@ -3,6 +3,7 @@ package browser
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -73,4 +74,42 @@ func TestAPortalAdminImportsPeopleFromAFile(t *testing.T) {
 	nl.click("#import-check")
 	nl.waitText("#import-summary", "3 regels: 0 uit te nodigen, 2 al lid, 1 ongeldig.")
 	nl.checkA11y("import (Dutch), the file checked")
+}
+
+// An operator gives a user an end to their access in the edit dialog, sees
+// it there again, and clears it.
+func TestAnOperatorSetsAndClearsAUsersAccessEnd(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Until"))
+	addr := uniqueEmail("contractor")
+	u := a.invite(cu.ID, map[string]any{"email": addr, "name": "Contractor"})
+	until := func() *string {
+		var got struct {
+			AccessUntil *string `json:"accessUntil"`
+		}
+		a.call("GET", "/v1/customers/"+cu.ID+"/users/"+u.ID, nil, 200, &got)
+		return got.AccessUntil
+	}
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.click(row(addr) + ` button[data-action=edit]`)
+	op.visible("#edit-form input[name=accessUntil]")
+	op.checkA11y("edit a user, with the end of their access")
+	op.eval(`(() => { document.querySelector('#edit-form input[name=accessUntil]').value = '2030-01-15T09:30'; return ''; })()`)
+	op.click("#edit-form [data-role=submit]")
+	op.gone("#edit-form")
+	if v := until(); v == nil || !strings.HasPrefix(*v, "2030-01-1") {
+		t.Fatalf("accessUntil %v", v)
+	}
+	op.click(row(addr) + ` button[data-action=edit]`)
+	if v := op.eval(`document.querySelector('#edit-form input[name=accessUntil]').value`); v != "2030-01-15T09:30" {
+		t.Fatalf("the dialog shows %q", v)
+	}
+	op.eval(`(() => { document.querySelector('#edit-form input[name=accessUntil]').value = ''; return ''; })()`)
+	op.click("#edit-form [data-role=submit]")
+	op.gone("#edit-form")
+	if v := until(); v != nil {
+		t.Fatalf("accessUntil %v after clearing it", *v)
+	}
 }

@@ -27,6 +27,9 @@ const en = {
   'import.progress': 'Import progress',
   'import.download': 'Download the outcomes (CSV)',
   'import.chooseFile': 'Choose a CSV file first.',
+  // A member's access that ends by itself (the edit dialog).
+  'access.until': 'Access ends',
+  'access.untilHint': 'Empty: it never ends. At that moment they are disabled by themselves; their admins are told a few days before.',
 };
 
 const nl = {
@@ -54,6 +57,8 @@ const nl = {
   'import.progress': 'Voortgang van de import',
   'import.download': 'Uitkomsten downloaden (CSV)',
   'import.chooseFile': 'Kies eerst een CSV-bestand.',
+  'access.until': 'Toegang eindigt',
+  'access.untilHint': 'Leeg: die eindigt nooit. Op dat moment wordt de toegang vanzelf uitgeschakeld; de beheerders horen het een paar dagen eerder.',
 };
 
 for (const [k, v] of Object.entries(en)) dictionaries.en[k] ??= v;
