@@ -5,10 +5,9 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -130,44 +129,28 @@ func (s *Store) gate(ctx context.Context, customerID string, err, otherwise erro
 func (s *Store) CustomerWithPortals(ctx context.Context, id string) (domain.Customer, []domain.Portal, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(id))).
 		And(expression.Key(AttrSK).BeginsWith(skCustomer))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return domain.Customer{}, nil, errs.Wrap("store: read a customer", err)
-	}
 	var c domain.Customer
 	var portals []domain.Portal
 	found := false
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
-	}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return c, nil, dbError(err, "read a customer")
-		}
-		s.consumed("Query", res.ConsumedCapacity)
-		for _, item := range res.Items {
-			sk, _ := stringAttr(item, AttrSK)
-			if sk == skCustomer {
-				var it customerItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return c, nil, errs.Wrap("store: decode a customer", err)
-				}
-				c, found = it.customer(), true
-			} else if strings.HasPrefix(sk, skPortalPre) {
-				var it portalItem
-				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-					return c, nil, errs.Wrap("store: decode a portal setup", err)
-				}
-				portals = append(portals, it.Portal)
+	err := s.queryAll(ctx, kc, "read a customer", func(item map[string]types.AttributeValue) error {
+		sk, _ := stringAttr(item, AttrSK)
+		if sk == skCustomer {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return errs.Wrap("store: decode a customer", err)
 			}
+			c, found = it.customer(), true
+		} else if strings.HasPrefix(sk, skPortalPre) {
+			var it portalItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return errs.Wrap("store: decode a portal setup", err)
+			}
+			portals = append(portals, it.Portal)
 		}
-		if res.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+		return nil
+	})
+	if err != nil {
+		return c, nil, err
 	}
 	if !found {
 		return c, nil, state.ErrNotFound

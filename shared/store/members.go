@@ -5,10 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -222,34 +220,19 @@ func stillPending(tokenHash string) expression.ConditionBuilder {
 // committed a moment ago is seen by the very next request.
 func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(identityPK(sub)))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, errs.Wrap("store: read memberships", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
-	}
 	var out []domain.Member
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, dbError(err, "read memberships")
+	err := s.queryAll(ctx, kc, "read memberships", func(item map[string]types.AttributeValue) error {
+		var it identityItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return errs.Wrap("store: decode a membership", err)
 		}
-		s.consumed("Query", res.ConsumedCapacity)
-		for _, item := range res.Items {
-			var it identityItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, errs.Wrap("store: decode a membership", err)
-			}
-			out = append(out, it.Member)
-		}
-		if res.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+		out = append(out, it.Member)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func isConditionFailed(err error) bool {

@@ -30,6 +30,37 @@ func listOf[I, T any](ctx context.Context, s *Store, index string, kc expression
 	return out, err
 }
 
+// queryAll reads every item of a key condition on the table, strongly
+// consistently (a change committed a moment ago is seen), page after page;
+// what names the read in errors ("read memberships").
+func (s *Store) queryAll(ctx context.Context, kc expression.KeyConditionBuilder, what string, each func(map[string]types.AttributeValue) error) error {
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return errs.Wrap("store: "+what, err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
+	}
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return dbError(err, what)
+		}
+		s.consumed("Query", res.ConsumedCapacity)
+		for _, item := range res.Items {
+			if err := each(item); err != nil {
+				return err
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
 // queryIndex reads one page of an index, in key order (see page).
 func (s *Store) queryIndex(ctx context.Context, index string, kc expression.KeyConditionBuilder, limit int32, start state.PageKey, each func(map[string]types.AttributeValue) error) (state.PageKey, error) {
 	if limit < 1 {

@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -146,29 +144,7 @@ func readProfile[I, T any, P interface {
 // strongly consistently (a change is seen by the next read).
 func (s *Store) profileItems(ctx context.Context, customerID, prefix string, each func(map[string]types.AttributeValue) error) error {
 	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID))).And(expression.Key(AttrSK).BeginsWith(prefix))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return errs.Wrap("store: read the profile", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
-	}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return dbError(err, "read the profile")
-		}
-		s.consumed("Query", res.ConsumedCapacity)
-		for _, item := range res.Items {
-			if err := each(item); err != nil {
-				return errs.Wrap("store: decode a profile record", err)
-			}
-		}
-		if res.LastEvaluatedKey == nil {
-			return nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
-	}
+	return s.queryAll(ctx, kc, "read the profile", func(item map[string]types.AttributeValue) error {
+		return errs.Wrap("store: decode a profile record", each(item))
+	})
 }
