@@ -17,7 +17,7 @@ GOFLAGS_RELEASE := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # How long each fuzz target runs in make test.
 FUZZTIME ?= 10s
 
-.PHONY: help run test deps vet build clean bench bench-backlog load fuzz model
+.PHONY: help run test deps vet build clean bench bench-backlog load fuzz model import-10k
 
 help:
 	@echo "make run     start the local stack (console and API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
@@ -25,8 +25,9 @@ help:
 	@echo "make build   build each function's bootstrap for Lambda (arm64) into bin/"
 	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
 	@echo "make bench   init instructions and times, sizes, AWS calls, capacity, the sweep at 1,000 due (docs/performance.md)"
-	@echo "make bench-backlog  the sweep draining 100,000 due invitations (long; not in make test)"
+	@echo "make bench-backlog  the sweep draining 1,000 and 100,000 due invitations, 1,000 and 10,000 ended accesses (long)"
 	@echo "make load    a bounded run of mixed traffic through the local gateway"
+	@echo "make import-10k  an import of 10,000 rows through the queue, killed half-way and resumed: wall time, send rate (long)"
 	@echo "make model   a long model-based run: make model STEPS=5000 SEED=42 (no SEED: SEEDS=n random ones, printed)"
 
 # The emulators and the CDK CLI, pinned by infra/package-lock.json.
@@ -55,10 +56,18 @@ bench: deps
 	go run ./infra/bench
 
 bench-backlog: deps
-	go run ./infra/bench -only backlog -due 100000
+	go run ./infra/bench -only backlog -due 1000,100000 -access 1000,10000
 
 load: deps
 	go run ./infra/local/load
+
+# An import of 10,000 rows on the local stack, through the queue and the
+# import-users consumer, killed half-way and resumed (long, not part of make
+# test): prints the wall time and the send rate held. IMPORT_SEND_RATE
+# (default 200 here) and IMPORT_CONCURRENCY may be set.
+IMPORT_SEND_RATE ?= 200
+import-10k: deps
+	IMPORT_SEND_RATE=$(IMPORT_SEND_RATE) go test -tags import10k -count=1 -timeout 60m -v -run 'TestImport10k$$' ./infra/local/e2e | grep -E '^(import-10k|--- |ok|FAIL|PASS)|\.go:[0-9]+:'
 
 # The model-based test (infra/local/model): seeded, replayable sequences of
 # STEPS random operations each, every answer predicted and every trace looked

@@ -7,6 +7,10 @@ import (
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
 	"github.com/portalaccess/portalaccess/shared/lambdafn/withidentity"
 	"github.com/portalaccess/portalaccess/shared/lambdafn/withmail"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/withqueue"
 )
 
-func main() { lambdafn.StartSweep("sweep-invitations", withidentity.Clients, withmail.SES) }
+// The queue: it queues the chunks of imports that a crash left unqueued.
+func main() {
+	lambdafn.StartSweep("sweep-invitations", withidentity.Clients, withmail.SES, withqueue.SQS)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -160,6 +161,21 @@ func (o *operations) graph(section string, w awscloudwatch.IWidget) {
 func minutes(n int) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
 
 // watchFunctions alarms on each function's errors and throttles together.
+// FaultGroup is how many functions one FunctionFaults alarm watches: a
+// math expression takes at most 10 metrics, errors and throttles of each.
+// One alarm per function would cost the stack a resource per function, and
+// CloudFormation takes at most 500 resources a stack.
+const FaultGroup = 5
+
+// faultAlarmName names the alarm of a group of functions (sorted by name)
+// after its first and last.
+func faultAlarmName(group []string) string {
+	if len(group) == 1 {
+		return "FunctionFaults-" + group[0]
+	}
+	return "FunctionFaults-" + group[0] + "-to-" + group[len(group)-1]
+}
+
 func (o *operations) watchFunctions(fns map[string]awslambda.Function) {
 	names := make([]string, 0, len(fns))
 	for n := range fns {
@@ -167,18 +183,28 @@ func (o *operations) watchFunctions(fns map[string]awslambda.Function) {
 	}
 	sort.Strings(names)
 	var errs, throttles []awscloudwatch.IMetric
-	for _, n := range names {
-		fn := fns[n]
-		e := fn.MetricErrors(&awscloudwatch.MetricOptions{Period: minutes(alarmPeriod), Label: jsii.String(n)})
-		th := fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: minutes(alarmPeriod), Label: jsii.String(n)})
-		errs, throttles = append(errs, e), append(throttles, th)
-		// One alarm each, in the alarm status; the graphs show them all.
-		o.alarm("FunctionFaults-"+n,
-			fmt.Sprintf("%s crashed, timed out or was throttled (errors + throttles >= %d in %d minutes). Its log group has the reason.", n, functionFaultLimit, alarmPeriod),
+	for start := 0; start < len(names); start += FaultGroup {
+		group := names[start:min(start+FaultGroup, len(names))]
+		using := map[string]awscloudwatch.IMetric{}
+		var terms []string
+		for i, n := range group {
+			fn := fns[n]
+			e := fn.MetricErrors(&awscloudwatch.MetricOptions{Period: minutes(alarmPeriod), Label: jsii.String(n)})
+			th := fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: minutes(alarmPeriod), Label: jsii.String(n)})
+			errs, throttles = append(errs, e), append(throttles, th)
+			using[fmt.Sprintf("e%d", i)], using[fmt.Sprintf("t%d", i)] = e, th
+			terms = append(terms, fmt.Sprintf("e%d + t%d", i, i))
+		}
+		// One alarm for up to FaultGroup functions (a math expression
+		// takes at most 10 metrics), in the alarm status; its description
+		// names them, and the graphs below show which one.
+		o.alarm(faultAlarmName(group),
+			fmt.Sprintf("One of %s crashed, timed out or was throttled (errors + throttles >= %d in %d minutes). The graphs \"Errors by function\" and \"Throttles by function\" say which; its log group has the reason.",
+				strings.Join(group, ", "), functionFaultLimit, alarmPeriod),
 			awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-				Expression:   jsii.String("errors + throttles"),
-				UsingMetrics: &map[string]awscloudwatch.IMetric{"errors": e, "throttles": th},
-				Label:        jsii.String(n + " errors + throttles"),
+				Expression:   jsii.String(strings.Join(terms, " + ")),
+				UsingMetrics: &using,
+				Label:        jsii.String("errors + throttles"),
 				Period:       minutes(alarmPeriod),
 			}), above(functionFaultLimit, 1))
 	}

@@ -65,6 +65,9 @@ type Settings struct {
 	// Optional rate limits a minute (whole numbers), passed through when set.
 	InviteRateLimit string
 	PublicRateLimit string
+	// ImportSendRate is how many invitation e-mails a second the imports
+	// send at most, all consumers together (IMPORT_SEND_RATE).
+	ImportSendRate string
 
 	// Stage names the stack and everything in it that has an account-wide
 	// name, so that a test and a production stack live side by side in one
@@ -106,6 +109,7 @@ const (
 	ctxTechnicianAccess    = "technicianAccessDefault"
 	ctxInviteRateLimit     = "inviteRateLimit"
 	ctxPublicRateLimit     = "publicRateLimit"
+	ctxImportSendRate      = "importSendRate"
 	ctxStage               = "stage"
 	ctxOriginSecretVersion = "originSecretVersion"
 	ctxOriginSecretPrev    = "originSecretPreviousVersion"
@@ -168,6 +172,7 @@ func SettingsFromContext(lookup func(key string) any) (Settings, error) {
 		AccessReminder:       str(ctxAccessReminder),
 		TechnicianAccess:     str(ctxTechnicianAccess),
 		InviteRateLimit:      str(ctxInviteRateLimit),
+		ImportSendRate:       str(ctxImportSendRate),
 		PublicRateLimit:      str(ctxPublicRateLimit),
 		Stage:                str(ctxStage),
 		OriginSecretVersion:  str(ctxOriginSecretVersion),
@@ -397,7 +402,7 @@ func (s Settings) Validate() error {
 	dur(ctxReinviteCooldown, s.ReinviteCooldown, config.DefaultReinviteCooldown)
 	dur(ctxAccessReminder, s.AccessReminder, config.DefaultAccessReminder)
 	dur(ctxTechnicianAccess, s.TechnicianAccess, 0)
-	for key, v := range map[string]string{ctxInviteRateLimit: s.InviteRateLimit, ctxPublicRateLimit: s.PublicRateLimit} {
+	for key, v := range map[string]string{ctxInviteRateLimit: s.InviteRateLimit, ctxPublicRateLimit: s.PublicRateLimit, ctxImportSendRate: s.ImportSendRate} {
 		if n, err := strconv.Atoi(v); v != "" && (err != nil || n < 1) {
 			errs = append(errs, fmt.Errorf("context %s=%q is not a positive whole number", key, v))
 		}

@@ -20,7 +20,12 @@ func TestEventsFlowFromTheStreamToTheBus(t *testing.T) {
 		}
 		bus := tpl.one(t, "AWS::Events::EventBus")
 
-		esm := tpl.one(t, "AWS::Lambda::EventSourceMapping")
+		var esm resource
+		for _, m := range tpl.resources("AWS::Lambda::EventSourceMapping") {
+			if render(m.Props["FunctionName"]) == "<"+fn.ID+">" {
+				esm = m
+			}
+		}
 		if render(esm.Props["FunctionName"]) != "<"+fn.ID+">" || render(esm.Props["EventSourceArn"]) != "<"+table.ID+".StreamArn>" {
 			t.Errorf("mapping %v", esm.Props)
 		}

@@ -51,7 +51,10 @@ var timeouts = map[string]time.Duration{
 // a cold start at deploy.
 var taskTimeouts = map[string]time.Duration{
 	routes.TriggerSchedule: 60 * time.Second,
-	routes.TriggerDeploy:   30 * time.Second,
+	// A chunk is 50 rows at the consumer's share of the send rate (5 a
+	// second by default): 10 s, well inside.
+	routes.TriggerQueue:  60 * time.Second,
+	routes.TriggerDeploy: 30 * time.Second,
 	// Cognito waits 5 s for a trigger and then fails the request.
 	routes.TriggerCognito: 5 * time.Second,
 }
@@ -220,6 +223,7 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 		"TECHNICIAN_ACCESS_DEFAULT": p.props.TechnicianAccess,
 		"INVITE_RATE_LIMIT":         p.props.InviteRateLimit,
 		"PUBLIC_RATE_LIMIT":         p.props.PublicRateLimit,
+		"IMPORT_SEND_RATE":          p.props.ImportSendRate,
 	} {
 		if v != "" {
 			env[key] = jsii.String(v)
@@ -238,6 +242,7 @@ func describe(r routes.Route) string {
 			routes.TriggerCognito:    "user pool (custom message trigger)",
 			routes.TriggerMailEvents: "SES's events (EventBridge rule)",
 			routes.TriggerStream:     "table's stream (event source mapping)",
+			routes.TriggerQueue:      r.Queue + " queue (event source mapping)",
 		}[r.Trigger])
 	}
 	return fmt.Sprintf("%s: %s %s", r.Function, r.Method, r.Path)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -140,6 +141,13 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		fns[r.Function] = p.newFunction(r)
 	}
 	addRoutes(p, api, fns)
+	queues := map[string]awssqs.Queue{routes.QueueImports: importsQueue(p)}
+	for _, r := range allFunctions() {
+		if r.Queue != "" && r.Trigger != routes.TriggerQueue {
+			queues[r.Queue].GrantSendMessages(fns[r.Function])
+			fns[r.Function].AddEnvironment(jsii.String("IMPORT_QUEUE_URL"), queues[r.Queue].QueueUrl(), nil)
+		}
+	}
 	site.deploy(p, console.Config{
 		Mode: console.ModeAWS,
 		// Empty: the console's own origin, where the distribution serves /v1/.
@@ -166,6 +174,8 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 			mailFeedback(p, fns[t.Function])
 		case routes.TriggerStream:
 			publishEvents(p, fns[t.Function])
+		case routes.TriggerQueue:
+			consumeImports(p, fns[t.Function], queues[t.Queue])
 		case routes.TriggerCognito:
 			// Password reset e-mails in the language of the customer whose
 			// portal asked (AddTrigger also lets the pool invoke it).

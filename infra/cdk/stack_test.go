@@ -439,6 +439,23 @@ func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
 					want[a] = []string{dlq}
 				}
 			}
+			if r.Queue != "" {
+				// Its queue only (imports_test.go): a sender sends, the
+				// consumer receives and deletes.
+				var q string
+				for _, res := range tpl.resources("AWS::SQS::Queue") {
+					if strings.HasPrefix(res.ID, "Imports") && !strings.HasPrefix(res.ID, "ImportsDeadLetters") {
+						q = "<" + res.ID + ".Arn>"
+					}
+				}
+				acts := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+				if r.Trigger == routes.TriggerQueue {
+					acts = []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+				}
+				for _, a := range acts {
+					want[a] = []string{q}
+				}
+			}
 			if r.Trigger == routes.TriggerStream {
 				// The stream only, and the stack's bus (events_test.go).
 				for _, a := range []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"} {
@@ -491,7 +508,7 @@ func TestListCannotWriteAndOnlyMailFunctionsSend(t *testing.T) {
 		}
 	}
 	sort.Strings(senders)
-	wantSenders := []string{"act-on-users", "bootstrap-admin", "bulk-invite-users", "invite-operator", "invite-user", "reinvite-operator", "reinvite-user", "sweep-invitations"}
+	wantSenders := []string{"act-on-users", "bootstrap-admin", "bulk-invite-users", "import-users", "invite-operator", "invite-user", "reinvite-operator", "reinvite-user", "sweep-invitations"}
 	if !slices.Equal(senders, wantSenders) {
 		t.Errorf("functions that may send e-mail: %v, want %v", senders, wantSenders)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/imports"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/app/mfa"
@@ -42,6 +43,7 @@ type Services struct {
 	Profile     *profile.Service
 	Roles       *roles.Service
 	Offboarding *offboarding.Service
+	Imports     *imports.Service
 	// MFA is the operators' second factor (nil in functions without the
 	// sign-in client).
 	MFA *mfa.Service
@@ -55,7 +57,7 @@ type Services struct {
 func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
-		Profile: e.Profile(), Offboarding: e.Offboarding(), MFA: e.SecondFactor(), Roles: e.Roles(),
+		Profile: e.Profile(), Offboarding: e.Offboarding(), Imports: e.Imports(), MFA: e.SecondFactor(), Roles: e.Roles(),
 		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
+	"github.com/portalaccess/portalaccess/shared/app/imports"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -54,6 +55,7 @@ var answers = []clientAnswer{
 	{state.ErrRoleNameTaken, http.StatusConflict, "role_exists", say("The customer has a role of this name already.")},
 	{state.ErrSeatLimit, http.StatusConflict, "seat_limit", say("The customer has as many enabled and unconfirmed members as its seat limit allows: disable or delete one first.")},
 	{members.ErrAccessEnded, http.StatusConflict, "access_ended", say("This member's access has ended: extend or clear accessUntil first.")},
+	{imports.ErrNotFinished, http.StatusConflict, "import_running", say("The import is still running: its outcomes can be read once every row has one.")},
 	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},
 	{state.ErrIdempotencyRace, http.StatusConflict, "concurrent_change", say("A request with the same Idempotency-Key was processed at the same time.")},
 	{state.ErrStale, http.StatusPreconditionFailed, "version_mismatch", say("The resource has changed since you read it (If-Match does not match).")},
@@ -145,8 +147,15 @@ var fieldTexts = map[string]string{
 	"endsOn before_start": "endsOn must not be before startsOn.",
 	// Access that ends, and the customer's policy.
 	"email domain_not_allowed": "The customer allows new members only at the e-mail domains of its policy.",
-	"accessUntil":              "accessUntil must be a moment in the future (RFC 3339), or null to clear it.",
-	"policy":                   "policy.allowedDomains holds at most 50 e-mail domains (e.g. acme.example); policy.invitationLifetimeSeconds is 3600 (1 hour) to 2592000 (30 days); policy.seatLimit is 1 to 100000.",
+	// Imports.
+	"file malformed_csv":        "The file is not CSV in UTF-8 (RFC 4180).",
+	"file no_rows":              "The file needs a header row and at least one row.",
+	"file too_many_rows":        "The file may hold at most 10,000 rows.",
+	"file email_column_missing": "The header row must name an email column.",
+	"file unknown_column":       "Columns may be email, name, admin, roles, portalIds and sendInvitation (the field names the column's position, from 0).",
+	"file duplicate_column":     "A column is named twice.",
+	"accessUntil":               "accessUntil must be a moment in the future (RFC 3339), or null to clear it.",
+	"policy":                    "policy.allowedDomains holds at most 50 e-mail domains (e.g. acme.example); policy.invitationLifetimeSeconds is 3600 (1 hour) to 2592000 (30 days); policy.seatLimit is 1 to 100000.",
 }
 
 func fieldText(f errs.Field) string {

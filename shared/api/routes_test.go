@@ -125,6 +125,9 @@ func checkMain(t *testing.T, rt routes.Route, op api.Operation) {
 	if rt.Mail {
 		want = append(want, "SES")
 	}
+	if rt.Queue != "" && rt.Trigger != routes.TriggerQueue {
+		want = append(want, "SQS") // it sends to the queue
+	}
 	sort.Strings(got)
 	sort.Strings(want)
 	if strings.Join(got, ",") != strings.Join(want, ",") {

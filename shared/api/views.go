@@ -165,6 +165,9 @@ type clearable struct {
 	s   *string
 }
 
+// AcceptsNull lets a request carry null for it (httpapi.Nullable).
+func (clearable) AcceptsNull() {}
+
 func (c *clearable) UnmarshalJSON(b []byte) error {
 	c.set = true
 	return json.Unmarshal(b, &c.s)

@@ -26,6 +26,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/app/delivery"
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
+	"github.com/portalaccess/portalaccess/shared/app/imports"
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/app/mfa"
@@ -56,6 +57,7 @@ type Store interface {
 	roles.Store
 	offboarding.Store
 	subscriptions.Store
+	imports.Store
 }
 
 // Env is what a function has: its configuration, the store, and the clients
@@ -71,7 +73,10 @@ type Env struct {
 	// Identity's when it has one.
 	MFA  identity.MFA
 	Mail mail.Sender
-	Log  *slog.Logger
+	// Queue is the imports' queue, for the function that accepts imports
+	// (and the sweep, which queues what a crash left unqueued).
+	Queue imports.Queue
+	Log   *slog.Logger
 	// Now is the business clock (tests move it); nil is the real one.
 	Now func() time.Time
 }
@@ -131,6 +136,14 @@ func (e Env) Offboarding() *offboarding.Service {
 	return &offboarding.Service{Store: e.Store, Sync: e.Syncer(), Portals: e.Portals(), Log: e.Log, Now: e.now()}
 }
 
+// Imports accepts imports, reads them, and works their chunks (the
+// consumer): each consumer paces its e-mails at its share of the send rate.
+func (e Env) Imports() *imports.Service {
+	share := float64(e.Config.ImportSendRate) / float64(max(1, e.Config.ImportConcurrency))
+	return &imports.Service{Store: e.Store, Members: e.Members(), Access: e.Access(), Queue: e.Queue,
+		Pacer: imports.NewPacer(share), Log: e.Log, Now: e.now()}
+}
+
 // Invitations serves invitees.
 func (e Env) Invitations() *invitations.Service {
 	return &invitations.Service{Store: e.Store, Identity: e.Identity, Sync: e.Syncer(), Log: e.Log, Now: e.now(),
@@ -168,6 +181,9 @@ func (e Env) Sweeper() *sweep.Sweeper {
 	if e.Clients != nil {
 		sw.Portals = e.Portals()
 		sw.Jobs = e.Offboarding()
+	}
+	if e.Queue != nil {
+		sw.Imports = e.Imports()
 	}
 	return sw
 }

@@ -41,6 +41,17 @@ type Config struct {
 	// source address may make a minute.
 	PublicRateLimit int // PUBLIC_RATE_LIMIT, default 30
 
+	// ImportQueueURL is the queue of imports' chunks: the function that
+	// accepts imports sends to it.
+	ImportQueueURL string // IMPORT_QUEUE_URL, optional
+	// ImportSendRate is how many invitation e-mails a second all of an
+	// import's consumers together send at most (SES's sending rate, less
+	// what other e-mail needs); ImportConcurrency how many consumers run
+	// at once at most (the event source mapping's maximum concurrency):
+	// each holds ImportSendRate/ImportConcurrency.
+	ImportSendRate    int // IMPORT_SEND_RATE, default 10
+	ImportConcurrency int // IMPORT_CONCURRENCY, default 2
+
 	// Issuer is the user pool's issuer (tokens' iss; its discovery document
 	// and JWKS are under it): the functions that check a token themselves
 	// (a portal's) and portal setups' sign-in details need it.
@@ -71,6 +82,8 @@ const (
 	DefaultAccessReminder     = 72 * time.Hour
 	DefaultInviteRateLimit    = 200
 	DefaultPublicRateLimit    = 30
+	DefaultImportSendRate     = 10
+	DefaultImportConcurrency  = 2
 )
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -129,6 +142,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TechnicianAccess:   dur("TECHNICIAN_ACCESS_DEFAULT", 0, true),
 		InviteRateLimit:    count("INVITE_RATE_LIMIT", DefaultInviteRateLimit),
 		PublicRateLimit:    count("PUBLIC_RATE_LIMIT", DefaultPublicRateLimit),
+		ImportQueueURL:     strings.TrimSpace(getenv("IMPORT_QUEUE_URL")),
+		ImportSendRate:     count("IMPORT_SEND_RATE", DefaultImportSendRate),
+		ImportConcurrency:  count("IMPORT_CONCURRENCY", DefaultImportConcurrency),
 		Issuer:             strings.TrimRight(strings.TrimSpace(getenv("USER_POOL_ISSUER")), "/"),
 		ManagedLoginURL:    strings.TrimRight(strings.TrimSpace(getenv("MANAGED_LOGIN_URL")), "/"),
 		PortalPasswordAuth: strings.TrimSpace(getenv("PORTAL_PASSWORD_AUTH")) == "true",

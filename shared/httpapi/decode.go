@@ -70,7 +70,7 @@ func (r *Request) Decode(dst any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errNoBody
 	}
-	if err := checkObject(b, fieldNames(dst)); err != nil {
+	if err := checkObject(b, fieldNames(dst), nullableNames(dst)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -101,9 +101,36 @@ func fieldNames(dst any) map[string]bool {
 	return names
 }
 
+// Nullable is a field type for which null means something (a PATCH's
+// "clear it"): its fields may be null; every other field may not.
+type Nullable interface{ AcceptsNull() }
+
+var nullableType = reflect.TypeOf((*Nullable)(nil)).Elem()
+
+// nullableNames lists the json names of a struct's Nullable fields.
+func nullableNames(dst any) map[string]bool {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]bool{}
+	if t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Implements(nullableType) || reflect.PointerTo(f.Type).Implements(nullableType) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			names[name] = true
+		}
+	}
+	return names
+}
+
 // checkObject walks the document's tokens: one object at the top, keys
-// known and unique at every level, no nulls, nothing after it.
-func checkObject(b []byte, known map[string]bool) error {
+// known and unique at every level, no nulls but where nullable allows,
+// nothing after it.
+func checkObject(b []byte, known, nullable map[string]bool) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -132,7 +159,7 @@ func checkObject(b []byte, known map[string]bool) error {
 		switch {
 		case !known[key]:
 			fields = append(fields, Field(key, "unknown_field", "There is no such field."))
-		case isNull:
+		case isNull && !nullable[key]:
 			fields = append(fields, Field(key, "null", "The field must not be null; leave it out instead."))
 		}
 	}
@@ -227,4 +254,42 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return "of another type"
+}
+
+// MaxUpload is the largest file body accepted (an import's CSV file):
+// 5 MiB, under Lambda's 6 MB request payload.
+const MaxUpload = 5 << 20
+
+var errUploadTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: "The file is larger than 5 MiB."}
+
+// File reads a body that is a file of the media type (a CSV file, say), up
+// to MaxUpload bytes: 415 for another type or a charset but UTF-8, 413 past
+// the limit, 400 when it is empty.
+func (r *Request) File(mediaType string) ([]byte, error) {
+	raw := r.Event.Body
+	if r.Event.IsBase64Encoded && base64.StdEncoding.DecodedLen(len(raw)) > MaxUpload+3 || !r.Event.IsBase64Encoded && len(raw) > MaxUpload {
+		return nil, errUploadTooLarge
+	}
+	mt, params, err := mime.ParseMediaType(r.Header("content-type"))
+	if err != nil || mt != mediaType {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "The request body must be " + mediaType + "."}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Detail: "The request body must be " + mediaType + " in UTF-8."}
+	}
+	var b []byte
+	if r.Event.IsBase64Encoded {
+		if b, err = base64.StdEncoding.DecodeString(raw); err != nil {
+			return nil, badBody("malformed_body", "The request body is not valid base64.")
+		}
+	} else {
+		b = []byte(raw)
+	}
+	if len(b) > MaxUpload {
+		return nil, errUploadTooLarge
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, badBody("body_required", "The request needs a file as its body.")
+	}
+	return b, nil
 }

@@ -410,6 +410,10 @@ func TestRoutes(t *testing.T) {
 		{"DELETE", "/v1/customers/{customerId}/roles/{roleId}"},
 		// Actions on a selection of users (issue 14).
 		{"POST", "/v1/customers/{customerId}/users/actions"},
+		// Imports (issue 17).
+		{"POST", "/v1/customers/{customerId}/imports"},
+		{"GET", "/v1/customers/{customerId}/imports/{importId}"},
+		{"GET", "/v1/customers/{customerId}/imports/{importId}/outcomes"},
 	}
 	for _, r := range want {
 		if !have[r] {

@@ -46,7 +46,17 @@ type Route struct {
 	// Trigger says what runs a function that has no route: TriggerSchedule
 	// or TriggerDeploy.
 	Trigger string
+	// Queue names the queue the function sends messages to (SendMessage
+	// on it, nothing else); TriggerQueue functions consume the queue named
+	// here.
+	Queue string
 }
+
+// Queues of the stack.
+const (
+	// QueueImports holds imports' chunks, one message each.
+	QueueImports = "imports"
+)
 
 // Triggers of the functions without a route.
 const (
@@ -58,6 +68,8 @@ const (
 	TriggerMailEvents = "mail-events"
 	// TriggerStream: the table's stream, through an event source mapping.
 	TriggerStream = "stream"
+	// TriggerQueue: an SQS queue (Queue), through an event source mapping.
+	TriggerQueue = "queue"
 )
 
 // Cognito actions, named as IAM names them.
@@ -104,6 +116,8 @@ const (
 	agreementPath  = agreementsPath + "/{agreementId}"
 	rolesPath      = customerPath + "/roles"
 	rolePath       = rolesPath + "/{roleId}"
+	importsPath    = customerPath + "/imports"
+	importPath     = importsPath + "/{importId}"
 )
 
 // ManagesAppClients reports whether a function calls app client actions.
@@ -163,6 +177,11 @@ var Table = []Route{
 	{Function: "invite-user", Method: "POST", Path: usersPath, Who: UserManager, Table: TableWrite, Mail: true},
 	{Function: "bulk-invite-users", Method: "POST", Path: usersPath + "/bulk", Who: UserManager, Table: TableWrite, Mail: true},
 	{Function: "act-on-users", Method: "POST", Path: usersPath + "/actions", Who: UserManager, Table: TableWrite, Mail: true, Identity: identitySync},
+	// Imports (issue 17): the file accepted and queued here, its rows worked
+	// by import-users from the queue.
+	{Function: "create-import", Method: "POST", Path: importsPath, Who: UserManager, Table: TableWrite, Queue: QueueImports},
+	{Function: "get-import", Method: "GET", Path: importPath, Who: UserManager, Table: TableRead},
+	{Function: "get-import-outcomes", Method: "GET", Path: importPath + "/outcomes", Who: UserManager, Table: TableRead},
 	{Function: "get-user", Method: "GET", Path: userPath, Who: UserManager, Table: TableRead},
 	{Function: "update-user", Method: "PATCH", Path: userPath, Who: UserManager, Table: TableWrite},
 	{Function: "enable-user", Method: "POST", Path: userPath + "/enable", Who: UserManager, Table: TableWrite, Identity: identitySync},
@@ -202,7 +221,7 @@ var Tasks = []Route{
 	// AdminSetUserMFAPreference: the operators' authenticator apps are
 	// checked (one switched off loses the enrolment) and a pending reset
 	// is finished.
-	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true,
+	{Function: "sweep-invitations", Trigger: TriggerSchedule, Who: "the schedule", Table: TableWrite, Mail: true, Queue: QueueImports,
 		Identity: append(append([]string{AdminGetUser, AdminSetUserMFAPreference}, identitySync...), appClients...)},
 	// The user pool's custom message trigger: the text of the e-mails
 	// Cognito itself sends (a password reset's code), in the language of
@@ -214,6 +233,9 @@ var Tasks = []Route{
 	// Events: each audit event item a change committed, from the table's
 	// stream to the stack's EventBridge bus. It reads the stream only.
 	{Function: "publish-events", Trigger: TriggerStream, Who: "the table's stream", Table: TableNone},
+	// Imports' rows, a chunk a message, from the imports queue: invites and
+	// their e-mails, at the send rate (IMPORT_SEND_RATE).
+	{Function: "import-users", Trigger: TriggerQueue, Queue: QueueImports, Who: "the imports queue", Table: TableWrite, Mail: true},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

@@ -212,6 +212,9 @@ const (
 	// DueAccess are enabled members whose accessUntil is set: due when the
 	// reminder to their admins is, then when their access ends.
 	DueAccess DueKind = "ACCESS"
+	// DueImport are imports whose chunks a crash left off the queue: due
+	// ImportQueueGrace after they were made.
+	DueImport DueKind = "IMPORT"
 )
 
 // Due is one item of due work.
@@ -231,6 +234,8 @@ type Due struct {
 	ClientID string
 	// JobID names a job with work left.
 	JobID string
+	// ImportID names an import to queue (Scope is its customer's).
+	ImportID string
 }
 
 // PortalChange is one change of a portal setup: its creation (Before nil),

@@ -33,6 +33,8 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 			}
 		} else if j, ok := jobOfDue(pk); ok {
 			d = j
+		} else if sc, ok := scopeFromKey(pk); ok && strings.HasPrefix(sk, skImportPre) {
+			d.Scope, d.ImportID = sc, strings.TrimPrefix(sk, skImportPre)
 		} else if sc, ok := scopeFromKey(pk); ok {
 			d.Scope, d.MemberID = sc, strings.TrimPrefix(strings.TrimPrefix(sk, skMemberPre), skAccessPre)
 		} else {

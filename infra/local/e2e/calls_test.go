@@ -104,6 +104,26 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	add("POST users/bulk (2 e-mails)", func() func() int {
 		return status(op, "POST", users+"/bulk", map[string]any{"emails": []string{uniqueEmail("b"), uniqueEmail("b")}})
 	}, 9, 6, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
+	// Imports (issue 17).
+	imports := "/v1/customers/" + cu.ID + "/imports"
+	csvFile := func() []byte {
+		return []byte("email\n" + uniqueEmail("f") + "\n" + uniqueEmail("f") + "\nnot an address\n")
+	}
+	upload := func(path string) func() int {
+		return func() int { return op.call("POST", path, csvFile(), "Content-Type", "text/csv").Status }
+	}
+	finished := func() string {
+		var i struct{ ID string }
+		op.expect(op.call("POST", imports, []byte("email\nnot an address\n"), "Content-Type", "text/csv"), 202).json(t, &i)
+		return imports + "/" + i.ID
+	}
+	add("POST imports?dryRun=true (3 rows)", func() func() int { return upload(imports + "?dryRun=true") }, 3, 2,
+		"caller ∥ the customer with its portal setups; the customer's e-mail records (keys only, one page per ~15,000)")
+	add("POST imports (3 rows)", func() func() int { return upload(imports) }, 5, 4,
+		"caller ∥ the customer with its portal setups; one transaction (the chunks, the import, the customer's standing); SendMessageBatch (10 chunks a call); mark it queued")
+	add("GET import", func() func() int { return status(op, "GET", finished(), nil) }, 3, 2, "caller ∥ the customer's standing; the import")
+	add("GET import outcomes", func() func() int { path := finished() + "/outcomes"; return status(op, "GET", path, nil) }, 4, 3,
+		"caller ∥ the customer's standing; the import; its chunks (one Query page per ~1 MB)")
 	add("GET user", func() func() int { id := unconfirmed(); return status(op, "GET", users+"/"+id, nil) }, 3, 2, "caller ∥ the customer's standing; the member")
 	add("PATCH user (name)", func() func() int {
 		id := unconfirmed()

@@ -53,7 +53,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 	// Limits high enough for the tests' own traffic; TestRateLimits lowers them.
-	env := map[string]string{"REINVITE_COOLDOWN": "2s", "INVITE_RATE_LIMIT": "1000000", "PUBLIC_RATE_LIMIT": "1000000"}
+	// Imports send at 200 a second and a message not deleted comes back
+	// after 2 s; make import-10k may set IMPORT_SEND_RATE and
+	// IMPORT_CONCURRENCY.
+	env := map[string]string{"REINVITE_COOLDOWN": "2s", "INVITE_RATE_LIMIT": "1000000", "PUBLIC_RATE_LIMIT": "1000000",
+		"IMPORT_SEND_RATE": "200", "IMPORT_VISIBILITY": "2s"}
+	for _, k := range []string{"IMPORT_SEND_RATE", "IMPORT_CONCURRENCY"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
 	st, err = stack.Start(ctx, stack.Options{
 		Getenv:     func(k string) string { return env[k] },
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -92,6 +92,7 @@ Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops
   Cognito        %s   user pool %s, app client %s (cognito-local: %s)
   SES (e-mails)  %s   open it in a browser to read every e-mail sent
   Events         %s   the event bus's stand-in (PutEvents); every committed change is published to it
+  Queues (SQS)   %s   local-aws-sqs: the imports' queue, worked by import-users' own code
   Expiry sweep   every %s
   Stack details  .local/stack.json    emulator logs: .local/emulators.log
 
@@ -111,7 +112,7 @@ Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
 
 `, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.APIURL, i.SamplePortal.URL, i.ManagedLogin.URL,
 		i.DynamoDB.Endpoint, i.DynamoDB.Table,
-		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.Cognito.Emulator, i.SES.Endpoint, i.Events.Bus, sweep,
+		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.Cognito.Emulator, i.SES.Endpoint, i.Events.Bus, i.Queues.Endpoint, sweep,
 		i.Admin.Email, i.Admin.Password,
 		i.Cognito.Endpoint, i.Cognito.ClientID, i.Admin.Email, i.Admin.Password, i.APIURL)
 	<-ctx.Done()

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -38,9 +39,11 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/gateway"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
 	"github.com/portalaccess/portalaccess/infra/local/sampleportal"
+	"github.com/portalaccess/portalaccess/infra/local/sqsconsume"
 	"github.com/portalaccess/portalaccess/infra/local/streams"
 	"github.com/portalaccess/portalaccess/shared/api"
 	"github.com/portalaccess/portalaccess/shared/app"
+	"github.com/portalaccess/portalaccess/shared/app/imports"
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
@@ -52,6 +55,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
 	"github.com/portalaccess/portalaccess/shared/mail/sesmail"
+	"github.com/portalaccess/portalaccess/shared/queue"
 	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
@@ -143,6 +147,12 @@ type Info struct {
 	Events struct {
 		Bus string `json:"bus"`
 	} `json:"events"`
+	// Queues: the SQS emulator, and the imports' queue and dead-letter queue.
+	Queues struct {
+		Endpoint    string `json:"endpoint"`
+		Imports     string `json:"imports"`
+		ImportsDead string `json:"importsDeadLetter"`
+	} `json:"queues"`
 	Admin struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -176,6 +186,12 @@ type Stack struct {
 	Bus    *eventbus.Bus
 	Stream *streams.Poller
 	busL   net.Listener
+	// Imports is the import-users consumer's service (tests interrupt it),
+	// Consumer the local stand-in of its event source mapping.
+	Imports  *imports.Service
+	Consumer *sqsconsume.Consumer
+	SQS      *sqs.Client
+	sqsEm    *emulators.SQS
 
 	portals   *portals.Service
 	emulators *emulators.Emulators
@@ -327,6 +343,9 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	if err := s.startEvents(ctx, o, em.DynamoURL); err != nil {
 		return err
 	}
+	if err := s.startQueues(ctx, o, awsCfg); err != nil {
+		return err
+	}
 	poolID, clientID, err = provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
@@ -378,11 +397,13 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	s.Store, s.Identity = st, idp
 	s.Env = app.Env{
 		Config: cfg, Store: st, Identity: idp, Clients: cognito.NewClients(s.Clients.Cognito, poolID),
-		Mail: sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
-		Log:  o.Log, Now: o.Now,
+		Mail:  sesmail.New(s.Clients.SES, cfg.SenderEmail, ""),
+		Queue: queue.SQS{API: sqs.NewFromConfig(awsCfg, func(so *sqs.Options) { so.BaseEndpoint = aws.String(s.Info.Queues.Endpoint) }), URL: s.Info.Queues.Imports},
+		Log:   o.Log, Now: o.Now,
 	}
 	s.Sweeper = s.Env.Sweeper()
 	s.Services = api.NewServices(s.Env)
+	s.startConsumer(o)
 	s.portals = s.Services.Portals
 	s.Handlers = map[string]httpapi.Handler{}
 	for name, op := range api.Operations {
@@ -469,6 +490,12 @@ func (s *Stack) Stop() {
 	}
 	if s.Stream != nil {
 		s.Stream.Stop()
+	}
+	if s.Consumer != nil {
+		s.Consumer.Stop()
+	}
+	if s.sqsEm != nil {
+		s.sqsEm.Stop()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	for _, srv := range s.servers {

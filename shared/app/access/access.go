@@ -367,3 +367,14 @@ func (c *Caller) ActsAsPortalAdmin(customerID string) bool {
 
 // DeploymentActor is the deployment, which invites the first operator admin.
 var DeploymentActor = domain.Actor{ID: "deployment", Email: "deployment", Kind: domain.ActorOperator, Name: "The deployment"}
+
+// Acting resolves the person a job acts for, from their identity alone (a
+// job has no token): their enabled memberships as they are now, so that
+// someone disabled or demoted since they asked stops acting at once.
+func (r *Resolver) Acting(ctx context.Context, sub string) (*Caller, error) {
+	ms, err := r.Store.Memberships(ctx, sub)
+	if err != nil {
+		return nil, errs.Wrap("access.Acting", err)
+	}
+	return callerOf(sub, ms)
+}

@@ -114,7 +114,7 @@ func checkName(field string, p *string, fields *[]errs.Field) string {
 func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, roles, portals []string) {
 	name = checkName("name", p.Name, fields)
 	if p.Roles != nil {
-		roles = checkRoles(p.Roles, sc.roles.ix, fields)
+		roles = checkRoles(p.Roles, sc.catalogue(), fields)
 	}
 	if p.PortalIDs != nil {
 		portals = dedupe(p.PortalIDs)
@@ -248,7 +248,7 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 		m.Name = domain.LocalPart(m.Email)
 	}
 	if !sc.Scope.IsProvider() {
-		m.Roles = sc.roles.ix.Names(&m) // the catalogue was read to check them
+		m.Roles = sc.catalogue().Names(&m) // the catalogue was read to check them
 	}
 	s.defaultAccess(&nm, now)
 	s.setAccess(&m, nm.AccessUntil, now)

@@ -77,3 +77,20 @@ func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fields *[]errs.Field) []str
 	}
 	return ids
 }
+
+// LoadRoles reads the scope's catalogue for the checks of rows that name
+// roles (an import's), unless it was read already.
+func (s *Service) LoadRoles(ctx context.Context, sc Scope) error {
+	if sc.roles == nil {
+		return nil
+	}
+	return s.load(ctx, sc.Scope, sc.roles)
+}
+
+// catalogue is the scope's catalogue as read (empty when it was not).
+func (sc Scope) catalogue() domain.RoleIndex {
+	if sc.roles == nil {
+		return domain.RoleIndex{}
+	}
+	return sc.roles.ix
+}

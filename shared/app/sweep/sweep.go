@@ -60,6 +60,9 @@ type Sweeper struct {
 	Identities Identities
 	Portals    Portals
 	Jobs       Jobs
+	// Imports queues the chunks of imports a crash left unqueued (nil:
+	// left for a sweep that has the queue).
+	Imports Imports
 	// MFA checks the operators' authenticator apps (nil: not checked).
 	MFA *mfa.Service
 	Log *slog.Logger
@@ -67,6 +70,11 @@ type Sweeper struct {
 	// Clock measures the time budget of a run (the real clock, whatever Now
 	// says); nil is time.Now.
 	Clock func() time.Time
+}
+
+// Imports queues what an import's request left unqueued.
+type Imports interface {
+	Requeue(ctx context.Context, customerID, id string) error
 }
 
 // Report says what one run of the sweep did.
@@ -79,6 +87,8 @@ type Report struct {
 	Portals int `json:"portalsSynced"`
 	// Jobs are jobs (offboardings) that finished in this run.
 	Jobs int `json:"jobsFinished"`
+	// Imports are imports whose chunks were queued after a crash.
+	Imports int `json:"importsQueued"`
 	// AccessEnded are members disabled because their accessUntil passed;
 	// AccessReminded, members whose admins were told it soon will.
 	AccessEnded    int `json:"accessEnded"`
@@ -113,7 +123,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 	var rep Report
 	deadline := s.clock().Add(budget)
 	now := s.Now().UTC()
-	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueAccess, state.DueJob} {
+	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueAccess, state.DueJob, state.DueImport} {
 		var start state.PageKey
 		for {
 			if s.clock().After(deadline) {
@@ -159,6 +169,13 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 					count(&rep.Portals, &rep.Skipped, &rep.Failed, err)
 				case state.DueAccess:
 					err = s.access(ctx, it, now, &rep)
+				case state.DueImport:
+					if s.Imports == nil {
+						err = errSkip
+					} else {
+						err = s.Imports.Requeue(ctx, it.Scope.CustomerID, it.ImportID)
+					}
+					count(&rep.Imports, &rep.Skipped, &rep.Failed, err)
 				case state.DueJob:
 					if s.Jobs == nil {
 						err = errSkip

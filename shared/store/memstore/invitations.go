@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -151,6 +152,14 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 		}
 	case state.DuePortal:
 		s.portalDues(now, add)
+	case state.DueImport:
+		for cid, imps := range s.imports {
+			for id, r := range imps {
+				if !r.gone && !r.imp.Queued {
+					add(r.imp.CreatedAt.Add(state.ImportQueueGrace), "C#"+cid+"\x00IM#"+id, state.Due{Scope: domain.CustomerScope(cid), ImportID: id})
+				}
+			}
+		}
 	case state.DueJob:
 		for id, j := range s.jobs {
 			if !j.Done() {

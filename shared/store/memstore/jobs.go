@@ -90,6 +90,7 @@ func (s *Store) DeleteCustomerRecords(ctx context.Context, customerID string, li
 		del  func(k string)
 	}{
 		{func() []string { return keysIn(s.addresses[customerID]) }, func(k string) { delete(s.addresses[customerID], k) }},
+		{func() []string { return importKeysIn(s.imports[customerID]) }, func(k string) { s.deleteImportItem(customerID, k) }},
 		{func() []string { return keysIn(s.roleNames[customerID]) }, func(k string) { delete(s.roleNames[customerID], k) }},
 		{func() []string { return keysIn(s.roles[customerID]) }, func(k string) { delete(s.roles[customerID], k) }},
 		{func() []string { return keysIn(s.agreements[customerID]) }, func(k string) { delete(s.agreements[customerID], k) }},

@@ -45,6 +45,8 @@ type Store struct {
 	mu sync.Mutex
 	// migrations are the sweep's migration markers, by name.
 	migrations map[string]state.Migration
+	// imports are the customers' imports: customer id, then import id.
+	imports map[string]map[string]*importRec
 	// customers by id, and the portal setups of each.
 	customers map[string]*customerRec
 	portals   map[string]map[string]domain.Portal
@@ -163,6 +165,7 @@ func New() *Store {
 		migrations:    map[string]state.Migration{},
 		jobs:          map[string]domain.Job{},
 		subscriptions: map[string]map[string]domain.Subscription{},
+		imports:       map[string]map[string]*importRec{},
 	}
 }
 

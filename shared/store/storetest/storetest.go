@@ -45,6 +45,9 @@ var cases = []struct {
 }{
 	// Customers, portal setups, the directory, the audit trail.
 	{"CreateCustomerAndReadIt", testCreateCustomer},
+	// Imports.
+	{"ImportsAndTheirChunks", testImports},
+	{"CustomerEmails", testCustomerEmails},
 	{"ListCustomersByNameThenIDInPages", testListCustomers},
 	{"CreatePortalNeedsItsCustomer", testCreatePortal},
 	{"CustomerWithPortals", testCustomerWithPortals},

@@ -23,9 +23,10 @@ export class Problem extends Error {
 }
 
 // request calls the API. It returns {data, etag}; it throws a Problem.
-export async function request(method, path, { body, headers = {}, auth = true } = {}) {
+export async function request(method, path, { body, file, headers = {}, auth = true } = {}) {
   const h = { Accept: 'application/json, application/problem+json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (file !== undefined) h['Content-Type'] = file.type; // a file sent as it is (an import's CSV)
   if (auth) {
     const token = settings.token ? await settings.token() : null;
     if (!token) {
@@ -38,7 +39,7 @@ export async function request(method, path, { body, headers = {}, auth = true } 
   try {
     res = await fetch(settings.base + path, {
       method, headers: h, cache: 'no-store', credentials: 'omit',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file !== undefined ? file.data : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     throw new Problem(0, { code: 'network' });

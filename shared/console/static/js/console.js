@@ -34,6 +34,7 @@ import * as operators from './screens/operators.js';
 import * as profile from './screens/profile.js';
 import * as job from './screens/job.js';
 import * as providerAudit from './screens/provider-audit.js';
+import * as imports from './screens/import.js';
 
 // ROUTES: the first whose path begins the fragment and that allows the
 // person signed in is drawn; else home. A path's ':x' part matches any
@@ -46,6 +47,7 @@ const ROUTES = [
   { path: ['c', ':cid', 'profile'], screen: 'profile', allowed: ({ cid }) => canManage(cid), render: profile.render },
   { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
+  { path: ['c', ':cid', 'import'], screen: 'import', allowed: ({ cid }) => canManage(cid), render: imports.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
   { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },
 ];

@@ -5,6 +5,7 @@
 // never lands on an element being replaced.
 import { t } from './i18n.js';
 import './i18n-profile.js';
+import './i18n-import.js';
 import { h, replace, announce } from './dom.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
@@ -28,6 +29,7 @@ function navLinks() {
     const c = `#/c/${enc(cid)}`;
     links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
     links.push([`${c}/profile`, t('nav.profile'), 'profile']);
+    links.push([`${c}/import`, t('nav.import'), 'import']);
   }
   if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
   if (isOperatorAdmin()) links.push(['#/audit', t('nav.providerAudit'), 'provider-audit']);

@@ -102,13 +102,23 @@ export function roleField(role) {
 
 // ---- editing ----------------------------------------------------------------------
 
+// localMinute is an RFC 3339 moment as a datetime-local field shows it (the
+// browser's time zone, to the minute); '' for none.
+function localMinute(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
 // editDialog edits person p of the list (kind and page as in people.js):
 // the name, and kind.editFields(p); kind.editChanges(form, p) says what of
 // those changed. Only what changed is sent, if anything.
 export function editDialog(kind, page, p) {
   const form = h('form', { id: 'edit-form', novalidate: true },
     field({ label: t('add.name'), name: 'name', value: p.name, attrs: { required: true, maxlength: '100' } }),
-    kind.editFields(p));
+    kind.editFields(p),
+    field({ label: t('access.until'), name: 'accessUntil', type: 'datetime-local', value: localMinute(p.accessUntil), hint: t('access.untilHint') }));
   formDialog({
     heading: t('edit.heading', { email: p.email }), form, submitText: t('save'),
     async submit() {
@@ -116,6 +126,8 @@ export function editDialog(kind, page, p) {
       const nameValue = form.elements.name.value.trim();
       if (nameValue !== p.name) body.name = nameValue;
       Object.assign(body, kind.editChanges(form, p));
+      const until = form.elements.accessUntil.value;
+      if (until !== localMinute(p.accessUntil)) body.accessUntil = until ? new Date(until).toISOString() : null;
       if (Object.keys(body).length) {
         await api.patch(`${kind.base}/${enc(p.id)}`, body, { headers: { 'If-Match': `"${p.version}"` } });
         await page.reload();

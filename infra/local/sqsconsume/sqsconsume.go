@@ -1,0 +1,120 @@
+// Package sqsconsume stands in locally for a Lambda event source mapping on
+// an SQS queue: it long-polls the queue, hands batches to the function's
+// own handler (the events.SQSEvent a mapping would send), deletes the
+// messages the handler did not answer as failed (partial batch responses),
+// and leaves the failed ones to come back after their visibility timeout,
+// and to the dead-letter queue after the queue's maxReceiveCount. Its
+// Concurrency is the mapping's maximum concurrency. (The imports use it;
+// it knows nothing of them.)
+package sqsconsume
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Handler is a function of an SQS event source mapping.
+type Handler func(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse
+
+// Consumer polls one queue.
+type Consumer struct {
+	SQS      *sqs.Client
+	QueueURL string
+	QueueARN string
+	Handler  Handler
+	// BatchSize is the most messages a batch holds (1 to 10; default 5).
+	BatchSize int32
+	// Concurrency is how many batches are worked at once (default 2).
+	Concurrency int
+	Log         *slog.Logger
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start polls until Stop.
+func (c *Consumer) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	n := c.Concurrency
+	if n < 1 {
+		n = 2
+	}
+	for range n {
+		c.wg.Go(func() { c.poll(ctx) })
+	}
+}
+
+// Stop stops polling, as a consumer killed between batches would: no new
+// batch is received, and a batch being worked is let finish but none of
+// its messages is deleted, so that all of them come back after their
+// visibility timeout. (A kill inside a row is the sweep's to finish, as
+// after any crash of a request.)
+func (c *Consumer) Stop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
+}
+
+func (c *Consumer) poll(ctx context.Context) {
+	size := c.BatchSize
+	if size < 1 || size > 10 {
+		size = 5
+	}
+	for ctx.Err() == nil {
+		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &c.QueueURL, MaxNumberOfMessages: size,
+			WaitTimeSeconds: 1, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+		if err != nil {
+			if ctx.Err() == nil {
+				c.Log.Warn("queue receive failed", "queue", c.QueueURL, "error", err.Error())
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		ev := events.SQSEvent{}
+		for _, m := range out.Messages {
+			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+				Body: aws.ToString(m.Body), Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: c.QueueARN, AWSRegion: "us-east-1"})
+		}
+		res := c.Handler(context.WithoutCancel(ctx), ev)
+		if ctx.Err() != nil {
+			return // killed: nothing is deleted
+		}
+		failed := map[string]bool{}
+		for _, f := range res.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		var del []types.DeleteMessageBatchRequestEntry
+		for i, m := range out.Messages {
+			if !failed[aws.ToString(m.MessageId)] {
+				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+			}
+		}
+		if len(del) > 0 {
+			if _, err := c.SQS.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: &c.QueueURL, Entries: del}); err != nil && ctx.Err() == nil {
+				c.Log.Warn("queue delete failed; the messages come back", "queue", c.QueueURL, "error", err.Error())
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

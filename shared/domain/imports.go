@@ -1,0 +1,101 @@
+package domain
+
+import "time"
+
+// Imports of a customer's people from a CSV file: a job that works its rows
+// in chunks, each row once.
+
+// PrefixImport is the id prefix of imports.
+const PrefixImport = "imp"
+
+// Limits of an import.
+const (
+	// MaxImportRows is the most rows one file takes.
+	MaxImportRows = 10000
+	// ImportChunkRows is how many rows one chunk (one item, one queue
+	// message) holds. A row is at most about 6.5 KB (an e-mail, a name of
+	// 100 characters, 20 roles of 64, 20 portal ids), so a chunk stays
+	// under 350 KB, below DynamoDB's 400 KB item limit.
+	ImportChunkRows = 50
+)
+
+// Outcomes of an import's row.
+const (
+	ImportInvited       = "invited"
+	ImportAlreadyMember = "already_member"
+	ImportInvalid       = "invalid"
+	// ImportWouldInvite is a dry run's answer for a row it would invite.
+	ImportWouldInvite = "invite"
+)
+
+// ImportRow is one row of an import, as checked at upload, with its outcome
+// once it has one. Rows found invalid at upload have theirs from the start.
+type ImportRow struct {
+	// N is the row's number in the file: 1 is the first row after the header.
+	N         int      `json:"n"`
+	Email     string   `json:"e"`
+	Name      string   `json:"nm,omitempty"`
+	Admin     bool     `json:"a,omitempty"`
+	Roles     []string `json:"r,omitempty"`
+	PortalIDs []string `json:"p,omitempty"`
+	// Later: the invitation is not sent now (sendInvitation false).
+	Later   bool   `json:"l,omitempty"`
+	Outcome string `json:"o,omitempty"`
+	Reason  string `json:"x,omitempty"`
+	UserID  string `json:"u,omitempty"`
+}
+
+// ImportCounts are an import's rows by outcome.
+type ImportCounts struct {
+	Invited       int `dynamodbav:"invited" json:"invited"`
+	AlreadyMember int `dynamodbav:"alreadyMember" json:"alreadyMember"`
+	Invalid       int `dynamodbav:"invalid" json:"invalid"`
+}
+
+// Add counts one outcome.
+func (c *ImportCounts) Add(outcome string) {
+	switch outcome {
+	case ImportInvited:
+		c.Invited++
+	case ImportAlreadyMember:
+		c.AlreadyMember++
+	default:
+		c.Invalid++
+	}
+}
+
+// Sum is how many rows have an outcome.
+func (c ImportCounts) Sum() int { return c.Invited + c.AlreadyMember + c.Invalid }
+
+// Import is a customer's import job: its rows are kept in chunks beside it
+// and worked from a queue; Counts grow as each chunk is recorded, once.
+type Import struct {
+	ID         string `dynamodbav:"id"`
+	CustomerID string `dynamodbav:"customerId"`
+	Total      int    `dynamodbav:"total"`
+	Chunks     int    `dynamodbav:"chunks"`
+	// Counts are the rows with an outcome, by outcome: invalid ones from
+	// the upload, the others as their chunks are recorded.
+	Counts ImportCounts `dynamodbav:"counts"`
+	// RequestedBy is who uploaded it; RequestedBySub their identity, whose
+	// rights are read again before each chunk is worked.
+	RequestedBy    Actor      `dynamodbav:"requestedBy"`
+	RequestedBySub string     `dynamodbav:"requestedBySub"`
+	CreatedAt      time.Time  `dynamodbav:"createdAt"`
+	UpdatedAt      time.Time  `dynamodbav:"updatedAt"`
+	FinishedAt     *time.Time `dynamodbav:"finishedAt"`
+	// Queued: every chunk has been put on the queue (after the commit); the
+	// sweep queues the chunks of an import that a crash left unqueued.
+	Queued bool `dynamodbav:"queued"`
+}
+
+// Done reports whether every row has its outcome.
+func (i *Import) Done() bool { return i.Counts.Sum() >= i.Total }
+
+// ImportChunk is one bounded part of an import's rows.
+type ImportChunk struct {
+	N    int         `json:"n"`
+	Rows []ImportRow `json:"rows"`
+	// Done: its rows' outcomes are recorded, and counted on the import.
+	Done bool `json:"done"`
+}
