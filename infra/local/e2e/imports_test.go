@@ -105,6 +105,7 @@ func runImport(t *testing.T, n int) (time.Duration, float64) {
 	cu := op.newCustomer("en")
 	existing := uniqueEmail("member")
 	op.invite(cu.ID, map[string]any{"email": existing})
+	op.newRoles(cu.ID, "Buyer") // the rows' role, from the customer's catalogue
 	body, emails := importFile(n, existing)
 	base := "/v1/customers/" + cu.ID + "/imports"
 	users := "/v1/customers/" + cu.ID + "/users"
