@@ -31,6 +31,7 @@ func (p *page) pickFile(sel, path string) {
 func TestAPortalAdminImportsPeopleFromAFile(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Import"))
+	a.newRoles(cu.ID, "Buyer") // the file's role, from the catalogue
 	boss := uniqueEmail("boss")
 	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
 	acceptByAPI(t, boss)

@@ -10,6 +10,7 @@ import "testing"
 func TestScreenshotsOfTheImport(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer("Acme Facilities")
+	a.newRoles(cu.ID, "Planner", "Buyer") // the file's roles, from the catalogue
 	a.invite(cu.ID, map[string]any{"email": "sara.bos@acme.example", "name": "Sara Bos"})
 	file := importFile(t, "jan.devries@acme.example,Jan de Vries,no,Planner\n"+
 		"sara.bos@acme.example,Sara Bos,no,\n"+
