@@ -25,7 +25,7 @@ help:
 	@echo "make build   build each function's bootstrap for Lambda (arm64) into bin/"
 	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
 	@echo "make bench   init instructions and times, sizes, AWS calls, capacity, the sweep at 1,000 due (docs/performance.md)"
-	@echo "make bench-backlog  the sweep draining 100,000 due invitations (long; not in make test)"
+	@echo "make bench-backlog  the sweep draining 1,000 and 100,000 due invitations, 1,000 and 10,000 ended accesses (long)"
 	@echo "make load    a bounded run of mixed traffic through the local gateway"
 	@echo "make import-10k  an import of 10,000 rows through the queue, killed half-way and resumed: wall time, send rate (long)"
 	@echo "make model   a long model-based run: make model STEPS=5000 SEED=42 (no SEED: SEEDS=n random ones, printed)"
@@ -56,7 +56,7 @@ bench: deps
 	go run ./infra/bench
 
 bench-backlog: deps
-	go run ./infra/bench -only backlog -due 100000
+	go run ./infra/bench -only backlog -due 1000,100000 -access 1000,10000
 
 load: deps
 	go run ./infra/local/load
