@@ -78,4 +78,3 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 	p.visible("#sign-out")
 	p.gone("#mfa-setup")
 }
-
