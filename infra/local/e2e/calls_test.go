@@ -103,11 +103,13 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		"caller ∥ customer; one transaction (member, e-mail, token, audit, rate); send; record delivery")
 	add("POST users/bulk (2 e-mails)", func() func() int {
 		return status(op, "POST", users+"/bulk", map[string]any{"emails": []string{uniqueEmail("b"), uniqueEmail("b")}})
-	}, 9, 6, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
+	}, 9, 5, "caller ∥ customer; the rate count; per e-mail, at once: transaction, send, record")
 	// Imports (issue 17).
 	imports := "/v1/customers/" + cu.ID + "/imports"
+	// Added, not invited (sendInvitation no): the consumer that works them
+	// after this test sends no e-mail that a later test would count.
 	csvFile := func() []byte {
-		return []byte("email\n" + uniqueEmail("f") + "\n" + uniqueEmail("f") + "\nnot an address\n")
+		return []byte("email,sendInvitation\n" + uniqueEmail("f") + ",no\n" + uniqueEmail("f") + ",no\nnot an address,\n")
 	}
 	upload := func(path string) func() int {
 		return func() int { return op.call("POST", path, csvFile(), "Content-Type", "text/csv").Status }
@@ -251,6 +253,10 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		"caller ∥ the customer; the roles; one transaction (the role, its name record, the count, audit): no member is touched")
 
 	var rows []string
+	// Calls made at once overlap by the hold, however busy the machine is:
+	// "in a row" counts only calls that really wait for one another.
+	injector.Hold(100 * time.Millisecond)
+	defer injector.Hold(0)
 	for _, c := range cases {
 		injector.Record()
 		code := c.do()

@@ -86,7 +86,7 @@ func TestPermissionMatrix(t *testing.T) {
 	// Imports (issue 17): a file of one row; an import of one invalid row
 	// is finished at once, so its outcomes can be read.
 	imports := profile + "/imports"
-	importBody := func() any { return []byte("email\n" + uniqueEmail("imp") + "\n") }
+	importBody := func() any { return []byte("email,sendInvitation\n" + uniqueEmail("imp") + ",no\n") } // no e-mail after the test
 	finishedImport := func() string {
 		var i struct{ ID string }
 		op.expect(op.call("POST", imports, []byte("email\nnot an address\n"), "Content-Type", "text/csv"), 202).json(t, &i)

@@ -105,6 +105,19 @@ type Injector struct {
 	counts map[string]int
 	calls  []*Call
 	hook   *hook
+	// hold delays every call once it is recorded (see Hold).
+	hold time.Duration
+}
+
+// Hold makes every call wait d after it is recorded as started, before it
+// is sent: calls a function makes at once then overlap by d even on a
+// machine too busy to start them together, so that which calls ran one
+// after another is read from the recording without depending on the load.
+// Zero stops it.
+func (i *Injector) Hold(d time.Duration) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.hold = d
 }
 
 // hook runs something just before one call, to make a race happen on cue.
@@ -200,7 +213,11 @@ func (i *Injector) initialize(ctx context.Context, in middleware.InitializeInput
 	if h := i.hook; h != nil && h.call == name && h.nth == st.nth {
 		before, i.hook = h.do, nil
 	}
+	hold := i.hold
 	i.mu.Unlock()
+	if hold > 0 {
+		time.Sleep(hold)
+	}
 	if before != nil {
 		before()
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -16,6 +18,8 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/sqsconsume"
 	"github.com/portalaccess/portalaccess/shared/app/imports"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/mail/sesmail"
+	"github.com/portalaccess/portalaccess/shared/store"
 )
 
 // The imports' queue as the CDK stack makes it: a dead-letter queue after
@@ -70,7 +74,15 @@ func (s *Stack) startQueues(ctx context.Context, o Options, cfg aws.Config) erro
 // IMPORT_CONCURRENCY at once. One process stands for all of them, so it
 // paces at the whole IMPORT_SEND_RATE.
 func (s *Stack) startConsumer(o Options) {
-	svc := s.Env.Imports()
+	// Its own clients, without the tests' APIOptions, as the stream's: the
+	// calls a request costs and the faults injected into it are the
+	// request's, not the consumer's that runs after it.
+	plain := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	env := s.Env
+	env.Store = store.New(dynamodb.NewFromConfig(plain, func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(s.emulators.DynamoURL) }), TableName)
+	env.Mail = sesmail.New(sesv2.NewFromConfig(plain, sesmail.ClientOptions, func(so *sesv2.Options) { so.BaseEndpoint = aws.String(s.emulators.SESURL) }),
+		s.Config.SenderEmail, "")
+	svc := env.Imports()
 	svc.Pacer = imports.NewPacer(float64(s.Config.ImportSendRate))
 	s.Imports = svc
 	s.Consumer = &sqsconsume.Consumer{SQS: s.SQS, QueueURL: s.Info.Queues.Imports, BatchSize: 5, Concurrency: s.Config.ImportConcurrency, Log: o.Log,
