@@ -83,22 +83,7 @@ func (r *Request) Decode(dst any) error {
 
 // fieldNames lists the json names of a struct's fields.
 func fieldNames(dst any) map[string]bool {
-	t := reflect.TypeOf(dst)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	names := map[string]bool{}
-	if t.Kind() != reflect.Struct {
-		return names
-	}
-	for i := 0; i < t.NumField(); i++ {
-		tag := t.Field(i).Tag.Get("json")
-		name, _, _ := strings.Cut(tag, ",")
-		if name != "" && name != "-" {
-			names[name] = true
-		}
-	}
-	return names
+	return jsonNames(dst, func(reflect.StructField) bool { return true })
 }
 
 // Nullable is a field type for which null means something (a PATCH's
@@ -109,6 +94,14 @@ var nullableType = reflect.TypeOf((*Nullable)(nil)).Elem()
 
 // nullableNames lists the json names of a struct's Nullable fields.
 func nullableNames(dst any) map[string]bool {
+	return jsonNames(dst, func(f reflect.StructField) bool {
+		return f.Type.Implements(nullableType) || reflect.PointerTo(f.Type).Implements(nullableType)
+	})
+}
+
+// jsonNames lists the json names of the fields of the struct dst (or
+// points to) that keep says to.
+func jsonNames(dst any, keep func(reflect.StructField) bool) map[string]bool {
 	t := reflect.TypeOf(dst)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -119,8 +112,8 @@ func nullableNames(dst any) map[string]bool {
 	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if f.Type.Implements(nullableType) || reflect.PointerTo(f.Type).Implements(nullableType) {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" && keep(f) {
 			names[name] = true
 		}
 	}

@@ -139,12 +139,6 @@ func (s *Service) Act(ctx context.Context, c *access.Caller, customerID, action 
 	if err := g.Wait(); err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	if key != nil {
-		if b, err := json.Marshal(results); err == nil {
-			if err := s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b)); err != nil {
-				s.Log.WarnContext(ctx, "selection's answer not recorded; a replay does it again", "error", err.Error())
-			}
-		}
-	}
+	s.recordAnswer(ctx, key, results, "selection's answer not recorded; a replay does it again")
 	return results, nil
 }

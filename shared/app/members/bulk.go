@@ -155,16 +155,10 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		// same key completes the rest.
 		return nil, errs.Wrap(op, err)
 	}
-	if key != nil {
-		// Recorded once complete: a replay answers this again and creates
-		// nobody, even users deleted since. If recording fails, a replay
-		// resumes instead, which is still safe.
-		if b, err := json.Marshal(results); err == nil {
-			if err := s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b)); err != nil {
-				s.Log.WarnContext(ctx, "bulk answer not recorded; a replay resumes instead", "error", err.Error())
-			}
-		}
-	}
+	// Recorded once complete: a replay answers this again and creates
+	// nobody, even users deleted since. If recording fails, a replay
+	// resumes instead, which is still safe.
+	s.recordAnswer(ctx, key, results, "bulk answer not recorded; a replay resumes instead")
 	return results, nil
 }
 
@@ -235,4 +229,17 @@ func (s *Service) replayBulk(ctx context.Context, c *access.Caller, sc Scope, re
 		})
 	}
 	return results, g.Wait()
+}
+
+// recordAnswer completes the idempotency key (if any) with a request's
+// whole answer; when that fails, unrecorded says what a replay does.
+func (s *Service) recordAnswer(ctx context.Context, key *idem.Key, answer any, unrecorded string) {
+	if key == nil {
+		return
+	}
+	if b, err := json.Marshal(answer); err == nil {
+		if err := s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b)); err != nil {
+			s.Log.WarnContext(ctx, unrecorded, "error", err.Error())
+		}
+	}
 }
