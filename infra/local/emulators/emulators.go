@@ -168,17 +168,26 @@ func FindRoot() (string, error) {
 	}
 }
 
+// defaults fills in the repository's root (found from the working
+// directory) and a log that discards, when they are not given.
+func defaults(root *string, log *io.Writer) error {
+	if *root == "" {
+		r, err := FindRoot()
+		if err != nil {
+			return err
+		}
+		*root = r
+	}
+	if *log == nil {
+		*log = io.Discard
+	}
+	return nil
+}
+
 // Start starts the three emulators and waits until each answers.
 func Start(ctx context.Context, o Options) (*Emulators, error) {
-	if o.Root == "" {
-		root, err := FindRoot()
-		if err != nil {
-			return nil, err
-		}
-		o.Root = root
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
+	if err := defaults(&o.Root, &o.Log); err != nil {
+		return nil, err
 	}
 	nm := filepath.Join(o.Root, "infra", "node_modules")
 	if _, err := os.Stat(filepath.Join(nm, ".package-lock.json")); err != nil {

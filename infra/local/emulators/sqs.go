@@ -34,15 +34,8 @@ type SQS struct {
 // StartSQS starts the emulator and returns when it answers. It is apart
 // from Start: only the stacks that use queues pay for it.
 func StartSQS(ctx context.Context, o SQSOptions) (*SQS, error) {
-	if o.Root == "" {
-		root, err := FindRoot()
-		if err != nil {
-			return nil, err
-		}
-		o.Root = root
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
+	if err := defaults(&o.Root, &o.Log); err != nil {
+		return nil, err
 	}
 	mod := filepath.Join(o.Root, "infra", "node_modules", "local-aws-sqs")
 	if _, err := os.Stat(filepath.Join(mod, "package.json")); err != nil {
