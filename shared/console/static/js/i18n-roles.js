@@ -35,9 +35,8 @@ const en = {
   'action.role.updated': 'Role changed',
   'action.role.deleted': 'Role deleted',
 
-  'rolepick.hint': 'Chosen from this customer’s roles (under Roles).',
+  'rolepick.hint': 'From this customer’s roles; “all” is every role it has now.',
   'rolepick.all': 'All roles of the customer ({n})',
-  'rolepick.allHint': 'Every role the customer has now; a role added later is not included.',
   'rolepick.none': 'This customer has no roles yet: add them under Roles first.',
   'rolepick.outside': 'Also holds, from before the catalogue: {roles}. Changing the roles here drops them.',
 
@@ -52,7 +51,7 @@ const en = {
   'confirm.send': 'Send {email} their invitation now? The link in it is valid for a week.',
   'done.send': 'The invitation was sent to {email}.',
   'later.send': 'Send the invitation now',
-  'later.hint': 'Untick to add them now and send the invitation later, from the list (Send invitation).',
+  'later.hint': 'Untick to add them now and invite them later, from the list.',
   'later.submit': 'Add user',
   'later.submitMany': 'Add users',
   'later.done': '{email} was added; the invitation is not sent yet.',
@@ -131,9 +130,8 @@ const nl = {
   'action.role.updated': 'Rol gewijzigd',
   'action.role.deleted': 'Rol verwijderd',
 
-  'rolepick.hint': 'Gekozen uit de rollen van deze klant (onder Rollen).',
+  'rolepick.hint': 'Uit de rollen van deze klant; “alle” is iedere rol die hij nu heeft.',
   'rolepick.all': 'Alle rollen van de klant ({n})',
-  'rolepick.allHint': 'Iedere rol die de klant nu heeft; een rol die later wordt toegevoegd hoort er niet bij.',
   'rolepick.none': 'Deze klant heeft nog geen rollen: voeg ze eerst toe onder Rollen.',
   'rolepick.outside': 'Heeft ook, van vóór de rollenlijst: {roles}. Als je hier de rollen wijzigt, vallen die weg.',
 
@@ -148,7 +146,7 @@ const nl = {
   'confirm.send': '{email} nu de uitnodiging sturen? De link erin is een week geldig.',
   'done.send': 'De uitnodiging is naar {email} verstuurd.',
   'later.send': 'De uitnodiging nu versturen',
-  'later.hint': 'Vink dit uit om ze nu toe te voegen en de uitnodiging later te versturen, vanuit de lijst (Uitnodiging versturen).',
+  'later.hint': 'Vink uit om ze nu toe te voegen en later uit te nodigen, vanuit de lijst.',
   'later.submit': 'Gebruiker toevoegen',
   'later.submitMany': 'Gebruikers toevoegen',
   'later.done': '{email} is toegevoegd; de uitnodiging is nog niet verstuurd.',

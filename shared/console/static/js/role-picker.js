@@ -29,7 +29,7 @@ export function rolePicker(catalogue, p) {
       h('label', { for: id }, r.name, r.description ? h('span', { class: 'muted role-description' }, ` — ${r.description}`) : null));
   });
   const inputs = boxes.map((b) => b.querySelector('input'));
-  const all = h('input', { type: 'checkbox', name: 'allRoles', id: allId, 'aria-describedby': `${allId}-hint` });
+  const all = h('input', { type: 'checkbox', name: 'allRoles', id: allId });
   // While "all" is ticked every role is, and cannot be unticked; untick it
   // to choose again, from what was ticked before.
   let before = [];
@@ -41,12 +41,12 @@ export function rolePicker(catalogue, p) {
   const outside = p ? p.roles.filter((r) => !known.has(r)) : [];
   return h('fieldset', { class: 'field roles', id: 'role-picker', dataset: { field: 'roles' }, 'aria-describedby': hintId },
     h('legend', {}, t('add.roles')),
-    h('p', { class: 'hint', id: hintId }, t('rolepick.hint')),
+    h('p', { class: 'hint', id: hintId }, t(catalogue.length ? 'rolepick.hint' : 'rolepick.none')),
     catalogue.length
-      ? [h('div', { class: 'check all-roles' }, all, h('label', { for: allId }, t('rolepick.all', { n: catalogue.length }))),
-        h('p', { class: 'hint', id: `${allId}-hint` }, t('rolepick.allHint')),
-        h('div', { class: 'role-choices' }, boxes)]
-      : h('p', { class: 'muted', id: 'no-roles' }, t('rolepick.none')),
+      ? h('div', { class: 'role-choices' },
+        h('div', { class: 'check all-roles' }, all, h('label', { for: allId }, t('rolepick.all', { n: catalogue.length }))),
+        boxes)
+      : null,
     outside.length ? h('p', { class: 'hint outside-roles' }, t('rolepick.outside', { roles: outside.join(', ') })) : null,
     h('p', { class: 'field-error', hidden: true }));
 }
