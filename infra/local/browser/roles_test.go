@@ -290,9 +290,7 @@ func TestAPortalAdminActsOnASelection(t *testing.T) {
 	pa.waitText("#selection-outcomes", "Disabling: the outcome")
 	pa.waitText("#selection-outcomes .summary", "2 done, 0 refused, 0 not found.")
 	pa.waitText(`#selection-outcomes li[data-id="`+on[0].ID+`"]`, on[0].Email+" — disabled")
-	if f := pa.eval(`document.activeElement.closest('#selection-outcomes') ? 'outcomes' : document.activeElement.tagName`); f != "outcomes" {
-		t.Fatalf("focus on %s, want the outcomes", f)
-	}
+	pa.until("the focus is on the outcomes", `!!document.activeElement.closest('#selection-outcomes')`)
 	pa.waitText("#live", "2 done, 0 refused, 0 not found.")
 	pa.waitText(row(on[0].Email), "Disabled")
 	pa.waitText("#category-counts", "2 enabled · 2 disabled · 2 unconfirmed")

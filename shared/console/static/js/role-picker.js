@@ -60,10 +60,14 @@ export function chosenRoles(form) {
 }
 
 // rolesChanged says whether chosen (from chosenRoles) differs from the
-// roles user p holds; catalogue names what "all" gives.
+// roles of the catalogue user p holds; catalogue names what "all" gives.
+// Roles p holds from before the catalogue (which the picker cannot show
+// ticked) do not make a change: an edit that leaves the roles alone keeps
+// them.
 export function rolesChanged(chosen, p, catalogue) {
-  const names = chosen === 'all' ? catalogue.map((r) => r.name) : chosen;
+  const known = new Set(catalogue.map((r) => r.name));
+  const names = chosen === 'all' ? [...known] : chosen;
   const a = [...names].sort();
-  const b = [...p.roles].sort();
+  const b = p.roles.filter((r) => known.has(r)).sort();
   return a.join('\n') !== b.join('\n');
 }

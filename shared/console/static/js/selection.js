@@ -37,7 +37,7 @@ export function selection({ path, reload }) {
     for (const box of document.querySelectorAll('#people input[name=select]')) box.checked = allBox.checked;
     update();
   });
-  const countText = h('p', { class: 'selection-count', id: 'selection-count' });
+  const countText = h('p', { class: 'selection-count', id: 'selection-count', 'aria-live': 'polite' });
   const buttons = ACTIONS.map((a) => h('button', {
     type: 'button', class: `${a === 'delete' ? 'danger' : 'secondary'} small`, dataset: { bulk: a },
     onclick: () => run(a),
@@ -89,9 +89,9 @@ export function selection({ path, reload }) {
     for (const b of buttons) b.disabled = false;
     selected.clear();
     showOutcomes(action, data.results, emails);
+    outcomes.querySelector('h2').focus(); // the list below is drawn again meanwhile
     await reload();
     update();
-    outcomes.querySelector('h2').focus();
   }
 
   function showOutcomes(action, results, emails) {
