@@ -1,8 +1,11 @@
 package browser
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 type roleItem struct {
@@ -154,6 +157,30 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 		t.Fatalf("after the rename the API says %v", got)
 	}
 
+	// A change someone else made first: the dialog's version is stale, the
+	// screen says so and shows the role as it is now; ours is not applied.
+	var buyers struct {
+		Items []roleItem
+	}
+	a.call("GET", "/v1/customers/"+cu.ID+"/roles", nil, 200, &buyers)
+	op.click(`nav a[href="#/c/` + cu.ID + `/roles"]`)
+	op.click(roleRow("Buyers") + ` button[data-action=edit]`)
+	op.visible("#role-form")
+	for _, r := range buyers.Items {
+		if r.Name == "Buyers" {
+			a.call("PATCH", "/v1/customers/"+cu.ID+"/roles/"+r.ID, map[string]any{"description": "Buy supplies."}, 200, nil)
+		}
+	}
+	op.typeInto("#role-form textarea[name=description]", "Mine.")
+	op.click("#role-form [data-role=submit]")
+	op.waitText("#notice", "Someone else changed or deleted this role in the meantime.")
+	op.gone("#role-form")
+	op.waitText(roleRow("Buyers"), "Buy supplies.")
+	op.checkA11y("roles, a concurrent change")
+	if got := a.roleNames(cu.ID); got != "Account managers (Sells the services.), Buyers (Buy supplies.)" {
+		t.Fatalf("after the stale change the catalogue is %q", got)
+	}
+
 	// Delete Buyers, after a confirmation that says what it does.
 	op.click(`nav a[href="#/c/` + cu.ID + `/roles"]`)
 	op.click(roleRow("Buyers") + ` button[data-action=delete]`)
@@ -207,6 +234,36 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.waitText("#audit", "Role deleted")
 	op.waitText("#audit", "Role changed")
 	op.waitText("#audit", "Role added")
+
+	// The operators' list counts its categories too.
+	// Until the sweep has counted a scope written before the counts were
+	// kept (the stack's first admin), the list has none, and shows none.
+	op.click(`nav a[href="#/operators"]`)
+	op.waitText("main h1", "Operators")
+	op.visible(row(st.Info.Admin.Email))
+	var ops struct {
+		Counts *struct{ Enabled int } `json:"counts"`
+	}
+	a.call("GET", "/v1/operators", nil, 200, &ops)
+	if ops.Counts == nil {
+		if shown := op.eval(`document.getElementById('category-counts').hidden ? '' : 'shown'`); shown != "" || strings.Contains(op.text("#category"), "(") {
+			t.Fatal("counts shown for a scope not counted yet")
+		}
+		if _, err := st.Sweep(context.Background(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		a.call("GET", "/v1/operators", nil, 200, &ops)
+		op.navigate(site + "/#/operators?status=enabled")
+	}
+	if ops.Counts == nil {
+		t.Fatal("the sweep did not count the operators")
+	}
+	op.waitText("#category-counts", fmt.Sprintf("%d enabled", ops.Counts.Enabled))
+	op.waitText("#category option[value=enabled]", fmt.Sprintf("Enabled users (%d)", ops.Counts.Enabled))
+	if n := op.eval(`String(document.querySelectorAll('#people input[name=select]').length)`); n != "0" {
+		t.Fatalf("the operators' list has %s selection boxes", n)
+	}
+	op.checkA11y("operators, with counts")
 
 	// The same screens in Dutch, and on a phone.
 	nl := open(t, "operator (Dutch), on a phone", language("nl-NL,nl"), phone())
