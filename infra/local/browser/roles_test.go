@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 type roleItem struct {
@@ -374,10 +377,22 @@ func TestAPortalAdminActsOnASelection(t *testing.T) {
 	// Unconfirmed ones, all on the page: their invitations go out.
 	pa.choose("#category", "unconfirmed")
 	pa.visible(row(later[0].Email))
-	pa.click("#select-all")
+	// From the keyboard: Space ticks them all, Enter opens the confirmation,
+	// Escape closes it and gives the focus back.
+	pa.do("tick all with Space", chromedp.Focus(chromedp.CSS("#select-all")), chromedp.KeyEvent(" "))
 	pa.waitText("#selection-count", "2 users selected")
-	pa.click(`#selection-bar button[data-bulk=reinvite]`)
+	pa.do("press Enter on Send invitations", chromedp.Focus(chromedp.CSS(`#selection-bar button[data-bulk=reinvite]`)), chromedp.KeyEvent(kb.Enter))
 	pa.waitText("dialog.confirm", "Send an invitation to 2 users?")
+	pa.do("press Escape", chromedp.KeyEvent(kb.Escape))
+	pa.gone("dialog.confirm")
+	if f := pa.eval(`document.activeElement.dataset.bulk || document.activeElement.tagName`); f != "reinvite" {
+		t.Fatalf("focus on %q after Escape", f)
+	}
+	if n := len(emailsTo(t, later[0].Email)); n != 0 {
+		t.Fatalf("Escape sent %d e-mails", n)
+	}
+	pa.do("press Enter again", chromedp.KeyEvent(kb.Enter))
+	pa.visible("dialog.confirm")
 	pa.click("#confirm-yes")
 	pa.waitText("#selection-outcomes .summary", "2 done, 0 refused, 0 not found.")
 	pa.waitText(`#selection-outcomes li[data-id="`+later[1].ID+`"]`, "invitation sent")
