@@ -143,6 +143,29 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 		t.Fatalf("added for later: %+v, %d e-mails", u2.Invitation, len(emailsTo(t, later)))
 	}
 
+	// A pasted list, with all roles, added for later: nobody is e-mailed.
+	b1, b2 := uniqueEmail("bulk"), uniqueEmail("bulk")
+	op.click("#add-users")
+	op.visible("#add-email")
+	op.click(`#add-form input[name=mode][value=many]`)
+	op.typeInto("#add-form textarea[name=list]", b1+"\n"+b2)
+	op.click(`#add-form input[name=allRoles]`)
+	op.click(`#add-form input[name=sendInvitation]`)
+	op.waitText("#add-form [data-role=submit]", "Add users")
+	op.click("#add-form [data-role=submit]")
+	op.waitText("#bulk-results .summary", "2 added (invitation not sent yet), 0 already a member, 0 not valid.")
+	op.waitText(`#bulk-results li[data-email="`+b1+`"]`, "added, invitation not sent yet")
+	op.checkA11y("add users, a list added for later")
+	op.click("#add-form [data-role=submit]") // Close
+	op.gone("#add-form")
+	op.waitText(row(b2), "Not sent yet")
+	for _, e := range []string{b1, b2} {
+		u := a.userByEmail(cu.ID, e)
+		if u.Invitation == nil || u.Invitation.State != "not_sent" || strings.Join(u.Roles, "|") != "Buyers|Sales" || len(emailsTo(t, e)) != 0 {
+			t.Fatalf("%s added for later: %+v, %d e-mails", e, u, len(emailsTo(t, e)))
+		}
+	}
+
 	// Rename Sales: every user who has it shows the new name.
 	op.click(`nav a[href="#/c/` + cu.ID + `/roles"]`)
 	op.click(roleRow("Sales") + ` button[data-action=edit]`)
