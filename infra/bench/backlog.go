@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/app/sweep"
 	"github.com/portalaccess/portalaccess/shared/config"
@@ -295,25 +295,5 @@ func someCustomers() []string {
 
 // batchPut puts items as BatchWriteItem requests of 25, 8 at once.
 func batchPut(ctx context.Context, db *dynamodb.Client, table string, items []map[string]types.AttributeValue) error {
-	var g errgroup.Group
-	g.SetLimit(8)
-	for len(items) > 0 {
-		batch := items[:min(25, len(items))]
-		items = items[len(batch):]
-		g.Go(func() error {
-			req := map[string][]types.WriteRequest{}
-			for _, it := range batch {
-				req[table] = append(req[table], types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-			}
-			for len(req) > 0 {
-				out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
-				if err != nil {
-					return err
-				}
-				req = out.UnprocessedItems
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+	return testkit.PutItems(ctx, db, table, items, 8)
 }
