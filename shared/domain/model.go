@@ -456,7 +456,7 @@ const (
 
 // MemberActions are the actions recorded on a member of either kind.
 var MemberActions = []string{ActionInvited, ActionReinvited, ActionReminded, ActionAccepted, ActionExpired,
-	ActionUpdated, ActionEnabled, ActionDisabled, ActionDeleted}
+	ActionUpdated, ActionEnabled, ActionDisabled, ActionDeleted, ActionAccessReminded, ActionAccessExpired}
 
 // Actions are every action the audit trail records, so every event type
 // the product publishes (shared/events).
@@ -464,7 +464,8 @@ func Actions() []string {
 	out := []string{ActionCustomerCreated, ActionCustomerUpdated, ActionCustomerOffboarded,
 		ActionAddressCreated, ActionAddressUpdated, ActionAddressDeleted,
 		ActionAgreementCreated, ActionAgreementUpdated, ActionAgreementDeleted,
-		ActionPortalCreated, ActionPortalUpdated, ActionPortalDeleted, ActionPortalRegistered}
+		ActionPortalCreated, ActionPortalUpdated, ActionPortalDeleted, ActionPortalRegistered,
+		ActionRoleCreated, ActionRoleUpdated, ActionRoleDeleted}
 	for _, k := range []Kind{KindUser, KindOperator} {
 		for _, a := range MemberActions {
 			out = append(out, Action(k, a))

@@ -25,7 +25,7 @@ func sample(action string) domain.AuditEvent {
 		t.Email = &email
 	case "operator":
 		t.Email, sc = &email, domain.ProviderScope
-	case "customer", "address", "service_agreement", "subscription":
+	case "customer", "address", "service_agreement", "role", "subscription":
 		t.Name = &name
 	}
 	return domain.NewEvent(at, op, action, t, sc)
