@@ -136,10 +136,10 @@ func PublicAddr(ip netip.Addr) bool {
 // WebhookDelivery is one attempt to deliver an event to a subscription, as its
 // delivery log keeps it (WebhookDeliveryTTL).
 type WebhookDelivery struct {
-	CustomerID     string    `dynamodbav:"customerId"`
-	SubscriptionID string    `dynamodbav:"subscriptionId"`
-	EventID        string    `dynamodbav:"eventId"`
-	EventType      string    `dynamodbav:"eventType"`
+	CustomerID     string `dynamodbav:"customerId"`
+	SubscriptionID string `dynamodbav:"subscriptionId"`
+	EventID        string `dynamodbav:"eventId"`
+	EventType      string `dynamodbav:"eventType"`
 	// Attempt counts the tries of this event at this subscription, from 1.
 	Attempt int       `dynamodbav:"attempt"`
 	At      time.Time `dynamodbav:"at"`

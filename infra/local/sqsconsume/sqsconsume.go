@@ -35,6 +35,17 @@ type Consumer struct {
 	// Concurrency is how many batches are worked at once (default 2).
 	Concurrency int
 	Log         *slog.Logger
+	// FIFO: the queue is a FIFO queue, and the consumer holds back the
+	// rest of a message group while one of its messages is in flight or
+	// failed and not yet deleted, as SQS does and local-aws-sqs 2.0.2 does
+	// not (TestSQSEmulatorFIFO): such a message is given back for a second,
+	// and its receives while held back are not counted in its
+	// ApproximateReceiveCount, as SQS would not have received it.
+	FIFO bool
+
+	mu    sync.Mutex
+	head  map[string]string // group → the message of it in flight or failed
+	skips map[string]int    // message → receives while held back
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -72,13 +83,16 @@ func (c *Consumer) poll(ctx context.Context) {
 	}
 	for ctx.Err() == nil {
 		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &c.QueueURL, MaxNumberOfMessages: size,
-			WaitTimeSeconds: 1, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+			WaitTimeSeconds: 1, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}})
 		if err != nil {
 			if ctx.Err() == nil {
 				c.Log.Warn("queue receive failed", "queue", c.QueueURL, "error", err.Error())
 				sleep(ctx, time.Second)
 			}
 			continue
+		}
+		if c.FIFO {
+			out.Messages = c.inTurn(ctx, out.Messages)
 		}
 		if len(out.Messages) == 0 {
 			continue
@@ -98,6 +112,9 @@ func (c *Consumer) poll(ctx context.Context) {
 		}
 		var del []types.DeleteMessageBatchRequestEntry
 		for i, m := range out.Messages {
+			if c.FIFO && !failed[aws.ToString(m.MessageId)] {
+				c.done(m)
+			}
 			if !failed[aws.ToString(m.MessageId)] {
 				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 			}
@@ -117,4 +134,40 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// inTurn keeps the messages whose group has no other message in flight or
+// failed, and gives the others back for a second.
+func (c *Consumer) inTurn(ctx context.Context, ms []types.Message) []types.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head == nil {
+		c.head, c.skips = map[string]string{}, map[string]int{}
+	}
+	var keep []types.Message
+	for _, m := range ms {
+		id, g := aws.ToString(m.MessageId), m.Attributes["MessageGroupId"]
+		if h, ok := c.head[g]; ok && h != id {
+			c.skips[id]++
+			_, _ = c.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &c.QueueURL, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 1})
+			continue
+		}
+		c.head[g] = id
+		if n, err := strconv.Atoi(m.Attributes["ApproximateReceiveCount"]); err == nil {
+			m.Attributes["ApproximateReceiveCount"] = strconv.Itoa(max(1, n-c.skips[id]))
+		}
+		keep = append(keep, m)
+	}
+	return keep
+}
+
+// done: the message is deleted, so its group goes on.
+func (c *Consumer) done(m types.Message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, g := aws.ToString(m.MessageId), m.Attributes["MessageGroupId"]
+	if c.head[g] == id {
+		delete(c.head, g)
+	}
+	delete(c.skips, id)
 }

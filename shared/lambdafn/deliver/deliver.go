@@ -151,4 +151,3 @@ func (w *Worker) deliver(ctx context.Context, ev events.SQSEvent) events.SQSEven
 
 // queueURL is the deliveries queue's URL (the one configured).
 func queueURL(_, configured string) string { return configured }
-
