@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -535,4 +537,19 @@ func TestWebhooksIsolationAndBadInput(t *testing.T) {
 	// The operator admin manages any customer's.
 	op.expect(op.call("PATCH", hooks+"/"+mine.ID, map[string]any{"paused": true}, "If-Match", `"1"`), 200)
 	adminC.expect(adminC.call("DELETE", hooks+"/"+mine.ID, nil), 204)
+}
+
+// webhookState is what a fault run compares of a customer's subscriptions:
+// how many, and each one's version, URL, types, pause and secrets (sealed,
+// so only whether there are two), and the customer's count of them.
+func webhookState(t *testing.T, customerID string) string {
+	t.Helper()
+	ctx := context.Background()
+	ws, err := st.Store.Subscriptions(ctx, customerID)
+	cu, cerr := st.Store.Customer(ctx, customerID)
+	out := fmt.Sprintf("count %d (%v); ", cu.SubscriptionCount, cerr)
+	for _, w := range ws {
+		out += fmt.Sprintf("v%d %s %v paused=%v previous=%v; ", w.Version, w.URL, w.Types, w.Paused, w.PreviousSecret != "")
+	}
+	return out + fmt.Sprint(err)
 }
