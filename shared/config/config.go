@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ type Config struct {
 	// WebhookKey seals webhook subscriptions' secrets at rest (AES-256-GCM):
 	// on AWS from Secrets Manager, locally a file under .local/. The
 	// webhook routes and deliver-webhooks need it.
-	WebhookKey []byte // WEBHOOK_KEY, base64 of 32 bytes, optional
+	WebhookKey []byte // WEBHOOK_KEY, base64 of at least 32 bytes (hashed to the key), optional
 	// WebhookLocal lets subscriptions post to http://localhost and loopback
 	// (the local stack's sample receiver). Never on AWS.
 	WebhookLocal bool // WEBHOOK_LOCAL=true
@@ -179,10 +180,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if s := strings.TrimSpace(getenv("WEBHOOK_KEY")); s != "" {
 		b, err := decodeSecret(s)
-		if err != nil || len(b) != 32 {
-			errs = append(errs, errors.New("WEBHOOK_KEY must be base64 of 32 random bytes"))
+		if err != nil || len(b) < 32 {
+			errs = append(errs, errors.New("WEBHOOK_KEY must be base64 of at least 32 random bytes"))
 		}
-		c.WebhookKey = b
+		k := sha256.Sum256(b) // the AES-256 key
+		c.WebhookKey = k[:]
 	}
 	for key, v := range map[string]string{"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL} {
 		if v == "" {
