@@ -201,8 +201,11 @@ type Stack struct {
 	Consumer *sqsconsume.Consumer
 	SQS      *sqs.Client
 	sqsEm    *emulators.SQS
-	// Webhooks are the webhooks' queues, consumers and sample receiver.
-	Webhooks *Webhooks
+	// Webhooks are the webhooks' queues, consumers and sample receiver;
+	// WebhookKey is WEBHOOK_KEY (the Runtime API test gives it its
+	// functions).
+	Webhooks   *Webhooks
+	WebhookKey string
 
 	portals   *portals.Service
 	emulators *emulators.Emulators
@@ -364,6 +367,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	if err != nil {
 		return fmt.Errorf("the webhooks' key: %w", err)
 	}
+	s.WebhookKey = whKey
 	poolID, clientID, err = provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
