@@ -88,11 +88,10 @@ func webhooks(p *stackParts, fn awslambda.Function, bus awsevents.EventBus) {
 			BatchSize: jsii.Number(10), ReportBatchItemFailures: jsii.Bool(true),
 		}))
 	}
-	// Fan-out sends to the deliveries queue; a failed delivery sets its own
-	// message's visibility (its backoff). The mappings grant receive and
-	// delete.
-	deliveries.GrantSendMessages(fn)
-	deliveries.Grant(fn, jsii.String("sqs:ChangeMessageVisibility"))
+	// The mappings grant receive, delete and visibility changes (a failed
+	// delivery sets its own message's: its backoff); the fan-out sends to
+	// the deliveries queue, and nothing else.
+	deliveries.Grant(fn, jsii.String("sqs:SendMessage"))
 	fn.AddEnvironment(jsii.String("WEBHOOK_QUEUE_URL"), deliveries.QueueUrl(), nil)
 
 	for _, w := range []struct {
