@@ -386,7 +386,8 @@ func TestAlarmsNotifyAnEncryptedTopic(t *testing.T) {
 			}
 		}
 		want := []string{"Api5xx", "Api4xxSpike", "SweepLag", "SweepItemFailures", "SesBounceRate", "SesComplaintRate", "MailFeedbackDeadLetters",
-			"PublishEventsDeadLetters", "PublishEventsBehind", "ImportsDeadLetters"}
+			"PublishEventsDeadLetters", "PublishEventsBehind", "ImportsDeadLetters",
+			"WebhookEventsDeadLetters", "WebhookDeliveriesDeadLetters", "WebhookEventsBehind", "WebhookDeliveriesBehind"}
 		var fnNames []string
 		for _, r := range allFunctions() {
 			fnNames = append(fnNames, r.Function)

@@ -197,6 +197,9 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 	} {
 		env[k] = v
 	}
+	if r.WebhookKey {
+		env["WEBHOOK_KEY"] = secretValue(p.webhookKey, "")
+	}
 	if r.Trigger == routes.TriggerCognito {
 		// The pool names this function: naming the pool back (or the
 		// console's distribution, which names the pool's domain) would be

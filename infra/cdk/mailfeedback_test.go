@@ -32,7 +32,7 @@ func TestMailFeedbackFlowsFromSESToItsFunction(t *testing.T) {
 
 		var rule *resource
 		for _, r := range tpl.resources("AWS::Events::Rule") {
-			if get(r.Props, "EventPattern", "source") != nil {
+			if src := strs(get(r.Props, "EventPattern", "source")); slices.Contains(src, "aws.ses") {
 				r := r
 				rule = &r
 			}

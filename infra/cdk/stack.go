@@ -51,6 +51,10 @@ type stackParts struct {
 	configSet    awsses.ConfigurationSet
 	configSetArn *string
 	cursorSecret awssecretsmanager.Secret
+	// webhookKey seals webhook subscriptions' secrets (WEBHOOK_KEY).
+	webhookKey awssecretsmanager.Secret
+	// bus is the stack's event bus (publish-events puts on it).
+	bus          awsevents.EventBus
 	originSecret awssecretsmanager.Secret
 	logRetention awslogs.RetentionDays
 	// portalURL is the console's address (PORTAL_URL), and origins receive
@@ -119,6 +123,7 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		p.pool.Node().AddDependency(p.identity)
 	}
 	p.cursorSecret = newCursorSecret(stack)
+	p.webhookKey = newWebhookKey(stack)
 	p.originSecret = newOriginSecret(stack)
 
 	// One origin: the distribution serves the console and, under /v1/,
@@ -173,8 +178,12 @@ func NewPortalAccessStack(scope constructs.Construct, id string, props *PortalAc
 		case routes.TriggerMailEvents:
 			mailFeedback(p, fns[t.Function])
 		case routes.TriggerStream:
-			publishEvents(p, fns[t.Function])
+			p.bus = publishEvents(p, fns[t.Function])
 		case routes.TriggerQueue:
+			if t.Queue == routes.QueueWebhooks {
+				webhooks(p, fns[t.Function], p.bus)
+				continue
+			}
 			consumeImports(p, fns[t.Function], queues[t.Queue])
 		case routes.TriggerCognito:
 			// Password reset e-mails in the language of the customer whose

@@ -479,7 +479,22 @@ func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
 					want[a] = []string{dlq}
 				}
 			}
-			if r.Queue != "" {
+			if r.Queue == routes.QueueWebhooks {
+				// Its two queues only (webhooks_test.go): receive and delete
+				// on both, send to the deliveries queue.
+				qs := map[string]string{}
+				for _, res := range tpl.resources("AWS::SQS::Queue") {
+					for _, n := range []string{"WebhookEvents", "WebhookDeliveries"} {
+						if strings.HasPrefix(res.ID, n) && !strings.HasPrefix(res.ID, n+"DeadLetters") {
+							qs[n] = "<" + res.ID + ".Arn>"
+						}
+					}
+				}
+				for _, a := range []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"} {
+					want[a] = []string{qs["WebhookEvents"], qs["WebhookDeliveries"]}
+				}
+				want["sqs:SendMessage"] = []string{qs["WebhookDeliveries"]}
+			} else if r.Queue != "" {
 				// Its queue only (imports_test.go): a sender sends, the
 				// consumer receives and deletes.
 				var q string

@@ -26,6 +26,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/app/roles"
+	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
 	"github.com/portalaccess/portalaccess/shared/cursor"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
@@ -44,6 +45,8 @@ type Services struct {
 	Roles       *roles.Service
 	Offboarding *offboarding.Service
 	Imports     *imports.Service
+	// Subscriptions are the customers' webhook subscriptions.
+	Subscriptions *subscriptions.Service
 	// MFA is the operators' second factor (nil in functions without the
 	// sign-in client).
 	MFA *mfa.Service
@@ -58,7 +61,8 @@ func NewServices(e app.Env) *Services {
 	return &Services{
 		Access: e.Access(), Members: e.Members(), Customers: e.Customers(), Portals: e.Portals(), Invitations: e.Invitations(),
 		Profile: e.Profile(), Offboarding: e.Offboarding(), Imports: e.Imports(), MFA: e.SecondFactor(), Roles: e.Roles(),
-		Tokens: jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
+		Subscriptions: e.Subscriptions(),
+		Tokens:        jwtauth.New(e.Config.Issuer), Cursors: cursor.New(e.Config.CursorSecret), Log: e.Log,
 	}
 }
 

@@ -18,6 +18,14 @@ var Operations = map[string]Operation{
 	"portal-preflight":  PortalPreflight,
 	"list-audit-events": ListAuditEvents,
 	// The organization profile, a customer's life time, the provider's trail.
+	// Webhook subscriptions (issue 16).
+	"list-webhooks":              ListWebhooks,
+	"create-webhook":             CreateWebhook,
+	"get-webhook":                GetWebhook,
+	"update-webhook":             UpdateWebhook,
+	"delete-webhook":             DeleteWebhook,
+	"rotate-webhook-secret":      RotateWebhookSecret,
+	"list-webhook-deliveries":    ListWebhookDeliveries,
 	"list-addresses":             ListAddresses,
 	"create-address":             CreateAddress,
 	"update-address":             UpdateAddress,

@@ -39,6 +39,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/mail"
+	"github.com/portalaccess/portalaccess/shared/webhooks"
 )
 
 // Store is every port of every area: what a store must do to serve them
@@ -142,6 +143,32 @@ func (e Env) Imports() *imports.Service {
 	share := float64(e.Config.ImportSendRate) / float64(max(1, e.Config.ImportConcurrency))
 	return &imports.Service{Store: e.Store, Members: e.Members(), Access: e.Access(), Queue: e.Queue,
 		Pacer: imports.NewPacer(share), Log: e.Log, Now: e.now()}
+}
+
+// Subscriptions serves webhook subscriptions; their secrets are sealed
+// with WEBHOOK_KEY (none: creating and rotating refuse).
+func (e Env) Subscriptions() *subscriptions.Service {
+	return &subscriptions.Service{Store: e.Store, Sealer: e.sealer(), Local: e.Config.WebhookLocal, Now: e.now()}
+}
+
+func (e Env) sealer() *webhooks.Sealer {
+	if len(e.Config.WebhookKey) == 0 {
+		return nil
+	}
+	s, err := webhooks.NewSealer(e.Config.WebhookKey)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// Deliverer fans events out to subscriptions and delivers them.
+func (e Env) Deliverer() *subscriptions.Deliverer {
+	cfg := subscriptions.DefaultDelivery
+	cfg.RetryBase, cfg.RetryMax, cfg.PauseAfter = e.Config.WebhookRetryBase, e.Config.WebhookRetryMax, e.Config.WebhookPauseAfter
+	cfg.PauseSpan, cfg.Hold = e.Config.WebhookPauseSpan, e.Config.WebhookHold
+	return &subscriptions.Deliverer{Store: e.Store, Sealer: e.sealer(), Client: subscriptions.NewClient(e.Config.WebhookLocal),
+		Config: cfg, Log: e.Log, Now: e.now()}
 }
 
 // Invitations serves invitees.

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -72,6 +73,26 @@ type Config struct {
 	// (the model-based test), as rate limits are raised there. The CDK
 	// stack never sets it.
 	OperatorMFAOff bool // OPERATOR_MFA=off; default: required
+
+	// WebhookKey seals webhook subscriptions' secrets at rest (AES-256-GCM):
+	// on AWS from Secrets Manager, locally a file under .local/. The
+	// webhook routes and deliver-webhooks need it.
+	WebhookKey []byte // WEBHOOK_KEY, base64 of at least 32 bytes (hashed to the key), optional
+	// WebhookLocal lets subscriptions post to http://localhost and loopback
+	// (the local stack's sample receiver). Never on AWS.
+	WebhookLocal bool // WEBHOOK_LOCAL=true
+	// WebhookQueueURL is the deliveries' queue (SQS FIFO) that
+	// deliver-webhooks fans each event out to.
+	WebhookQueueURL string // WEBHOOK_QUEUE_URL, optional
+	// How deliveries retry and pause: attempt n again after
+	// WebhookRetryBase·2^(n-1), at most WebhookRetryMax; WebhookPauseAfter
+	// failures in a row over WebhookPauseSpan pause the subscription; a
+	// paused one's held deliveries look again every WebhookHold.
+	WebhookRetryBase  time.Duration // WEBHOOK_RETRY_BASE, default 30s
+	WebhookRetryMax   time.Duration // WEBHOOK_RETRY_MAX, default 1h
+	WebhookPauseAfter int           // WEBHOOK_PAUSE_AFTER, default 10
+	WebhookPauseSpan  time.Duration // WEBHOOK_PAUSE_SPAN, default 24h
+	WebhookHold       time.Duration // WEBHOOK_HOLD, default 5m
 }
 
 // Defaults for the optional settings.
@@ -149,6 +170,21 @@ func Load(getenv func(string) string) (Config, error) {
 		ManagedLoginURL:    strings.TrimRight(strings.TrimSpace(getenv("MANAGED_LOGIN_URL")), "/"),
 		PortalPasswordAuth: strings.TrimSpace(getenv("PORTAL_PASSWORD_AUTH")) == "true",
 		OperatorMFAOff:     strings.TrimSpace(getenv("OPERATOR_MFA")) == "off",
+		WebhookLocal:       strings.TrimSpace(getenv("WEBHOOK_LOCAL")) == "true",
+		WebhookQueueURL:    strings.TrimSpace(getenv("WEBHOOK_QUEUE_URL")),
+		WebhookRetryBase:   dur("WEBHOOK_RETRY_BASE", 30*time.Second, false),
+		WebhookRetryMax:    dur("WEBHOOK_RETRY_MAX", time.Hour, false),
+		WebhookPauseAfter:  count("WEBHOOK_PAUSE_AFTER", 10),
+		WebhookPauseSpan:   dur("WEBHOOK_PAUSE_SPAN", 24*time.Hour, true),
+		WebhookHold:        dur("WEBHOOK_HOLD", 5*time.Minute, false),
+	}
+	if s := strings.TrimSpace(getenv("WEBHOOK_KEY")); s != "" {
+		b, err := decodeSecret(s)
+		if err != nil || len(b) < 32 {
+			errs = append(errs, errors.New("WEBHOOK_KEY must be base64 of at least 32 random bytes"))
+		}
+		k := sha256.Sum256(b) // the AES-256 key
+		c.WebhookKey = k[:]
 	}
 	for key, v := range map[string]string{"USER_POOL_ISSUER": c.Issuer, "MANAGED_LOGIN_URL": c.ManagedLoginURL} {
 		if v == "" {

@@ -39,6 +39,8 @@ type Subscription struct {
 	Record
 	URL   string   `dynamodbav:"url"`
 	Types []string `dynamodbav:"types"`
+	// Description is the subscriber's note of what the endpoint is.
+	Description string `dynamodbav:"description,omitempty"`
 	// Paused: nothing is delivered. PausedReason says why when the system
 	// paused it (the endpoint kept failing); empty when a person did.
 	Paused       bool   `dynamodbav:"paused"`
@@ -130,3 +132,25 @@ func PublicAddr(ip netip.Addr) bool {
 	}
 	return !netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
 }
+
+// WebhookDelivery is one attempt to deliver an event to a subscription, as its
+// delivery log keeps it (WebhookDeliveryTTL).
+type WebhookDelivery struct {
+	CustomerID     string `dynamodbav:"customerId"`
+	SubscriptionID string `dynamodbav:"subscriptionId"`
+	EventID        string `dynamodbav:"eventId"`
+	EventType      string `dynamodbav:"eventType"`
+	// Attempt counts the tries of this event at this subscription, from 1.
+	Attempt int       `dynamodbav:"attempt"`
+	At      time.Time `dynamodbav:"at"`
+	// OK: the receiver answered 2xx. Status is its HTTP status (0 when it
+	// answered none); Error what went wrong, when something did.
+	OK     bool   `dynamodbav:"ok"`
+	Status int    `dynamodbav:"status"`
+	Error  string `dynamodbav:"error,omitempty"`
+	// NextRetry is when a failed attempt is tried again.
+	NextRetry *time.Time `dynamodbav:"nextRetry,omitempty"`
+}
+
+// WebhookDeliveryTTL is how long a delivery log keeps an attempt.
+const WebhookDeliveryTTL = 30 * 24 * time.Hour

@@ -67,3 +67,7 @@ func env(log *slog.Logger, opts ...Option) (*Env, error) {
 	}
 	return e, nil
 }
+
+// NewEnv is what a function that is not an API operation starts from:
+// the configuration, the table, and the options' clients.
+func NewEnv(log *slog.Logger, opts ...Option) (*Env, error) { return env(log, opts...) }

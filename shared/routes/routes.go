@@ -20,6 +20,7 @@ const (
 	OperatorAdmin  = "operator admin"
 	CustomerReader = "operator, member of the customer"
 	UserManager    = "operator, the customer's portal admin"
+	WebhookManager = "operator admin, the customer's portal admin"
 	AnyClient      = "signed in, through the console or a registered portal"
 	PortalToken    = "a registered portal's token"
 	// OperatorEnrolling: an operator, also one who must still set up an
@@ -50,12 +51,18 @@ type Route struct {
 	// on it, nothing else); TriggerQueue functions consume the queue named
 	// here.
 	Queue string
+	// WebhookKey: the function seals or opens webhook secrets
+	// (WEBHOOK_KEY).
+	WebhookKey bool
 }
 
 // Queues of the stack.
 const (
 	// QueueImports holds imports' chunks, one message each.
 	QueueImports = "imports"
+	// QueueWebhooks: the webhooks' events queue (the bus's rule sends to
+	// it) and deliveries queue (FIFO).
+	QueueWebhooks = "webhooks"
 )
 
 // Triggers of the functions without a route.
@@ -107,6 +114,8 @@ const (
 	operatorsPath = "/v1/operators"
 	operatorPath  = operatorsPath + "/{operatorId}"
 	portalsPath   = "/v1/customers/{customerId}/portals"
+	webhooksPath  = "/v1/customers/{customerId}/webhooks"
+	webhookPath   = webhooksPath + "/{webhookId}"
 	portalPath    = portalsPath + "/{portalId}"
 
 	customerPath   = "/v1/customers/{customerId}"
@@ -166,6 +175,16 @@ var Table = []Route{
 	{Function: "delete-customer", Method: "DELETE", Path: customerPath, Who: OperatorAdmin, Table: TableWrite},
 	{Function: "get-job", Method: "GET", Path: "/v1/jobs/{jobId}", Who: OperatorAdmin, Table: TableRead},
 	{Function: "list-provider-audit-events", Method: "GET", Path: "/v1/audit-events", Who: OperatorAdmin, Table: TableRead},
+
+	// Webhook subscriptions (issue 16): operator admins and the customer's
+	// portal admins; delivered by deliver-webhooks.
+	{Function: "list-webhooks", Method: "GET", Path: webhooksPath, Who: WebhookManager, Table: TableRead},
+	{Function: "create-webhook", Method: "POST", Path: webhooksPath, Who: WebhookManager, Table: TableWrite, WebhookKey: true},
+	{Function: "get-webhook", Method: "GET", Path: webhookPath, Who: WebhookManager, Table: TableRead},
+	{Function: "update-webhook", Method: "PATCH", Path: webhookPath, Who: WebhookManager, Table: TableWrite},
+	{Function: "delete-webhook", Method: "DELETE", Path: webhookPath, Who: WebhookManager, Table: TableWrite},
+	{Function: "rotate-webhook-secret", Method: "POST", Path: webhookPath + "/rotate-secret", Who: WebhookManager, Table: TableWrite, WebhookKey: true},
+	{Function: "list-webhook-deliveries", Method: "GET", Path: webhookPath + "/deliveries", Who: WebhookManager, Table: TableRead},
 
 	// A customer's role catalogue (issue 14, part B).
 	{Function: "list-roles", Method: "GET", Path: rolesPath, Who: UserManager, Table: TableRead},
@@ -236,6 +255,10 @@ var Tasks = []Route{
 	// Imports' rows, a chunk a message, from the imports queue: invites and
 	// their e-mails, at the send rate (IMPORT_SEND_RATE).
 	{Function: "import-users", Trigger: TriggerQueue, Queue: QueueImports, Who: "the imports queue", Table: TableWrite, Mail: true},
+	// Webhook deliveries (issue 16): the events queue's events fanned out
+	// to the deliveries queue (FIFO), one message per subscription that
+	// wants it, and each delivered from there, signed, in order per target.
+	{Function: "deliver-webhooks", Trigger: TriggerQueue, Queue: QueueWebhooks, Who: "the webhooks' queues", Table: TableWrite, WebhookKey: true},
 	// The first operator admin, from the stack's adminEmail, invited at deploy.
 	{Function: "bootstrap-admin", Trigger: TriggerDeploy, Who: "the deployment", Table: TableWrite, Mail: true},
 }

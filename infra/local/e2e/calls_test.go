@@ -204,6 +204,27 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "POST", prof+"/service-agreements", map[string]any{"name": "Maintenance", "reference": unique("SLA-"),
 			"startsOn": "2026-01-01", "endsOn": "2026-12-31"})
 	}, 3, 2, "caller ∥ the customer; one transaction")
+	// Webhook subscriptions (issue 16), in a customer of their own (at
+	// most 10 each).
+	whc := "/v1/customers/" + op.newCustomer("en").ID + "/webhooks"
+	newHook := func() string {
+		var w struct{ ID string }
+		op.post(whc, map[string]any{"url": deadURL, "eventTypes": []string{"customer.offboarded"}}, 201).json(t, &w)
+		return whc + "/" + w.ID
+	}
+	add("GET webhooks", func() func() int { return status(op, "GET", whc, nil) }, 3, 2, "caller ∥ the customer; the partition's subscriptions")
+	add("POST webhook", func() func() int {
+		return status(op, "POST", whc, map[string]any{"url": deadURL, "eventTypes": []string{"customer.offboarded"}})
+	}, 3, 2, "caller ∥ the customer; one transaction (the customer's count, the subscription, audit)")
+	add("GET webhook", func() func() int { p := newHook(); return status(op, "GET", p, nil) }, 3, 2, "caller ∥ the customer; the subscriptions")
+	add("PATCH webhook", func() func() int { p := newHook(); return status(op, "PATCH", p, map[string]any{"paused": true}) }, 4, 3,
+		"caller ∥ the customer; the subscriptions; one transaction (the subscription on its version, audit)")
+	add("DELETE webhook", func() func() int { p := newHook(); return status(op, "DELETE", p, nil) }, 4, 3,
+		"caller ∥ the customer; the subscriptions; one transaction (the subscription, the count, audit)")
+	add("POST rotate-secret", func() func() int { p := newHook(); return status(op, "POST", p+"/rotate-secret", nil) }, 4, 3,
+		"caller ∥ the customer; the subscriptions; one transaction (the new secret sealed, audit)")
+	add("GET webhook deliveries", func() func() int { p := newHook(); return status(op, "GET", p+"/deliveries", nil) }, 4, 3,
+		"caller ∥ the customer; the subscriptions (that it exists); one page of its log")
 	add("PATCH customer (name)", func() func() int { return status(op, "PATCH", prof, map[string]any{"name": unique("Renamed ")}) }, 4, 3,
 		"caller ∥ the customer; the customer and its portal setups (their client records carry its name); one transaction")
 	lifetime := 3600

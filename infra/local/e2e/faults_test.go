@@ -257,6 +257,30 @@ func faultScenarios(t *testing.T, op *client) []struct {
 				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, "Idempotency-Key", unique("k")),
 				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
 		}},
+		// Webhook subscriptions (issue 16).
+		{"create-webhook", func() fixture {
+			c := op.newCustomer("en")
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/webhooks", map[string]any{"url": deadURL, "eventTypes": []string{"customer.offboarded"}},
+				"Idempotency-Key", unique("k")), scope: domain.CustomerScope(c.ID), extra: func() string { return webhookState(t, c.ID) }}
+		}},
+		{"update-webhook", func() fixture {
+			c := op.newCustomer("en")
+			w := op.newWebhook(c.ID, deadURL, []string{"customer.offboarded"})
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/webhooks/"+w.ID, map[string]any{"paused": true}),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return webhookState(t, c.ID) }}
+		}},
+		{"delete-webhook", func() fixture {
+			c := op.newCustomer("en")
+			w := op.newWebhook(c.ID, deadURL, []string{"customer.offboarded"})
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/webhooks/"+w.ID, nil),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return webhookState(t, c.ID) }}
+		}},
+		{"rotate-webhook-secret", func() fixture {
+			c := op.newCustomer("en")
+			w := op.newWebhook(c.ID, deadURL, []string{"customer.offboarded"})
+			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/webhooks/"+w.ID+"/rotate-secret", nil, "If-Match", `"1"`),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return webhookState(t, c.ID) }}
+		}},
 		// The role catalogue (issue 14, part B).
 		{"create-role", func() fixture {
 			c := op.newCustomer("en")

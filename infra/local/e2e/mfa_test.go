@@ -317,7 +317,7 @@ func TestAnOperatorWithoutAnAppIsRefusedEverywhereElse(t *testing.T) {
 	ids := strings.NewReplacer(
 		"{customerId}", cu.ID, "{userId}", fake("usr"), "{operatorId}", fake("opr"),
 		"{portalId}", fake("ptl"), "{addressId}", fake("adr"),
-		"{agreementId}", fake("agr"), "{jobId}", fake("job"), "{proxy+}", "me")
+		"{agreementId}", fake("agr"), "{jobId}", fake("job"), "{webhookId}", fake("whs"), "{proxy+}", "me")
 	before := len(providerActions(t, op))
 	for _, rt := range routes.Table {
 		if rt.Public || rt.Function == "me" || rt.Function == "enrol-mfa" {

@@ -87,6 +87,8 @@ func config() map[string]string {
 		"EVENT_BUS_NAME": stack.BusName, "AWS_ENDPOINT_URL_EVENTBRIDGE": st.Info.Events.Bus,
 		// The imports' queue, in the SQS emulator.
 		"IMPORT_QUEUE_URL": st.Info.Queues.Imports, "AWS_ENDPOINT_URL_SQS": st.Info.Queues.Endpoint,
+		// Webhooks: the stack's sealing key and deliveries queue.
+		"WEBHOOK_KEY": st.WebhookKey, "WEBHOOK_QUEUE_URL": st.Info.Queues.WebhookDeliveries,
 	}
 }
 
@@ -104,6 +106,8 @@ type fixtures struct {
 	imp string
 	// role is a role of the customer's catalogue.
 	role string
+	// webhook is a subscription of the customer.
+	webhook string
 }
 
 func newFixtures(t *testing.T) fixtures {
@@ -159,6 +163,8 @@ func newFixtures(t *testing.T) fixtures {
 	imp := op.event("POST", "/v1/customers/"+f.customer+"/imports", "email\nnot an address\n", cp)
 	imp.Headers["content-type"] = "text/csv"
 	f.imp = id(call("create-import", imp).Body)
+	f.webhook = id(call("create-webhook", op.event("POST", "/v1/customers/"+f.customer+"/webhooks",
+		`{"url":"https://hooks.acme.example/lambda","eventTypes":["customer.offboarded"]}`, cp)).Body)
 	return f
 }
 
@@ -227,7 +233,8 @@ func point(t *testing.T, raw []byte, f fixtures, op caller) []byte {
 		t.Fatal(err)
 	}
 	ids := map[string]string{"customerId": f.customer, "userId": f.user, "operatorId": f.operator, "portalId": f.portal,
-		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job, "roleId": f.role, "importId": f.imp}
+		"addressId": f.address, "agreementId": f.agreement, "jobId": f.job, "roleId": f.role, "importId": f.imp,
+		"webhookId": f.webhook}
 	for k := range ev.PathParameters {
 		if _, ok := ids[k]; !ok {
 			continue // {proxy+}: the path as it is
@@ -284,6 +291,9 @@ var want = map[string]int{
 	"list-roles": 200, "create-role": 201, "update-role": 200, "delete-role": 204,
 	// Imports (issue 17): the sample is a dry run.
 	"create-import": 200, "get-import": 200, "get-import-outcomes": 200,
+	// Webhook subscriptions (issue 16): the samples act on the fixture's.
+	"list-webhooks": 200, "create-webhook": 201, "get-webhook": 200, "update-webhook": 200, "delete-webhook": 204,
+	"rotate-webhook-secret": 200, "list-webhook-deliveries": 200,
 }
 
 // Every function's built bootstrap runs under the Lambda Runtime API with

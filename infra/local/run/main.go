@@ -70,7 +70,7 @@ func run() error {
 		Root: root, DataDir: data, APIPort: apiPort, DynamoPort: 8000, CognitoPort: 9229, SESPort: 8005,
 		// Fixed, so that a portal setup made for the sample portal (its URL
 		// is the setup's) and the issuer in its tokens survive a restart.
-		FrontPort: 9230, SamplePortalPort: 8090,
+		FrontPort: 9230, SamplePortalPort: 8090, SampleReceiverPort: 8091,
 		AdminEmail: admin, Log: log, EmulatorLog: logFile, SweepInterval: sweep,
 	})
 	if err != nil {
@@ -92,7 +92,9 @@ Portal Access is running (ready in %.1fs). Data is kept in .local/; Ctrl-C stops
   Cognito        %s   user pool %s, app client %s (cognito-local: %s)
   SES (e-mails)  %s   open it in a browser to read every e-mail sent
   Events         %s   the event bus's stand-in (PutEvents); every committed change is published to it
-  Queues (SQS)   %s   local-aws-sqs: the imports' queue, worked by import-users' own code
+  Queues (SQS)   %s   local-aws-sqs: the imports' queue, worked by import-users' own code; the webhooks' queues, by deliver-webhooks'
+  Webhooks       %s/   sample receiver: subscribe %s/hooks; it verifies signatures with a secret pasted on its page
+                 delivery log: GET %s/v1/customers/{customerId}/webhooks/{webhookId}/deliveries
   Expiry sweep   every %s
   Stack details  .local/stack.json    emulator logs: .local/emulators.log
 
@@ -112,7 +114,8 @@ Sign in (Cognito InitiateAuth, USER_PASSWORD_AUTH) and make a first request:
 
 `, time.Since(start).Seconds(), i.APIURL, i.APIURL, i.APIURL, i.SamplePortal.URL, i.ManagedLogin.URL,
 		i.DynamoDB.Endpoint, i.DynamoDB.Table,
-		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.Cognito.Emulator, i.SES.Endpoint, i.Events.Bus, i.Queues.Endpoint, sweep,
+		i.Cognito.Endpoint, i.Cognito.UserPoolID, i.Cognito.ClientID, i.Cognito.Emulator, i.SES.Endpoint, i.Events.Bus, i.Queues.Endpoint,
+		i.Webhooks.Receiver, i.Webhooks.Receiver, i.APIURL, sweep,
 		i.Admin.Email, i.Admin.Password,
 		i.Cognito.Endpoint, i.Cognito.ClientID, i.Admin.Email, i.Admin.Password, i.APIURL)
 	<-ctx.Done()

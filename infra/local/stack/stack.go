@@ -71,6 +71,8 @@ type Options struct {
 	// clients use, and the stand-in managed login); SamplePortalPort the
 	// sample portal's.
 	APIPort, DynamoPort, CognitoPort, SESPort, FrontPort, SamplePortalPort int
+	// SampleReceiverPort is the sample webhook receiver's; 0 picks one.
+	SampleReceiverPort int
 	// AdminEmail is the first operator admin.
 	AdminEmail string
 	// Getenv reads INVITATION_TTL, INVITATION_REMINDER, REINVITE_COOLDOWN.
@@ -152,7 +154,14 @@ type Info struct {
 		Endpoint    string `json:"endpoint"`
 		Imports     string `json:"imports"`
 		ImportsDead string `json:"importsDeadLetter"`
+		// The webhooks' events queue and deliveries queue (FIFO).
+		WebhookEvents     string `json:"webhookEvents"`
+		WebhookDeliveries string `json:"webhookDeliveries"`
 	} `json:"queues"`
+	// Webhooks: the sample receiver (its page lists what it received).
+	Webhooks struct {
+		Receiver string `json:"receiver"`
+	} `json:"webhooks"`
 	Admin struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -192,6 +201,11 @@ type Stack struct {
 	Consumer *sqsconsume.Consumer
 	SQS      *sqs.Client
 	sqsEm    *emulators.SQS
+	// Webhooks are the webhooks' queues, consumers and sample receiver;
+	// WebhookKey is WEBHOOK_KEY (the Runtime API test gives it its
+	// functions).
+	Webhooks   *Webhooks
+	WebhookKey string
 
 	portals   *portals.Service
 	emulators *emulators.Emulators
@@ -346,6 +360,14 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	if err := s.startQueues(ctx, o, awsCfg); err != nil {
 		return err
 	}
+	if err := s.startWebhookQueues(ctx, o.SampleReceiverPort); err != nil {
+		return err
+	}
+	whKey, err := webhookKey(o.DataDir)
+	if err != nil {
+		return fmt.Errorf("the webhooks' key: %w", err)
+	}
+	s.WebhookKey = whKey
 	poolID, clientID, err = provision.UserPool(ctx, cog, "portal-access", prior.Cognito.UserPoolID, prior.Cognito.ClientID, o.AdminEmail)
 	if err != nil {
 		return err
@@ -372,6 +394,15 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 		// Portals sign in at the front; locally their app clients also take
 		// a password, for scripts and tests.
 		"USER_POOL_ISSUER": issuer, "MANAGED_LOGIN_URL": frontURL, "PORTAL_PASSWORD_AUTH": "true",
+		// Webhooks: the sealing key from .local/, the sample receiver at
+		// http://127.0.0.1 allowed, and the deliveries' queue.
+		"WEBHOOK_KEY": whKey, "WEBHOOK_LOCAL": "true", "WEBHOOK_QUEUE_URL": s.Webhooks.Deliveries,
+	}
+	// Locally deliveries retry within seconds, not minutes (unless set).
+	for k, v := range map[string]string{"WEBHOOK_RETRY_BASE": "1s", "WEBHOOK_RETRY_MAX": "10s", "WEBHOOK_HOLD": "2s"} {
+		if o.Getenv(k) == "" {
+			env[k] = v
+		}
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {
@@ -404,6 +435,7 @@ func (s *Stack) start(ctx context.Context, o Options, prior Info, frontURL strin
 	s.Sweeper = s.Env.Sweeper()
 	s.Services = api.NewServices(s.Env)
 	s.startConsumer(o)
+	s.startWebhooks(o)
 	s.portals = s.Services.Portals
 	s.Handlers = map[string]httpapi.Handler{}
 	for name, op := range api.Operations {
@@ -494,6 +526,7 @@ func (s *Stack) Stop() {
 	if s.Consumer != nil {
 		s.Consumer.Stop()
 	}
+	s.Webhooks.stop()
 	if s.sqsEm != nil {
 		s.sqsEm.Stop()
 	}

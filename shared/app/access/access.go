@@ -338,6 +338,27 @@ func (c *Caller) RequireOperatorAdminIn(customerID string) error {
 	return ErrNotFound
 }
 
+// RequireWebhookManager: who may manage a customer's webhook
+// subscriptions — operator admins and the customer's enabled portal
+// admins; technicians and the customer's other members are forbidden, the
+// rest find nothing.
+func (c *Caller) RequireWebhookManager(customerID string) error {
+	if c.IsOperatorAdmin() {
+		return nil
+	}
+	if c.IsOperator() {
+		return ErrForbidden
+	}
+	m := c.Member(customerID)
+	if m == nil {
+		return ErrNotFound
+	}
+	if !m.Admin {
+		return ErrForbidden
+	}
+	return nil
+}
+
 // RequireManager: who may manage the members of a scope — operator admins
 // for the provider's staff, user managers for a customer's users.
 func (c *Caller) RequireManager(sc domain.Scope) error {

@@ -90,6 +90,9 @@ type Store struct {
 	roleNames map[string]map[string]string
 	// subscriptions are the customers' webhook subscriptions, likewise.
 	subscriptions map[string]map[string]domain.Subscription
+	// deliveries are the subscriptions' delivery logs, by subscription id,
+	// oldest first.
+	deliveries map[string][]domain.WebhookDelivery
 	// jobs by id.
 	jobs map[string]domain.Job
 }
@@ -165,6 +168,7 @@ func New() *Store {
 		migrations:    map[string]state.Migration{},
 		jobs:          map[string]domain.Job{},
 		subscriptions: map[string]map[string]domain.Subscription{},
+		deliveries:    map[string][]domain.WebhookDelivery{},
 		imports:       map[string]map[string]*importRec{},
 	}
 }

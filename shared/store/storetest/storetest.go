@@ -115,6 +115,7 @@ var cases = []struct {
 	{"ProfileAndPortalLimits", testProfileLimits},
 	// Webhook subscriptions.
 	{"Subscriptions", testSubscriptions},
+	{"WebhookDeliveries", testWebhookDeliveries},
 	{"ChangeCustomer", testChangeCustomer},
 	{"OffboardingBegins", testOffboardingBegins},
 	{"OffboardingSteps", testOffboardingSteps},

@@ -120,3 +120,61 @@ func testSubscriptions(t *testing.T, w *world) {
 		t.Fatalf("%d subscriptions left after the records step", n)
 	}
 }
+
+// A subscription's delivery log: each attempt kept, newest first, paged;
+// a failure adds to the run of failures (and starts it) without a new
+// version, a success ends it; a subscription that is gone is ErrNotFound
+// and nothing is written; another subscription's log is apart.
+func testWebhookDeliveries(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	a, b := w.subscription(c.ID, "https://a.example/"), w.subscription(c.ID, "https://b.example/")
+	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &a}), "create a")
+	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &b}), "create b")
+	at := w.now
+	attempt := func(sub domain.Subscription, n int, ok bool) error {
+		at = at.Add(time.Second)
+		d := domain.WebhookDelivery{CustomerID: c.ID, SubscriptionID: sub.ID, EventID: "evt_1", EventType: "user.invited", Attempt: n, At: at, OK: ok, Status: 500}
+		if !ok {
+			next := at.Add(time.Minute)
+			d.NextRetry, d.Error = &next, "status 500"
+		} else {
+			d.Status = 204
+		}
+		return w.s.RecordWebhookDelivery(w.ctx(), d)
+	}
+	noErr(t, attempt(a, 1, false), "a failure")
+	noErr(t, attempt(a, 2, false), "another")
+	first := at.Add(-time.Second)
+	ws := w.subscriptions(c.ID)
+	i := slices.IndexFunc(ws, func(s domain.Subscription) bool { return s.ID == a.ID })
+	if ws[i].Failures != 2 || ws[i].FailingSince == nil || !ws[i].FailingSince.Equal(first) || ws[i].Version != 1 {
+		t.Fatalf("after two failures: %d since %v, version %d", ws[i].Failures, ws[i].FailingSince, ws[i].Version)
+	}
+	noErr(t, attempt(a, 3, true), "a success")
+	noErr(t, attempt(b, 1, true), "b's")
+	ws = w.subscriptions(c.ID)
+	if ws[i].Failures != 0 || ws[i].FailingSince != nil {
+		t.Fatalf("after a success: %d since %v", ws[i].Failures, ws[i].FailingSince)
+	}
+	p1, err := w.s.WebhookDeliveries(w.ctx(), c.ID, a.ID, 2, nil)
+	noErr(t, err, "a page")
+	if len(p1.Items) != 2 || p1.Items[0].Attempt != 3 || !p1.Items[0].OK || p1.Items[1].Attempt != 2 || p1.Next == nil ||
+		p1.Items[1].NextRetry == nil || p1.Items[1].Error != "status 500" {
+		t.Fatalf("the first page: %+v next %v", p1.Items, p1.Next)
+	}
+	p2, err := w.s.WebhookDeliveries(w.ctx(), c.ID, a.ID, 2, p1.Next)
+	noErr(t, err, "the next page")
+	if len(p2.Items) != 1 || p2.Items[0].Attempt != 1 || p2.Next != nil {
+		t.Fatalf("the last page: %+v next %v", p2.Items, p2.Next)
+	}
+	pb, err := w.s.WebhookDeliveries(w.ctx(), c.ID, b.ID, 10, nil)
+	noErr(t, err, "b's log")
+	if len(pb.Items) != 1 || pb.Items[0].SubscriptionID != b.ID {
+		t.Fatalf("b's log: %+v", pb.Items)
+	}
+	ghost := w.subscription(c.ID, "https://ghost.example/")
+	wantErr(t, attempt(ghost, 1, false), state.ErrNotFound, "a subscription that is not there")
+	if pg, _ := w.s.WebhookDeliveries(w.ctx(), c.ID, ghost.ID, 10, nil); len(pg.Items) != 0 {
+		t.Fatalf("a refused attempt was logged: %+v", pg.Items)
+	}
+}
