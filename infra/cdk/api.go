@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -73,7 +74,19 @@ func newHTTPAPI(p *stackParts) awsapigatewayv2.HttpApi {
 
 // addRoutes serves every route of the route table by its function, behind
 // the Cognito JWT authorizer unless the route is public.
+//
+// API Gateway invokes the functions as one role of its own (the
+// integrations' CredentialsArn), allowed lambda:InvokeFunction on exactly
+// the routes' functions, in place of a Lambda::Permission per route: the
+// stack keeps one resource where it had one a route, under
+// CloudFormation's 500 resources a stack.
 func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslambda.Function) {
+	invoker := awsiam.NewRole(p.stack, jsii.String("ApiInvokeRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		Description: jsii.String("API Gateway invokes the routes' functions (and nothing else) as this role"),
+	})
+	var invoked []*string
+	seen := map[string]bool{}
 	// Issuer: the user pool; audience: the web client (an access token's
 	// client_id), never the pool id.
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoJwt"), p.pool,
@@ -106,6 +119,15 @@ func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslam
 				}),
 			Authorizer: auth,
 		})
+		// The integration's own permission (a Lambda::Permission per
+		// route) gives way to the invoke role.
+		route.Node().TryRemoveChild(jsii.String(r.Function + "-Permission"))
+		integration := route.Node().FindChild(jsii.String(r.Function)).Node().DefaultChild().(awsapigatewayv2.CfnIntegration)
+		integration.SetCredentialsArn(invoker.RoleArn())
+		if !seen[r.Function] {
+			seen[r.Function] = true
+			invoked = append(invoked, fn.FunctionArn())
+		}
 		if r.OwnToken {
 			// The authorizer's audience is a fixed list of app clients;
 			// portal setups make theirs at run time. The function checks
@@ -134,6 +156,14 @@ func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslam
 			}
 		}
 	}
+
+	// The functions' ARNs themselves, without the ":*" of their versions
+	// and aliases: the stack invokes $LATEST, and the policy stays within
+	// a role's 10,240 characters.
+	invoker.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &invoked,
+	}))
 
 	logs := awslogs.NewLogGroup(p.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: p.logRetention})
 	stage := api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -88,6 +89,16 @@ func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		authorizer := tpl.one(t, "AWS::ApiGatewayV2::Authorizer")
+		var invoker resource
+		for _, r := range tpl.resources("AWS::IAM::Role") {
+			if strings.HasPrefix(r.ID, "ApiInvokeRole") {
+				invoker = r
+			}
+		}
+		if invoker.ID == "" {
+			t.Fatal("no invoke role for API Gateway")
+		}
+		routed := map[string]bool{}
 		byKey := map[string]resource{}
 		for _, r := range tpl.resources("AWS::ApiGatewayV2::Route") {
 			byKey[fmt.Sprint(r.Props["RouteKey"])] = r
@@ -128,17 +139,46 @@ func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
 			case !want.Public && !want.OwnToken && (auth != "JWT" || refID(route.Props["AuthorizerId"]) != authorizer.ID):
 				t.Errorf("%s: authorization %v %v, want the JWT authorizer", key, auth, route.Props["AuthorizerId"])
 			}
-			// API Gateway may invoke the function, for this route only.
-			var allowed bool
-			for _, p := range tpl.resources("AWS::Lambda::Permission") {
-				if refID(p.Props["FunctionName"]) == fn.ID && p.Props["Principal"] == "apigateway.amazonaws.com" &&
-					strings.HasSuffix(render(p.Props["SourceArn"]), "/*/*"+want.Path) {
-					allowed = true
-				}
+			// API Gateway invokes the function as the invoke role.
+			if got := render(integ.Props["CredentialsArn"]); got != "<"+invoker.ID+".Arn>" {
+				t.Errorf("%s: integration credentials %s, want the invoke role %s", key, got, invoker.ID)
 			}
-			if !allowed {
-				t.Errorf("%s: API Gateway may not invoke %s for this route", key, want.Function)
+			routed["<"+fn.ID+".Arn>"] = true
+		}
+		// The invoke role may invoke exactly the routes' functions, as
+		// API Gateway only, and no function lets API Gateway in by a
+		// resource policy of its own.
+		if got := render(get(invoker.Props, "AssumeRolePolicyDocument")); !strings.Contains(got, "apigateway.amazonaws.com") || strings.Contains(got, "lambda.amazonaws.com") {
+			t.Errorf("the invoke role is assumed by %s, want API Gateway only", got)
+		}
+		invokable := map[string]bool{}
+		for _, st := range roleStatements(t, tpl, invoker.ID) {
+			if st.Effect != "Allow" || len(st.Actions) != 1 || st.Actions[0] != "lambda:InvokeFunction" {
+				t.Errorf("the invoke role may %v %v, want lambda:InvokeFunction only", st.Actions, st.Resources)
+				continue
 			}
+			for _, r := range st.Resources {
+				invokable[r] = true
+			}
+		}
+		if !maps.Equal(invokable, routed) {
+			t.Errorf("the invoke role may invoke %v, want the routes' functions %v", slices.Sorted(maps.Keys(invokable)), slices.Sorted(maps.Keys(routed)))
+		}
+		for _, p := range tpl.resources("AWS::Lambda::Permission") {
+			if p.Props["Principal"] == "apigateway.amazonaws.com" {
+				t.Errorf("permission %s lets API Gateway invoke %s by a resource policy", p.ID, render(p.Props["FunctionName"]))
+			}
+		}
+	}
+}
+
+// CloudFormation takes at most 500 resources a stack.
+func TestTheStackStaysWithinCloudFormationsResourceLimit(t *testing.T) {
+	for _, syn := range all() {
+		if n := len(syn.template.resources("")); n > 500 {
+			t.Errorf("%d resources, CloudFormation takes 500 a stack", n)
+		} else {
+			t.Logf("%d resources of CloudFormation's 500", n)
 		}
 	}
 }

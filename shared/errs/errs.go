@@ -111,6 +111,9 @@ func Fields(fields ...Field) *Error {
 	return &Error{Kind: Invalid, Reason: "invalid_fields", Fields: fields}
 }
 
+// ErrEmptyChange: a change (a PATCH) that names nothing to change.
+var ErrEmptyChange = Fields(F("body", "empty"))
+
 // F makes one Field.
 func F(name, reason string) Field { return Field{Name: name, Reason: reason} }
 

@@ -104,6 +104,7 @@ func TestAnOperatorSetsAndClearsAUsersAccessEnd(t *testing.T) {
 		t.Fatalf("accessUntil %v", v)
 	}
 	op.click(row(addr) + ` button[data-action=edit]`)
+	op.visible("#edit-form input[name=accessUntil]") // it opens once the role catalogue is read
 	if v := op.eval(`document.querySelector('#edit-form input[name=accessUntil]').value`); v != "2030-01-15T09:30" {
 		t.Fatalf("the dialog shows %q", v)
 	}

@@ -60,7 +60,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op.visible("#add-email")
 	op.typeInto("#add-email", addr)
 	op.typeInto("#add-form input[name=name]", "Bob Bakker")
-	op.typeInto("#add-form input[name=roles]", "orders")
+	op.click(`#add-form input[name=roles][value="orders"]`)
 	op.click(`#add-form input[name=portalIds][value="` + setup.ID + `"]`)
 	op.click("#add-form [data-role=submit]")
 	op.waitText(row(addr), "Bestelportaal")

@@ -31,7 +31,8 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	op.clear("#edit-form input[name=name]")
 	op.typeInto("#edit-form input[name=name]", "Erik Edited")
 	op.click("#edit-form input[name=admin]")
-	op.typeInto("#edit-form input[name=roles]", "Auditors, Finance")
+	op.click(`#edit-form input[name=roles][value="Auditors"]`)
+	op.click(`#edit-form input[name=roles][value="Finance"]`)
 	op.click(`#edit-form input[name=portalIds][value="` + p.ID + `"]`)
 	op.click("#edit-form [data-role=submit]")
 	op.waitText("#notice", "The changes to "+addr+" were saved.")
@@ -52,7 +53,7 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	op.click(row(addr) + ` button[data-action=edit]`)
 	op.visible("#edit-form")
 	a.call("PATCH", "/v1/customers/"+cu.ID+"/users/"+u.ID, map[string]any{"name": "Changed Elsewhere"}, 200, nil)
-	op.clear("#edit-form input[name=roles]")
+	op.click(`#edit-form input[name=roles][value="Auditors"]`) // untick it
 	op.click("#edit-form [data-role=submit]")
 	op.waitText("#notice", "Someone else changed this user in the meantime.")
 	op.checkA11y("users, a concurrent change")

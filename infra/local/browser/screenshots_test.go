@@ -66,7 +66,7 @@ func TestScreenshots(t *testing.T) {
 	op.click("#add-users")
 	op.click(`#add-form input[name=mode][value=many]`)
 	op.typeInto("#add-form textarea[name=list]", "gerrit.mulder@acme-facilities.example\nhanna.peters@acme-facilities.example; ilse.kok@acme-facilities.example")
-	op.typeInto("#add-form input[name=roles]", "Reports")
+	op.click(`#add-form input[name=roles][value="Reports"]`)
 	op.click(`#add-form input[name=portalIds][value="` + service.ID + `"]`)
 	op.shoot("console-add-users.png", false)
 	op.click("#add-form [data-role=cancel]")

@@ -58,13 +58,14 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.checkA11y("add users")
 	op.typeInto("#add-email", "  "+strings.ToUpper(addr[:1])+addr[1:]+" ")
 	op.typeInto("#add-form input[name=name]", "Jane Doe")
-	op.typeInto("#add-form input[name=roles]", "Portal managers, Finance")
+	op.click(`#add-form input[name=roles][value="Portal managers"]`)
+	op.click(`#add-form input[name=roles][value="Finance"]`)
 	op.click(`#add-form input[name=portalIds]`)
 	op.click("#add-form [data-role=submit]")
 	op.waitText("#notice", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "Unconfirmed")
 	op.waitText(row(addr), "Pending")
-	op.waitText(row(addr), "Portal managers, Finance")
+	op.waitText(row(addr), "Finance, Portal managers") // in the catalogue's order
 	op.waitText(row(addr), "Sent 1×")
 	op.waitText(row(addr), "Service desk")
 	op.checkA11y("users")
@@ -85,7 +86,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 		t.Fatalf("no customer %q", name)
 	}
 	us := a.users(cid, "")
-	if len(us) != 1 || us[0].Email != addr || us[0].Name != "Jane Doe" || us[0].Status != "unconfirmed" || strings.Join(us[0].Roles, "|") != "Portal managers|Finance" || len(us[0].PortalIDs) != 1 {
+	if len(us) != 1 || us[0].Email != addr || us[0].Name != "Jane Doe" || us[0].Status != "unconfirmed" || strings.Join(us[0].Roles, "|") != "Finance|Portal managers" || len(us[0].PortalIDs) != 1 {
 		t.Fatalf("%+v", us)
 	}
 	latestLink(t, addr, 1)

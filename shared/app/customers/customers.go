@@ -274,9 +274,6 @@ func (in PolicyInput) check(fields *[]errs.Field) domain.Policy {
 	return p
 }
 
-// ErrEmpty: a change that names nothing to change.
-var ErrEmpty = errs.Fields(errs.F("body", "empty"))
-
 // Update renames a customer or changes its language (operator admins);
 // want, when not 0, is the version the caller read. The copies its portal
 // setups' records keep of both change with it, and the change is on the
@@ -287,7 +284,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 		return domain.Customer{}, err
 	}
 	if in.Name == nil && in.Locale == nil && in.Policy == nil {
-		return domain.Customer{}, ErrEmpty
+		return domain.Customer{}, errs.ErrEmptyChange
 	}
 	var fields []errs.Field
 	var name, locale string

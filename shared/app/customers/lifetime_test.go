@@ -64,7 +64,7 @@ func TestAnOperatorAdminRenamesACustomer(t *testing.T) {
 	if e := errs.As(err); e == nil || len(e.Fields) != 2 {
 		t.Fatalf("bad input: %v", err)
 	}
-	if _, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{}, 0); !errors.Is(err, customers.ErrEmpty) {
+	if _, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{}, 0); !errors.Is(err, errs.ErrEmptyChange) {
 		t.Fatalf("an empty change: %v", err)
 	}
 	if got, _ := w.Store.Customer(w.Ctx(), cu.ID); got.Name != "Acme Nederland" || got.Version != 2 {

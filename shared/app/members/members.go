@@ -33,8 +33,6 @@ var (
 	ErrTooSoon = errs.New(errs.Exhausted, "reinvite_too_soon")
 	// ErrUndeliverable: the address bounced for good or complained.
 	ErrUndeliverable = errs.New(errs.Conflict, "undeliverable")
-	// ErrEmpty: an update that names nothing to change.
-	ErrEmpty = errs.Fields(errs.F("body", "empty"))
 )
 
 // Store is what the life cycle reads and writes.

@@ -280,7 +280,7 @@ func TestUpdatesHonourIfMatchAndWriteNothingWhenNothingChanges(t *testing.T) {
 	if err != nil || m.Version != 2 || w.Audit(cu.Scope()) != events {
 		t.Fatalf("a change to nothing wrote: version %d, %v", m.Version, err)
 	}
-	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{}, 0); !errors.Is(err, members.ErrEmpty) {
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, target, members.Profile{}, 0); !errors.Is(err, errs.ErrEmptyChange) {
 		t.Fatal(err)
 	}
 }

@@ -20,7 +20,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 		return domain.Member{}, err
 	}
 	if p.Name == nil && p.Admin == nil && p.Roles == nil && p.PortalIDs == nil && p.AccessUntil == nil {
-		return domain.Member{}, ErrEmpty
+		return domain.Member{}, errs.ErrEmptyChange
 	}
 	sc := Scope{roles: &catalogue{}}
 	if p.PortalIDs != nil {
@@ -76,7 +76,7 @@ func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target
 		return domain.Member{}, err
 	}
 	if name == nil && role == nil && accessUntil == nil {
-		return domain.Member{}, ErrEmpty
+		return domain.Member{}, errs.ErrEmptyChange
 	}
 	var fields []errs.Field
 	clean := checkName("name", name, &fields)

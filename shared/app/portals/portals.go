@@ -29,8 +29,6 @@ var (
 	// ErrNoPortalAccess: an enabled member of the portal's customer who is
 	// not linked to the portal.
 	ErrNoPortalAccess = errs.New(errs.Permission, "no_portal_access")
-	// ErrEmpty: a change that names nothing to change.
-	ErrEmpty = errs.Fields(errs.F("body", "empty"))
 )
 
 // Store is what portal setups read and write.
@@ -317,7 +315,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 		return domain.Portal{}, domain.Customer{}, err
 	}
 	if in.Name == nil && in.URL == nil && in.RedirectURIs == nil {
-		return domain.Portal{}, domain.Customer{}, ErrEmpty
+		return domain.Portal{}, domain.Customer{}, errs.ErrEmptyChange
 	}
 	p, cu, err := s.read(ctx, customerID, portalID)
 	if err != nil {

@@ -86,7 +86,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, c *access.Caller, custome
 		return domain.ServiceAgreement{}, err
 	}
 	if in.empty() {
-		return domain.ServiceAgreement{}, ErrEmpty
+		return domain.ServiceAgreement{}, errs.ErrEmptyChange
 	}
 	a, err := s.agreements().update(ctx, c, customerID, id, want, state.Extras{}, s.now(), func(a domain.ServiceAgreement) (domain.ServiceAgreement, bool, error) {
 		after := a

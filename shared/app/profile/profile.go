@@ -18,9 +18,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// ErrEmpty: a change that names nothing to change.
-var ErrEmpty = errs.Fields(errs.F("body", "empty"))
-
 // Store is what the profile reads and writes.
 type Store interface {
 	Customer(ctx context.Context, id string) (domain.Customer, error)
@@ -170,7 +167,7 @@ func (s *Service) UpdateAddress(ctx context.Context, c *access.Caller, customerI
 		return domain.Address{}, err
 	}
 	if in.empty() {
-		return domain.Address{}, ErrEmpty
+		return domain.Address{}, errs.ErrEmptyChange
 	}
 	a, err := s.addresses().update(ctx, c, customerID, id, want, actingAdmin(c, customerID), s.now(), func(a domain.Address) (domain.Address, bool, error) {
 		after := a

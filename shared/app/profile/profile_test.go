@@ -12,6 +12,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/profile"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -107,7 +108,7 @@ func TestAnAddressIsValidated(t *testing.T) {
 		t.Fatal("a refused address was stored")
 	}
 	a, _ := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, shipping(), nil)
-	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{}, 0); !errors.Is(err, profile.ErrEmpty) {
+	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{}, 0); !errors.Is(err, errs.ErrEmptyChange) {
 		t.Fatalf("an empty change: %v", err)
 	}
 	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{Country: ptr("ZZ")}, 0); !slices.Equal(apptest.Fields(err), []string{"country:invalid_country"}) {

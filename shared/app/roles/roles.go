@@ -18,9 +18,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
-// ErrEmpty: a change that names nothing to change.
-var ErrEmpty = errs.Fields(errs.F("body", "empty"))
-
 // Store is what the catalogue reads and writes.
 type Store interface {
 	Customer(ctx context.Context, id string) (domain.Customer, error)
@@ -151,7 +148,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 		return domain.Role{}, err
 	}
 	if in.Name == nil && in.Description == nil {
-		return domain.Role{}, ErrEmpty
+		return domain.Role{}, errs.ErrEmptyChange
 	}
 	r, err := s.role(ctx, customerID, id)
 	if err != nil {

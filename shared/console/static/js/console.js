@@ -35,6 +35,7 @@ import * as profile from './screens/profile.js';
 import * as job from './screens/job.js';
 import * as providerAudit from './screens/provider-audit.js';
 import * as imports from './screens/import.js';
+import * as roles from './screens/roles.js';
 
 // ROUTES: the first whose path begins the fragment and that allows the
 // person signed in is drawn; else home. A path's ':x' part matches any
@@ -47,6 +48,7 @@ const ROUTES = [
   { path: ['c', ':cid', 'profile'], screen: 'profile', allowed: ({ cid }) => canManage(cid), render: profile.render },
   { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
+  { path: ['c', ':cid', 'roles'], screen: 'roles', allowed: ({ cid }) => canManage(cid), render: roles.render },
   { path: ['c', ':cid', 'import'], screen: 'import', allowed: ({ cid }) => canManage(cid), render: imports.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
   { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },

@@ -155,6 +155,10 @@ export function setFormError(form, message) {
   }
   msg.textContent = message;
   msg.hidden = !message;
+  // A long form's dialog may be scrolled down to its buttons: the message
+  // at its top is brought into view (the first field in error is focused
+  // after, and scrolled to if it is further down).
+  if (message) form.closest('dialog')?.scrollTo(0, 0);
 }
 
 export function focusFirstInvalid(form) {

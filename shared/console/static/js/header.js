@@ -6,6 +6,7 @@
 import { t } from './i18n.js';
 import './i18n-profile.js';
 import './i18n-import.js';
+import './i18n-roles.js';
 import { h, replace, announce } from './dom.js';
 import { state } from './state.js';
 import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
@@ -28,6 +29,7 @@ function navLinks() {
   if (cid && canManage(cid)) {
     const c = `#/c/${enc(cid)}`;
     links.push([`${c}/users`, t('nav.users'), 'users'], [`${c}/portals`, t('nav.portals'), 'portals'], [`${c}/audit`, t('nav.audit'), 'audit']);
+    links.push([`${c}/roles`, t('nav.roles'), 'roles']);
     links.push([`${c}/profile`, t('nav.profile'), 'profile']);
     links.push([`${c}/import`, t('nav.import'), 'import']);
   }

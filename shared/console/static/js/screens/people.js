@@ -12,12 +12,18 @@
 //               the status badge's, which each kind places)
 //   editFields(p), editChanges(form, p)  the edit dialog's (person.js)
 //   refused(e)  optional: says why an action was refused (else errorNotice)
+//   actions     optional: the path that acts on a selection (selection.js);
+//               with it, each row has a checkbox and the list an action bar
+// The category picker shows how many are in each category (the list
+// answer's counts, when it has them).
+import '../i18n-roles.js';
 import { t, formatTime } from '../i18n.js';
 import { h, replace, notice, confirmAction, uid, restoreFocus } from '../dom.js';
 import * as api from '../api.js';
 import { pager, table, cell, errorNotice } from '../ui.js';
 import { editDialog, isStale } from './person.js';
 import { exportButton } from '../export.js';
+import { selection } from '../selection.js';
 
 const CATEGORIES = ['', 'enabled', 'disabled', 'unconfirmed'];
 const enc = encodeURIComponent;
@@ -29,20 +35,37 @@ export async function renderPeople(kind, query) {
   const filters = toolbar(filter, () => { remember(filter); page.reset(); });
   const results = h('div', { class: 'results' });
   const count = h('p', { class: 'muted visually-hidden', 'aria-live': 'polite' });
+  const counts = h('p', { class: 'muted category-counts', id: 'category-counts', hidden: true });
   const page = pager(async (cursor, current) => {
     const res = await fetchPage(kind.base, filter, cursor, results, current);
     if (!res || !current()) return undefined;
     const { data } = res;
-    replace(results, peopleTable(kind, data.items, page));
+    if (sel) sel.shown(data.items);
+    replace(results, peopleTable(kind, data.items, page, sel));
     count.textContent = t('users.count', { n: data.items.length });
+    showCounts(filters, counts, data.counts);
     return data.nextCursor;
   });
+  const sel = kind.actions ? selection({ path: kind.actions, reload: () => page.reload() }) : null;
   await page.reset();
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-users', onclick: () => kind.add(page) }, kind.addText);
   return h('section', {},
     h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, kind.heading),
       h('div', { class: 'toolbar-actions' }, exportButton(kind.base, filter, kind.exportName || 'users'), addButton)),
-    filters, count, results, page.nav);
+    filters, counts, sel ? [sel.outcomes, sel.allToggle, sel.bar] : null, count, results, page.nav);
+}
+
+// showCounts puts how many people each category has on the picker's
+// options and beside it; with no counts (a scope still being counted),
+// the options say none.
+function showCounts(form, line, counts) {
+  for (const o of form.querySelectorAll('#category option')) {
+    const name = t(`cat.${o.value || 'all'}`);
+    const n = !counts ? null : o.value ? counts[o.value] : counts.enabled + counts.disabled + counts.unconfirmed;
+    o.textContent = n === null || n === undefined ? name : t('counts.option', { category: name, n });
+  }
+  line.hidden = !counts;
+  line.textContent = counts ? t('counts.summary', counts) : '';
 }
 
 // ---- the toolbar --------------------------------------------------------------------
@@ -100,14 +123,18 @@ async function fetchPage(base, filter, cursor, results, current) {
   }
 }
 
-function peopleTable(kind, people, page) {
+// peopleTable is the table of people; with a selection (sel), a column of
+// checkboxes first.
+function peopleTable(kind, people, page, sel) {
   const cols = [t('col.email'), t('col.name'), ...kind.columns, t('col.invitation'), t('col.actions')];
-  return table(cols, people.map((p) => personRow(kind, p, page)), { empty: kind.empty, id: 'people', caption: kind.heading });
+  if (sel) cols.unshift(sel.headerCell());
+  return table(cols, people.map((p) => personRow(kind, p, page, sel)), { empty: kind.empty, id: 'people', caption: kind.heading });
 }
 
-function personRow(kind, p, page) {
+function personRow(kind, p, page, sel) {
   const statusCell = cell(t('col.status'), h('span', { class: `badge ${p.status}` }, t(`status.${p.status}`)));
   return h('tr', { dataset: { id: p.id, email: p.email, status: p.status } },
+    sel ? sel.rowCell(p) : null,
     cell(t('col.email'), h('span', { class: 'email' }, p.email)),
     cell(t('col.name'), p.name),
     kind.cells(p, statusCell),
@@ -119,6 +146,11 @@ function personRow(kind, p, page) {
 function invitation(p) {
   const inv = p.invitation;
   if (!inv || p.status !== 'unconfirmed') return t('none');
+  if (inv.state === 'not_sent') {
+    return h('div', { class: 'invitation' },
+      h('span', { class: 'badge inv-not_sent' }, t('inv.not_sent')), h('br'),
+      h('span', { class: 'muted' }, t('inv.notSentHint')));
+  }
   const when = inv.state === 'expired' ? t('inv.expiredAt', { time: formatTime(inv.expiresAt) }) : t('inv.expires', { time: formatTime(inv.expiresAt) });
   return h('div', { class: 'invitation' },
     h('span', { class: `badge inv-${inv.state}` }, t(`inv.${inv.state}`)), ' ',
@@ -131,11 +163,12 @@ function invitation(p) {
 // ---- the row actions ----------------------------------------------------------------
 
 // rowButtons are the actions person p's status allows.
+// An invitation not sent yet is sent by the re-invite, as "Send invitation".
 function rowButtons(kind, p, page) {
   const btn = (a, cls = 'secondary') => h('button', {
-    type: 'button', class: `${cls} small`, dataset: { action: a }, 'aria-label': t('act.label', { action: t(`act.${a}`), email: p.email }),
+    type: 'button', class: `${cls} small`, dataset: { action: a }, 'aria-label': t('act.label', { action: t(`act.${words(p, a)}`), email: p.email }),
     onclick: () => (a === 'edit' ? editDialog(kind, page, p) : act(kind, page, p, a)),
-  }, t(`act.${a}`));
+  }, t(`act.${words(p, a)}`));
   const acts = [btn('edit')];
   if (p.status === 'disabled') acts.push(btn('enable'));
   if (p.status === 'enabled') acts.push(btn('disable'));
@@ -144,10 +177,16 @@ function rowButtons(kind, p, page) {
   return acts;
 }
 
+// words is the name of action's texts for person p: a re-invite of an
+// invitation not sent yet is its first send.
+function words(p, action) {
+  return action === 'reinvite' && p.invitation && p.invitation.state === 'not_sent' ? 'send' : action;
+}
+
 // act does action (enable, disable, reinvite, delete) to person p, once
 // confirmed, then loads the page again.
 async function act(kind, page, p, action) {
-  if (!(await confirmAction(t(`confirm.${action}`, { email: p.email })))) return;
+  if (!(await confirmAction(t(`confirm.${words(p, action)}`, { email: p.email })))) return;
   const path = `${kind.base}/${enc(p.id)}`;
   try {
     if (action === 'delete') await api.del(path);
@@ -158,6 +197,6 @@ async function act(kind, page, p, action) {
     return;
   }
   await page.reload();
-  notice(t(`done.${action}`, { email: p.email }));
+  notice(t(`done.${words(p, action)}`, { email: p.email }));
   restoreFocus(p.id, action);
 }

@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 import { h, field, notice, uid } from '../dom.js';
 import * as api from '../api.js';
 import { formDialog, idempotency, errorNotice } from '../ui.js';
+import { rolePicker, chosenRoles, rolesChanged } from '../role-picker.js';
 
 const enc = encodeURIComponent;
 
@@ -32,27 +33,29 @@ export function inviteeEmail(form) {
 }
 
 // invite posts body (with the form's name, when given) to base, the list's
-// path, then loads the list's page again and says who was invited.
+// path, then loads the list's page again and says who was invited (or
+// added, with body.sendInvitation false: invited later).
 export async function invite(base, body, form, page) {
   const nm = form.elements.name.value.trim();
   if (nm) body.name = nm;
   const { data } = await api.post(base, body, { headers: idempotency() });
   await page.reload();
-  notice(t('add.done', { email: data.email }));
+  notice(t(body.sendInvitation === false ? 'later.done' : 'add.done', { email: data.email }));
   return true;
 }
 
 // ---- a user's rights and an operator's role ----------------------------------------
 
-// userRightsFields are the admin flag, roles and portal setups (of the
-// customer's portals) of a user, filled in from user p when given.
-export function userRightsFields(portals, p) {
+// userRightsFields are the admin flag, roles (from catalogue, the
+// customer's roles) and portal setups (of the customer's portals) of a
+// user, filled in from user p when given.
+export function userRightsFields(portals, catalogue, p) {
   const adminId = uid('admin');
   const admin = h('div', { class: 'field check', dataset: { field: 'admin' } },
     h('input', { type: 'checkbox', name: 'admin', id: adminId, checked: !!(p && p.admin) }),
     h('label', { for: adminId }, t('add.admin')),
     h('p', { class: 'field-error', hidden: true }));
-  const roles = field({ label: t('add.roles'), name: 'roles', value: p ? p.roles.join(', ') : '', hint: t('add.rolesHint'), attrs: { autocomplete: 'off' } });
+  const roles = rolePicker(catalogue, p);
   const chosen = new Set(p ? p.portalIds : []);
   const portalBox = h('fieldset', { class: 'field portals', dataset: { field: 'portalIds' } },
     h('legend', {}, t('add.portals')),
@@ -68,28 +71,25 @@ export function userRightsFields(portals, p) {
   return [admin, roles, portalBox];
 }
 
-// userRights reads the fields of userRightsFields, as the API takes them.
+// userRights reads the fields of userRightsFields, as the API takes them
+// (roles "all" or names of the catalogue).
 export function userRights(form) {
-  return { admin: form.elements.admin.checked, roles: parseRoles(form.elements.roles.value), portalIds: checkedPortals(form) };
+  return { admin: form.elements.admin.checked, roles: chosenRoles(form), portalIds: checkedPortals(form) };
 }
 
-// userRightsChanges are the rights in form that differ from user p's.
-export function userRightsChanges(form, p) {
+// userRightsChanges are the rights in form that differ from user p's
+// (catalogue: what "all" gives).
+export function userRightsChanges(form, p, catalogue) {
   const { admin, roles, portalIds } = userRights(form);
   const body = {};
   if (admin !== p.admin) body.admin = admin;
-  if (roles.join('\n') !== p.roles.join('\n')) body.roles = roles;
+  if (rolesChanged(roles, p, catalogue)) body.roles = roles;
   if ([...portalIds].sort().join() !== [...p.portalIds].sort().join()) body.portalIds = portalIds;
   return body;
 }
 
 function checkedPortals(form) {
   return [...form.querySelectorAll('input[name=portalIds]:checked')].map((i) => i.value);
-}
-
-function parseRoles(s) {
-  const seen = new Set();
-  return s.split(',').map((r) => r.trim()).filter((r) => r && !seen.has(r) && seen.add(r));
 }
 
 // roleField picks an operator's role.
@@ -112,12 +112,15 @@ function localMinute(iso) {
 }
 
 // editDialog edits person p of the list (kind and page as in people.js):
-// the name, and kind.editFields(p); kind.editChanges(form, p) says what of
+// the name, and kind.editFields(p) (or a promise of them: a customer's
+// role catalogue is read first); kind.editChanges(form, p) says what of
 // those changed. Only what changed is sent, if anything.
-export function editDialog(kind, page, p) {
+export async function editDialog(kind, page, p) {
+  let fields;
+  try { fields = await kind.editFields(p); } catch (e) { errorNotice(e); return; }
   const form = h('form', { id: 'edit-form', novalidate: true },
     field({ label: t('add.name'), name: 'name', value: p.name, attrs: { required: true, maxlength: '100' } }),
-    kind.editFields(p),
+    fields,
     field({ label: t('access.until'), name: 'accessUntil', type: 'datetime-local', value: localMinute(p.accessUntil), hint: t('access.untilHint') }));
   formDialog({
     heading: t('edit.heading', { email: p.email }), form, submitText: t('save'),
