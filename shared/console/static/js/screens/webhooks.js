@@ -117,7 +117,7 @@ function typePicker(chosen) {
         const id = uid('type');
         return h('div', { class: 'check' },
           h('input', { type: 'checkbox', name: 'eventTypes', value: e, id, checked: chosen.includes(e) }),
-          h('label', { for: id }, typeWords(e), ' ', h('code', {}, e)));
+          h('label', { for: id, title: typeWords(e) }, h('code', {}, e)));
       }))));
   all.addEventListener('change', () => { list.hidden = all.checked; });
   return h('fieldset', { class: 'field wh-types-field', id: 'type-picker', dataset: { field: 'eventTypes' }, 'aria-describedby': `${hintId} ${errId}` },
