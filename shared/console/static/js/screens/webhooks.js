@@ -97,7 +97,7 @@ function statusCell(w) {
   let note = null;
   if (s === 'failing') note = t('wh.failingNote', { n: w.failures, since });
   else if (s === 'paused') note = t('wh.pausedNote');
-  else if (w.failures > 0) note = t('wh.failuresNote', { n: w.failures, since });
+  else if (w.failures > 0) note = t(w.failures === 1 ? 'wh.failuresNoteOne' : 'wh.failuresNote', { n: w.failures, since });
   return h('div', { class: 'wh-status' },
     h('span', { class: `badge wh-${s}` }, t(label)),
     note ? h('p', { class: 'wh-note' }, note) : null,
