@@ -441,6 +441,27 @@ func TestAWebhookPausedByTheSystemSaysSo(t *testing.T) {
 	}
 	op.waitText("#webhook-status", "Paused by the system")
 	op.checkA11y("the delivery log, a failure")
+
+	// The same on a phone: the list, the add dialog, the log.
+	ph := open(t, "operator (phone)", phone())
+	ph.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	ph.navigate(site + "/#/c/" + cu.ID + "/webhooks")
+	ph.waitText(webhookRow(hook), "Paused by the system")
+	ph.checkA11y("webhooks on a phone")
+	ph.click("#add-webhook")
+	ph.visible("#webhook-form")
+	ph.click("#webhook-form input[name=allEvents]")
+	ph.visible("#type-choices")
+	ph.checkA11y("add a webhook on a phone")
+	ph.click("#webhook-form [data-role=cancel]")
+	ph.gone("#webhook-form")
+	ph.navigate(site + "/#/c/" + cu.ID + "/webhooks/" + w.ID)
+	ph.visible(logged)
+	ph.checkA11y("the delivery log on a phone")
+	if n := len(a.webhooksOf(cu.ID)); n != 1 {
+		t.Fatalf("after Cancel the customer has %d webhooks", n)
+	}
+
 	op.click("#back-to-webhooks")
 	op.click(webhookRow(hook) + ` button[data-action=pause]`)
 	op.waitText("#notice", "is resumed")
