@@ -414,6 +414,14 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/v1/customers/{customerId}/imports"},
 		{"GET", "/v1/customers/{customerId}/imports/{importId}"},
 		{"GET", "/v1/customers/{customerId}/imports/{importId}/outcomes"},
+		// Webhook subscriptions (issue 16).
+		{"GET", "/v1/customers/{customerId}/webhooks"},
+		{"POST", "/v1/customers/{customerId}/webhooks"},
+		{"GET", "/v1/customers/{customerId}/webhooks/{webhookId}"},
+		{"PATCH", "/v1/customers/{customerId}/webhooks/{webhookId}"},
+		{"DELETE", "/v1/customers/{customerId}/webhooks/{webhookId}"},
+		{"POST", "/v1/customers/{customerId}/webhooks/{webhookId}/rotate-secret"},
+		{"GET", "/v1/customers/{customerId}/webhooks/{webhookId}/deliveries"},
 	}
 	for _, r := range want {
 		if !have[r] {

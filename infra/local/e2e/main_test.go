@@ -57,7 +57,10 @@ func run(m *testing.M) int {
 	// after 2 s; make import-10k may set IMPORT_SEND_RATE and
 	// IMPORT_CONCURRENCY.
 	env := map[string]string{"REINVITE_COOLDOWN": "2s", "INVITE_RATE_LIMIT": "1000000", "PUBLIC_RATE_LIMIT": "1000000",
-		"IMPORT_SEND_RATE": "200", "IMPORT_VISIBILITY": "2s"}
+		"IMPORT_SEND_RATE": "200", "IMPORT_VISIBILITY": "2s",
+		// Webhooks retry after 1 s, at most 2 s apart, and pause after 6
+		// failures in a row, however recent.
+		"WEBHOOK_RETRY_BASE": "1s", "WEBHOOK_RETRY_MAX": "2s", "WEBHOOK_PAUSE_AFTER": "6", "WEBHOOK_PAUSE_SPAN": "0s"}
 	for _, k := range []string{"IMPORT_SEND_RATE", "IMPORT_CONCURRENCY"} {
 		if v := os.Getenv(k); v != "" {
 			env[k] = v

@@ -167,6 +167,22 @@ func TestPermissionMatrix(t *testing.T) {
 		"enrol-mfa":          {"POST", fixed("/v1/me/mfa"), none, [8]int{200, 200, 403, 403, 403, 401, 401, 401}, nil},
 		"reset-operator-mfa": {"DELETE", func() string { return "/v1/operators/" + enabledOperator() + "/mfa" }, none, [8]int{200, 403, 403, 403, 403, 401, 401, 401}, nil},
 	}
+	// Webhook subscriptions (issue 16): operator admins and the customer's
+	// portal admins; a customer has at most 10, so each call's fresh one
+	// replaces the last.
+	hooks := "/v1/customers/" + c.ID + "/webhooks"
+	newHook := func() string { clearWebhooks(op, c.ID); return hooks + "/" + op.newWebhook(c.ID, deadURL, nil).ID }
+	for name, r := range map[string]row{
+		"list-webhooks":           {"GET", fixed(hooks), none, [8]int{200, 403, 200, 404, 403, 401, 401, 401}, nil},
+		"create-webhook":          {"POST", fixed(hooks), func() any { return map[string]any{"url": deadURL} }, [8]int{201, 403, 201, 404, 403, 401, 401, 401}, func() { clearWebhooks(op, c.ID) }},
+		"get-webhook":             {"GET", newHook, none, [8]int{200, 403, 200, 404, 403, 401, 401, 401}, nil},
+		"update-webhook":          {"PATCH", newHook, func() any { return map[string]any{"paused": true} }, [8]int{200, 403, 200, 404, 403, 401, 401, 401}, nil},
+		"delete-webhook":          {"DELETE", newHook, none, [8]int{204, 403, 204, 404, 403, 401, 401, 401}, nil},
+		"rotate-webhook-secret":   {"POST", func() string { return newHook() + "/rotate-secret" }, none, [8]int{200, 403, 200, 404, 403, 401, 401, 401}, nil},
+		"list-webhook-deliveries": {"GET", func() string { return newHook() + "/deliveries" }, none, [8]int{200, 403, 200, 404, 403, 401, 401, 401}, nil},
+	} {
+		rows[name] = r
+	}
 	// Every route of the table is in the matrix.
 	for _, rt := range routes.Table {
 		r, ok := rows[rt.Function]
