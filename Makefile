@@ -17,15 +17,17 @@ GOFLAGS_RELEASE := -tags lambda.norpc -trimpath -ldflags "-s -w"
 # How long each fuzz target runs in make test.
 FUZZTIME ?= 10s
 
-.PHONY: help run test deps vet build clean bench bench-backlog load fuzz model import-10k
+.PHONY: help run test deps vet build clean bench bench-backlog bench-import bench-counts load fuzz model import-10k
 
 help:
 	@echo "make run     start the local stack (console and API on :8080, DynamoDB :8000, Cognito :9229, SES :8005)"
 	@echo "make test    run every test (installs Debian's chromium for the browser tests when missing)"
 	@echo "make build   build each function's bootstrap for Lambda (arm64) into bin/"
 	@echo "make synth   the CloudFormation template, offline; make deploy deploys it"
-	@echo "make bench   init instructions and times, sizes, AWS calls, capacity, the sweep at 1,000 due (docs/performance.md)"
+	@echo "make bench   init instructions and times, sizes, AWS calls, capacity, the sweep at 1,000 due, a bulk invite of 100, an import of 1,000 rows (docs/performance.md)"
 	@echo "make bench-backlog  the sweep draining 1,000 and 100,000 due invitations, 1,000 and 10,000 ended accesses (long)"
+	@echo "make bench-import   an import of 10,000 rows through the queue: wall time, invitations a second, the send rate held (long)"
+	@echo "make bench-counts   the counts and a role's rename and delete at 100, 10,000 and 100,000 members: consumed capacity (long)"
 	@echo "make load    a bounded run of mixed traffic through the local gateway"
 	@echo "make import-10k  an import of 10,000 rows through the queue, killed half-way and resumed: wall time, send rate (long)"
 	@echo "make model   a long model-based run: make model STEPS=5000 SEED=42 (no SEED: SEEDS=n random ones, printed)"
@@ -57,6 +59,14 @@ bench: deps
 
 bench-backlog: deps
 	go run ./infra/bench -only backlog -due 1000,100000 -access 1000,10000
+
+bench-import: deps
+	go run ./infra/bench -only import -import 10000
+
+# The cost tests of the counts and the role catalogue with a customer of
+# 100,000 members too (loaded with BatchWriteItem; not part of make test).
+bench-counts: deps
+	PA_COUNTS_100K=1 go test -count=1 -timeout 60m -v -run 'TestReadingTheCountsCostsTheSameAt100AndManyMembers|TestRenamingAndDeletingARoleCostTheSameAt100AndManyMembers' ./infra/local/dynamotest | grep -E 'counts_test|seed_test|^(--- |ok|FAIL|PASS)'
 
 load: deps
 	go run ./infra/local/load

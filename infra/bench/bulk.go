@@ -16,6 +16,70 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/stack"
 )
 
+// gateway is the local stack's API as the first operator admin calls it.
+type gateway struct {
+	url, token string
+}
+
+// localStack starts the whole local stack (DynamoDB Local, cognito-local,
+// the SES and SQS emulators, the gateway and the imports' consumer) with
+// env as its environment, and signs the first operator admin in.
+func localStack(ctx context.Context, env map[string]string) (*stack.Stack, gateway, error) {
+	st, err := stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		EnrolAdmin: true}) // the admin signs in with an authenticator app's code
+	if err != nil {
+		return nil, gateway{}, err
+	}
+	auth, err := st.SignIn(ctx, st.Info.Admin.Email, st.Info.Admin.Password)
+	if err != nil {
+		st.Stop()
+		return nil, gateway{}, err
+	}
+	return st, gateway{url: st.Info.APIURL, token: aws.ToString(auth.AccessToken)}, nil
+}
+
+// call sends one request and wants the status want; it answers the body
+// and the headers.
+func (g gateway) call(method, path, contentType string, body []byte, want int) ([]byte, http.Header, error) {
+	req, err := http.NewRequest(method, g.url+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+g.token)
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		return nil, nil, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, out)
+	}
+	return out, res.Header, nil
+}
+
+func (g gateway) post(path string, body any, want int) ([]byte, error) {
+	b, _ := json.Marshal(body)
+	out, _, err := g.call("POST", path, "application/json", b, want)
+	return out, err
+}
+
+// newCustomer creates a customer and answers its id.
+func (g gateway) newCustomer(name string) (string, error) {
+	out, err := g.post("/v1/customers", map[string]any{"name": name}, 201)
+	if err != nil {
+		return "", err
+	}
+	var c struct{ ID string }
+	if err := json.Unmarshal(out, &c); err != nil || c.ID == "" {
+		return "", fmt.Errorf("a new customer without an id: %s", out)
+	}
+	return c.ID, nil
+}
+
 // bulk sends one bulk invite of 100 e-mails through the local gateway (the
 // whole stack: DynamoDB Local, cognito-local, the SES emulator) and prints
 // its wall time and the e-mails per second it held, counted in the SES
@@ -23,46 +87,21 @@ import (
 func bulk() error {
 	fmt.Println("\n## A bulk invite of 100 (the local stack, through the gateway)")
 	ctx := context.Background()
-	env := map[string]string{"INVITE_RATE_LIMIT": "1000000"}
-	st, err := stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		EnrolAdmin: true}) // the admin signs in with an authenticator app's code
+	st, gw, err := localStack(ctx, map[string]string{"INVITE_RATE_LIMIT": "1000000"})
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
-	auth, err := st.SignIn(ctx, st.Info.Admin.Email, st.Info.Admin.Password)
+	id, err := gw.newCustomer("Bulk")
 	if err != nil {
 		return err
 	}
-	token := aws.ToString(auth.AccessToken)
-	post := func(path string, body any, want int) ([]byte, error) {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", st.Info.APIURL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		out, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			return nil, fmt.Errorf("POST %s: %d %s", path, res.StatusCode, out)
-		}
-		return out, nil
-	}
-	out, err := post("/v1/customers", map[string]any{"name": "Bulk"}, 201)
-	if err != nil {
-		return err
-	}
-	var c struct{ ID string }
-	_ = json.Unmarshal(out, &c)
 	emails := make([]string, 100)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("bulk%03d@bulk.example", i)
 	}
 	start := time.Now()
-	out, err = post("/v1/customers/"+c.ID+"/users/bulk", map[string]any{"emails": emails}, 200)
+	out, err := gw.post("/v1/customers/"+id+"/users/bulk", map[string]any{"emails": emails}, 200)
 	took := time.Since(start)
 	if err != nil {
 		return err

@@ -43,10 +43,13 @@ func main() {
 	counts := flag.Int("counts", 5, "callgrind runs per function")
 	write := flag.Bool("write-baseline", false, "record this run's instruction counts in "+baselineFile)
 	big := flag.Int("users", 100_000, "users in the large table")
-	only := flag.String("only", "init,size,calls,capacity,backlog,bulk,go", "which parts to run (also: init-lambdarun)")
+	only := flag.String("only", "init,size,calls,capacity,backlog,bulk,import,go", "which parts to run (also: init-lambdarun)")
 	due := flag.String("due", "1000", "backlog sizes of due invitations for the sweep, comma-separated")
 	access := flag.String("access", "1000", "backlog sizes of members whose accessUntil passed, comma-separated (0: none)")
 	bound := flag.Duration("sweep-bound", 55*time.Second, "a sweep run's bound (the function's timeout less 5 s)")
+	importRows := flag.Int("import", 1000, "rows of the import part (up to 10,000)")
+	importRate := flag.Int("import-rate", 200, "the import part's IMPORT_SEND_RATE (invitations a second, all consumers)")
+	importConc := flag.Int("import-concurrency", 0, "the import part's IMPORT_CONCURRENCY (0: the stack's default)")
 	pick := flag.String("functions", "", "only these functions, comma-separated (default: every one under functions/)")
 	flag.Parse()
 	root, err := emulators.FindRoot()
@@ -78,9 +81,8 @@ func main() {
 			err = backlog(sizesOf(*due), sizesOf(*access), *bound)
 		case "bulk":
 			err = bulk()
-		// The 10,000-row import of issue 17 goes here as a part "import"
-		// (beside bulk in bulk.go: wall time and rows per second through
-		// the local gateway), once the import's route is on main.
+		case "import":
+			err = importRun(*importRows, *importRate, *importConc)
 		case "go":
 			err = goTest(root, "-run", "^$", "-bench", ".", "-benchmem", "./shared/httpapi/", "./shared/api/")
 		}

@@ -361,6 +361,19 @@ func (m *Member) HoldsSeat() bool {
 	return !m.Scope().IsProvider() && (m.Status == StatusEnabled || m.Status == StatusUnconfirmed)
 }
 
+// SeatDelta is how a change from before to after (nil: none) moves its
+// customer's count of seats: -1, 0 or 1.
+func SeatDelta(before, after *Member) int {
+	d := 0
+	if before != nil && before.HoldsSeat() {
+		d--
+	}
+	if after != nil && after.HoldsSeat() {
+		d++
+	}
+	return d
+}
+
 // Actor kinds recorded in the audit trail.
 const (
 	ActorOperator   = "operator"

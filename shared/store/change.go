@@ -61,7 +61,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	u, ok := metaUpdate(admins, countDelta(&b, ch.After))
 	seats := 0
 	if !sc.IsProvider() {
-		seats = seatDelta(&b, ch.After)
+		seats = domain.SeatDelta(&b, ch.After)
 	}
 	if seats != 0 {
 		u, ok = u.Add(expression.Name("seats"), expression.Value(seats)), true

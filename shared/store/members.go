@@ -71,7 +71,7 @@ func (s *Store) createMemberTx(nm state.NewMember) *tx {
 		t.update(pk, sk, u, nil, state.ErrNotFound)
 	} else {
 		c := customerOpen()
-		if seats := seatDelta(nil, &m); seats != 0 {
+		if seats := domain.SeatDelta(nil, &m); seats != 0 {
 			u = u.Add(expression.Name("seats"), expression.Value(seats))
 			if seats > 0 {
 				c = c.And(seatRoom())
@@ -84,18 +84,6 @@ func (s *Store) createMemberTx(nm state.NewMember) *tx {
 	t.putNew(newAuditItem(nm.Event), nil)
 	t.extras(nm.Extras, sc)
 	return t
-}
-
-// seatDelta is how a change moves its customer's count of seats.
-func seatDelta(b, a *domain.Member) int {
-	d := 0
-	if b != nil && b.HoldsSeat() {
-		d--
-	}
-	if a != nil && a.HoldsSeat() {
-		d++
-	}
-	return d
 }
 
 // seatRoom is the condition that the customer has a seat free: no seat

@@ -187,14 +187,10 @@ func TestReadingTheCountsCostsTheSameAt100AndManyMembers(t *testing.T) {
 	if atLarge != at100 {
 		t.Fatalf("the counts cost %.1f RCU at 100 members and %.1f at %d", at100, atLarge, largeUsers)
 	}
-	if os.Getenv("PA_COUNTS_100K") == "" {
+	if os.Getenv(hugeEnv) == "" {
 		return
 	}
-	huge := newTable(t)
-	hid := customer(t, huge, "Hundred thousand")
-	start := time.Now()
-	seed(t, huge, users([]string{hid}, 100_000, seedNow.Add(72*time.Hour), "k"))
-	t.Logf("seeded 100,000 members in %v", time.Since(start).Round(time.Second))
+	huge, hid, _ := hugeTable(t)
 	at100k := read(huge, hid)
 	t.Logf("reading the counts: %.1f RCU with 100,000 members in the customer", at100k)
 	if at100k != at100 {
@@ -267,15 +263,10 @@ func TestRenamingAndDeletingARoleCostTheSameAt100AndManyMembers(t *testing.T) {
 		t.Fatalf("a role's rename / delete / catalogue cost %.1f / %.1f / %.1f at 100 members and %.1f / %.1f / %.1f at %d",
 			r100, d100, l100, rBig, dBig, lBig, largeUsers)
 	}
-	if os.Getenv("PA_COUNTS_100K") == "" {
+	if os.Getenv(hugeEnv) == "" {
 		return
 	}
-	huge := newTable(t)
-	hid := customer(t, huge, "Hundred thousand")
-	hrole := domain.NewID(domain.PrefixRole)
-	start := time.Now()
-	seed(t, huge, holding(users([]string{hid}, 100_000, seedNow.Add(72*time.Hour), "k"), hrole))
-	t.Logf("seeded 100,000 members holding the role in %v", time.Since(start).Round(time.Second))
+	huge, hid, hrole := hugeTable(t)
 	rHuge, dHuge, lHuge := measure(huge, hid, hrole)
 	t.Logf("a role: rename %.1f WCU, delete %.1f WCU, the catalogue %.1f RCU with 100,000 members holding it", rHuge, dHuge, lHuge)
 	if rHuge != r100 || dHuge != d100 || lHuge != l100 {

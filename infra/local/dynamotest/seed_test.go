@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
 	"github.com/portalaccess/portalaccess/shared/store"
@@ -222,4 +223,56 @@ func largeTable(t *testing.T) *store.Store {
 		t.Fatal("the large table was not seeded")
 	}
 	return large.s
+}
+
+// The huge table (PA_COUNTS_100K=1 only, not in make test): one customer
+// of 100,000 members in every status by turns, every one holding one role
+// (hugeRole; the role tests make it in the catalogue, rename and delete
+// it). It is loaded with the store's own items through BatchWriteItem
+// (testkit.LoadMembers), its counts set on the customer's item, since
+// 100,000 CreateMembers would take DynamoDB Local most of an hour. The
+// counts and the role tests share it.
+const (
+	hugeEnv     = "PA_COUNTS_100K"
+	hugeMembers = 100_000
+)
+
+var huge struct {
+	once     sync.Once
+	s        *store.Store
+	customer string
+	role     string
+}
+
+func hugeTable(t *testing.T) (*store.Store, string, string) {
+	t.Helper()
+	huge.once.Do(func() {
+		start := time.Now()
+		s := newTable(t)
+		// Without its stream: DynamoDB Local writes a stream record with
+		// every item and looks its stream up each time
+		// (getStreamDescription, in a thread dump), which grew slow as the
+		// emulator ran: this load fell from about 1,000 items a second in
+		// a fresh one to 20 after 25 minutes. The capacity measured here
+		// is the table's, not the stream's.
+		if _, err := db.UpdateTable(t.Context(), &dynamodb.UpdateTableInput{TableName: aws.String(s.Table()),
+			StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
+			t.Fatal(err)
+		}
+		id := customer(t, s, "Hundred thousand")
+		role := domain.NewID(domain.PrefixRole)
+		ms := users([]string{id}, hugeMembers, seedNow.Add(72*time.Hour), "k")
+		for i := range ms {
+			ms[i].RoleIDs = []string{role}
+		}
+		if err := testkit.LoadMembers(t.Context(), db, s, ms, 8); err != nil {
+			t.Fatal(err)
+		}
+		huge.s, huge.customer, huge.role = s, id, role
+		t.Logf("loaded %d members of one customer, each holding one role, in %v", hugeMembers, time.Since(start).Round(time.Second))
+	})
+	if huge.s == nil {
+		t.Fatal("the huge table was not loaded")
+	}
+	return huge.s, huge.customer, huge.role
 }

@@ -49,7 +49,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	if m.CountsAsAdmin() && !sc.IsProvider() && !s.open(sc.CustomerID) {
 		return state.ErrNotFound
 	}
-	if seatDelta(nil, &m) > 0 && !s.seatFree(sc) {
+	if domain.SeatDelta(nil, &m) > 0 && !s.seatFree(sc) {
 		return state.ErrSeatLimit
 	}
 	if err := s.checkAudit(nm.Event); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 		s.countAdmins(sc, 1)
 	}
 	s.countMember(sc, nil, &m)
-	s.countSeats(sc, seatDelta(nil, &m))
+	s.countSeats(sc, domain.SeatDelta(nil, &m))
 	s.link(nil, &m)
 	s.putAudit(nm.Event)
 	s.applyExtras(nm.Extras)
@@ -130,7 +130,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if wasAdmin && !isAdmin && ch.GuardLastAdmin && s.enabledAdmins(sc) <= 1 {
 		return state.ErrLastAdmin
 	}
-	seats := seatDelta(&b, a)
+	seats := domain.SeatDelta(&b, a)
 	if seats > 0 && !s.seatFree(sc) {
 		return state.ErrSeatLimit
 	}
@@ -453,18 +453,6 @@ func setIn[K1, K2 comparable, V any](m map[K1]map[K2]V, k1 K1, k2 K2, v V) {
 		m[k1] = inner
 	}
 	inner[k2] = v
-}
-
-// seatDelta is how a change moves its customer's count of seats.
-func seatDelta(b, a *domain.Member) int {
-	d := 0
-	if b != nil && b.HoldsSeat() {
-		d--
-	}
-	if a != nil && a.HoldsSeat() {
-		d++
-	}
-	return d
 }
 
 // seatFree reports whether the customer may take one more seat: it has no
