@@ -491,3 +491,118 @@ func TestATechnicianSeesNoWebhooks(t *testing.T) {
 	}
 	signInAPI(t, addr, password).call("GET", "/v1/customers/"+cu.ID+"/webhooks", nil, 403, nil)
 }
+
+// A delivery log longer than a page is paged, newest first; each failure
+// says why.
+func TestAWebhooksDeliveryLogIsPaged(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Paged hooks"))
+	var w webhook
+	a.call("POST", "/v1/customers/"+cu.ID+"/webhooks", map[string]any{"url": "https://hooks.acme.example/in", "eventTypes": []string{"portal.registered"}}, 201, &w)
+	// Thirty attempts at one event, as the deliveries record them: the
+	// receiver unreachable, then answering 500, then 204.
+	ev := domain.NewID(domain.PrefixEvent)
+	at := now().UTC().Add(-time.Hour)
+	for n := 1; n <= 30; n++ {
+		d := domain.WebhookDelivery{CustomerID: cu.ID, SubscriptionID: w.ID, EventID: ev, EventType: "portal.registered", Attempt: n,
+			At: at.Add(time.Duration(n) * time.Minute)}
+		switch {
+		case n == 30:
+			d.OK, d.Status = true, 204
+		case n <= 10:
+			d.Error = "connection"
+		default:
+			d.Status, d.Error = 500, "status 500"
+		}
+		if !d.OK {
+			next := d.At.Add(time.Minute)
+			d.NextRetry = &next
+		}
+		if err := st.Store.RecordWebhookDelivery(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempts := func(p *page) string {
+		return p.eval(`[...document.querySelectorAll('#deliveries tbody tr')].map(r => r.querySelector('td:nth-child(2)').innerText).join(' ')`)
+	}
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/webhooks/" + w.ID)
+	op.waitText("main h1", "Delivery log of https://hooks.acme.example/in")
+	op.visible("#deliveries")
+	want := []string{}
+	for n := 30; n > 5; n-- {
+		want = append(want, fmt.Sprint(n))
+	}
+	if got := attempts(op); got != strings.Join(want, " ") {
+		t.Fatalf("page 1 shows attempts %s", got)
+	}
+	op.waitText(`#deliveries tbody tr:first-child`, "Delivered (HTTP 204)")
+	op.waitText(`#deliveries tbody tr:nth-child(2)`, "Failed: HTTP 500")
+	op.checkA11y("a delivery log, page 1")
+	op.click(`nav.pager [data-page=next]`)
+	op.until("page 2", `document.querySelectorAll('#deliveries tbody tr').length === 5`)
+	if got := attempts(op); got != "5 4 3 2 1" {
+		t.Fatalf("page 2 shows attempts %s", got)
+	}
+	op.waitText(`#deliveries tbody tr:first-child`, "Failed: could not connect")
+	op.waitText("nav.pager", "Page 2")
+	op.checkA11y("a delivery log, page 2")
+	var page2 struct {
+		Items      []webhookDelivery
+		NextCursor *string
+	}
+	var page1 struct{ NextCursor *string }
+	a.call("GET", "/v1/customers/"+cu.ID+"/webhooks/"+w.ID+"/deliveries?limit=25", nil, 200, &page1)
+	a.call("GET", "/v1/customers/"+cu.ID+"/webhooks/"+w.ID+"/deliveries?limit=25&cursor="+url.QueryEscape(deref(page1.NextCursor)), nil, 200, &page2)
+	if len(page2.Items) != 5 || page2.Items[0].Attempt != 5 || page2.NextCursor != nil {
+		t.Fatalf("the API's page 2 holds %+v", page2)
+	}
+	op.click(`nav.pager [data-page=prev]`)
+	op.until("page 1", `document.querySelectorAll('#deliveries tbody tr').length === 25`)
+	op.waitText("nav.pager", "Page 1")
+}
+
+// A change someone else made first, and one webhook past the limit: the
+// screen says so and nothing of ours is applied.
+func TestAWebhookChangedElsewhereOrOverTheLimit(t *testing.T) {
+	a := admin(t)
+	cu := a.newCustomer(unique("Busy hooks"))
+	base := "/v1/customers/" + cu.ID + "/webhooks"
+	var w webhook
+	a.call("POST", base, map[string]any{"url": "https://hooks.acme.example/first", "eventTypes": []string{}}, 201, &w)
+	op := open(t, "operator")
+	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op.navigate(site + "/#/c/" + cu.ID + "/webhooks")
+	op.click(webhookRow(w.URL) + ` button[data-action=edit]`)
+	op.visible("#webhook-form")
+	a.call("PATCH", base+"/"+w.ID, map[string]any{"description": "Theirs"}, 200, nil)
+	op.typeInto("#webhook-form textarea[name=description]", "Mine")
+	op.click("#webhook-form [data-role=submit]")
+	op.waitText("#notice", "Someone else changed or deleted this webhook in the meantime.")
+	op.gone("#webhook-form")
+	op.waitText(webhookRow(w.URL), "Theirs")
+	op.checkA11y("webhooks, a change overtaken")
+	if got := a.webhooksOf(cu.ID)[0]; deref(got.Description) != "Theirs" || got.Version != w.Version+1 {
+		t.Fatalf("the API holds %+v", got)
+	}
+
+	for i := 2; i <= domain.MaxSubscriptions; i++ {
+		a.call("POST", base, map[string]any{"url": fmt.Sprintf("https://hooks.acme.example/%d", i)}, 201, nil)
+	}
+	op.navigate(site + "/#/c/" + cu.ID + "/users")
+	op.click(`nav a[href="#/c/` + cu.ID + `/webhooks"]`)
+	op.waitText("#webhooks-count", "10 of at most 10 webhooks.")
+	op.click("#add-webhook")
+	op.visible("#webhook-form")
+	op.typeInto("#webhook-form input[name=url]", "https://hooks.acme.example/eleventh")
+	op.click("#webhook-form [data-role=submit]")
+	op.waitText("#webhook-form .form-error", "This customer has 10 webhooks, as many as it may have: delete one first.")
+	op.checkA11y("add a webhook, over the limit")
+	if n := len(a.webhooksOf(cu.ID)); n != domain.MaxSubscriptions {
+		t.Fatalf("after the refusal the customer has %d webhooks", n)
+	}
+	if op.eval(`String(!!document.getElementById('secret-dialog'))`) != "false" {
+		t.Fatal("a secret dialog opened for a refused webhook")
+	}
+}
