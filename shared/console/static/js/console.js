@@ -20,7 +20,7 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { loadConfig } from './config.js';
 import { state } from './state.js';
-import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
+import { isOperator, isOperatorAdmin, adminMemberships, canManage, canWebhooks } from './access.js';
 import { renderBareHeader, renderHeader, loadSwitcher } from './header.js';
 import * as signin from './screens/signin.js';
 import * as mfa from './screens/mfa.js';
@@ -36,6 +36,7 @@ import * as job from './screens/job.js';
 import * as providerAudit from './screens/provider-audit.js';
 import * as imports from './screens/import.js';
 import * as roles from './screens/roles.js';
+import * as webhooks from './screens/webhooks.js';
 
 // ROUTES: the first whose path begins the fragment and that allows the
 // person signed in is drawn; else home. A path's ':x' part matches any
@@ -49,6 +50,8 @@ const ROUTES = [
   { path: ['c', ':cid', 'portals', ':pid', 'users'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portalUsers.render },
   { path: ['c', ':cid', 'portals'], screen: 'portals', allowed: ({ cid }) => canManage(cid), render: portals.render },
   { path: ['c', ':cid', 'roles'], screen: 'roles', allowed: ({ cid }) => canManage(cid), render: roles.render },
+  { path: ['c', ':cid', 'webhooks', ':wid'], screen: 'webhooks', allowed: ({ cid }) => canWebhooks(cid), render: webhooks.renderDeliveries },
+  { path: ['c', ':cid', 'webhooks'], screen: 'webhooks', allowed: ({ cid }) => canWebhooks(cid), render: webhooks.render },
   { path: ['c', ':cid', 'import'], screen: 'import', allowed: ({ cid }) => canManage(cid), render: imports.render },
   { path: ['c', ':cid', 'audit'], screen: 'audit', allowed: ({ cid }) => canManage(cid), render: audit.render },
   { path: ['c', ':cid'], screen: 'users', allowed: ({ cid }) => canManage(cid), render: users.render },

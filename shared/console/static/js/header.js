@@ -7,9 +7,10 @@ import { t } from './i18n.js';
 import './i18n-profile.js';
 import './i18n-import.js';
 import './i18n-roles.js';
+import './i18n-webhooks.js';
 import { h, replace, announce } from './dom.js';
 import { state } from './state.js';
-import { isOperator, isOperatorAdmin, adminMemberships, canManage } from './access.js';
+import { isOperator, isOperatorAdmin, adminMemberships, canManage, canWebhooks } from './access.js';
 import { loadCustomers } from './data.js';
 import { errorNotice } from './ui.js';
 
@@ -32,6 +33,7 @@ function navLinks() {
     links.push([`${c}/roles`, t('nav.roles'), 'roles']);
     links.push([`${c}/profile`, t('nav.profile'), 'profile']);
     links.push([`${c}/import`, t('nav.import'), 'import']);
+    if (canWebhooks(cid)) links.push([`${c}/webhooks`, t('nav.webhooks'), 'webhooks']);
   }
   if (isOperatorAdmin()) links.push(['#/operators', t('nav.operators'), 'operators']);
   if (isOperatorAdmin()) links.push(['#/audit', t('nav.providerAudit'), 'provider-audit']);

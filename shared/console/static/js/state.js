@@ -23,7 +23,7 @@ export const state = {
 
   // currentScreen is the name of the screen drawn ('home', 'customers',
   // 'users', 'portals', 'audit', 'operators', 'profile', 'job',
-  // 'provider-audit', 'import', 'roles'): its nav link has aria-current="page".
+  // 'provider-audit', 'import', 'roles', 'webhooks'): its nav link has aria-current="page".
   currentScreen: 'home',
 
   // currentCustomer is the id of the customer the person works on: the
