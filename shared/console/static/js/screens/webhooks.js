@@ -23,10 +23,12 @@ export const EVENT_TYPES = [
   'address.created', 'address.updated', 'address.deleted',
   'service_agreement.created', 'service_agreement.updated', 'service_agreement.deleted',
   'portal.created', 'portal.updated', 'portal.deleted', 'portal.registered',
+  'role.created', 'role.updated', 'role.deleted',
   'user.invited', 'user.reinvited', 'user.reminder_sent', 'user.invitation_accepted', 'user.invitation_expired',
-  'user.updated', 'user.enabled', 'user.disabled', 'user.deleted',
+  'user.updated', 'user.enabled', 'user.disabled', 'user.deleted', 'user.access_reminder_sent', 'user.access_expired',
   'operator.invited', 'operator.reinvited', 'operator.reminder_sent', 'operator.invitation_accepted', 'operator.invitation_expired',
   'operator.updated', 'operator.enabled', 'operator.disabled', 'operator.deleted',
+  'operator.access_reminder_sent', 'operator.access_expired',
   'operator.mfa_enrolled', 'operator.mfa_reset', 'operator.mfa_lapsed',
   'subscription.created', 'subscription.updated', 'subscription.deleted', 'subscription.secret_rotated', 'subscription.paused',
 ];
