@@ -15,6 +15,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/routes"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -257,6 +258,36 @@ func faultScenarios(t *testing.T, op *client) []struct {
 				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, "Idempotency-Key", unique("k")),
 				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
 		}},
+		{"update-service-agreement", func() fixture {
+			c := op.newCustomer("en")
+			var a struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
+				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201).json(t, &a)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/service-agreements/"+a.ID, map[string]any{"name": "Support"}),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		{"delete-service-agreement", func() fixture {
+			c := op.newCustomer("en")
+			var a struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
+				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201).json(t, &a)
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/service-agreements/"+a.ID, nil),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}},
+		// A portal setup changed or deleted: its app client in Cognito
+		// follows the table, or is gone with it.
+		{"update-portal", func() fixture {
+			c := op.newCustomer("en")
+			p := op.newPortal(c.ID)
+			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/portals/"+p.ID, map[string]any{"redirectUris": []string{"https://desk.acme.example/cb"}}),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+		}},
+		{"delete-portal", func() fixture {
+			c := op.newCustomer("en")
+			p := op.newPortal(c.ID)
+			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/portals/"+p.ID, nil),
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+		}},
 		// Webhook subscriptions (issue 16).
 		{"create-webhook", func() fixture {
 			c := op.newCustomer("en")
@@ -406,6 +437,48 @@ func mfaState(t *testing.T, u user) string {
 
 // profileState is a customer's profile as a user sees it, and its trail's
 // events about it, without ids.
+// portalState is a customer's portal setups' redirect URIs as the API
+// lists them (their names are unique to each fixture), and the app
+// client's callbacks in Cognito (or that it is gone).
+func portalState(t *testing.T, op *client, customerID, clientID string) string {
+	t.Helper()
+	var l struct {
+		Items []struct {
+			RedirectURIs []string `json:"redirectUris"`
+		}
+	}
+	op.get("/v1/customers/"+customerID+"/portals", 200).json(t, &l)
+	out, err := cognito().DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{
+		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(clientID),
+	})
+	client := "gone"
+	if err == nil {
+		client = fmt.Sprint(out.UserPoolClient.CallbackURLs)
+	}
+	return fmt.Sprintf("%+v client %s", l.Items, client)
+}
+
+// Every route that writes the table is in the fault runs, or says here
+// where its faults are driven instead.
+func TestEveryWriterIsInTheFaultRuns(t *testing.T) {
+	elsewhere := map[string]string{
+		"create-import":      "TestImportJobKilledHalfWay kills the job's consumer half-way; the upload itself is one transaction, then queued by the sweep if sending fails",
+		"inspect-invitation": "it writes only its per-address rate counter, and calls nothing outside the table",
+	}
+	names := map[string]bool{}
+	for _, sc := range faultScenarios(t, operatorAdmin(t)) {
+		names[sc.name] = true
+	}
+	for _, r := range routes.Table {
+		if r.Table != routes.TableWrite || names[r.Function] {
+			continue
+		}
+		if _, ok := elsewhere[r.Function]; !ok {
+			t.Errorf("%s writes the table but has no fault scenario", r.Function)
+		}
+	}
+}
+
 func profileState(t *testing.T, op *client, customerID string) string {
 	t.Helper()
 	var out []string
