@@ -15,14 +15,20 @@ import (
 
 // ListAudit pages through a scope's audit trail, newest first.
 func (s *Store) ListAudit(ctx context.Context, sc domain.Scope, limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error) {
-	var out state.Page[domain.AuditEvent]
-	if limit < 1 {
-		return out, errs.Wrap("store: read the audit trail", errLimit)
-	}
 	kc := expression.Key(AttrPK).Equal(expression.Value(auditPK(sc)))
+	return newestFirst(ctx, s, kc, limit, start, "read the audit trail", func(it auditItem) domain.AuditEvent { return it.AuditEvent })
+}
+
+// newestFirst reads one page of the items under kc, newest (highest sort
+// key) first, each read as an I and kept as a T.
+func newestFirst[I, T any](ctx context.Context, s *Store, kc expression.KeyConditionBuilder, limit int32, start state.PageKey, what string, keep func(I) T) (state.Page[T], error) {
+	var out state.Page[T]
+	if limit < 1 {
+		return out, errs.Wrap("store: "+what, errLimit)
+	}
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return out, errs.Wrap("store: read the audit trail", err)
+		return out, errs.Wrap("store: "+what, err)
 	}
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
@@ -31,17 +37,17 @@ func (s *Store) ListAudit(ctx context.Context, sc domain.Scope, limit int32, sta
 		ExclusiveStartKey: pageKeyAV(start), ReturnConsumedCapacity: s.capacityMode(),
 	})
 	if err != nil {
-		return out, dbError(err, "read the audit trail")
+		return out, dbError(err, what)
 	}
 	s.consumed("Query", res.ConsumedCapacity)
 	items, next := page(res.Items, res.LastEvaluatedKey, limit, AttrPK, AttrSK)
-	out.Items = make([]domain.AuditEvent, 0, len(items))
+	out.Items = make([]T, 0, len(items))
 	for _, item := range items {
-		var it auditItem
+		var it I
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, errs.Wrap("store: decode an audit event", err)
+			return out, errs.Wrap("store: "+what+": decode an item", err)
 		}
-		out.Items = append(out.Items, it.AuditEvent)
+		out.Items = append(out.Items, keep(it))
 	}
 	out.Next = next
 	return out, nil

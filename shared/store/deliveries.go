@@ -4,10 +4,7 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -57,35 +54,7 @@ func (s *Store) RecordWebhookDelivery(ctx context.Context, d domain.WebhookDeliv
 
 // WebhookDeliveries pages through a subscription's delivery log, newest first.
 func (s *Store) WebhookDeliveries(ctx context.Context, customerID, subscriptionID string, limit int32, start state.PageKey) (state.Page[domain.WebhookDelivery], error) {
-	var out state.Page[domain.WebhookDelivery]
-	if limit < 1 {
-		return out, errs.Wrap("store: read a delivery log", errLimit)
-	}
 	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID))).
 		And(expression.Key(AttrSK).BeginsWith(skDeliveryPre + subscriptionID + "#"))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return out, errs.Wrap("store: read a delivery log", err)
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(limit + 1),
-		ExclusiveStartKey: pageKeyAV(start), ReturnConsumedCapacity: s.capacityMode(),
-	})
-	if err != nil {
-		return out, dbError(err, "read a delivery log")
-	}
-	s.consumed("Query", res.ConsumedCapacity)
-	items, next := page(res.Items, res.LastEvaluatedKey, limit, AttrPK, AttrSK)
-	out.Items = make([]domain.WebhookDelivery, 0, len(items))
-	for _, item := range items {
-		var it deliveryItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, errs.Wrap("store: decode a delivery", err)
-		}
-		out.Items = append(out.Items, it.WebhookDelivery)
-	}
-	out.Next = next
-	return out, nil
+	return newestFirst(ctx, s, kc, limit, start, "read a delivery log", func(it deliveryItem) domain.WebhookDelivery { return it.WebhookDelivery })
 }
