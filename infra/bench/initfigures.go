@@ -17,7 +17,7 @@ import (
 // function's run interleaved with one of the hello world), then holds
 // them to the budget (budget.go). Callgrind runs the host's architecture,
 // so the functions are built for linux/amd64 with the release flags.
-func initFigures(root string, names []string, counts, runs int, write bool) error {
+func initFigures(root string, names []string, pick string, counts, runs int, write bool) error {
 	ctx := context.Background()
 	fmt.Println("\n## Init (linux/amd64 here, release flags): instructions under callgrind, and time in the Runtime Interface Emulator")
 	dir, err := os.MkdirTemp("", "bench-init-")
@@ -128,8 +128,13 @@ func initFigures(root string, names []string, counts, runs int, write bool) erro
 		worstT, timeRatioLimit, runs, worstC, counts)
 	if write && counts > 0 {
 		// Only what was measured changes: a run over some functions keeps
-		// the others' figures.
-		nb := Baseline{Hello: helloCount, Instructions: map[string]int64{}, Why: base.Why}
+		// the others' figures, and the hello world's they were committed
+		// beside.
+		hello := helloCount
+		if pick != "" && base.Hello > 0 {
+			hello = base.Hello
+		}
+		nb := Baseline{Hello: hello, Instructions: map[string]int64{}, Why: base.Why}
 		for n, c := range base.Instructions {
 			nb.Instructions[n] = c
 		}

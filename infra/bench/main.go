@@ -68,7 +68,7 @@ func main() {
 		var err error
 		switch part {
 		case "init":
-			err = initFigures(root, names, *counts, *runs, *write)
+			err = initFigures(root, names, *pick, *counts, *runs, *write)
 		case "init-lambdarun":
 			err = initTimes(root, names, *runs)
 		case "size":

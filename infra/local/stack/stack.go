@@ -50,6 +50,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/console"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	pevents "github.com/portalaccess/portalaccess/shared/events"
+	"github.com/portalaccess/portalaccess/shared/events/bridge"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/cognito"
@@ -606,7 +607,7 @@ func (s *Stack) startEvents(ctx context.Context, o Options, dynamoURL string) er
 		Table:     TableName,
 		DynamoDB:  dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(dynamoURL) }),
 		Streams:   dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(dynamoURL) }),
-		Publisher: &pevents.Publisher{Log: o.Log, Bus: pevents.EventBridge{API: eb, BusName: BusName}},
+		Publisher: &pevents.Publisher{Log: o.Log, Bus: bridge.Bus{API: eb, BusName: BusName}},
 		Log:       o.Log,
 	}
 	return s.Stream.Start(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	pevents "github.com/portalaccess/portalaccess/shared/events"
+	"github.com/portalaccess/portalaccess/shared/events/bridge"
 	"github.com/portalaccess/portalaccess/shared/lambdafn"
 )
 
@@ -31,7 +32,7 @@ func Start(name string) {
 		log.Error("function cannot start", "function", name, "error", err.Error())
 		os.Exit(1)
 	}
-	p := &pevents.Publisher{Log: log, Bus: pevents.EventBridge{BusName: bus,
+	p := &pevents.Publisher{Log: log, Bus: bridge.Bus{BusName: bus,
 		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdafn.Endpoint("EventBridge") })}}
 	lambda.Start(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		return PublishEvents(ctx, p, ev), nil

@@ -1,4 +1,10 @@
-package events
+// Package bridge is the stack's EventBridge bus on AWS, the events.Bus
+// that publish-events puts to. It is a package of its own so that only
+// what imports it links (and initialises at every cold start) the
+// EventBridge client: the functions that import package events for its
+// types (deliver-webhooks, and through the API package every API
+// function) do not.
+package bridge
 
 import (
 	"context"
@@ -7,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/portalaccess/portalaccess/shared/events"
 )
 
 // PutEventsAPI is the EventBridge call the bus makes.
@@ -14,8 +22,8 @@ type PutEventsAPI interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
-// EventBridge is the stack's bus on AWS.
-type EventBridge struct {
+// Bus is the stack's bus on AWS.
+type Bus struct {
 	API     PutEventsAPI
 	BusName string
 }
@@ -23,11 +31,11 @@ type EventBridge struct {
 // Put sends the events in one PutEvents call (at most 10). EventBridge
 // takes no id of ours: the event's id is in its detail, and a receiver
 // dedupes on it.
-func (b EventBridge) Put(ctx context.Context, evs []Event) (int, error) {
+func (b Bus) Put(ctx context.Context, evs []events.Event) (int, error) {
 	in := &eventbridge.PutEventsInput{}
 	for _, e := range evs {
 		in.Entries = append(in.Entries, ebtypes.PutEventsRequestEntry{
-			EventBusName: aws.String(b.BusName), Source: aws.String(Source),
+			EventBusName: aws.String(b.BusName), Source: aws.String(events.Source),
 			DetailType: aws.String(e.Type), Detail: aws.String(string(e.Marshal())), Time: aws.Time(e.Timestamp),
 		})
 	}
@@ -47,3 +55,5 @@ func (b EventBridge) Put(ctx context.Context, evs []Event) (int, error) {
 	}
 	return 0, fmt.Errorf("events: PutEvents failed %d entries", out.FailedEntryCount)
 }
+
+var _ events.Bus = Bus{}
