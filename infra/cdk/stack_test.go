@@ -46,6 +46,17 @@ type statement struct {
 // inline or separate.
 func roleStatements(t *testing.T, tpl template, roleID string) []statement {
 	t.Helper()
+	var out []statement
+	for _, s := range roleStatementsRaw(t, tpl, roleID) {
+		out = append(out, toStatement(s))
+	}
+	return out
+}
+
+// roleStatementsRaw are the statements, as JSON, of every policy the role
+// has: its inline Policies and each AWS::IAM::Policy that names it.
+func roleStatementsRaw(t *testing.T, tpl template, roleID string) []map[string]any {
+	t.Helper()
 	var docs []any
 	role, ok := tpl.resource(roleID)
 	if !ok {
@@ -64,10 +75,10 @@ func roleStatements(t *testing.T, tpl template, roleID string) []statement {
 			}
 		}
 	}
-	var out []statement
+	var out []map[string]any
 	for _, d := range docs {
 		for _, s := range list(d.(map[string]any)["Statement"]) {
-			out = append(out, toStatement(s.(map[string]any)))
+			out = append(out, s.(map[string]any))
 		}
 	}
 	return out
