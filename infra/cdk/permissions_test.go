@@ -11,6 +11,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
 )
 
 // permissionsFile records, for each variant, what every function's role
@@ -134,4 +140,58 @@ func TestEveryRoleKeepsItsPermissions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// inlineGrants on a stack of its own: a grant made after the move still
+// lands in the role's inline policy, and the document is still checked as
+// the DefaultPolicy checked it (a statement without a resource fails the
+// synthesis rather than the deploy).
+func TestInlineGrants(t *testing.T) {
+	synth := func(t *testing.T, later *awsiam.PolicyStatementProps) (tpl template, failure string) {
+		t.Helper()
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+		stack := awscdk.NewStack(app, jsii.String("InlineGrants"), nil)
+		role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
+			AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		})
+		logs := awslogs.NewLogGroup(stack, jsii.String("Logs"), nil)
+		logs.GrantWrite(role)
+		inlineGrants(role)
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(later))
+		defer func() {
+			if r := recover(); r != nil {
+				failure = fmt.Sprint(r)
+			}
+		}()
+		return template(*assertions.Template_FromStack(stack, nil).ToJSON()), ""
+	}
+
+	t.Run("a later grant", func(t *testing.T) {
+		tpl, failure := synth(t, &awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("sqs:SendMessage"), Resources: jsii.Strings("arn:aws:sqs:eu-west-1:123456789012:q"),
+		})
+		if failure != "" {
+			t.Fatalf("synthesis failed: %s", failure)
+		}
+		if ps := tpl.resources("AWS::IAM::Policy"); len(ps) != 0 {
+			t.Errorf("%d policy resources, want none", len(ps))
+		}
+		role := tpl.one(t, "AWS::IAM::Role")
+		got := effectivePermissions(t, tpl, role.ID)
+		logs := "<" + tpl.one(t, "AWS::Logs::LogGroup").ID + ".Arn>"
+		want := []string{
+			"Allow logs:CreateLogStream on " + logs,
+			"Allow logs:PutLogEvents on " + logs,
+			"Allow sqs:SendMessage on arn:aws:sqs:eu-west-1:123456789012:q",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the role may\n  %v\nwant\n  %v", got, want)
+		}
+	})
+	t.Run("a grant without a resource", func(t *testing.T) {
+		_, failure := synth(t, &awsiam.PolicyStatementProps{Actions: jsii.Strings("sqs:SendMessage")})
+		if !strings.Contains(failure, "must specify at least one resource") {
+			t.Errorf("synthesis gave %q, want the identity policy's check that every statement has a resource", failure)
+		}
+	})
 }
