@@ -205,7 +205,10 @@ func (c *identityPolicyCheck) Validate() *[]*string { return c.doc.ValidateForId
 // role is referenced by the function's Role property already, and the
 // redundant entry is what cfn-lint's W3005 reports. The reference is what
 // makes a first invocation at deploy (the first admin's custom resource)
-// wait for the permissions, which CloudFormation puts with the role.
+// wait for the permissions, which CloudFormation puts with the role. It
+// takes off every DependsOn of the function: a dependency on something else
+// goes on whatever uses the function (as the first admin's custom resource
+// does), not on the function.
 func dependOnNothing(fn awslambda.Function) {
 	fn.Node().DefaultChild().(awslambda.CfnFunction).AddDeletionOverride(jsii.String("DependsOn"))
 }
