@@ -164,6 +164,7 @@ func addRoutes(p *stackParts, api awsapigatewayv2.HttpApi, fns map[string]awslam
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
 		Resources: &invoked,
 	}))
+	inlineGrants(invoker)
 
 	logs := awslogs.NewLogGroup(p.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{Retention: p.logRetention})
 	stage := api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)

@@ -254,22 +254,6 @@ func TestPublicFunctionsReachOnlyTheirPartitions(t *testing.T) {
 	}
 }
 
-// roleStatementsRaw are the statements of a role's policies as JSON.
-func roleStatementsRaw(t *testing.T, tpl template, roleID string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, p := range tpl.resources("AWS::IAM::Policy") {
-		for _, r := range list(p.Props["Roles"]) {
-			if refID(r) == roleID {
-				for _, s := range list(get(p.Props, "PolicyDocument", "Statement")) {
-					out = append(out, s.(map[string]any))
-				}
-			}
-		}
-	}
-	return out
-}
-
 // CDK's handlers for cross-region references (a reader in the main stack,
 // a writer in the edge stack) are made when the app is synthesized, after
 // cdk-nag has looked, so their permissions are held here: Lambda's basic

@@ -138,7 +138,8 @@ func (p *stackParts) newFunction(r routes.Route) awslambda.Function {
 		props.MaxEventAge = awscdk.Duration_Minutes(jsii.Number(1))
 	}
 	fn := awslambda.NewFunction(scope, jsii.String("Function"), props)
-	dependOnPolicyOnly(fn, role)
+	inlineGrants(role)
+	dependOnNothing(fn)
 	return fn
 }
 
@@ -157,12 +158,66 @@ func (p *stackParts) grantPartitions(role awsiam.Role, grants []tableaccess.Gran
 	}
 }
 
+// grantsPolicyName names the inline policy of a role that holds its grants
+// (inlineGrants). It must differ from the name of the AWS::IAM::Policy it
+// replaced (CDK's <role path>DefaultPolicy<hash>): on the update that moves
+// the statements, CloudFormation puts the role's new inline policy first and
+// deletes the old policy resource last, and a DeleteRolePolicy under the
+// same name would take the new policy with it.
+const grantsPolicyName = "Grants"
+
+// inlineGrants puts what is granted to the role, by the stack and by CDK's
+// constructs (table.Grant, queue.Grant…, event sources, dead-letter queues),
+// in the role's own Policies instead of CDK's DefaultPolicy, a separate
+// AWS::IAM::Policy: one resource less per role, which keeps the stack under
+// CloudFormation's 500 resources. Call it once the role has its first grant:
+// the role keeps adding later grants to the same document, which is rendered
+// when the template is. The statements are those the DefaultPolicy would
+// have held, byte for byte (testdata/permissions.json).
+//
+// No cycle: a role's statements name the resources it reaches (the table,
+// the pool, its log group, queues, the bus), none of which refers to the
+// role. A statement on a resource that depends on the role would be one,
+// and would need a policy resource of its own.
+func inlineGrants(role awsiam.Role) {
+	policy, ok := role.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	if !ok {
+		panic(fmt.Sprintf("%s has no grant to move into its inline policies", *role.Node().Path()))
+	}
+	cfnRole := role.Node().DefaultChild().(awsiam.CfnRole)
+	if cfnRole.Policies() != nil {
+		panic(fmt.Sprintf("%s has inline policies already", *role.Node().Path()))
+	}
+	doc := policy.Document()
+	cfnRole.SetPolicies(&[]any{&awsiam.CfnRole_PolicyProperty{PolicyName: jsii.String(grantsPolicyName), PolicyDocument: doc}})
+	role.Node().TryRemoveChild(jsii.String("DefaultPolicy"))
+	// The checks the Policy made of its document, which is no longer in
+	// the tree: every statement has a resource and no principal.
+	role.Node().AddValidation(&identityPolicyCheck{doc})
+}
+
+type identityPolicyCheck struct{ doc awsiam.PolicyDocument }
+
+func (c *identityPolicyCheck) Validate() *[]*string { return c.doc.ValidateForIdentityPolicy() }
+
+// dependOnNothing takes off the DependsOn that CDK's Function gives the
+// function (its whole role, now one resource with its policies inline): the
+// role is referenced by the function's Role property already, and the
+// redundant entry is what cfn-lint's W3005 reports. The reference is what
+// makes a first invocation at deploy (the first admin's custom resource)
+// wait for the permissions, which CloudFormation puts with the role. It
+// takes off every DependsOn of the function: a dependency on something else
+// goes on whatever uses the function (as the first admin's custom resource
+// does), not on the function.
+func dependOnNothing(fn awslambda.Function) {
+	fn.Node().DefaultChild().(awslambda.CfnFunction).AddDeletionOverride(jsii.String("DependsOn"))
+}
+
 // dependOnPolicyOnly keeps, of the DependsOn that CDK's Function gives the
 // function (its whole role), only the role's policy: the role itself is
 // referenced by the function's Role property already, and the redundant
 // entry is what cfn-lint's W3005 reports. The policy must stay: without it
-// a first invocation at deploy (the first admin's custom resource) could run
-// before its permissions exist.
+// the function could run before its permissions exist.
 func dependOnPolicyOnly(fn awslambda.Function, role awsiam.Role) {
 	policy, ok := role.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
 	if !ok {
