@@ -44,8 +44,10 @@ run: deps
 vet:
 	go vet ./...
 
+# The handler benchmarks run once each too, so that they cannot rot unseen.
 test: deps vet chromium cfn-lint
 	go test -json -count=1 -timeout 45m ./... | go run ./infra/tools/testsummary
+	go test -count=1 -run '^$$' -bench . -benchtime 1x ./shared/api/ ./shared/httpapi/
 	FUZZTIME=$(FUZZTIME) infra/tools/fuzz-short.sh
 
 # A longer fuzz run: make fuzz FUZZTIME=5m

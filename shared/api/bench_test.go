@@ -27,8 +27,9 @@ import (
 // any I/O.
 type cannedDB struct {
 	store.Client
-	caller []map[string]types.AttributeValue
-	page   []map[string]types.AttributeValue
+	caller   []map[string]types.AttributeValue
+	page     []map[string]types.AttributeValue
+	customer map[string]types.AttributeValue
 }
 
 func (c *cannedDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
@@ -38,7 +39,12 @@ func (c *cannedDB) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func
 	return &dynamodb.QueryOutput{Items: c.caller}, nil
 }
 
+// GetItem answers the customer for its key (the operator path reads its
+// standing beside the listing), the first member for any other.
 func (c *cannedDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if sk, ok := in.Key["sk"].(*types.AttributeValueMemberS); ok && sk.Value == "C" {
+		return &dynamodb.GetItemOutput{Item: c.customer}, nil
+	}
 	return &dynamodb.GetItemOutput{Item: c.page[0]}, nil
 }
 
@@ -54,13 +60,21 @@ func benchDeps(b *testing.B, n int) (*api.Services, events.APIGatewayV2HTTPReque
 	now := time.Now().UTC()
 	cid := domain.NewID(domain.PrefixCustomer)
 	op := domain.Member{ID: domain.NewID(domain.PrefixOperator), Email: "op@provider.example", Name: "Op",
-		Status: domain.StatusEnabled, Role: domain.RoleAdmin, Sub: "sub-op", Version: 1, CreatedAt: now, UpdatedAt: now}
+		Status: domain.StatusEnabled, Role: domain.RoleAdmin, Sub: "sub-op", Version: 1, CreatedAt: now, UpdatedAt: now,
+		MFAEnrolledAt: &now} // operators sign in with a second factor
+
 	db := &cannedDB{caller: []map[string]types.AttributeValue{item(b, struct {
 		PK   string `dynamodbav:"pk"`
 		SK   string `dynamodbav:"sk"`
 		Type string `dynamodbav:"type"`
 		domain.Member
 	}{"S#sub-op", "OPS", "membership", op})}}
+	db.customer = item(b, struct {
+		PK   string `dynamodbav:"pk"`
+		SK   string `dynamodbav:"sk"`
+		Type string `dynamodbav:"type"`
+		domain.Customer
+	}{"C#" + cid, "C", "customer", domain.Customer{ID: cid, Name: "Acme", Locale: "en", CreatedAt: now, UpdatedAt: now, Version: 1}})
 	for i := range n {
 		m := domain.Member{ID: domain.NewID(domain.PrefixUser), CustomerID: cid, Email: fmt.Sprintf("user%03d@acme.example", i),
 			Name: "User", Status: domain.StatusUnconfirmed, Roles: []string{"Portal managers"}, PortalIDs: []string{"ptl_aaaaaaaaaaaaaaaaaaaaaaaaaa"},
