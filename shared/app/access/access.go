@@ -304,6 +304,12 @@ func (c *Caller) RequireUserManager(customerID string) error {
 	if c.IsOperator() {
 		return nil
 	}
+	return c.requirePortalAdmin(customerID)
+}
+
+// requirePortalAdmin: the customer's enabled portal admins; its other
+// members are forbidden, the rest find nothing.
+func (c *Caller) requirePortalAdmin(customerID string) error {
 	m := c.Member(customerID)
 	if m == nil {
 		return ErrNotFound
@@ -349,14 +355,7 @@ func (c *Caller) RequireWebhookManager(customerID string) error {
 	if c.IsOperator() {
 		return ErrForbidden
 	}
-	m := c.Member(customerID)
-	if m == nil {
-		return ErrNotFound
-	}
-	if !m.Admin {
-		return ErrForbidden
-	}
-	return nil
+	return c.requirePortalAdmin(customerID)
 }
 
 // RequireManager: who may manage the members of a scope — operator admins
