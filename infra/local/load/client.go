@@ -159,3 +159,15 @@ func (p *pool[T]) take() (T, bool) {
 		return zero, false
 	}
 }
+
+// moved runs f on something from one pool and then puts it in the other:
+// what a change of state does to what the mix may act on next.
+func moved[T any](from, to *pool[T], f func(v T) (time.Duration, error)) (time.Duration, error) {
+	v, ok := from.take()
+	if !ok {
+		return 0, errSkipped
+	}
+	t, err := f(v)
+	to.put(v)
+	return t, err
+}

@@ -51,7 +51,7 @@ func (w *world) operations() []operation {
 		return t, err
 	}
 	customer := func(c *cust) string { return "/v1/customers/" + c.id }
-	return []operation{
+	ops := []operation{
 		// The people of a customer, read.
 		{"list users by category", "list-users", 20, func(int64) (time.Duration, error) {
 			s := []string{"enabled", "disabled", "unconfirmed"}[rand.IntN(3)]
@@ -166,23 +166,17 @@ func (w *world) operations() []operation {
 		}},
 		{"disable", "disable-user", 3, func(int64) (time.Duration, error) {
 			c := w.pick()
-			id, ok := c.enabled.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			_, _, t, err := l.do("POST", customer(c)+"/users/"+id+"/disable", nil, 200)
-			c.disabled.put(id)
-			return t, err
+			return moved(c.enabled, c.disabled, func(id string) (time.Duration, error) {
+				_, _, t, err := l.do("POST", customer(c)+"/users/"+id+"/disable", nil, 200)
+				return t, err
+			})
 		}},
 		{"enable", "enable-user", 3, func(int64) (time.Duration, error) {
 			c := w.pick()
-			id, ok := c.disabled.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			_, _, t, err := l.do("POST", customer(c)+"/users/"+id+"/enable", nil, 200)
-			c.enabled.put(id)
-			return t, err
+			return moved(c.disabled, c.enabled, func(id string) (time.Duration, error) {
+				_, _, t, err := l.do("POST", customer(c)+"/users/"+id+"/enable", nil, 200)
+				return t, err
+			})
 		}},
 		{"act on 2 users (disable or enable)", "act-on-users", 1, func(int64) (time.Duration, error) {
 			c := w.pick()
@@ -226,13 +220,10 @@ func (w *world) operations() []operation {
 			return t, err
 		}},
 		{"update customer", "update-customer", 1, func(i int64) (time.Duration, error) {
-			c, ok := w.renamable.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			defer w.renamable.put(c)
-			_, _, t, err := l.do("PATCH", customer(c), map[string]any{"name": fmt.Sprint("Load renamed ", i)}, 200)
-			return t, err
+			return moved(w.renamable, w.renamable, func(c *cust) (time.Duration, error) {
+				_, _, t, err := l.do("PATCH", customer(c), map[string]any{"name": fmt.Sprint("Load renamed ", i)}, 200)
+				return t, err
+			})
 		}},
 		{"offboard customer", "delete-customer", 1, func(int64) (time.Duration, error) {
 			_, body, _, err := l.do("POST", "/v1/customers", map[string]any{"name": fmt.Sprint("Leaving ", w.seq.Add(1))}, 201)
@@ -254,118 +245,15 @@ func (w *world) operations() []operation {
 			})
 		}},
 		{"list addresses", "list-addresses", 3, inCustomer("GET", "/addresses", nil, 200)},
-		{"create address", "create-address", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			_, body, t, err := l.do("POST", customer(c)+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
-				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201)
-			if err == nil {
-				c.addresses.put(idOf(body))
-			}
-			return t, err
-		}},
-		{"update address", "update-address", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.addresses, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("PATCH", customer(c)+"/addresses/"+id, map[string]any{"city": "Delft"}, 200)
-				return t, true, err
-			})
-		}},
-		{"delete address", "delete-address", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.addresses, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("DELETE", customer(c)+"/addresses/"+id, nil, 204)
-				return t, false, err
-			})
-		}},
 		{"list service agreements", "list-service-agreements", 2, inCustomer("GET", "/service-agreements", nil, 200)},
-		{"create service agreement", "create-service-agreement", 1, func(i int64) (time.Duration, error) {
-			c := w.pick()
-			_, body, t, err := l.do("POST", customer(c)+"/service-agreements", map[string]any{"name": "Maintenance",
-				"reference": fmt.Sprint("SLA-", i, "-", rand.Int64()), "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201)
-			if err == nil {
-				c.agreements.put(idOf(body))
-			}
-			return t, err
-		}},
-		{"update service agreement", "update-service-agreement", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.agreements, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("PATCH", customer(c)+"/service-agreements/"+id, map[string]any{"endsOn": "2027-12-31"}, 200)
-				return t, true, err
-			})
-		}},
-		{"delete service agreement", "delete-service-agreement", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			if c.agreements.size() < 2 { // the seeded one stays
-				return 0, errSkipped
-			}
-			return taken(c.agreements, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("DELETE", customer(c)+"/service-agreements/"+id, nil, 204)
-				return t, false, err
-			})
-		}},
 		// The role catalogue.
 		{"list roles", "list-roles", 2, inCustomer("GET", "/roles", nil, 200)},
-		{"create role", "create-role", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			if c.roles.size() >= 80 {
-				return 0, errSkipped
-			}
-			_, body, t, err := l.do("POST", customer(c)+"/roles", map[string]any{"name": fmt.Sprint("Team ", w.seq.Add(1))}, 201)
-			if err == nil {
-				c.roles.put(idOf(body))
-			}
-			return t, err
-		}},
-		{"rename role", "update-role", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.roles, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("PATCH", customer(c)+"/roles/"+id, map[string]any{"name": fmt.Sprint("Team ", w.seq.Add(1))}, 200)
-				return t, true, err
-			})
-		}},
-		{"delete role", "delete-role", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.roles, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("DELETE", customer(c)+"/roles/"+id, nil, 204)
-				return t, false, err
-			})
-		}},
 		// Portal setups (each an app client in the user pool).
 		{"list portals", "list-portals", 2, inCustomer("GET", "/portals", nil, 200)},
 		{"portal's users", "list-portal-users", 2, func(int64) (time.Duration, error) {
 			c := w.pick()
 			_, _, t, err := l.do("GET", customer(c)+"/portals/"+c.desk.id+"/users", nil, 200)
 			return t, err
-		}},
-		{"create portal", "create-portal", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			if c.portals.size() >= 40 {
-				return 0, errSkipped
-			}
-			n := w.seq.Add(1)
-			_, body, t, err := l.do("POST", customer(c)+"/portals", map[string]any{"name": fmt.Sprint("Kiosk ", n), "url": fmt.Sprintf("https://kiosk%d.load.example/", n)}, 201)
-			if err == nil {
-				c.portals.put(idOf(body))
-			}
-			return t, err
-		}},
-		{"rename portal", "update-portal", 1, func(i int64) (time.Duration, error) {
-			c := w.pick()
-			return taken(c.portals, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("PATCH", customer(c)+"/portals/"+id, map[string]any{"name": fmt.Sprint("Kiosk ", i)}, 200)
-				return t, true, err
-			})
-		}},
-		{"delete portal", "delete-portal", 1, func(int64) (time.Duration, error) {
-			c := w.pick()
-			if c.portals.size() < 2 { // one stays, to rename
-				return 0, errSkipped
-			}
-			return taken(c.portals, func(id string) (time.Duration, keep, error) {
-				_, _, t, err := l.do("DELETE", customer(c)+"/portals/"+id, nil, 204)
-				return t, false, err
-			})
 		}},
 		// Webhook subscriptions: the first seeded one delivers every event
 		// to the sample receiver and is only read; the others take an
@@ -430,13 +318,10 @@ func (w *world) operations() []operation {
 			return t, err
 		}},
 		{"rename operator", "update-operator", 1, func(i int64) (time.Duration, error) {
-			s, ok := w.opEnabled.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			defer w.opEnabled.put(s)
-			_, _, t, err := l.do("PATCH", "/v1/operators/"+s.id, map[string]any{"name": fmt.Sprint("Tech ", i)}, 200)
-			return t, err
+			return moved(w.opEnabled, w.opEnabled, func(s staff) (time.Duration, error) {
+				_, _, t, err := l.do("PATCH", "/v1/operators/"+s.id, map[string]any{"name": fmt.Sprint("Tech ", i)}, 200)
+				return t, err
+			})
 		}},
 		{"invite operator", "invite-operator", 1, func(int64) (time.Duration, error) {
 			_, body, t, err := l.do("POST", "/v1/operators", map[string]any{"email": w.uniq("staff"), "role": "technician"}, 201)
@@ -461,22 +346,16 @@ func (w *world) operations() []operation {
 			})
 		}},
 		{"disable operator", "disable-operator", 1, func(int64) (time.Duration, error) {
-			s, ok := w.opEnabled.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			_, _, t, err := l.do("POST", "/v1/operators/"+s.id+"/disable", nil, 200)
-			w.opDisabled.put(s)
-			return t, err
+			return moved(w.opEnabled, w.opDisabled, func(s staff) (time.Duration, error) {
+				_, _, t, err := l.do("POST", "/v1/operators/"+s.id+"/disable", nil, 200)
+				return t, err
+			})
 		}},
 		{"enable operator", "enable-operator", 1, func(int64) (time.Duration, error) {
-			s, ok := w.opDisabled.take()
-			if !ok {
-				return 0, errSkipped
-			}
-			_, _, t, err := l.do("POST", "/v1/operators/"+s.id+"/enable", nil, 200)
-			w.opEnabled.put(s)
-			return t, err
+			return moved(w.opDisabled, w.opEnabled, func(s staff) (time.Duration, error) {
+				_, _, t, err := l.do("POST", "/v1/operators/"+s.id+"/enable", nil, 200)
+				return t, err
+			})
 		}},
 		{"reset operator's app", "reset-operator-mfa", 1, func(int64) (time.Duration, error) {
 			s, ok := w.opEnabled.take()
@@ -513,6 +392,86 @@ func (w *world) operations() []operation {
 			}
 			w.opEnabled.put(s)
 			return t, nil
+		}},
+	}
+	// The collections a customer's profile, catalogue and setups keep,
+	// each made, changed and deleted one item at a time.
+	for _, k := range []collection{
+		{"address", "/addresses", "update", [3]string{"create-address", "update-address", "delete-address"},
+			func(c *cust) *pool[string] { return c.addresses }, 0, 45,
+			func(int64) any {
+				return map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"}, "postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}
+			},
+			func(int64) any { return map[string]any{"city": "Delft"} }},
+		{"service agreement", "/service-agreements", "update", [3]string{"create-service-agreement", "update-service-agreement", "delete-service-agreement"},
+			func(c *cust) *pool[string] { return c.agreements }, 1, 90, // the seeded one stays
+			func(i int64) any {
+				return map[string]any{"name": "Maintenance", "reference": fmt.Sprint("SLA-", i, "-", rand.Int64()), "startsOn": "2026-01-01", "endsOn": "2026-12-31"}
+			},
+			func(int64) any { return map[string]any{"endsOn": "2027-12-31"} }},
+		{"role", "/roles", "rename", [3]string{"create-role", "update-role", "delete-role"},
+			func(c *cust) *pool[string] { return c.roles }, 0, 80,
+			func(int64) any { return map[string]any{"name": fmt.Sprint("Team ", w.seq.Add(1))} },
+			func(int64) any { return map[string]any{"name": fmt.Sprint("Team ", w.seq.Add(1))} }},
+		{"portal", "/portals", "rename", [3]string{"create-portal", "update-portal", "delete-portal"},
+			func(c *cust) *pool[string] { return c.portals }, 1, 40, // one stays, to rename
+			func(int64) any {
+				n := w.seq.Add(1)
+				return map[string]any{"name": fmt.Sprint("Kiosk ", n), "url": fmt.Sprintf("https://kiosk%d.load.example/", n)}
+			},
+			func(i int64) any { return map[string]any{"name": fmt.Sprint("Kiosk ", i)} }},
+	} {
+		ops = append(ops, w.lifecycle(k)...)
+	}
+	return ops
+}
+
+// collection is one of a customer's collections the mix makes, changes
+// and deletes: at most max items, the first keep of them never deleted.
+type collection struct {
+	noun, path, change string
+	routes             [3]string // create, change, delete
+	items              func(*cust) *pool[string]
+	keep, max          int
+	created, changed   func(i int64) any // the bodies
+}
+
+// lifecycle is a collection's three operations.
+func (w *world) lifecycle(k collection) []operation {
+	l := w.l
+	base := func(c *cust) string { return "/v1/customers/" + c.id + k.path }
+	return []operation{
+		{"create " + k.noun, k.routes[0], 1, func(i int64) (time.Duration, error) {
+			c := w.pick()
+			items := k.items(c)
+			if items.size() >= k.max {
+				return 0, errSkipped
+			}
+			_, body, t, err := l.do("POST", base(c), k.created(i), 201)
+			if err == nil {
+				items.put(idOf(body))
+			}
+			return t, err
+		}},
+		{k.change + " " + k.noun, k.routes[1], 1, func(i int64) (time.Duration, error) {
+			c := w.pick()
+			return moved(k.items(c), k.items(c), func(id string) (time.Duration, error) {
+				_, _, t, err := l.do("PATCH", base(c)+"/"+id, k.changed(i), 200)
+				return t, err
+			})
+		}},
+		{"delete " + k.noun, k.routes[2], 1, func(int64) (time.Duration, error) {
+			c := w.pick()
+			items := k.items(c)
+			if items.size() <= k.keep {
+				return 0, errSkipped
+			}
+			id, ok := items.take()
+			if !ok {
+				return 0, errSkipped
+			}
+			_, _, t, err := l.do("DELETE", base(c)+"/"+id, nil, 204)
+			return t, err
 		}},
 	}
 }
