@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
@@ -18,13 +17,7 @@ import (
 // (sqsconsume.Consumer.FIFO).
 func TestSQSEmulatorFIFO(t *testing.T) {
 	ctx := context.Background()
-	s, err := StartSQS(ctx, SQSOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
-	c := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	c := startSQSClient(t)
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("work.fifo"), Attributes: map[string]string{"FifoQueue": "true", "VisibilityTimeout": "30"}})
 	if err != nil {
 		t.Fatal(err)

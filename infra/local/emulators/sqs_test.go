@@ -10,19 +10,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
+// startSQSClient starts the emulator for one test, stopped when it ends,
+// and returns aws-sdk-go-v2's own SQS client pointed at it.
+func startSQSClient(t *testing.T) *sqs.Client {
+	t.Helper()
+	s, err := StartSQS(context.Background(), SQSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+}
+
 // What the product's queues use of SQS works against the emulator with
 // aws-sdk-go-v2's own client: a queue and its dead-letter queue, a delayed
 // message, receive and delete, and a message that keeps failing moved to
 // the dead-letter queue after maxReceiveCount receives.
 func TestSQSEmulator(t *testing.T) {
 	ctx := context.Background()
-	s, err := StartSQS(ctx, SQSOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
-	c := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	c := startSQSClient(t)
 
 	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("work-dlq")})
 	if err != nil {

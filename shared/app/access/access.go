@@ -385,6 +385,15 @@ func (c *Caller) ActsAsPortalAdmin(customerID string) bool {
 	return !c.IsOperator() && c.Member(customerID) != nil
 }
 
+// ActingExtras is what a change in the customer carries of the caller: a
+// portal admin (ActsAsPortalAdmin) must still be one when it lands.
+func (c *Caller) ActingExtras(customerID string) state.Extras {
+	if c.ActsAsPortalAdmin(customerID) {
+		return state.Extras{ActingAdmin: c.Sub}
+	}
+	return state.Extras{}
+}
+
 // DeploymentActor is the deployment, which invites the first operator admin.
 var DeploymentActor = domain.Actor{ID: "deployment", Email: "deployment", Kind: domain.ActorOperator, Name: "The deployment"}
 

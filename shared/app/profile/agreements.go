@@ -40,11 +40,7 @@ func (in AgreementInput) check(a *domain.ServiceAgreement) error {
 // Agreements lists a customer's service agreements, oldest first, each
 // with its status today: operators, and its portal admins.
 func (s *Service) Agreements(ctx context.Context, c *access.Caller, customerID string) ([]domain.ServiceAgreement, error) {
-	if err := s.readable(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap("profile.Agreements", err)
-	}
-	as, err := s.agreements().all(ctx, customerID, s.now())
-	return as, errs.Wrap("profile.Agreements", err)
+	return s.agreements().readAll(ctx, s, c, customerID, "profile.Agreements")
 }
 
 func agreementTarget(a domain.ServiceAgreement) domain.Target {

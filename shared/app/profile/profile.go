@@ -99,20 +99,7 @@ func (in AddressInput) check(a *domain.Address) error {
 // Addresses lists a customer's addresses, oldest first: operators, and its
 // portal admins.
 func (s *Service) Addresses(ctx context.Context, c *access.Caller, customerID string) ([]domain.Address, error) {
-	if err := s.readable(ctx, c, customerID); err != nil {
-		return nil, errs.Wrap("profile.Addresses", err)
-	}
-	as, err := s.addresses().all(ctx, customerID, s.now())
-	return as, errs.Wrap("profile.Addresses", err)
-}
-
-// actingAdmin is the extras of a change a portal admin makes: they must
-// still be one when it lands.
-func actingAdmin(c *access.Caller, customerID string) state.Extras {
-	if c.ActsAsPortalAdmin(customerID) {
-		return state.Extras{ActingAdmin: c.Sub}
-	}
-	return state.Extras{}
+	return s.addresses().readAll(ctx, s, c, customerID, "profile.Addresses")
 }
 
 // CreateAddress adds an address to a customer: operators, and its portal
@@ -131,7 +118,7 @@ func (s *Service) CreateAddress(ctx context.Context, c *access.Caller, customerI
 	if err := in.check(&a); err != nil {
 		return domain.Address{}, err
 	}
-	a, err := s.addresses().create(ctx, s.Store, c, a, actingAdmin(c, customerID), key)
+	a, err := s.addresses().create(ctx, s.Store, c, a, c.ActingExtras(customerID), key)
 	return a, errs.Wrap(op, err)
 }
 
@@ -169,7 +156,7 @@ func (s *Service) UpdateAddress(ctx context.Context, c *access.Caller, customerI
 	if in.empty() {
 		return domain.Address{}, errs.ErrEmptyChange
 	}
-	a, err := s.addresses().update(ctx, c, customerID, id, want, actingAdmin(c, customerID), s.now(), func(a domain.Address) (domain.Address, bool, error) {
+	a, err := s.addresses().update(ctx, c, customerID, id, want, c.ActingExtras(customerID), s.now(), func(a domain.Address) (domain.Address, bool, error) {
 		after := a
 		after.Lines = slices.Clone(a.Lines)
 		err := in.check(&after)
@@ -190,5 +177,5 @@ func (s *Service) DeleteAddress(ctx context.Context, c *access.Caller, customerI
 	if err := c.RequireUserManager(customerID); err != nil {
 		return err
 	}
-	return errs.Wrap(op, s.addresses().delete(ctx, c, customerID, id, want, actingAdmin(c, customerID), s.now()))
+	return errs.Wrap(op, s.addresses().delete(ctx, c, customerID, id, want, c.ActingExtras(customerID), s.now()))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -60,6 +61,16 @@ func (k kind[T, P]) all(ctx context.Context, customerID string, now time.Time) (
 		k.read(&rs[i], now)
 	}
 	return rs, err
+}
+
+// readAll is a read of every record of one kind of a customer, op naming
+// it in errors: operators and the customer's portal admins (readable).
+func (k kind[T, P]) readAll(ctx context.Context, s *Service, c *access.Caller, customerID, op string) ([]T, error) {
+	if err := s.readable(ctx, c, customerID); err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	rs, err := k.all(ctx, customerID, s.now())
+	return rs, errs.Wrap(op, err)
 }
 
 // create writes r, a first version, with the extras x. With an idempotency

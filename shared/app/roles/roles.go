@@ -79,13 +79,6 @@ func (s *Service) List(ctx context.Context, c *access.Caller, customerID string)
 	return rs, errs.Wrap(op, err)
 }
 
-func actingAdmin(c *access.Caller, customerID string) state.Extras {
-	if c.ActsAsPortalAdmin(customerID) {
-		return state.Extras{ActingAdmin: c.Sub}
-	}
-	return state.Extras{}
-}
-
 // Create adds a role to a customer's catalogue; its name is required and
 // must be new to the customer (without case). With an idempotency key, a
 // retry answers the role the first attempt made.
@@ -110,7 +103,7 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, customerID strin
 		return s.role(ctx, customerID, ref)
 	}
 	sc := domain.CustomerScope(customerID)
-	x := actingAdmin(c, customerID)
+	x := c.ActingExtras(customerID)
 	x.Idempotency = key.Record(r.ID, now)
 	err = s.Store.ChangeRole(ctx, state.RoleChange{After: &r, Extras: x,
 		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionRoleCreated, domain.RoleTargetOf(r), sc)})
@@ -167,7 +160,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 	now := s.now()
 	after.Version, after.UpdatedAt = r.Version+1, now
 	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, After: &after, Extras: actingAdmin(c, customerID),
+	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, After: &after, Extras: c.ActingExtras(customerID),
 		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionRoleUpdated, domain.RoleTargetOf(r), sc)})
 	if err != nil {
 		return r, errs.Wrap(op, stale(err, want))
@@ -191,7 +184,7 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, id s
 		return state.ErrStale
 	}
 	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, Extras: actingAdmin(c, customerID),
+	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, Extras: c.ActingExtras(customerID),
 		Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionRoleDeleted, domain.RoleTargetOf(r), sc)})
 	return errs.Wrap(op, stale(err, want))
 }

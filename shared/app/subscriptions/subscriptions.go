@@ -124,14 +124,6 @@ func (s *Service) allowed(ctx context.Context, c *access.Caller, customerID stri
 	return err
 }
 
-// extras: a portal admin must still be one when the change lands.
-func extras(c *access.Caller, customerID string) state.Extras {
-	if c.ActsAsPortalAdmin(customerID) {
-		return state.Extras{ActingAdmin: c.Sub}
-	}
-	return state.Extras{}
-}
-
 func target(w domain.Subscription) domain.Target {
 	u := w.URL
 	return domain.Target{Kind: domain.TargetSubscription, ID: w.ID, Name: &u}
@@ -205,7 +197,7 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, customerID strin
 	}
 	secret := webhooks.NewSecret()
 	w.Secret = s.Sealer.Seal(w.ID, secret)
-	x := extras(c, customerID)
+	x := c.ActingExtras(customerID)
 	x.Idempotency = key.Record(w.ID, now)
 	sc := domain.CustomerScope(customerID)
 	err = s.Store.ChangeSubscription(ctx, state.SubscriptionChange{After: &w, Extras: x,
@@ -279,7 +271,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 	if after.URL == w.URL && slices.Equal(after.Types, w.Types) && after.Description == w.Description && after.Paused == w.Paused {
 		return w, nil
 	}
-	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionUpdated, want, extras(c, customerID), s.now())
+	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionUpdated, want, c.ActingExtras(customerID), s.now())
 	return after, errs.Wrap(op, err)
 }
 
@@ -298,7 +290,7 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, id s
 		return errs.Wrap(op, state.ErrStale)
 	}
 	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, Extras: extras(c, customerID),
+	err = s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, Extras: c.ActingExtras(customerID),
 		Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionSubscriptionDeleted, target(w), sc)})
 	if errors.Is(err, state.ErrStale) && want == 0 {
 		err = state.ErrConcurrent
@@ -330,7 +322,7 @@ func (s *Service) Rotate(ctx context.Context, c *access.Caller, customerID, id s
 	until := now.Add(Grace)
 	after.PreviousSecret, after.PreviousUntil = w.Secret, &until
 	after.Secret = s.Sealer.Seal(w.ID, secret)
-	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionRotated, want, extras(c, customerID), now)
+	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionRotated, want, c.ActingExtras(customerID), now)
 	if err != nil {
 		return w, "", errs.Wrap(op, err)
 	}
