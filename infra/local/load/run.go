@@ -443,15 +443,19 @@ func run(ctx context.Context, c config) (*report, error) {
 	// AWS calls per request: each operation once more, alone; and that it
 	// reached the route it names.
 	perRequest := map[string]int{}
+	if err := w.settle(); err != nil {
+		return nil, fmt.Errorf("operators back to enabled before the pass alone: %w", err)
+	}
 	w.probing.Store(true)
 	for _, o := range ops {
 		before := w.served.counts()
 		err := errSkipped
-		// Something to act on may still be on its way (an import the
-		// consumer has not finished): a few tries, a moment apart.
-		for try := 0; err == errSkipped && try < 20; try++ {
+		// Something to act on may be in another customer than the one
+		// picked, or still on its way (an import the consumer has not
+		// finished): up to 100 tries, a moment apart.
+		for try := 0; err == errSkipped && try < 100; try++ {
 			if try > 0 {
-				time.Sleep(500 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond)
 			}
 			calls.Record()
 			_, err = o.do(0)
