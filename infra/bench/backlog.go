@@ -62,6 +62,10 @@ func sum(u map[string]float64) float64 {
 	return t
 }
 
+// readUnits is the read capacity of what a Take counted: DynamoDB Local
+// reports the transactions' capacity too, in write units.
+func readUnits(u map[string]float64) float64 { return sum(u) - u["TransactWriteItems"] }
+
 // A backlog kind: what is seeded, and what the sweep's report counts of it.
 type backlogKind struct {
 	name string
@@ -220,9 +224,8 @@ func drain(ctx context.Context, db *dynamodb.Client, calls *faults.Injector, tab
 		return perItem{}, fmt.Errorf("a run after the backlog was drained: %+v, %v", rep, err)
 	}
 	after := len(calls.Calls())
-	// DynamoDB Local reports the transactions' capacity too: write units.
 	wcu := units["TransactWriteItems"]
-	f := perItem{n: n, rcu: (sum(units) - wcu) / float64(n), wcu: wcu / float64(n), reads: float64(nReads) / float64(n), all: float64(nCalls) / float64(n)}
+	f := perItem{n: n, rcu: readUnits(units) / float64(n), wcu: wcu / float64(n), reads: float64(nReads) / float64(n), all: float64(nCalls) / float64(n)}
 	fmt.Printf("| %d | %.1f s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f RCU |\n", n, seeded.Seconds(), runs, float64(n)/took.Seconds(),
 		f.rcu, units["GetItem"]/float64(n), units["Query"]/float64(n), f.wcu, f.reads, float64(nWrites)/float64(n), f.all, firstPage)
 	extra := ""

@@ -30,7 +30,6 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
 	"github.com/portalaccess/portalaccess/infra/local/provision"
-	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -251,15 +250,9 @@ func capacity(big int) error {
 	if err := provision.Table(ctx, db, "bench"); err != nil {
 		return err
 	}
-	var m testkit.Meter
+	var m opMeter
 	st := store.New(db, "bench")
-	// Reads only: the store reports the transactions' write units too.
-	st.Capacity = func(op string, u float64) {
-		switch op {
-		case "Query", "GetItem", "BatchGetItem", "TransactGetItems", "Scan":
-			m.Add(op, u)
-		}
-	}
+	st.Capacity = m.Add
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	sweeper := app.Env{Config: config.Config{InvitationTTL: config.DefaultInvitationTTL}, Store: st,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}.Sweeper()
@@ -317,7 +310,7 @@ func capacity(big int) error {
 		if _, err := st.ListMembers(ctx, domain.CustomerScope(small), domain.StatusUnconfirmed, "", 10, nil); err != nil {
 			return err
 		}
-		page := m.Take()
+		page := readUnits(m.Take())
 		if err := seedN([]string{small}, 30, "due"+label+"-", due); err != nil { // 10 of them unconfirmed and due
 			return err
 		}
@@ -326,7 +319,7 @@ func capacity(big int) error {
 		if err != nil {
 			return err
 		}
-		swept := m.Take()
+		swept := readUnits(m.Take())
 		fmt.Printf("| %s | %.1f | %.1f (%d expired) |\n", label, page, swept, rep.Expired)
 		switch {
 		case rep.Expired != 10:
