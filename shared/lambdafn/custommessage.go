@@ -2,11 +2,9 @@ package lambdafn
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 )
@@ -17,12 +15,7 @@ import (
 // message the pool sends is left as the pool writes it. The trigger never
 // fails: a reset asked for is a reset sent.
 func StartCustomMessage(name string, opts ...Option) {
-	log := lambdacontext.NewLogger()
-	e, err := env(log, opts...)
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
+	e, _ := MustEnv(name, opts...)
 	svc := e.App.Portals()
 	lambda.Start(func(ctx context.Context, ev events.CognitoEventUserPoolsCustomMessage) (events.CognitoEventUserPoolsCustomMessage, error) {
 		return CustomMessage(ctx, svc, ev), nil

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/portalaccess/portalaccess/shared/app/imports"
 )
@@ -16,12 +14,7 @@ import (
 // StartImports runs import-users: the imports queue's event source mapping
 // hands it batches of messages, each naming one chunk.
 func StartImports(name string, opts ...Option) {
-	log := lambdacontext.NewLogger()
-	e, err := env(log, opts...)
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
+	e, log := MustEnv(name, opts...)
 	svc := e.App.Imports()
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		return WorkImports(ctx, svc, log, ev), nil

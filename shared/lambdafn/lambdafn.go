@@ -6,6 +6,7 @@
 package lambdafn
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,12 +35,7 @@ type Option func(e *Env) error
 
 // Start runs the operation as the named function until the runtime stops it.
 func Start(name string, op api.Operation, opts ...Option) {
-	log := lambdacontext.NewLogger()
-	e, err := env(log, opts...)
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
+	e, log := MustEnv(name, opts...)
 	// On AWS, refuse what did not come through the distribution before
 	// anything else runs (ORIGIN_SECRET; unset locally).
 	lambda.Start(origin.Check(name, e.App.Config.OriginSecrets, api.Handler(name, op, api.NewServices(e.App)), log))
@@ -68,6 +64,31 @@ func env(log *slog.Logger, opts ...Option) (*Env, error) {
 	return e, nil
 }
 
-// NewEnv is what a function that is not an API operation starts from:
-// the configuration, the table, and the options' clients.
-func NewEnv(log *slog.Logger, opts ...Option) (*Env, error) { return env(log, opts...) }
+// MustEnv is what every function starts from: the function's logger and
+// its Env (the configuration, the table, and the options' clients), built
+// once at cold start. A function that cannot start says why and exits, so
+// that the runtime reports the failed init rather than serve without its
+// clients. A further check of the function's own can fail the same way
+// (the deliverer's: see [Env.Require]).
+func MustEnv(name string, opts ...Option) (*Env, *slog.Logger) {
+	log := lambdacontext.NewLogger()
+	e, err := env(log, opts...)
+	if err != nil {
+		CannotStart(log, name, err)
+	}
+	return e, log
+}
+
+// CannotStart logs why the named function cannot start, and exits.
+func CannotStart(log *slog.Logger, name string, err error) {
+	log.Error("function cannot start", "function", name, "error", err.Error())
+	os.Exit(1)
+}
+
+// Require ends a function's start, as MustEnv would, when ok is false: what
+// names the setting the function cannot run without.
+func (e *Env) Require(name string, ok bool, what string) {
+	if !ok {
+		CannotStart(e.App.Log, name, errors.New(what))
+	}
+}

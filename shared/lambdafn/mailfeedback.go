@@ -3,11 +3,9 @@ package lambdafn
 import (
 	"context"
 	"errors"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/portalaccess/portalaccess/shared/app/delivery"
 )
@@ -15,12 +13,7 @@ import (
 // StartMailFeedback runs the function that SES's events reach through
 // EventBridge: each event's detail is an SES event record.
 func StartMailFeedback(name string, opts ...Option) {
-	log := lambdacontext.NewLogger()
-	e, err := env(log, opts...)
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
+	e, _ := MustEnv(name, opts...)
 	fb := e.App.Feedback()
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) error {
 		return MailFeedback(ctx, fb, ev)

@@ -7,14 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -42,15 +40,8 @@ type Worker struct {
 // Start runs the function: two event source mappings invoke it, the
 // events queue's (events from the bus's rule) and the deliveries queue's.
 func Start(name string) {
-	log := lambdacontext.NewLogger()
-	e, err := lambdafn.NewEnv(log)
-	if err == nil && (e.App.Config.WebhookQueueURL == "" || len(e.App.Config.WebhookKey) == 0) {
-		err = startError("WEBHOOK_QUEUE_URL and WEBHOOK_KEY must be set")
-	}
-	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
+	e, log := lambdafn.MustEnv(name)
+	e.Require(name, e.App.Config.WebhookQueueURL != "" && len(e.App.Config.WebhookKey) > 0, "WEBHOOK_QUEUE_URL and WEBHOOK_KEY must be set")
 	w := &Worker{D: e.App.Deliverer(), Log: log, Deliveries: e.App.Config.WebhookQueueURL,
 		Q: sqs.NewFromConfig(e.AWS, func(o *sqs.Options) { o.BaseEndpoint = lambdafn.Endpoint("SQS") })}
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

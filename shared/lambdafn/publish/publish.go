@@ -29,8 +29,7 @@ func Start(name string) {
 		err = errNoBus
 	}
 	if err != nil {
-		log.Error("function cannot start", "function", name, "error", err.Error())
-		os.Exit(1)
+		lambdafn.CannotStart(log, name, err)
 	}
 	p := &pevents.Publisher{Log: log, Bus: bridge.Bus{BusName: bus,
 		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdafn.Endpoint("EventBridge") })}}
