@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -79,65 +78,27 @@ func addressPath(a *domain.Address) string {
 	return "/v1/customers/" + a.CustomerID + "/addresses/" + a.ID
 }
 
-// ListAddresses: GET /v1/customers/{customerId}/addresses.
-func ListAddresses(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		as, err := s.Profile.Addresses(ctx, c, cid)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]addressView, 0, len(as))
-		for i := range as {
-			items = append(items, viewAddress(&as[i]))
-		}
-		return httpapi.OK(map[string]any{"items": items}), nil
-	})
+func addressRoutes(s *Services) collection[domain.Address, addressInput, profile.AddressInput, addressView] {
+	return collection[domain.Address, addressInput, profile.AddressInput, addressView]{s: s, policy: (*access.Caller).RequireUserManager,
+		kind: "address", param: "addressId", path: addressPath, view: viewAddress, version: func(a *domain.Address) int { return a.Version }}
 }
+
+// ListAddresses: GET /v1/customers/{customerId}/addresses.
+func ListAddresses(s *Services) httpapi.Endpoint { return addressRoutes(s).list(s.Profile.Addresses) }
 
 // CreateAddress: POST /v1/customers/{customerId}/addresses.
 func CreateAddress(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in addressInput
-		key, err := decodeCreate(r, c, "create-address:"+cid, &in)
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.Profile.CreateAddress(ctx, c, cid, in.input(), key)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.Created(addressPath(&a), viewAddress(&a)).WithETag(a.Version), nil
-	})
+	return addressRoutes(s).create(s.Profile.CreateAddress)
 }
 
 // UpdateAddress: PATCH /v1/customers/{customerId}/addresses/{addressId}, If-Match honoured.
 func UpdateAddress(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in addressInput
-		want, err := decodeUpdate(r, &in)
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.Profile.UpdateAddress(ctx, c, cid, r.Path("addressId"), in.input(), want)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.OK(viewAddress(&a)).WithETag(a.Version), nil
-	})
+	return addressRoutes(s).update(s.Profile.UpdateAddress)
 }
 
 // DeleteAddress: DELETE /v1/customers/{customerId}/addresses/{addressId}, If-Match honoured.
 func DeleteAddress(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		want, err := ifMatch(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Profile.DeleteAddress(ctx, c, cid, r.Path("addressId"), want); err != nil {
-			return nil, err
-		}
-		return httpapi.NoContent(), nil
-	})
+	return addressRoutes(s).delete(s.Profile.DeleteAddress)
 }
 
 type agreementInput struct {
@@ -155,63 +116,30 @@ func agreementPath(a *domain.ServiceAgreement) string {
 	return "/v1/customers/" + a.CustomerID + "/service-agreements/" + a.ID
 }
 
+// Service agreements are the provider's to write (an operator of the
+// customer's); the customer's user managers may read them.
+func agreementRoutes(s *Services, policy func(*access.Caller, string) error) collection[domain.ServiceAgreement, agreementInput, profile.AgreementInput, agreementView] {
+	return collection[domain.ServiceAgreement, agreementInput, profile.AgreementInput, agreementView]{s: s, policy: policy,
+		kind: "service-agreement", param: "agreementId", path: agreementPath, view: viewAgreement,
+		version: func(a *domain.ServiceAgreement) int { return a.Version }}
+}
+
 // ListServiceAgreements: GET /v1/customers/{customerId}/service-agreements.
 func ListServiceAgreements(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		as, err := s.Profile.Agreements(ctx, c, cid)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]agreementView, 0, len(as))
-		for i := range as {
-			items = append(items, viewAgreement(&as[i]))
-		}
-		return httpapi.OK(map[string]any{"items": items}), nil
-	})
+	return agreementRoutes(s, (*access.Caller).RequireUserManager).list(s.Profile.Agreements)
 }
 
 // CreateServiceAgreement: POST /v1/customers/{customerId}/service-agreements.
 func CreateServiceAgreement(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireOperatorIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in agreementInput
-		key, err := decodeCreate(r, c, "create-service-agreement:"+cid, &in)
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.Profile.CreateAgreement(ctx, c, cid, in.input(), key)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.Created(agreementPath(&a), viewAgreement(&a)).WithETag(a.Version), nil
-	})
+	return agreementRoutes(s, (*access.Caller).RequireOperatorIn).create(s.Profile.CreateAgreement)
 }
 
 // UpdateServiceAgreement: PATCH …/service-agreements/{agreementId}, If-Match honoured.
 func UpdateServiceAgreement(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireOperatorIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in agreementInput
-		want, err := decodeUpdate(r, &in)
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.Profile.UpdateAgreement(ctx, c, cid, r.Path("agreementId"), in.input(), want)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.OK(viewAgreement(&a)).WithETag(a.Version), nil
-	})
+	return agreementRoutes(s, (*access.Caller).RequireOperatorIn).update(s.Profile.UpdateAgreement)
 }
 
 // DeleteServiceAgreement: DELETE …/service-agreements/{agreementId}, If-Match honoured.
 func DeleteServiceAgreement(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireOperatorIn, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		want, err := ifMatch(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Profile.DeleteAgreement(ctx, c, cid, r.Path("agreementId"), want); err != nil {
-			return nil, err
-		}
-		return httpapi.NoContent(), nil
-	})
+	return agreementRoutes(s, (*access.Caller).RequireOperatorIn).delete(s.Profile.DeleteAgreement)
 }

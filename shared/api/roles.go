@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -40,63 +39,19 @@ func (in roleInput) input() roles.Input {
 
 func rolePath(r *domain.Role) string { return "/v1/customers/" + r.CustomerID + "/roles/" + r.ID }
 
-// ListRoles: GET /v1/customers/{customerId}/roles.
-func ListRoles(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		rs, err := s.Roles.List(ctx, c, cid)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]roleView, 0, len(rs))
-		for i := range rs {
-			items = append(items, viewRole(&rs[i]))
-		}
-		return httpapi.OK(map[string]any{"items": items}), nil
-	})
+func roleRoutes(s *Services) collection[domain.Role, roleInput, roles.Input, roleView] {
+	return collection[domain.Role, roleInput, roles.Input, roleView]{s: s, policy: (*access.Caller).RequireUserManager,
+		kind: "role", param: "roleId", path: rolePath, view: viewRole, version: func(r *domain.Role) int { return r.Version }}
 }
+
+// ListRoles: GET /v1/customers/{customerId}/roles.
+func ListRoles(s *Services) httpapi.Endpoint { return roleRoutes(s).list(s.Roles.List) }
 
 // CreateRole: POST /v1/customers/{customerId}/roles.
-func CreateRole(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in roleInput
-		key, err := decodeCreate(r, c, "create-role:"+cid, &in)
-		if err != nil {
-			return nil, err
-		}
-		ro, err := s.Roles.Create(ctx, c, cid, in.input(), key)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.Created(rolePath(&ro), viewRole(&ro)).WithETag(ro.Version), nil
-	})
-}
+func CreateRole(s *Services) httpapi.Endpoint { return roleRoutes(s).create(s.Roles.Create) }
 
 // UpdateRole: PATCH /v1/customers/{customerId}/roles/{roleId}, If-Match honoured.
-func UpdateRole(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in roleInput
-		want, err := decodeUpdate(r, &in)
-		if err != nil {
-			return nil, err
-		}
-		ro, err := s.Roles.Update(ctx, c, cid, r.Path("roleId"), in.input(), want)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.OK(viewRole(&ro)).WithETag(ro.Version), nil
-	})
-}
+func UpdateRole(s *Services) httpapi.Endpoint { return roleRoutes(s).update(s.Roles.Update) }
 
 // DeleteRole: DELETE /v1/customers/{customerId}/roles/{roleId}, If-Match honoured.
-func DeleteRole(s *Services) httpapi.Endpoint {
-	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		want, err := ifMatch(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Roles.Delete(ctx, c, cid, r.Path("roleId"), want); err != nil {
-			return nil, err
-		}
-		return httpapi.NoContent(), nil
-	})
-}
+func DeleteRole(s *Services) httpapi.Endpoint { return roleRoutes(s).delete(s.Roles.Delete) }

@@ -86,20 +86,13 @@ func webhookPath(w *domain.Subscription) string {
 
 var webhookPolicy = (*access.Caller).RequireWebhookManager
 
-// ListWebhooks: GET /v1/customers/{customerId}/webhooks.
-func ListWebhooks(s *Services) httpapi.Endpoint {
-	return s.inCustomer(webhookPolicy, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		ws, err := s.Subscriptions.List(ctx, c, cid)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]webhookView, 0, len(ws))
-		for i := range ws {
-			items = append(items, viewWebhook(&ws[i]))
-		}
-		return httpapi.OK(map[string]any{"items": items}), nil
-	})
+func webhookRoutes(s *Services) collection[domain.Subscription, webhookInput, subscriptions.Input, webhookView] {
+	return collection[domain.Subscription, webhookInput, subscriptions.Input, webhookView]{s: s, policy: webhookPolicy,
+		kind: "webhook", param: "webhookId", path: webhookPath, view: viewWebhook, version: func(w *domain.Subscription) int { return w.Version }}
 }
+
+// ListWebhooks: GET /v1/customers/{customerId}/webhooks.
+func ListWebhooks(s *Services) httpapi.Endpoint { return webhookRoutes(s).list(s.Subscriptions.List) }
 
 // CreateWebhook: POST /v1/customers/{customerId}/webhooks; 201 with the
 // secret, shown this once.
@@ -119,45 +112,17 @@ func CreateWebhook(s *Services) httpapi.Endpoint {
 }
 
 // GetWebhook: GET /v1/customers/{customerId}/webhooks/{webhookId}.
-func GetWebhook(s *Services) httpapi.Endpoint {
-	return s.inCustomer(webhookPolicy, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		w, err := s.Subscriptions.Get(ctx, c, cid, r.Path("webhookId"))
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.OK(viewWebhook(&w)).WithETag(w.Version), nil
-	})
-}
+func GetWebhook(s *Services) httpapi.Endpoint { return webhookRoutes(s).get(s.Subscriptions.Get) }
 
 // UpdateWebhook: PATCH …/webhooks/{webhookId}, If-Match honoured; "paused"
 // pauses or resumes it.
 func UpdateWebhook(s *Services) httpapi.Endpoint {
-	return s.inCustomer(webhookPolicy, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		var in webhookInput
-		want, err := decodeUpdate(r, &in)
-		if err != nil {
-			return nil, err
-		}
-		w, err := s.Subscriptions.Update(ctx, c, cid, r.Path("webhookId"), in.input(), want)
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.OK(viewWebhook(&w)).WithETag(w.Version), nil
-	})
+	return webhookRoutes(s).update(s.Subscriptions.Update)
 }
 
 // DeleteWebhook: DELETE …/webhooks/{webhookId}, If-Match honoured.
 func DeleteWebhook(s *Services) httpapi.Endpoint {
-	return s.inCustomer(webhookPolicy, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
-		want, err := ifMatch(r)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Subscriptions.Delete(ctx, c, cid, r.Path("webhookId"), want); err != nil {
-			return nil, err
-		}
-		return httpapi.NoContent(), nil
-	})
+	return webhookRoutes(s).delete(s.Subscriptions.Delete)
 }
 
 // RotateWebhookSecret: POST …/webhooks/{webhookId}/rotate-secret, If-Match
