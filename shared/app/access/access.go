@@ -267,6 +267,19 @@ func (c *Caller) MFARequired() bool { return c.Operator != nil && !c.mfaOff && c
 // IsOperator reports whether the caller is enabled provider staff.
 func (c *Caller) IsOperator() bool { return c.Operator != nil }
 
+// CustomerExists answers whether the customer is there, as the caller's
+// own standing tells it or, failing that, a read: a member's membership of
+// it proves it, as does the read of it with the caller (ResolveIn); for an
+// operator outside that customer it is read, and one that is not there is
+// not found (errs.NotExist, as read answers it).
+func (c *Caller) CustomerExists(ctx context.Context, customerID string, read func(ctx context.Context, id string) (domain.Customer, error)) error {
+	if !c.IsOperator() || c.TenantOf(customerID) != nil {
+		return nil
+	}
+	_, err := read(ctx, customerID)
+	return err
+}
+
 // IsOperatorAdmin reports whether the caller is an enabled operator admin.
 func (c *Caller) IsOperatorAdmin() bool {
 	return c.Operator != nil && c.Operator.Role == domain.RoleAdmin

@@ -1,7 +1,9 @@
 package access_test
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/apptest"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 )
 
 // The gateway's authorizer checks signature, issuer, audience and expiry;
@@ -87,5 +90,37 @@ func TestThePolicies(t *testing.T) {
 				t.Errorf("%s %s: %s, want %s", who, name, got, want[who][name])
 			}
 		}
+	}
+}
+
+// Whether a customer exists: a member's standing proves it, as does the
+// read with an operator's request inside it; an operator outside it has it
+// read, and a customer that is not there is not found.
+func TestCustomerExists(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	_, pa := w.User(acme.ID, "pa@acme.example", true)
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	inside, err := w.ResolveIn("tech@provider.example", acme.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads []string
+	read := func(ctx context.Context, id string) (domain.Customer, error) {
+		reads = append(reads, id)
+		return w.Store.Customer(ctx, id)
+	}
+	for name, c := range map[string]*access.Caller{"a portal admin": pa, "an operator inside the customer": inside} {
+		reads = nil
+		if err := c.CustomerExists(w.Ctx(), acme.ID, read); err != nil || len(reads) != 0 {
+			t.Errorf("%s: %v, reads %v", name, err, reads)
+		}
+	}
+	reads = nil
+	if err := tech.CustomerExists(w.Ctx(), acme.ID, read); err != nil || !slices.Equal(reads, []string{acme.ID}) {
+		t.Errorf("an operator outside: %v, reads %v", err, reads)
+	}
+	if err := tech.CustomerExists(w.Ctx(), "cus_nobody", read); !errs.IsKind(err, errs.NotExist) {
+		t.Errorf("an unknown customer: %v", err)
 	}
 }

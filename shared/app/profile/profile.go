@@ -44,11 +44,7 @@ func (s *Service) readable(ctx context.Context, c *access.Caller, customerID str
 	if err := c.RequireUserManager(customerID); err != nil {
 		return err
 	}
-	if !c.IsOperator() || c.TenantOf(customerID) != nil {
-		return nil
-	}
-	_, err := s.Store.Customer(ctx, customerID)
-	return err
+	return c.CustomerExists(ctx, customerID, s.Store.Customer)
 }
 
 // AddressInput is an address, or a change of one, as the caller gives it:

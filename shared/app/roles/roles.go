@@ -70,10 +70,8 @@ func (s *Service) List(ctx context.Context, c *access.Caller, customerID string)
 	if err := c.RequireUserManager(customerID); err != nil {
 		return nil, err
 	}
-	if c.IsOperator() && c.TenantOf(customerID) == nil {
-		if _, err := s.Store.Customer(ctx, customerID); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
+	if err := c.CustomerExists(ctx, customerID, s.Store.Customer); err != nil {
+		return nil, errs.Wrap(op, err)
 	}
 	rs, err := s.Store.Roles(ctx, customerID)
 	return rs, errs.Wrap(op, err)
