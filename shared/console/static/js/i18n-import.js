@@ -1,6 +1,6 @@
 // The texts of the import screen (a CSV file of people), one dictionary
 // per language, added to i18n.js's.
-import { dictionaries } from './i18n.js';
+import { addTexts } from './i18n.js';
 
 const en = {
   'nav.import': 'Import',
@@ -61,5 +61,4 @@ const nl = {
   'access.untilHint': 'Leeg: die eindigt nooit. Op dat moment wordt de toegang vanzelf uitgeschakeld; de beheerders horen het een paar dagen eerder.',
 };
 
-for (const [k, v] of Object.entries(en)) dictionaries.en[k] ??= v;
-for (const [k, v] of Object.entries(nl)) dictionaries.nl[k] ??= v;
+addTexts({ en, nl });

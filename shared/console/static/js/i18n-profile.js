@@ -2,7 +2,7 @@
 // provider's audit trail, one dictionary per language, added to i18n.js's
 // (whose t() and has() then find them). Kept apart so that the screens of
 // a customer's profile and life time change in files of their own.
-import { dictionaries } from './i18n.js';
+import { addTexts } from './i18n.js';
 
 const en = {
   'nav.profile': 'Organization profile',
@@ -230,5 +230,4 @@ const nl = {
   'field.endsOn': 'Geef de laatste dag, niet vóór de eerste.',
 };
 
-for (const [k, v] of Object.entries(en)) dictionaries.en[k] ??= v;
-for (const [k, v] of Object.entries(nl)) dictionaries.nl[k] ??= v;
+addTexts({ en, nl });

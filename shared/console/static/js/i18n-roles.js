@@ -2,7 +2,7 @@
 // picker (role-picker.js), acting on a selection of users (selection.js),
 // the counts of the categories and "add now, invite later", one dictionary
 // per language, added to i18n.js's (whose t() and has() then find them).
-import { dictionaries } from './i18n.js';
+import { addTexts } from './i18n.js';
 
 const en = {
   'nav.roles': 'Roles',
@@ -194,5 +194,4 @@ const nl = {
   'sel.why.other': 'niet mogelijk ({code})',
 };
 
-for (const [k, v] of Object.entries(en)) dictionaries.en[k] ??= v;
-for (const [k, v] of Object.entries(nl)) dictionaries.nl[k] ??= v;
+addTexts({ en, nl });

@@ -3,7 +3,7 @@
 // shown once, pause and resume, rotation and the delivery log; one
 // dictionary per language, added to i18n.js's (whose t() and has() then
 // find them).
-import { dictionaries } from './i18n.js';
+import { addTexts } from './i18n.js';
 
 const en = {
   'nav.webhooks': 'Webhooks',
@@ -211,5 +211,4 @@ const nl = {
   'action.subscription.paused': 'Webhook door het systeem gepauzeerd',
 };
 
-for (const [k, v] of Object.entries(en)) dictionaries.en[k] ??= v;
-for (const [k, v] of Object.entries(nl)) dictionaries.nl[k] ??= v;
+addTexts({ en, nl });

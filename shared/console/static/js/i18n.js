@@ -629,6 +629,14 @@ const nl = {
 
 export const dictionaries = { en, nl };
 
+// addTexts adds an area's dictionaries (i18n-roles.js and the like) to
+// these: a key already here keeps its text.
+export function addTexts(more) {
+  for (const [language, texts] of Object.entries(more)) {
+    for (const [k, v] of Object.entries(texts)) dictionaries[language][k] ??= v;
+  }
+}
+
 function choose(languages) {
   for (const l of languages || []) {
     const s = String(l).toLowerCase();
