@@ -112,6 +112,17 @@ func (s *Services) authed(ep func(ctx context.Context, r *httpapi.Request, c *ac
 	}
 }
 
+// authedAs resolves the caller and checks them against the policy before
+// the endpoint runs.
+func (s *Services) authedAs(policy func(*access.Caller) error, ep func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error)) httpapi.Endpoint {
+	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		if err := policy(c); err != nil {
+			return nil, err
+		}
+		return ep(ctx, r, c)
+	})
+}
+
 // inCustomer resolves the caller and reads {customerId}, and checks the
 // caller against the policy for that customer, before the endpoint runs.
 // The customer is read with the caller: one being offboarded answers 404.
@@ -272,6 +283,21 @@ func (s *Services) readPage(r *httpapi.Request, params []string, bind func(httpa
 		pq.csv = &csvQuery{path: r.Event.RawPath, query: q}
 	}
 	return pq, nil
+}
+
+// listPage answers a listing without parameters of its own, bound to
+// binding: it reads the page query, fetches that page from the use case
+// and renders it through view.
+func listPage[E, V any](s *Services, r *httpapi.Request, binding string, fetch func(limit int32, start state.PageKey) (state.Page[E], error), view func(*E) V) (*httpapi.Response, error) {
+	pq, err := s.readPage(r, nil, listing(binding))
+	if err != nil {
+		return nil, err
+	}
+	p, err := fetch(pq.limit, pq.start)
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(s, pq, p, view), nil
 }
 
 // listing binds a listing without parameters of its own.

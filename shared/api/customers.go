@@ -9,6 +9,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/customers"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Health answers that the API is up (httpapi.Health, which its function
@@ -17,19 +18,10 @@ func Health(s *Services) httpapi.Endpoint { return httpapi.Health }
 
 // ListCustomers: GET /v1/customers.
 func ListCustomers(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperator(); err != nil {
-			return nil, err
-		}
-		pq, err := s.readPage(r, nil, listing("customers"))
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.Customers.List(ctx, c, pq.limit, pq.start)
-		if err != nil {
-			return nil, err
-		}
-		return pageOf(s, pq, p, viewCustomer), nil
+	return s.authedAs((*access.Caller).RequireOperator, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		return listPage(s, r, "customers", func(limit int32, start state.PageKey) (state.Page[domain.Customer], error) {
+			return s.Customers.List(ctx, c, limit, start)
+		}, viewCustomer)
 	})
 }
 
@@ -40,10 +32,7 @@ type createCustomerInput struct {
 
 // CreateCustomer: POST /v1/customers.
 func CreateCustomer(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		var in createCustomerInput
 		key, err := decodeCreate(r, c, "create-customer", &in)
 		if err != nil {
@@ -121,10 +110,7 @@ func DeleteCustomer(s *Services) httpapi.Endpoint {
 
 // GetJob: GET /v1/jobs/{jobId}, a job's progress.
 func GetJob(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		j, err := s.Offboarding.Job(ctx, c, r.Path("jobId"))
 		if err != nil {
 			return nil, err
@@ -168,19 +154,10 @@ func viewJob(j *domain.Job) jobView {
 // ListProviderAuditEvents: GET /v1/audit-events, the provider's own trail,
 // newest first.
 func ListProviderAuditEvents(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
-		pq, err := s.readPage(r, nil, listing("audit\x00provider"))
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.Customers.ProviderAudit(ctx, c, pq.limit, pq.start)
-		if err != nil {
-			return nil, err
-		}
-		return pageOf(s, pq, p, viewAudit), nil
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
+		return listPage(s, r, "audit\x00provider", func(limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error) {
+			return s.Customers.ProviderAudit(ctx, c, limit, start)
+		}, viewAudit)
 	})
 }
 

@@ -41,10 +41,7 @@ func EnrolMFA(s *Services) httpapi.Endpoint {
 // ResetOperatorMFA: DELETE /v1/operators/{operatorId}/mfa (operator
 // admins). The operator must set up a new authenticator app.
 func ResetOperatorMFA(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		if s.MFA == nil {
 			return nil, errNoMFA
 		}

@@ -13,10 +13,7 @@ import (
 
 // ListOperators: GET /v1/operators.
 func ListOperators(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		return s.listMembers(ctx, r, c, domain.ProviderScope)
 	})
 }
@@ -30,10 +27,7 @@ type inviteOperatorInput struct {
 
 // InviteOperator: POST /v1/operators.
 func InviteOperator(s *Services) httpapi.Endpoint {
-	return s.authed(func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
-		if err := c.RequireOperatorAdmin(); err != nil {
-			return nil, err
-		}
+	return s.authedAs((*access.Caller).RequireOperatorAdmin, func(ctx context.Context, r *httpapi.Request, c *access.Caller) (*httpapi.Response, error) {
 		var in inviteOperatorInput
 		key, err := decodeCreate(r, c, "invite-operator", &in)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // A customer's portal setups, and what a portal asks with its own token.
@@ -123,15 +124,9 @@ func DeletePortal(s *Services) httpapi.Endpoint {
 func ListPortalUsers(s *Services) httpapi.Endpoint {
 	return s.inCustomer((*access.Caller).RequireUserManager, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		pid := portalParam(r)
-		pq, err := s.readPage(r, nil, listing("portal-users\x00"+cid+"\x00"+pid))
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.Portals.Members(ctx, c, cid, pid, pq.limit, pq.start)
-		if err != nil {
-			return nil, err
-		}
-		return pageOf(s, pq, p, viewUser), nil
+		return listPage(s, r, "portal-users\x00"+cid+"\x00"+pid, func(limit int32, start state.PageKey) (state.Page[domain.Member], error) {
+			return s.Portals.Members(ctx, c, cid, pid, limit, start)
+		}, viewUser)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/httpapi"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // A customer's webhook subscriptions and their delivery logs. A secret is
@@ -146,14 +147,8 @@ func RotateWebhookSecret(s *Services) httpapi.Endpoint {
 func ListWebhookDeliveries(s *Services) httpapi.Endpoint {
 	return s.inCustomer(webhookPolicy, func(ctx context.Context, r *httpapi.Request, c *access.Caller, cid string) (*httpapi.Response, error) {
 		id := r.Path("webhookId")
-		pq, err := s.readPage(r, nil, listing("deliveries\x00"+cid+"\x00"+id))
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.Subscriptions.WebhookDeliveries(ctx, c, cid, id, pq.limit, pq.start)
-		if err != nil {
-			return nil, err
-		}
-		return pageOf(s, pq, p, viewDelivery), nil
+		return listPage(s, r, "deliveries\x00"+cid+"\x00"+id, func(limit int32, start state.PageKey) (state.Page[domain.WebhookDelivery], error) {
+			return s.Subscriptions.WebhookDeliveries(ctx, c, cid, id, limit, start)
+		}, viewDelivery)
 	})
 }
