@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -29,15 +28,7 @@ func publishEvents(p *stackParts, fn awslambda.Function) awsevents.EventBus {
 	bus.GrantPutEventsTo(fn, nil)
 	fn.AddEnvironment(jsii.String("EVENT_BUS_NAME"), bus.EventBusName(), nil)
 
-	dlq := awssqs.NewQueue(p.stack, jsii.String("PublishEventsDeadLetters"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the on-failure destination of the stream's event source mapping: it holds where in the stream the records it could not publish are."),
-	}}, jsii.Bool(false))
+	dlq := newDeadLetterQueue(p, "PublishEventsDeadLetters", "This queue is the on-failure destination of the stream's event source mapping: it holds where in the stream the records it could not publish are.", false)
 
 	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(p.table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,

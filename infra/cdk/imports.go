@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/portalaccess/portalaccess/shared/config"
 )
@@ -27,15 +26,7 @@ const (
 )
 
 func importsQueue(p *stackParts) awssqs.Queue {
-	dlq := awssqs.NewQueue(p.stack, jsii.String("ImportsDeadLetters"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the imports queue's dead-letter queue: it holds the chunks that failed five times."),
-	}}, jsii.Bool(false))
+	dlq := newDeadLetterQueue(p, "ImportsDeadLetters", "This queue is the imports queue's dead-letter queue: it holds the chunks that failed five times.", false)
 	q := awssqs.NewQueue(p.stack, jsii.String("Imports"), &awssqs.QueueProps{
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:        jsii.Bool(true),

@@ -7,9 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // mailFeedbackEvents are SES's event types that the product records on
@@ -37,15 +35,7 @@ func mailFeedback(p *stackParts, fn awslambda.Function) {
 		Events:      &events,
 	})
 
-	dlq := awssqs.NewQueue(p.stack, jsii.String("MailFeedbackDeadLetters"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the dead-letter queue of the mail feedback rule and function."),
-	}}, jsii.Bool(false))
+	dlq := newDeadLetterQueue(p, "MailFeedbackDeadLetters", "This queue is the dead-letter queue of the mail feedback rule and function.", false)
 
 	// Lambda retries a failed event twice (a minute, then two, apart), then
 	// hands it to the queue.

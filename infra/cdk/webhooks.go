@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // Webhook deliveries, with AWS's managed parts:
@@ -48,13 +47,7 @@ func newWebhookKey(stack awscdk.Stack) awssecretsmanager.Secret {
 
 func webhooks(p *stackParts, fn awslambda.Function, bus awsevents.EventBus) {
 	queue := func(id, why string, fifo bool, receives float64, visibility awscdk.Duration) awssqs.Queue {
-		dlq := awssqs.NewQueue(p.stack, jsii.String(id+"DeadLetters"), &awssqs.QueueProps{
-			Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
-			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), Fifo: jsii.Bool(fifo),
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-SQS3"), Reason: jsii.String(why),
-		}}, jsii.Bool(false))
+		dlq := newDeadLetterQueue(p, id+"DeadLetters", why, fifo)
 		props := &awssqs.QueueProps{
 			Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
 			VisibilityTimeout: visibility, RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
