@@ -15,6 +15,7 @@
 //	delivery      making invitations and sending their e-mails
 //	identitysync  bringing a sign-in identity in line with the table
 //	idem          idempotency keys
+//	check         checking an input's fields, each problem named at once
 //	mfa           the operators' second factor (authenticator app)
 package app
 

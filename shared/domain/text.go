@@ -135,3 +135,12 @@ const (
 
 // ValidLocale reports whether l is a supported locale.
 func ValidLocale(l string) bool { return l == LocaleEN || l == LocaleNL }
+
+// CleanLocale checks a locale a caller gave: one of the locales, or the
+// reason it is not ("invalid_locale").
+func CleanLocale(l string) (string, string) {
+	if !ValidLocale(l) {
+		return l, "invalid_locale"
+	}
+	return l, ""
+}

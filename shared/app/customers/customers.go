@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/roles"
@@ -75,19 +76,15 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in NewCustomer, 
 	if err := c.RequireOperatorAdmin(); err != nil {
 		return domain.Customer{}, err
 	}
-	var fields []errs.Field
-	name, code := domain.CleanName(deref(in.Name))
+	var fs check.Fields
+	name, code := domain.CleanName(deref(in.Name)) // required
 	if code != "" {
-		fields = append(fields, errs.F("name", code))
+		fs.Refuse("name", code)
 	}
 	locale := domain.LocaleEN
-	if in.Locale != nil {
-		if locale = *in.Locale; !domain.ValidLocale(locale) {
-			fields = append(fields, errs.F("locale", "invalid_locale"))
-		}
-	}
-	if len(fields) > 0 {
-		return domain.Customer{}, errs.Fields(fields...)
+	check.Given(&fs, "locale", in.Locale, domain.CleanLocale, &locale)
+	if err := fs.Err(); err != nil {
+		return domain.Customer{}, err
 	}
 	key, err := idem.Look(ctx, s.Store, key, s.now())
 	if err != nil {
@@ -236,8 +233,8 @@ type PolicyInput struct {
 	SeatLimit                 *int
 }
 
-// check turns a policy input into a policy, its problems into fields.
-func (in PolicyInput) check(fields *[]errs.Field) domain.Policy {
+// check turns a policy input into a policy, its problems into fs.
+func (in PolicyInput) check(fs *check.Fields) domain.Policy {
 	var p domain.Policy
 	if in.AllowedDomains != nil {
 		ds, i, code := domain.CleanDomains(in.AllowedDomains)
@@ -246,7 +243,7 @@ func (in PolicyInput) check(fields *[]errs.Field) domain.Policy {
 			if i >= 0 {
 				f += "." + strconv.Itoa(i)
 			}
-			*fields = append(*fields, errs.F(f, code))
+			fs.Refuse(f, code)
 		}
 		if len(ds) > 0 {
 			p.AllowedDomains = ds
@@ -255,14 +252,14 @@ func (in PolicyInput) check(fields *[]errs.Field) domain.Policy {
 	if v := in.InvitationLifetimeSeconds; v != nil {
 		d := time.Duration(*v) * time.Second
 		if *v < int64(domain.MinInvitationLifetime/time.Second) || *v > int64(domain.MaxInvitationLifetime/time.Second) {
-			*fields = append(*fields, errs.F("policy.invitationLifetimeSeconds", "out_of_range"))
+			fs.Refuse("policy.invitationLifetimeSeconds", "out_of_range")
 		} else {
 			p.InvitationLifetime = d
 		}
 	}
 	if v := in.SeatLimit; v != nil {
 		if *v < 1 || *v > domain.MaxSeatLimit {
-			*fields = append(*fields, errs.F("policy.seatLimit", "out_of_range"))
+			fs.Refuse("policy.seatLimit", "out_of_range")
 		} else {
 			p.SeatLimit = *v
 		}
@@ -282,25 +279,16 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 	if in.Name == nil && in.Locale == nil && in.Policy == nil {
 		return domain.Customer{}, errs.ErrEmptyChange
 	}
-	var fields []errs.Field
+	var fs check.Fields
 	var name, locale string
-	if in.Name != nil {
-		var code string
-		if name, code = domain.CleanName(*in.Name); code != "" {
-			fields = append(fields, errs.F("name", code))
-		}
-	}
-	if in.Locale != nil {
-		if locale = *in.Locale; !domain.ValidLocale(locale) {
-			fields = append(fields, errs.F("locale", "invalid_locale"))
-		}
-	}
+	check.Given(&fs, "name", in.Name, domain.CleanName, &name)
+	check.Given(&fs, "locale", in.Locale, domain.CleanLocale, &locale)
 	var policy domain.Policy
 	if in.Policy != nil {
-		policy = in.Policy.check(&fields)
+		policy = in.Policy.check(&fs)
 	}
-	if len(fields) > 0 {
-		return domain.Customer{}, errs.Fields(fields...)
+	if err := fs.Err(); err != nil {
+		return domain.Customer{}, err
 	}
 	cu, ps, err := s.Store.CustomerWithPortals(ctx, id)
 	if err == nil && cu.Offboarding() {

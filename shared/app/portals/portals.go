@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -101,31 +102,19 @@ type Setup struct {
 
 // check checks a setup into the fields of p (those given).
 func (in Setup) check(p *domain.Portal) error {
-	var fields []errs.Field
+	var fs check.Fields
 	oldDefault := p.URL != "" && slices.Equal(p.RedirectURIs, []string{domain.DefaultRedirectURI(p.URL)})
-	if in.Name != nil {
-		name, code := domain.CleanName(*in.Name)
-		if code != "" {
-			fields = append(fields, errs.F("name", code))
-		}
-		p.Name = name
-	}
-	if in.URL != nil {
-		u, code := domain.CleanPortalURL(*in.URL)
-		if code != "" {
-			fields = append(fields, errs.F("url", code))
-		}
-		p.URL = u
-	}
+	check.Given(&fs, "name", in.Name, domain.CleanName, &p.Name)
+	check.Given(&fs, "url", in.URL, domain.CleanPortalURL, &p.URL)
 	if in.RedirectURIs != nil {
 		if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > domain.MaxRedirectURIs {
-			fields = append(fields, errs.F("redirectUris", "count"))
+			fs.Refuse("redirectUris", "count")
 		}
 		var uris []string
 		for i, raw := range in.RedirectURIs {
 			u, code := domain.CleanPortalURL(raw)
 			if code != "" {
-				fields = append(fields, errs.F("redirectUris."+strconv.Itoa(i), code))
+				fs.Refuse("redirectUris."+strconv.Itoa(i), code)
 				continue
 			}
 			if !slices.Contains(uris, u) {
@@ -137,10 +126,7 @@ func (in Setup) check(p *domain.Portal) error {
 		// The default follows the address; redirect URIs of one's own stay.
 		p.RedirectURIs = []string{domain.DefaultRedirectURI(p.URL)}
 	}
-	if len(fields) > 0 {
-		return errs.Fields(fields...)
-	}
-	return nil
+	return fs.Err()
 }
 
 // List lists a customer's portal setups, by name: operators, and its

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -26,15 +27,15 @@ func (in AgreementInput) empty() bool {
 
 // check checks the given fields into a: its last day is not before its first.
 func (in AgreementInput) check(a *domain.ServiceAgreement) error {
-	var c checker
-	given(&c, "name", in.Name, text(domain.MaxNameLength), &a.Name)
-	given(&c, "reference", in.Reference, text(domain.MaxReferenceLength), &a.Reference)
-	starts := given(&c, "startsOn", in.StartsOn, domain.CleanDate, &a.StartsOn)
-	ends := given(&c, "endsOn", in.EndsOn, domain.CleanDate, &a.EndsOn)
+	var c check.Fields
+	check.Given(&c, "name", in.Name, check.Text(domain.MaxNameLength), &a.Name)
+	check.Given(&c, "reference", in.Reference, check.Text(domain.MaxReferenceLength), &a.Reference)
+	starts := check.Given(&c, "startsOn", in.StartsOn, domain.CleanDate, &a.StartsOn)
+	ends := check.Given(&c, "endsOn", in.EndsOn, domain.CleanDate, &a.EndsOn)
 	if starts && ends && a.EndsOn < a.StartsOn {
-		c.refuse("endsOn", "before_start")
+		c.Refuse("endsOn", "before_start")
 	}
-	return c.err()
+	return c.Err()
 }
 
 // Agreements lists a customer's service agreements, oldest first, each

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -66,30 +67,30 @@ func (in AddressInput) empty() bool {
 
 // check checks the given fields into a.
 func (in AddressInput) check(a *domain.Address) error {
-	var c checker
+	var c check.Fields
 	if in.Kind != nil {
 		if !domain.ValidAddressKind(*in.Kind) {
-			c.refuse("kind", "invalid_kind")
+			c.Refuse("kind", "invalid_kind")
 		}
 		a.Kind = domain.AddressKind(*in.Kind)
 	}
-	c.removable("label", in.Label, domain.MaxLabelLength, &a.Label)
+	c.Removable("label", in.Label, domain.MaxLabelLength, &a.Label)
 	if in.Lines != nil {
 		lines, i, code := domain.CleanAddressLines(in.Lines)
 		switch {
 		case code == "":
 			a.Lines = lines
 		case i < 0:
-			c.refuse("lines", code)
+			c.Refuse("lines", code)
 		default:
-			c.refuse("lines."+strconv.Itoa(i), code)
+			c.Refuse("lines."+strconv.Itoa(i), code)
 		}
 	}
-	given(&c, "postalCode", in.PostalCode, domain.CleanPostalCode, &a.PostalCode)
-	given(&c, "city", in.City, text(domain.MaxNameLength), &a.City)
-	c.removable("region", in.Region, domain.MaxNameLength, &a.Region)
-	given(&c, "country", in.Country, domain.CleanCountry, &a.Country)
-	return c.err()
+	check.Given(&c, "postalCode", in.PostalCode, domain.CleanPostalCode, &a.PostalCode)
+	check.Given(&c, "city", in.City, check.Text(domain.MaxNameLength), &a.City)
+	c.Removable("region", in.Region, domain.MaxNameLength, &a.Region)
+	check.Given(&c, "country", in.Country, domain.CleanCountry, &a.Country)
+	return c.Err()
 }
 
 // Addresses lists a customer's addresses, oldest first: operators, and its

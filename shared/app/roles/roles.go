@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -42,25 +43,10 @@ type Input struct {
 }
 
 func (in Input) check(r *domain.Role) error {
-	var fields []errs.Field
-	if in.Name != nil {
-		n, code := domain.CleanRoleName(*in.Name)
-		if code != "" {
-			fields = append(fields, errs.F("name", code))
-		}
-		r.Name = n
-	}
-	if in.Description != nil {
-		d, code := domain.CleanRoleDescription(*in.Description)
-		if code != "" {
-			fields = append(fields, errs.F("description", code))
-		}
-		r.Description = d
-	}
-	if len(fields) > 0 {
-		return errs.Fields(fields...)
-	}
-	return nil
+	var fs check.Fields
+	check.Given(&fs, "name", in.Name, domain.CleanRoleName, &r.Name)
+	check.Given(&fs, "description", in.Description, domain.CleanRoleDescription, &r.Description)
+	return fs.Err()
 }
 
 // List reads a customer's catalogue, by name: operators, and its portal

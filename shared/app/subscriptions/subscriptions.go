@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -72,20 +73,14 @@ func (in Input) empty() bool {
 
 // check checks the given fields into w.
 func (s *Service) check(in Input, w *domain.Subscription) error {
-	var fs []errs.Field
-	if in.URL != nil {
-		u, code := domain.CleanWebhookURL(*in.URL, s.Local)
-		if code != "" {
-			fs = append(fs, errs.F("url", code))
-		}
-		w.URL = u
-	}
+	var fs check.Fields
+	check.Given(&fs, "url", in.URL, func(u string) (string, string) { return domain.CleanWebhookURL(u, s.Local) }, &w.URL)
 	if in.Types != nil {
 		known := events.Types()
 		types := []string{}
 		for _, t := range *in.Types {
 			if !slices.Contains(known, t) {
-				fs = append(fs, errs.F("eventTypes", "unknown_event_type"))
+				fs.Refuse("eventTypes", "unknown_event_type")
 				break
 			}
 			if !slices.Contains(types, t) {
@@ -95,20 +90,14 @@ func (s *Service) check(in Input, w *domain.Subscription) error {
 		slices.Sort(types)
 		w.Types = types
 	}
-	if in.Description != nil {
-		d := *in.Description
-		if d != "" {
-			var code string
-			if d, code = domain.CleanText(d, MaxDescription); code != "" {
-				fs = append(fs, errs.F("description", code))
-			}
+	// "" removes the description.
+	check.Given(&fs, "description", in.Description, func(d string) (string, string) {
+		if d == "" {
+			return "", ""
 		}
-		w.Description = d
-	}
-	if len(fs) > 0 {
-		return errs.Fields(fs...)
-	}
-	return nil
+		return domain.CleanText(d, MaxDescription)
+	}, &w.Description)
+	return fs.Err()
 }
 
 // allowed checks the caller and that the customer exists.
