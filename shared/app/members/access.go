@@ -3,6 +3,7 @@ package members
 import (
 	"time"
 
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 )
@@ -19,7 +20,7 @@ var (
 
 // parseAccessUntil checks an accessUntil as the caller gives it: an RFC 3339
 // moment in the future, or "" (which the caller means as "clear it").
-func parseAccessUntil(field string, raw *string, now time.Time, fields *[]errs.Field) (*time.Time, bool) {
+func parseAccessUntil(field string, raw *string, now time.Time, fs *check.Fields) (*time.Time, bool) {
 	if raw == nil {
 		return nil, false
 	}
@@ -28,15 +29,15 @@ func parseAccessUntil(field string, raw *string, now time.Time, fields *[]errs.F
 	}
 	t, err := time.Parse(time.RFC3339Nano, *raw)
 	if err != nil {
-		*fields = append(*fields, errs.F(field, "invalid_time"))
+		fs.Refuse(field, "invalid_time")
 		return nil, false
 	}
 	if !t.After(now) {
-		*fields = append(*fields, errs.F(field, "not_future"))
+		fs.Refuse(field, "not_future")
 		return nil, false
 	}
 	if t.Sub(now) > maxAccessAhead {
-		*fields = append(*fields, errs.F(field, "too_far"))
+		fs.Refuse(field, "too_far")
 		return nil, false
 	}
 	t = t.UTC().Truncate(time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -64,12 +65,12 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			return nil, errs.Wrap(op, err)
 		}
 	}
-	var fields []errs.Field
+	var fs check.Fields
 	p.Name = nil
-	_, roles, portals := sc.checkProfile(p, &fields)
-	until, _ := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fields)
-	if len(fields) > 0 {
-		return nil, errs.Fields(fields...)
+	_, roles, portals := sc.checkProfile(p, &fs)
+	until, _ := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fs)
+	if err := fs.Err(); err != nil {
+		return nil, err
 	}
 	if key != nil && key.Prior != nil && key.Prior.Response != "" {
 		res, err := s.replayBulk(ctx, c, sc, key.Prior.Response)

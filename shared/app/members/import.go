@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -26,7 +27,7 @@ func (sc Scope) CheckImportRow(r *domain.ImportRow) {
 		return
 	}
 	r.Email = email
-	var fields []errs.Field
+	var fs check.Fields
 	name := r.Name
 	var namep *string
 	if name != "" {
@@ -40,10 +41,11 @@ func (sc Scope) CheckImportRow(r *domain.ImportRow) {
 	if len(r.PortalIDs) > 0 {
 		portalsIn = r.PortalIDs
 	}
-	n, roles, portals := sc.checkProfile(Profile{Name: namep, Roles: rolesIn, PortalIDs: portalsIn}, &fields)
-	if len(fields) > 0 {
-		f, _, _ := cutField(fields[0].Name)
-		r.Outcome, r.Reason = domain.ImportInvalid, f+"_"+fields[0].Reason
+	n, roles, portals := sc.checkProfile(Profile{Name: namep, Roles: rolesIn, PortalIDs: portalsIn}, &fs)
+	if err := fs.Err(); err != nil {
+		first := errs.As(err).Fields[0]
+		f, _, _ := cutField(first.Name)
+		r.Outcome, r.Reason = domain.ImportInvalid, f+"_"+first.Reason
 		return
 	}
 	// The row keeps the roles by the catalogue's names (matched again when

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/app/delivery"
 	"github.com/portalaccess/portalaccess/shared/app/idem"
@@ -97,29 +98,17 @@ type newMember struct {
 	AccessUntil *time.Time
 }
 
-// checkName checks an optional name field into fields.
-func checkName(field string, p *string, fields *[]errs.Field) string {
-	if p == nil {
-		return ""
-	}
-	name, code := domain.CleanName(*p)
-	if code != "" {
-		*fields = append(*fields, errs.F(field, code))
-	}
-	return name
-}
-
 // checkProfile checks the fields a portal user is invited or updated with;
 // roles, when given, against the catalogue (loaded by then).
-func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, roles, portals []string) {
-	name = checkName("name", p.Name, fields)
+func (sc Scope) checkProfile(p Profile, fs *check.Fields) (name string, roles, portals []string) {
+	check.Given(fs, "name", p.Name, domain.CleanName, &name)
 	if p.Roles != nil {
-		roles = checkRoles(p.Roles, sc.catalogue(), fields)
+		roles = checkRoles(p.Roles, sc.catalogue(), fs)
 	}
 	if p.PortalIDs != nil {
 		portals = dedupe(p.PortalIDs)
 		if len(portals) > domain.MaxPortalIDs {
-			*fields = append(*fields, errs.F("portalIds", "too_many"))
+			fs.Refuse("portalIds", "too_many")
 		} else {
 			known := map[string]bool{}
 			for _, pt := range sc.Portals {
@@ -127,7 +116,7 @@ func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, role
 			}
 			for i, id := range portals {
 				if !known[id] {
-					*fields = append(*fields, errs.F("portalIds."+strconv.Itoa(i), "unknown_portal"))
+					fs.Refuse("portalIds."+strconv.Itoa(i), "unknown_portal")
 					break
 				}
 			}
@@ -138,27 +127,27 @@ func (sc Scope) checkProfile(p Profile, fields *[]errs.Field) (name string, role
 
 // check turns an invitee into a new member of the scope.
 func (sc Scope) check(in Invitee, now time.Time) (newMember, error) {
-	var fields []errs.Field
+	var fs check.Fields
 	email, code := domain.NormalizeEmail(in.Email)
 	if code != "" {
-		fields = append(fields, errs.F("email", code))
+		fs.Refuse("email", code)
 	}
 	nm := newMember{Email: email}
-	nm.AccessUntil, _ = parseAccessUntil("accessUntil", in.AccessUntil, now, &fields)
+	nm.AccessUntil, _ = parseAccessUntil("accessUntil", in.AccessUntil, now, &fs)
 	if sc.Scope.IsProvider() {
-		nm.Name = checkName("name", in.Name, &fields)
+		check.Given(&fs, "name", in.Name, domain.CleanName, &nm.Name)
 		if in.Role == nil || !domain.ValidOperatorRole(*in.Role) {
-			fields = append(fields, errs.F("role", "invalid_role"))
+			fs.Refuse("role", "invalid_role")
 		} else {
 			nm.Role = domain.OperatorRole(*in.Role)
 		}
 	} else {
-		nm.Name, nm.RoleIDs, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fields)
+		nm.Name, nm.RoleIDs, nm.PortalIDs = sc.checkProfile(Profile{Name: in.Name, Admin: in.Admin, Roles: in.Roles, PortalIDs: in.PortalIDs}, &fs)
 		nm.Admin = in.Admin != nil && *in.Admin
 	}
 	nm.Later = in.SendInvitation != nil && !*in.SendInvitation
-	if len(fields) > 0 {
-		return nm, errs.Fields(fields...)
+	if err := fs.Err(); err != nil {
+		return nm, err
 	}
 	if !sc.allowed(nm.Email) {
 		return nm, ErrDomainNotAllowed

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
-	"github.com/portalaccess/portalaccess/shared/errs"
 )
 
 // A portal user's roles come from the customer's role catalogue: the caller
@@ -63,7 +63,7 @@ func (s *Service) name(ctx context.Context, sc domain.Scope, cat *catalogue, ms 
 
 // checkRoles turns the caller's choice into role ids of the catalogue
 // (which must be loaded), naming the first bad one (roles.<i>).
-func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fields *[]errs.Field) []string {
+func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fs *check.Fields) []string {
 	if ch.All {
 		return ix.All()
 	}
@@ -73,7 +73,7 @@ func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fields *[]errs.Field) []str
 		if i >= 0 {
 			field += "." + strconv.Itoa(i)
 		}
-		*fields = append(*fields, errs.F(field, code))
+		fs.Refuse(field, code)
 	}
 	return ids
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
+	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -33,11 +34,11 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 			return domain.Member{}, errs.Wrap(op, err)
 		}
 	}
-	var fields []errs.Field
-	name, roles, portals := sc.checkProfile(p, &fields)
-	until, setUntil := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fields)
-	if len(fields) > 0 {
-		return domain.Member{}, errs.Fields(fields...)
+	var fs check.Fields
+	name, roles, portals := sc.checkProfile(p, &fs)
+	until, setUntil := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fs)
+	if err := fs.Err(); err != nil {
+		return domain.Member{}, err
 	}
 	m, _, err := s.modify(ctx, t, want, sc.roles, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		after, ch := newChange(c, m, now, domain.ActionUpdated)
@@ -78,14 +79,15 @@ func (s *Service) UpdateOperator(ctx context.Context, c *access.Caller, t Target
 	if name == nil && role == nil && accessUntil == nil {
 		return domain.Member{}, errs.ErrEmptyChange
 	}
-	var fields []errs.Field
-	clean := checkName("name", name, &fields)
-	until, setUntil := parseAccessUntil("accessUntil", accessUntil, s.now(), &fields)
+	var fs check.Fields
+	var clean string
+	check.Given(&fs, "name", name, domain.CleanName, &clean)
+	until, setUntil := parseAccessUntil("accessUntil", accessUntil, s.now(), &fs)
 	if role != nil && !domain.ValidOperatorRole(*role) {
-		fields = append(fields, errs.F("role", "invalid_role"))
+		fs.Refuse("role", "invalid_role")
 	}
-	if len(fields) > 0 {
-		return domain.Member{}, errs.Fields(fields...)
+	if err := fs.Err(); err != nil {
+		return domain.Member{}, err
 	}
 	m, _, err := s.modify(ctx, t, want, nil, func(m domain.Member, now time.Time) (*state.MemberChange, error) {
 		after, ch := newChange(c, m, now, domain.ActionUpdated)
