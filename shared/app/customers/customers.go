@@ -31,7 +31,7 @@ type Store interface {
 	Directory(ctx context.Context, customers []string, portals map[string][]string) (map[string]domain.Customer, map[string]domain.Portal, error)
 	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 	ListAudit(ctx context.Context, sc domain.Scope, limit int32, start state.PageKey) (state.Page[domain.AuditEvent], error)
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 }
 
 // Service serves customers.

@@ -16,6 +16,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/conc"
 	"github.com/portalaccess/portalaccess/shared/app/delivery"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -46,7 +47,7 @@ type Store interface {
 	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 	CreateMember(ctx context.Context, nm state.NewMember) error
 	ChangeMember(ctx context.Context, ch state.MemberChange) error
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 	PutIdempotency(ctx context.Context, rec state.Idempotency) error
 	CompleteIdempotency(ctx context.Context, id, fingerprint, response string) error
 	Take(ctx context.Context, rc state.RateCount) error

@@ -40,7 +40,7 @@ type Store interface {
 	PortalSyncDone(ctx context.Context, d state.Due) error
 	PortalMembers(ctx context.Context, customerID, portalID string, limit int32, start state.PageKey) (state.Page[domain.Member], error)
 	ChangeMember(ctx context.Context, ch state.MemberChange) error
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 	PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error)
 	Roles(ctx context.Context, customerID string) ([]domain.Role, error)

@@ -26,7 +26,7 @@ type Store interface {
 	ChangeAddress(ctx context.Context, ch state.AddressChange) error
 	Agreements(ctx context.Context, customerID string) ([]domain.ServiceAgreement, error)
 	ChangeAgreement(ctx context.Context, ch state.AgreementChange) error
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 }
 
 // Service serves the profile.

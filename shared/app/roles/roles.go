@@ -24,7 +24,7 @@ type Store interface {
 	Customer(ctx context.Context, id string) (domain.Customer, error)
 	Roles(ctx context.Context, customerID string) ([]domain.Role, error)
 	ChangeRole(ctx context.Context, ch state.RoleChange) error
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 }
 
 // Service serves the catalogue.

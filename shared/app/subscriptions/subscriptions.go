@@ -31,7 +31,7 @@ type Store interface {
 	Subscriptions(ctx context.Context, customerID string) ([]domain.Subscription, error)
 	RecordWebhookDelivery(ctx context.Context, d domain.WebhookDelivery) error
 	WebhookDeliveries(ctx context.Context, customerID, subscriptionID string, limit int32, start state.PageKey) (state.Page[domain.WebhookDelivery], error)
-	IdempotencyRecord(ctx context.Context, id string, now time.Time) (*state.Idempotency, error)
+	idem.Store // the records of idempotency keys, for idem.Look
 }
 
 // Grace is how long a rotated-out secret keeps signing beside the new one.
