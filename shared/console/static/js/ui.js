@@ -1,7 +1,7 @@
 // The pieces the screens are made of, beyond dom.js: paged tables, the form
 // dialog, error notices, safe links and idempotency keys.
 import { t } from './i18n.js';
-import { h, notice, openDialog, uid, clearFieldErrors } from './dom.js';
+import { h, notice, openDialog, uid, clearFieldErrors, confirmAction, restoreFocus } from './dom.js';
 import * as api from './api.js';
 
 // ---- lists --------------------------------------------------------------------
@@ -66,6 +66,35 @@ export function cell(label, ...content) { return h('td', { dataset: { label } },
 export function errorNotice(p) {
   if (p && p.status === 401) return;
   notice(api.describe(p), 'error');
+}
+
+// staleReload answers a change that someone else's change overtook (412,
+// 404, concurrent_change): the open dialogs close, the screen is drawn again
+// with what is there now, and message (or else the problem's own text) says
+// so. It answers false for any other problem, which is the caller's.
+export function staleReload(p, redraw, message) {
+  if (!p || (p.status !== 412 && p.code !== 'concurrent_change' && p.status !== 404)) return false;
+  for (const d of document.querySelectorAll('dialog[open]')) d.close();
+  redraw().then(() => notice(message || api.describe(p), 'error'));
+  return true;
+}
+
+// deleteConfirmed deletes the item at path, on its version, once the user
+// answers yes to question: the screen is drawn again and done says what
+// happened; focus (or else restoreFocus) puts the focus back. A change that
+// overtook it is answered as staleReload does, with stale.
+export async function deleteConfirmed({ question, path, version, redraw, done, stale, focus }) {
+  if (!(await confirmAction(question))) return;
+  try {
+    await api.del(path, { headers: { 'If-Match': `"${version}"` } });
+  } catch (p) {
+    if (!staleReload(p, redraw, stale)) errorNotice(p);
+    return;
+  }
+  await redraw();
+  notice(done);
+  if (focus) focus();
+  else restoreFocus();
 }
 
 // safeURL is u when it is an http(s) URL, else '#'.

@@ -6,11 +6,11 @@
 // offboarding it (after typing its name), which opens the job's progress.
 import '../i18n-profile.js';
 import { t } from '../i18n.js';
-import { h, field, notice, restoreFocus, confirmAction, setFieldError } from '../dom.js';
+import { h, field, notice, restoreFocus, setFieldError } from '../dom.js';
 import * as api from '../api.js';
 import { state } from '../state.js';
 import { isOperator, isOperatorAdmin } from '../access.js';
-import { table, cell, formDialog, idempotency, errorNotice } from '../ui.js';
+import { table, cell, formDialog, idempotency, staleReload, deleteConfirmed } from '../ui.js';
 import { countries, countryName } from '../countries.js';
 
 const enc = encodeURIComponent;
@@ -129,26 +129,11 @@ function addressDialog(base, a, redraw) {
   });
 }
 
-// staleReload answers a change that someone else's change overtook: the
-// screen is drawn again with what is there now, and says so.
-function staleReload(p, redraw) {
-  if (!p || (p.status !== 412 && p.code !== 'concurrent_change' && p.status !== 404)) return false;
-  for (const d of document.querySelectorAll('dialog[open]')) d.close();
-  redraw().then(() => notice(api.describe(p), 'error'));
-  return true;
-}
-
-async function deleteAddress(base, a, redraw) {
-  if (!(await confirmAction(t('addresses.confirmDelete', { address: a.label || oneLine(a) })))) return;
-  try {
-    await api.del(`${base}/addresses/${enc(a.id)}`, { headers: { 'If-Match': `"${a.version}"` } });
-  } catch (p) {
-    if (!staleReload(p, redraw)) errorNotice(p);
-    return;
-  }
-  await redraw();
-  notice(t('addresses.deleted'));
-  restoreFocus();
+function deleteAddress(base, a, redraw) {
+  return deleteConfirmed({
+    question: t('addresses.confirmDelete', { address: a.label || oneLine(a) }),
+    path: `${base}/addresses/${enc(a.id)}`, version: a.version, redraw, done: t('addresses.deleted'),
+  });
 }
 
 // ---- service agreements ---------------------------------------------------------
@@ -208,17 +193,11 @@ function agreementDialog(base, g, redraw) {
   });
 }
 
-async function deleteAgreement(base, g, redraw) {
-  if (!(await confirmAction(t('agreements.confirmDelete', { name: g.name })))) return;
-  try {
-    await api.del(`${base}/service-agreements/${enc(g.id)}`, { headers: { 'If-Match': `"${g.version}"` } });
-  } catch (p) {
-    if (!staleReload(p, redraw)) errorNotice(p);
-    return;
-  }
-  await redraw();
-  notice(t('agreements.deleted', { name: g.name }));
-  restoreFocus();
+function deleteAgreement(base, g, redraw) {
+  return deleteConfirmed({
+    question: t('agreements.confirmDelete', { name: g.name }),
+    path: `${base}/service-agreements/${enc(g.id)}`, version: g.version, redraw, done: t('agreements.deleted', { name: g.name }),
+  });
 }
 
 // ---- offboarding ----------------------------------------------------------------

@@ -6,10 +6,10 @@
 // ids on the users, so neither touches a user).
 import '../i18n-roles.js';
 import { t } from '../i18n.js';
-import { h, field, notice, restoreFocus, confirmAction, setFieldError } from '../dom.js';
+import { h, field, notice, restoreFocus, setFieldError } from '../dom.js';
 import * as api from '../api.js';
 import { customerName } from '../data.js';
-import { table, cell, formDialog, idempotency, errorNotice } from '../ui.js';
+import { table, cell, formDialog, idempotency, staleReload as uiStaleReload, deleteConfirmed } from '../ui.js';
 
 const enc = encodeURIComponent;
 
@@ -93,25 +93,12 @@ function roleDialog(base, r, redraw) {
 }
 
 // deleteRole deletes role r, on its version, once confirmed.
-async function deleteRole(base, r, redraw) {
-  if (!(await confirmAction(t('roles.confirmDelete', { name: r.name })))) return;
-  try {
-    await api.del(`${base}/${enc(r.id)}`, { headers: { 'If-Match': `"${r.version}"` } });
-  } catch (p) {
-    if (!staleReload(p, redraw)) errorNotice(p);
-    return;
-  }
-  await redraw();
-  notice(t('roles.deleted', { name: r.name }));
-  restoreFocus();
+function deleteRole(base, r, redraw) {
+  return deleteConfirmed({
+    question: t('roles.confirmDelete', { name: r.name }),
+    path: `${base}/${enc(r.id)}`, version: r.version, redraw, done: t('roles.deleted', { name: r.name }), stale: t('roles.stale'),
+  });
 }
 
-// staleReload answers a change that someone else's change overtook: the
-// screen is drawn again with what is there now, and says so.
-function staleReload(p, redraw) {
-  if (!p || (p.status !== 412 && p.code !== 'concurrent_change' && p.status !== 404)) return false;
-  for (const d of document.querySelectorAll('dialog[open]')) d.close();
-  const stale = p.status === 412 || p.status === 404 || p.code === 'concurrent_change';
-  redraw().then(() => notice(stale ? t('roles.stale') : api.describe(p), 'error'));
-  return true;
-}
+// staleReload is ui.js's, with the catalogue's own words.
+function staleReload(p, redraw) { return uiStaleReload(p, redraw, t('roles.stale')); }

@@ -10,7 +10,7 @@ import { t, has, formatTime } from '../i18n.js';
 import { h, replace, field, notice, announce, uid, openDialog, confirmAction, setFieldError, setFormError } from '../dom.js';
 import * as api from '../api.js';
 import { customerName } from '../data.js';
-import { table, cell, formDialog, idempotency, errorNotice, pager } from '../ui.js';
+import { table, cell, formDialog, idempotency, errorNotice, pager, staleReload as uiStaleReload, deleteConfirmed } from '../ui.js';
 import { actionWords } from './audit.js';
 
 const enc = encodeURIComponent;
@@ -284,27 +284,16 @@ async function rotate(base, w, redraw) {
   focusRow(w.id, 'rotate');
 }
 
-async function remove(base, w, redraw) {
-  if (!(await confirmAction(t('wh.confirmDelete', { url: w.url })))) return;
-  try {
-    await api.del(`${base}/${enc(w.id)}`, { headers: ifMatch(w) });
-  } catch (p) {
-    if (!staleReload(p, redraw)) errorNotice(p);
-    return;
-  }
-  await redraw();
-  notice(t('wh.deleted', { url: w.url }));
-  document.getElementById('add-webhook')?.focus();
+function remove(base, w, redraw) {
+  return deleteConfirmed({
+    question: t('wh.confirmDelete', { url: w.url }),
+    path: `${base}/${enc(w.id)}`, version: w.version, redraw, done: t('wh.deleted', { url: w.url }), stale: t('wh.stale'),
+    focus: () => document.getElementById('add-webhook')?.focus(),
+  });
 }
 
-// staleReload answers a change that someone else's change overtook: the
-// screen is drawn again with what is there now, and says so.
-function staleReload(p, redraw) {
-  if (!p || (p.status !== 412 && p.code !== 'concurrent_change' && p.status !== 404)) return false;
-  for (const d of document.querySelectorAll('dialog[open]')) d.close();
-  redraw().then(() => notice(t('wh.stale'), 'error'));
-  return true;
-}
+// staleReload is ui.js's, with the webhooks' own words.
+function staleReload(p, redraw) { return uiStaleReload(p, redraw, t('wh.stale')); }
 
 // ---- the delivery log -----------------------------------------------------------
 
