@@ -25,10 +25,7 @@ func accept(w *apptest.World, token, password string) (invitations.Accepted, err
 }
 
 func TestInspectThenAcceptWithANewPassword(t *testing.T) {
-	w := apptest.New(t)
-	cu := w.NewCustomer("Acme", "nl")
-	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
-	tok := w.Token("jane@acme.example")
+	w, cu, tok := janeInvited(t, "nl")
 	in, err := w.Invitations.Inspect(w.Ctx(), req(tok))
 	if err != nil || in.Email != "jane@acme.example" || in.CustomerName == nil || *in.CustomerName != "Acme" || in.ExistingAccount {
 		t.Fatalf("%+v %v", in, err)
@@ -114,10 +111,7 @@ func TestDeadLinksAllGetTheSameAnswer(t *testing.T) {
 }
 
 func TestConcurrentAcceptsOfOneTokenHaveOneWinner(t *testing.T) {
-	w := apptest.New(t)
-	cu := w.NewCustomer("Acme", "en")
-	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
-	tok := w.Token("jane@acme.example")
+	w, _, tok := janeInvited(t, "en")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won := 0
@@ -144,10 +138,7 @@ func TestConcurrentAcceptsOfOneTokenHaveOneWinner(t *testing.T) {
 // when that clean-up fails too, the marker it wrote before touching the
 // sign-in system lets the sweep delete it, once no accept can still run.
 func TestAnIdentityNoMembershipHoldsIsDeleted(t *testing.T) {
-	w := apptest.New(t)
-	cu := w.NewCustomer("Acme", "en")
-	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
-	tok := w.Token("jane@acme.example")
+	w, _, tok := janeInvited(t, "en")
 	w.Store.BeforeCommit = func(op string) error {
 		if op == "ChangeMember" {
 			return state.ErrUnavailable
@@ -201,10 +192,7 @@ func TestThePublicRoutesAreLimitedPerAddress(t *testing.T) {
 // try to do so fails: the invitee's next try must not be refused while a
 // claim that nobody holds lapses.
 func TestARefusedAcceptLeavesTheTokenFreeWhenItsFirstReleaseFails(t *testing.T) {
-	w := apptest.New(t)
-	cu := w.NewCustomer("Acme", "en")
-	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
-	tok := w.Token("jane@acme.example")
+	w, cu, tok := janeInvited(t, "en")
 	failed := 0
 	w.Store.BeforeCommit = func(op string) error {
 		if op == "ReleaseClaim" && failed == 0 {
@@ -227,4 +215,13 @@ func TestARefusedAcceptLeavesTheTokenFreeWhenItsFirstReleaseFails(t *testing.T) 
 	if c := w.SignIn("jane@acme.example"); c.Member(cu.ID) == nil || c.Member(cu.ID).Status != domain.StatusEnabled {
 		t.Fatalf("%+v", c)
 	}
+}
+
+// janeInvited is a world in which jane@acme.example is invited to Acme, a
+// customer of the locale given, and her invitation's token.
+func janeInvited(t *testing.T, locale string) (*apptest.World, domain.Customer, string) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", locale)
+	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	return w, cu, w.Token("jane@acme.example")
 }
