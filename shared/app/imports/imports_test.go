@@ -52,6 +52,13 @@ func newService(w *apptest.World, q *queue) *imports.Service {
 	return s
 }
 
+// acme is a world with one customer, Acme, whose imports go to q.
+func acme(t *testing.T, q *queue) (*apptest.World, *queue, *imports.Service, domain.Customer) {
+	w := apptest.New(t)
+	s := newService(w, q)
+	return w, q, s, w.NewCustomer("Acme", "en")
+}
+
 // work delivers every message until the queue is empty; a message whose
 // working fails is delivered again (as SQS does after its visibility
 // timeout), at most tries times.
@@ -83,10 +90,7 @@ func csvOf(header string, rows ...string) []byte {
 // A dry run answers each row and changes nothing; the job then does what
 // it said, each row once, with one e-mail per invited row.
 func TestDryRunThenImport(t *testing.T) {
-	w := apptest.New(t)
-	q := &queue{}
-	s := newService(w, q)
-	cu := w.NewCustomer("Acme", "en")
+	w, q, s, cu := acme(t, &queue{})
 	portal := w.NewPortal(cu.ID, "Shop", "https://shop.acme.example/")
 	w.Invite(w.Admin, cu.ID, "old@acme.example", false)
 	w.NewRoles(cu.ID, "Buyer", "Viewer") // a row's roles are names of the catalogue
@@ -169,10 +173,7 @@ func TestDryRunThenImport(t *testing.T) {
 // twice, invite nobody twice: the chunk worked again recognises the
 // members its rows made, and its outcomes are counted once.
 func TestInterruptedAndRedelivered(t *testing.T) {
-	w := apptest.New(t)
-	q := &queue{}
-	s := newService(w, q)
-	cu := w.NewCustomer("Acme", "en")
+	w, q, s, cu := acme(t, &queue{})
 	var rows []string
 	for i := 0; i < 120; i++ {
 		rows = append(rows, fmt.Sprintf("p%03d@acme.example", i))
@@ -206,10 +207,7 @@ func TestInterruptedAndRedelivered(t *testing.T) {
 // The customer's seat limit and allowed domains apply row by row; a
 // requester disabled since has the rest of their rows refused.
 func TestPolicyAndRequester(t *testing.T) {
-	w := apptest.New(t)
-	q := &queue{}
-	s := newService(w, q)
-	cu := w.NewCustomer("Acme", "en")
+	w, q, s, cu := acme(t, &queue{})
 	three := 3
 	if _, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{Policy: &customers.PolicyInput{SeatLimit: &three, AllowedDomains: []string{"acme.example"}}}, 0); err != nil {
 		t.Fatal(err)
@@ -269,10 +267,7 @@ func TestPolicyAndRequester(t *testing.T) {
 
 // A file that is not one answers which problem it has, and nothing is made.
 func TestBadFiles(t *testing.T) {
-	w := apptest.New(t)
-	q := &queue{}
-	s := newService(w, q)
-	cu := w.NewCustomer("Acme", "en")
+	w, q, s, cu := acme(t, &queue{})
 	sc := w.Scope(cu.Scope())
 	many := make([]string, domain.MaxImportRows+1)
 	for i := range many {
@@ -303,10 +298,7 @@ func TestBadFiles(t *testing.T) {
 // An import whose chunks could not be queued after the commit is queued
 // by the sweep a minute later, and is worked once.
 func TestRequeue(t *testing.T) {
-	w := apptest.New(t)
-	q := &queue{fail: errors.New("queue down")}
-	s := newService(w, q)
-	cu := w.NewCustomer("Acme", "en")
+	w, q, s, cu := acme(t, &queue{fail: errors.New("queue down")})
 	imp, err := s.Start(w.Ctx(), w.Admin, w.Scope(cu.Scope()), csvOf("email", "a@acme.example"))
 	if err != nil || imp.Queued {
 		t.Fatalf("%+v %v", imp, err)
