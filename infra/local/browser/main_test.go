@@ -383,11 +383,59 @@ func (p *page) settled() {
 	p.until("the page is not busy", `!document.querySelector('[aria-busy="true"]')`)
 }
 
+// retype replaces what a field says, as a person selecting it all and
+// typing over it would.
+func (p *page) retype(sel, text string) {
+	p.t.Helper()
+	p.clear(sel)
+	p.typeInto(sel, text)
+}
+
+// refused submits form and waits for the error the form shows next to
+// its field.
+func (p *page) refused(form, field, message string) {
+	p.t.Helper()
+	p.click(form + " [data-role=submit]")
+	p.waitText(form+" [data-field="+field+"] .field-error", message)
+}
+
+// focused checks where the focus is: prop is read off
+// document.activeElement (id, name, …); where names it in the failure.
+func (p *page) focused(prop, want, where string) {
+	p.t.Helper()
+	if got := p.eval("document.activeElement." + prop); got != want {
+		p.t.Fatalf("focus on %q, want %s", got, where)
+	}
+}
+
+// confirmAsks waits for the confirmation dialog to ask question, with the
+// focus on No (the safe answer), and checks the dialog; the test answers.
+func (p *page) confirmAsks(question, screen string) {
+	p.t.Helper()
+	p.waitText("dialog.confirm", question)
+	p.focused("id", "confirm-no", "No")
+	p.checkA11y(screen)
+}
+
 // signIn signs in on the console's sign-in form.
 func (p *page) signIn(email, pw string) {
 	p.t.Helper()
 	p.submitSignIn(email, pw)
 	p.visible("#sign-out")
+}
+
+// signedIn opens a tab for one person and signs them in.
+func signedIn(t *testing.T, name, email, pw string, opts ...pageOption) *page {
+	t.Helper()
+	p := open(t, name, opts...)
+	p.signIn(email, pw)
+	return p
+}
+
+// asOperator opens a tab signed in as the stack's operator admin.
+func asOperator(t *testing.T, name string, opts ...pageOption) *page {
+	t.Helper()
+	return signedIn(t, name, st.Info.Admin.Email, st.Info.Admin.Password, opts...)
 }
 
 // submitSignIn signs in on the form and waits for the page after it,
@@ -538,6 +586,17 @@ func (c *apiClient) users(cid, query string) []user {
 	}
 	c.call("GET", "/v1/customers/"+cid+"/users"+query, nil, 200, &page)
 	return page.Items
+}
+
+// newPortalAdmin invites a portal admin ("Boss") of customer cid, at an
+// address made of local, and accepts the invitation by the API: they can
+// sign in with password. It returns their address.
+func (c *apiClient) newPortalAdmin(cid, local string) string {
+	c.t.Helper()
+	boss := uniqueEmail(local)
+	c.invite(cid, map[string]any{"email": boss, "name": "Boss", "admin": true})
+	acceptByAPI(c.t, boss)
+	return boss
 }
 
 // acceptByAPI accepts the newest invitation to addr with the password.

@@ -19,17 +19,13 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	a.newRoles(cu.ID, "Auditors", "Finance")
 	u := a.invite(cu.ID, map[string]any{"email": addr, "name": "Erik"})
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.click(row(addr) + ` button[data-action=edit]`)
 	op.visible("#edit-form")
-	if focused := op.eval(`document.activeElement.name`); focused != "name" {
-		t.Fatalf("focus on %q, want the name field", focused)
-	}
+	op.focused("name", "name", "the name field")
 	op.checkA11y("edit user")
-	op.clear("#edit-form input[name=name]")
-	op.typeInto("#edit-form input[name=name]", "Erik Edited")
+	op.retype("#edit-form input[name=name]", "Erik Edited")
 	op.click("#edit-form input[name=admin]")
 	op.click(`#edit-form input[name=roles][value="Auditors"]`)
 	op.click(`#edit-form input[name=roles][value="Finance"]`)
@@ -68,12 +64,9 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Own"))
 	other := a.newCustomer(unique("Other"))
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "boss")
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.waitText("#memberships", "You are a portal admin of this customer.")
 	pa.checkA11y("home (portal admin)")
 	if n := pa.eval(`String(document.querySelectorAll('nav a[href="#/customers"], nav a[href="#/operators"]').length)`); n != "0" {
@@ -110,8 +103,7 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 // operators page.
 func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	addr := uniqueEmail("tech")
-	op := open(t, "operator admin")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator admin")
 	op.click(`nav a[href="#/operators"]`)
 	op.waitText("main h1", "Operators")
 	op.checkA11y("operators")
@@ -149,24 +141,19 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 func TestDialogsWorkFromTheKeyboard(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Keys"))
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.visible("#add-users")
 	op.do("press Enter on Add users", chromedp.Focus(chromedp.CSS("#add-users")), chromedp.KeyEvent(kb.Enter))
 	op.visible("#add-form")
-	if id := op.eval(`document.activeElement.id`); id != "add-email" {
-		t.Fatalf("focus on %q, want the e-mail field", id)
-	}
+	op.focused("id", "add-email", "the e-mail field")
 	// Every field of the dialog has a label.
 	if n := op.eval(`String([...document.querySelectorAll('#add-form input, #add-form textarea, #add-form select')].filter(e => !e.labels || !e.labels.length).length)`); n != "0" {
 		t.Fatalf("%s fields without a label", n)
 	}
 	op.do("press Escape", chromedp.KeyEvent(kb.Escape))
 	op.gone("#add-form")
-	if id := op.eval(`document.activeElement.id`); id != "add-users" {
-		t.Fatalf("focus on %q, want the Add users button", id)
-	}
+	op.focused("id", "add-users", "the Add users button")
 	// The same for a form with an error: Enter submits, the error is announced next to the field.
 	op.do("press Enter on Add users", chromedp.KeyEvent(kb.Enter))
 	op.visible("#add-email")

@@ -13,15 +13,12 @@ import (
 func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Profile"))
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "boss")
 	today := now().UTC()
 	a.call("POST", "/v1/customers/"+cu.ID+"/service-agreements", map[string]any{"name": "Maintenance", "reference": "SLA-7",
 		"startsOn": today.AddDate(0, -1, 0).Format("2006-01-02"), "endsOn": today.AddDate(1, 0, 0).Format("2006-01-02")}, 201, nil)
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.click(`nav a[href="#/c/` + cu.ID + `/profile"]`)
 	pa.waitText("main h1", "Organization profile of "+cu.Name)
 	pa.waitText("#agreements", "SLA-7")
@@ -40,8 +37,7 @@ func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 	pa.typeInto("#address-form textarea[name=lines]", "Havenstraat 12\nDock 3")
 	pa.typeInto("#address-form input[name=postalCode]", "3011 ab")
 	pa.choose("#address-form select[name=country]", "NL")
-	pa.click("#address-form [data-role=submit]")
-	pa.waitText("#address-form [data-field=city] .field-error", "Use 1 to 100 characters.")
+	pa.refused("#address-form", "city", "Use 1 to 100 characters.")
 	pa.checkA11y("address, a field refused")
 	pa.typeInto("#address-form input[name=city]", "Rotterdam")
 	pa.click("#address-form [data-role=submit]")
@@ -53,8 +49,7 @@ func TestAPortalAdminKeepsTheOrganizationProfile(t *testing.T) {
 	// Change it, then delete it after "Are you sure?".
 	pa.click(`#addresses button[data-action=edit]`)
 	pa.visible("#address-form")
-	pa.clear("#address-form input[name=city]")
-	pa.typeInto("#address-form input[name=city]", "Schiedam")
+	pa.retype("#address-form input[name=city]", "Schiedam")
 	pa.click("#address-form [data-role=submit]")
 	pa.waitText("#notice", "The address is changed.")
 	pa.waitText("#addresses", "3011 AB Schiedam")
@@ -96,8 +91,7 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	a.call("POST", "/v1/customers/"+cu.ID+"/service-agreements", map[string]any{"name": "Onderhoud", "reference": "SLA-NL",
 		"startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201, nil)
 
-	op := open(t, "operator", language("nl"))
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator", language("nl"))
 	op.navigate(site + "/#/c/" + cu.ID + "/profile")
 	op.waitText("main h1", "Organisatieprofiel van "+cu.Name)
 	op.waitText("#agreements", "SLA-NL")
@@ -107,8 +101,7 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.click("#edit-customer")
 	op.visible("#customer-form")
 	op.checkA11y("edit customer")
-	op.clear("#customer-form input[name=name]")
-	op.typeInto("#customer-form input[name=name]", renamed)
+	op.retype("#customer-form input[name=name]", renamed)
 	op.choose("#customer-form select[name=locale]", "nl")
 	op.click("#customer-form [data-role=submit]")
 	op.waitText("#notice", "De klant heet nu "+renamed+".")
@@ -119,12 +112,10 @@ func TestAnOperatorAdminRenamesAndOffboardsACustomer(t *testing.T) {
 	op.click("#offboard")
 	op.visible("#offboard-form")
 	op.typeInto("#offboard-form input[name=confirm]", cu.Name) // the old name
-	op.click("#offboard-form [data-role=submit]")
-	op.waitText("#offboard-form [data-field=confirm] .field-error", "Typ de naam precies zoals hij er staat.")
+	op.refused("#offboard-form", "confirm", "Typ de naam precies zoals hij er staat.")
 	op.checkA11y("offboard, the name refused")
 	a.call("GET", "/v1/customers/"+cu.ID, nil, 200, nil) // nothing happened yet
-	op.clear("#offboard-form input[name=confirm]")
-	op.typeInto("#offboard-form input[name=confirm]", renamed)
+	op.retype("#offboard-form input[name=confirm]", renamed)
 	op.click("#offboard-form [data-role=submit]")
 	op.waitText("main h1", renamed+" wordt verwijderd")
 	op.waitText("#job-state", "Bezig")

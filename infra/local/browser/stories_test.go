@@ -40,11 +40,9 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click("#new-portal")
 	op.typeInto("#portal-form input[name=name]", "Service desk")
 	op.typeInto("#portal-form input[name=url]", "service.acme.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#portal-form [data-field=url] .field-error", "Enter a full address starting with https://")
+	op.refused("#portal-form", "url", "Enter a full address starting with https://")
 	op.checkA11y("portal setup, a field refused")
-	op.clear("#portal-form input[name=url]")
-	op.typeInto("#portal-form input[name=url]", "https://service.acme.example")
+	op.retype("#portal-form input[name=url]", "https://service.acme.example")
 	op.click("#portal-form [data-role=submit]")
 	op.waitText("#notice", "Portal setup Service desk was added.")
 	op.waitText("#portals", "https://service.acme.example")
@@ -95,8 +93,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click("#add-users")
 	op.visible("#add-email")
 	op.typeInto("#add-email", addr)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#add-form [data-field=email] .field-error", "already a member")
+	op.refused("#add-form", "email", "already a member")
 	op.checkA11y("add users, a field refused")
 	op.click("#add-form [data-role=cancel]")
 	op.gone("#add-form")
@@ -112,8 +109,7 @@ func TestAnOperatorInvitesAPastedList(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": taken})
 	one, two := uniqueEmail("one"), uniqueEmail("two")
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.waitText(row(taken), "Unconfirmed")
 	op.click("#add-users")
@@ -187,8 +183,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	if got := in.eval(`document.querySelector('#password').type`); got != "text" {
 		t.Fatalf("the show toggle left the type %q", got)
 	}
-	in.clear("#confirm")
-	in.typeInto("#confirm", password)
+	in.retype("#confirm", password)
 	in.typeInto("#name", "Ines Invitee")
 	in.click("#accept-submit")
 	in.waitText("#done", "You’re in")
@@ -236,29 +231,21 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": addr, "name": "Dan"})
 	acceptByAPI(t, addr)
 
-	user := open(t, "user")
-	user.signIn(addr, password)
+	user := signedIn(t, "user", addr, password)
 	user.waitText("#memberships", cu.Name)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.choose("#category", "enabled")
 	op.waitText(row(addr), "Enabled")
 	op.click(row(addr) + ` button[data-action=disable]`)
 	op.visible("dialog.confirm")
-	op.waitText("dialog.confirm", "Are you sure you want to disable "+addr+"?")
-	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
-		t.Fatalf("focus is on %q, want the No button", focused)
-	}
-	op.checkA11y("confirm disable")
+	op.confirmAsks("Are you sure you want to disable "+addr+"?", "confirm disable")
 	op.click("#confirm-yes")
 	op.waitText("#notice", addr+" is disabled.")
 	op.gone(row(addr)) // no longer in the Enabled category
 	// The row left the list: the focus is on the message that says so.
-	if focused := op.eval(`document.activeElement.id`); focused != "notice" {
-		t.Fatalf("focus on %q, want the notice", focused)
-	}
+	op.focused("id", "notice", "the notice")
 	op.choose("#category", "disabled")
 	op.waitText(row(addr), "Disabled")
 	op.checkA11y("users, disabled")
@@ -292,8 +279,7 @@ func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": addr})
 	first := latestLink(t, addr, 1)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.choose("#category", "unconfirmed")
 	op.waitText(row(addr), "Sent 1×")
@@ -417,8 +403,7 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 // Signing out revokes the session's refresh token: a copy of it (a shared
 // machine, a stolen session) mints no new access token afterwards.
 func TestSigningOutRevokesTheRefreshToken(t *testing.T) {
-	p := open(t, "operator")
-	p.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	p := asOperator(t, "operator")
 	refresh := p.eval(`JSON.parse(sessionStorage.getItem('pa.session')).refresh`)
 	if refresh == "" {
 		t.Fatal("no refresh token in the session")
