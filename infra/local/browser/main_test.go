@@ -391,6 +391,13 @@ func (p *page) retype(sel, text string) {
 	p.typeInto(sel, text)
 }
 
+// submit submits form and waits for the notice that says what was done.
+func (p *page) submit(form, notice string) {
+	p.t.Helper()
+	p.click(form + " [data-role=submit]")
+	p.waitText("#notice", notice)
+}
+
 // refused submits form and waits for the error the form shows next to
 // its field.
 func (p *page) refused(form, field, message string) {
@@ -461,13 +468,20 @@ type apiClient struct {
 // client) for email and pw at the stack's Cognito endpoint.
 func initiateAuth(t *testing.T, email, pw string) *http.Response {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
+	return cognitoCall(t, "InitiateAuth", map[string]any{
 		"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": st.Info.Cognito.ClientID,
 		"AuthParameters": map[string]string{"USERNAME": email, "PASSWORD": pw},
 	})
+}
+
+// cognitoCall makes one call of the Cognito API (action, e.g.
+// InitiateAuth) at the stack's endpoint, as the console's SDK does.
+func cognitoCall(t *testing.T, action string, in any) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(in)
 	req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+action)
 	// A fresh connection: cognito-local (Node) closes idle ones after 5 s,
 	// and a POST on a connection closing at that moment fails with EOF.
 	req.Close = true
@@ -625,18 +639,26 @@ var linkInMail = regexp.MustCompile(`(https?://[^\s/"<>]+)(/accept-invitation#to
 // names the API's origin, where the gateway will serve the console too).
 func latestLink(t *testing.T, addr string, n int) string {
 	t.Helper()
+	mails := awaitMails(t, addr, n)
+	m := linkInMail.FindStringSubmatch(mails[len(mails)-1].Body.Text)
+	if m == nil {
+		t.Fatalf("no invitation link in %q", mails[len(mails)-1].Body.Text)
+	}
+	if m[1] != st.Info.APIURL {
+		t.Fatalf("the link's origin is %s, want the stack's PORTAL_URL %s", m[1], st.Info.APIURL)
+	}
+	return site + m[2]
+}
+
+// awaitMails waits until at least n e-mails reached addr and returns all
+// of them, oldest first.
+func awaitMails(t *testing.T, addr string, n int) []email {
+	t.Helper()
 	deadline := time.Now().Add(step)
 	for {
 		mails := emailsTo(t, addr)
 		if len(mails) >= n {
-			m := linkInMail.FindStringSubmatch(mails[len(mails)-1].Body.Text)
-			if m == nil {
-				t.Fatalf("no invitation link in %q", mails[len(mails)-1].Body.Text)
-			}
-			if m[1] != st.Info.APIURL {
-				t.Fatalf("the link's origin is %s, want the stack's PORTAL_URL %s", m[1], st.Info.APIURL)
-			}
-			return site + m[2]
+			return mails
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d e-mails to %s, want %d", len(mails), addr, n)

@@ -89,8 +89,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	}
 	op.retype("#portal-form input[name=name]", "Help desk")
 	op.retype("#portal-form input[name=url]", "https://help.setups.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "The changes to portal setup Help desk were saved.")
+	op.submit("#portal-form", "The changes to portal setup Help desk were saved.")
 	op.gone("#portal-form")
 	op.waitText(card(p.ID)+` [data-detail="redirect-uris"]`, "https://help.setups.example/")
 	if focused := op.eval(`document.activeElement.dataset.action + ' ' + document.activeElement.closest('li').dataset.id`); focused != "edit "+p.ID {
@@ -114,8 +113,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	op.visible("#portal-form")
 	a.call("PATCH", "/v1/customers/"+cu.ID+"/portals/"+p.ID, map[string]any{"name": "Changed elsewhere"}, 200, nil)
 	op.retype("#portal-form input[name=url]", "https://mine.setups.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this portal setup in the meantime.")
+	op.submit("#portal-form", "Someone else changed or deleted this portal setup in the meantime.")
 	op.gone("#portal-form")
 	op.waitText(card(p.ID)+" h2", "Changed elsewhere")
 	if got := a.portals(cu.ID)[0]; got.URL != "https://help.setups.example" {

@@ -78,8 +78,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.refused("#role-form", "name", "Use 1 to 64 characters.")
 	op.typeInto("#role-form input[name=name]", "Sales")
 	op.typeInto("#role-form textarea[name=description]", "Sells the services.")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Sales was added.")
+	op.submit("#role-form", "The role Sales was added.")
 	op.waitText(roleRow("Sales"), "Sells the services.")
 	op.click("#add-role")
 	op.visible("#role-form")
@@ -90,8 +89,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 		t.Fatalf("after the refusal the catalogue is %q", got)
 	}
 	op.retype("#role-form input[name=name]", "Buyers")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Buyers was added.")
+	op.submit("#role-form", "The role Buyers was added.")
 	op.waitText("#roles-count", "2 of at most 100 roles.")
 	op.checkA11y("roles, two")
 	if got := a.roleNames(cu.ID); got != "Buyers, Sales (Sells the services.)" {
@@ -110,8 +108,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.checkA11y("add users, the role picker")
 	op.typeInto("#add-email", one)
 	op.click(`#add-form input[name=roles][value="Sales"]`)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", "An invitation was sent to "+one+".")
+	op.submit("#add-form", "An invitation was sent to "+one+".")
 	op.waitText(row(one), "Sales")
 	op.click("#add-users")
 	op.visible("#add-email")
@@ -123,8 +120,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.click(`#add-form input[name=sendInvitation]`)
 	op.waitText("#add-form [data-role=submit]", "Add user")
 	op.checkA11y("add users, all roles, invite later")
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", later+" was added; the invitation is not sent yet.")
+	op.submit("#add-form", later+" was added; the invitation is not sent yet.")
 	op.waitText(row(later), "Not sent yet")
 	op.waitText(row(later), "Buyers, Sales")
 	op.waitText(row(later)+` button[data-action=reinvite]`, "Send invitation")
@@ -166,8 +162,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.visible("#role-form")
 	op.checkA11y("change role")
 	op.retype("#role-form input[name=name]", "Account managers")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Sales is now called Account managers, on every user who has it.")
+	op.submit("#role-form", "The role Sales is now called Account managers, on every user who has it.")
 	op.waitText(roleRow("Account managers"), "Sells the services.")
 	op.click(`nav a[href="#/c/` + cu.ID + `/users"]`)
 	op.waitText(row(one), "Account managers")
@@ -191,8 +186,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 		}
 	}
 	op.typeInto("#role-form textarea[name=description]", "Mine.")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this role in the meantime.")
+	op.submit("#role-form", "Someone else changed or deleted this role in the meantime.")
 	op.gone("#role-form")
 	op.waitText(roleRow("Buyers"), "Buy supplies.")
 	op.checkA11y("roles, a concurrent change")
@@ -232,8 +226,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	}
 	op.checkA11y("edit user, the role picker")
 	op.click(`#edit-form input[name=roles][value="Account managers"]`)
-	op.click("#edit-form [data-role=submit]")
-	op.waitText("#notice", "The changes to "+one+" were saved.")
+	op.submit("#edit-form", "The changes to "+one+" were saved.")
 	if got := a.user(cu.ID, u1.ID).Roles; len(got) != 0 {
 		t.Fatalf("after the edit the API says %v", got)
 	}

@@ -1,9 +1,6 @@
 package browser
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +11,16 @@ import (
 
 // row is the CSS selector of a person's row in the users table.
 func row(email string) string { return `#people tr[data-email="` + email + `"]` }
+
+// createCustomer fills in the new-customer form the page shows and
+// submits it: the console goes on to the new customer's users.
+func (p *page) createCustomer(name, locale string) {
+	p.t.Helper()
+	p.typeInto("#customer-form input[name=name]", name)
+	p.choose("#customer-form select[name=locale]", locale)
+	p.click("#customer-form [data-role=submit]")
+	p.waitText("main h1", "Users of "+name)
+}
 
 // Story 1: an operator signs in, creates a customer and invites a user.
 func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
@@ -26,10 +33,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.visible("#new-customer")
 	op.click("#new-customer")
 	name := unique("Acme")
-	op.typeInto("#customer-form input[name=name]", name)
-	op.choose("#customer-form select[name=locale]", "nl")
-	op.click("#customer-form [data-role=submit]")
-	op.waitText("main h1", "Users of "+name)
+	op.createCustomer(name, "nl")
 	op.waitText("#notice", "Customer "+name+" was created.")
 	op.waitText("#people", "No users match.")
 	op.checkA11y("users, none")
@@ -43,8 +47,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.refused("#portal-form", "url", "Enter a full address starting with https://")
 	op.checkA11y("portal setup, a field refused")
 	op.retype("#portal-form input[name=url]", "https://service.acme.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "Portal setup Service desk was added.")
+	op.submit("#portal-form", "Portal setup Service desk was added.")
 	op.waitText("#portals", "https://service.acme.example")
 	op.click(`nav a[href$="/users"]`)
 	op.visible("#add-users")
@@ -59,8 +62,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click(`#add-form input[name=roles][value="Portal managers"]`)
 	op.click(`#add-form input[name=roles][value="Finance"]`)
 	op.click(`#add-form input[name=portalIds]`)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", "An invitation was sent to "+addr+".")
+	op.submit("#add-form", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "Unconfirmed")
 	op.waitText(row(addr), "Pending")
 	op.waitText(row(addr), "Finance, Portal managers") // in the catalogue's order
@@ -409,17 +411,10 @@ func TestSigningOutRevokesTheRefreshToken(t *testing.T) {
 		t.Fatal("no refresh token in the session")
 	}
 	refreshes := func() bool {
-		body, _ := json.Marshal(map[string]any{
+		res := cognitoCall(t, "InitiateAuth", map[string]any{
 			"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": st.Info.Cognito.ClientID,
 			"AuthParameters": map[string]string{"REFRESH_TOKEN": refresh},
 		})
-		req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
 		res.Body.Close()
 		return res.StatusCode == 200
 	}

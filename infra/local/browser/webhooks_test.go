@@ -255,8 +255,7 @@ func manageWebhooks(t *testing.T, p *page, a *apiClient, cu customer, types ...s
 		want = append(want, "user.enabled")
 	}
 	p.click(`#webhook-form input[name=eventTypes][value="user.enabled"]`)
-	p.click("#webhook-form [data-role=submit]")
-	p.waitText("#notice", "The webhook to "+hook+" was changed.")
+	p.submit("#webhook-form", "The webhook to "+hook+" was changed.")
 	p.waitText(webhookRow(hook), "user.enabled")
 	w = a.webhooksOf(cu.ID)[0]
 	if w.Description == nil || *w.Description != "The CRM" || !sameSet(w.EventTypes, want) {
@@ -576,8 +575,7 @@ func TestAWebhookChangedElsewhereOrOverTheLimit(t *testing.T) {
 	op.visible("#webhook-form")
 	a.call("PATCH", base+"/"+w.ID, map[string]any{"description": "Theirs"}, 200, nil)
 	op.typeInto("#webhook-form textarea[name=description]", "Mine")
-	op.click("#webhook-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this webhook in the meantime.")
+	op.submit("#webhook-form", "Someone else changed or deleted this webhook in the meantime.")
 	op.gone("#webhook-form")
 	op.waitText(webhookRow(w.URL), "Theirs")
 	op.checkA11y("webhooks, a change overtaken")
