@@ -328,6 +328,24 @@ func (c *client) newCustomer(locale string) customer {
 	return cu
 }
 
+// addPortal adds a portal setup of that name and address to the customer.
+func (c *client) addPortal(customerID, name, url string) portal {
+	c.t.Helper()
+	var p portal
+	c.post("/v1/customers/"+customerID+"/portals", map[string]any{"name": name, "url": url}, 201).json(c.t, &p)
+	return p
+}
+
+// addAddress adds a shipping address to the customer's profile and
+// returns its path.
+func (c *client) addAddress(customerID string) string {
+	c.t.Helper()
+	var a struct{ ID string }
+	c.post("/v1/customers/"+customerID+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
+		"city": "Rotterdam", "country": "NL"}, 201).json(c.t, &a)
+	return "/v1/customers/" + customerID + "/addresses/" + a.ID
+}
+
 func (c *client) invite(customerID string, body map[string]any) user {
 	c.t.Helper()
 	var u user
