@@ -20,6 +20,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/openapi"
 )
 
@@ -82,8 +83,9 @@ var (
 		mu  sync.Mutex
 		now time.Time
 	}
-	// logs holds what the stack logged during the current step.
-	logs lockedBuffer
+	// logs holds what the stack logged during the current step (far less
+	// than 1 MiB: past that it keeps the tail).
+	logs = testkit.LockedBuffer{Max: 1 << 20}
 )
 
 func now() time.Time {
@@ -135,29 +137,6 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 { // a step logs far less; keep the tail
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (l *lockedBuffer) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
-}
-
 // request is one HTTP request of a step, kept so that it can be sent again
 // byte for byte (a retry, an idempotent replay).
 type request struct {
@@ -200,14 +179,20 @@ func (r *response) String() string {
 	if r == nil {
 		return "-"
 	}
-	if r.code != "" {
-		s := fmt.Sprintf("%d %s", r.status, r.code)
-		if len(r.fields) > 0 {
-			s += " " + strings.Join(r.fields, ",")
+	return outcome(r.status, r.code, r.fields)
+}
+
+// outcome is how an answer and an expectation print: the status, and the
+// problem's code and fields when there is one.
+func outcome(status int, code string, fields []string) string {
+	if code != "" {
+		s := fmt.Sprintf("%d %s", status, code)
+		if len(fields) > 0 {
+			s += " " + strings.Join(fields, ",")
 		}
 		return s
 	}
-	return strconv.Itoa(r.status)
+	return strconv.Itoa(status)
 }
 
 func jsonBody(v any) []byte {

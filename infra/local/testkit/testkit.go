@@ -9,15 +9,21 @@ import (
 	"time"
 )
 
-// LockedBuffer is a log sink many goroutines write to, read as a whole.
+// LockedBuffer is a log sink many goroutines write to, read as a whole
+// (String) or piece by piece (Take). With Max set, a buffer holding more
+// than Max bytes is emptied before the next write: it keeps the tail.
 type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	Max int
+	mu  sync.Mutex
+	b   bytes.Buffer
 }
 
 func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.Max > 0 && l.b.Len() > l.Max {
+		l.b.Reset()
+	}
 	return l.b.Write(p)
 }
 
@@ -25,6 +31,15 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Take returns what was written since the last Take.
+func (l *LockedBuffer) Take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
 }
 
 // Meter adds up the capacity a store's reads consume: set the store's
