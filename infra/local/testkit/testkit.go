@@ -88,6 +88,19 @@ type Invitation struct {
 	Undeliverable  bool       `json:"undeliverable"`
 }
 
+// Import is a user import as GET …/imports/{importId} answers it.
+type Import struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Total  int    `json:"total"`
+	Done   int    `json:"done"`
+	Counts struct {
+		Invited       int `json:"invited"`
+		AlreadyMember int `json:"alreadyMember"`
+		Invalid       int `json:"invalid"`
+	} `json:"counts"`
+}
+
 // Page is one page of a listing.
 type Page[T any] struct {
 	Items      []T     `json:"items"`
