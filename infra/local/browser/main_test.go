@@ -76,14 +76,13 @@ func run(m *testing.M) int {
 	// screens' tests sign them in with a password; the test of setting one
 	// up turns the requirement on for itself (requireMFA).
 	env := map[string]string{"REINVITE_COOLDOWN": cooldown.String(), "OPERATOR_MFA": "off"}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewTextHandler(&logs, nil)),
 		Now:        now,
 		MaxBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()

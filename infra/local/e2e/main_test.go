@@ -66,8 +66,7 @@ func run(m *testing.M) int {
 			env[k] = v
 		}
 	}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        now,
 		APIOptions: []func(*middleware.Stack) error{injector.APIOption},
@@ -75,7 +74,7 @@ func run(m *testing.M) int {
 		EnrolAdmin: true,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()

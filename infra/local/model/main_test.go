@@ -122,15 +122,14 @@ func run(m *testing.M) int {
 		// tests it): operators need no authenticator app here.
 		"OPERATOR_MFA": "off",
 	}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        now,
 		APIOptions: []func(*middleware.Stack) error{injector.APIOption},
 		MaxBackoff: 10 * time.Millisecond,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()
