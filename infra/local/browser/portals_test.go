@@ -3,20 +3,11 @@ package browser
 import (
 	"strings"
 	"testing"
+
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 )
 
-type portalSetup struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	URL          string   `json:"url"`
-	RedirectURIs []string `json:"redirectUris"`
-	Version      int      `json:"version"`
-	SignIn       struct {
-		ClientID     *string `json:"clientId"`
-		Issuer       string  `json:"issuer"`
-		DiscoveryURL string  `json:"discoveryUrl"`
-	} `json:"signIn"`
-}
+type portalSetup = testkit.PortalSetup
 
 func (c *apiClient) portals(cid string) []portalSetup {
 	c.t.Helper()

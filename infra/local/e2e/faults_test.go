@@ -256,13 +256,13 @@ func faultScenarios(t *testing.T, op *client) []faultScenario {
 			c := op.newCustomer("en")
 			p := op.newPortal(c.ID)
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/portals/"+p.ID, map[string]any{"redirectUris": []string{"https://desk.acme.example/cb"}}),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.ClientID()) }}
 		}},
 		{"delete-portal", func() fixture {
 			c := op.newCustomer("en")
 			p := op.newPortal(c.ID)
 			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/portals/"+p.ID, nil),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.ClientID()) }}
 		}},
 		// Webhook subscriptions (issue 16).
 		{"create-webhook", func() fixture {
@@ -314,7 +314,7 @@ func faultScenarios(t *testing.T, op *client) []faultScenario {
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID, map[string]any{"name": "Renamed", "locale": "nl"}),
 				scope: domain.CustomerScope(c.ID), extra: func() string {
 					got, _ := st.Store.Customer(context.Background(), c.ID)
-					_, copy, _ := st.Store.PortalByClient(context.Background(), desk.clientID())
+					_, copy, _ := st.Store.PortalByClient(context.Background(), desk.ClientID())
 					return fmt.Sprint(got.Name, " ", got.Locale, " v", got.Version, "; the portal's copy: ", copy.Name, " ", copy.Locale,
 						"; ", providerEvents(t, c.ID))
 				}}
@@ -340,7 +340,7 @@ func faultScenarios(t *testing.T, op *client) []faultScenario {
 				}
 				return 200
 			}, emails: []string{linked, pending}, scope: domain.CustomerScope(c.ID), extra: func() string {
-				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.clientID()))
+				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.ClientID()))
 			}}
 		}},
 		// The operators' second factor.

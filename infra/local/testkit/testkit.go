@@ -88,6 +88,33 @@ type Invitation struct {
 	Undeliverable  bool       `json:"undeliverable"`
 }
 
+// PortalSetup is a portal setup as the API answers it.
+type PortalSetup struct {
+	ID           string   `json:"id"`
+	CustomerID   string   `json:"customerId"`
+	Name         string   `json:"name"`
+	URL          string   `json:"url"`
+	RedirectURIs []string `json:"redirectUris"`
+	Version      int      `json:"version"`
+	SignIn       struct {
+		ClientID              *string `json:"clientId"`
+		Issuer                string  `json:"issuer"`
+		DiscoveryURL          string  `json:"discoveryUrl"`
+		AuthorizationEndpoint string  `json:"authorizationEndpoint"`
+		TokenEndpoint         string  `json:"tokenEndpoint"`
+		LogoutEndpoint        string  `json:"logoutEndpoint"`
+		UILocales             string  `json:"uiLocales"`
+	} `json:"signIn"`
+}
+
+// ClientID is the setup's app client in the user pool ("" without one).
+func (p PortalSetup) ClientID() string {
+	if p.SignIn.ClientID == nil {
+		return ""
+	}
+	return *p.SignIn.ClientID
+}
+
 // Import is a user import as GET …/imports/{importId} answers it.
 type Import struct {
 	ID     string `json:"id"`
