@@ -14,6 +14,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 )
 
 // gateway is the local stack's API as the first operator admin calls it.
@@ -25,7 +26,7 @@ type gateway struct {
 // the SES and SQS emulators, the gateway and the imports' consumer) with
 // env as its environment, and signs the first operator admin in.
 func localStack(ctx context.Context, env map[string]string) (*stack.Stack, gateway, error) {
-	st, err := stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	st, err := testkit.StartStack(ctx, env, stack.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		EnrolAdmin: true}) // the admin signs in with an authenticator app's code
 	if err != nil {
 		return nil, gateway{}, err

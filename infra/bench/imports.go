@@ -9,20 +9,11 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 )
 
 // importView is what GET …/imports/{importId} answers.
-type importView struct {
-	ID     string `json:"id"`
-	State  string `json:"state"`
-	Total  int    `json:"total"`
-	Done   int    `json:"done"`
-	Counts struct {
-		Invited       int `json:"invited"`
-		AlreadyMember int `json:"alreadyMember"`
-		Invalid       int `json:"invalid"`
-	} `json:"counts"`
-}
+type importView = testkit.Import
 
 // A progress sample: the rows done at a moment after the upload.
 type progress struct {

@@ -134,20 +134,11 @@ func median(d []time.Duration) time.Duration {
 // world, and times process start to the first request for an event.
 func initTimes(root string, names []string, runs int) error {
 	fmt.Println("\n## Init time (this machine, release flags; process start → first /next)")
-	dir, err := os.MkdirTemp("", "bench-")
+	dir, hello, err := buildWithHello(root, names, "", "", filepath.Join("hello", "bootstrap"))
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := lambdarun.Build(context.Background(), root, dir, "", "", lambdarun.Release, names...); err != nil {
-		return err
-	}
-	hello := filepath.Join(dir, "hello", "bootstrap")
-	cmd := exec.Command("go", append(append([]string{"build"}, lambdarun.Release...), "-o", hello, "./infra/bench/hello")...)
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
 	env := functionConfig()
 	measure := func(bin, name string) (time.Duration, error) {
 		r, err := lambdarun.Start(context.Background(), bin, lambdarun.Env(name, env))
@@ -187,23 +178,43 @@ func initTimes(root string, names []string, runs int) error {
 	return nil
 }
 
+// buildWithHello builds the functions and the hello world (aws-lambda-go,
+// at the path hello below the directory, returned) with the release flags
+// into a new temporary directory, for goos/goarch ("": this machine's);
+// the caller removes it.
+func buildWithHello(root string, names []string, goos, goarch, hello string) (dir, helloBin string, err error) {
+	if dir, err = os.MkdirTemp("", "bench-"+goarch); err != nil {
+		return "", "", err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+			dir = ""
+		}
+	}()
+	if err := lambdarun.Build(context.Background(), root, dir, goos, goarch, lambdarun.Release, names...); err != nil {
+		return "", "", err
+	}
+	helloBin = filepath.Join(dir, hello)
+	cmd := exec.Command("go", append(append([]string{"build"}, lambdarun.Release...), "-o", helloBin, "./infra/bench/hello")...)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if goos != "" {
+		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("%v: %s", err, out)
+	}
+	return dir, helloBin, nil
+}
+
 // sizes builds every function for arm64 with the release flags.
 func sizes(root string, names []string) error {
 	fmt.Println("\n## Binary size (linux/arm64, CGO_ENABLED=0, -tags lambda.norpc -trimpath -ldflags \"-s -w\")")
-	dir, err := os.MkdirTemp("", "bench-arm64-")
+	dir, hello, err := buildWithHello(root, names, "linux", "arm64", "hello")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := lambdarun.Build(context.Background(), root, dir, "linux", "arm64", lambdarun.Release, names...); err != nil {
-		return err
-	}
-	hello := filepath.Join(dir, "hello")
-	cmd := exec.Command("go", append(append([]string{"build"}, lambdarun.Release...), "-o", hello, "./infra/bench/hello")...)
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
 	fi, _ := os.Stat(hello)
 	fmt.Printf("| function | MB |\n| --- | --- |\n| hello world (aws-lambda-go) | %.1f |\n", float64(fi.Size())/1e6)
 	var biggest int64

@@ -150,8 +150,7 @@ func TestEveryUsersCategoryIsAccessibleOnADeskAndAPhone(t *testing.T) {
 		name string
 		opts []pageOption
 	}{{"desk", nil}, {"phone", []pageOption{phone()}}} {
-		op := open(t, "operator at a "+size.name, size.opts...)
-		op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+		op := asOperator(t, "operator at a "+size.name, size.opts...)
 		op.checkA11y("home (operator), " + size.name)
 		op.navigate(site + "/#/customers")
 		op.waitText("#customers", cu.Name)
@@ -205,8 +204,7 @@ func TestEveryUsersCategoryIsAccessibleOnADeskAndAPhone(t *testing.T) {
 		op.visible("#provider-audit")
 		op.checkA11y("provider trail, " + size.name)
 
-		user := open(t, "portal user at a "+size.name, size.opts...)
-		user.signIn(on, password)
+		user := signedIn(t, "portal user at a "+size.name, on, password, size.opts...)
 		user.waitText("#memberships", cu.Name)
 		user.checkA11y("home (portal user), " + size.name)
 

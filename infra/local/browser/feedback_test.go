@@ -38,8 +38,7 @@ func TestABouncedInvitationShowsAndTheCategoryExports(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": good})
 	bounce(t, u)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users?status=unconfirmed")
 	op.waitText(row(bad), "bounced")
 	op.waitText(row(bad), "Delete the user and add them again")

@@ -32,9 +32,7 @@ func TestTheFirstScreenOfAnOperatorCallsTwoFunctions(t *testing.T) {
 func TestTheFirstScreenOfAPortalAdminCallsOneFunction(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("First"))
-	boss := uniqueEmail("first")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "first")
 	pa := open(t, "portal admin")
 	calls := firstScreen(pa, boss, password)
 	pa.waitText("#memberships", "You are a portal admin of this customer.")

@@ -11,8 +11,7 @@ import (
 // by hand) opens the home screen, whether the console is open already or
 // starts from it; the console keeps working.
 func TestAMangledLinkOpensTheHomeScreen(t *testing.T) {
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.click(`nav a[href="#/customers"]`)
 	op.waitText("main h1", "Customers")
 	for _, frag := range []string{"#/c/%E0%A4%A/users", "#/%zz", "#/customers/%"} {
@@ -40,8 +39,7 @@ func TestAnOlderAnswerDoesNotReplaceTheListAskedForLast(t *testing.T) {
 	acceptByAPI(t, off)
 	a.call("POST", "/v1/customers/"+cu.ID+"/users/"+u.ID+"/disable", nil, 200, nil)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.waitText(row(on), "Enabled")
 	op.waitText(row(off), "Disabled")
@@ -67,8 +65,7 @@ func TestAnOlderAnswerDoesNotReplaceTheListAskedForLast(t *testing.T) {
 
 // The operators list says that no operator matches (not "no users").
 func TestAnEmptyOperatorsListSaysNoOperatorMatches(t *testing.T) {
-	op := open(t, "operator admin")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator admin")
 	op.click(`nav a[href="#/operators"]`)
 	op.waitText(`#people tr[data-email="`+st.Info.Admin.Email+`"]`, "admin")
 	op.typeInto("#search", "nobody-at-all-")
@@ -90,8 +87,7 @@ func TestInvitingAnOperatorNeedsAnEmailAddress(t *testing.T) {
 	}
 	a.call("GET", "/v1/operators?limit=200", nil, 200, &before)
 
-	op := open(t, "operator admin")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator admin")
 	op.click(`nav a[href="#/operators"]`)
 	op.waitText("main h1", "Operators")
 	op.recordFetches()
@@ -101,8 +97,7 @@ func TestInvitingAnOperatorNeedsAnEmailAddress(t *testing.T) {
 		if typed != "" {
 			op.typeInto("#add-email", typed)
 		}
-		op.click("#add-form [data-role=submit]")
-		op.waitText("#add-form [data-field=email] .field-error", "Enter one valid e-mail address.")
+		op.refused("#add-form", "email", "Enter one valid e-mail address.")
 		op.checkA11y("invite operator, no address")
 		if got := op.eval(`document.activeElement.id + ' ' + document.activeElement.getAttribute('aria-invalid')`); got != "add-email true" {
 			t.Fatalf("%q: focus %q, want the e-mail field, marked invalid", typed, got)
@@ -138,8 +133,7 @@ func TestPortalSetupsAreListedByName(t *testing.T) {
 	addr := uniqueEmail("sorted")
 	a.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{ids["Zeta portal"], ids["Midway"], ids["alpha portal"]}})
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/portals")
 	op.waitText("#portals", "Zeta portal")
 	if got := strings.Join(op.texts("#portals li.setup h2"), "|"); got != want {
@@ -184,9 +178,7 @@ func TestTheCustomerSwitcherSaysWhenItCannotLoad(t *testing.T) {
 	list.proceed(list.next("the customers, once more"))
 	op.visible("#switcher")
 	op.gone("#switcher-error")
-	if id := op.eval(`document.activeElement.id`); id != "switcher" {
-		t.Fatalf("focus on %q, want the switcher", id)
-	}
+	op.focused("id", "switcher", "the switcher")
 	op.choose("#switcher", cu.ID)
 	op.waitText("main h1", "Users of "+cu.Name)
 	op.checkA11y("users, from the switcher")

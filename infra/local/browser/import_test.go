@@ -32,16 +32,13 @@ func TestAPortalAdminImportsPeopleFromAFile(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Import"))
 	a.newRoles(cu.ID, "Buyer") // the file's role, from the catalogue
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "boss")
 	existing := uniqueEmail("old")
 	a.invite(cu.ID, map[string]any{"email": existing})
 	fresh := uniqueEmail("new")
 	file := importFile(t, fresh+",New Person,no,Buyer\n"+existing+",,,\nnot an address,,,\n")
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.click(`nav a[href="#/c/` + cu.ID + `/import"]`)
 	pa.waitText("main h1", "Import people into "+cu.Name)
 	pa.checkA11y("import")
@@ -67,8 +64,7 @@ func TestAPortalAdminImportsPeopleFromAFile(t *testing.T) {
 		t.Fatalf("the API holds %+v", us)
 	}
 
-	nl := open(t, "portal admin (Dutch)", language("nl-NL,nl"))
-	nl.signIn(boss, password)
+	nl := signedIn(t, "portal admin (Dutch)", boss, password, language("nl-NL,nl"))
 	nl.navigate(site + "/#/c/" + cu.ID + "/import")
 	nl.waitText("main h1", "Mensen importeren in "+cu.Name)
 	nl.pickFile("#import-file", file)
@@ -91,8 +87,7 @@ func TestAnOperatorSetsAndClearsAUsersAccessEnd(t *testing.T) {
 		a.call("GET", "/v1/customers/"+cu.ID+"/users/"+u.ID, nil, 200, &got)
 		return got.AccessUntil
 	}
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.click(row(addr) + ` button[data-action=edit]`)
 	op.visible("#edit-form input[name=accessUntil]")

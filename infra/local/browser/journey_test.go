@@ -3,7 +3,6 @@ package browser
 import (
 	"regexp"
 	"testing"
-	"time"
 )
 
 // The journey of a customer's portal user, end to end on the local stack:
@@ -19,8 +18,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	login := st.Info.ManagedLogin.URL
 	logOnFailure(t)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.click(`nav a[href="#/customers"]`)
 	op.visible("#new-customer")
 	op.checkA11y("customers")
@@ -28,10 +26,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op.visible("#customer-form")
 	op.checkA11y("new customer")
 	name := unique("Bakkerij De Korenbloem")
-	op.typeInto("#customer-form input[name=name]", name)
-	op.choose("#customer-form select[name=locale]", "nl")
-	op.click("#customer-form [data-role=submit]")
-	op.waitText("main h1", "Users of "+name)
+	op.createCustomer(name, "nl")
 	cid := op.eval(`decodeURIComponent(location.hash.split('/')[2])`)
 
 	// The portal setup whose address is the sample portal's.
@@ -41,8 +36,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	op.checkA11y("new portal setup")
 	op.typeInto("#portal-form input[name=name]", "Bestelportaal")
 	op.typeInto("#portal-form input[name=url]", sample)
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "Portal setup Bestelportaal was added.")
+	op.submit("#portal-form", "Portal setup Bestelportaal was added.")
 	admin(t).newRoles(cid, "orders")
 	setups := admin(t).portals(cid)
 	if len(setups) != 1 || setups[0].SignIn.ClientID == nil {
@@ -83,8 +77,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 		in.click("#signin")
 		in.at(login+"/oauth2/authorize?", "#password")
 		in.checkA11y("managed login: sign in")
-		in.clear("#email")
-		in.typeInto("#email", addr)
+		in.retype("#email", addr)
 		in.typeInto("#password", pw)
 		in.click("#signin")
 	}
@@ -113,8 +106,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	in.at(login+"/forgotPassword?", "#send")
 	in.checkA11y("managed login: forgot password")
 	mails := len(emailsTo(t, addr))
-	in.clear("#email")
-	in.typeInto("#email", addr)
+	in.retype("#email", addr)
 	in.click("#send")
 	in.at(login+"/confirmForgotPassword?", "#code")
 	in.checkA11y("managed login: new password")
@@ -134,8 +126,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 	in.at(login+"/", "#password")
 	in.waitText("main", "Your password has been changed. Sign in with your new password.")
 	in.checkA11y("managed login: password changed")
-	in.clear("#email")
-	in.typeInto("#email", addr)
+	in.retype("#email", addr)
 	in.typeInto("#password", newPassword)
 	in.click("#signin")
 	granted()
@@ -175,17 +166,7 @@ func TestAPortalUserJourneyThroughTheSamplePortal(t *testing.T) {
 // mailNumber waits until n e-mails reached addr and returns the nth.
 func mailNumber(t *testing.T, addr string, n int) email {
 	t.Helper()
-	deadline := time.Now().Add(step)
-	for {
-		mails := emailsTo(t, addr)
-		if len(mails) >= n {
-			return mails[n-1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d e-mails to %s, want %d", len(mails), addr, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return awaitMails(t, addr, n)[n-1]
 }
 
 // logOnFailure prints the stack's log when the test fails (the lines of

@@ -76,14 +76,13 @@ func run(m *testing.M) int {
 	// screens' tests sign them in with a password; the test of setting one
 	// up turns the requirement on for itself (requireMFA).
 	env := map[string]string{"REINVITE_COOLDOWN": cooldown.String(), "OPERATOR_MFA": "off"}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewTextHandler(&logs, nil)),
 		Now:        now,
 		MaxBackoff: 20 * time.Millisecond,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()
@@ -383,11 +382,66 @@ func (p *page) settled() {
 	p.until("the page is not busy", `!document.querySelector('[aria-busy="true"]')`)
 }
 
+// retype replaces what a field says, as a person selecting it all and
+// typing over it would.
+func (p *page) retype(sel, text string) {
+	p.t.Helper()
+	p.clear(sel)
+	p.typeInto(sel, text)
+}
+
+// submit submits form and waits for the notice that says what was done.
+func (p *page) submit(form, notice string) {
+	p.t.Helper()
+	p.click(form + " [data-role=submit]")
+	p.waitText("#notice", notice)
+}
+
+// refused submits form and waits for the error the form shows next to
+// its field.
+func (p *page) refused(form, field, message string) {
+	p.t.Helper()
+	p.click(form + " [data-role=submit]")
+	p.waitText(form+" [data-field="+field+"] .field-error", message)
+}
+
+// focused checks where the focus is: prop is read off
+// document.activeElement (id, name, …); where names it in the failure.
+func (p *page) focused(prop, want, where string) {
+	p.t.Helper()
+	if got := p.eval("document.activeElement." + prop); got != want {
+		p.t.Fatalf("focus on %q, want %s", got, where)
+	}
+}
+
+// confirmAsks waits for the confirmation dialog to ask question, with the
+// focus on No (the safe answer), and checks the dialog; the test answers.
+func (p *page) confirmAsks(question, screen string) {
+	p.t.Helper()
+	p.waitText("dialog.confirm", question)
+	p.focused("id", "confirm-no", "No")
+	p.checkA11y(screen)
+}
+
 // signIn signs in on the console's sign-in form.
 func (p *page) signIn(email, pw string) {
 	p.t.Helper()
 	p.submitSignIn(email, pw)
 	p.visible("#sign-out")
+}
+
+// signedIn opens a tab for one person and signs them in.
+func signedIn(t *testing.T, name, email, pw string, opts ...pageOption) *page {
+	t.Helper()
+	p := open(t, name, opts...)
+	p.signIn(email, pw)
+	return p
+}
+
+// asOperator opens a tab signed in as the stack's operator admin.
+func asOperator(t *testing.T, name string, opts ...pageOption) *page {
+	t.Helper()
+	return signedIn(t, name, st.Info.Admin.Email, st.Info.Admin.Password, opts...)
 }
 
 // submitSignIn signs in on the form and waits for the page after it,
@@ -413,13 +467,20 @@ type apiClient struct {
 // client) for email and pw at the stack's Cognito endpoint.
 func initiateAuth(t *testing.T, email, pw string) *http.Response {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
+	return cognitoCall(t, "InitiateAuth", map[string]any{
 		"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": st.Info.Cognito.ClientID,
 		"AuthParameters": map[string]string{"USERNAME": email, "PASSWORD": pw},
 	})
+}
+
+// cognitoCall makes one call of the Cognito API (action, e.g.
+// InitiateAuth) at the stack's endpoint, as the console's SDK does.
+func cognitoCall(t *testing.T, action string, in any) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(in)
 	req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+action)
 	// A fresh connection: cognito-local (Node) closes idle ones after 5 s,
 	// and a POST on a connection closing at that moment fails with EOF.
 	req.Close = true
@@ -540,6 +601,17 @@ func (c *apiClient) users(cid, query string) []user {
 	return page.Items
 }
 
+// newPortalAdmin invites a portal admin ("Boss") of customer cid, at an
+// address made of local, and accepts the invitation by the API: they can
+// sign in with password. It returns their address.
+func (c *apiClient) newPortalAdmin(cid, local string) string {
+	c.t.Helper()
+	boss := uniqueEmail(local)
+	c.invite(cid, map[string]any{"email": boss, "name": "Boss", "admin": true})
+	acceptByAPI(c.t, boss)
+	return boss
+}
+
 // acceptByAPI accepts the newest invitation to addr with the password.
 func acceptByAPI(t *testing.T, addr string) {
 	t.Helper()
@@ -566,18 +638,26 @@ var linkInMail = regexp.MustCompile(`(https?://[^\s/"<>]+)(/accept-invitation#to
 // names the API's origin, where the gateway will serve the console too).
 func latestLink(t *testing.T, addr string, n int) string {
 	t.Helper()
+	mails := awaitMails(t, addr, n)
+	m := linkInMail.FindStringSubmatch(mails[len(mails)-1].Body.Text)
+	if m == nil {
+		t.Fatalf("no invitation link in %q", mails[len(mails)-1].Body.Text)
+	}
+	if m[1] != st.Info.APIURL {
+		t.Fatalf("the link's origin is %s, want the stack's PORTAL_URL %s", m[1], st.Info.APIURL)
+	}
+	return site + m[2]
+}
+
+// awaitMails waits until at least n e-mails reached addr and returns all
+// of them, oldest first.
+func awaitMails(t *testing.T, addr string, n int) []email {
+	t.Helper()
 	deadline := time.Now().Add(step)
 	for {
 		mails := emailsTo(t, addr)
 		if len(mails) >= n {
-			m := linkInMail.FindStringSubmatch(mails[len(mails)-1].Body.Text)
-			if m == nil {
-				t.Fatalf("no invitation link in %q", mails[len(mails)-1].Body.Text)
-			}
-			if m[1] != st.Info.APIURL {
-				t.Fatalf("the link's origin is %s, want the stack's PORTAL_URL %s", m[1], st.Info.APIURL)
-			}
-			return site + m[2]
+			return mails
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d e-mails to %s, want %d", len(mails), addr, n)

@@ -19,23 +19,18 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	a.newRoles(cu.ID, "Auditors", "Finance")
 	u := a.invite(cu.ID, map[string]any{"email": addr, "name": "Erik"})
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.click(row(addr) + ` button[data-action=edit]`)
 	op.visible("#edit-form")
-	if focused := op.eval(`document.activeElement.name`); focused != "name" {
-		t.Fatalf("focus on %q, want the name field", focused)
-	}
+	op.focused("name", "name", "the name field")
 	op.checkA11y("edit user")
-	op.clear("#edit-form input[name=name]")
-	op.typeInto("#edit-form input[name=name]", "Erik Edited")
+	op.retype("#edit-form input[name=name]", "Erik Edited")
 	op.click("#edit-form input[name=admin]")
 	op.click(`#edit-form input[name=roles][value="Auditors"]`)
 	op.click(`#edit-form input[name=roles][value="Finance"]`)
 	op.click(`#edit-form input[name=portalIds][value="` + p.ID + `"]`)
-	op.click("#edit-form [data-role=submit]")
-	op.waitText("#notice", "The changes to "+addr+" were saved.")
+	op.submit("#edit-form", "The changes to "+addr+" were saved.")
 	op.gone("#edit-form")
 	op.waitText(row(addr), "Erik Edited")
 	op.waitText(row(addr), "Auditors, Finance")
@@ -54,8 +49,7 @@ func TestAnOperatorEditsAUserAndHearsOfAConcurrentChange(t *testing.T) {
 	op.visible("#edit-form")
 	a.call("PATCH", "/v1/customers/"+cu.ID+"/users/"+u.ID, map[string]any{"name": "Changed Elsewhere"}, 200, nil)
 	op.click(`#edit-form input[name=roles][value="Auditors"]`) // untick it
-	op.click("#edit-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed this user in the meantime.")
+	op.submit("#edit-form", "Someone else changed this user in the meantime.")
 	op.checkA11y("users, a concurrent change")
 	op.gone("#edit-form")
 	op.waitText(row(addr), "Changed Elsewhere")
@@ -68,12 +62,9 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Own"))
 	other := a.newCustomer(unique("Other"))
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "boss")
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.waitText("#memberships", "You are a portal admin of this customer.")
 	pa.checkA11y("home (portal admin)")
 	if n := pa.eval(`String(document.querySelectorAll('nav a[href="#/customers"], nav a[href="#/operators"]').length)`); n != "0" {
@@ -110,8 +101,7 @@ func TestAPortalAdminManagesTheirCustomerAndKeepsAnAdmin(t *testing.T) {
 // operators page.
 func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	addr := uniqueEmail("tech")
-	op := open(t, "operator admin")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator admin")
 	op.click(`nav a[href="#/operators"]`)
 	op.waitText("main h1", "Operators")
 	op.checkA11y("operators")
@@ -119,8 +109,7 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 	op.visible("#add-email")
 	op.typeInto("#add-email", addr)
 	op.typeInto("#add-form input[name=name]", "Tess Tech")
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", "An invitation was sent to "+addr+".")
+	op.submit("#add-form", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "technician")
 	op.waitText(row(addr), "Unconfirmed")
 	op.checkA11y("operators, one invited")
@@ -149,24 +138,19 @@ func TestAnOperatorAdminInvitesATechnician(t *testing.T) {
 func TestDialogsWorkFromTheKeyboard(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Keys"))
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.visible("#add-users")
 	op.do("press Enter on Add users", chromedp.Focus(chromedp.CSS("#add-users")), chromedp.KeyEvent(kb.Enter))
 	op.visible("#add-form")
-	if id := op.eval(`document.activeElement.id`); id != "add-email" {
-		t.Fatalf("focus on %q, want the e-mail field", id)
-	}
+	op.focused("id", "add-email", "the e-mail field")
 	// Every field of the dialog has a label.
 	if n := op.eval(`String([...document.querySelectorAll('#add-form input, #add-form textarea, #add-form select')].filter(e => !e.labels || !e.labels.length).length)`); n != "0" {
 		t.Fatalf("%s fields without a label", n)
 	}
 	op.do("press Escape", chromedp.KeyEvent(kb.Escape))
 	op.gone("#add-form")
-	if id := op.eval(`document.activeElement.id`); id != "add-users" {
-		t.Fatalf("focus on %q, want the Add users button", id)
-	}
+	op.focused("id", "add-users", "the Add users button")
 	// The same for a form with an error: Enter submits, the error is announced next to the field.
 	op.do("press Enter on Add users", chromedp.KeyEvent(kb.Enter))
 	op.visible("#add-email")

@@ -54,13 +54,11 @@ func TestAnOperatorSetsUpAnAuthenticatorAppWithTheQRCode(t *testing.T) {
 	if code == wrong {
 		wrong = "000001"
 	}
-	p.clear("#mfa-code")
-	p.typeInto("#mfa-code", wrong)
+	p.retype("#mfa-code", wrong)
 	p.click("#mfa-submit")
 	p.waitText("#mfa-form", "not right")
 	p.visible("#mfa-qr")
-	p.clear("#mfa-code")
-	p.typeInto("#mfa-code", code)
+	p.retype("#mfa-code", code)
 	p.click("#mfa-submit")
 	p.visible("#sign-out")
 	p.gone("#mfa-setup")

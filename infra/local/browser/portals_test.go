@@ -3,20 +3,11 @@ package browser
 import (
 	"strings"
 	"testing"
+
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 )
 
-type portalSetup struct {
-	ID           string   `json:"id"`
-	Name         string   `json:"name"`
-	URL          string   `json:"url"`
-	RedirectURIs []string `json:"redirectUris"`
-	Version      int      `json:"version"`
-	SignIn       struct {
-		ClientID     *string `json:"clientId"`
-		Issuer       string  `json:"issuer"`
-		DiscoveryURL string  `json:"discoveryUrl"`
-	} `json:"signIn"`
-}
+type portalSetup = testkit.PortalSetup
 
 func (c *apiClient) portals(cid string) []portalSetup {
 	c.t.Helper()
@@ -46,8 +37,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 		t.Fatal("the setup has no app client")
 	}
 
-	op := open(t, "operator admin")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator admin")
 	op.navigate(site + "/#/c/" + cu.ID + "/portals")
 	op.waitText(card(p.ID)+" h2", "Service desk")
 	for key, want := range map[string]string{
@@ -88,12 +78,9 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	if got := op.eval(`document.querySelector('#portal-form textarea[name=redirectUris]').value`); got != "https://service.setups.example/" {
 		t.Fatalf("the form's redirect URIs: %q", got)
 	}
-	op.clear("#portal-form input[name=name]")
-	op.typeInto("#portal-form input[name=name]", "Help desk")
-	op.clear("#portal-form input[name=url]")
-	op.typeInto("#portal-form input[name=url]", "https://help.setups.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "The changes to portal setup Help desk were saved.")
+	op.retype("#portal-form input[name=name]", "Help desk")
+	op.retype("#portal-form input[name=url]", "https://help.setups.example")
+	op.submit("#portal-form", "The changes to portal setup Help desk were saved.")
 	op.gone("#portal-form")
 	op.waitText(card(p.ID)+` [data-detail="redirect-uris"]`, "https://help.setups.example/")
 	if focused := op.eval(`document.activeElement.dataset.action + ' ' + document.activeElement.closest('li').dataset.id`); focused != "edit "+p.ID {
@@ -106,10 +93,8 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	// A redirect URI the API refuses is shown next to its field.
 	op.click(card(p.ID) + ` button[data-action=edit]`)
 	op.visible("#portal-form")
-	op.clear("#portal-form textarea[name=redirectUris]")
-	op.typeInto("#portal-form textarea[name=redirectUris]", "http://help.setups.example/")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#portal-form [data-field=redirectUris] .field-error", "Enter 1 to 10 full addresses")
+	op.retype("#portal-form textarea[name=redirectUris]", "http://help.setups.example/")
+	op.refused("#portal-form", "redirectUris", "Enter 1 to 10 full addresses")
 	op.checkA11y("edit portal setup, a field refused")
 	op.click("#portal-form [data-role=cancel]")
 	op.gone("#portal-form")
@@ -118,10 +103,8 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 	op.click(card(p.ID) + ` button[data-action=edit]`)
 	op.visible("#portal-form")
 	a.call("PATCH", "/v1/customers/"+cu.ID+"/portals/"+p.ID, map[string]any{"name": "Changed elsewhere"}, 200, nil)
-	op.clear("#portal-form input[name=url]")
-	op.typeInto("#portal-form input[name=url]", "https://mine.setups.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this portal setup in the meantime.")
+	op.retype("#portal-form input[name=url]", "https://mine.setups.example")
+	op.submit("#portal-form", "Someone else changed or deleted this portal setup in the meantime.")
 	op.gone("#portal-form")
 	op.waitText(card(p.ID)+" h2", "Changed elsewhere")
 	if got := a.portals(cu.ID)[0]; got.URL != "https://help.setups.example" {
@@ -130,11 +113,7 @@ func TestAnOperatorAdminManagesAPortalSetup(t *testing.T) {
 
 	// Delete, behind a confirmation that names the setup; No keeps it.
 	op.click(card(p.ID) + ` button[data-action=delete]`)
-	op.waitText("dialog.confirm", "Are you sure you want to delete the portal setup Changed elsewhere?")
-	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
-		t.Fatalf("focus on %q, want No", focused)
-	}
-	op.checkA11y("confirm portal setup delete")
+	op.confirmAsks("Are you sure you want to delete the portal setup Changed elsewhere?", "confirm portal setup delete")
 	op.click("#confirm-no")
 	op.gone("dialog.confirm")
 	op.visible(card(p.ID))
@@ -163,8 +142,7 @@ func TestAPortalAdminReadsPortalSetupsOnly(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": boss, "admin": true, "portalIds": []string{p.ID}})
 	acceptByAPI(t, boss)
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.click(`nav a[href="#/c/` + cu.ID + `/portals"]`)
 	pa.waitText(card(p.ID)+" h2", "Orders")
 	pa.visible(card(p.ID) + ` [data-detail="client-id"] code`)

@@ -62,8 +62,7 @@ func roleRow(name string) string { return `#roles tr[data-name="` + name + `"]` 
 func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Catalogue"))
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.click(`nav a[href="#/c/` + cu.ID + `/roles"]`)
 	op.waitText("main h1", "Roles of "+cu.Name)
@@ -74,30 +73,23 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	// case) is refused next to the name, and nothing is added.
 	op.click("#add-role")
 	op.visible("#role-form")
-	if f := op.eval(`document.activeElement.name`); f != "name" {
-		t.Fatalf("focus on %q, want the name field", f)
-	}
+	op.focused("name", "name", "the name field")
 	op.checkA11y("new role")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#role-form [data-field=name] .field-error", "Use 1 to 64 characters.")
+	op.refused("#role-form", "name", "Use 1 to 64 characters.")
 	op.typeInto("#role-form input[name=name]", "Sales")
 	op.typeInto("#role-form textarea[name=description]", "Sells the services.")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Sales was added.")
+	op.submit("#role-form", "The role Sales was added.")
 	op.waitText(roleRow("Sales"), "Sells the services.")
 	op.click("#add-role")
 	op.visible("#role-form")
 	op.typeInto("#role-form input[name=name]", "SALES")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#role-form [data-field=name] .field-error", "has a role of this name already")
+	op.refused("#role-form", "name", "has a role of this name already")
 	op.checkA11y("new role, the name taken")
 	if got := a.roleNames(cu.ID); got != "Sales (Sells the services.)" {
 		t.Fatalf("after the refusal the catalogue is %q", got)
 	}
-	op.clear("#role-form input[name=name]")
-	op.typeInto("#role-form input[name=name]", "Buyers")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Buyers was added.")
+	op.retype("#role-form input[name=name]", "Buyers")
+	op.submit("#role-form", "The role Buyers was added.")
 	op.waitText("#roles-count", "2 of at most 100 roles.")
 	op.checkA11y("roles, two")
 	if got := a.roleNames(cu.ID); got != "Buyers, Sales (Sells the services.)" {
@@ -116,8 +108,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.checkA11y("add users, the role picker")
 	op.typeInto("#add-email", one)
 	op.click(`#add-form input[name=roles][value="Sales"]`)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", "An invitation was sent to "+one+".")
+	op.submit("#add-form", "An invitation was sent to "+one+".")
 	op.waitText(row(one), "Sales")
 	op.click("#add-users")
 	op.visible("#add-email")
@@ -129,8 +120,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.click(`#add-form input[name=sendInvitation]`)
 	op.waitText("#add-form [data-role=submit]", "Add user")
 	op.checkA11y("add users, all roles, invite later")
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", later+" was added; the invitation is not sent yet.")
+	op.submit("#add-form", later+" was added; the invitation is not sent yet.")
 	op.waitText(row(later), "Not sent yet")
 	op.waitText(row(later), "Buyers, Sales")
 	op.waitText(row(later)+` button[data-action=reinvite]`, "Send invitation")
@@ -171,10 +161,8 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.click(roleRow("Sales") + ` button[data-action=edit]`)
 	op.visible("#role-form")
 	op.checkA11y("change role")
-	op.clear("#role-form input[name=name]")
-	op.typeInto("#role-form input[name=name]", "Account managers")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "The role Sales is now called Account managers, on every user who has it.")
+	op.retype("#role-form input[name=name]", "Account managers")
+	op.submit("#role-form", "The role Sales is now called Account managers, on every user who has it.")
 	op.waitText(roleRow("Account managers"), "Sells the services.")
 	op.click(`nav a[href="#/c/` + cu.ID + `/users"]`)
 	op.waitText(row(one), "Account managers")
@@ -198,8 +186,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 		}
 	}
 	op.typeInto("#role-form textarea[name=description]", "Mine.")
-	op.click("#role-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this role in the meantime.")
+	op.submit("#role-form", "Someone else changed or deleted this role in the meantime.")
 	op.gone("#role-form")
 	op.waitText(roleRow("Buyers"), "Buy supplies.")
 	op.checkA11y("roles, a concurrent change")
@@ -239,8 +226,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	}
 	op.checkA11y("edit user, the role picker")
 	op.click(`#edit-form input[name=roles][value="Account managers"]`)
-	op.click("#edit-form [data-role=submit]")
-	op.waitText("#notice", "The changes to "+one+" were saved.")
+	op.submit("#edit-form", "The changes to "+one+" were saved.")
 	if got := a.user(cu.ID, u1.ID).Roles; len(got) != 0 {
 		t.Fatalf("after the edit the API says %v", got)
 	}
@@ -292,8 +278,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 	op.checkA11y("operators, with counts")
 
 	// The same screens in Dutch, and on a phone.
-	nl := open(t, "operator (Dutch), on a phone", language("nl-NL,nl"), phone())
-	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl := asOperator(t, "operator (Dutch), on a phone", language("nl-NL,nl"), phone())
 	nl.navigate(site + "/#/c/" + cu.ID + "/roles")
 	nl.waitText("main h1", "Rollen van "+cu.Name)
 	nl.waitText(roleRow("Account managers"), "Wijzigen")
@@ -319,9 +304,7 @@ func TestAnOperatorKeepsTheRoleCatalogueAndGivesItsRoles(t *testing.T) {
 func TestAPortalAdminActsOnASelection(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Selection"))
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
+	boss := a.newPortalAdmin(cu.ID, "boss")
 	var on []user
 	for range 3 {
 		e := uniqueEmail("on")
@@ -334,8 +317,7 @@ func TestAPortalAdminActsOnASelection(t *testing.T) {
 	}
 	users := "/v1/customers/" + cu.ID + "/users"
 
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	pa := signedIn(t, "portal admin", boss, password)
 	pa.click(`nav a[href="#/c/` + cu.ID + `/users"]`)
 	pa.visible(row(on[0].Email))
 	pa.waitText("#category-counts", "4 enabled · 0 disabled · 2 unconfirmed")
@@ -358,11 +340,7 @@ func TestAPortalAdminActsOnASelection(t *testing.T) {
 	pa.checkA11y("users, two selected")
 	pa.click(`#selection-bar button[data-bulk=disable]`)
 	pa.visible("dialog.confirm")
-	pa.waitText("dialog.confirm", "Are you sure you want to disable 2 users? They can no longer sign in.")
-	if f := pa.eval(`document.activeElement.id`); f != "confirm-no" {
-		t.Fatalf("focus on %q, want No", f)
-	}
-	pa.checkA11y("confirm disabling a selection")
+	pa.confirmAsks("Are you sure you want to disable 2 users? They can no longer sign in.", "confirm disabling a selection")
 	pa.click("#confirm-no")
 	pa.gone("dialog.confirm")
 	if got := a.user(cu.ID, on[0].ID).Status; got != "enabled" {
@@ -455,8 +433,7 @@ func TestAPortalAdminActsOnASelection(t *testing.T) {
 	pa.gone(row(on[2].Email))
 	a.call("GET", users+"/"+on[2].ID, nil, 404, nil)
 
-	nl := open(t, "portal admin (Dutch), on a phone", language("nl-NL,nl"), phone())
-	nl.signIn(boss, password)
+	nl := signedIn(t, "portal admin (Dutch), on a phone", boss, password, language("nl-NL,nl"), phone())
 	nl.navigate(site + "/#/c/" + cu.ID + "/users")
 	nl.visible(row(on[1].Email))
 	nl.waitText("#category-counts", "2 ingeschakeld · 0 uitgeschakeld · 2 onbevestigd")

@@ -18,8 +18,7 @@ func TestScreenshotsOfTheImport(t *testing.T) {
 		"noor@acme,Noor,no,\n"+
 		"lucas.visser@acme.example,Lucas Visser,no,Buyer\n")
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/import")
 	op.pickFile("#import-file", file)
 	op.click("#import-check")
@@ -29,8 +28,7 @@ func TestScreenshotsOfTheImport(t *testing.T) {
 	op.waitText("#import-state", "Done:")
 	op.shoot("console-import-done.png", true)
 
-	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
-	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl := asOperator(t, "operator (Dutch)", language("nl-NL,nl"))
 	nl.navigate(site + "/#/c/" + cu.ID + "/import")
 	nl.pickFile("#import-file", file)
 	nl.click("#import-check")

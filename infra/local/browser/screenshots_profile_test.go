@@ -34,14 +34,12 @@ func TestScreenshotsOfTheProfile(t *testing.T) {
 		a.call("POST", base+"/service-agreements", ag, 201, nil)
 	}
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/profile")
 	op.visible("#addresses")
 	op.shoot("console-profile.png", true)
 
-	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
-	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl := asOperator(t, "operator (Dutch)", language("nl-NL,nl"))
 	nl.navigate(site + "/#/c/" + cu.ID + "/profile")
 	nl.visible("#addresses")
 	nl.shoot("console-profile-nl.png", true)

@@ -49,8 +49,7 @@ func TestScreenshotsOfTheRoles(t *testing.T) {
 	}
 	a.call("POST", base+"/users/"+a.userByEmail(cu.ID, "daan.mulder@northwind.example").ID+"/disable", nil, 200, nil)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/roles")
 	op.visible(roleRow("Service desk"))
 	op.shoot("console-roles.png", true)
@@ -73,8 +72,7 @@ func TestScreenshotsOfTheRoles(t *testing.T) {
 	op.shoot("console-selection.png", false)
 	op.click("#confirm-no")
 
-	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
-	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl := asOperator(t, "operator (Dutch)", language("nl-NL,nl"))
 	nl.navigate(site + "/#/c/" + cu.ID + "/roles")
 	nl.visible(roleRow("Service desk"))
 	nl.shoot("console-roles-nl.png", true)

@@ -56,8 +56,7 @@ func TestScreenshots(t *testing.T) {
 	signin.visible("#signin-email")
 	signin.shoot("sign-in.png", false)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.visible(row("alice.jansen@acme-facilities.example"))
 	op.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
@@ -80,8 +79,7 @@ func TestScreenshots(t *testing.T) {
 	op.visible("#audit")
 	op.shoot("console-audit.png", false)
 
-	mobile := open(t, "operator on a phone", phone())
-	mobile.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	mobile := asOperator(t, "operator on a phone", phone())
 	mobile.navigate(site + "/#/c/" + cu.ID + "/users?status=unconfirmed")
 	mobile.visible(row("dirk.bakker@acme-facilities.example"))
 	if d := mobile.eval(`getComputedStyle(document.querySelector('#people td')).display`); d != "grid" {
@@ -89,8 +87,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	mobile.shoot("console-users-phone.png", false)
 
-	user := open(t, "portal user")
-	user.signIn("bas.devries@acme-facilities.example", password)
+	user := signedIn(t, "portal user", "bas.devries@acme-facilities.example", password)
 	user.visible("#memberships")
 	user.shoot("console-home-portal-user.png", false)
 

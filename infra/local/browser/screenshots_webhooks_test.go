@@ -2,17 +2,7 @@
 
 package browser
 
-import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"testing"
-	"time"
-
-	"github.com/portalaccess/portalaccess/shared/app/subscriptions"
-	"github.com/portalaccess/portalaccess/shared/domain"
-	"github.com/portalaccess/portalaccess/shared/events"
-)
+import "testing"
 
 // TestScreenshotsOfTheWebhooks makes docs/screenshots/console-webhooks.png
 // (a customer's webhooks: active, renewed secret, paused, paused by the
@@ -21,10 +11,7 @@ import (
 //
 //	go test -tags screenshots ./infra/local/browser/ -run TestScreenshotsOfTheWebhooks -count=1
 func TestScreenshotsOfTheWebhooks(t *testing.T) {
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}))
-	defer failing.Close()
+	failing := failingEndpoint(t)
 	a := admin(t)
 	cu := a.newCustomer("Northwind Facilities")
 	base := "/v1/customers/" + cu.ID + "/webhooks"
@@ -42,13 +29,7 @@ func TestScreenshotsOfTheWebhooks(t *testing.T) {
 
 	// The old intranet fails: the deliveries' own code, paused after one
 	// failure here.
-	d := &subscriptions.Deliverer{Store: st.Store, Sealer: st.Services.Subscriptions.Sealer, Client: subscriptions.NewClient(true), Log: st.Env.Log,
-		Config: subscriptions.DeliveryConfig{Timeout: 5 * time.Second, RetryBase: time.Hour, RetryMax: time.Hour, PauseAfter: 1, Hold: time.Hour},
-		Now:    now}
-	cid := cu.ID
-	ev := events.Event{ID: domain.NewID(domain.PrefixEvent), Type: "portal.registered", Version: events.Version, Timestamp: now().UTC(),
-		Data: events.Data{CustomerID: &cid, Actor: events.Actor{ID: "system", Kind: "system"}, Target: domain.Target{Kind: "portal", ID: "por_x"}}}
-	if _, err := d.Deliver(context.Background(), subscriptions.Job{CustomerID: cu.ID, SubscriptionID: legacy.ID, Event: ev.Marshal()}, 1); err != nil {
+	if _, _, err := deliverOnce(cu.ID, legacy.ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,8 +41,7 @@ func TestScreenshotsOfTheWebhooks(t *testing.T) {
 	acceptByAPI(t, people[0])
 	receivedAt(t, crmPath, 4)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/webhooks")
 	op.visible(webhookRow(failing.URL + "/legacy-intranet"))
 	op.shoot("console-webhooks.png", true)
@@ -82,8 +62,7 @@ func TestScreenshotsOfTheWebhooks(t *testing.T) {
 	op.click("#secret-done")
 	op.gone("#secret-dialog")
 
-	nl := open(t, "operator (Dutch)", language("nl-NL,nl"))
-	nl.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	nl := asOperator(t, "operator (Dutch)", language("nl-NL,nl"))
 	nl.navigate(site + "/#/c/" + cu.ID + "/webhooks")
 	nl.visible(webhookRow(failing.URL + "/legacy-intranet"))
 	nl.shoot("console-webhooks-nl.png", true)

@@ -1,9 +1,6 @@
 package browser
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +11,16 @@ import (
 
 // row is the CSS selector of a person's row in the users table.
 func row(email string) string { return `#people tr[data-email="` + email + `"]` }
+
+// createCustomer fills in the new-customer form the page shows and
+// submits it: the console goes on to the new customer's users.
+func (p *page) createCustomer(name, locale string) {
+	p.t.Helper()
+	p.typeInto("#customer-form input[name=name]", name)
+	p.choose("#customer-form select[name=locale]", locale)
+	p.click("#customer-form [data-role=submit]")
+	p.waitText("main h1", "Users of "+name)
+}
 
 // Story 1: an operator signs in, creates a customer and invites a user.
 func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
@@ -26,10 +33,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.visible("#new-customer")
 	op.click("#new-customer")
 	name := unique("Acme")
-	op.typeInto("#customer-form input[name=name]", name)
-	op.choose("#customer-form select[name=locale]", "nl")
-	op.click("#customer-form [data-role=submit]")
-	op.waitText("main h1", "Users of "+name)
+	op.createCustomer(name, "nl")
 	op.waitText("#notice", "Customer "+name+" was created.")
 	op.waitText("#people", "No users match.")
 	op.checkA11y("users, none")
@@ -40,13 +44,10 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click("#new-portal")
 	op.typeInto("#portal-form input[name=name]", "Service desk")
 	op.typeInto("#portal-form input[name=url]", "service.acme.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#portal-form [data-field=url] .field-error", "Enter a full address starting with https://")
+	op.refused("#portal-form", "url", "Enter a full address starting with https://")
 	op.checkA11y("portal setup, a field refused")
-	op.clear("#portal-form input[name=url]")
-	op.typeInto("#portal-form input[name=url]", "https://service.acme.example")
-	op.click("#portal-form [data-role=submit]")
-	op.waitText("#notice", "Portal setup Service desk was added.")
+	op.retype("#portal-form input[name=url]", "https://service.acme.example")
+	op.submit("#portal-form", "Portal setup Service desk was added.")
 	op.waitText("#portals", "https://service.acme.example")
 	op.click(`nav a[href$="/users"]`)
 	op.visible("#add-users")
@@ -61,8 +62,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click(`#add-form input[name=roles][value="Portal managers"]`)
 	op.click(`#add-form input[name=roles][value="Finance"]`)
 	op.click(`#add-form input[name=portalIds]`)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#notice", "An invitation was sent to "+addr+".")
+	op.submit("#add-form", "An invitation was sent to "+addr+".")
 	op.waitText(row(addr), "Unconfirmed")
 	op.waitText(row(addr), "Pending")
 	op.waitText(row(addr), "Finance, Portal managers") // in the catalogue's order
@@ -95,8 +95,7 @@ func TestOperatorCreatesACustomerAndInvitesAUser(t *testing.T) {
 	op.click("#add-users")
 	op.visible("#add-email")
 	op.typeInto("#add-email", addr)
-	op.click("#add-form [data-role=submit]")
-	op.waitText("#add-form [data-field=email] .field-error", "already a member")
+	op.refused("#add-form", "email", "already a member")
 	op.checkA11y("add users, a field refused")
 	op.click("#add-form [data-role=cancel]")
 	op.gone("#add-form")
@@ -112,8 +111,7 @@ func TestAnOperatorInvitesAPastedList(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": taken})
 	one, two := uniqueEmail("one"), uniqueEmail("two")
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.waitText(row(taken), "Unconfirmed")
 	op.click("#add-users")
@@ -187,8 +185,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	if got := in.eval(`document.querySelector('#password').type`); got != "text" {
 		t.Fatalf("the show toggle left the type %q", got)
 	}
-	in.clear("#confirm")
-	in.typeInto("#confirm", password)
+	in.retype("#confirm", password)
 	in.typeInto("#name", "Ines Invitee")
 	in.click("#accept-submit")
 	in.waitText("#done", "You’re in")
@@ -236,29 +233,21 @@ func TestDisabledUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": addr, "name": "Dan"})
 	acceptByAPI(t, addr)
 
-	user := open(t, "user")
-	user.signIn(addr, password)
+	user := signedIn(t, "user", addr, password)
 	user.waitText("#memberships", cu.Name)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.choose("#category", "enabled")
 	op.waitText(row(addr), "Enabled")
 	op.click(row(addr) + ` button[data-action=disable]`)
 	op.visible("dialog.confirm")
-	op.waitText("dialog.confirm", "Are you sure you want to disable "+addr+"?")
-	if focused := op.eval(`document.activeElement.id`); focused != "confirm-no" {
-		t.Fatalf("focus is on %q, want the No button", focused)
-	}
-	op.checkA11y("confirm disable")
+	op.confirmAsks("Are you sure you want to disable "+addr+"?", "confirm disable")
 	op.click("#confirm-yes")
 	op.waitText("#notice", addr+" is disabled.")
 	op.gone(row(addr)) // no longer in the Enabled category
 	// The row left the list: the focus is on the message that says so.
-	if focused := op.eval(`document.activeElement.id`); focused != "notice" {
-		t.Fatalf("focus on %q, want the notice", focused)
-	}
+	op.focused("id", "notice", "the notice")
 	op.choose("#category", "disabled")
 	op.waitText(row(addr), "Disabled")
 	op.checkA11y("users, disabled")
@@ -292,8 +281,7 @@ func TestUnconfirmedUserIsReinvitedAndDeleted(t *testing.T) {
 	a.invite(cu.ID, map[string]any{"email": addr})
 	first := latestLink(t, addr, 1)
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/users")
 	op.choose("#category", "unconfirmed")
 	op.waitText(row(addr), "Sent 1×")
@@ -417,24 +405,16 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 // Signing out revokes the session's refresh token: a copy of it (a shared
 // machine, a stolen session) mints no new access token afterwards.
 func TestSigningOutRevokesTheRefreshToken(t *testing.T) {
-	p := open(t, "operator")
-	p.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	p := asOperator(t, "operator")
 	refresh := p.eval(`JSON.parse(sessionStorage.getItem('pa.session')).refresh`)
 	if refresh == "" {
 		t.Fatal("no refresh token in the session")
 	}
 	refreshes := func() bool {
-		body, _ := json.Marshal(map[string]any{
+		res := cognitoCall(t, "InitiateAuth", map[string]any{
 			"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": st.Info.Cognito.ClientID,
 			"AuthParameters": map[string]string{"REFRESH_TOKEN": refresh},
 		})
-		req, _ := http.NewRequest("POST", st.Info.Cognito.Endpoint+"/", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
 		res.Body.Close()
 		return res.StatusCode == 200
 	}

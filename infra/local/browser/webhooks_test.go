@@ -137,22 +137,18 @@ func manageWebhooks(t *testing.T, p *page, a *apiClient, cu customer, types ...s
 	hook := st.Info.Webhooks.Receiver + path
 	p.click("#add-webhook")
 	p.visible("#webhook-form")
-	if f := p.eval(`document.activeElement.name`); f != "url" {
-		t.Fatalf("focus on %q, want the URL field", f)
-	}
+	p.focused("name", "url", "the URL field")
 	if p.eval(`String(document.getElementById('type-choices').hidden)`) != "true" {
 		t.Fatal("All events is not the first choice")
 	}
 	p.checkA11y("add a webhook")
 	p.typeInto("#webhook-form input[name=url]", "http://hooks.acme.example/in")
-	p.click("#webhook-form [data-role=submit]")
-	p.waitText("#webhook-form [data-field=url] .field-error", "Use https://")
+	p.refused("#webhook-form", "url", "Use https://")
 	p.checkA11y("add a webhook, the URL refused")
 	if n := len(a.webhooksOf(cu.ID)); n != 0 {
 		t.Fatalf("after the refusal the customer has %d webhooks", n)
 	}
-	p.clear("#webhook-form input[name=url]")
-	p.typeInto("#webhook-form input[name=url]", hook)
+	p.retype("#webhook-form input[name=url]", hook)
 	if len(types) > 0 {
 		p.click("#webhook-form input[name=allEvents]")
 		p.visible("#type-choices")
@@ -168,9 +164,7 @@ func manageWebhooks(t *testing.T, p *page, a *apiClient, cu customer, types ...s
 	p.visible("#secret-dialog")
 	p.gone("#webhook-form")
 	p.waitText("#secret-dialog", "You will not see this secret again.")
-	if f := p.eval(`document.activeElement.id`); f != "copy-secret" {
-		t.Fatalf("focus on %q, want the copy button", f)
-	}
+	p.focused("id", "copy-secret", "the copy button")
 	secret := p.eval(`document.querySelector('#secret-dialog input.wh-secret').value`)
 	if !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("the secret shown is %q", secret)
@@ -252,8 +246,7 @@ func manageWebhooks(t *testing.T, p *page, a *apiClient, cu customer, types ...s
 	p.click(webhookRow(hook) + ` button[data-action=edit]`)
 	p.visible("#webhook-form")
 	p.checkA11y("change a webhook")
-	p.clear("#webhook-form textarea[name=description]")
-	p.typeInto("#webhook-form textarea[name=description]", "The CRM")
+	p.retype("#webhook-form textarea[name=description]", "The CRM")
 	want := append([]string{}, types...)
 	if len(types) == 0 {
 		p.click("#webhook-form input[name=allEvents]")
@@ -262,8 +255,7 @@ func manageWebhooks(t *testing.T, p *page, a *apiClient, cu customer, types ...s
 		want = append(want, "user.enabled")
 	}
 	p.click(`#webhook-form input[name=eventTypes][value="user.enabled"]`)
-	p.click("#webhook-form [data-role=submit]")
-	p.waitText("#notice", "The webhook to "+hook+" was changed.")
+	p.submit("#webhook-form", "The webhook to "+hook+" was changed.")
 	p.waitText(webhookRow(hook), "user.enabled")
 	w = a.webhooksOf(cu.ID)[0]
 	if w.Description == nil || *w.Description != "The CRM" || !sameSet(w.EventTypes, want) {
@@ -378,8 +370,7 @@ func sameSet(a, b []string) bool {
 func TestAnOperatorManagesACustomersWebhooks(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Hooks"))
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	manageWebhooks(t, op, a, cu, "user.invited", "user.disabled")
 }
 
@@ -387,12 +378,32 @@ func TestAnOperatorManagesACustomersWebhooks(t *testing.T) {
 func TestAPortalAdminManagesTheirWebhooks(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("Own hooks"))
-	boss := uniqueEmail("boss")
-	a.invite(cu.ID, map[string]any{"email": boss, "name": "Boss", "admin": true})
-	acceptByAPI(t, boss)
-	pa := open(t, "portal admin")
-	pa.signIn(boss, password)
+	boss := a.newPortalAdmin(cu.ID, "boss")
+	pa := signedIn(t, "portal admin", boss, password)
 	manageWebhooks(t, pa, signInAPI(t, boss, password), cu)
+}
+
+// failingEndpoint is a webhook endpoint that answers every delivery 503.
+func failingEndpoint(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// deliverOnce delivers one portal.registered event of customer cid to its
+// webhook hookID with the deliveries' own code, whose threshold here is
+// one failure, not ten over a day: a failing endpoint is paused at once.
+func deliverOnce(cid, hookID string) (events.Event, subscriptions.Outcome, error) {
+	d := &subscriptions.Deliverer{Store: st.Store, Sealer: st.Services.Subscriptions.Sealer, Client: subscriptions.NewClient(true), Log: st.Env.Log,
+		Config: subscriptions.DeliveryConfig{Timeout: 5 * time.Second, RetryBase: time.Hour, RetryMax: time.Hour, PauseAfter: 1, Hold: time.Hour},
+		Now:    now}
+	ev := events.Event{ID: domain.NewID(domain.PrefixEvent), Type: "portal.registered", Version: events.Version, Timestamp: now().UTC(),
+		Data: events.Data{CustomerID: &cid, Actor: events.Actor{ID: "system", Kind: "system"}, Target: domain.Target{Kind: "portal", ID: "por_x"}}}
+	out, err := d.Deliver(context.Background(), subscriptions.Job{CustomerID: cid, SubscriptionID: hookID, Event: ev.Marshal()}, 1)
+	return ev, out, err
 }
 
 // An endpoint that keeps failing is paused by the system: its row says so,
@@ -401,22 +412,13 @@ func TestAPortalAdminManagesTheirWebhooks(t *testing.T) {
 // own code fails the post; only its threshold is one failure here, not
 // ten over a day.)
 func TestAWebhookPausedByTheSystemSaysSo(t *testing.T) {
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}))
-	defer failing.Close()
+	failing := failingEndpoint(t)
 	a := admin(t)
 	cu := a.newCustomer(unique("Failing hooks"))
 	var w webhook
 	a.call("POST", "/v1/customers/"+cu.ID+"/webhooks", map[string]any{"url": failing.URL + "/in", "eventTypes": []string{"portal.registered"}}, 201, &w)
 
-	d := &subscriptions.Deliverer{Store: st.Store, Sealer: st.Services.Subscriptions.Sealer, Client: subscriptions.NewClient(true), Log: st.Env.Log,
-		Config: subscriptions.DeliveryConfig{Timeout: 5 * time.Second, RetryBase: time.Hour, RetryMax: time.Hour, PauseAfter: 1, Hold: time.Hour},
-		Now:    now}
-	cid := cu.ID
-	ev := events.Event{ID: domain.NewID(domain.PrefixEvent), Type: "portal.registered", Version: events.Version, Timestamp: now().UTC(),
-		Data: events.Data{CustomerID: &cid, Actor: events.Actor{ID: "system", Kind: "system"}, Target: domain.Target{Kind: "portal", ID: "por_x"}}}
-	out, err := d.Deliver(context.Background(), subscriptions.Job{CustomerID: cu.ID, SubscriptionID: w.ID, Event: ev.Marshal()}, 1)
+	ev, out, err := deliverOnce(cu.ID, w.ID)
 	if err != nil || out.Done {
 		t.Fatalf("the failing delivery: %+v %v", out, err)
 	}
@@ -424,8 +426,7 @@ func TestAWebhookPausedByTheSystemSaysSo(t *testing.T) {
 		t.Fatalf("after the failure the API holds %+v", w)
 	}
 
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/webhooks")
 	hook := failing.URL + "/in"
 	op.waitText(webhookRow(hook), "Paused by the system")
@@ -443,8 +444,7 @@ func TestAWebhookPausedByTheSystemSaysSo(t *testing.T) {
 	op.checkA11y("the delivery log, a failure")
 
 	// The same on a phone: the list, the add dialog, the log.
-	ph := open(t, "operator (phone)", phone())
-	ph.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	ph := asOperator(t, "operator (phone)", phone())
 	ph.navigate(site + "/#/c/" + cu.ID + "/webhooks")
 	ph.waitText(webhookRow(hook), "Paused by the system")
 	ph.checkA11y("webhooks on a phone")
@@ -477,8 +477,7 @@ func TestATechnicianSeesNoWebhooks(t *testing.T) {
 	a := admin(t)
 	cu := a.newCustomer(unique("No hooks"))
 	addr := newOperator(t)
-	tech := open(t, "technician")
-	tech.signIn(addr, password)
+	tech := signedIn(t, "technician", addr, password)
 	tech.navigate(site + "/#/c/" + cu.ID + "/users")
 	tech.visible(`nav a[href="#/c/` + cu.ID + `/roles"]`)
 	if n := tech.eval(`String(document.querySelectorAll('nav a[href*="/webhooks"]').length)`); n != "0" {
@@ -525,8 +524,7 @@ func TestAWebhooksDeliveryLogIsPaged(t *testing.T) {
 	attempts := func(p *page) string {
 		return p.eval(`[...document.querySelectorAll('#deliveries tbody tr')].map(r => r.querySelector('td:nth-child(2)').innerText).join(' ')`)
 	}
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/webhooks/" + w.ID)
 	op.waitText("main h1", "Delivery log of https://hooks.acme.example/in")
 	op.visible("#deliveries")
@@ -571,15 +569,13 @@ func TestAWebhookChangedElsewhereOrOverTheLimit(t *testing.T) {
 	base := "/v1/customers/" + cu.ID + "/webhooks"
 	var w webhook
 	a.call("POST", base, map[string]any{"url": "https://hooks.acme.example/first", "eventTypes": []string{}}, 201, &w)
-	op := open(t, "operator")
-	op.signIn(st.Info.Admin.Email, st.Info.Admin.Password)
+	op := asOperator(t, "operator")
 	op.navigate(site + "/#/c/" + cu.ID + "/webhooks")
 	op.click(webhookRow(w.URL) + ` button[data-action=edit]`)
 	op.visible("#webhook-form")
 	a.call("PATCH", base+"/"+w.ID, map[string]any{"description": "Theirs"}, 200, nil)
 	op.typeInto("#webhook-form textarea[name=description]", "Mine")
-	op.click("#webhook-form [data-role=submit]")
-	op.waitText("#notice", "Someone else changed or deleted this webhook in the meantime.")
+	op.submit("#webhook-form", "Someone else changed or deleted this webhook in the meantime.")
 	op.gone("#webhook-form")
 	op.waitText(webhookRow(w.URL), "Theirs")
 	op.checkA11y("webhooks, a change overtaken")

@@ -222,9 +222,8 @@ type grant struct {
 const codeTTL = 5 * time.Minute
 
 func (f *Front) signInPage(w http.ResponseWriter, r *http.Request) {
-	ar, _, fl := f.authRequestOf(r, false)
-	if fl != nil {
-		f.fail(w, r, ar, fl)
+	ar, ok := f.pageRequest(w, r)
+	if !ok {
 		return
 	}
 	notice := ""
@@ -339,8 +338,6 @@ func digest(s string) string {
 // ---- /oauth2/token ---------------------------------------------------------
 
 func (f *Front) token(w http.ResponseWriter, r *http.Request) {
-	cors(w)
-	noStore(w)
 	clientID, ok := f.tokenRequest(w, r)
 	if !ok {
 		return
@@ -357,10 +354,13 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tokenRequest parses a token or revoke request and authenticates the
-// client: client_id in the body (public clients) or HTTP Basic; a client
-// with a secret must give it.
+// tokenRequest begins the answer to a token or revoke request (CORS, no
+// caching), parses the request and authenticates the client: client_id in
+// the body (public clients) or HTTP Basic; a client with a secret must
+// give it.
 func (f *Front) tokenRequest(w http.ResponseWriter, r *http.Request) (string, bool) {
+	cors(w)
+	noStore(w)
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
@@ -498,8 +498,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // ---- /oauth2/revoke ----------------------------------------------------
 
 func (f *Front) revoke(w http.ResponseWriter, r *http.Request) {
-	cors(w)
-	noStore(w)
 	clientID, ok := f.tokenRequest(w, r)
 	if !ok {
 		return

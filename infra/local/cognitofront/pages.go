@@ -298,9 +298,8 @@ func (f *Front) css(w http.ResponseWriter, _ *http.Request) {
 // ---- forgot password ---------------------------------------------------
 
 func (f *Front) forgotPage(w http.ResponseWriter, r *http.Request) {
-	ar, _, fl := f.authRequestOf(r, false)
-	if fl != nil {
-		f.fail(w, r, ar, fl)
+	ar, ok := f.pageRequest(w, r)
+	if !ok {
 		return
 	}
 	f.renderForgot(w, r, ar, normalizeEmail(r.URL.Query().Get("email")), "")
@@ -313,6 +312,17 @@ func (f *Front) renderForgot(w http.ResponseWriter, r *http.Request, ar authRequ
 		v.Error = text(v.Lang, errKey)
 	}
 	writePage(w, http.StatusOK, "forgot", v, "")
+}
+
+// pageRequest reads a page's sealed request from its address; false when
+// it has answered already.
+func (f *Front) pageRequest(w http.ResponseWriter, r *http.Request) (authRequest, bool) {
+	ar, _, fl := f.authRequestOf(r, false)
+	if fl != nil {
+		f.fail(w, r, ar, fl)
+		return ar, false
+	}
+	return ar, true
 }
 
 // postedForm parses a page's post and reads its sealed request; false when
@@ -360,9 +370,8 @@ func (f *Front) forgot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Front) confirmPage(w http.ResponseWriter, r *http.Request) {
-	ar, _, fl := f.authRequestOf(r, false)
-	if fl != nil {
-		f.fail(w, r, ar, fl)
+	ar, ok := f.pageRequest(w, r)
+	if !ok {
 		return
 	}
 	f.renderConfirm(w, r, ar, normalizeEmail(r.URL.Query().Get("email")), "")

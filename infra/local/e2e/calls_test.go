@@ -63,8 +63,7 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
 	users := "/v1/customers/" + cu.ID + "/users"
-	var p portal
-	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "P", "url": "https://p.example"}, 201).json(t, &p)
+	op.addPortal(cu.ID, "P", "https://p.example")
 	status := func(c *client, method, path string, body any) func() int {
 		return func() int { return c.call(method, path, body).Status }
 	}
@@ -169,25 +168,16 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 7, 6,
 		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
 	add("POST invitations/inspect", func() func() int {
-		e := uniqueEmail("in")
-		op.invite(cu.ID, map[string]any{"email": e})
-		tok := latestToken(t, e)
+		_, _, tok := invitee(t, op, cu.ID, "in")
 		return status(anonymous(t), "POST", "/v1/invitations/inspect", map[string]any{"token": tok})
 	}, 5, 3, "rate count; the token; the customer and its portals ∥ the member (its portals) ∥ AdminGetUser")
 	add("POST invitations/accept (new account)", func() func() int {
-		e := uniqueEmail("ac")
-		op.invite(cu.ID, map[string]any{"email": e})
-		tok := latestToken(t, e)
+		_, _, tok := invitee(t, op, cu.ID, "ac")
 		return status(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": tok, "password": password})
 	}, 9, 8, "rate count; claim the token; member; AdminGetUser ∥ the customer and its portals (the answer names them); the pending-identity marker (the table hears of the identity before Cognito makes it); AdminCreateUser; AdminSetUserPassword; one transaction")
 	// The organization profile, a customer's life time, the provider's trail.
 	prof := "/v1/customers/" + cu.ID
-	newAddress := func() string {
-		var a struct{ ID string }
-		op.post(prof+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
-			"city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
-		return prof + "/addresses/" + a.ID
-	}
+	newAddress := func() string { return op.addAddress(cu.ID) }
 	add("GET addresses", func() func() int { newAddress(); return status(op, "GET", prof+"/addresses", nil) }, 3, 2,
 		"caller ∥ the customer (its standing, and that it exists); the partition's addresses")
 	add("POST address", func() func() int {

@@ -100,10 +100,7 @@ func observe(t *testing.T, f fixture) endState {
 }
 
 // faultScenarios are the mutating operations, each on fresh data.
-func faultScenarios(t *testing.T, op *client) []struct {
-	name  string
-	setup func() fixture
-} {
+func faultScenarios(t *testing.T, op *client) []faultScenario {
 	f := func(c *client) *client { return &client{t: t, token: c.token, faulty: true} }
 	req := func(c *client, method, path string, body any, hdr ...string) func() int {
 		return func() int { return f(c).call(method, path, body, hdr...).Status }
@@ -128,10 +125,31 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			return 200
 		}, emails: []string{u.Email}, scope: cs}
 	}
-	return []struct {
-		name  string
-		setup func() fixture
-	}{
+	// The organization profile's items (addresses, service agreements):
+	// each is created, changed and deleted on a fresh customer, whose
+	// profile as users see it is compared too.
+	legalAddress := map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"}, "postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}
+	agreement := map[string]any{"name": "Maintenance", "reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}
+	profileItem := func(kind, collection string, body, change map[string]any) []faultScenario {
+		onProfile := func(c customer, do func() int) fixture {
+			return fixture{do: do, scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
+		}
+		added := func() (customer, string) {
+			c := op.newCustomer("en")
+			var a struct{ ID string }
+			op.post("/v1/customers/"+c.ID+"/"+collection, body, 201).json(t, &a)
+			return c, "/v1/customers/" + c.ID + "/" + collection + "/" + a.ID
+		}
+		return []faultScenario{
+			{"create-" + kind, func() fixture {
+				c := op.newCustomer("en")
+				return onProfile(c, req(op, "POST", "/v1/customers/"+c.ID+"/"+collection, body, "Idempotency-Key", unique("k")))
+			}},
+			{"update-" + kind, func() fixture { c, a := added(); return onProfile(c, req(op, "PATCH", a, change)) }},
+			{"delete-" + kind, func() fixture { c, a := added(); return onProfile(c, req(op, "DELETE", a, nil)) }},
+		}
+	}
+	scenarios := []faultScenario{
 		{"create-customer", func() fixture {
 			name := unique("Fault ")
 			return fixture{do: req(op, "POST", "/v1/customers", map[string]any{"name": name}, "Idempotency-Key", unique("k")),
@@ -195,9 +213,7 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			return fixture{do: req(op, "DELETE", users+"/"+u.ID, nil), emails: []string{u.Email}, scope: cs}
 		}},
 		{"accept-invitation", func() fixture {
-			e := uniqueEmail("fa")
-			op.invite(cu.ID, map[string]any{"email": e})
-			token := latestToken(t, e)
+			e, _, token := invitee(t, op, cu.ID, "fa")
 			return fixture{do: req(anonymous(t), "POST", "/v1/invitations/accept", map[string]any{"token": token, "password": password}),
 				emails: []string{e}, scope: cs}
 		}},
@@ -229,64 +245,24 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			u, _ := operator(t, op, "technician")
 			return fixture{do: req(op, "DELETE", "/v1/operators/"+u.ID, nil), emails: []string{u.Email}, scope: domain.ProviderScope}
 		}},
-		// The organization profile, a customer's life time.
-		{"create-address", func() fixture {
-			c := op.newCustomer("en")
-			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
-				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, "Idempotency-Key", unique("k")),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
-		{"update-address", func() fixture {
-			c := op.newCustomer("en")
-			var a struct{ ID string }
-			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
-				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
-			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/addresses/"+a.ID, map[string]any{"city": "Delft"}),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
-		{"delete-address", func() fixture {
-			c := op.newCustomer("en")
-			var a struct{ ID string }
-			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
-				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
-			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/addresses/"+a.ID, nil),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
-		{"create-service-agreement", func() fixture {
-			c := op.newCustomer("en")
-			return fixture{do: req(op, "POST", "/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
-				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, "Idempotency-Key", unique("k")),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
-		{"update-service-agreement", func() fixture {
-			c := op.newCustomer("en")
-			var a struct{ ID string }
-			op.post("/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
-				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201).json(t, &a)
-			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/service-agreements/"+a.ID, map[string]any{"name": "Support"}),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
-		{"delete-service-agreement", func() fixture {
-			c := op.newCustomer("en")
-			var a struct{ ID string }
-			op.post("/v1/customers/"+c.ID+"/service-agreements", map[string]any{"name": "Maintenance",
-				"reference": "SLA-1", "startsOn": "2026-01-01", "endsOn": "2026-12-31"}, 201).json(t, &a)
-			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/service-agreements/"+a.ID, nil),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return profileState(t, op, c.ID) }}
-		}},
+	}
+	// The organization profile, a customer's life time.
+	scenarios = append(scenarios, profileItem("address", "addresses", legalAddress, map[string]any{"city": "Delft"})...)
+	scenarios = append(scenarios, profileItem("service-agreement", "service-agreements", agreement, map[string]any{"name": "Support"})...)
+	return append(scenarios, []faultScenario{
 		// A portal setup changed or deleted: its app client in Cognito
 		// follows the table, or is gone with it.
 		{"update-portal", func() fixture {
 			c := op.newCustomer("en")
 			p := op.newPortal(c.ID)
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID+"/portals/"+p.ID, map[string]any{"redirectUris": []string{"https://desk.acme.example/cb"}}),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.ClientID()) }}
 		}},
 		{"delete-portal", func() fixture {
 			c := op.newCustomer("en")
 			p := op.newPortal(c.ID)
 			return fixture{do: req(op, "DELETE", "/v1/customers/"+c.ID+"/portals/"+p.ID, nil),
-				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.clientID()) }}
+				scope: domain.CustomerScope(c.ID), extra: func() string { return portalState(t, op, c.ID, p.ClientID()) }}
 		}},
 		// Webhook subscriptions (issue 16).
 		{"create-webhook", func() fixture {
@@ -338,7 +314,7 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			return fixture{do: req(op, "PATCH", "/v1/customers/"+c.ID, map[string]any{"name": "Renamed", "locale": "nl"}),
 				scope: domain.CustomerScope(c.ID), extra: func() string {
 					got, _ := st.Store.Customer(context.Background(), c.ID)
-					_, copy, _ := st.Store.PortalByClient(context.Background(), desk.clientID())
+					_, copy, _ := st.Store.PortalByClient(context.Background(), desk.ClientID())
 					return fmt.Sprint(got.Name, " ", got.Locale, " v", got.Version, "; the portal's copy: ", copy.Name, " ", copy.Locale,
 						"; ", providerEvents(t, c.ID))
 				}}
@@ -355,8 +331,7 @@ func faultScenarios(t *testing.T, op *client) []struct {
 			_, linked := linkedUser(t, op, c.ID, desk.ID)
 			pending := uniqueEmail("fp")
 			op.invite(c.ID, map[string]any{"email": pending})
-			op.post("/v1/customers/"+c.ID+"/addresses", map[string]any{"kind": "legal", "lines": []string{"Coolsingel 1"},
-				"postalCode": "3011 AD", "city": "Rotterdam", "country": "NL"}, 201)
+			op.post("/v1/customers/"+c.ID+"/addresses", legalAddress, 201)
 			settle(t) // nothing else due: the faults strike the job
 			op.expect(op.call("DELETE", "/v1/customers/"+c.ID, nil), 202)
 			return fixture{do: func() int {
@@ -365,7 +340,7 @@ func faultScenarios(t *testing.T, op *client) []struct {
 				}
 				return 200
 			}, emails: []string{linked, pending}, scope: domain.CustomerScope(c.ID), extra: func() string {
-				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.clientID()))
+				return offboardedState(t, c.ID) + fmt.Sprint("; app client: ", appClientExists(t, desk.ClientID()))
 			}}
 		}},
 		// The operators' second factor.
@@ -405,7 +380,13 @@ func faultScenarios(t *testing.T, op *client) []struct {
 		}},
 		{"sweep-expiry", func() fixture { return sweepFixture(169 * time.Hour) }},
 		{"sweep-reminder", func() fixture { return sweepFixture(121 * time.Hour) }},
-	}
+	}...)
+}
+
+// faultScenario is one mutating operation: setup makes its fresh data.
+type faultScenario struct {
+	name  string
+	setup func() fixture
 }
 
 // mfaState is an operator's second factor: the table's enrolment and

@@ -29,8 +29,7 @@ func TestOperatorInvitesAUserWhoShowsAsUnconfirmed(t *testing.T) {
 		t.Fatalf("me: %+v", me)
 	}
 	cu := op.newCustomer("nl")
-	var p portal
-	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Service", "url": "https://portal.acme.example"}, 201).json(t, &p)
+	p := op.addPortal(cu.ID, "Service", "https://portal.acme.example")
 
 	op.newRoles(cu.ID, "Portal managers")
 	addr := uniqueEmail("jane")
@@ -84,18 +83,17 @@ func TestOperatorInvitesAUserWhoShowsAsUnconfirmed(t *testing.T) {
 	}
 }
 
-func TestTwentyConcurrentInvitesOfOneEmailMakeOneUser(t *testing.T) {
-	op := operatorAdmin(t)
-	cu := op.newCustomer("en")
-	addr := uniqueEmail("same")
-	statuses := make([]int, 20)
-	codes := make([]string, 20)
+// concurrently makes n requests at once with call, and returns each one's
+// status and, for a 409, its problem's code.
+func concurrently(t testing.TB, n int, call func() *response) (statuses []int, codes []string) {
+	t.Helper()
+	statuses, codes = make([]int, n), make([]string, n)
 	var wg sync.WaitGroup
-	for i := range statuses {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := op.call("POST", "/v1/customers/"+cu.ID+"/users", map[string]any{"email": addr})
+			res := call()
 			statuses[i] = res.Status
 			if res.Status == 409 {
 				codes[i] = res.problem(t).Code
@@ -103,6 +101,16 @@ func TestTwentyConcurrentInvitesOfOneEmailMakeOneUser(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	return statuses, codes
+}
+
+func TestTwentyConcurrentInvitesOfOneEmailMakeOneUser(t *testing.T) {
+	op := operatorAdmin(t)
+	cu := op.newCustomer("en")
+	addr := uniqueEmail("same")
+	statuses, codes := concurrently(t, 20, func() *response {
+		return op.call("POST", "/v1/customers/"+cu.ID+"/users", map[string]any{"email": addr})
+	})
 	created, conflicts := 0, 0
 	for i, s := range statuses {
 		switch {

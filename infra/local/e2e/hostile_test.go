@@ -87,8 +87,7 @@ func TestHostileRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"a 2,000-character path segment", "GET", "/v1/customers/" + strings.Repeat("c", 2000), nil, nil, 404, false, true},
 	}
 	// The portal of another customer, for the case above.
-	var p portal
-	op.post("/v1/customers/"+other.ID+"/portals", map[string]any{"name": "Theirs", "url": "https://o.example"}, 201).json(t, &p)
+	p := op.addPortal(other.ID, "Theirs", "https://o.example")
 	for i := range cases {
 		if cases[i].name == "a portal of another customer" {
 			cases[i].body = `{"email":"a@acme.example","portalIds":["` + p.ID + `"]}`

@@ -15,20 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
-type importView struct {
-	ID     string `json:"id"`
-	State  string `json:"state"`
-	Total  int    `json:"total"`
-	Done   int    `json:"done"`
-	Counts struct {
-		Invited       int `json:"invited"`
-		AlreadyMember int `json:"alreadyMember"`
-		Invalid       int `json:"invalid"`
-	} `json:"counts"`
-}
+type importView = testkit.Import
 
 type dryRun struct {
 	Total  int `json:"total"`

@@ -41,8 +41,7 @@ func madeUpToken() string {
 func TestInviteeAcceptsFromTheEmailSignsInAndSeesTheirPortal(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	var p portal
-	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Service", "url": "https://service.acme.example"}, 201).json(t, &p)
+	p := op.addPortal(cu.ID, "Service", "https://service.acme.example")
 	addr := uniqueEmail("invitee")
 	u := op.invite(cu.ID, map[string]any{"email": addr, "portalIds": []string{p.ID}})
 	token := latestToken(t, addr)
@@ -94,9 +93,7 @@ func TestMadeUpAndMalformedTokensGetTheSameAnswer(t *testing.T) {
 func TestAnExpiredTokenIsRefusedAndTheSweepMarksTheInvitation(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	addr := uniqueEmail("late")
-	u := op.invite(cu.ID, map[string]any{"email": addr})
-	token := latestToken(t, addr)
+	addr, u, token := invitee(t, op, cu.ID, "late")
 	clockOffset.Add(int64(169 * time.Hour)) // past INVITATION_TTL
 	gone(t, "/v1/invitations/inspect", map[string]any{"token": token})
 	gone(t, "/v1/invitations/accept", map[string]any{"token": token, "password": password})
@@ -126,9 +123,7 @@ func TestAnExpiredTokenIsRefusedAndTheSweepMarksTheInvitation(t *testing.T) {
 func TestReinviteRotatesTheTokenAndHonoursTheCooldown(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	addr := uniqueEmail("again")
-	u := op.invite(cu.ID, map[string]any{"email": addr})
-	first := latestToken(t, addr)
+	addr, u, first := invitee(t, op, cu.ID, "again")
 	path := "/v1/customers/" + cu.ID + "/users/" + u.ID + "/reinvite"
 	res := op.expect(op.call("POST", path, nil), 429)
 	if res.problem(t).Code != "reinvite_too_soon" || res.Header.Get("Retry-After") == "" {
@@ -157,9 +152,7 @@ func TestReinviteRotatesTheTokenAndHonoursTheCooldown(t *testing.T) {
 func TestDeletingAnUnconfirmedUserRevokesTheInvitation(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	addr := uniqueEmail("revoked")
-	u := op.invite(cu.ID, map[string]any{"email": addr})
-	token := latestToken(t, addr)
+	addr, u, token := invitee(t, op, cu.ID, "revoked")
 	op.expect(op.call("DELETE", "/v1/customers/"+cu.ID+"/users/"+u.ID, nil), 204)
 	gone(t, "/v1/invitations/accept", map[string]any{"token": token, "password": password})
 	if _, found := identity(t, addr); found {
@@ -187,9 +180,7 @@ func TestAnExistingAccountIsLinkedWithoutTouchingItsPassword(t *testing.T) {
 func TestAWeakPasswordIsRefusedAndTheTokenStaysGood(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	addr := uniqueEmail("weak")
-	op.invite(cu.ID, map[string]any{"email": addr})
-	token := latestToken(t, addr)
+	addr, _, token := invitee(t, op, cu.ID, "weak")
 	c := anonymous(t)
 	for _, pw := range []string{"short", strings.Repeat("x", 257)} {
 		p := c.expect(c.call("POST", "/v1/invitations/accept", map[string]any{"token": token, "password": pw}), 400).problem(t)
@@ -213,9 +204,7 @@ func TestConcurrentAcceptsOfOneTokenHaveOneWinner(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
 	for round := range 3 {
-		addr := uniqueEmail("race")
-		op.invite(cu.ID, map[string]any{"email": addr})
-		token := latestToken(t, addr)
+		addr, _, token := invitee(t, op, cu.ID, "race")
 		const n = 8
 		statuses := make([]int, n)
 		var wg sync.WaitGroup
@@ -252,9 +241,7 @@ func TestConcurrentAcceptsOfOneTokenHaveOneWinner(t *testing.T) {
 func TestTheReminderGoesOutOnceWithAFreshLink(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("nl")
-	addr := uniqueEmail("remind")
-	u := op.invite(cu.ID, map[string]any{"email": addr})
-	first := latestToken(t, addr)
+	addr, u, first := invitee(t, op, cu.ID, "remind")
 	// Not yet: the reminder is due 48h before expiry.
 	rep, _ := st.Sweep(t.Context(), time.Minute)
 	if n := len(emailsTo(t, addr)); n != 1 {

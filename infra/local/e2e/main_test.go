@@ -66,8 +66,7 @@ func run(m *testing.M) int {
 			env[k] = v
 		}
 	}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        now,
 		APIOptions: []func(*middleware.Stack) error{injector.APIOption},
@@ -75,7 +74,7 @@ func run(m *testing.M) int {
 		EnrolAdmin: true,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()
@@ -326,6 +325,24 @@ func (c *client) newCustomer(locale string) customer {
 	var cu customer
 	c.post("/v1/customers", map[string]any{"name": unique("Acme "), "locale": locale}, 201).json(c.t, &cu)
 	return cu
+}
+
+// addPortal adds a portal setup of that name and address to the customer.
+func (c *client) addPortal(customerID, name, url string) portal {
+	c.t.Helper()
+	var p portal
+	c.post("/v1/customers/"+customerID+"/portals", map[string]any{"name": name, "url": url}, 201).json(c.t, &p)
+	return p
+}
+
+// addAddress adds a shipping address to the customer's profile and
+// returns its path.
+func (c *client) addAddress(customerID string) string {
+	c.t.Helper()
+	var a struct{ ID string }
+	c.post("/v1/customers/"+customerID+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
+		"city": "Rotterdam", "country": "NL"}, 201).json(c.t, &a)
+	return "/v1/customers/" + customerID + "/addresses/" + a.ID
 }
 
 func (c *client) invite(customerID string, body map[string]any) user {

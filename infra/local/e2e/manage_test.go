@@ -250,8 +250,7 @@ func TestTwoPortalAdminsDemotingEachOtherCannotBothSucceed(t *testing.T) {
 func TestAdminBulkInvitesAHundredAddresses(t *testing.T) {
 	op := operatorAdmin(t)
 	cu := op.newCustomer("en")
-	var p portal
-	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Main", "url": "https://p.example"}, 201).json(t, &p)
+	p := op.addPortal(cu.ID, "Main", "https://p.example")
 	existing := op.invite(cu.ID, map[string]any{"email": uniqueEmail("existing")})
 	prefix := unique("bulk")
 	emails := []string{existing.Email, "not an address", strings.ToUpper(prefix) + "-0@ACME.example"}
@@ -312,9 +311,8 @@ func TestAdminBulkInvitesAHundredAddresses(t *testing.T) {
 func TestAdminUpdatesAUserWithIfMatch(t *testing.T) {
 	op := operatorAdmin(t)
 	cu, other := op.newCustomer("en"), op.newCustomer("en")
-	var p, foreign portal
-	op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "A", "url": "https://a.example"}, 201).json(t, &p)
-	op.post("/v1/customers/"+other.ID+"/portals", map[string]any{"name": "B", "url": "https://b.example"}, 201).json(t, &foreign)
+	p := op.addPortal(cu.ID, "A", "https://a.example")
+	foreign := op.addPortal(other.ID, "B", "https://b.example")
 	u := op.invite(cu.ID, map[string]any{"email": uniqueEmail("edit")})
 	path := "/v1/customers/" + cu.ID + "/users/" + u.ID
 	op.newRoles(cu.ID, "Billing")
@@ -472,9 +470,8 @@ func TestTheAuditTrailListsEveryChangeNewestFirst(t *testing.T) {
 func TestMeListsMembershipsWithTheirPortals(t *testing.T) {
 	op := operatorAdmin(t)
 	a, b := op.newCustomer("en"), op.newCustomer("nl")
-	var pa, pb portal
-	op.post("/v1/customers/"+a.ID+"/portals", map[string]any{"name": "Service", "url": "https://a.example/service"}, 201).json(t, &pa)
-	op.post("/v1/customers/"+b.ID+"/portals", map[string]any{"name": "Billing", "url": "https://b.example/billing"}, 201).json(t, &pb)
+	pa := op.addPortal(a.ID, "Service", "https://a.example/service")
+	pb := op.addPortal(b.ID, "Billing", "https://b.example/billing")
 	addr := uniqueEmail("multi")
 	op.invite(a.ID, map[string]any{"email": addr, "portalIds": []string{pa.ID}, "admin": true})
 	accept(t, addr)

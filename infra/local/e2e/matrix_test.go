@@ -16,12 +16,8 @@ var principalNames = []string{"operator admin", "technician", "portal admin", "o
 // status each gets. Targets are made fresh for every call, so one
 // principal's success cannot change what the next one sees.
 func TestPermissionMatrix(t *testing.T) {
-	op := operatorAdmin(t)
-	_, tech := operator(t, op, "technician")
-	c, d := op.newCustomer("en"), op.newCustomer("en")
-	_, adminC := portalUser(t, op, c.ID, true)
-	_, adminD := portalUser(t, op, d.ID, true)
-	_, userC := portalUser(t, op, c.ID, false)
+	w := newCast(t)
+	op, tech, c, adminC, adminD, userC := w.op, w.tech, w.c, w.adminC, w.adminD, w.userC
 	dis, disabled := portalUser(t, op, c.ID, false)
 	op.post("/v1/customers/"+c.ID+"/users/"+dis.ID+"/disable", nil, 200)
 	// A portal admin of C signed in through a portal of C: a portal's token
@@ -55,12 +51,7 @@ func TestPermissionMatrix(t *testing.T) {
 	afterCooldown := func() { clockOffset.Add(int64(3 * time.Second)) }
 	// The organization profile, a customer's life time, the provider's trail.
 	profile := "/v1/customers/" + c.ID
-	newAddress := func() string {
-		var a struct{ ID string }
-		op.post(profile+"/addresses", map[string]any{"kind": "shipping", "lines": []string{"Havenstraat 12"}, "postalCode": "3011 AB",
-			"city": "Rotterdam", "country": "NL"}, 201).json(t, &a)
-		return profile + "/addresses/" + a.ID
-	}
+	newAddress := func() string { return op.addAddress(c.ID) }
 	// The role catalogue (issue 14, part B).
 	roleBody := func() any { return map[string]any{"name": unique("Role ")} }
 	newRole := func() string {

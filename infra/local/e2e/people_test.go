@@ -24,6 +24,16 @@ func latestToken(t testing.TB, addr string) string {
 	return tokenOf(t, mails[len(mails)-1])
 }
 
+// invitee invites a new person (an address made of local) to the
+// customer, and returns the address, the user and the token of the
+// invitation e-mail that reached them.
+func invitee(t testing.TB, by *client, customerID, local string) (addr string, u user, token string) {
+	t.Helper()
+	addr = uniqueEmail(local)
+	u = by.invite(customerID, map[string]any{"email": addr})
+	return addr, u, latestToken(t, addr)
+}
+
 type accepted struct {
 	Email  string `json:"email"`
 	Status string `json:"status"`
@@ -62,6 +72,26 @@ func operator(t testing.TB, by *client, role string) (user, *client) {
 		t.Fatalf("enrol %s: %v", addr, err)
 	}
 	return u, &client{t: t, token: token}
+}
+
+// cast is who the isolation tests act as: the operator admin, a
+// technician, two customers C and D with a portal admin each, and a plain
+// portal user of C.
+type cast struct {
+	op, tech, adminC, adminD, userC *client
+	c, d                            customer
+}
+
+func newCast(t testing.TB) cast {
+	t.Helper()
+	var w cast
+	w.op = operatorAdmin(t)
+	_, w.tech = operator(t, w.op, "technician")
+	w.c, w.d = w.op.newCustomer("en"), w.op.newCustomer("en")
+	_, w.adminC = portalUser(t, w.op, w.c.ID, true)
+	_, w.adminD = portalUser(t, w.op, w.d.ID, true)
+	_, w.userC = portalUser(t, w.op, w.c.ID, false)
+	return w
 }
 
 // identity reads a sign-in identity from Cognito; found is false when gone.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -206,22 +205,9 @@ func TestTwentyInvitesRaceForTheLastSeat(t *testing.T) {
 	op.invite(cu.ID, map[string]any{"email": uniqueEmail("first")})
 	op.expect(op.call("PATCH", path, map[string]any{"policy": map[string]any{"seatLimit": 2}}), 200)
 	before := snapshot(t, op, cu.ID)
-	const n = 20
-	codes := make([]int, n)
-	problems := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := op.call("POST", path+"/users", map[string]any{"email": uniqueEmail("racer")})
-			codes[i] = r.Status
-			if r.Status == 409 {
-				problems[i] = r.problem(t).Code
-			}
-		}()
-	}
-	wg.Wait()
+	codes, problems := concurrently(t, 20, func() *response {
+		return op.call("POST", path+"/users", map[string]any{"email": uniqueEmail("racer")})
+	})
 	won, full := 0, 0
 	for i, c := range codes {
 		switch {

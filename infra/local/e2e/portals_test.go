@@ -11,35 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 )
 
-// portalSetup is a portal setup as the API answers it.
-type portalSetup struct {
-	ID           string   `json:"id"`
-	CustomerID   string   `json:"customerId"`
-	Name         string   `json:"name"`
-	URL          string   `json:"url"`
-	RedirectURIs []string `json:"redirectUris"`
-	Version      int      `json:"version"`
-	SignIn       struct {
-		ClientID              *string `json:"clientId"`
-		Issuer                string  `json:"issuer"`
-		DiscoveryURL          string  `json:"discoveryUrl"`
-		AuthorizationEndpoint string  `json:"authorizationEndpoint"`
-		TokenEndpoint         string  `json:"tokenEndpoint"`
-		LogoutEndpoint        string  `json:"logoutEndpoint"`
-		UILocales             string  `json:"uiLocales"`
-	} `json:"signIn"`
-}
-
-func (p portalSetup) clientID() string { return aws.ToString(p.SignIn.ClientID) }
+type portalSetup = testkit.PortalSetup
 
 // newPortal makes a portal setup of the customer at a fresh https address.
 func (c *client) newPortal(customerID string) portalSetup {
 	c.t.Helper()
 	var p portalSetup
 	c.post("/v1/customers/"+customerID+"/portals", map[string]any{"name": unique("Desk "), "url": "https://" + unique("desk") + ".example/"}, 201).json(c.t, &p)
-	if p.clientID() == "" {
+	if p.ClientID() == "" {
 		c.t.Fatalf("no app client: %+v", p)
 	}
 	return p
@@ -75,7 +58,7 @@ func linkedUser(t testing.TB, by *client, customerID string, portalIDs ...string
 // portalClient is the portal's own client of the API for a person.
 func portalClient(t testing.TB, p portalSetup, email string) *client {
 	t.Helper()
-	tok, err := portalSignIn(t, p.clientID(), email, password)
+	tok, err := portalSignIn(t, p.ClientID(), email, password)
 	if err != nil {
 		t.Fatalf("%s cannot sign in to %s: %v", email, p.Name, err)
 	}
@@ -102,7 +85,7 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 	var p portalSetup
 	res := op.post("/v1/customers/"+cu.ID+"/portals", map[string]any{"name": "Service desk", "url": "https://desk.acme.example/app"}, 201)
 	res.json(t, &p)
-	if p.clientID() == "" || !slices.Equal(p.RedirectURIs, []string{"https://desk.acme.example/app/"}) || p.Version != 2 ||
+	if p.ClientID() == "" || !slices.Equal(p.RedirectURIs, []string{"https://desk.acme.example/app/"}) || p.Version != 2 ||
 		p.SignIn.Issuer != st.Info.Cognito.Issuer || p.SignIn.UILocales != "nl" ||
 		p.SignIn.AuthorizationEndpoint != st.Info.ManagedLogin.URL+"/oauth2/authorize" || res.Header.Get("ETag") != `"2"` {
 		t.Fatalf("%+v %s", p, res.Header.Get("ETag"))
@@ -110,7 +93,7 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 	// Its app client is in the user pool: public, the code flow, its
 	// redirect URIs as callbacks, its address to sign out to.
 	out, err := cognito().DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{
-		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(p.clientID()),
+		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(p.ClientID()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +123,7 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 		t.Fatalf("%+v", u)
 	}
 	out, _ = cognito().DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{
-		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(p.clientID()),
+		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(p.ClientID()),
 	})
 	if !slices.Equal(out.UserPoolClient.CallbackURLs, []string{"https://desk.acme.example/cb", "http://localhost:5173/cb"}) {
 		t.Fatalf("%v", out.UserPoolClient.CallbackURLs)
@@ -206,7 +189,7 @@ func TestAPortalAsksWhoMayEnter(t *testing.T) {
 	// token it already holds; the user pool refuses a new sign-in.
 	op.post("/v1/customers/"+cu.ID+"/users/"+u.ID+"/disable", nil, 200)
 	pc.get("/v1/portal-access", 401)
-	if _, err := portalSignIn(t, desk.clientID(), addr, password); err == nil {
+	if _, err := portalSignIn(t, desk.ClientID(), addr, password); err == nil {
 		t.Fatal("a disabled user signed in to the portal")
 	}
 	op.post("/v1/customers/"+cu.ID+"/users/"+u.ID+"/enable", nil, 200)
@@ -217,7 +200,7 @@ func TestAPortalAsksWhoMayEnter(t *testing.T) {
 	op.expect(op.call("DELETE", "/v1/customers/"+cu.ID+"/portals/"+desk.ID, nil), 204)
 	pc.get("/v1/portal-access", 401)
 	pc.get("/v1/me", 401)
-	if _, err := portalSignIn(t, desk.clientID(), addr, password); err == nil {
+	if _, err := portalSignIn(t, desk.ClientID(), addr, password); err == nil {
 		t.Fatal("signed in through a deleted portal's app client")
 	}
 	var got user

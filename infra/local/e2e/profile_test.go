@@ -369,7 +369,7 @@ func checkOffboarded(t *testing.T, op *client, f offboardingFixture) {
 			t.Fatalf("the identity of %s is left in Cognito", e)
 		}
 	}
-	if appClientExists(t, f.desk.clientID()) {
+	if appClientExists(t, f.desk.ClientID()) {
 		t.Fatal("the portal's app client is left in Cognito")
 	}
 	for _, e := range f.shared {

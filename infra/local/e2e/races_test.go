@@ -46,9 +46,7 @@ func TestRaceAcceptAgainstTheSweep(t *testing.T) {
 	wins := map[string]int{}
 	defer func() { t.Logf("%d rounds: accepted %d, expired %d", raceRounds, wins["accepted"], wins["expired"]) }()
 	for round := range raceRounds {
-		addr := uniqueEmail("edge")
-		u := op.invite(cu.ID, map[string]any{"email": addr})
-		token := latestToken(t, addr)
+		addr, u, token := invitee(t, op, cu.ID, "edge")
 		// The sweep sees the invitation a second past its expiry, the accept
 		// a moment before it: both may act, only one may win.
 		late := *st.Sweeper
@@ -112,9 +110,7 @@ func TestRaceReinviteAgainstAccept(t *testing.T) {
 		t.Logf("%d rounds: accept won %d, re-invite won %d", raceRounds, wins["accept"], wins["reinvite"])
 	}()
 	for round := range raceRounds {
-		addr := uniqueEmail("rr")
-		u := op.invite(cu.ID, map[string]any{"email": addr})
-		token := latestToken(t, addr)
+		addr, u, token := invitee(t, op, cu.ID, "rr")
 		clockOffset.Add(int64(3 * time.Second)) // past the cooldown
 		var accept, reinvite int
 		at(func() {

@@ -476,12 +476,8 @@ func TestWebhookSecretRotation(t *testing.T) {
 // technicians and plain members are refused, bad input is a 4xx that
 // changes nothing, and no list or get shows a secret.
 func TestWebhooksIsolationAndBadInput(t *testing.T) {
-	op := operatorAdmin(t)
-	_, tech := operator(t, op, "technician")
-	c, d := op.newCustomer("en"), op.newCustomer("en")
-	_, adminC := portalUser(t, op, c.ID, true)
-	_, adminD := portalUser(t, op, d.ID, true)
-	_, userC := portalUser(t, op, c.ID, false)
+	w := newCast(t)
+	op, tech, c, d, adminC, adminD, userC := w.op, w.tech, w.c, w.d, w.adminC, w.adminD, w.userC
 	mine := adminC.newWebhook(c.ID, deadURL, []string{"user.invited"})
 	hooks := "/v1/customers/" + c.ID + "/webhooks"
 	for _, r := range []struct {

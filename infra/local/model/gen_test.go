@@ -403,18 +403,28 @@ func (w *world) genInviteUser(faulty bool) *step {
 	if w.chance(0.25) {
 		body["name"] = w.randomName()
 	}
-	if w.chance(0.6) {
-		body["admin"] = w.chance(0.5)
-	}
-	if w.chance(0.35) {
-		body["roles"] = w.randomRoles()
-	}
-	if w.chance(0.35) {
-		body["portalIds"] = w.randomPortals(sc)
-	}
+	w.randomAccess(body, sc, accessOdds{admin: 0.6, adminTrue: 0.5, roles: 0.35, portals: 0.35})
 	s := w.invite(who, inviteSpec{scope: sc, body: body, key: key})
 	w.keyOutcome(who, op, s)
 	return s
+}
+
+// accessOdds are the chances that a generated body sets the admin flag
+// (and that the flag is true), roles, and portal setups.
+type accessOdds struct{ admin, adminTrue, roles, portals float64 }
+
+// randomAccess sets, each by its chance, the fields of a member's access
+// in body: the admin flag, roles from the catalogue, portal setups of sc.
+func (w *world) randomAccess(body map[string]any, sc string, o accessOdds) {
+	if w.chance(o.admin) {
+		body["admin"] = w.chance(o.adminTrue)
+	}
+	if w.chance(o.roles) {
+		body["roles"] = w.randomRoles()
+	}
+	if w.chance(o.portals) {
+		body["portalIds"] = w.randomPortals(sc)
+	}
 }
 
 // replayed sends a request again with the key it first came with: byte
@@ -503,15 +513,7 @@ func (w *world) genBulk(faulty bool) *step {
 		emails = append(emails, strings.ToUpper(emails[0]))
 	}
 	body := map[string]any{"emails": emails}
-	if w.chance(0.5) {
-		body["admin"] = w.chance(0.4)
-	}
-	if w.chance(0.3) {
-		body["roles"] = w.randomRoles()
-	}
-	if w.chance(0.3) {
-		body["portalIds"] = w.randomPortals(sc)
-	}
+	w.randomAccess(body, sc, accessOdds{admin: 0.5, adminTrue: 0.4, roles: 0.3, portals: 0.3})
 	s := w.bulk(who, sc, body, key)
 	w.keyOutcome(who, op, s)
 	return s
@@ -616,15 +618,7 @@ func (w *world) genUpdate(sc string) *step {
 			body["role"] = pickOne(w, []string{"admin", "technician", "technician", "admin", "boss"})
 		}
 	} else {
-		if w.chance(0.6) {
-			body["admin"] = w.chance(0.45)
-		}
-		if w.chance(0.3) {
-			body["roles"] = w.randomRoles()
-		}
-		if w.chance(0.3) {
-			body["portalIds"] = w.randomPortals(sc)
-		}
+		w.randomAccess(body, sc, accessOdds{admin: 0.6, adminTrue: 0.45, roles: 0.3, portals: 0.3})
 	}
 	if w.chance(0.04) {
 		body = map[string]any{}

@@ -114,7 +114,7 @@ func (w *world) execInterleaved(r *step) {
 	w.t.Helper()
 	il := r.interleave
 	w.n++
-	logs.take()
+	logs.Take()
 	callerBefore := map[*person]bool{}
 	for _, p := range w.persons {
 		callerBefore[p] = p.token != "" && w.m.caller(p.tokenSub) != nil

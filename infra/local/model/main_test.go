@@ -20,6 +20,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/openapi"
 )
 
@@ -82,8 +83,9 @@ var (
 		mu  sync.Mutex
 		now time.Time
 	}
-	// logs holds what the stack logged during the current step.
-	logs lockedBuffer
+	// logs holds what the stack logged during the current step (far less
+	// than 1 MiB: past that it keeps the tail).
+	logs = testkit.LockedBuffer{Max: 1 << 20}
 )
 
 func now() time.Time {
@@ -120,42 +122,18 @@ func run(m *testing.M) int {
 		// tests it): operators need no authenticator app here.
 		"OPERATOR_MFA": "off",
 	}
-	st, err = stack.Start(ctx, stack.Options{
-		Getenv:     func(k string) string { return env[k] },
+	st, err = testkit.StartStack(ctx, env, stack.Options{
 		Log:        slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        now,
 		APIOptions: []func(*middleware.Stack) error{injector.APIOption},
 		MaxBackoff: 10 * time.Millisecond,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()
 	return m.Run()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 { // a step logs far less; keep the tail
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (l *lockedBuffer) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
 }
 
 // request is one HTTP request of a step, kept so that it can be sent again
@@ -200,14 +178,20 @@ func (r *response) String() string {
 	if r == nil {
 		return "-"
 	}
-	if r.code != "" {
-		s := fmt.Sprintf("%d %s", r.status, r.code)
-		if len(r.fields) > 0 {
-			s += " " + strings.Join(r.fields, ",")
+	return outcome(r.status, r.code, r.fields)
+}
+
+// outcome is how an answer and an expectation print: the status, and the
+// problem's code and fields when there is one.
+func outcome(status int, code string, fields []string) string {
+	if code != "" {
+		s := fmt.Sprintf("%d %s", status, code)
+		if len(fields) > 0 {
+			s += " " + strings.Join(fields, ",")
 		}
 		return s
 	}
-	return strconv.Itoa(r.status)
+	return strconv.Itoa(status)
 }
 
 func jsonBody(v any) []byte {

@@ -3,7 +3,6 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -367,16 +366,7 @@ func ok(status int, effect func(o *observation) error) *expect {
 	return &expect{status: status, effect: effect}
 }
 
-func (e *expect) String() string {
-	if e.code != "" {
-		s := fmt.Sprintf("%d %s", e.status, e.code)
-		if len(e.fields) > 0 {
-			s += " " + strings.Join(e.fields, ",")
-		}
-		return s
-	}
-	return fmt.Sprint(e.status)
-}
+func (e *expect) String() string { return outcome(e.status, e.code, e.fields) }
 
 // hashParts is how the product hashes idempotency keys and fingerprints
 // (shared/api/idempotency.go), so that the test can find the records.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
@@ -330,21 +331,7 @@ func idOf(body []byte) (string, error) {
 
 // checkView compares a member in an answer with the model.
 func (w *world) checkView(res *response, x *member) error {
-	var v struct {
-		ID         string   `json:"id"`
-		Email      string   `json:"email"`
-		Status     string   `json:"status"`
-		Version    int      `json:"version"`
-		Admin      bool     `json:"admin"`
-		Role       string   `json:"role"`
-		Roles      []string `json:"roles"`
-		PortalIDs  []string `json:"portalIds"`
-		Invitation *struct {
-			State     string `json:"state"`
-			Delivery  string `json:"delivery"`
-			SendCount int    `json:"sendCount"`
-		} `json:"invitation"`
-	}
+	var v testkit.User
 	if err := json.Unmarshal(res.body, &v); err != nil {
 		return fmt.Errorf("decode the answer: %v", err)
 	}

@@ -296,19 +296,7 @@ func (w *world) queryDue(ctx context.Context, kind string, each func(map[string]
 		KeyConditionExpression:    aws.String("duePk = :k"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: kind}},
 	}
-	for {
-		res, err := w.ddb.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("query the due index for %s: %w", kind, err)
-		}
-		for _, it := range res.Items {
-			each(it)
-		}
-		if res.LastEvaluatedKey == nil {
-			return nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
-	}
+	return w.queryPages(ctx, in, "query the due index for "+kind, eachItem(each))
 }
 
 func (w *world) queryAll(ctx context.Context, pk string, each func(map[string]types.AttributeValue)) error {
@@ -317,18 +305,31 @@ func (w *world) queryAll(ctx context.Context, pk string, each func(map[string]ty
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
 		ConsistentRead:            aws.Bool(true),
 	}
+	return w.queryPages(ctx, in, "query "+pk, eachItem(each))
+}
+
+// queryPages runs a query page by page to its end; what names it in an
+// error.
+func (w *world) queryPages(ctx context.Context, in *dynamodb.QueryInput, what string, page func(*dynamodb.QueryOutput)) error {
 	for {
 		res, err := w.ddb.Query(ctx, in)
 		if err != nil {
-			return fmt.Errorf("query %s: %w", pk, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, it := range res.Items {
-			each(it)
-		}
+		page(res)
 		if res.LastEvaluatedKey == nil {
 			return nil
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// eachItem calls each for every item of a page.
+func eachItem(each func(map[string]types.AttributeValue)) func(*dynamodb.QueryOutput) {
+	return func(res *dynamodb.QueryOutput) {
+		for _, it := range res.Items {
+			each(it)
+		}
 	}
 }
 
@@ -387,17 +388,10 @@ func (w *world) count(ctx context.Context, pk, from, until string) (int, error) 
 		ExpressionAttributeValues: vals, ConsistentRead: aws.Bool(true), Select: types.SelectCount,
 	}
 	n := 0
-	for {
-		res, err := w.ddb.Query(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("count %s: %w", pk, err)
-		}
-		n += int(res.Count)
-		if res.LastEvaluatedKey == nil {
-			return n, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+	if err := w.queryPages(ctx, in, "count "+pk, func(res *dynamodb.QueryOutput) { n += int(res.Count) }); err != nil {
+		return 0, err
 	}
+	return n, nil
 }
 
 // newMail reads the e-mails that arrived since the last call. The emulator

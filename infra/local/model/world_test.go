@@ -165,7 +165,7 @@ func (w *world) failf(format string, args ...any) {
 	for _, l := range lines {
 		b.WriteString("  " + l + "\n")
 	}
-	if l := logs.take(); l != "" {
+	if l := logs.Take(); l != "" {
 		b.WriteString("\nthe stack's log of the failing step:\n")
 		for _, line := range strings.Split(strings.TrimSpace(l), "\n") {
 			if len(line) > 600 {
@@ -265,7 +265,7 @@ func (w *world) refresh(p *person, always bool) error {
 func (w *world) exec(s *step, fault *faults.Fault) {
 	w.t.Helper()
 	w.n++
-	logs.take()
+	logs.Take()
 	before := w.last
 	callerBefore := map[*person]bool{}
 	for _, p := range w.persons {

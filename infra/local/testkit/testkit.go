@@ -9,15 +9,21 @@ import (
 	"time"
 )
 
-// LockedBuffer is a log sink many goroutines write to, read as a whole.
+// LockedBuffer is a log sink many goroutines write to, read as a whole
+// (String) or piece by piece (Take). With Max set, a buffer holding more
+// than Max bytes is emptied before the next write: it keeps the tail.
 type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	Max int
+	mu  sync.Mutex
+	b   bytes.Buffer
 }
 
 func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.Max > 0 && l.b.Len() > l.Max {
+		l.b.Reset()
+	}
 	return l.b.Write(p)
 }
 
@@ -25,6 +31,15 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Take returns what was written since the last Take.
+func (l *LockedBuffer) Take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
 }
 
 // Meter adds up the capacity a store's reads consume: set the store's
@@ -71,6 +86,46 @@ type Invitation struct {
 	DeliveryAt     *time.Time `json:"deliveryAt"`
 	DeliveryReason string     `json:"deliveryReason"`
 	Undeliverable  bool       `json:"undeliverable"`
+}
+
+// PortalSetup is a portal setup as the API answers it.
+type PortalSetup struct {
+	ID           string   `json:"id"`
+	CustomerID   string   `json:"customerId"`
+	Name         string   `json:"name"`
+	URL          string   `json:"url"`
+	RedirectURIs []string `json:"redirectUris"`
+	Version      int      `json:"version"`
+	SignIn       struct {
+		ClientID              *string `json:"clientId"`
+		Issuer                string  `json:"issuer"`
+		DiscoveryURL          string  `json:"discoveryUrl"`
+		AuthorizationEndpoint string  `json:"authorizationEndpoint"`
+		TokenEndpoint         string  `json:"tokenEndpoint"`
+		LogoutEndpoint        string  `json:"logoutEndpoint"`
+		UILocales             string  `json:"uiLocales"`
+	} `json:"signIn"`
+}
+
+// ClientID is the setup's app client in the user pool ("" without one).
+func (p PortalSetup) ClientID() string {
+	if p.SignIn.ClientID == nil {
+		return ""
+	}
+	return *p.SignIn.ClientID
+}
+
+// Import is a user import as GET …/imports/{importId} answers it.
+type Import struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Total  int    `json:"total"`
+	Done   int    `json:"done"`
+	Counts struct {
+		Invited       int `json:"invited"`
+		AlreadyMember int `json:"alreadyMember"`
+		Invalid       int `json:"invalid"`
+	} `json:"counts"`
 }
 
 // Page is one page of a listing.
