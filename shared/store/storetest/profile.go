@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -24,28 +25,42 @@ func (w *world) agreement(customerID, name string) domain.ServiceAgreement {
 
 func (w *world) addresses(customerID string) []domain.Address {
 	w.t.Helper()
-	as, err := w.s.Addresses(w.ctx(), customerID)
-	noErr(w.t, err, "read the addresses")
-	return as
+	return records(w, "read the addresses", w.s.Addresses, customerID)
 }
 
 func (w *world) addressChange(ch state.AddressChange) error {
+	return recordChange(w, ch, w.s.ChangeAddress)
+}
+
+// records reads every record of one kind of a customer with read.
+func records[T any](w *world, what string, read func(ctx context.Context, customerID string) ([]T, error), customerID string) []T {
+	w.t.Helper()
+	rs, err := read(w.ctx(), customerID)
+	noErr(w.t, err, what)
+	return rs
+}
+
+// recordChange writes a change of a profile record with change, with an
+// audit event on its customer's trail unless ch has one.
+func recordChange[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](w *world, ch state.RecordChange[T], change func(context.Context, state.RecordChange[T]) error) error {
 	cur := ch.After
 	if cur == nil {
 		cur = ch.Before
 	}
 	if ch.Event.ID == "" {
-		ch.Event = w.event(domain.CustomerScope(cur.CustomerID))
+		ch.Event = w.event(domain.CustomerScope(P(cur).Meta().CustomerID))
 	}
-	return w.s.ChangeAddress(w.ctx(), ch)
+	return change(w.ctx(), ch)
 }
 
 // Addresses are created for a customer that exists, read oldest first,
 // changed and deleted on their version, each with its audit event; a
 // refused change writes nothing.
 func testAddresses(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	a := w.address(c.ID, "Rotterdam")
 	noErr(t, w.addressChange(state.AddressChange{After: &a}), "create an address")
 	b := w.address(c.ID, "Delft")
@@ -275,8 +290,7 @@ func testOffboardingBegins(t *testing.T, w *world) {
 // the audit trail but not the customer, its members or setups; the last
 // step deletes the customer and finishes the job.
 func testOffboardingSteps(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := c.Scope()
+	c, sc := w.customerScope("Acme")
 	var ms []domain.Member
 	for _, e := range []string{"a@acme.example", "b@acme.example", "c@acme.example"} {
 		ms = append(ms, w.create(w.enabled(sc, e, false)))

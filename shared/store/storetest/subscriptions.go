@@ -16,18 +16,11 @@ func (w *world) subscription(customerID, url string) domain.Subscription {
 
 func (w *world) subscriptions(customerID string) []domain.Subscription {
 	w.t.Helper()
-	ws, err := w.s.Subscriptions(w.ctx(), customerID)
-	noErr(w.t, err, "read the subscriptions")
-	return ws
+	return records(w, "read the subscriptions", w.s.Subscriptions, customerID)
 }
 
 func (w *world) subscriptionChange(ch state.SubscriptionChange) error {
-	cur := ch.After
-	if cur == nil {
-		cur = ch.Before
-	}
-	ch.Event = w.event(domain.CustomerScope(cur.CustomerID))
-	return w.s.ChangeSubscription(w.ctx(), ch)
+	return recordChange(w, ch, w.s.ChangeSubscription)
 }
 
 // Webhook subscriptions: created for a customer that exists, up to
@@ -36,8 +29,7 @@ func (w *world) subscriptionChange(ch state.SubscriptionChange) error {
 // writes nothing; another customer's are not seen; an offboarding's
 // records step removes them.
 func testSubscriptions(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := c.Scope()
+	c, sc := w.customerScope("Acme")
 	a := w.subscription(c.ID, "https://hooks.acme.example/a")
 	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &a}), "create a subscription")
 	b := w.subscription(c.ID, "https://hooks.acme.example/b")
