@@ -165,6 +165,21 @@ func (w *world) customerScope(name string) (domain.Customer, domain.Scope) {
 	return c, c.Scope()
 }
 
+// beginOffboarding begins a customer's offboarding, its job at the members
+// step, as the customer is now; it returns the job.
+func (w *world) beginOffboarding(c domain.Customer) domain.Job {
+	w.t.Helper()
+	cur, err := w.s.Customer(w.ctx(), c.ID)
+	noErr(w.t, err, "read the customer")
+	j := domain.Job{ID: domain.NewID(domain.PrefixJob), Kind: domain.JobOffboarding, CustomerID: c.ID, CustomerName: c.Name,
+		Step: domain.JobMembers, CreatedAt: w.now, UpdatedAt: w.now}
+	after := cur
+	after.OffboardingJob, after.Version = j.ID, cur.Version+1
+	noErr(w.t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: cur, After: after, Job: &j, Now: w.now,
+		Events: []domain.AuditEvent{w.event(domain.ProviderScope)}}), "begin the offboarding")
+	return j
+}
+
 // portal creates a portal setup of the customer.
 func (w *world) portal(customerID, name string) domain.Portal {
 	w.t.Helper()
