@@ -30,15 +30,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain
 // Customer reads one customer, strongly consistently: the start of its
 // offboarding is seen by the very next request.
 func (s *Store) Customer(ctx context.Context, id string) (domain.Customer, error) {
-	var it customerItem
-	found, err := s.get(ctx, customerPK(id), skCustomer, true, &it)
-	if err != nil {
-		return domain.Customer{}, err
-	}
-	if !found {
-		return domain.Customer{}, state.ErrNotFound
-	}
-	return it.customer(), nil
+	return getAs(ctx, s, customerPK(id), skCustomer, (*customerItem).customer)
 }
 
 // ChangeCustomer writes a change of a customer (its name or locale, or the

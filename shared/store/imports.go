@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -116,12 +116,8 @@ func (s *Store) Import(ctx context.Context, customerID, id string) (domain.Impor
 // ImportChunk reads one chunk of an import, strongly consistently.
 func (s *Store) ImportChunk(ctx context.Context, customerID, id string, n int) (domain.ImportChunk, error) {
 	var it chunkItem
-	found, err := s.get(ctx, customerPK(customerID), chunkSK(id, n), true, &it)
-	if err != nil {
+	if err := s.getOne(ctx, customerPK(customerID), chunkSK(id, n), &it); err != nil {
 		return domain.ImportChunk{}, err
-	}
-	if !found {
-		return domain.ImportChunk{}, state.ErrNotFound
 	}
 	return it.chunk()
 }
@@ -130,36 +126,20 @@ func (s *Store) ImportChunk(ctx context.Context, customerID, id string, n int) (
 // about 1 MB for 10,000 rows: a few pages of one Query).
 func (s *Store) ImportChunks(ctx context.Context, customerID, id string) ([]domain.ImportChunk, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(customerPK(customerID))).And(expression.Key(AttrSK).BeginsWith(chunkPrefix(id)))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, errs.Wrap("store: read an import's chunks", err)
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode()}
 	var out []domain.ImportChunk
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, dbError(err, "read an import's chunks")
+	err := s.queryAll(ctx, kc, "read an import's chunks", func(item map[string]types.AttributeValue) error {
+		var it chunkItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return errs.Wrap("store: decode an import's chunk", err)
 		}
-		s.consumed("Query", res.ConsumedCapacity)
-		for _, item := range res.Items {
-			var it chunkItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, errs.Wrap("store: decode an import's chunk", err)
-			}
-			c, err := it.chunk()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, c)
-		}
-		if res.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+		c, err := it.chunk()
+		out = append(out, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // RecordChunk records a chunk's outcomes and adds them to its import's
@@ -222,24 +202,18 @@ func (s *Store) CustomerEmails(ctx context.Context, customerID string) (map[stri
 	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ReturnConsumedCapacity: s.capacityMode()}
 	out := map[string]bool{}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, dbError(err, "read a customer's e-mails")
+	err = s.queryPages(ctx, in, "read a customer's e-mails", func(item map[string]types.AttributeValue) error {
+		var k struct {
+			SK string `dynamodbav:"sk"`
 		}
-		s.consumed("Query", res.ConsumedCapacity)
-		for _, item := range res.Items {
-			var k struct {
-				SK string `dynamodbav:"sk"`
-			}
-			if err := attributevalue.UnmarshalMap(item, &k); err != nil {
-				return nil, errs.Wrap("store: decode an e-mail record", err)
-			}
-			out[k.SK[len(skEmailPre):]] = true
+		if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+			return errs.Wrap("store: decode an e-mail record", err)
 		}
-		if res.LastEvaluatedKey == nil {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
+		out[k.SK[len(skEmailPre):]] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

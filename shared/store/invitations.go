@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -134,30 +134,21 @@ func (s *Store) PendingIdentity(ctx context.Context, email, claim string, due ti
 // PendingIdentities lists the pending-identity markers of an e-mail.
 func (s *Store) PendingIdentities(ctx context.Context, email string) ([]state.PendingMarker, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(pendingPK(email)))
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, errs.Wrap("store: read pending identities", err)
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
-	})
-	if err != nil {
-		return nil, dbError(err, "read pending identities")
-	}
-	s.consumed("Query", res.ConsumedCapacity)
 	var out []state.PendingMarker
-	for _, item := range res.Items {
+	err := s.queryAll(ctx, kc, "read pending identities", func(item map[string]types.AttributeValue) error {
 		var it pendingItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, errs.Wrap("store: decode a pending identity", err)
+			return errs.Wrap("store: decode a pending identity", err)
 		}
 		due, err := time.Parse(sortTime, it.DueSK)
 		if err != nil {
-			return nil, errs.Wrap("store: decode a pending identity", err)
+			return errs.Wrap("store: decode a pending identity", err)
 		}
 		out = append(out, state.PendingMarker{Claim: it.SK, Due: due})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

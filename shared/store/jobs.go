@@ -42,15 +42,7 @@ func newJobItem(j domain.Job) jobItem {
 
 // Job reads a job, strongly consistently.
 func (s *Store) Job(ctx context.Context, id string) (domain.Job, error) {
-	var it jobItem
-	found, err := s.get(ctx, jobPK(id), skJob, true, &it)
-	if err != nil {
-		return domain.Job{}, err
-	}
-	if !found {
-		return domain.Job{}, state.ErrNotFound
-	}
-	return it.Job, nil
+	return getAs(ctx, s, jobPK(id), skJob, func(it *jobItem) domain.Job { return it.Job })
 }
 
 // UpdateJob adds to a job's counts and, with To, moves it to its next step.

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
-	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -96,26 +94,14 @@ func seatRoom() expression.ConditionBuilder {
 
 // Member reads one member; consistent reads see every committed change.
 func (s *Store) Member(ctx context.Context, sc domain.Scope, id string) (domain.Member, error) {
-	var it memberItem
-	found, err := s.get(ctx, scopeKey(sc), memberSK(id), true, &it)
-	if err != nil {
-		return domain.Member{}, err
-	}
-	if !found {
-		return domain.Member{}, state.ErrNotFound
-	}
-	return it.member(), nil
+	return getAs(ctx, s, scopeKey(sc), memberSK(id), (*memberItem).member)
 }
 
 // MemberByEmail reads the member of a scope with an e-mail address.
 func (s *Store) MemberByEmail(ctx context.Context, sc domain.Scope, email string) (domain.Member, error) {
 	var e emailItem
-	found, err := s.get(ctx, scopeKey(sc), emailSK(email), true, &e)
-	if err != nil {
+	if err := s.getOne(ctx, scopeKey(sc), emailSK(email), &e); err != nil {
 		return domain.Member{}, err
-	}
-	if !found {
-		return domain.Member{}, state.ErrNotFound
 	}
 	return s.Member(ctx, sc, e.MemberID)
 }
@@ -209,15 +195,7 @@ func stillPending(tokenHash string) expression.ConditionBuilder {
 func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(identityPK(sub)))
 	var out []domain.Member
-	err := s.queryAll(ctx, kc, "read memberships", func(item map[string]types.AttributeValue) error {
-		var it identityItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return errs.Wrap("store: decode a membership", err)
-		}
-		out = append(out, it.Member)
-		return nil
-	})
-	if err != nil {
+	if err := s.queryAll(ctx, kc, "read memberships", appendAs(&out, func(it *identityItem) domain.Member { return it.Member })); err != nil {
 		return nil, err
 	}
 	return out, nil

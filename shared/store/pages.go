@@ -18,16 +18,23 @@ import (
 // into a T by pick.
 func listOf[I, T any](ctx context.Context, s *Store, index string, kc expression.KeyConditionBuilder, limit int32, start state.PageKey, pick func(*I) T) (state.Page[T], error) {
 	var out state.Page[T]
-	next, err := s.queryIndex(ctx, index, kc, limit, start, func(item map[string]types.AttributeValue) error {
+	next, err := s.queryIndex(ctx, index, kc, limit, start, appendAs(&out.Items, pick))
+	out.Next = next
+	return out, err
+}
+
+// appendAs is the each of a read whose items are of type I: it decodes an
+// item and appends what pick makes of it to out. A decoding error is
+// returned as it is, for the read to name.
+func appendAs[I, T any](out *[]T, pick func(*I) T) func(map[string]types.AttributeValue) error {
+	return func(item map[string]types.AttributeValue) error {
 		var it I
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return err
 		}
-		out.Items = append(out.Items, pick(&it))
+		*out = append(*out, pick(&it))
 		return nil
-	})
-	out.Next = next
-	return out, err
+	}
 }
 
 // queryAll reads every item of a key condition on the table, strongly
@@ -38,11 +45,17 @@ func (s *Store) queryAll(ctx context.Context, kc expression.KeyConditionBuilder,
 	if err != nil {
 		return errs.Wrap("store: "+what, err)
 	}
-	in := &dynamodb.QueryInput{
+	return s.queryPages(ctx, &dynamodb.QueryInput{
 		TableName: &s.table, KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: s.capacityMode(),
-	}
+	}, what, each)
+}
+
+// queryPages runs a Query page after page until the last, giving each
+// item to each; what names the read in errors. An error of each that is
+// not already the product's is a fault in decoding the item.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, what string, each func(map[string]types.AttributeValue) error) error {
 	for {
 		res, err := s.db.Query(ctx, in)
 		if err != nil {
@@ -51,7 +64,7 @@ func (s *Store) queryAll(ctx context.Context, kc expression.KeyConditionBuilder,
 		s.consumed("Query", res.ConsumedCapacity)
 		for _, item := range res.Items {
 			if err := each(item); err != nil {
-				return err
+				return errs.Wrap("store: "+what+": decode an item", err)
 			}
 		}
 		if res.LastEvaluatedKey == nil {

@@ -140,12 +140,8 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 // deleted a moment ago is gone.
 func (s *Store) PortalByClient(ctx context.Context, clientID string) (domain.Portal, domain.Customer, error) {
 	var it clientItem
-	found, err := s.get(ctx, clientPK(clientID), skClient, true, &it)
-	if err != nil {
+	if err := s.getOne(ctx, clientPK(clientID), skClient, &it); err != nil {
 		return domain.Portal{}, domain.Customer{}, err
-	}
-	if !found {
-		return domain.Portal{}, domain.Customer{}, state.ErrNotFound
 	}
 	return it.Portal, domain.Customer{ID: it.CustomerID, Name: it.CustomerName, Locale: it.CustomerLocale}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -108,28 +107,21 @@ func (s *Store) writeProfile(ctx context.Context, k profileKind, customerID, id 
 
 // Addresses reads every address of a customer, oldest first.
 func (s *Store) Addresses(ctx context.Context, customerID string) ([]domain.Address, error) {
-	return readProfile(ctx, s, customerID, skAddressPre, func(it addressItem) domain.Address { return it.Address })
+	return readProfile(ctx, s, customerID, skAddressPre, func(it *addressItem) domain.Address { return it.Address })
 }
 
 // Agreements reads every service agreement of a customer, oldest first.
 func (s *Store) Agreements(ctx context.Context, customerID string) ([]domain.ServiceAgreement, error) {
-	return readProfile(ctx, s, customerID, skAgreementPre, func(it agreementItem) domain.ServiceAgreement { return it.ServiceAgreement })
+	return readProfile(ctx, s, customerID, skAgreementPre, func(it *agreementItem) domain.ServiceAgreement { return it.ServiceAgreement })
 }
 
 // readProfile reads every record of one kind of a customer, oldest first.
 func readProfile[I, T any, P interface {
 	*T
 	Meta() *domain.Record
-}](ctx context.Context, s *Store, customerID, prefix string, record func(I) T) ([]T, error) {
+}](ctx context.Context, s *Store, customerID, prefix string, record func(*I) T) ([]T, error) {
 	var out []T
-	err := s.profileItems(ctx, customerID, prefix, func(item map[string]types.AttributeValue) error {
-		var it I
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, record(it))
-		return nil
-	})
+	err := s.profileItems(ctx, customerID, prefix, appendAs(&out, record))
 	slices.SortFunc(out, func(a, b T) int {
 		ra, rb := P(&a).Meta(), P(&b).Meta()
 		if c := ra.CreatedAt.Compare(rb.CreatedAt); c != 0 {

@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -91,14 +89,7 @@ func (s *Store) ChangeRole(ctx context.Context, ch state.RoleChange) error {
 // strongly consistent Query.
 func (s *Store) Roles(ctx context.Context, customerID string) ([]domain.Role, error) {
 	var out []domain.Role
-	err := s.profileItems(ctx, customerID, skRolePre, func(item map[string]types.AttributeValue) error {
-		var it roleItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return err
-		}
-		out = append(out, it.Role)
-		return nil
-	})
+	err := s.profileItems(ctx, customerID, skRolePre, appendAs(&out, func(it *roleItem) domain.Role { return it.Role }))
 	domain.SortRoles(out)
 	return out, err
 }

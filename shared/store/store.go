@@ -107,6 +107,26 @@ func (s *Store) get(ctx context.Context, pk, sk string, consistent bool, out any
 	return true, nil
 }
 
+// getOne reads one item into out, strongly consistently; ErrNotFound when
+// there is none.
+func (s *Store) getOne(ctx context.Context, pk, sk string, out any) error {
+	found, err := s.get(ctx, pk, sk, true, out)
+	if err == nil && !found {
+		return state.ErrNotFound
+	}
+	return err
+}
+
+// getAs reads one item of type I as getOne does, made into a T by pick.
+func getAs[I, T any](ctx context.Context, s *Store, pk, sk string, pick func(*I) T) (T, error) {
+	var it I
+	if err := s.getOne(ctx, pk, sk, &it); err != nil {
+		var zero T
+		return zero, err
+	}
+	return pick(&it), nil
+}
+
 // dbError turns SDK errors into the product's error model. Throttling and
 // timeouts are transient; everything else is a fault of ours.
 func dbError(err error, what string) error {

@@ -38,5 +38,5 @@ func (s *Store) ChangeSubscription(ctx context.Context, ch state.SubscriptionCha
 // Subscriptions reads every webhook subscription of a customer, oldest
 // first, with one strongly consistent Query.
 func (s *Store) Subscriptions(ctx context.Context, customerID string) ([]domain.Subscription, error) {
-	return readProfile(ctx, s, customerID, skSubscriptionPre, func(it subscriptionItem) domain.Subscription { return it.Subscription })
+	return readProfile(ctx, s, customerID, skSubscriptionPre, func(it *subscriptionItem) domain.Subscription { return it.Subscription })
 }

@@ -146,10 +146,7 @@ const totp = "SOFTWARE_TOKEN_MFA"
 // PreferTOTP enables the verified authenticator app and makes it preferred.
 // Cognito refuses it (InvalidParameterException) when no app was verified.
 func (p *Pool) PreferTOTP(ctx context.Context, sub string) error {
-	_, err := p.c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{
-		UserPoolId: &p.id, Username: &sub,
-		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true},
-	})
+	err := p.setTOTP(ctx, sub, true)
 	var notSetUp *types.InvalidParameterException
 	if errors.As(err, &notSetUp) {
 		return identity.ErrMFANotSetUp.In("cognito: AdminSetUserMFAPreference", err)
@@ -157,13 +154,20 @@ func (p *Pool) PreferTOTP(ctx context.Context, sub string) error {
 	return fail(err, "AdminSetUserMFAPreference")
 }
 
+// setTOTP enables the authenticator app and makes it preferred (on), or
+// disables it; the error is Cognito's own.
+func (p *Pool) setTOTP(ctx context.Context, sub string, on bool) error {
+	_, err := p.c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{
+		UserPoolId: &p.id, Username: &sub,
+		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: on, PreferredMfa: on},
+	})
+	return err
+}
+
 // ResetTOTP disables the authenticator app, then revokes every refresh
 // token: whoever holds the old app and a session is out.
 func (p *Pool) ResetTOTP(ctx context.Context, sub string) error {
-	_, err := p.c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{
-		UserPoolId: &p.id, Username: &sub,
-		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: false, PreferredMfa: false},
-	})
+	err := p.setTOTP(ctx, sub, false)
 	var nf *types.UserNotFoundException
 	if errors.As(err, &nf) {
 		return nil

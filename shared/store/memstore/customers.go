@@ -9,10 +9,7 @@ import (
 
 // CreateCustomer writes a new customer and its audit events.
 func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain.AuditEvent, x state.Extras, also ...domain.AuditEvent) error {
-	if err := rateFull(x.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, "CreateCustomer"); err != nil {
+	if err := s.writeRated(ctx, "CreateCustomer", x.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -41,10 +38,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer, ev domain
 // offboarding begins), its job and audit events, or nothing.
 func (s *Store) ChangeCustomer(ctx context.Context, ch state.CustomerChange) error {
 	const op = "ChangeCustomer"
-	if err := rateFull(ch.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, op); err != nil {
+	if err := s.writeRated(ctx, op, ch.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

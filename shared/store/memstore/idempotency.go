@@ -58,10 +58,7 @@ func (s *Store) CompleteIdempotency(ctx context.Context, id, fingerprint, respon
 // rc.Now, and refuses with ErrRateLimited (saying when the window ends)
 // once the limit would be passed.
 func (s *Store) Take(ctx context.Context, rc state.RateCount) error {
-	if err := rateFull(&rc); err != nil {
-		return err
-	}
-	if err := s.write(ctx, "Take"); err != nil {
+	if err := s.writeRated(ctx, "Take", &rc); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

@@ -19,10 +19,7 @@ import (
 // event and the extras, or nothing.
 func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 	const op = "CreateMember"
-	if err := rateFull(nm.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, op); err != nil {
+	if err := s.writeRated(ctx, op, nm.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -82,10 +79,7 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 // with it, or nothing.
 func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	const op = "ChangeMember"
-	if err := rateFull(ch.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, op); err != nil {
+	if err := s.writeRated(ctx, op, ch.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

@@ -176,26 +176,28 @@ func New() *Store {
 // write starts a write: a cancelled context is unavailable, as the DynamoDB
 // store answers, and the BeforeCommit hook may refuse it. On nil the store
 // is locked; the caller unlocks.
-func (s *Store) write(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return state.ErrUnavailable.In("memstore: "+op, err)
+func (s *Store) write(ctx context.Context, op string) error { return s.enter(ctx, op, s.BeforeCommit) }
+
+// writeRated starts a write that takes from a rate limit (rc nil: none) as
+// write does, once the limit allows it (see rateFull).
+func (s *Store) writeRated(ctx context.Context, op string, rc *state.RateCount) error {
+	if err := rateFull(rc); err != nil {
+		return err
 	}
-	if s.BeforeCommit != nil {
-		if err := s.BeforeCommit(op); err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	return nil
+	return s.write(ctx, op)
 }
 
-// read starts a read as write starts a write.
-func (s *Store) read(ctx context.Context, op string) error {
+// read starts a read as write starts a write, with the BeforeRead hook.
+func (s *Store) read(ctx context.Context, op string) error { return s.enter(ctx, op, s.BeforeRead) }
+
+// enter is the start of a read or a write: the context, then the hook
+// (nil: none); on nil the store is locked.
+func (s *Store) enter(ctx context.Context, op string, hook func(op string) error) error {
 	if err := ctx.Err(); err != nil {
 		return state.ErrUnavailable.In("memstore: "+op, err)
 	}
-	if s.BeforeRead != nil {
-		if err := s.BeforeRead(op); err != nil {
+	if hook != nil {
+		if err := hook(op); err != nil {
 			return err
 		}
 	}

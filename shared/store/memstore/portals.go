@@ -14,10 +14,7 @@ import (
 // audit event, or nothing.
 func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	const op = "ChangePortal"
-	if err := rateFull(ch.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, op); err != nil {
+	if err := s.writeRated(ctx, op, ch.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

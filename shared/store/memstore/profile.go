@@ -35,10 +35,7 @@ func changeProfile[T any, P interface {
 		cur, version = ch.Before, P(ch.Before).Meta().Version
 	}
 	customerID, id := P(cur).Meta().CustomerID, P(cur).Meta().ID
-	if err := rateFull(x.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, op); err != nil {
+	if err := s.writeRated(ctx, op, x.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

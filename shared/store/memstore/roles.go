@@ -11,10 +11,7 @@ import (
 // name record, the customer's count of roles and the audit event, or
 // nothing; the conditions in the DynamoDB store's order.
 func (s *Store) ChangeRole(ctx context.Context, ch state.RoleChange) error {
-	if err := rateFull(ch.Rate); err != nil {
-		return err
-	}
-	if err := s.write(ctx, "ChangeRole"); err != nil {
+	if err := s.writeRated(ctx, "ChangeRole", ch.Rate); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()

@@ -50,8 +50,7 @@ func tally(t *testing.T, errs []error, ok ...error) int {
 }
 
 func testConcurrentCreates(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	const n = 20
 	errs := all(n, func(int) error {
 		m, _ := w.invited(sc, "same@acme.example")
@@ -71,8 +70,7 @@ func testConcurrentCreates(t *testing.T, w *world) {
 
 func testMutualDemotion(t *testing.T, w *world) {
 	for round := range 10 {
-		c := w.customer(fmt.Sprint("Round ", round))
-		sc := domain.CustomerScope(c.ID)
+		c, sc := w.customerScope(fmt.Sprint("Round ", round))
 		a := w.create(w.enabled(sc, "a@acme.example", true))
 		b := w.create(w.enabled(sc, "b@acme.example", true))
 		demote := func(target domain.Member, actor string) error {
@@ -102,8 +100,7 @@ func testMutualDemotion(t *testing.T, w *world) {
 }
 
 func testConcurrentChanges(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "jane@acme.example", false))
 	const n = 10
 	errs := all(n, func(i int) error {
@@ -174,8 +171,7 @@ func testConcurrentIdempotency(t *testing.T, w *world) {
 }
 
 func testCancelled(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "jane@acme.example", false))
 	ctx, cancel := context.WithCancel(w.ctx())
 	cancel()
@@ -196,8 +192,7 @@ func testCancelled(t *testing.T, w *world) {
 // transactions: of 20 invites racing for the last seat, exactly one wins;
 // leaving frees a seat, taking one back (enabling) needs one free.
 func testSeatLimit(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	after := c
 	after.Version++
 	after.Policy.SeatLimit = 3

@@ -24,18 +24,9 @@ func (w *world) listed(sc domain.Scope) domain.MemberCounts {
 	w.t.Helper()
 	out := domain.MemberCounts{Exact: true}
 	for _, st := range []domain.Status{domain.StatusEnabled, domain.StatusDisabled, domain.StatusUnconfirmed} {
-		var start state.PageKey
-		for {
-			p, err := w.s.ListMembers(w.ctx(), sc, st, "", 100, start)
-			if err != nil {
-				w.t.Fatalf("list %s: %v", st, err)
-			}
-			out.Add(st, len(p.Items))
-			if p.Next == nil {
-				break
-			}
-			start = p.Next
-		}
+		everyPage(w.t, "list "+string(st), 0, func(start state.PageKey) (state.Page[domain.Member], error) {
+			return w.s.ListMembers(w.ctx(), sc, st, "", 100, start)
+		}, func(items []domain.Member) { out.Add(st, len(items)) })
 	}
 	return out
 }
@@ -52,8 +43,7 @@ func (w *world) countsMatch(sc domain.Scope, want domain.MemberCounts, what stri
 }
 
 func testCountsFollowEveryChange(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	w.countsMatch(sc, domain.MemberCounts{Exact: true}, "a new customer")
 	if cu, err := w.s.Customer(w.ctx(), c.ID); err != nil || cu.Members != (domain.MemberCounts{Exact: true}) {
 		t.Fatalf("the customer carries counts %+v (%v)", cu.Members, err)
@@ -91,8 +81,7 @@ func testCountsFollowEveryChange(t *testing.T, w *world) {
 }
 
 func testConcurrentCounts(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	w.create(w.enabled(sc, "admin@acme.example", true))
 	var users []domain.Member
 	for i := range 8 {

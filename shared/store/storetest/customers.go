@@ -65,26 +65,13 @@ func testListCustomers(t *testing.T, w *world) {
 	}
 	for _, limit := range []int32{1, 2, 3, 4, 5, 6, 50} {
 		var got []string
-		var start state.PageKey
-		pages := 0
-		for {
-			p, err := w.s.ListCustomers(w.ctx(), limit, start)
-			noErr(t, err, "list customers")
-			pages++
-			if len(p.Items) > int(limit) {
-				t.Fatalf("limit %d: a page of %d", limit, len(p.Items))
-			}
-			for _, c := range p.Items {
+		pages := everyPage(t, "list customers", limit, func(start state.PageKey) (state.Page[domain.Customer], error) {
+			return w.s.ListCustomers(w.ctx(), limit, start)
+		}, func(items []domain.Customer) {
+			for _, c := range items {
 				got = append(got, c.ID)
 			}
-			if p.Next == nil {
-				break
-			}
-			if len(p.Items) != int(limit) {
-				t.Fatalf("limit %d: a short page (%d) has a next page", limit, len(p.Items))
-			}
-			start = p.Next
-		}
+		})
 		if !slices.Equal(got, want) {
 			t.Fatalf("limit %d: listed %v, want %v", limit, got, want)
 		}
@@ -202,8 +189,7 @@ func testDirectory(t *testing.T, w *world) {
 }
 
 func testListAudit(t *testing.T, w *world) {
-	c := w.customer("Acme") // its event is at w.now
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme") // its event is at w.now
 	var want []domain.AuditEvent
 	for i := 1; i <= 6; i++ {
 		p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: fmt.Sprint("p", i), URL: "https://p.example", CreatedAt: w.now}
@@ -219,18 +205,9 @@ func testListAudit(t *testing.T, w *world) {
 	w.create(op)
 
 	var got []domain.AuditEvent
-	var start state.PageKey
-	pages := 0
-	for {
-		p, err := w.s.ListAudit(w.ctx(), sc, 3, start)
-		noErr(t, err, "read the audit trail")
-		pages++
-		got = append(got, p.Items...)
-		if p.Next == nil {
-			break
-		}
-		start = p.Next
-	}
+	pages := everyPage(t, "read the audit trail", 3, func(start state.PageKey) (state.Page[domain.AuditEvent], error) {
+		return w.s.ListAudit(w.ctx(), sc, 3, start)
+	}, func(items []domain.AuditEvent) { got = append(got, items...) })
 	if pages != 3 || len(got) != 7 {
 		t.Fatalf("%d events in %d pages, want 7 in 3", len(got), pages)
 	}

@@ -24,8 +24,7 @@ func dueMembers(t *testing.T, ds []state.Due) []string {
 }
 
 func testDueIndex(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
 	// m1 is reminded at +1h and expires at +3h; m2 has no reminder and
 	// expires at +2h; m3's invitation is accepted, m4 has none.
@@ -91,8 +90,7 @@ func testDueIndex(t *testing.T, w *world) {
 }
 
 func testDuePaging(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	var want []string
 	// Written newest first; listed oldest first.
 	for i := 5; i >= 1; i-- {
@@ -107,21 +105,9 @@ func testDuePaging(t *testing.T, w *world) {
 	at := w.now.Add(30 * time.Minute)
 	for _, limit := range []int32{1, 2, 3, 5, 6} {
 		var got []string
-		var start state.PageKey
-		pages := 0
-		for {
-			p, err := w.s.DueBy(w.ctx(), state.DueExpiry, at, limit, start)
-			noErr(t, err, "read due work")
-			pages++
-			if len(p.Items) > int(limit) || (p.Next != nil && len(p.Items) != int(limit)) {
-				t.Fatalf("limit %d: a page of %d, next %v", limit, len(p.Items), p.Next)
-			}
-			got = append(got, dueMembers(t, p.Items)...)
-			if p.Next == nil {
-				break
-			}
-			start = p.Next
-		}
+		pages := everyPage(t, "read due work", limit, func(start state.PageKey) (state.Page[state.Due], error) {
+			return w.s.DueBy(w.ctx(), state.DueExpiry, at, limit, start)
+		}, func(items []state.Due) { got = append(got, dueMembers(t, items)...) })
 		if !slices.Equal(got, want) {
 			t.Fatalf("limit %d: %v, want %v", limit, got, want)
 		}
@@ -137,8 +123,7 @@ func testDuePaging(t *testing.T, w *world) {
 }
 
 func testReminderFailed(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	remindAt := w.now.Add(time.Hour)
 	m, _ := w.invited(sc, "jane@acme.example")
 	m.Invitation.RemindAt = &remindAt
@@ -181,8 +166,7 @@ func testReminderFailed(t *testing.T, w *world) {
 }
 
 func testSyncMarkers(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "jane@acme.example", false))
 	t1 := w.now.Add(time.Minute)
 	e1 := w.event(sc)
@@ -254,8 +238,7 @@ func testSyncMarkers(t *testing.T, w *world) {
 }
 
 func testPendingMarkers(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	const email = "jane@acme.example"
 	d1, d2 := w.now.Add(time.Minute), w.now.Add(2*time.Minute)
 	noErr(t, w.s.PendingIdentity(w.ctx(), email, "claim-b", d2), "a marker")
@@ -333,8 +316,7 @@ func testPendingMarkers(t *testing.T, w *world) {
 // due index follows its changes in the member's own transactions and holds
 // nothing once its access no longer ends by itself.
 func testDueAccess(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
 	check := func(at time.Time, want ...string) {
 		t.Helper()

@@ -13,8 +13,7 @@ import (
 // The times the suite compares in conditions are whole seconds apart.
 
 func testInvitation(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	w.create(m)
 	hash, exp := m.Invitation.TokenHash, m.Invitation.ExpiresAt
@@ -41,8 +40,7 @@ func testInvitation(t *testing.T, w *world) {
 }
 
 func testClaims(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	w.create(m)
 	hash, t0 := m.Invitation.TokenHash, w.now
@@ -82,8 +80,7 @@ func testClaims(t *testing.T, w *world) {
 }
 
 func testRevokeToken(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	w.create(m)
 	old := m.Invitation.TokenHash
@@ -126,8 +123,7 @@ func testRevokeToken(t *testing.T, w *world) {
 }
 
 func testUseToken(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	accept := func(m domain.Member, claim string, now time.Time) error {
 		return w.changeErr(state.MemberChange{Before: m, Now: now, UseToken: m.Invitation.TokenHash, ClaimID: claim,
 			After: next(m, func(a *domain.Member) {
@@ -173,8 +169,7 @@ func testUseToken(t *testing.T, w *world) {
 }
 
 func testNewToken(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	other, _ := w.invited(sc, "joe@acme.example")
 	w.create(m)
@@ -215,8 +210,7 @@ func testNewToken(t *testing.T, w *world) {
 }
 
 func testRecordDelivery(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	w.create(m)
 	at := w.now.Add(5 * time.Second)
@@ -254,8 +248,7 @@ func testRecordDelivery(t *testing.T, w *world) {
 }
 
 func testRecordFeedback(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
 	m, _ := w.invited(sc, "jane@acme.example")
 	m.Invitation.Delivery, m.Invitation.RemindAt, m.Invitation.ExpiresAt = domain.DeliverySent, ptr(h(1)), h(3)

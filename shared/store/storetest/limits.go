@@ -73,8 +73,7 @@ func testIdempotency(t *testing.T, w *world) {
 }
 
 func testIdempotencyExtras(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	key := func(id, ref string) *state.Idempotency {
 		return &state.Idempotency{ID: id, Fingerprint: "fp-" + id, Ref: ref, CreatedAt: w.now}
 	}
@@ -190,8 +189,7 @@ func testRateWindows(t *testing.T, w *world) {
 }
 
 func testRateExtras(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	rate := func(n int, now time.Time) *state.RateCount {
 		return &state.RateCount{Key: "invites#" + c.ID, N: n, Limit: 2, Window: time.Minute, Now: now}
 	}

@@ -12,8 +12,7 @@ import (
 )
 
 func testCreateMember(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m, _ := w.invited(sc, "jane@acme.example")
 	m.RoleIDs, m.LegacyRoles, m.PortalIDs, m.Request = []string{"rol_viewer", "rol_editor"}, []string{"Old free text"}, []string{"ptl_1"}, "req-1"
 	w.create(m)
@@ -61,8 +60,7 @@ func testCreateMember(t *testing.T, w *world) {
 }
 
 func testReadsReturnCopies(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.enabled(sc, "jane@acme.example", true)
 	m.RoleIDs, m.PortalIDs = []string{"viewer"}, []string{"ptl_1"}
 	sent := w.now
@@ -172,8 +170,7 @@ func testEmailPerScope(t *testing.T, w *world) {
 }
 
 func testCreateConflicts(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "first@acme.example", false))
 	inv, _ := w.invited(sc, "invited@acme.example")
 	w.create(inv)
@@ -211,8 +208,7 @@ func testCreateConflicts(t *testing.T, w *world) {
 }
 
 func testListMembers(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	byID := map[string]domain.Member{}
 	for i := range 7 {
 		m, _ := w.invited(sc, fmt.Sprintf("user%d@acme.example", i))
@@ -225,27 +221,18 @@ func testListMembers(t *testing.T, w *world) {
 	list := func(status domain.Status, search string, limit int32) ([]string, int) {
 		t.Helper()
 		var got []string
-		var start state.PageKey
-		pages := 0
-		for {
-			p, err := w.s.ListMembers(w.ctx(), sc, status, search, limit, start)
-			noErr(t, err, "list members")
-			pages++
-			if len(p.Items) > int(limit) || (p.Next != nil && len(p.Items) != int(limit)) {
-				t.Fatalf("a page of %d with next %v at limit %d", len(p.Items), p.Next, limit)
-			}
-			for _, m := range p.Items {
+		pages := everyPage(t, "list members", limit, func(start state.PageKey) (state.Page[domain.Member], error) {
+			return w.s.ListMembers(w.ctx(), sc, status, search, limit, start)
+		}, func(items []domain.Member) {
+			for _, m := range items {
 				sameMember(t, m, byID[m.Email], "a listed member")
 				if status != "" && m.Status != status {
 					t.Fatalf("%s listed as %s", m.Email, status)
 				}
 			}
-			got = append(got, emails(p.Items)...)
-			if p.Next == nil {
-				return got, pages
-			}
-			start = p.Next
-		}
+			got = append(got, emails(items)...)
+		})
+		return got, pages
 	}
 	users := []string{"user0@acme.example", "user1@acme.example", "user2@acme.example", "user3@acme.example",
 		"user4@acme.example", "user5@acme.example", "user6@acme.example"}
@@ -315,8 +302,7 @@ func testListMembers(t *testing.T, w *world) {
 }
 
 func testChangeSeenAtOnce(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "eve@acme.example", false))
 	if ms := w.memberships(m.Sub); len(ms) != 1 || ms[0].Status != domain.StatusEnabled {
 		t.Fatalf("memberships %+v", ms)
@@ -413,8 +399,7 @@ func testIdentityCopies(t *testing.T, w *world) {
 }
 
 func testDeleteFreesEmail(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "gone@acme.example", false))
 	ev := w.eventAt(sc, w.now.Add(time.Minute)) // the newest
 	ev.Action = domain.Action(domain.KindUser, domain.ActionDeleted)
@@ -446,8 +431,7 @@ func testDeleteFreesEmail(t *testing.T, w *world) {
 }
 
 func testAdminCounting(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	count := func(want int, what string) {
 		t.Helper()
 		if got := w.admins(c.ID); got != want {
@@ -492,8 +476,7 @@ func testAdminCounting(t *testing.T, w *world) {
 }
 
 func testGuardLastAdmin(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	a1 := w.create(w.enabled(sc, "a1@acme.example", true))
 	u := w.create(w.enabled(sc, "u@acme.example", false))
 	inv, _ := w.invited(sc, "inv@acme.example")
@@ -599,8 +582,7 @@ func testActingAdmin(t *testing.T, w *world) {
 }
 
 func testAuditSharesFate(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	admin := w.create(w.enabled(sc, "admin@acme.example", true))
 	inv, _ := w.invited(sc, "inv@acme.example")
 	w.create(inv)
@@ -650,8 +632,7 @@ func testAuditSharesFate(t *testing.T, w *world) {
 // retries on ErrStale), and a count that passes its limit on its own
 // before anything is tried.
 func testPrecedence(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	admin := w.create(w.enabled(sc, "admin@acme.example", true))
 	stale := *next(admin, nil)
 	wantErr(t, w.changeErr(state.MemberChange{Before: stale, GuardLastAdmin: true, Extras: state.Extras{ActingAdmin: "sub-nobody"}}),

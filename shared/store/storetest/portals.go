@@ -157,8 +157,7 @@ func testPortalMarkers(t *testing.T, w *world) {
 // Members are linked to the setups they name, in their own changes, and
 // listed by a setup, by e-mail, in pages.
 func testPortalMembers(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	a, b := w.setup(c.ID, "a"), w.setup(c.ID, "b")
 	for _, p := range []domain.Portal{a, b} {
 		noErr(t, w.portalChange(state.PortalChange{After: &p, Customer: c}), "a setup")

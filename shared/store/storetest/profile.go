@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -24,61 +25,77 @@ func (w *world) agreement(customerID, name string) domain.ServiceAgreement {
 
 func (w *world) addresses(customerID string) []domain.Address {
 	w.t.Helper()
-	as, err := w.s.Addresses(w.ctx(), customerID)
-	noErr(w.t, err, "read the addresses")
-	return as
+	return records(w, "read the addresses", w.s.Addresses, customerID)
 }
 
 func (w *world) addressChange(ch state.AddressChange) error {
+	return recordChange(w, ch, w.s.ChangeAddress)
+}
+
+// records reads every record of one kind of a customer with read.
+func records[T any](w *world, what string, read func(ctx context.Context, customerID string) ([]T, error), customerID string) []T {
+	w.t.Helper()
+	rs, err := read(w.ctx(), customerID)
+	noErr(w.t, err, what)
+	return rs
+}
+
+// recordChange writes a change of a profile record with change, with an
+// audit event on its customer's trail unless ch has one.
+func recordChange[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](w *world, ch state.RecordChange[T], change func(context.Context, state.RecordChange[T]) error) error {
 	cur := ch.After
 	if cur == nil {
 		cur = ch.Before
 	}
 	if ch.Event.ID == "" {
-		ch.Event = w.event(domain.CustomerScope(cur.CustomerID))
+		ch.Event = w.event(domain.CustomerScope(P(cur).Meta().CustomerID))
 	}
-	return w.s.ChangeAddress(w.ctx(), ch)
+	return change(w.ctx(), ch)
 }
 
-// Addresses are created for a customer that exists, read oldest first,
-// changed and deleted on their version, each with its audit event; a
-// refused change writes nothing.
-func testAddresses(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
-	a := w.address(c.ID, "Rotterdam")
-	noErr(t, w.addressChange(state.AddressChange{After: &a}), "create an address")
-	b := w.address(c.ID, "Delft")
-	b.CreatedAt = w.now.Add(time.Second)
-	b.Label, b.Region = "Warehouse", "Zuid-Holland"
-	noErr(t, w.addressChange(state.AddressChange{After: &b}), "create another")
-	got := w.addresses(c.ID)
-	if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID || got[1].Label != "Warehouse" || got[1].Region != "Zuid-Holland" ||
-		!slices.Equal(got[0].Lines, a.Lines) || !got[0].CreatedAt.Equal(a.CreatedAt) || got[0].Version != 1 {
-		t.Fatalf("the addresses: %+v", got)
+// recordLife is the life every kind of profile record has, for one kind:
+// its read and change (the world's helpers), and its own checks of what
+// is read after the creations and after the change.
+type recordLife[T any] struct {
+	kind    string // "address"
+	read    func(customerID string) []T
+	change  func(state.RecordChange[T]) error
+	created func(got []T)
+	changed func(got T)
+}
+
+// testRecordLife: a record and a second one (b, made after it) are
+// created for a customer that exists and read oldest first; the same one
+// again is ErrConcurrent, one of no customer ErrNotFound and not written;
+// a is changed to next on its version, after which its old version is
+// ErrStale to change and to delete; deleted, it leaves b. Each write has
+// its audit event; the refusals write none.
+func testRecordLife[T any, P interface {
+	*T
+	Meta() *domain.Record
+}](t *testing.T, w *world, l recordLife[T], a, b, ghost, next T) {
+	t.Helper()
+	cid := P(&a).Meta().CustomerID
+	noErr(t, l.change(state.RecordChange[T]{After: &a}), "create the "+l.kind)
+	noErr(t, l.change(state.RecordChange[T]{After: &b}), "create another")
+	l.created(l.read(cid))
+	wantErr(t, l.change(state.RecordChange[T]{After: &a}), state.ErrConcurrent, "the same "+l.kind+" again")
+	wantErr(t, l.change(state.RecordChange[T]{After: &ghost}), state.ErrNotFound, l.kind+" of no customer")
+	if len(l.read(P(&ghost).Meta().CustomerID)) != 0 {
+		t.Fatalf("the refused %s was written", l.kind)
 	}
-	got[0].Lines[0] = "changed"
-	if w.addresses(c.ID)[0].Lines[0] != "Havenstraat 12" {
-		t.Fatal("a read shares memory with the store")
-	}
-	wantErr(t, w.addressChange(state.AddressChange{After: &a}), state.ErrConcurrent, "the same address again")
-	ghost := w.address(domain.NewID(domain.PrefixCustomer), "Nowhere")
-	wantErr(t, w.addressChange(state.AddressChange{After: &ghost}), state.ErrNotFound, "an address of no customer")
-	if len(w.addresses(ghost.CustomerID)) != 0 {
-		t.Fatal("the refused address was written")
-	}
+	sc := domain.CustomerScope(cid)
 	events := len(w.audit(sc))
 
-	after := a
-	after.City, after.Version = "Schiedam", 2
-	noErr(t, w.addressChange(state.AddressChange{Before: &a, After: &after}), "change it")
-	wantErr(t, w.addressChange(state.AddressChange{Before: &a, After: &after}), state.ErrStale, "change the old version")
-	if got := w.addresses(c.ID); got[0].City != "Schiedam" || got[0].Version != 2 {
-		t.Fatalf("after the change: %+v", got[0])
-	}
-	wantErr(t, w.addressChange(state.AddressChange{Before: &a}), state.ErrStale, "delete the old version")
-	noErr(t, w.addressChange(state.AddressChange{Before: &after}), "delete it")
-	if got := w.addresses(c.ID); len(got) != 1 || got[0].ID != b.ID {
+	noErr(t, l.change(state.RecordChange[T]{Before: &a, After: &next}), "change it")
+	wantErr(t, l.change(state.RecordChange[T]{Before: &a, After: &next}), state.ErrStale, "change the old version")
+	l.changed(l.read(cid)[0])
+	wantErr(t, l.change(state.RecordChange[T]{Before: &a}), state.ErrStale, "delete the old version")
+	noErr(t, l.change(state.RecordChange[T]{Before: &next}), "delete it")
+	if got := l.read(cid); len(got) != 1 || P(&got[0]).Meta().ID != P(&b).Meta().ID {
 		t.Fatalf("after the delete: %+v", got)
 	}
 	if n := len(w.audit(sc)); n != events+2 {
@@ -86,20 +103,58 @@ func testAddresses(t *testing.T, w *world) {
 	}
 }
 
+// Addresses have the life of a profile record (testRecordLife), with every
+// field read back.
+func testAddresses(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	a, b := w.address(c.ID, "Rotterdam"), w.address(c.ID, "Delft")
+	b.CreatedAt = w.now.Add(time.Second)
+	b.Label, b.Region = "Warehouse", "Zuid-Holland"
+	next := a
+	next.City, next.Version = "Schiedam", 2
+	testRecordLife(t, w, recordLife[domain.Address]{kind: "address", read: w.addresses, change: w.addressChange,
+		created: func(got []domain.Address) {
+			if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID || got[1].Label != "Warehouse" || got[1].Region != "Zuid-Holland" ||
+				!slices.Equal(got[0].Lines, a.Lines) || !got[0].CreatedAt.Equal(a.CreatedAt) || got[0].Version != 1 {
+				t.Fatalf("the addresses: %+v", got)
+			}
+			got[0].Lines[0] = "changed"
+			if w.addresses(c.ID)[0].Lines[0] != "Havenstraat 12" {
+				t.Fatal("a read shares memory with the store")
+			}
+		},
+		changed: func(got domain.Address) {
+			if got.City != "Schiedam" || got.Version != 2 {
+				t.Fatalf("after the change: %+v", got)
+			}
+		},
+	}, a, b, w.address(domain.NewID(domain.PrefixCustomer), "Nowhere"), next)
+}
+
+// testRecordLimit fills a customer's records of one kind up to its limit
+// with the n it has room for, the i-th from nth; over is then ErrLimit,
+// and fits once one is deleted.
+func testRecordLimit[T any](t *testing.T, change func(state.RecordChange[T]) error, kind string, n int, nth func(i int) T, over T) {
+	t.Helper()
+	var last T
+	for i := range n {
+		last = nth(i)
+		noErr(t, change(state.RecordChange[T]{After: &last}), "a "+kind)
+	}
+	wantErr(t, change(state.RecordChange[T]{After: &over}), state.ErrLimit, "one "+kind+" past the limit")
+	noErr(t, change(state.RecordChange[T]{Before: &last}), "delete one")
+	noErr(t, change(state.RecordChange[T]{After: &over}), "the "+kind+" now fits")
+}
+
 // A customer has at most domain.MaxAddresses addresses, counted race-free;
 // a delete makes room again. Agreements are held to theirs the same way.
 func testProfileLimits(t *testing.T, w *world) {
 	c := w.customer("Acme")
-	var last domain.Address
-	for i := range domain.MaxAddresses {
-		last = w.address(c.ID, "City")
-		last.CreatedAt = w.now.Add(time.Duration(i) * time.Millisecond)
-		noErr(t, w.addressChange(state.AddressChange{After: &last}), "an address")
-	}
-	over := w.address(c.ID, "One too many")
-	wantErr(t, w.addressChange(state.AddressChange{After: &over}), state.ErrLimit, "an address past the limit")
-	noErr(t, w.addressChange(state.AddressChange{Before: &last}), "delete one")
-	noErr(t, w.addressChange(state.AddressChange{After: &over}), "the address now fits")
+	testRecordLimit(t, w.addressChange, "address", domain.MaxAddresses, func(i int) domain.Address {
+		a := w.address(c.ID, "City")
+		a.CreatedAt = w.now.Add(time.Duration(i) * time.Millisecond)
+		return a
+	}, w.address(c.ID, "One too many"))
 	if n := len(w.addresses(c.ID)); n != domain.MaxAddresses {
 		t.Fatalf("%d addresses, want %d", n, domain.MaxAddresses)
 	}
@@ -275,8 +330,7 @@ func testOffboardingBegins(t *testing.T, w *world) {
 // the audit trail but not the customer, its members or setups; the last
 // step deletes the customer and finishes the job.
 func testOffboardingSteps(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := c.Scope()
+	c, sc := w.customerScope("Acme")
 	var ms []domain.Member
 	for _, e := range []string{"a@acme.example", "b@acme.example", "c@acme.example"} {
 		ms = append(ms, w.create(w.enabled(sc, e, false)))
@@ -291,13 +345,7 @@ func testOffboardingSteps(t *testing.T, w *world) {
 	other := w.customer("Other")
 	oa := w.address(other.ID, "Delft")
 	noErr(t, w.addressChange(state.AddressChange{After: &oa}), "another customer's address")
-	cur, _ := w.s.Customer(w.ctx(), c.ID)
-	j := domain.Job{ID: domain.NewID(domain.PrefixJob), Kind: domain.JobOffboarding, CustomerID: c.ID, CustomerName: c.Name,
-		Step: domain.JobMembers, CreatedAt: w.now, UpdatedAt: w.now}
-	after := cur
-	after.OffboardingJob, after.Version = j.ID, cur.Version+1
-	noErr(t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: cur, After: after, Job: &j, Now: w.now,
-		Events: []domain.AuditEvent{w.event(domain.ProviderScope)}}), "begin")
+	j := w.beginOffboarding(c)
 
 	first, err := w.s.CustomerMembers(w.ctx(), c.ID, 2)
 	noErr(t, err, "the first members")

@@ -26,8 +26,7 @@ func (w *world) roleNames(customerID string) []string {
 }
 
 func testRoleCatalogue(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	change := func(b, a *domain.Role) error {
 		return w.s.ChangeRole(w.ctx(), state.RoleChange{Before: b, After: a, Event: w.event(sc)})
 	}
@@ -81,8 +80,7 @@ func testRoleCatalogue(t *testing.T, w *world) {
 }
 
 func testRoleLimit(t *testing.T, w *world) {
-	c := w.customer("Acme")
-	sc := domain.CustomerScope(c.ID)
+	c, sc := w.customerScope("Acme")
 	for i := range domain.MaxCatalogueRoles {
 		r := w.role(c.ID, fmt.Sprint("Role ", i))
 		noErr(t, w.s.ChangeRole(w.ctx(), state.RoleChange{After: &r, Event: w.event(sc)}), "create a role")

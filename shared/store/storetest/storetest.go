@@ -158,6 +158,28 @@ func (w *world) customer(name string) domain.Customer {
 	return c
 }
 
+// customerScope creates a customer, with the scope of its members.
+func (w *world) customerScope(name string) (domain.Customer, domain.Scope) {
+	w.t.Helper()
+	c := w.customer(name)
+	return c, c.Scope()
+}
+
+// beginOffboarding begins a customer's offboarding, its job at the members
+// step, as the customer is now; it returns the job.
+func (w *world) beginOffboarding(c domain.Customer) domain.Job {
+	w.t.Helper()
+	cur, err := w.s.Customer(w.ctx(), c.ID)
+	noErr(w.t, err, "read the customer")
+	j := domain.Job{ID: domain.NewID(domain.PrefixJob), Kind: domain.JobOffboarding, CustomerID: c.ID, CustomerName: c.Name,
+		Step: domain.JobMembers, CreatedAt: w.now, UpdatedAt: w.now}
+	after := cur
+	after.OffboardingJob, after.Version = j.ID, cur.Version+1
+	noErr(w.t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: cur, After: after, Job: &j, Now: w.now,
+		Events: []domain.AuditEvent{w.event(domain.ProviderScope)}}), "begin the offboarding")
+	return j
+}
+
 // portal creates a portal setup of the customer.
 func (w *world) portal(customerID, name string) domain.Portal {
 	w.t.Helper()
@@ -277,15 +299,29 @@ func (w *world) gone(sc domain.Scope, id string) {
 func (w *world) audit(sc domain.Scope) []domain.AuditEvent {
 	w.t.Helper()
 	var out []domain.AuditEvent
+	everyPage(w.t, "read the audit trail", 0, func(start state.PageKey) (state.Page[domain.AuditEvent], error) {
+		return w.s.ListAudit(w.ctx(), sc, 100, start)
+	}, func(items []domain.AuditEvent) { out = append(out, items...) })
+	return out
+}
+
+// everyPage reads a listing page after page from its start (read reads
+// the page at start) and gives each page's items to each; it returns how
+// many pages there were. With a limit (above 0, the one read asks for)
+// every page is held to it: none larger, and each full but the last, the
+// only one without a next key.
+func everyPage[T any](t *testing.T, what string, limit int32, read func(start state.PageKey) (state.Page[T], error), each func([]T)) int {
+	t.Helper()
 	var start state.PageKey
-	for {
-		p, err := w.s.ListAudit(w.ctx(), sc, 100, start)
-		if err != nil {
-			w.t.Fatalf("read the audit trail: %v", err)
+	for pages := 1; ; pages++ {
+		p, err := read(start)
+		noErr(t, err, what)
+		if limit > 0 && (len(p.Items) > int(limit) || (p.Next != nil && len(p.Items) != int(limit))) {
+			t.Fatalf("%s: a page of %d at limit %d, next %v", what, len(p.Items), limit, p.Next)
 		}
-		out = append(out, p.Items...)
+		each(p.Items)
 		if p.Next == nil {
-			return out
+			return pages
 		}
 		start = p.Next
 	}
@@ -315,18 +351,10 @@ func (w *world) memberships(sub string) []domain.Member {
 func (w *world) due(kind state.DueKind, now time.Time) []state.Due {
 	w.t.Helper()
 	var out []state.Due
-	var start state.PageKey
-	for {
-		p, err := w.s.DueBy(w.ctx(), kind, now, 100, start)
-		if err != nil {
-			w.t.Fatalf("read due work: %v", err)
-		}
-		out = append(out, p.Items...)
-		if p.Next == nil {
-			return out
-		}
-		start = p.Next
-	}
+	everyPage(w.t, "read due work", 0, func(start state.PageKey) (state.Page[state.Due], error) {
+		return w.s.DueBy(w.ctx(), kind, now, 100, start)
+	}, func(items []state.Due) { out = append(out, items...) })
+	return out
 }
 
 // wantErr fails unless err is the sentinel target.

@@ -16,99 +16,64 @@ func (w *world) subscription(customerID, url string) domain.Subscription {
 
 func (w *world) subscriptions(customerID string) []domain.Subscription {
 	w.t.Helper()
-	ws, err := w.s.Subscriptions(w.ctx(), customerID)
-	noErr(w.t, err, "read the subscriptions")
-	return ws
+	return records(w, "read the subscriptions", w.s.Subscriptions, customerID)
 }
 
 func (w *world) subscriptionChange(ch state.SubscriptionChange) error {
-	cur := ch.After
-	if cur == nil {
-		cur = ch.Before
-	}
-	ch.Event = w.event(domain.CustomerScope(cur.CustomerID))
-	return w.s.ChangeSubscription(w.ctx(), ch)
+	return recordChange(w, ch, w.s.ChangeSubscription)
 }
 
-// Webhook subscriptions: created for a customer that exists, up to
-// domain.MaxSubscriptions, read oldest first with every field, changed and
-// deleted on their version, each with its audit event; a refused change
-// writes nothing; another customer's are not seen; an offboarding's
-// records step removes them.
+// Webhook subscriptions have the life of a profile record
+// (testRecordLife), with every field read back, and are not seen by
+// another customer; they are held to domain.MaxSubscriptions; an
+// offboarding's records step removes them.
 func testSubscriptions(t *testing.T, w *world) {
 	c := w.customer("Acme")
-	sc := c.Scope()
-	a := w.subscription(c.ID, "https://hooks.acme.example/a")
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &a}), "create a subscription")
-	b := w.subscription(c.ID, "https://hooks.acme.example/b")
+	a, b := w.subscription(c.ID, "https://hooks.acme.example/a"), w.subscription(c.ID, "https://hooks.acme.example/b")
 	b.CreatedAt, b.Types = w.now.Add(time.Second), nil
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &b}), "create another")
-	got := w.subscriptions(c.ID)
-	if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID || got[0].URL != a.URL || !slices.Equal(got[0].Types, a.Types) ||
-		len(got[1].Types) != 0 || got[0].Secret != "sealed-1" || got[0].Version != 1 || got[0].Paused || got[0].PreviousUntil != nil {
-		t.Fatalf("the subscriptions: %+v", got)
-	}
-	got[0].Types[0] = "changed"
-	if w.subscriptions(c.ID)[0].Types[0] != "user.invited" {
-		t.Fatal("a read shares memory with the store")
-	}
-	wantErr(t, w.subscriptionChange(state.SubscriptionChange{After: &a}), state.ErrConcurrent, "the same subscription again")
-	ghost := w.subscription(domain.NewID(domain.PrefixCustomer), "https://nowhere.example/")
-	wantErr(t, w.subscriptionChange(state.SubscriptionChange{After: &ghost}), state.ErrNotFound, "a subscription of no customer")
-	other := w.customer("Other")
-	if len(w.subscriptions(other.ID)) != 0 || len(w.subscriptions(ghost.CustomerID)) != 0 {
-		t.Fatal("another customer sees subscriptions")
-	}
-	events := len(w.audit(sc))
-
 	// A rotation and a pause: every field comes back.
 	after := a
 	until := w.now.Add(24 * time.Hour)
 	since := w.now.Add(-time.Hour)
 	after.Version, after.Secret, after.PreviousSecret, after.PreviousUntil = 2, "sealed-2", "sealed-1", &until
 	after.Paused, after.PausedReason, after.Failures, after.FailingSince = true, "failing", 7, &since
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{Before: &a, After: &after}), "change it")
-	wantErr(t, w.subscriptionChange(state.SubscriptionChange{Before: &a, After: &after}), state.ErrStale, "change the old version")
-	g := w.subscriptions(c.ID)[0]
-	if g.Version != 2 || g.Secret != "sealed-2" || g.PreviousSecret != "sealed-1" || g.PreviousUntil == nil || !g.PreviousUntil.Equal(until) ||
-		!g.Paused || g.PausedReason != "failing" || g.Failures != 7 || g.FailingSince == nil || !g.FailingSince.Equal(since) {
-		t.Fatalf("after the change: %+v", g)
-	}
-	if s := g.Secrets(w.now); !slices.Equal(s, []string{"sealed-2", "sealed-1"}) {
-		t.Fatalf("secrets in the grace period: %v", s)
-	}
-	if s := g.Secrets(until); !slices.Equal(s, []string{"sealed-2"}) {
-		t.Fatalf("secrets after it: %v", s)
-	}
-	wantErr(t, w.subscriptionChange(state.SubscriptionChange{Before: &a}), state.ErrStale, "delete the old version")
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{Before: &after}), "delete it")
-	if got := w.subscriptions(c.ID); len(got) != 1 || got[0].ID != b.ID {
-		t.Fatalf("after the delete: %+v", got)
-	}
-	if n := len(w.audit(sc)); n != events+2 {
-		t.Fatalf("%d new audit events, want 2 (the refusals write none)", n-events)
-	}
+	testRecordLife(t, w, recordLife[domain.Subscription]{kind: "subscription", read: w.subscriptions, change: w.subscriptionChange,
+		created: func(got []domain.Subscription) {
+			if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID || got[0].URL != a.URL || !slices.Equal(got[0].Types, a.Types) ||
+				len(got[1].Types) != 0 || got[0].Secret != "sealed-1" || got[0].Version != 1 || got[0].Paused || got[0].PreviousUntil != nil {
+				t.Fatalf("the subscriptions: %+v", got)
+			}
+			got[0].Types[0] = "changed"
+			if w.subscriptions(c.ID)[0].Types[0] != "user.invited" {
+				t.Fatal("a read shares memory with the store")
+			}
+			if other := w.customer("Other"); len(w.subscriptions(other.ID)) != 0 {
+				t.Fatal("another customer sees subscriptions")
+			}
+		},
+		changed: func(g domain.Subscription) {
+			if g.Version != 2 || g.Secret != "sealed-2" || g.PreviousSecret != "sealed-1" || g.PreviousUntil == nil || !g.PreviousUntil.Equal(until) ||
+				!g.Paused || g.PausedReason != "failing" || g.Failures != 7 || g.FailingSince == nil || !g.FailingSince.Equal(since) {
+				t.Fatalf("after the change: %+v", g)
+			}
+			if s := g.Secrets(w.now); !slices.Equal(s, []string{"sealed-2", "sealed-1"}) {
+				t.Fatalf("secrets in the grace period: %v", s)
+			}
+			if s := g.Secrets(until); !slices.Equal(s, []string{"sealed-2"}) {
+				t.Fatalf("secrets after it: %v", s)
+			}
+		},
+	}, a, b, w.subscription(domain.NewID(domain.PrefixCustomer), "https://nowhere.example/"), after)
 
-	// The limit, counted race-free; a delete makes room.
-	var last domain.Subscription
-	for i := 1; i < domain.MaxSubscriptions; i++ {
-		last = w.subscription(c.ID, "https://hooks.acme.example/n")
-		last.CreatedAt = w.now.Add(time.Duration(i) * time.Minute)
-		noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &last}), "a subscription")
-	}
-	over := w.subscription(c.ID, "https://hooks.acme.example/over")
-	wantErr(t, w.subscriptionChange(state.SubscriptionChange{After: &over}), state.ErrLimit, "one past the limit")
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{Before: &last}), "delete one")
-	noErr(t, w.subscriptionChange(state.SubscriptionChange{After: &over}), "it now fits")
+	// The limit, counted race-free; a delete makes room. b is there.
+	testRecordLimit(t, w.subscriptionChange, "subscription", domain.MaxSubscriptions-1, func(i int) domain.Subscription {
+		s := w.subscription(c.ID, "https://hooks.acme.example/n")
+		s.CreatedAt = w.now.Add(time.Duration(i+1) * time.Minute)
+		return s
+	}, w.subscription(c.ID, "https://hooks.acme.example/over"))
 
 	// Offboarding: the records step removes them.
-	cur, _ := w.s.Customer(w.ctx(), c.ID)
-	j := domain.Job{ID: domain.NewID(domain.PrefixJob), Kind: domain.JobOffboarding, CustomerID: c.ID, CustomerName: c.Name,
-		Step: domain.JobMembers, CreatedAt: w.now, UpdatedAt: w.now}
-	off := cur
-	off.OffboardingJob, off.Version = j.ID, cur.Version+1
-	noErr(t, w.s.ChangeCustomer(w.ctx(), state.CustomerChange{Before: cur, After: off, Job: &j, Now: w.now,
-		Events: []domain.AuditEvent{w.event(domain.ProviderScope)}}), "begin offboarding")
+	w.beginOffboarding(c)
 	for {
 		n, err := w.s.DeleteCustomerRecords(w.ctx(), c.ID, 4)
 		noErr(t, err, "delete records")
