@@ -12,7 +12,7 @@ import (
 // and a maximum concurrency, may receive and delete on that queue only,
 // and only create-import and the sweep may send to it.
 func TestImportsQueueAndItsConsumer(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		consumer, sender := fns["import-users"], fns["create-import"]
@@ -98,5 +98,5 @@ func TestImportsQueueAndItsConsumer(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }

@@ -10,7 +10,7 @@ import (
 // through AWS's managed parts: the configuration set's EventBridge
 // destination, a rule on its events, a dead-letter queue for what fails.
 func TestMailFeedbackFlowsFromSESToItsFunction(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		fn := fns["record-mail-feedback"]
@@ -94,5 +94,5 @@ func TestMailFeedbackFlowsFromSESToItsFunction(t *testing.T) {
 		if !watched {
 			t.Error("no alarm watches the dead-letter queue")
 		}
-	}
+	})
 }

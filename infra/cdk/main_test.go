@@ -145,8 +145,13 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// all is every variant, in a fixed order.
-func all() []*synthesized { return []*synthesized{base, domainVariant, cloudfrontVariant} }
+// eachVariant runs check on every variant, each as a subtest named after
+// it, so that a failure says which variant it is in.
+func eachVariant(t *testing.T, check func(t *testing.T, syn *synthesized)) {
+	for _, name := range []string{"base", "domain", "cloudfront"} {
+		t.Run(name, func(t *testing.T) { check(t, variants[name]) })
+	}
+}
 
 // fakeAssets is a directory with a dummy bootstrap per function, so that
 // the tests need no cross-compile.

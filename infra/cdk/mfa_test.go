@@ -16,7 +16,7 @@ import (
 // actions; the console's token may set up an app (the
 // aws.cognito.signin.user.admin scope, checked in TestUserPoolAndWebClient).
 func TestOperatorsSecondFactor(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		p := tpl.one(t, "AWS::Cognito::UserPool").Props
 		if p["MfaConfiguration"] != "OPTIONAL" {
@@ -72,5 +72,5 @@ func TestOperatorsSecondFactor(t *testing.T) {
 				t.Errorf("%s: authorization %v, want JWT", k, keys[k])
 			}
 		}
-	}
+	})
 }

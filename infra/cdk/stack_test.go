@@ -96,7 +96,7 @@ func toStatement(s map[string]any) statement {
 }
 
 func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		authorizer := tpl.one(t, "AWS::ApiGatewayV2::Authorizer")
@@ -180,7 +180,7 @@ func TestEveryRouteHasItsFunctionIntegrationAndAuthorizer(t *testing.T) {
 				t.Errorf("permission %s lets API Gateway invoke %s by a resource policy", p.ID, render(p.Props["FunctionName"]))
 			}
 		}
-	}
+	})
 }
 
 // stackResourceBudget is what the main stack may reach: CloudFormation
@@ -192,7 +192,7 @@ const stackResourceBudget = 450
 // CloudFormation takes at most 500 resources a stack; the test holds the
 // stack to 450, so that a route or two more never breaks a deploy.
 func TestTheStackStaysWithinCloudFormationsResourceLimit(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		n := len(syn.template.resources(""))
 		t.Logf("%s: %d resources, of the budget of %d (CloudFormation takes 500 a stack)", syn.stackName, n, stackResourceBudget)
 		if n > stackResourceBudget {
@@ -201,7 +201,7 @@ func TestTheStackStaysWithinCloudFormationsResourceLimit(t *testing.T) {
 				"(as the roles hold their grants inline and one invoke role serves every route), "+
 				"or move a group of resources into a nested stack, before raising the budget", syn.stackName, n, stackResourceBudget)
 		}
-	}
+	})
 }
 
 // Each function's role (and the API's invoke role) holds its grants inline,
@@ -209,7 +209,7 @@ func TestTheStackStaysWithinCloudFormationsResourceLimit(t *testing.T) {
 // resource less a function. The functions then depend on their role only
 // through its reference (no DependsOn, cfn-lint W3005).
 func TestRolesHoldTheirGrantsInline(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		roles := map[string]string{}
 		for name, fn := range functions(t, tpl) {
@@ -251,7 +251,7 @@ func TestRolesHoldTheirGrantsInline(t *testing.T) {
 				t.Errorf("%s: %s's inline policy has no statement", syn.stackName, name)
 			}
 		}
-	}
+	})
 }
 
 func TestJWTAuthorizerTrustsThePoolForTheWebClient(t *testing.T) {
@@ -275,7 +275,7 @@ func TestJWTAuthorizerTrustsThePoolForTheWebClient(t *testing.T) {
 }
 
 func TestEveryFunctionIsArm64OnProvidedAL2023WithJSONLogs(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		all := allFunctions()
@@ -314,7 +314,7 @@ func TestEveryFunctionIsArm64OnProvidedAL2023WithJSONLogs(t *testing.T) {
 				t.Errorf("%s: an API function's timeout must stay under the HTTP API's 30 s", r.Function)
 			}
 		}
-	}
+	})
 }
 
 func TestTimeoutOverridesNameRealFunctions(t *testing.T) {
@@ -330,7 +330,7 @@ func TestTimeoutOverridesNameRealFunctions(t *testing.T) {
 }
 
 func TestEnvironmentIsWhatConfigReads(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		fns := functions(t, syn.template)
 		for _, r := range allFunctions() {
 			env, _ := get(fns[r.Function].Props, "Environment", "Variables").(map[string]any)
@@ -388,7 +388,7 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 				t.Errorf("%s: INVITATION_TTL %v PUBLIC_RATE_LIMIT %v, want the context's 72h and 20", r.Function, env["INVITATION_TTL"], env["PUBLIC_RATE_LIMIT"])
 			}
 		}
-	}
+	})
 }
 
 // wantOriginSecrets is ORIGIN_SECRET as the template says it: a dynamic
@@ -430,7 +430,7 @@ func allowedWildcard(res string, actions []string) bool {
 }
 
 func TestNoIAMWildcards(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		var docs []any
 		for _, p := range tpl.resources("AWS::IAM::Policy") {
@@ -480,11 +480,11 @@ func TestNoIAMWildcards(t *testing.T) {
 				t.Errorf("permission %s: principal %v source %v", p.ID, p.Props["Principal"], p.Props["SourceArn"])
 			}
 		}
-	}
+	})
 }
 
 func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		table := tpl.one(t, "AWS::DynamoDB::Table")
@@ -604,7 +604,7 @@ func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // The cases the issue names, spelled out.
@@ -810,7 +810,7 @@ func TestUserPoolAndWebClient(t *testing.T) {
 }
 
 func TestSweepRunsOnSchedule(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		sweep := fns["sweep-invitations"]
@@ -837,11 +837,11 @@ func TestSweepRunsOnSchedule(t *testing.T) {
 		if !allowed {
 			t.Error("the rule may not invoke the sweep")
 		}
-	}
+	})
 }
 
 func TestFirstOperatorAdminAtDeploy(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		cr := tpl.one(t, "Custom::FirstOperatorAdmin")
@@ -867,7 +867,7 @@ func TestFirstOperatorAdminAtDeploy(t *testing.T) {
 		if slices.Contains(deps, fns["bootstrap-admin"].ID) {
 			t.Errorf("a redundant dependency on the function: %v", deps)
 		}
-	}
+	})
 }
 
 func TestStageThrottlesAndLogsAccess(t *testing.T) {
@@ -927,7 +927,7 @@ func TestOutputs(t *testing.T) {
 			t.Errorf("no output %s", name)
 		}
 	}
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		outs, _ := syn.template["Outputs"].(map[string]any)
 		if got, want := render(get(outs, "ConsoleUrl", "Value")), wantPortalURL(t, syn); got != want {
 			t.Errorf("console URL %s, want %s", got, want)
@@ -935,7 +935,7 @@ func TestOutputs(t *testing.T) {
 		if got, want := render(get(outs, "ConsoleDistributionDomain", "Value")), "<"+distribution(t, syn.template).ID+".DomainName>"; got != want {
 			t.Errorf("console distribution domain %s, want %s", got, want)
 		}
-	}
+	})
 	if u := render(get(outs, "ManagedLoginUrl", "Value")); !strings.HasSuffix(u, ".amazoncognito.com") {
 		t.Errorf("managed login URL %s", u)
 	}
@@ -984,7 +984,7 @@ func strs(v any) []string {
 // Password reset e-mails are written by the custom-message function, which
 // only the pool may invoke.
 func TestResetMailsAreTheCustomMessageTrigger(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		pool := tpl.one(t, "AWS::Cognito::UserPool")
@@ -1005,7 +1005,7 @@ func TestResetMailsAreTheCustomMessageTrigger(t *testing.T) {
 		if fn.Props["Timeout"] != float64(5) {
 			t.Errorf("custom-message timeout %v, want Cognito's 5 s", fn.Props["Timeout"])
 		}
-	}
+	})
 }
 
 // deadLetters are the dead-letter queues of the tasks, by the id they are

@@ -14,7 +14,7 @@ import (
 // may send to and set visibility on the deliveries queue; the functions
 // that seal secrets get WEBHOOK_KEY, the others do not.
 func TestWebhooksDelivery(t *testing.T) {
-	for _, syn := range all() {
+	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
 		fns := functions(t, tpl)
 		fn := fns["deliver-webhooks"]
@@ -118,5 +118,5 @@ func TestWebhooksDelivery(t *testing.T) {
 		if env := get(fn.Props, "Environment", "Variables").(map[string]any); refID(env["WEBHOOK_QUEUE_URL"]) != deliveries.ID {
 			t.Errorf("deliver-webhooks' queue %v", env["WEBHOOK_QUEUE_URL"])
 		}
-	}
+	})
 }
