@@ -4,6 +4,8 @@
 package check
 
 import (
+	"strconv"
+
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
 )
@@ -13,6 +15,15 @@ type Fields struct{ fields []errs.Field }
 
 // Refuse adds a field's problem: its name and the reason's code.
 func (c *Fields) Refuse(name, code string) { c.fields = append(c.fields, errs.F(name, code)) }
+
+// RefuseAt adds the problem of the i-th item of a list field ("name.i"),
+// or of the whole field when i < 0.
+func (c *Fields) RefuseAt(name string, i int, code string) {
+	if i >= 0 {
+		name += "." + strconv.Itoa(i)
+	}
+	c.Refuse(name, code)
+}
 
 // Err is the refusal (errs.Invalid, naming each field), nil when every
 // field was good.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -239,11 +238,7 @@ func (in PolicyInput) check(fs *check.Fields) domain.Policy {
 	if in.AllowedDomains != nil {
 		ds, i, code := domain.CleanDomains(in.AllowedDomains)
 		if code != "" {
-			f := "policy.allowedDomains"
-			if i >= 0 {
-				f += "." + strconv.Itoa(i)
-			}
-			fs.Refuse(f, code)
+			fs.RefuseAt("policy.allowedDomains", i, code)
 		}
 		if len(ds) > 0 {
 			p.AllowedDomains = ds

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -116,7 +115,7 @@ func (sc Scope) checkProfile(p Profile, fs *check.Fields) (name string, roles, p
 			}
 			for i, id := range portals {
 				if !known[id] {
-					fs.Refuse("portalIds."+strconv.Itoa(i), "unknown_portal")
+					fs.RefuseAt("portalIds", i, "unknown_portal")
 					break
 				}
 			}

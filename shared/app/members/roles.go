@@ -2,7 +2,6 @@ package members
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -69,11 +68,7 @@ func checkRoles(ch *RoleChoice, ix domain.RoleIndex, fs *check.Fields) []string 
 	}
 	ids, i, code := ix.Match(ch.Names)
 	if code != "" {
-		field := "roles"
-		if i >= 0 {
-			field += "." + strconv.Itoa(i)
-		}
-		fs.Refuse(field, code)
+		fs.RefuseAt("roles", i, code)
 	}
 	return ids
 }

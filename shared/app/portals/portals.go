@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +113,7 @@ func (in Setup) check(p *domain.Portal) error {
 		for i, raw := range in.RedirectURIs {
 			u, code := domain.CleanPortalURL(raw)
 			if code != "" {
-				fs.Refuse("redirectUris."+strconv.Itoa(i), code)
+				fs.RefuseAt("redirectUris", i, code)
 				continue
 			}
 			if !slices.Contains(uris, u) {

@@ -8,7 +8,6 @@ package profile
 import (
 	"context"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -77,13 +76,10 @@ func (in AddressInput) check(a *domain.Address) error {
 	c.Removable("label", in.Label, domain.MaxLabelLength, &a.Label)
 	if in.Lines != nil {
 		lines, i, code := domain.CleanAddressLines(in.Lines)
-		switch {
-		case code == "":
+		if code == "" {
 			a.Lines = lines
-		case i < 0:
-			c.Refuse("lines", code)
-		default:
-			c.Refuse("lines."+strconv.Itoa(i), code)
+		} else {
+			c.RefuseAt("lines", i, code)
 		}
 	}
 	check.Given(&c, "postalCode", in.PostalCode, domain.CleanPostalCode, &a.PostalCode)
