@@ -87,6 +87,9 @@ func webhookPath(w *domain.Subscription) string {
 
 var webhookPolicy = (*access.Caller).RequireWebhookManager
 
+// webhookRoutes serve list, get, update and delete; a create answers the
+// secret too, so CreateWebhook is written out (its scope is the same
+// "create-webhook:" + the customer's id).
 func webhookRoutes(s *Services) collection[domain.Subscription, webhookInput, subscriptions.Input, webhookView] {
 	return collection[domain.Subscription, webhookInput, subscriptions.Input, webhookView]{s: s, policy: webhookPolicy,
 		kind: "webhook", param: "webhookId", path: webhookPath, view: viewWebhook, version: func(w *domain.Subscription) int { return w.Version }}

@@ -133,8 +133,11 @@ func (s *Store) ImportChunks(ctx context.Context, customerID, id string) ([]doma
 			return errs.Wrap("store: decode an import's chunk", err)
 		}
 		c, err := it.chunk()
+		if err != nil {
+			return err
+		}
 		out = append(out, c)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -195,7 +196,10 @@ func stillPending(tokenHash string) expression.ConditionBuilder {
 func (s *Store) Memberships(ctx context.Context, sub string) ([]domain.Member, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(identityPK(sub)))
 	var out []domain.Member
-	if err := s.queryAll(ctx, kc, "read memberships", appendAs(&out, func(it *identityItem) domain.Member { return it.Member })); err != nil {
+	each := appendAs(&out, func(it *identityItem) domain.Member { return it.Member })
+	if err := s.queryAll(ctx, kc, "read memberships", func(item map[string]types.AttributeValue) error {
+		return errs.Wrap("store: decode a membership", each(item))
+	}); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -11,7 +11,8 @@ import (
 
 // LockedBuffer is a log sink many goroutines write to, read as a whole
 // (String) or piece by piece (Take). With Max set, a buffer holding more
-// than Max bytes is emptied before the next write: it keeps the tail.
+// than Max bytes is emptied before the next write (what it held is dropped,
+// so that a long run's log cannot grow without end).
 type LockedBuffer struct {
 	Max int
 	mu  sync.Mutex

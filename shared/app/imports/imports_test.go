@@ -54,6 +54,7 @@ func newService(w *apptest.World, q *queue) *imports.Service {
 
 // acme is a world with one customer, Acme, whose imports go to q.
 func acme(t *testing.T, q *queue) (*apptest.World, *queue, *imports.Service, domain.Customer) {
+	t.Helper()
 	w := apptest.New(t)
 	s := newService(w, q)
 	return w, q, s, w.NewCustomer("Acme", "en")

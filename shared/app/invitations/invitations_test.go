@@ -220,6 +220,7 @@ func TestARefusedAcceptLeavesTheTokenFreeWhenItsFirstReleaseFails(t *testing.T) 
 // janeInvited is a world in which jane@acme.example is invited to Acme, a
 // customer of the locale given, and her invitation's token.
 func janeInvited(t *testing.T, locale string) (*apptest.World, domain.Customer, string) {
+	t.Helper()
 	w := apptest.New(t)
 	cu := w.NewCustomer("Acme", locale)
 	w.Invite(w.Admin, cu.ID, "jane@acme.example", false)

@@ -56,7 +56,8 @@ func recordChange[T any, P interface {
 	return change(w.ctx(), ch)
 }
 
-// recordLife is the life every kind of profile record has, for one kind:
+// recordLife is the life that addresses and webhook subscriptions share
+// (both counted on the customer's item), for one kind:
 // its read and change (the world's helpers), and its own checks of what
 // is read after the creations and after the change.
 type recordLife[T any] struct {

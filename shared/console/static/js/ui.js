@@ -1,5 +1,6 @@
 // The pieces the screens are made of, beyond dom.js: paged tables, the form
-// dialog, error notices, safe links and idempotency keys.
+// dialog, error notices, a change overtaken (staleReload), a confirmed
+// delete on a version (deleteConfirmed), safe links and idempotency keys.
 import { t } from './i18n.js';
 import { h, notice, openDialog, uid, clearFieldErrors, confirmAction, restoreFocus } from './dom.js';
 import * as api from './api.js';
