@@ -53,10 +53,8 @@ func TestResolveRefusesWhatTheAuthorizerLetsThrough(t *testing.T) {
 // may not even see the customer.
 func TestThePolicies(t *testing.T) {
 	w := apptest.New(t)
-	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
-	_, pa := w.User(acme.ID, "pa@acme.example", true)
-	_, user := w.User(acme.ID, "user@acme.example", false)
-	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	cast := w.NewCast()
+	acme, other, pa, user, tech := cast.Acme, cast.Other, cast.PortalAdmin, cast.User, cast.Tech
 	type check func(*access.Caller) error
 	checks := map[string]check{
 		"operator":             (*access.Caller).RequireOperator,

@@ -243,6 +243,24 @@ func (w *World) Operator(email string, role domain.OperatorRole) (domain.Member,
 	return m, w.SignIn(email)
 }
 
+// Cast are the people of a policy test: two customers, Acme and Other;
+// Acme's portal admin and a plain user of it; Other's portal admin; and a
+// technician of the provider.
+type Cast struct {
+	Acme, Other                         domain.Customer
+	PortalAdmin, User, OtherAdmin, Tech *access.Caller
+}
+
+// NewCast makes the cast, each signed in.
+func (w *World) NewCast() Cast {
+	c := Cast{Acme: w.NewCustomer("Acme", "en"), Other: w.NewCustomer("Other", "en")}
+	_, c.PortalAdmin = w.User(c.Acme.ID, "pa@acme.example", true)
+	_, c.User = w.User(c.Acme.ID, "user@acme.example", false)
+	_, c.OtherAdmin = w.User(c.Other.ID, "pa@other.example", true)
+	_, c.Tech = w.Operator("tech@provider.example", domain.RoleTechnician)
+	return c
+}
+
 // Enrol sets up an authenticator app for the operator of the e-mail, as
 // they would with their own token, and confirms it (POST /v1/me/mfa).
 func (w *World) Enrol(email string) {

@@ -105,10 +105,8 @@ func TestInvalidInvitationsNameEachFieldAndChangeNothing(t *testing.T) {
 
 func TestWhoMayInviteWhere(t *testing.T) {
 	w := apptest.New(t)
-	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
-	_, admin := w.User(acme.ID, "pa@acme.example", true)
-	_, plain := w.User(acme.ID, "user@acme.example", false)
-	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	cast := w.NewCast()
+	acme, other, admin, plain, tech := cast.Acme, cast.Other, cast.PortalAdmin, cast.User, cast.Tech
 	invite := func(c *access.Caller, cid, email string) error {
 		_, err := w.Members.Invite(w.Ctx(), c, w.Scope(domain.CustomerScope(cid)), members.Invitee{Email: email}, nil)
 		return err

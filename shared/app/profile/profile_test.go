@@ -128,11 +128,8 @@ func TestAnAddressIsValidated(t *testing.T) {
 // and read by the customer's portal admins.
 func TestWhoManagesTheProfile(t *testing.T) {
 	w := apptest.New(t)
-	cu, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Initech", "en")
-	_, admin := w.User(cu.ID, "admin@acme.example", true)
-	_, user := w.User(cu.ID, "user@acme.example", false)
-	_, stranger := w.User(other.ID, "admin@initech.example", true)
-	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	cast := w.NewCast()
+	cu, admin, user, stranger, tech := cast.Acme, cast.PortalAdmin, cast.User, cast.OtherAdmin, cast.Tech
 
 	if _, err := w.Profile.CreateAddress(w.Ctx(), tech, cu.ID, shipping(), nil); err != nil {
 		t.Fatalf("a technician adds an address: %v", err)
