@@ -165,18 +165,14 @@ func testPortalMembers(t *testing.T, w *world) {
 	list := func(portal string, limit int32) []string {
 		t.Helper()
 		var out []string
-		var start state.PageKey
-		for {
-			pg, err := w.s.PortalMembers(w.ctx(), c.ID, portal, limit, start)
-			noErr(t, err, "list a setup's members")
-			for _, m := range pg.Items {
+		everyPage(t, "list a setup's members", limit, func(start state.PageKey) (state.Page[domain.Member], error) {
+			return w.s.PortalMembers(w.ctx(), c.ID, portal, limit, start)
+		}, func(ms []domain.Member) {
+			for _, m := range ms {
 				out = append(out, m.Email)
 			}
-			if pg.Next == nil {
-				return out
-			}
-			start = pg.Next
-		}
+		})
+		return out
 	}
 	var ms []domain.Member
 	for _, e := range []string{"c@acme.example", "a@acme.example", "b@acme.example"} {

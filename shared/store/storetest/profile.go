@@ -32,6 +32,10 @@ func (w *world) addressChange(ch state.AddressChange) error {
 	return recordChange(w, ch, w.s.ChangeAddress)
 }
 
+func (w *world) agreementChange(ch state.AgreementChange) error {
+	return recordChange(w, ch, w.s.ChangeAgreement)
+}
+
 // records reads every record of one kind of a customer with read.
 func records[T any](w *world, what string, read func(ctx context.Context, customerID string) ([]T, error), customerID string) []T {
 	w.t.Helper()
@@ -160,12 +164,9 @@ func testProfileLimits(t *testing.T, w *world) {
 		t.Fatalf("%d addresses, want %d", n, domain.MaxAddresses)
 	}
 	// Agreements: their own count.
-	for range domain.MaxAgreements {
-		a := w.agreement(c.ID, "Maintenance")
-		noErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{After: &a, Event: w.event(c.Scope())}), "an agreement")
-	}
-	a := w.agreement(c.ID, "One too many")
-	wantErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{After: &a, Event: w.event(c.Scope())}), state.ErrLimit, "an agreement past the limit")
+	testRecordLimit(t, w.agreementChange, "agreement", domain.MaxAgreements, func(int) domain.ServiceAgreement {
+		return w.agreement(c.ID, "Maintenance")
+	}, w.agreement(c.ID, "One too many"))
 	// Portal setups too.
 	d := w.customer("Desk")
 	var p domain.Portal
@@ -185,7 +186,7 @@ func testAgreements(t *testing.T, w *world) {
 	c := w.customer("Acme")
 	a := w.agreement(c.ID, "Maintenance")
 	a.Status = domain.AgreementActive // a read fills it in; the store keeps none
-	noErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{After: &a, Event: w.event(c.Scope())}), "create")
+	noErr(t, w.agreementChange(state.AgreementChange{After: &a}), "create")
 	got, err := w.s.Agreements(w.ctx(), c.ID)
 	noErr(t, err, "read")
 	if len(got) != 1 || got[0].StartsOn != "2026-01-01" || got[0].EndsOn != "2026-12-31" || got[0].Status != "" || got[0].Reference != "SLA-1" {
@@ -193,9 +194,9 @@ func testAgreements(t *testing.T, w *world) {
 	}
 	after := got[0]
 	after.EndsOn, after.Version = "2027-12-31", 2
-	noErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{Before: &got[0], After: &after, Event: w.event(c.Scope())}), "change")
-	wantErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{Before: &got[0], Event: w.event(c.Scope())}), state.ErrStale, "delete the old version")
-	noErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{Before: &after, Event: w.event(c.Scope())}), "delete")
+	noErr(t, w.agreementChange(state.AgreementChange{Before: &got[0], After: &after}), "change")
+	wantErr(t, w.agreementChange(state.AgreementChange{Before: &got[0]}), state.ErrStale, "delete the old version")
+	noErr(t, w.agreementChange(state.AgreementChange{Before: &after}), "delete")
 	if got, _ := w.s.Agreements(w.ctx(), c.ID); len(got) != 0 {
 		t.Fatalf("after the delete: %+v", got)
 	}
@@ -312,7 +313,7 @@ func testOffboardingBegins(t *testing.T, w *world) {
 	a := w.address(c.ID, "Rotterdam")
 	wantErr(t, w.addressChange(state.AddressChange{After: &a}), state.ErrNotFound, "an address")
 	ag := w.agreement(c.ID, "Maintenance")
-	wantErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{After: &ag, Event: w.event(c.Scope())}), state.ErrNotFound, "an agreement")
+	wantErr(t, w.agreementChange(state.AgreementChange{After: &ag}), state.ErrNotFound, "an agreement")
 	// A setup's client record is not written again (its tokens would work).
 	stale := reg
 	stale.Name, stale.Version = "Desk 2", 3
@@ -342,7 +343,7 @@ func testOffboardingSteps(t *testing.T, w *world) {
 	a := w.address(c.ID, "Rotterdam")
 	noErr(t, w.addressChange(state.AddressChange{After: &a}), "an address")
 	ag := w.agreement(c.ID, "Maintenance")
-	noErr(t, w.s.ChangeAgreement(w.ctx(), state.AgreementChange{After: &ag, Event: w.event(sc)}), "an agreement")
+	noErr(t, w.agreementChange(state.AgreementChange{After: &ag}), "an agreement")
 	other := w.customer("Other")
 	oa := w.address(other.ID, "Delft")
 	noErr(t, w.addressChange(state.AddressChange{After: &oa}), "another customer's address")
