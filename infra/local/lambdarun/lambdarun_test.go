@@ -24,6 +24,7 @@ import (
 	"github.com/portalaccess/portalaccess/infra/local/emulators"
 	"github.com/portalaccess/portalaccess/infra/local/lambdarun"
 	"github.com/portalaccess/portalaccess/infra/local/stack"
+	"github.com/portalaccess/portalaccess/infra/local/testkit"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/routes"
 )
@@ -57,10 +58,9 @@ func run(m *testing.M) int {
 	built := make(chan error, 1)
 	go func() { built <- lambdarun.Build(ctx, root, bins, "", "", []string{"-tags", "lambda.norpc"}, names...) }()
 	env := map[string]string{"REINVITE_COOLDOWN": "0s", "INVITE_RATE_LIMIT": "100000", "PUBLIC_RATE_LIMIT": "100000"}
-	st, err = stack.Start(ctx, stack.Options{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		EnrolAdmin: true})
+	st, err = testkit.StartStack(ctx, env, stack.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), EnrolAdmin: true})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the local stack:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer st.Stop()
