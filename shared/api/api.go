@@ -7,8 +7,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -229,18 +227,9 @@ func idempotencyKey(r *httpapi.Request, c *access.Caller, op string) (*idem.Key,
 		}
 	}
 	return &idem.Key{
-		ID:          hashParts(c.Sub, op, raw),
-		Fingerprint: hashParts(r.Event.RequestContext.HTTP.Method, r.Event.RawPath, r.Event.Body),
+		ID:          idem.ID(c.Sub, op, raw),
+		Fingerprint: idem.Fingerprint(r.Event.RequestContext.HTTP.Method, r.Event.RawPath, r.Event.Body),
 	}, nil
-}
-
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // pageQuery is the paging of a listing: its limit and where it starts, read

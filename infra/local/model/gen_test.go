@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
 )
 
 // The random half: which operation, by whom, on what, with which input.
@@ -345,7 +346,7 @@ func (w *world) pickKey(who *person, op string, faulty bool) (key string, replay
 	if who != nil && w.chance(0.18) {
 		var recs []*idemRecord
 		for _, r := range w.sortedIdem() {
-			if r.who == who && r.op == op && r.recorded && w.m.now.Sub(r.at) < idempotencyTTL && hashParts(who.tokenSub, op, r.key) == r.id {
+			if r.who == who && r.op == op && r.recorded && w.m.now.Sub(r.at) < idempotencyTTL && idem.ID(who.tokenSub, op, r.key) == r.id {
 				recs = append(recs, r)
 			}
 		}
@@ -455,7 +456,7 @@ func (w *world) keyOutcome(who *person, op string, s *step) {
 	}
 	if c := w.callerOf(who); c != nil && s.pred.effect == nil {
 		w.noteKey(c, op, s.req)
-		w.m.idem[hashParts(c.sub, op, s.req.key)].who = who
+		w.m.idem[idem.ID(c.sub, op, s.req.key)].who = who
 	}
 }
 

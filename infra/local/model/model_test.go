@@ -1,8 +1,6 @@
 package model
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"sort"
 	"strings"
@@ -367,17 +365,6 @@ func ok(status int, effect func(o *observation) error) *expect {
 }
 
 func (e *expect) String() string { return outcome(e.status, e.code, e.fields) }
-
-// hashParts is how the product hashes idempotency keys and fingerprints
-// (shared/api/idempotency.go), so that the test can find the records.
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 func tsp(t time.Time) *time.Time { return &t }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
 	"github.com/portalaccess/portalaccess/infra/local/testkit"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
@@ -387,7 +388,7 @@ func (w *world) idemLookup(c *caller, op string, r request) (*idemRecord, *expec
 	if r.key == "" {
 		return nil, nil
 	}
-	rec := w.m.idem[hashParts(c.sub, op, r.key)]
+	rec := w.m.idem[idem.ID(c.sub, op, r.key)]
 	if rec == nil || !rec.recorded {
 		return nil, nil
 	}
@@ -397,7 +398,7 @@ func (w *world) idemLookup(c *caller, op string, r request) (*idemRecord, *expec
 		// the generator never replays older keys.
 		panic("a key older than 24 h was replayed")
 	}
-	if rec.fingerprint != hashParts(r.method, r.path, string(r.body)) {
+	if rec.fingerprint != idem.Fingerprint(r.method, r.path, string(r.body)) {
 		return nil, refuse(422, "idempotency_key_reused")
 	}
 	return rec, nil
@@ -405,8 +406,8 @@ func (w *world) idemLookup(c *caller, op string, r request) (*idemRecord, *expec
 
 // record notes that a request with a key made something.
 func (w *world) record(who *person, c *caller, op string, r request, sc, ref string, results []bulkOutcome) *idemRecord {
-	id := hashParts(c.sub, op, r.key)
-	rec := &idemRecord{id: id, who: who, fingerprint: hashParts(r.method, r.path, string(r.body)), op: op, scope: sc,
+	id := idem.ID(c.sub, op, r.key)
+	rec := &idemRecord{id: id, who: who, fingerprint: idem.Fingerprint(r.method, r.path, string(r.body)), op: op, scope: sc,
 		key: r.key, req: r, at: w.m.now, recorded: true, ref: ref, results: results}
 	w.m.idem[id] = rec
 	return rec
@@ -418,7 +419,7 @@ func (w *world) noteKey(c *caller, op string, r request) {
 	if r.key == "" || c == nil {
 		return
 	}
-	id := hashParts(c.sub, op, r.key)
+	id := idem.ID(c.sub, op, r.key)
 	if w.m.idem[id] == nil {
 		w.m.idem[id] = &idemRecord{id: id, op: op, key: r.key, req: r, at: w.m.now}
 	}
@@ -496,7 +497,7 @@ func (w *world) bulk(who *person, cid string, body map[string]any, key string) *
 		admin, _ := body["admin"].(bool)
 		reqID := ""
 		if key != "" {
-			reqID = hashParts(c.sub, idemOp, key)
+			reqID = idem.ID(c.sub, idemOp, key)
 		}
 		// What the request does per e-mail: the product's own rule.
 		type job struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/infra/local/faults"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
@@ -272,7 +273,7 @@ func (w *world) exec(s *step, fault *faults.Fault) {
 		callerBefore[p] = p.token != "" && w.m.caller(p.tokenSub) != nil
 	}
 	if s.req.key != "" && s.who != nil && s.who.tokenSub != "" {
-		w.idemWatch[hashParts(s.who.tokenSub, s.idemOp, s.req.key)] = watchFor + 1
+		w.idemWatch[idem.ID(s.who.tokenSub, s.idemOp, s.req.key)] = watchFor + 1
 	}
 	injector.Record()
 	if fault != nil {

@@ -7,6 +7,8 @@ package idem
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -29,6 +31,22 @@ type Key struct {
 	Fingerprint string
 	// Prior is the record of an earlier request with this key and body.
 	Prior *state.Idempotency
+}
+
+// ID is the name of the key a caller (by identity) gave to an operation:
+// only this hash of the three is kept.
+func ID(sub, op, key string) string { return hashParts(sub, op, key) }
+
+// Fingerprint is what tells a retry from another request with the same key.
+func Fingerprint(method, path, body string) string { return hashParts(method, path, body) }
+
+func hashParts(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Look reads the record of the key, if it has one; nil keys stay nil. A
