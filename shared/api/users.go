@@ -95,11 +95,11 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 				v := viewUser(res.User)
 				out[i].User = &v
 			}
-			if res.Outcome == members.Invalid && res.Reason == members.ErrDomainNotAllowed.Reason {
+			if res.Outcome == domain.OutcomeInvalid && res.Reason == members.ErrDomainNotAllowed.Reason {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer does not allow new members with this e-mail domain."}
-			} else if res.Outcome == members.Invalid && res.Reason == "seat_limit" {
+			} else if res.Outcome == domain.OutcomeInvalid && res.Reason == "seat_limit" {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer is at its seat limit."}
-			} else if res.Outcome == members.Invalid {
+			} else if res.Outcome == domain.OutcomeInvalid {
 				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "Not one valid e-mail address."}
 			}
 		}

@@ -19,13 +19,14 @@ const (
 	ImportChunkRows = 50
 )
 
-// Outcomes of an import's row.
+// What became of one address of an invite of many: a row of an import, or
+// an e-mail of a bulk invite.
 const (
-	ImportInvited       = "invited"
-	ImportAlreadyMember = "already_member"
-	ImportInvalid       = "invalid"
-	// ImportWouldInvite is a dry run's answer for a row it would invite.
-	ImportWouldInvite = "invite"
+	OutcomeInvited       = "invited"
+	OutcomeAlreadyMember = "already_member"
+	OutcomeInvalid       = "invalid"
+	// OutcomeWouldInvite is a dry run's answer for a row it would invite.
+	OutcomeWouldInvite = "invite"
 )
 
 // ImportRow is one row of an import, as checked at upload, with its outcome
@@ -55,9 +56,9 @@ type ImportCounts struct {
 // Add counts one outcome.
 func (c *ImportCounts) Add(outcome string) {
 	switch outcome {
-	case ImportInvited:
+	case OutcomeInvited:
 		c.Invited++
-	case ImportAlreadyMember:
+	case OutcomeAlreadyMember:
 		c.AlreadyMember++
 	default:
 		c.Invalid++

@@ -119,7 +119,7 @@ func (s *Service) checkRows(ctx context.Context, sc members.Scope, body []byte) 
 			continue
 		}
 		if first[r.Email] {
-			r.Outcome, r.Reason = domain.ImportInvalid, "duplicate_row"
+			r.Outcome, r.Reason = domain.OutcomeInvalid, "duplicate_row"
 			continue
 		}
 		first[r.Email] = true
@@ -153,19 +153,19 @@ func (s *Service) DryRun(ctx context.Context, c *access.Caller, sc members.Scope
 		switch {
 		case r.Outcome != "":
 		case emails[r.Email]:
-			r.Outcome = domain.ImportAlreadyMember
+			r.Outcome = domain.OutcomeAlreadyMember
 		case seats == 0:
-			r.Outcome, r.Reason = domain.ImportInvalid, "seat_limit"
+			r.Outcome, r.Reason = domain.OutcomeInvalid, "seat_limit"
 		default:
-			r.Outcome = domain.ImportWouldInvite
+			r.Outcome = domain.OutcomeWouldInvite
 			if seats > 0 {
 				seats--
 			}
 		}
 		switch r.Outcome {
-		case domain.ImportWouldInvite:
+		case domain.OutcomeWouldInvite:
 			rep.Counts.Invite++
-		case domain.ImportAlreadyMember:
+		case domain.OutcomeAlreadyMember:
 			rep.Counts.AlreadyMember++
 		default:
 			rep.Counts.Invalid++

@@ -156,7 +156,7 @@ func TestDryRunThenImport(t *testing.T) {
 		t.Fatalf("outcomes: %d %v", len(out), err)
 	}
 	for i, r := range out {
-		if r.N != i+1 || r.Outcome == "" || (r.Outcome == domain.ImportInvited) != (r.UserID != "") {
+		if r.N != i+1 || r.Outcome == "" || (r.Outcome == domain.OutcomeInvited) != (r.UserID != "") {
 			t.Fatalf("row %d: %+v", i+1, r)
 		}
 	}

@@ -100,15 +100,15 @@ func Parse(body []byte) ([]domain.ImportRow, error) {
 		row := domain.ImportRow{N: len(rows) + 1, Email: cell(rec, "email"), Name: cell(rec, "name"),
 			Roles: list(cell(rec, "roles")), PortalIDs: list(cell(rec, "portalIds"))}
 		if len(rec) > len(header) {
-			row.Outcome, row.Reason = domain.ImportInvalid, "too_many_cells"
+			row.Outcome, row.Reason = domain.OutcomeInvalid, "too_many_cells"
 		}
 		admin, ok := boolean(cell(rec, "admin"), false)
 		if !ok && row.Outcome == "" {
-			row.Outcome, row.Reason = domain.ImportInvalid, "admin_invalid"
+			row.Outcome, row.Reason = domain.OutcomeInvalid, "admin_invalid"
 		}
 		send, ok := boolean(cell(rec, "sendInvitation"), true)
 		if !ok && row.Outcome == "" {
-			row.Outcome, row.Reason = domain.ImportInvalid, "sendInvitation_invalid"
+			row.Outcome, row.Reason = domain.OutcomeInvalid, "sendInvitation_invalid"
 		}
 		row.Admin, row.Later = admin, !send
 		if len(row.Email) > 320 || len(row.Name) > 4*domain.MaxNameLength {
@@ -117,7 +117,7 @@ func Parse(body []byte) ([]domain.ImportRow, error) {
 		}
 		if len(row.Roles) > domain.MaxRoles || len(row.PortalIDs) > domain.MaxPortalIDs || longest(row.Roles) > 4*domain.MaxRoleLength || longest(row.PortalIDs) > 64 {
 			if row.Outcome == "" {
-				row.Outcome = domain.ImportInvalid
+				row.Outcome = domain.OutcomeInvalid
 				row.Reason = "roles_too_many"
 				if len(row.PortalIDs) > domain.MaxPortalIDs || longest(row.PortalIDs) > 64 {
 					row.Reason = "portalIds_too_many"

@@ -21,13 +21,6 @@ const MaxBulk = 100
 // bulkWorkers is how many invitations of one bulk request run at once.
 const bulkWorkers = 8
 
-// Bulk outcomes.
-const (
-	Invited       = "invited"
-	AlreadyMember = "already_member"
-	Invalid       = "invalid"
-)
-
 // BulkResult is the outcome of one e-mail of a bulk invite.
 type BulkResult struct {
 	Email   string         `json:"email"`
@@ -103,16 +96,16 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		email, code := domain.NormalizeEmail(raw)
 		results[i].Email = raw
 		if code != "" {
-			results[i].Outcome, results[i].Reason = Invalid, code
+			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, code
 			continue
 		}
 		results[i].Email = email
 		if !sc.allowed(email) {
-			results[i].Outcome, results[i].Reason = Invalid, ErrDomainNotAllowed.Reason
+			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, ErrDomainNotAllowed.Reason
 			continue
 		}
 		if _, dup := firstOf[email]; dup {
-			results[i].Outcome = AlreadyMember // the same address earlier in this request
+			results[i].Outcome = domain.OutcomeAlreadyMember // the same address earlier in this request
 			continue
 		}
 		firstOf[email] = i
@@ -178,22 +171,22 @@ func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm ne
 			if m, err = s.resume(ctx, c, sc, existing.ID); err != nil {
 				return res, err
 			}
-			res.Outcome, res.User = Invited, &m
+			res.Outcome, res.User = domain.OutcomeInvited, &m
 			return res, nil
 		}
-		res.Outcome = AlreadyMember
+		res.Outcome = domain.OutcomeAlreadyMember
 		return res, nil
 	}
 	if errors.Is(err, state.ErrSeatLimit) {
 		// The customer is full: this row is refused, the others go on (a
 		// seat freed meanwhile is taken by whichever row comes next).
-		res.Outcome, res.Reason = Invalid, "seat_limit"
+		res.Outcome, res.Reason = domain.OutcomeInvalid, "seat_limit"
 		return res, nil
 	}
 	if err != nil {
 		return res, err
 	}
-	res.Outcome, res.User = Invited, &m
+	res.Outcome, res.User = domain.OutcomeInvited, &m
 	return res, nil
 }
 

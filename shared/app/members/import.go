@@ -23,7 +23,7 @@ func (sc Scope) CheckImportRow(r *domain.ImportRow) {
 		if code == "required" {
 			code = "email_required"
 		}
-		r.Outcome, r.Reason = domain.ImportInvalid, code
+		r.Outcome, r.Reason = domain.OutcomeInvalid, code
 		return
 	}
 	r.Email = email
@@ -45,14 +45,14 @@ func (sc Scope) CheckImportRow(r *domain.ImportRow) {
 	if err := fs.Err(); err != nil {
 		first := errs.As(err).Fields[0]
 		f, _, _ := cutField(first.Name)
-		r.Outcome, r.Reason = domain.ImportInvalid, f+"_"+first.Reason
+		r.Outcome, r.Reason = domain.OutcomeInvalid, f+"_"+first.Reason
 		return
 	}
 	// The row keeps the roles by the catalogue's names (matched again when
 	// it is invited).
 	r.Name, r.Roles, r.PortalIDs = n, sc.catalogue().Names(&domain.Member{RoleIDs: roles}), portals
 	if !sc.allowed(r.Email) {
-		r.Outcome, r.Reason = domain.ImportInvalid, ErrDomainNotAllowed.Reason
+		r.Outcome, r.Reason = domain.OutcomeInvalid, ErrDomainNotAllowed.Reason
 	}
 }
 
@@ -74,7 +74,7 @@ func cutField(name string) (string, string, bool) {
 // the row to be tried again.
 func (s *Service) ImportRow(ctx context.Context, c *access.Caller, sc Scope, r domain.ImportRow, request string) (domain.ImportRow, error) {
 	if err := c.RequireManager(sc.Scope); err != nil {
-		r.Outcome, r.Reason = domain.ImportInvalid, "not_allowed"
+		r.Outcome, r.Reason = domain.OutcomeInvalid, "not_allowed"
 		return r, nil
 	}
 	if sc.err != nil {

@@ -484,7 +484,7 @@ func TestABulkRetryThatCannotReadItsOwnUserFails(t *testing.T) {
 	// Once it can, the retry finishes the request: both are its own.
 	w.Members.Store = store
 	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, emails, members.Profile{}, key("bulk", "x"))
-	if err != nil || res[0].Outcome != members.Invited || res[1].Outcome != members.Invited {
+	if err != nil || res[0].Outcome != domain.OutcomeInvited || res[1].Outcome != domain.OutcomeInvited {
 		t.Fatalf("%v %+v", err, res)
 	}
 }

@@ -51,7 +51,7 @@ func newAcme(t *testing.T, w *apptest.World, invited, enabled, shared int) acme 
 			t.Fatal(err)
 		}
 		for _, r := range res {
-			if r.Outcome != members.Invited {
+			if r.Outcome != domain.OutcomeInvited {
 				t.Fatalf("%s: %s", r.Email, r.Outcome)
 			}
 		}

@@ -19,7 +19,7 @@ func testImports(t *testing.T, w *world) {
 	imp := domain.Import{ID: domain.NewID(domain.PrefixImport), CustomerID: c.ID, Total: 3, Chunks: 2,
 		Counts: domain.ImportCounts{Invalid: 1}, RequestedBy: domain.SystemActor, RequestedBySub: "sub", CreatedAt: w.now, UpdatedAt: w.now}
 	chunks := []domain.ImportChunk{
-		{N: 0, Rows: []domain.ImportRow{{N: 1, Email: "a@acme.example"}, {N: 2, Email: "x", Outcome: domain.ImportInvalid, Reason: "invalid_email"}}},
+		{N: 0, Rows: []domain.ImportRow{{N: 1, Email: "a@acme.example"}, {N: 2, Email: "x", Outcome: domain.OutcomeInvalid, Reason: "invalid_email"}}},
 		{N: 1, Rows: []domain.ImportRow{{N: 3, Email: "b@acme.example", Roles: []string{"Buyer"}}}},
 	}
 	noErr(t, w.s.CreateImport(w.ctx(), state.NewImport{Import: imp, Chunks: chunks}), "create")
@@ -54,14 +54,14 @@ func testImports(t *testing.T, w *world) {
 	if ch.Done || len(ch.Rows) != 1 || ch.Rows[0].Roles[0] != "Buyer" {
 		t.Fatalf("%+v", ch)
 	}
-	ch.Rows[0].Outcome, ch.Rows[0].UserID = domain.ImportInvited, "usr_b"
+	ch.Rows[0].Outcome, ch.Rows[0].UserID = domain.OutcomeInvited, "usr_b"
 	d := state.ChunkDone{CustomerID: c.ID, ImportID: imp.ID, Chunk: ch, Counts: domain.ImportCounts{Invited: 1}, Now: w.now}
 	noErr(t, w.s.RecordChunk(w.ctx(), d), "record")
 	if err := w.s.RecordChunk(w.ctx(), d); !errors.Is(err, state.ErrStale) {
 		t.Fatalf("recorded twice: %v", err)
 	}
 	first := chunks[0]
-	first.Rows[0].Outcome = domain.ImportAlreadyMember
+	first.Rows[0].Outcome = domain.OutcomeAlreadyMember
 	noErr(t, w.s.RecordChunk(w.ctx(), state.ChunkDone{CustomerID: c.ID, ImportID: imp.ID, Chunk: first, Counts: domain.ImportCounts{AlreadyMember: 1}, Now: w.now}), "record the first")
 	got, _ = w.s.Import(w.ctx(), c.ID, imp.ID)
 	if got.Counts != (domain.ImportCounts{Invited: 1, AlreadyMember: 1, Invalid: 1}) || !got.Done() || got.FinishedAt == nil || !got.Queued {
