@@ -12,10 +12,10 @@ const PrefixImport = "imp"
 const (
 	// MaxImportRows is the most rows one file takes.
 	MaxImportRows = 10000
-	// ImportChunkRows is how many rows one chunk (one item, one queue
-	// message) holds. A row is at most about 6.5 KB (an e-mail, a name of
-	// 100 characters, 20 roles of 64, 20 portal ids), so a chunk stays
-	// under 350 KB, below DynamoDB's 400 KB item limit.
+	// ImportChunkRows is the most rows one chunk (one item, one queue
+	// message) holds. A chunk is also bounded by its size (rows with many
+	// long roles can be tens of KB as JSON): the imports service cuts a
+	// chunk before its rows pass about 200 KB, below DynamoDB's 400 KB item.
 	ImportChunkRows = 50
 )
 

@@ -124,7 +124,52 @@ func (s *Service) checkRows(ctx context.Context, sc members.Scope, body []byte) 
 		}
 		first[r.Email] = true
 	}
+	for i := range rows {
+		if rows[i].Outcome != "" {
+			keepShort(&rows[i])
+		}
+	}
 	return rows, nil
+}
+
+// MaxEchoedEmail is the most bytes of an invalid row's raw e-mail that an
+// import keeps, stores and answers (dry run, outcomes): enough to find the
+// row, and the answers of the largest file stay far below Lambda's 6 MB.
+const MaxEchoedEmail = 32
+
+// keepShort bounds what a row refused at upload keeps: no roles or portal
+// ids (it is never invited), a short name, and a short prefix of an e-mail
+// that is not an address.
+func keepShort(r *domain.ImportRow) {
+	r.Roles, r.PortalIDs = nil, nil
+	r.Name = truncate(r.Name, MaxEchoedEmail)
+	if _, code := domain.NormalizeEmail(r.Email); code != "" {
+		r.Email = truncate(r.Email, MaxEchoedEmail)
+	}
+}
+
+// chunkBytes bounds a chunk's rows as JSON, far below DynamoDB's 400 KB
+// item: a chunk's rows grow a little when they are worked (outcome, user id).
+const chunkBytes = 200 << 10
+
+// chunkRows splits rows into chunks of at most domain.ImportChunkRows rows
+// and about chunkBytes of JSON; a chunk has at least one row.
+func chunkRows(rows []domain.ImportRow) [][]domain.ImportRow {
+	var out [][]domain.ImportRow
+	start, size := 0, 0
+	for i := range rows {
+		b, _ := json.Marshal(rows[i])
+		n := len(b) + 1
+		if i > start && (i-start >= domain.ImportChunkRows || size+n > chunkBytes) {
+			out = append(out, rows[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(rows) {
+		out = append(out, rows[start:])
+	}
+	return out
 }
 
 // DryRun answers what each row of the file would do now: invite, already a
@@ -197,8 +242,8 @@ func (s *Service) Start(ctx context.Context, c *access.Caller, sc members.Scope,
 	imp := domain.Import{ID: domain.NewID(domain.PrefixImport), CustomerID: sc.Scope.CustomerID, Total: len(rows),
 		RequestedBy: c.ActorIn(sc.Scope), RequestedBySub: c.Sub, CreatedAt: now, UpdatedAt: now}
 	var chunks []domain.ImportChunk
-	for start := 0; start < len(rows); start += domain.ImportChunkRows {
-		ch := domain.ImportChunk{N: len(chunks), Rows: rows[start:min(start+domain.ImportChunkRows, len(rows))], Done: true}
+	for _, part := range chunkRows(rows) {
+		ch := domain.ImportChunk{N: len(chunks), Rows: part, Done: true}
 		for _, r := range ch.Rows {
 			if r.Outcome == "" {
 				ch.Done = false

@@ -48,9 +48,28 @@ func (s *Store) CreateImport(ctx context.Context, ni state.NewImport) error {
 		if err != nil {
 			return err
 		}
+		if err := itemFits(b); err != nil {
+			return err
+		}
 		rec.chunks[c.N] = &chunkRec{rows: b, done: c.Done}
 	}
 	s.imports[imp.CustomerID][imp.ID] = rec
+	return nil
+}
+
+// maxItemBytes is DynamoDB's limit of one item; chunkItemOverhead
+// approximates a chunk item's keys and other attributes beside its rows.
+const (
+	maxItemBytes      = 400 << 10
+	chunkItemOverhead = 256
+)
+
+// itemFits refuses a chunk item that DynamoDB would refuse (a
+// ValidationException there), so that the in-memory tier catches it too.
+func itemFits(rows []byte) error {
+	if len(rows)+chunkItemOverhead > maxItemBytes {
+		return fmt.Errorf("memstore: item size %d has exceeded the maximum allowed size %d", len(rows)+chunkItemOverhead, maxItemBytes)
+	}
 	return nil
 }
 
@@ -139,6 +158,9 @@ func (s *Store) RecordChunk(ctx context.Context, d state.ChunkDone) error {
 	}
 	b, err := json.Marshal(d.Chunk.Rows)
 	if err != nil {
+		return err
+	}
+	if err := itemFits(b); err != nil {
 		return err
 	}
 	r.chunks[d.Chunk.N] = &chunkRec{rows: b, done: true}
