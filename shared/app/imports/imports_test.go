@@ -322,3 +322,35 @@ func TestRequeue(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// Rows with the most and longest roles a file may carry, valid e-mails or
+// not, still make an import whose chunks fit a DynamoDB item (the memstore
+// refuses items over 400 KB as the table does); a refused row keeps no raw
+// roles and a short prefix of its raw e-mail.
+func TestLargeRowsFit(t *testing.T) {
+	w, q, s, cu := acme(t, &queue{})
+	role := strings.Repeat("<", 4*domain.MaxRoleLength)
+	roles := strings.TrimSuffix(strings.Repeat(role+";", domain.MaxRoles), ";")
+	var rows []string
+	for i := 0; i < 200; i++ {
+		email := fmt.Sprintf("bad%d%s", i, strings.Repeat("<", 300))
+		if i%2 == 1 {
+			email = fmt.Sprintf("p%03d@acme.example", i)
+		}
+		rows = append(rows, email+","+roles)
+	}
+	imp, err := s.Start(w.Ctx(), w.Admin, w.Scope(cu.Scope()), csvOf("email,roles", rows...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work(t, s, q, 3)
+	_, out, err := s.Outcomes(w.Ctx(), w.Admin, cu.ID, imp.ID)
+	if err != nil || len(out) != 200 {
+		t.Fatalf("%d %v", len(out), err)
+	}
+	for _, r := range out {
+		if r.Outcome != domain.OutcomeInvalid || len(r.Roles) != 0 || len(r.Email) > imports.MaxEchoedEmail && r.N%2 == 1 {
+			t.Fatalf("%+v", r)
+		}
+	}
+}

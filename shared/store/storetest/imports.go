@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +102,31 @@ func testCustomerEmails(t *testing.T, w *world) {
 	if len(got) != 2 || !got["a@acme.example"] || !got["b@acme.example"] {
 		t.Fatalf("%v", got)
 	}
+}
+
+// A chunk item over DynamoDB's 400 KB is refused, and the import is not
+// there; one well under it is taken (the imports service keeps chunks near
+// 200 KB).
+func testImportChunkTooLarge(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	rows := func(kb int) []domain.ImportRow {
+		var out []domain.ImportRow
+		for i := 0; i < kb; i++ {
+			out = append(out, domain.ImportRow{N: i + 1, Email: strings.Repeat("x", 1000), Outcome: domain.OutcomeInvalid, Reason: "email_invalid"})
+		}
+		return out
+	}
+	imp := func() domain.Import {
+		return domain.Import{ID: domain.NewID(domain.PrefixImport), CustomerID: c.ID, Total: 1, Chunks: 1,
+			RequestedBy: domain.SystemActor, RequestedBySub: "sub", CreatedAt: w.now, UpdatedAt: w.now}
+	}
+	big := imp()
+	if err := w.s.CreateImport(w.ctx(), state.NewImport{Import: big, Chunks: []domain.ImportChunk{{N: 0, Rows: rows(420), Done: true}}}); err == nil {
+		t.Fatal("a chunk item over 400 KB was taken")
+	}
+	if _, err := w.s.Import(w.ctx(), c.ID, big.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("the refused import: %v", err)
+	}
+	ok := imp()
+	noErr(t, w.s.CreateImport(w.ctx(), state.NewImport{Import: ok, Chunks: []domain.ImportChunk{{N: 0, Rows: rows(250), Done: true}}}), "a 250 KB chunk")
 }

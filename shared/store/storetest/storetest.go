@@ -47,6 +47,7 @@ var cases = []struct {
 	{"CreateCustomerAndReadIt", testCreateCustomer},
 	// Imports.
 	{"ImportsAndTheirChunks", testImports},
+	{"ImportChunkItemSizeLimit", testImportChunkTooLarge},
 	{"CustomerEmails", testCustomerEmails},
 	{"ListCustomersByNameThenIDInPages", testListCustomers},
 	{"CreatePortalNeedsItsCustomer", testCreatePortal},
