@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,7 +14,10 @@ const (
 	MaxRoles      = MaxCatalogueRoles // a member may hold every role of the catalogue
 	MaxRoleLength = 64
 	MaxPortalIDs  = 20
-	MaxURLLength  = 2048
+	// MaxURLLength bounds a portal URL as stored (after normalising, which
+	// can grow it): Cognito takes callback and logout URLs of at most 1,024
+	// characters, and the default redirect URI is the URL with a "/" added.
+	MaxURLLength = 1023
 )
 
 // CleanText trims s and checks its length in characters and that it holds no
@@ -69,7 +73,7 @@ func CleanURL(raw string) (string, string) {
 		return "", "too_long"
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" || !validPort(u.Port()) {
 		return "", "invalid_url"
 	}
 	for _, r := range s {
@@ -77,7 +81,19 @@ func CleanURL(raw string) (string, string) {
 			return "", "invalid_url"
 		}
 	}
-	return u.String(), ""
+	if out := u.String(); len(out) <= MaxURLLength {
+		return out, ""
+	}
+	return "", "too_long"
+}
+
+// validPort: no port, or one from 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p[0] != '0'
 }
 
 // MaxRedirectURIs is how many redirect URIs a portal setup may have.

@@ -139,6 +139,13 @@ func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
 		"empty redirects":   {portals.Setup{Name: ptr("Desk"), URL: ptr("https://desk.example"), RedirectURIs: []string{}}, []string{"redirectUris:count"}},
 		"javascript scheme": {setup("Desk", "javascript:alert(1)"), []string{"url:invalid_url"}},
 		"http loopback ip":  {setup("Desk", "http://127.0.0.1:8080"), []string{"url:https_required"}},
+		// Cognito takes callback URLs of at most 1,024 characters: a setup
+		// whose app client could never be made is refused, not kept.
+		"url too long":          {setup("Desk", "https://desk.example/"+strings.Repeat("a", 1003)), []string{"url:too_long"}},
+		"too long once escaped": {setup("Desk", "https://desk.example/"+strings.Repeat("é", 400)), []string{"url:too_long"}},
+		"redirect too long":     {setup("Desk", "https://desk.example", "https://desk.example/"+strings.Repeat("a", 1003)), []string{"redirectUris.0:too_long"}},
+		"port out of range":     {setup("Desk", "http://localhost:99999/"), []string{"url:invalid_url"}},
+		"port zero":             {setup("Desk", "https://desk.example", "https://desk.example:0/cb"), []string{"redirectUris.0:invalid_url"}},
 	} {
 		_, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, tc.in, nil)
 		if errs.KindOf(err) != errs.Invalid || !slices.Equal(apptest.Fields(err), tc.want) {
@@ -151,6 +158,13 @@ func TestBadSetupsAreRefusedField_by_field(t *testing.T) {
 	// A portal on this machine may use plain http.
 	if _, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Local", "http://localhost:5173"), nil); err != nil {
 		t.Fatal(err)
+	}
+	// The longest URL taken still makes a client whose default redirect URI
+	// (the URL and a "/") Cognito takes.
+	long := "https://desk.example/" + strings.Repeat("a", domain.MaxURLLength-len("https://desk.example/"))
+	p, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Long", long), nil)
+	if err != nil || p.ClientID == "" || len(p.RedirectURIs[0]) != 1024 {
+		t.Fatalf("%+v %v", p, err)
 	}
 }
 

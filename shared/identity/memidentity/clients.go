@@ -11,11 +11,25 @@ import (
 
 var _ identity.Clients = (*Pool)(nil)
 
+// checkURLs refuses what Cognito refuses of an app client's URLs: one of
+// more than 1,024 characters.
+func checkURLs(spec identity.ClientSpec) error {
+	for _, u := range append(slices.Clone(spec.CallbackURLs), spec.LogoutURLs...) {
+		if len(u) > 1024 {
+			return fmt.Errorf("memidentity: InvalidParameterException: a URL of %d characters", len(u))
+		}
+	}
+	return nil
+}
+
 // CreateClient makes an app client; names need not be unique, as in Cognito.
 func (p *Pool) CreateClient(ctx context.Context, spec identity.ClientSpec) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.call("CreateClient", spec.Name); err != nil {
+		return "", err
+	}
+	if err := checkURLs(spec); err != nil {
 		return "", err
 	}
 	if p.clients == nil {
@@ -36,6 +50,9 @@ func (p *Pool) UpdateClient(ctx context.Context, clientID string, spec identity.
 	}
 	if _, ok := p.clients[clientID]; !ok {
 		return identity.ErrNotFound
+	}
+	if err := checkURLs(spec); err != nil {
+		return err
 	}
 	p.clients[clientID] = clone(spec)
 	return nil
