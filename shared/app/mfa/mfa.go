@@ -142,6 +142,13 @@ func (s *Service) Enrol(ctx context.Context, c *access.Caller) (domain.Member, e
 	if m.MFAResetPending {
 		return domain.Member{}, ErrNotSetUp // a reset came first
 	}
+	if m.MFAEnrolledAt == nil {
+		// The table refused: the operator was disabled, or their account
+		// changed, since the request was let in. Cognito was told to
+		// prefer the app first because only an app it has verified may be
+		// recorded; that preference of a refused operator opens nothing.
+		return domain.Member{}, access.ErrForbidden
+	}
 	return m, nil
 }
 

@@ -174,3 +174,30 @@ func TestPortalUsersAreNeverAsked(t *testing.T) {
 func membersInvitee(email, role string) members.Invitee {
 	return members.Invitee{Email: email, Role: &role}
 }
+
+// An operator disabled between being let in and the enrolment landing is
+// refused, not answered as enrolled (the API would have had no time to
+// show), and nothing is recorded.
+func TestAnOperatorDisabledMeanwhileIsNotEnrolled(t *testing.T) {
+	w := apptest.New(t)
+	m := invited(t, w, "tech@provider.example", domain.RoleTechnician)
+	c, err := w.Enrolling("tech@provider.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Identities.SetUpTOTP("tech@provider.example", false)
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.Operator(m.ID)); err != nil {
+		t.Fatal(err)
+	}
+	before := w.Audit(domain.ProviderScope)
+	got, err := w.MFA.Enrol(w.Ctx(), c)
+	if !errors.Is(err, access.ErrForbidden) || got.MFAEnrolledAt != nil {
+		t.Fatalf("enrol of a disabled operator: %+v %v", got, err)
+	}
+	if n := w.Audit(domain.ProviderScope); n != before {
+		t.Fatalf("a refused enrolment wrote %d events", n-before)
+	}
+	if after, _ := w.Store.Member(w.Ctx(), domain.ProviderScope, m.ID); after.MFAEnrolledAt != nil || after.Status != domain.StatusDisabled {
+		t.Fatalf("the operator after: %+v", after)
+	}
+}
