@@ -221,13 +221,13 @@ func (l *roleList) UnmarshalJSON(b []byte) error {
 	var all string
 	if json.Unmarshal(b, &all) == nil {
 		if all != "all" {
-			return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[[]string](), Field: "roles"}
+			return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[[]string]()}
 		}
 		l.choice.All = true
 		return nil
 	}
 	if err := json.Unmarshal(b, &l.choice.Names); err != nil {
-		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[]string](), Field: "roles"}
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[]string]()}
 	}
 	if l.choice.Names == nil {
 		l.choice.Names = []string{}

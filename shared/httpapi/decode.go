@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // MaxBody is the largest request body accepted: 64 KiB.
@@ -47,7 +50,9 @@ func (r *Request) body() ([]byte, error) {
 // another content type, more than 64 KiB, malformed JSON, anything but one
 // object, duplicate keys, keys that are not exactly a field's name (Go's
 // decoder would otherwise match "EMAIL" to "email"), null values, values of
-// the wrong type, and trailing data.
+// the wrong type, and trailing data. The key rules hold in nested objects
+// too (a field of struct type, or an array of them), where a problem is
+// named by its path: "policy.SeatLimit", "items.2.name".
 func (r *Request) Decode(dst any) error {
 	b, err := r.body()
 	if err != nil {
@@ -70,7 +75,7 @@ func (r *Request) Decode(dst any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errNoBody
 	}
-	if err := checkObject(b, fieldNames(dst), nullableNames(dst)); err != nil {
+	if err := checkObject(b, reflect.TypeOf(dst)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -81,96 +86,148 @@ func (r *Request) Decode(dst any) error {
 	return nil
 }
 
-// fieldNames lists the json names of a struct's fields.
-func fieldNames(dst any) map[string]bool {
-	return jsonNames(dst, func(reflect.StructField) bool { return true })
-}
-
 // Nullable is a field type for which null means something (a PATCH's
-// "clear it"): its fields may be null; every other field may not.
+// "clear it"): its fields may be null; every other field of the body's
+// object may not. (In a nested object null is the same as leaving the
+// field out, and allowed.)
 type Nullable interface{ AcceptsNull() }
 
-var nullableType = reflect.TypeOf((*Nullable)(nil)).Elem()
+var (
+	nullableType    = reflect.TypeFor[Nullable]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textType        = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
-// nullableNames lists the json names of a struct's Nullable fields.
-func nullableNames(dst any) map[string]bool {
-	return jsonNames(dst, func(f reflect.StructField) bool {
-		return f.Type.Implements(nullableType) || reflect.PointerTo(f.Type).Implements(nullableType)
-	})
+// objectField is one field of a struct as the body names it: its type, and
+// whether it may be null at the top.
+type objectField struct {
+	t        reflect.Type
+	nullable bool
 }
 
-// jsonNames lists the json names of the fields of the struct dst (or
-// points to) that keep says to.
-func jsonNames(dst any, keep func(reflect.StructField) bool) map[string]bool {
-	t := reflect.TypeOf(dst)
+var shapes sync.Map // reflect.Type -> map[string]objectField
+
+// fieldsOf lists, by json name, the fields of the struct t is (or points
+// to) when encoding/json decodes an object into it field by field; nil
+// for any other type, a struct that decodes itself (json.Unmarshaler,
+// encoding.TextUnmarshaler) included: its keys are its own affair.
+func fieldsOf(t reflect.Type) map[string]objectField {
+	if t == nil {
+		return nil
+	}
+	if m, ok := shapes.Load(t); ok {
+		return m.(map[string]objectField)
+	}
+	var fields map[string]objectField
+	s := t
+	for s.Kind() == reflect.Pointer {
+		s = s.Elem()
+	}
+	if s.Kind() == reflect.Struct && !decodesItself(s) {
+		fields = map[string]objectField{}
+		for i := 0; i < s.NumField(); i++ {
+			f := s.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name != "" && name != "-" && f.IsExported() {
+				fields[name] = objectField{t: f.Type, nullable: f.Type.Implements(nullableType) || reflect.PointerTo(f.Type).Implements(nullableType)}
+			}
+		}
+	}
+	shapes.Store(t, fields)
+	return fields
+}
+
+func decodesItself(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(unmarshalerType) || p.Implements(unmarshalerType) || t.Implements(textType) || p.Implements(textType)
+}
+
+// elemOf is the type of the elements of the array type t is (or points
+// to); nil for any other type, or one that decodes itself.
+func elemOf(t reflect.Type) reflect.Type {
+	if t == nil {
+		return nil
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	names := map[string]bool{}
-	if t.Kind() != reflect.Struct {
-		return names
+	if (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && !decodesItself(t) {
+		return t.Elem()
 	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name != "" && name != "-" && keep(f) {
-			names[name] = true
-		}
-	}
-	return names
+	return nil
 }
 
-// checkObject walks the document's tokens: one object at the top, keys
-// known and unique at every level, no nulls but where nullable allows,
-// nothing after it.
-func checkObject(b []byte, known, nullable map[string]bool) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
+// checkObject walks the document's tokens, guided by dst's type t: one
+// object at the top; at every level keys unique, and, in an object that
+// decodes into a struct, exactly a field's name; no nulls at the top but
+// where the field is Nullable; nothing after the object.
+func checkObject(b []byte, t reflect.Type) error {
+	w := walker{dec: json.NewDecoder(bytes.NewReader(b))}
+	w.dec.UseNumber()
+	tok, err := w.dec.Token()
 	if err != nil {
 		return malformed(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return badBody("malformed_body", "The request body must be a JSON object.")
 	}
-	var fields []FieldProblem
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return malformed(err)
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return Invalid(Field(key, "duplicate", "The field appears more than once."))
-		}
-		seen[key] = true
-		isNull, err := skipValue(dec)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !known[key]:
-			fields = append(fields, Field(key, "unknown_field", "There is no such field."))
-		case isNull && !nullable[key]:
-			fields = append(fields, Field(key, "null", "The field must not be null; leave it out instead."))
-		}
+	if err := w.object(fieldsOf(t), "", true); err != nil {
+		return err
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return malformed(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := w.dec.Token(); err != io.EOF {
 		return badBody("malformed_body", "The request body has data after the JSON object.")
 	}
-	if len(fields) > 0 {
-		return Invalid(fields...)
+	if len(w.fields) > 0 {
+		return Invalid(w.fields...)
 	}
 	return nil
 }
 
-// skipValue consumes one value, checking nested objects for duplicate keys.
-func skipValue(dec *json.Decoder) (bool, error) {
-	tok, err := dec.Token()
+// walker reads one body's tokens and gathers its field problems; a
+// duplicate key ends the walk at once.
+type walker struct {
+	dec    *json.Decoder
+	fields []FieldProblem
+}
+
+// object consumes an object's members and its closing brace (the opening
+// one is read). fields are the struct's it decodes into; nil checks the
+// keys for duplicates only.
+func (w *walker) object(fields map[string]objectField, path string, top bool) error {
+	seen := map[string]bool{}
+	for w.dec.More() {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return malformed(err)
+		}
+		key, _ := tok.(string)
+		at := join(path, key)
+		if seen[key] {
+			return Invalid(Field(at, "duplicate", "The field appears more than once."))
+		}
+		seen[key] = true
+		f, known := fields[key]
+		isNull, err := w.value(f.t, at)
+		if err != nil {
+			return err
+		}
+		switch {
+		case fields != nil && !known:
+			w.fields = append(w.fields, Field(at, "unknown_field", "There is no such field."))
+		case top && isNull && !f.nullable:
+			w.fields = append(w.fields, Field(at, "null", "The field must not be null; leave it out instead."))
+		}
+	}
+	if _, err := w.dec.Token(); err != nil { // the closing brace
+		return malformed(err)
+	}
+	return nil
+}
+
+// value consumes one value that decodes into t (nil: unknown) and says
+// whether it was null.
+func (w *walker) value(t reflect.Type, path string) (bool, error) {
+	tok, err := w.dec.Token()
 	if err != nil {
 		return false, malformed(err)
 	}
@@ -178,34 +235,26 @@ func skipValue(dec *json.Decoder) (bool, error) {
 	if !ok {
 		return tok == nil, nil
 	}
-	switch d {
-	case '[':
-		for dec.More() {
-			if _, err := skipValue(dec); err != nil {
-				return false, err
-			}
-		}
-	case '{':
-		seen := map[string]bool{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return false, malformed(err)
-			}
-			k, _ := kt.(string)
-			if seen[k] {
-				return false, Invalid(Field(k, "duplicate", "The field appears more than once."))
-			}
-			seen[k] = true
-			if _, err := skipValue(dec); err != nil {
-				return false, err
-			}
+	if d == '{' {
+		return false, w.object(fieldsOf(t), path, false)
+	}
+	elem := elemOf(t)
+	for i := 0; w.dec.More(); i++ {
+		if _, err := w.value(elem, join(path, strconv.Itoa(i))); err != nil {
+			return false, err
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing delimiter
+	if _, err := w.dec.Token(); err != nil { // the closing bracket
 		return false, malformed(err)
 	}
 	return false, nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 func malformed(err error) error {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +15,9 @@ type fuzzBody struct {
 	Admin     *bool    `json:"admin"`
 	Roles     []string `json:"roles"`
 	PortalIDs []string `json:"portalIds"`
+	Policy    *struct {
+		SeatLimit *int `json:"seatLimit"`
+	} `json:"policy"`
 }
 
 // Whatever a client sends, decoding answers with a value or a 4xx, never
@@ -23,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 		`{"email":"jane@acme.example","name":"Jane","admin":true,"roles":["a"],"portalIds":["p"]}`,
 		`{"email":"x","email":"y"}`, `{"EMAIL":"x"}`, `{"email":null}`, `[1]`, `{"roles":[{"a":1,"a":2}]}`,
 		`{"email":"a"} trailing`, `{"admin":"true"}`, "{\"email\":\"\xff\"}", `{"a":{"b":{"c":[[[[]]]]}}}`,
+		`{"policy":{"seatLimit":5}}`, `{"policy":{"SeatLimit":5}}`, `{"policy":{"seatLimit":5,"seatLimit":7}}`,
 	} {
 		f.Add([]byte(s), "application/json", false)
 	}
@@ -41,14 +46,24 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		// Accepted: the body is a JSON object whose keys are all known.
+		// Accepted: the body is a JSON object whose keys are all known,
+		// the policy's too.
 		var m map[string]json.RawMessage
 		if jerr := json.Unmarshal(body, &m); jerr != nil {
 			t.Fatalf("accepted a body that is not one object: %q", body)
 		}
+		top := fieldsOf(reflect.TypeOf(&out))
 		for k := range m {
-			if !fieldNames(&out)[k] {
+			if _, ok := top[k]; !ok {
 				t.Fatalf("accepted unknown key %q", k)
+			}
+		}
+		var p map[string]json.RawMessage
+		if json.Unmarshal(m["policy"], &p) == nil {
+			for k := range p {
+				if _, ok := fieldsOf(top["policy"].t)[k]; !ok {
+					t.Fatalf("accepted unknown key policy.%s", k)
+				}
 			}
 		}
 	})

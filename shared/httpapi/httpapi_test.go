@@ -14,9 +14,21 @@ import (
 )
 
 type sample struct {
-	Email *string  `json:"email"`
-	Admin *bool    `json:"admin"`
-	Roles []string `json:"roles"`
+	Email  *string         `json:"email"`
+	Admin  *bool           `json:"admin"`
+	Roles  []string        `json:"roles"`
+	Limits *sampleLimit    `json:"limits"`
+	Items  []sampleItem    `json:"items"`
+	Raw    json.RawMessage `json:"raw"`
+}
+
+type sampleLimit struct {
+	Seats *int `json:"seats"`
+}
+
+type sampleItem struct {
+	Name  *string     `json:"name"`
+	Limit sampleLimit `json:"limit"`
 }
 
 func req(ct, body string) *Request {
@@ -29,6 +41,15 @@ func TestDecodeAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *s.Email != "a@b.example" || !*s.Admin || s.Roles[0] != "x" {
+		t.Fatalf("%+v", s)
+	}
+	// Nested objects: exact names pass; null there is as if left out; a
+	// value that decodes itself keeps its own keys.
+	body := `{"limits":{"seats":null},"items":[{"name":"a","limit":{"seats":2}}],"raw":{"Any":1,"any":2}}`
+	if err := req("application/json", body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Limits == nil || s.Limits.Seats != nil || *s.Items[0].Name != "a" || *s.Items[0].Limit.Seats != 2 {
 		t.Fatalf("%+v", s)
 	}
 	r := req("application/json", "")
@@ -64,7 +85,16 @@ func TestDecodeRefuses(t *testing.T) {
 		{"wrong type", "application/json", `{"email":42}`, 400, "email", "wrong_type"},
 		{"wrong type bool", "application/json", `{"admin":"yes"}`, 400, "admin", "wrong_type"},
 		{"wrong element", "application/json", `{"roles":["a",1]}`, 400, "roles", "wrong_type"},
-		{"nested duplicate", "application/json", `{"roles":[{"a":1,"a":2}]}`, 400, "a", "duplicate"},
+		{"nested duplicate", "application/json", `{"roles":[{"a":1,"a":2}]}`, 400, "roles.0.a", "duplicate"},
+		{"nested wrong case", "application/json", `{"limits":{"Seats":5}}`, 400, "limits.Seats", "unknown_field"},
+		{"nested case-folded twin", "application/json", `{"limits":{"seats":5,"Seats":7}}`, 400, "limits.Seats", "unknown_field"},
+		{"nested exact duplicate", "application/json", `{"limits":{"seats":5,"seats":7}}`, 400, "limits.seats", "duplicate"},
+		{"nested unknown", "application/json", `{"limits":{"nope":5}}`, 400, "limits.nope", "unknown_field"},
+		{"nested folded letter", "application/json", "{\"limits\":{\"\u017feats\":5}}", 400, "limits.\u017feats", "unknown_field"}, // ſ: Go's decoder folds it to s
+		{"array element unknown", "application/json", `{"items":[{"name":"a"},{"Name":"b"}]}`, 400, "items.1.Name", "unknown_field"},
+		{"deeper unknown", "application/json", `{"items":[{"limit":{"seats":1,"SEATS":2}}]}`, 400, "items.0.limit.SEATS", "unknown_field"},
+		{"nested wrong type", "application/json", `{"limits":{"seats":"5"}}`, 400, "limits.seats", "wrong_type"},
+		{"nested object not an object", "application/json", `{"limits":[1]}`, 400, "limits", "wrong_type"},
 		{"invalid utf8 escape", "application/json", "{\"email\":\"\xff\"}", 0, "", ""},
 	}
 	for _, c := range cases {
