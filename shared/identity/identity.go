@@ -5,6 +5,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -60,14 +61,23 @@ type PasswordPolicy struct {
 // Policy is the product's password policy. Cognito's maximum is 256.
 var Policy = PasswordPolicy{MinLength: 12, MaxLength: 256}
 
-// Check returns ErrWeakPassword when the password does not meet the policy.
+// Check returns ErrWeakPassword when the password does not meet the policy,
+// or is one Cognito's pattern for passwords (^[\S]+.*[\S]+$, Java's regular
+// expressions) refuses: it starts or ends with white space, or holds a line
+// break. Cognito refuses those as a bad parameter, not as a weak password.
 func (p PasswordPolicy) Check(password string) error {
 	n := utf8.RuneCountInString(password)
 	if !utf8.ValidString(password) || n < p.MinLength || n > p.MaxLength {
 		return ErrWeakPassword
 	}
+	if javaSpace(password[0]) || javaSpace(password[len(password)-1]) || strings.ContainsAny(password, "\n\r\u0085\u2028\u2029") {
+		return ErrWeakPassword
+	}
 	return nil
 }
+
+// javaSpace: the white space Java's \s means (and \S does not match).
+func javaSpace(b byte) bool { return strings.IndexByte(" \t\n\x0b\f\r", b) >= 0 }
 
 // ClientSpec is what an app client of the user pool is to be: a public
 // client (no secret) that signs users in with the authorization code flow

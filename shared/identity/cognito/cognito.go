@@ -5,6 +5,7 @@ package cognito
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -190,6 +191,12 @@ func fail(err error, op string) error {
 	op = "cognito: " + op
 	var weak *types.InvalidPasswordException
 	if errors.As(err, &weak) {
+		return identity.ErrWeakPassword.In(op, err)
+	}
+	// A password its pattern refuses comes back as a bad parameter; the
+	// policy's check refuses those first, this keeps it a 400 if not.
+	var bad *types.InvalidParameterException
+	if errors.As(err, &bad) && strings.Contains(strings.ToLower(bad.ErrorMessage()), "password") {
 		return identity.ErrWeakPassword.In(op, err)
 	}
 	var nf *types.UserNotFoundException
