@@ -9,6 +9,7 @@ package subscriptions
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"time"
 
@@ -108,9 +109,16 @@ func (s *Service) allowed(ctx context.Context, c *access.Caller, customerID stri
 	return c.CustomerExists(ctx, customerID, s.Store.Customer)
 }
 
+// target names a subscription in the audit trail and its events by its
+// id and its URL's origin only: a URL's path or query may carry the
+// receiver's secret (chat hooks do), and the trail is read by more people
+// (technicians, every other subscription) than may read the webhook.
 func target(w domain.Subscription) domain.Target {
-	u := w.URL
-	return domain.Target{Kind: domain.TargetSubscription, ID: w.ID, Name: &u}
+	name := ""
+	if u, err := url.Parse(w.URL); err == nil {
+		name = u.Scheme + "://" + u.Host
+	}
+	return domain.Target{Kind: domain.TargetSubscription, ID: w.ID, Name: &name}
 }
 
 // List answers a customer's subscriptions, oldest first, without secrets.

@@ -196,3 +196,37 @@ func TestDeliver(t *testing.T) {
 		t.Errorf("get a deleted one: %v", err)
 	}
 }
+
+// The audit trail (which technicians read, and which other subscriptions
+// receive as events) names a webhook by its origin: a URL's path and query
+// may carry the receiver's secret.
+func TestTheTrailNamesAWebhookByItsOriginOnly(t *testing.T) {
+	w, svc, _ := world(t)
+	c := w.NewCustomer("Acme", "en")
+	secretURL := "https://hooks.chat.example/services/T000/B000/XXXXsecretXXXX?token=abc"
+	sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str(secretURL)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.Store.ListAudit(w.Ctx(), domain.CustomerScope(c.ID), 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range p.Items {
+		if e.Target.ID != sub.ID {
+			continue
+		}
+		found = true
+		if e.Target.Name == nil || *e.Target.Name != "https://hooks.chat.example" {
+			t.Fatalf("%s names the webhook %v", e.Action, e.Target.Name)
+		}
+	}
+	if !found {
+		t.Fatal("no event names the webhook")
+	}
+	// The webhook itself still answers its whole URL to those who manage it.
+	if got, err := svc.Get(w.Ctx(), w.Admin, c.ID, sub.ID); err != nil || got.URL != secretURL {
+		t.Fatalf("%q %v", got.URL, err)
+	}
+}
