@@ -3,7 +3,6 @@ package members
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
@@ -12,7 +11,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
-	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // Actions on a selection of a customer's users (seed 002, "Select the
@@ -100,44 +98,68 @@ func (s *Service) Act(ctx context.Context, c *access.Caller, customerID, action 
 		}
 		return res, nil
 	}
-	if key != nil && key.Prior == nil {
-		// Written first: the request is many transactions.
-		if err := s.Store.PutIdempotency(ctx, *key.Record("", s.now())); err != nil && !errors.Is(err, state.ErrIdempotencyRace) {
-			return nil, errs.Wrap(op, err)
-		} else if err != nil {
-			if _, err := idem.LostRace(ctx, s.Store, key, err, s.now()); err != nil {
-				return nil, errs.Wrap(op, err)
-			}
+	// The key is recorded once the request is complete, with its answer:
+	// a request refused or failed before then leaves it free (a retry
+	// does again what was not done; each action is safe to repeat).
+	results := make([]ActionResult, len(ids))
+	// A portal admin acting on their own membership goes last, once the
+	// others are done: disabling or deleting themselves ends their right
+	// to act on the rest.
+	self := -1
+	if c.ActsAsPortalAdmin(customerID) {
+		if m := c.Member(customerID); m != nil {
+			self = slices.Index(ids, m.ID)
 		}
 	}
-	results := make([]ActionResult, len(ids))
+	one := func(i int) error {
+		err := do(ctx, c, User(customerID, ids[i]))
+		r := &results[i]
+		switch e := errs.As(err); {
+		case err == nil:
+			r.Outcome = Done
+		case e != nil && e.Kind == errs.NotExist:
+			r.Outcome = NotFound
+		case e == nil || slices.Contains([]errs.Kind{errs.Internal, errs.Transient, errs.Unauthenticated}, e.Kind):
+			// Ours: no new user starts; what is done stays, a retry does
+			// the rest.
+			return err
+		default:
+			// A refusal of this user, or the caller's right lost meanwhile
+			// (Permission): that user's outcome, as some may be done.
+			r.Outcome, r.Code, r.Err = Refused, code(err), err
+		}
+		return nil
+	}
 	g, failed := errgroup.WithContext(ctx)
 	g.SetLimit(bulkWorkers)
 	for i, id := range ids {
 		results[i].UserID = id
+		if i == self {
+			continue
+		}
 		g.Go(func() error {
 			if failed.Err() != nil {
 				return nil
 			}
-			err := do(ctx, c, User(customerID, id))
-			r := &results[i]
-			switch e := errs.As(err); {
-			case err == nil:
-				r.Outcome = Done
-			case e != nil && e.Kind == errs.NotExist:
-				r.Outcome = NotFound
-			case e == nil || slices.Contains([]errs.Kind{errs.Internal, errs.Transient, errs.Unauthenticated, errs.Permission}, e.Kind):
-				// Ours, or the caller lost the right meanwhile: no new user
-				// starts; what is done stays, a retry does the rest.
-				return err
-			default:
-				r.Outcome, r.Code, r.Err = Refused, code(err), err
-			}
-			return nil
+			return one(i)
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	if err == nil && self >= 0 {
+		err = one(self)
+	}
+	if err != nil {
 		return nil, errs.Wrap(op, err)
+	}
+	if key != nil && key.Prior == nil {
+		if b, merr := json.Marshal(results); merr == nil {
+			rec := key.Record("", s.now())
+			rec.Response = string(b)
+			if perr := s.Store.PutIdempotency(ctx, *rec); perr != nil {
+				s.Log.WarnContext(ctx, "selection's answer not recorded; a replay does it again", "error", perr.Error())
+			}
+		}
+		return results, nil
 	}
 	s.recordAnswer(ctx, key, results, "selection's answer not recorded; a replay does it again")
 	return results, nil

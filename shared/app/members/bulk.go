@@ -69,26 +69,6 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		res, err := s.replayBulk(ctx, c, sc, key.Prior.Response)
 		return res, errs.Wrap(op, err)
 	}
-	// The idempotency record is written first: the request is made of many
-	// transactions, and each member it creates carries its id.
-	var requestID string
-	if key != nil {
-		requestID = key.ID
-		if key.Prior == nil {
-			err := s.Store.PutIdempotency(ctx, *key.Record("", s.now()))
-			if err != nil && !errors.Is(err, state.ErrIdempotencyRace) {
-				return nil, errs.Wrap(op, err)
-			}
-			if err != nil {
-				// A copy of this request got there first: work beside it as
-				// a retry does, counting only what this one creates.
-				if _, err := idem.LostRace(ctx, s.Store, key, err, s.now()); err != nil {
-					return nil, errs.Wrap(op, err)
-				}
-				key.Prior = key.Record("", s.now())
-			}
-		}
-	}
 	results := make([]BulkResult, len(emails))
 	firstOf := map[string]int{}
 	var jobs []int
@@ -104,6 +84,10 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, ErrDomainNotAllowed.Reason
 			continue
 		}
+		if selfInvite(c, sc.Scope, email) {
+			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, ErrSelfInvite.Reason
+			continue
+		}
 		if _, dup := firstOf[email]; dup {
 			results[i].Outcome = domain.OutcomeAlreadyMember // the same address earlier in this request
 			continue
@@ -111,14 +95,39 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		firstOf[email] = i
 		jobs = append(jobs, i)
 	}
-	// The first attempt counts its invitations at once; a retry of an attempt
-	// that did not complete counts each invitation it still has to create,
-	// in that invitation's own transaction.
+	// The first attempt counts its invitations at once, before it writes
+	// its idempotency record: a request the rate limit refuses leaves no
+	// trace, its key free. The record is then written before any member
+	// (the request is many transactions, and each member it creates
+	// carries its id). A retry of an attempt that did not complete counts
+	// each invitation it still has to create, in that invitation's own
+	// transaction.
+	var requestID string
 	retry := key != nil && key.Prior != nil
 	later := p.SendInvitation != nil && !*p.SendInvitation
+	counted := false
 	if !retry && !later && len(jobs) > 0 {
 		if err := s.Store.Take(ctx, *s.countInvites(sc.Scope, len(jobs))); err != nil {
 			return nil, errs.Wrap(op, err)
+		}
+		counted = true
+	}
+	if key != nil {
+		requestID = key.ID
+		if key.Prior == nil {
+			err := s.Store.PutIdempotency(ctx, *key.Record("", s.now()))
+			if err != nil && !errors.Is(err, state.ErrIdempotencyRace) {
+				return nil, errs.Wrap(op, err)
+			}
+			if err != nil {
+				// A copy of this request got there first: work beside it as
+				// a retry does (its invitations counted already, if any).
+				if _, err := idem.LostRace(ctx, s.Store, key, err, s.now()); err != nil {
+					return nil, errs.Wrap(op, err)
+				}
+				key.Prior = key.Record("", s.now())
+				retry = true
+			}
 		}
 	}
 	// Once one invitation fails, no new one starts (the request fails, and a
@@ -133,7 +142,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 				return nil
 			}
 			var x state.Extras
-			if retry && !later {
+			if retry && !later && !counted {
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
 			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, RoleIDs: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
