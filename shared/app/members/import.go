@@ -81,9 +81,6 @@ func (s *Service) ImportRow(ctx context.Context, c *access.Caller, sc Scope, r d
 		return r, sc.err
 	}
 	sc.CheckImportRow(&r) // the policy or the portal setups may have changed since the upload
-	if r.Outcome == "" && selfInvite(c, sc.Scope, r.Email) {
-		r.Outcome, r.Reason = domain.OutcomeInvalid, ErrSelfInvite.Reason
-	}
 	if r.Outcome != "" {
 		return r, nil
 	}
