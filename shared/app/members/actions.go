@@ -151,16 +151,6 @@ func (s *Service) Act(ctx context.Context, c *access.Caller, customerID, action 
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	if key != nil && key.Prior == nil {
-		if b, merr := json.Marshal(results); merr == nil {
-			rec := key.Record("", s.now())
-			rec.Response = string(b)
-			if perr := s.Store.PutIdempotency(ctx, *rec); perr != nil {
-				s.Log.WarnContext(ctx, "selection's answer not recorded; a replay does it again", "error", perr.Error())
-			}
-		}
-		return results, nil
-	}
-	s.recordAnswer(ctx, key, results, "selection's answer not recorded; a replay does it again")
+	s.recordAnswer(ctx, key, key != nil && key.Prior != nil, results, "selection's answer not recorded; a replay does it again")
 	return results, nil
 }

@@ -2,9 +2,11 @@ package members_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/portalaccess/portalaccess/shared/app/apptest"
+	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -68,5 +70,31 @@ func TestASelectionGivesEachUserItsOutcome(t *testing.T) {
 	}
 	if got, _ := w.Member(a); got.Status != domain.StatusDisabled {
 		t.Fatal("a refused selection changed a user")
+	}
+}
+
+// A portal admin who disables a selection holding themselves gets each
+// user's outcome: the others are done first, their own last.
+func TestAPortalAdminsOwnUserGoesLast(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	me, admin := w.User(cu.ID, "pa@acme.example", true)
+	w.User(cu.ID, "pa2@acme.example", true)
+	ids := []string{me.ID}
+	for i := range 6 {
+		u, _ := w.User(cu.ID, fmt.Sprintf("u%d@acme.example", i), false)
+		ids = append(ids, u.ID)
+	}
+	res, err := w.Members.Act(w.Ctx(), admin, cu.ID, members.ActionDisable, ids, &idem.Key{ID: "sel", Fingerprint: "x"}, codeOf)
+	if err != nil || len(res) != len(ids) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	for i, r := range res {
+		if r.UserID != ids[i] || r.Outcome != members.Done {
+			t.Fatalf("user %d: %+v", i, r)
+		}
+		if m, _ := w.Store.Member(w.Ctx(), cu.Scope(), ids[i]); m.Status != domain.StatusDisabled {
+			t.Fatalf("user %d is %s", i, m.Status)
+		}
 	}
 }

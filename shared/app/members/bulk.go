@@ -157,7 +157,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	// Recorded once complete: a replay answers this again and creates
 	// nobody, even users deleted since. If recording fails, a replay
 	// resumes instead, which is still safe.
-	s.recordAnswer(ctx, key, results, "bulk answer not recorded; a replay resumes instead")
+	s.recordAnswer(ctx, key, true, results, "bulk answer not recorded; a replay resumes instead")
 	return results, nil
 }
 
@@ -231,14 +231,25 @@ func (s *Service) replayBulk(ctx context.Context, c *access.Caller, sc Scope, re
 }
 
 // recordAnswer completes the idempotency key (if any) with a request's
-// whole answer; when that fails, unrecorded says what a replay does.
-func (s *Service) recordAnswer(ctx context.Context, key *idem.Key, answer any, unrecorded string) {
+// whole answer: it writes the key's record when the request wrote none
+// before (!written, a first attempt), else completes the one there. When
+// that fails, unrecorded says what a replay does.
+func (s *Service) recordAnswer(ctx context.Context, key *idem.Key, written bool, answer any, unrecorded string) {
 	if key == nil {
 		return
 	}
-	if b, err := json.Marshal(answer); err == nil {
-		if err := s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b)); err != nil {
-			s.Log.WarnContext(ctx, unrecorded, "error", err.Error())
-		}
+	b, err := json.Marshal(answer)
+	if err != nil {
+		return
+	}
+	if !written {
+		rec := key.Record("", s.now())
+		rec.Response = string(b)
+		err = s.Store.PutIdempotency(ctx, *rec)
+	} else {
+		err = s.Store.CompleteIdempotency(ctx, key.ID, key.Fingerprint, string(b))
+	}
+	if err != nil {
+		s.Log.WarnContext(ctx, unrecorded, "error", err.Error())
 	}
 }

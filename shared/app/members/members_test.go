@@ -504,14 +504,20 @@ func (a afterCreate) CreateMember(ctx context.Context, nm state.NewMember) error
 	return err
 }
 
+// rateLimited is a world whose customer Acme may be sent limit
+// invitations a window.
+func rateLimited(t *testing.T, limit int) (*apptest.World, domain.Customer, members.Scope) {
+	cfg := apptest.Config()
+	cfg.InviteRateLimit = limit
+	w := apptest.NewWith(t, cfg)
+	cu := w.NewCustomer("Acme", "en")
+	return w, cu, w.Scope(cu.Scope())
+}
+
 // The invitation rate limit counts every e-mail of a scope, in the change's
 // own transaction or, for a bulk invite, at once.
 func TestTheInvitationRateLimit(t *testing.T) {
-	cfg := apptest.Config()
-	cfg.InviteRateLimit = 3
-	w := apptest.NewWith(t, cfg)
-	cu := w.NewCustomer("Acme", "en")
-	sc := w.Scope(cu.Scope())
+	w, cu, sc := rateLimited(t, 3)
 	for _, e := range []string{"a@acme.example", "b@acme.example"} {
 		w.Invite(w.Admin, cu.ID, e, false)
 	}
@@ -528,6 +534,30 @@ func TestTheInvitationRateLimit(t *testing.T) {
 	}
 	w.Clock.Advance(time.Minute)
 	w.Invite(w.Admin, cu.ID, "e@acme.example", false)
+}
+
+// A bulk invite refused for the rate leaves no trace: once the window has
+// passed, the same key with another body is a new request, not a reuse.
+func TestABulkInviteRefusedForTheRateLeavesItsKeyFree(t *testing.T) {
+	w, _, sc := rateLimited(t, 1)
+	before := w.Mailbox.Count()
+	if _, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, []string{"a@acme.example", "b@acme.example"}, members.Profile{}, key("k1", "ab")); !errors.Is(err, state.ErrRateLimited) {
+		t.Fatalf("past the limit: %v", err)
+	}
+	if w.Mailbox.Count() != before {
+		t.Fatal("a refused bulk invite sent mail")
+	}
+	w.Clock.Advance(time.Minute)
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, []string{"a@acme.example"}, members.Profile{}, key("k1", "a"))
+	if err != nil || len(res) != 1 || res[0].Outcome != domain.OutcomeInvited {
+		t.Fatalf("the key after a refusal: %+v %v", res, err)
+	}
+	// And a replay of that finished request answers it again, taking no
+	// rate (the window holds one) and inviting nobody twice.
+	again, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, []string{"a@acme.example"}, members.Profile{}, key("k1", "a"))
+	if err != nil || len(again) != 1 || again[0].Outcome != domain.OutcomeInvited || w.Mailbox.Count() != before+1 {
+		t.Fatalf("the replay: %+v %v (mail %d)", again, err, w.Mailbox.Count()-before)
+	}
 }
 
 // A portal admin demoted while a request of theirs runs creates nobody:
