@@ -100,6 +100,9 @@ func translate(err error) *httpapi.Error {
 		if e.Reason == members.ErrDomainNotAllowed.Reason {
 			out.Code, out.Detail = e.Reason, "The customer does not allow new members with this e-mail domain."
 		}
+		if e.Reason == members.ErrSelfInvite.Reason {
+			out.Code, out.Detail = e.Reason, "You cannot invite your own e-mail address into a customer."
+		}
 		return out
 	}
 	for _, a := range answers {
@@ -147,6 +150,7 @@ var fieldTexts = map[string]string{
 	"endsOn before_start": "endsOn must not be before startsOn.",
 	// Access that ends, and the customer's policy.
 	"email domain_not_allowed": "The customer allows new members only at the e-mail domains of its policy.",
+	"email self_invite":        "This is your own e-mail address: nobody invites themselves into a customer.",
 	// Imports.
 	"file malformed_csv":        "The file is not CSV in UTF-8 (RFC 4180).",
 	"file no_rows":              "The file needs a header row and at least one row.",

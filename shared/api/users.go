@@ -95,16 +95,24 @@ func BulkInviteUsers(s *Services) httpapi.Endpoint {
 				v := viewUser(res.User)
 				out[i].User = &v
 			}
-			if res.Outcome == domain.OutcomeInvalid && res.Reason == members.ErrDomainNotAllowed.Reason {
-				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer does not allow new members with this e-mail domain."}
-			} else if res.Outcome == domain.OutcomeInvalid && res.Reason == "seat_limit" {
-				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "The customer is at its seat limit."}
-			} else if res.Outcome == domain.OutcomeInvalid {
-				out[i].Error = &bulkErrorView{Code: res.Reason, Message: "Not one valid e-mail address."}
+			if res.Outcome == domain.OutcomeInvalid {
+				msg, known := bulkTexts[res.Reason]
+				if !known {
+					msg = "Not one valid e-mail address."
+				}
+				out[i].Error = &bulkErrorView{Code: res.Reason, Message: msg}
 			}
 		}
 		return httpapi.OK(map[string]any{"results": out}), nil
 	})
+}
+
+// bulkTexts are the messages of a bulk invite's invalid rows by reason; any
+// other reason is an e-mail that is not one.
+var bulkTexts = map[string]string{
+	members.ErrDomainNotAllowed.Reason: "The customer does not allow new members with this e-mail domain.",
+	"seat_limit":                       "The customer is at its seat limit.",
+	members.ErrSelfInvite.Reason:       "You cannot invite your own e-mail address into a customer.",
 }
 
 // GetUser: GET /v1/customers/{customerId}/users/{userId}.

@@ -198,6 +198,9 @@ func (w *world) invite(who *person, sp inviteSpec) *step {
 		if len(bad) > 0 {
 			return refuse(400, "", bad...)
 		}
+		if c.ownEmail(sp.scope, email) {
+			return selfInvite()
+		}
 		if rec != nil {
 			x := m.members[rec.ref]
 			if x == nil {
@@ -242,6 +245,30 @@ func (w *world) invite(who *person, sp inviteSpec) *step {
 	}()
 	s.tolerate = w.tolerateNothing
 	return s
+}
+
+// ownEmail: the e-mail is one of the caller's own (their enabled
+// memberships', the operator's included) and the scope a customer. Nobody
+// invites (or re-invites) themselves into a customer: staff would otherwise
+// give themselves a membership that outlives their staff access.
+func (c *caller) ownEmail(scope, email string) bool {
+	if scope == provider || c == nil {
+		return false
+	}
+	if c.operator != nil && strings.EqualFold(c.operator.Email, email) {
+		return true
+	}
+	for _, x := range c.members {
+		if strings.EqualFold(x.Email, email) {
+			return true
+		}
+	}
+	return false
+}
+
+// selfInvite is the answer to an invitation of one's own e-mail.
+func selfInvite() *expect {
+	return &expect{status: 400, code: "self_invite", fields: []string{"email"}}
 }
 
 // memberFields validates an invite's fields as the handler does, in its
@@ -512,6 +539,8 @@ func (w *world) bulk(who *person, cid string, body map[string]any, key string) *
 				switch {
 				case code != "":
 					out = append(out, job{email: raw, outcome: "invalid"})
+				case c.ownEmail(cid, email):
+					out = append(out, job{email: email, outcome: "invalid"})
 				case seen[email]:
 					out = append(out, job{email: email, outcome: "already_member"})
 				default:
@@ -934,13 +963,17 @@ func (w *world) reinvite(who *person, t target) *step {
 		req: request{method: "POST", path: w.targetPath(t, "/reinvite")}}
 	s.tolerate = w.tolerateNothing
 	s.pred = func() *expect {
-		if _, e := w.onMember(who, t); e != nil {
+		c, e := w.onMember(who, t)
+		if e != nil {
 			return e
 		}
 		x := t.x
 		inv := x.Inv
 		if x.Status != "unconfirmed" || inv == nil {
 			return refuse(409, "invalid_state")
+		}
+		if c.ownEmail(x.Scope, x.Email) {
+			return selfInvite()
 		}
 		if inv.Delivery == "sent" && inv.LastSentAt != nil && inv.LastSentAt.Add(reinviteCooldown).After(m.now) {
 			return refuse(429, "reinvite_too_soon")

@@ -97,7 +97,7 @@ type DryCounts struct {
 // checkRows parses the file and checks each row against the scope, as the
 // job will: invalid rows get their outcome, and a row whose e-mail an
 // earlier row has is invalid as a duplicate.
-func (s *Service) checkRows(ctx context.Context, sc members.Scope, body []byte) ([]domain.ImportRow, error) {
+func (s *Service) checkRows(ctx context.Context, c *access.Caller, sc members.Scope, body []byte) ([]domain.ImportRow, error) {
 	rows, err := Parse(body)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Service) checkRows(ctx context.Context, sc members.Scope, body []byte) 
 		if r.Outcome != "" {
 			continue
 		}
-		sc.CheckImportRow(r)
+		sc.CheckImportRow(c, r)
 		if r.Outcome != "" {
 			continue
 		}
@@ -183,7 +183,7 @@ func (s *Service) DryRun(ctx context.Context, c *access.Caller, sc members.Scope
 	if err := sc.Err(); err != nil {
 		return Report{}, errs.Wrap(op, err)
 	}
-	rows, err := s.checkRows(ctx, sc, body)
+	rows, err := s.checkRows(ctx, c, sc, body)
 	if err != nil {
 		return Report{}, err
 	}
@@ -234,7 +234,7 @@ func (s *Service) Start(ctx context.Context, c *access.Caller, sc members.Scope,
 	if s.Queue == nil {
 		return domain.Import{}, errs.Wrap(op, errors.New("no queue configured"))
 	}
-	rows, err := s.checkRows(ctx, sc, body)
+	rows, err := s.checkRows(ctx, c, sc, body)
 	if err != nil {
 		return domain.Import{}, err
 	}

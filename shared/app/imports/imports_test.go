@@ -354,3 +354,32 @@ func TestLargeRowsFit(t *testing.T) {
 		}
 	}
 }
+
+// A technician's file that holds their own e-mail has that row refused,
+// in the dry run and in the job: nobody imports themselves into a customer.
+func TestNobodyImportsTheirOwnEmail(t *testing.T) {
+	w, q, s, cu := acme(t, &queue{})
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	theirs := len(w.Mailbox.To("tech@provider.example")) // their own invitation as staff
+	body := csvOf("email,admin", "Tech@Provider.example,true", "a@acme.example,false")
+	sc := w.Scope(cu.Scope())
+	rep, err := s.DryRun(w.Ctx(), tech, sc, body)
+	if err != nil || rep.Counts != (imports.DryCounts{Invite: 1, Invalid: 1}) {
+		t.Fatalf("dry run: %+v %v", rep.Counts, err)
+	}
+	imp, err := s.Start(w.Ctx(), tech, sc, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work(t, s, q, 1)
+	_, out, err := s.Outcomes(w.Ctx(), w.Admin, cu.ID, imp.ID)
+	if err != nil || len(out) != 2 || out[0].Reason != "self_invite" || out[1].Outcome != domain.OutcomeInvited {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "tech@provider.example"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal("the technician was imported")
+	}
+	if len(w.Mailbox.To("tech@provider.example")) != theirs || len(w.Mailbox.To("a@acme.example")) != 1 {
+		t.Fatal("the mail does not match the outcomes")
+	}
+}

@@ -1,8 +1,10 @@
 package members
 
 import (
+	"strings"
 	"time"
 
+	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
@@ -16,7 +18,30 @@ var (
 	// ErrAccessEnded: the member's accessUntil has passed; extend or clear
 	// it before re-inviting.
 	ErrAccessEnded = errs.New(errs.Conflict, "access_ended")
+	// ErrSelfInvite: nobody invites their own e-mail into a customer (nor
+	// re-invites a member of it): provider staff would otherwise give
+	// themselves a membership that outlives their staff access. It names
+	// the field.
+	ErrSelfInvite = &errs.Error{Kind: errs.Invalid, Reason: "self_invite", Fields: []errs.Field{errs.F("email", "self_invite")}}
 )
+
+// selfInvite reports whether an invitation into the scope is for the
+// caller's own e-mail (any of their memberships'): refused in a customer.
+func selfInvite(c *access.Caller, sc domain.Scope, email string) bool {
+	if sc.IsProvider() || c == nil {
+		return false
+	}
+	same := func(e string) bool { return e != "" && strings.EqualFold(strings.TrimSpace(e), email) }
+	if same(c.Email) || c.Operator != nil && same(c.Operator.Email) {
+		return true
+	}
+	for _, m := range c.Memberships {
+		if m != nil && same(m.Email) {
+			return true
+		}
+	}
+	return false
+}
 
 // parseAccessUntil checks an accessUntil as the caller gives it: an RFC 3339
 // moment in the future, or "" (which the caller means as "clear it").

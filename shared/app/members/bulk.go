@@ -84,6 +84,10 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, ErrDomainNotAllowed.Reason
 			continue
 		}
+		if selfInvite(c, sc.Scope, email) {
+			results[i].Outcome, results[i].Reason = domain.OutcomeInvalid, ErrSelfInvite.Reason
+			continue
+		}
 		if _, dup := firstOf[email]; dup {
 			results[i].Outcome = domain.OutcomeAlreadyMember // the same address earlier in this request
 			continue

@@ -15,9 +15,10 @@ import (
 // the invitation rate limit, and the same recognition of a member that an
 // earlier attempt of the very row made.
 
-// CheckImportRow checks an import's row in place against the scope: its
-// fields cleaned, or its outcome invalid with the first reason found.
-func (sc Scope) CheckImportRow(r *domain.ImportRow) {
+// CheckImportRow checks the caller's import's row in place against the
+// scope: its fields cleaned, or its outcome invalid with the first reason
+// found (the caller's own e-mail is ErrSelfInvite's).
+func (sc Scope) CheckImportRow(c *access.Caller, r *domain.ImportRow) {
 	email, code := domain.NormalizeEmail(r.Email)
 	if code != "" {
 		if code == "required" {
@@ -51,8 +52,11 @@ func (sc Scope) CheckImportRow(r *domain.ImportRow) {
 	// The row keeps the roles by the catalogue's names (matched again when
 	// it is invited).
 	r.Name, r.Roles, r.PortalIDs = n, sc.catalogue().Names(&domain.Member{RoleIDs: roles}), portals
-	if !sc.allowed(r.Email) {
+	switch {
+	case !sc.allowed(r.Email):
 		r.Outcome, r.Reason = domain.OutcomeInvalid, ErrDomainNotAllowed.Reason
+	case selfInvite(c, sc.Scope, r.Email):
+		r.Outcome, r.Reason = domain.OutcomeInvalid, ErrSelfInvite.Reason
 	}
 }
 
@@ -80,7 +84,7 @@ func (s *Service) ImportRow(ctx context.Context, c *access.Caller, sc Scope, r d
 	if sc.err != nil {
 		return r, sc.err
 	}
-	sc.CheckImportRow(&r) // the policy or the portal setups may have changed since the upload
+	sc.CheckImportRow(c, &r) // the policy or the portal setups may have changed since the upload
 	if r.Outcome != "" {
 		return r, nil
 	}

@@ -193,6 +193,9 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	if err != nil {
 		return domain.Member{}, err
 	}
+	if selfInvite(c, sc.Scope, nm.Email) {
+		return domain.Member{}, ErrSelfInvite
+	}
 	if ref := key.PriorRef(); ref != "" {
 		m, err := s.resume(ctx, c, sc, ref)
 		if errors.Is(err, state.ErrNotFound) && key.Prior.Response != "" {
@@ -350,6 +353,9 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 		inv := m.Invitation
 		if m.Status != domain.StatusUnconfirmed || inv == nil {
 			return m, ErrNotUnconfirmed
+		}
+		if selfInvite(c, t.Scope, m.Email) {
+			return m, ErrSelfInvite
 		}
 		if inv.Undeliverable {
 			return m, ErrUndeliverable

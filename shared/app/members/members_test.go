@@ -650,3 +650,49 @@ func TestTheFirstAdminIsInvitedOnceAndReinvitedWhenItsEmailFailed(t *testing.T) 
 		t.Fatal(err)
 	}
 }
+
+// Nobody invites their own e-mail into a customer, in any of the ways to
+// invite: a technician would otherwise make themselves a portal admin
+// that outlives their staff access. A refusal creates nobody, sends nothing.
+func TestNobodyInvitesTheirOwnEmail(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	sc := w.Scope(cu.Scope())
+	mail, events := w.Mailbox.Count(), w.Audit(cu.Scope())
+	if _, err := w.Members.Invite(w.Ctx(), tech, sc, members.Invitee{Email: "Tech@Provider.example", Admin: ptr(true)}, key("self", "x")); !errors.Is(err, members.ErrSelfInvite) {
+		t.Fatalf("invite of one's own e-mail: %v", err)
+	}
+	res, err := w.Members.BulkInvite(w.Ctx(), tech, sc, []string{"tech@provider.example", "other@acme.example"}, members.Profile{}, nil)
+	if err != nil || len(res) != 2 || res[0].Outcome != domain.OutcomeInvalid || res[0].Reason != "self_invite" || res[1].Outcome != domain.OutcomeInvited {
+		t.Fatalf("bulk: %+v %v", res, err)
+	}
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "tech@provider.example"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal("a self-invite created a member")
+	}
+	if w.Mailbox.Count() != mail+1 || w.Audit(cu.Scope()) != events+1 {
+		t.Fatalf("mail %d, events %d: only the other one's", w.Mailbox.Count()-mail, w.Audit(cu.Scope())-events)
+	}
+	// The key of the refused single invite is free for another request.
+	if _, err := w.Members.Invite(w.Ctx(), tech, sc, members.Invitee{Email: "third@acme.example"}, key("self", "y")); err != nil {
+		t.Fatalf("the key after a refusal: %v", err)
+	}
+	// Someone else may invite them; they do not re-invite themselves.
+	u := w.Invite(w.Admin, cu.ID, "tech@provider.example", true)
+	w.Clock.Advance(time.Hour)
+	mail = w.Mailbox.Count()
+	if _, err := w.Members.Reinvite(w.Ctx(), tech, members.User(cu.ID, u.ID)); !errors.Is(err, members.ErrSelfInvite) {
+		t.Fatalf("re-invite of one's own e-mail: %v", err)
+	}
+	if w.Mailbox.Count() != mail {
+		t.Fatal("a refused re-invite sent mail")
+	}
+	if _, err := w.Members.Reinvite(w.Ctx(), w.Admin, members.User(cu.ID, u.ID)); err != nil || w.Mailbox.Count() != mail+1 {
+		t.Fatalf("another's re-invite: %v", err)
+	}
+	// A portal admin's own e-mail, in the customer they manage.
+	_, pa := w.User(cu.ID, "pa@acme.example", true)
+	if _, err := w.Members.Invite(w.Ctx(), pa, sc, members.Invitee{Email: "pa@acme.example"}, nil); !errors.Is(err, members.ErrSelfInvite) {
+		t.Fatalf("a portal admin's own e-mail: %v", err)
+	}
+}
