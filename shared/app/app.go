@@ -92,7 +92,7 @@ func (e Env) now() func() time.Time {
 
 // Access resolves callers.
 func (e Env) Access() *access.Resolver {
-	return &access.Resolver{Store: e.Store, AppClientID: e.Config.AppClientID, MFAOff: e.Config.OperatorMFAOff}
+	return &access.Resolver{Store: e.Store, AppClientID: e.Config.AppClientID, MFAOff: e.Config.OperatorMFAOff, Now: e.now()}
 }
 
 // Mailer makes and sends invitations.

@@ -71,6 +71,16 @@ type Resolver struct {
 	// MFAOff: operators need no authenticator app (config.OperatorMFAOff,
 	// local test stacks only).
 	MFAOff bool
+	// Now is the business clock, against which an accessUntil has passed;
+	// nil is the wall clock.
+	Now func() time.Time
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // ResolveAny resolves the caller of a route that a portal's token may call
@@ -106,7 +116,7 @@ func (r *Resolver) ResolveAny(ctx context.Context, c Claims) (*Caller, error) {
 	// A portal's token speaks for its customer's portal user only: never
 	// for provider staff, nor for the person's other customers.
 	ms = slices.DeleteFunc(ms, func(m domain.Member) bool { return m.CustomerID != p.CustomerID })
-	caller, err := callerOf(c.Sub, ms)
+	caller, err := callerOf(c.Sub, ms, r.now())
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +171,7 @@ func (r *Resolver) ResolveEnrolling(ctx context.Context, c Claims) (*Caller, err
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	caller, err := callerOf(c.Sub, ms)
+	caller, err := callerOf(c.Sub, ms, r.now())
 	if err != nil {
 		return nil, err
 	}
@@ -206,12 +216,21 @@ func (r *Resolver) ResolveIn(ctx context.Context, c Claims, customerID string) (
 }
 
 // callerOf is the caller of an identity with these memberships: its
-// enabled ones; nobody when none is.
-func callerOf(sub string, ms []domain.Member) (*Caller, error) {
+// enabled ones whose access has not ended; nobody when none is.
+//
+// An ended access is refused at the request, not only once the sweep has
+// disabled the member, except an operator admin's: the provider's last
+// operator admin's end waits until there is another (nobody could enable
+// them again), which only the sweep knows, and it ends theirs within its
+// interval.
+func callerOf(sub string, ms []domain.Member, now time.Time) (*Caller, error) {
 	caller := &Caller{Sub: sub, Memberships: map[string]*domain.Member{}}
 	for i := range ms {
 		m := &ms[i]
 		if m.Status != domain.StatusEnabled {
+			continue
+		}
+		if m.AccessEnded(now) && !(m.Scope().IsProvider() && m.Role == domain.RoleAdmin) {
 			continue
 		}
 		caller.Email = m.Email
@@ -418,5 +437,5 @@ func (r *Resolver) Acting(ctx context.Context, sub string) (*Caller, error) {
 	if err != nil {
 		return nil, errs.Wrap("access.Acting", err)
 	}
-	return callerOf(sub, ms)
+	return callerOf(sub, ms, r.now())
 }

@@ -64,6 +64,10 @@ func TestAccessEndsByItselfAfterOneReminderToTheAdmins(t *testing.T) {
 		t.Fatalf("refused before the end: %v", err)
 	}
 	w.Clock.Advance(72 * time.Hour)
+	// Refused at the moment, before any sweep has run.
+	if _, err := w.Resolve("jane@acme.example"); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("signs in past the end, before the sweep: %v", err)
+	}
 	if rep := w.Sweep(); rep.AccessEnded != 1 {
 		t.Fatalf("%+v", rep)
 	}
@@ -202,8 +206,12 @@ func TestOperatorsAccess(t *testing.T) {
 	if rep := w.Sweep(); rep.AccessEnded != 0 {
 		t.Fatalf("%+v", rep)
 	}
-	w.SignIn("admin@provider.example")
+	w.SignIn("admin@provider.example") // the last operator admin: their end waits
 	w.Clock.Advance(720 * time.Hour)
+	if _, err := w.Resolve("tech@provider.example"); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("the technician past their end, before the sweep: %v", err)
+	}
+	w.SignIn("admin@provider.example")
 	if rep := w.Sweep(); rep.AccessEnded != 1 { // the technician
 		t.Fatalf("%+v", rep)
 	}
