@@ -49,11 +49,33 @@ const (
 	auditCust  = "A#C#*"         // a customer's audit trail
 	auditOps   = "A#OPS"         // the provider's audit trail
 	origin     = "ORIGIN#*"      // the portal setups that call from an origin
+	client     = "CLIENT#*"      // a portal setup by its app client
 )
 
 // Narrowed are the functions whose table access is narrowed; every other
 // function has what its route-table entry says, on the whole table.
 var Narrowed = map[string][]Grant{
+	// Routes that check their own token, and the triggers of Cognito and
+	// SES: reachable without the gateway's authorizer, they read (or, for
+	// the feedback, update) only what their answer is made of.
+	"me": {
+		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the caller's memberships"},
+		{Actions: []string{GetItem}, Partitions: []string{client}, Why: "read the portal setup whose app client signed a portal's token"},
+		{Actions: []string{BatchGetItem}, Partitions: []string{customer}, Why: "read the names of the caller's customers and portal setups"},
+		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the role catalogues that name the caller's roles"},
+	},
+	"portal-access": {
+		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the caller's memberships"},
+		{Actions: []string{GetItem}, Partitions: []string{client}, Why: "read the portal setup whose app client signed the token"},
+		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the role catalogue that names the member's roles"},
+	},
+	"custom-message": {
+		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the memberships of the person asking for a code"},
+		{Actions: []string{GetItem}, Partitions: []string{client, customer}, Why: "read the portal setup asked through and the customer whose name and language the e-mail is in"},
+	},
+	"record-mail-feedback": {
+		{Actions: []string{GetItem, UpdateItem}, Partitions: []string{customer, provider}, Why: "read the invited member and record what became of its invitation e-mail"},
+	},
 	"portal-preflight": {
 		{Actions: []string{GetItem}, Partitions: []string{origin}, Why: "read whether a portal setup calls from the request's origin"},
 	},

@@ -250,7 +250,7 @@ func iamCalls(op string, body []byte) ([]ddbCall, error) {
 func TestPublicFunctionsStayInTheirNarrowedPartitions(t *testing.T) {
 	proxies := map[string]*checkingProxy{}
 	runs := map[string]*lambdarun.Run{}
-	for _, fn := range []string{"inspect-invitation", "accept-invitation"} {
+	for _, fn := range []string{"inspect-invitation", "accept-invitation", "me", "portal-access"} {
 		p := &checkingProxy{grants: tableaccess.Narrowed[fn], target: st.Info.DynamoDB.Endpoint}
 		srv := httptest.NewServer(p)
 		t.Cleanup(srv.Close)
@@ -301,6 +301,16 @@ func TestPublicFunctionsStayInTheirNarrowedPartitions(t *testing.T) {
 	againToken := invite("/v1/customers/"+second.customer+"/users", `{"email":"`+person+`"}`, map[string]string{"customerId": second.customer})
 	call("inspect-invitation", tok(againToken)+"}", 200)
 	call("accept-invitation", tok(againToken)+"}", 200)
+
+	// A portal user whose membership holds a role of the catalogue asks
+	// who they are, through the portal's client: the customers' names and
+	// the catalogue are read too.
+	for _, fn := range []string{"me", "portal-access"} {
+		ev := withHeaders(sample(t, fn, f), "authorization", "Bearer "+f.portalToken)
+		if resp := invoke(t, runs[fn], ev); resp.StatusCode != 200 || !strings.Contains(resp.Body, "Portal managers") {
+			t.Fatalf("%s: %d %s\n%s", fn, resp.StatusCode, resp.Body, runs[fn].Output())
+		}
+	}
 
 	for fn, p := range proxies {
 		p.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/portalaccess/portalaccess/infra/cdk/tableaccess"
 	"io"
 	"log/slog"
 	"net/http"
@@ -142,19 +143,19 @@ func newFixtures(t *testing.T) fixtures {
 		`{"name":"Desk","url":"https://desk.acme.example/"}`, map[string]string{"customerId": f.customer})).Body), &p)
 	f.portal = p.ID
 	linked := "p" + email
-	call("invite-user", op.event("POST", "/v1/customers/"+f.customer+"/users", `{"email":"`+linked+`","portalIds":["`+p.ID+`"]}`,
-		map[string]string{"customerId": f.customer}))
+	cp := map[string]string{"customerId": f.customer}
+	// The role the invite and update samples give: members' roles come
+	// from the catalogue. The linked user holds it too.
+	call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Portal managers"}`, cp))
+	call("invite-user", op.event("POST", "/v1/customers/"+f.customer+"/users", `{"email":"`+linked+`","portalIds":["`+p.ID+`"],"roles":["Portal managers"]}`, cp))
 	call("accept-invitation", op.event("POST", "/v1/invitations/accept", `{"token":"`+latestToken(t, linked)+`","password":"`+password+`"}`, nil))
 	f.portalToken = signIn(t, p.SignIn.ClientID, linked, password)
 	f.consoleToken = signIn(t, st.Config.AppClientID, st.Info.Admin.Email, st.Info.Admin.Password)
-	cp := map[string]string{"customerId": f.customer}
 	f.address = id(call("create-address", op.event("POST", "/v1/customers/"+f.customer+"/addresses",
 		`{"kind":"legal","lines":["Coolsingel 1"],"postalCode":"3011 AD","city":"Rotterdam","country":"NL"}`, cp)).Body)
 	f.agreement = id(call("create-service-agreement", op.event("POST", "/v1/customers/"+f.customer+"/service-agreements",
 		`{"name":"Maintenance","reference":"SLA-1","startsOn":"2026-01-01","endsOn":"2026-12-31"}`, cp)).Body)
 	f.role = id(call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Fixture role"}`, cp)).Body)
-	// The role the invite and update samples give: members' roles come from the catalogue.
-	call("create-role", op.event("POST", "/v1/customers/"+f.customer+"/roles", `{"name":"Portal managers"}`, cp))
 	gone := id(call("create-customer", op.event("POST", "/v1/customers", `{"name":"Leaving"}`, nil)).Body)
 	var accepted struct{ Job struct{ ID string } }
 	_ = json.Unmarshal([]byte(call("delete-customer", op.event("DELETE", "/v1/customers/"+gone, "", map[string]string{"customerId": gone})).Body), &accepted)
@@ -338,7 +339,17 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				payload, bounced = mailFeedbackEvent(t, raw, op)
 			}
 			publishedBefore := published("evt_example1")
-			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, config()))
+			// A function whose table access is narrowed on AWS reaches
+			// DynamoDB through a proxy that holds each call to its grants.
+			env := config()
+			var narrow *checkingProxy
+			if grants, ok := tableaccess.Narrowed[rt.Function]; ok {
+				narrow = &checkingProxy{grants: grants, target: st.Info.DynamoDB.Endpoint}
+				srv := httptest.NewServer(narrow)
+				defer srv.Close()
+				env["AWS_ENDPOINT_URL_DYNAMODB"] = srv.URL
+			}
+			run, err := lambdarun.Start(context.Background(), filepath.Join(bins, rt.Function, "bootstrap"), lambdarun.Env(rt.Function, env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -408,6 +419,13 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 				if ct := resp.Headers["Content-Type"]; resp.StatusCode != 204 && !strings.HasPrefix(ct, "application/") && !(rt.Function == "get-import-outcomes" && strings.HasPrefix(ct, "text/csv")) {
 					t.Fatalf("content type %q", ct)
 				}
+			}
+			if narrow != nil {
+				narrow.mu.Lock()
+				for _, d := range narrow.denied {
+					t.Errorf("would be refused on AWS: %s", d)
+				}
+				narrow.mu.Unlock()
 			}
 			// The function logs JSON, one object a line, each key once, so
 			// that Logs Insights reads them: Lambda's request id as
