@@ -27,7 +27,8 @@ var (
 	// ErrLastAdmin: the change would take the scope's last enabled admin away.
 	ErrLastAdmin = errs.New(errs.Conflict, "last_admin")
 	// ErrActorNotAdmin: the portal admin acting is no longer an enabled admin
-	// of the scope when the change lands.
+	// of the scope when the change lands, or the operator acting no longer an
+	// enabled operator in the role they acted in.
 	ErrActorNotAdmin = errs.New(errs.Permission, "forbidden")
 	// ErrClaimHeld: an accept of the token holds a claim right now, so it
 	// cannot be rotated or revoked.
@@ -93,6 +94,11 @@ type Extras struct {
 	// ActingAdmin is the identity of a portal admin acting in the scope who
 	// must still be an enabled admin of it when the change lands.
 	ActingAdmin string
+	// ActingOperator is the identity of an operator acting who must still
+	// be an enabled operator when the change lands, in ActingRole when it
+	// is set: a disable or a demotion that came first stops the request.
+	ActingOperator string
+	ActingRole     domain.OperatorRole
 }
 
 // NewMember is the creation of a member, with its invitation's token record

@@ -111,6 +111,9 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if x.ActingAdmin == b.Sub {
 		x.ActingAdmin = ""
 	}
+	if x.ActingOperator == b.Sub && sc.IsProvider() {
+		x.ActingOperator = "" // the operator's own record, written here
+	}
 	t.extras(x, sc)
 	return t.commit(ctx)
 }
@@ -126,6 +129,20 @@ func actorStillAdmin(t *tx, actorSub string, sc domain.Scope) {
 	t.check(identityPK(actorSub), scopeKey(sc),
 		expression.Name("status").Equal(expression.Value(domain.StatusEnabled)).
 			And(expression.Name("admin").Equal(expression.Value(true))), state.ErrActorNotAdmin)
+}
+
+// actorStillOperator makes the transaction fail with ErrActorNotAdmin
+// unless the operator acting is still an enabled operator, in the role they
+// acted in (when given), when the change lands.
+func actorStillOperator(t *tx, actorSub string, role domain.OperatorRole) {
+	if actorSub == "" {
+		return
+	}
+	cond := expression.Name("status").Equal(expression.Value(domain.StatusEnabled))
+	if role != "" {
+		cond = cond.And(expression.Name("role").Equal(expression.Value(role)))
+	}
+	t.check(identityPK(actorSub), scopeKey(domain.ProviderScope), cond, state.ErrActorNotAdmin)
 }
 
 // syncItem marks an identity whose sign-in state may not yet match its

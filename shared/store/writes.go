@@ -24,6 +24,7 @@ func (t *tx) extras(x state.Extras, sc domain.Scope) {
 		}
 	}
 	actorStillAdmin(t, x.ActingAdmin, sc)
+	actorStillOperator(t, x.ActingOperator, x.ActingRole)
 }
 
 // epoch is the TTL attribute's form of a time.

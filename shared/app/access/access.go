@@ -261,6 +261,9 @@ type Caller struct {
 	// caller (ResolveIn); nil when it does not exist or was not read.
 	Tenant *domain.Customer
 	mfaOff bool
+	// system: work no person asked for (As); nothing of it is re-checked
+	// in the table.
+	system bool
 }
 
 // TenantOf is the caller's Tenant when it is the customer id's.
@@ -274,7 +277,7 @@ func (c *Caller) TenantOf(customerID string) *domain.Customer {
 // As is a caller for work no person asked for (the deployment inviting the
 // first operator admin): it acts as an operator admin, recorded as actor.
 func As(actor domain.Actor) *Caller {
-	return &Caller{Sub: actor.ID, Email: actor.Email, Operator: &domain.Member{
+	return &Caller{Sub: actor.ID, Email: actor.Email, system: true, Operator: &domain.Member{
 		ID: actor.ID, Email: actor.Email, Name: actor.Name, Role: domain.RoleAdmin, Status: domain.StatusEnabled,
 	}}
 }
@@ -417,13 +420,28 @@ func (c *Caller) ActsAsPortalAdmin(customerID string) bool {
 	return !c.IsOperator() && c.Member(customerID) != nil
 }
 
-// ActingExtras is what a change in the customer carries of the caller: a
-// portal admin (ActsAsPortalAdmin) must still be one when it lands.
+// ActingExtras is what a change in the customer carries of the caller (ActIn).
 func (c *Caller) ActingExtras(customerID string) state.Extras {
-	if c.ActsAsPortalAdmin(customerID) {
-		return state.Extras{ActingAdmin: c.Sub}
+	var x state.Extras
+	c.ActIn(domain.CustomerScope(customerID), &x)
+	return x
+}
+
+// ActIn puts in a change's extras who the caller acts as, to be checked
+// again when it lands: a portal admin (ActsAsPortalAdmin) must still be an
+// enabled admin of the customer, an operator still an enabled operator in
+// the role they acted in. It reports whether the caller is such a portal
+// admin (the last-admin rule binds them).
+func (c *Caller) ActIn(sc domain.Scope, x *state.Extras) (portalAdmin bool) {
+	switch {
+	case c.system:
+	case c.Operator != nil:
+		x.ActingOperator, x.ActingRole = c.Sub, c.Operator.Role
+	case !sc.IsProvider() && c.ActsAsPortalAdmin(sc.CustomerID):
+		x.ActingAdmin = c.Sub
+		return true
 	}
-	return state.Extras{}
+	return false
 }
 
 // DeploymentActor is the deployment, which invites the first operator admin.

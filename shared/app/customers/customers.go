@@ -99,7 +99,9 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in NewCustomer, 
 	actor, target := c.ActorIn(domain.ProviderScope), customerTarget(cu)
 	ev := domain.NewEvent(now, actor, domain.ActionCustomerCreated, target, domain.CustomerScope(cu.ID))
 	pev := domain.NewEvent(now, actor, domain.ActionCustomerCreated, target, domain.ProviderScope)
-	if err := s.Store.CreateCustomer(ctx, cu, ev, state.Extras{Idempotency: key.Record(cu.ID, now)}, pev); err != nil {
+	x := state.Extras{Idempotency: key.Record(cu.ID, now)}
+	c.ActIn(domain.ProviderScope, &x)
+	if err := s.Store.CreateCustomer(ctx, cu, ev, x, pev); err != nil {
 		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
 		if err != nil {
 			return domain.Customer{}, errs.Wrap(op, err)
@@ -315,6 +317,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, domain.ProviderScope),
 		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, cu.Scope()),
 	}}
+	c.ActIn(domain.ProviderScope, &ch.Extras)
 	if err := s.Store.ChangeCustomer(ctx, ch); err != nil {
 		if errors.Is(err, state.ErrStale) && want == 0 {
 			err = state.ErrConcurrent

@@ -255,9 +255,7 @@ func (s *Service) invite(ctx context.Context, c *access.Caller, sc Scope, nm new
 		rec.Response = string(b)
 		x.Idempotency = &rec
 	}
-	if c.ActsAsPortalAdmin(sc.Scope.CustomerID) {
-		x.ActingAdmin = c.Sub
-	}
+	c.ActIn(sc.Scope, &x)
 	ev := domain.NewEvent(now, actor, domain.Action(m.Kind(), domain.ActionInvited), domain.TargetOf(&m), sc.Scope)
 	if err := s.Store.CreateMember(ctx, state.NewMember{Member: m, Event: ev, Extras: x}); err != nil {
 		return m, err
@@ -373,9 +371,7 @@ func (s *Service) Reinvite(ctx context.Context, c *access.Caller, t Target) (dom
 			return m, ErrTooSoon.After(inv.AttemptedAt.Add(delivery.SendLease).Sub(now))
 		}
 		x := state.Extras{Rate: s.countInvites(t.Scope, 1)}
-		if c.ActsAsPortalAdmin(t.Scope.CustomerID) {
-			x.ActingAdmin = c.Sub
-		}
+		c.ActIn(t.Scope, &x)
 		after, err := s.rotate(ctx, c, sc, m, domain.ActionReinvited, x)
 		if errors.Is(err, state.ErrStale) && attempt < 4 {
 			continue

@@ -232,6 +232,10 @@ func (s *Service) modify(ctx context.Context, t Target, want int, cat *catalogue
 			// enabled admin, or a demotion that came first is undone.
 			return m, nil, state.ErrActorNotAdmin
 		}
+		if ch.ActingOperator != "" && ch.ActingOperator == m.Sub && m.Scope().IsProvider() &&
+			(m.Status != domain.StatusEnabled || ch.ActingRole != "" && m.Role != ch.ActingRole) {
+			return m, nil, state.ErrActorNotAdmin // the same, for an operator's own record
+		}
 		err = s.Store.ChangeMember(ctx, *ch)
 		switch {
 		case err == nil:
@@ -259,8 +263,7 @@ func newChange(c *access.Caller, m domain.Member, now time.Time, action string) 
 		Before: m, After: &after, Now: now,
 		Event: domain.NewEvent(now, c.ActorIn(m.Scope()), domain.Action(m.Kind(), action), domain.TargetOf(&m), m.Scope()),
 	}
-	if c.ActsAsPortalAdmin(m.CustomerID) {
-		ch.ActingAdmin = c.Sub
+	if c.ActIn(m.Scope(), &ch.Extras) {
 		ch.GuardLastAdmin = true
 	}
 	if m.Scope().IsProvider() {

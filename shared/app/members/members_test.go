@@ -696,3 +696,44 @@ func TestNobodyInvitesTheirOwnEmail(t *testing.T) {
 		t.Fatalf("a portal admin's own e-mail: %v", err)
 	}
 }
+
+// An operator's request that runs on after they were demoted or disabled
+// lands nothing: their rights are checked again in the change's transaction,
+// as a portal admin's are.
+func TestAnOperatorDemotedMidRequestChangesNothing(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	boss, bossCaller := w.Operator("boss@provider.example", domain.RoleAdmin)
+	tech, techCaller := w.Operator("tech@provider.example", domain.RoleTechnician)
+	// Each is demoted or disabled after their caller was read.
+	tech2 := string(domain.RoleTechnician)
+	if _, err := w.Members.UpdateOperator(w.Ctx(), w.Admin, members.Operator(boss.ID), nil, &tech2, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Members.Disable(w.Ctx(), w.Admin, members.Operator(tech.ID)); err != nil {
+		t.Fatal(err)
+	}
+	mail, ops, acme := w.Mailbox.Count(), w.Audit(domain.ProviderScope), w.Audit(cu.Scope())
+	admin := string(domain.RoleAdmin)
+	if _, err := w.Members.Invite(w.Ctx(), bossCaller, w.Scope(domain.ProviderScope), members.Invitee{Email: "new@provider.example", Role: &admin}, nil); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("an operator invited as an admin demoted since: %v", err)
+	}
+	if _, err := w.Members.Invite(w.Ctx(), techCaller, w.Scope(cu.Scope()), members.Invitee{Email: "jane@acme.example"}, nil); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("a user invited by a technician disabled since: %v", err)
+	}
+	if _, err := w.Members.UpdateOperator(w.Ctx(), bossCaller, members.Operator(boss.ID), ptr("Boss"), nil, nil, 0); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("their own record, after the demotion: %v", err)
+	}
+	if w.Mailbox.Count() != mail || w.Audit(domain.ProviderScope) != ops || w.Audit(cu.Scope()) != acme {
+		t.Fatal("a refused change sent mail or was audited")
+	}
+	for sc, email := range map[domain.Scope]string{domain.ProviderScope: "new@provider.example", cu.Scope(): "jane@acme.example"} {
+		if _, err := w.Store.MemberByEmail(w.Ctx(), sc, email); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("%s was invited", email)
+		}
+	}
+	// Read again, the demoted admin acts as the technician they now are.
+	if _, err := w.Members.Invite(w.Ctx(), w.SignIn("boss@provider.example"), w.Scope(cu.Scope()), members.Invitee{Email: "jane@acme.example"}, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -202,6 +202,7 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, customerID strin
 		Event:  domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalCreated, domain.Target{Kind: "portal", ID: p.ID}, sc),
 		Extras: state.Extras{Idempotency: key.Record(p.ID, now)},
 	}
+	c.ActIn(sc, &ch.Extras)
 	if err := s.Store.ChangePortal(ctx, ch); err != nil {
 		ref, err := idem.LostRace(ctx, s.Store, key, err, now)
 		if err != nil {
@@ -321,6 +322,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 	sc := domain.CustomerScope(customerID)
 	ch := state.PortalChange{Before: &p, After: &after, Customer: cu, Now: now, SyncClient: true,
 		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalUpdated, domain.Target{Kind: "portal", ID: p.ID}, sc)}
+	c.ActIn(sc, &ch.Extras)
 	if err := s.Store.ChangePortal(ctx, ch); err != nil {
 		if errors.Is(err, state.ErrStale) && want == 0 {
 			err = state.ErrConcurrent
@@ -347,6 +349,7 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, port
 	sc := domain.CustomerScope(customerID)
 	ch := state.PortalChange{Before: &p, Now: now, SyncClient: true,
 		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalDeleted, domain.Target{Kind: "portal", ID: p.ID}, sc)}
+	c.ActIn(sc, &ch.Extras)
 	if err := s.Store.ChangePortal(ctx, ch); err != nil {
 		return errs.Wrap(op, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/idem"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
-	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // AgreementInput is a service agreement, or a change of one, as the caller
@@ -71,7 +70,7 @@ func (s *Service) CreateAgreement(ctx context.Context, c *access.Caller, custome
 	if err := in.check(&a); err != nil {
 		return domain.ServiceAgreement{}, err
 	}
-	a, err := s.agreements().create(ctx, s.Store, c, a, state.Extras{}, key)
+	a, err := s.agreements().create(ctx, s.Store, c, a, c.ActingExtras(customerID), key)
 	return a, errs.Wrap(op, err)
 }
 
@@ -85,7 +84,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, c *access.Caller, custome
 	if in.empty() {
 		return domain.ServiceAgreement{}, errs.ErrEmptyChange
 	}
-	a, err := s.agreements().update(ctx, c, customerID, id, want, state.Extras{}, s.now(), func(a domain.ServiceAgreement) (domain.ServiceAgreement, bool, error) {
+	a, err := s.agreements().update(ctx, c, customerID, id, want, c.ActingExtras(customerID), s.now(), func(a domain.ServiceAgreement) (domain.ServiceAgreement, bool, error) {
 		after := a
 		err := in.check(&after)
 		same := after.Name == a.Name && after.Reference == a.Reference && after.StartsOn == a.StartsOn && after.EndsOn == a.EndsOn
@@ -101,5 +100,5 @@ func (s *Service) DeleteAgreement(ctx context.Context, c *access.Caller, custome
 	if err := c.RequireOperatorIn(customerID); err != nil {
 		return err
 	}
-	return errs.Wrap(op, s.agreements().delete(ctx, c, customerID, id, want, state.Extras{}, s.now()))
+	return errs.Wrap(op, s.agreements().delete(ctx, c, customerID, id, want, c.ActingExtras(customerID), s.now()))
 }

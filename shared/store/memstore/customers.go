@@ -236,6 +236,12 @@ func (s *Store) checkExtras(x state.Extras, sc domain.Scope) error {
 			return state.ErrActorNotAdmin
 		}
 	}
+	if x.ActingOperator != "" {
+		m, ok := s.identities[x.ActingOperator][domain.ProviderScope]
+		if !ok || m.Status != domain.StatusEnabled || x.ActingRole != "" && m.Role != x.ActingRole {
+			return state.ErrActorNotAdmin
+		}
+	}
 	return nil
 }
 

@@ -150,6 +150,9 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if x.ActingAdmin == b.Sub {
 		x.ActingAdmin = "" // acting on itself: its version condition covers it
 	}
+	if x.ActingOperator == b.Sub && b.Scope().IsProvider() {
+		x.ActingOperator = ""
+	}
 	if err := s.checkExtras(x, sc); err != nil {
 		return err
 	}

@@ -581,6 +581,61 @@ func testActingAdmin(t *testing.T, w *world) {
 	noErr(t, rename(op, "sub-nobody"), "an operator changed with an acting admin")
 }
 
+// An operator's change lands only while they are still an enabled operator
+// in the role they acted in; their own record is covered by its version.
+func testActingOperator(t *testing.T, w *world) {
+	c, sc := w.customerScope("Acme")
+	ops := domain.ProviderScope
+	boss := w.enabled(ops, "boss@provider.example", true)
+	boss = w.create(boss)
+	tech := w.enabled(ops, "tech@provider.example", false)
+	tech.Role = domain.RoleTechnician
+	tech = w.create(tech)
+	gone := w.enabled(ops, "gone@provider.example", false)
+	gone.Role = domain.RoleTechnician
+	gone = w.create(gone)
+	gone = w.change(state.MemberChange{Before: gone, After: next(gone, func(a *domain.Member) { a.Status = domain.StatusDisabled })})
+	target := w.create(w.enabled(sc, "target@acme.example", false))
+	as := func(m domain.Member, role domain.OperatorRole) state.Extras {
+		return state.Extras{ActingOperator: m.Sub, ActingRole: role}
+	}
+	rename := func(m domain.Member, x state.Extras) error {
+		return w.changeErr(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Name = "Renamed" }), Extras: x})
+	}
+	events := len(w.audit(sc))
+	for what, x := range map[string]state.Extras{
+		"a disabled operator":                 as(gone, domain.RoleTechnician),
+		"a technician acting as an admin":     as(tech, domain.RoleAdmin),
+		"an admin acting as a technician":     as(boss, domain.RoleTechnician),
+		"nobody":                              {ActingOperator: "sub-nobody"},
+		"a customer's member, as an operator": as(target, ""),
+	} {
+		wantErr(t, rename(target, x), state.ErrActorNotAdmin, "acting as "+what)
+		inv, _ := w.invited(sc, "new-by-op@acme.example")
+		wantErr(t, w.createErr(inv, x), state.ErrActorNotAdmin, "inviting as "+what)
+		p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
+		wantErr(t, w.createPortal(p, w.event(sc), x), state.ErrActorNotAdmin, "a portal as "+what)
+	}
+	sameMember(t, w.member(sc, target.ID), target, "the target after refusals")
+	if _, err := w.s.MemberByEmail(w.ctx(), sc, "new-by-op@acme.example"); err == nil {
+		t.Fatal("a refused invite created its member")
+	}
+	if _, ps, _ := w.s.CustomerWithPortals(w.ctx(), c.ID); len(ps) != 0 || len(w.audit(sc)) != events {
+		t.Fatalf("refusals left %d portals or audit events", len(ps))
+	}
+	// Enabled, in their role: they act, in a customer and in the provider's
+	// scope, on another operator and on their own record.
+	target = w.change(state.MemberChange{Before: target, After: next(target, func(a *domain.Member) { a.Name = "By tech" }),
+		Extras: as(tech, domain.RoleTechnician)})
+	noErr(t, rename(gone, as(boss, domain.RoleAdmin)), "an admin renaming an operator")
+	boss = w.change(state.MemberChange{Before: boss, After: next(boss, func(a *domain.Member) { a.Name = "Myself" }), Extras: as(boss, domain.RoleAdmin)})
+	inv, _ := w.invited(sc, "ok-by-op@acme.example")
+	noErr(t, w.createErr(inv, as(tech, domain.RoleTechnician)), "inviting as a technician")
+	// Once demoted, the admin may not act as one.
+	w.change(state.MemberChange{Before: boss, After: next(boss, func(a *domain.Member) { a.Role = domain.RoleTechnician })})
+	wantErr(t, rename(target, as(boss, domain.RoleAdmin)), state.ErrActorNotAdmin, "acting after a demotion")
+}
+
 func testAuditSharesFate(t *testing.T, w *world) {
 	c, sc := w.customerScope("Acme")
 	admin := w.create(w.enabled(sc, "admin@acme.example", true))

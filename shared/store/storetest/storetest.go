@@ -71,6 +71,7 @@ var cases = []struct {
 	{"CountOfEnabledAdmins", testAdminCounting},
 	{"GuardLastAdmin", testGuardLastAdmin},
 	{"ActingAdminMustStillBeAnEnabledAdmin", testActingAdmin},
+	{"ActingOperatorMustStillBeEnabledInItsRole", testActingOperator},
 	{"AuditEventSharesItsTransactionsFate", testAuditSharesFate},
 	{"FirstFailedConditionAnswers", testPrecedence},
 	// Counts by category.
