@@ -268,10 +268,22 @@ func TestPortalsCallFromTheirOwnOrigin(t *testing.T) {
 		{origin + ".evil.example", "/v1/portal-access"},
 		{"null", "/v1/portal-access"},
 		{origin, "/v1/customers"}, // only the portal routes
+		// Longer than any portal's origin can be, and than a table key.
+		{"https://" + strings.Repeat("a", 1016) + ".example", "/v1/portal-access"},
+		{"https://" + strings.Repeat("a", 2100) + ".example", "/v1/me"},
+		{origin + strings.Repeat("0", 4000), "/v1/portal-access"},
 	} {
-		if res := pre(bad.origin, bad.path); res.Header.Get("Access-Control-Allow-Origin") != "" {
-			t.Errorf("%s %s granted: %v", bad.origin, bad.path, res.Header)
+		if res := pre(bad.origin, bad.path); res.Status != 204 || res.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%.60s… %s: %d %v", bad.origin, bad.path, res.Status, res.Header)
 		}
+	}
+	// The same without a token: refused as unauthenticated, no grant.
+	if res := (&client{t: t}).call("GET", "/v1/portal-access", nil, "Origin", "https://"+strings.Repeat("a", 2100)+".example"); res.Status != 401 || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("a long origin without a token: %d %v", res.Status, res.Header)
+	}
+	// And the portal's own origin is still granted.
+	if res := pre(origin, "/v1/me"); res.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Fatalf("the portal's origin after the refusals: %d %v", res.Status, res.Header)
 	}
 	res = pc.call("GET", "/v1/portal-access", nil, "Origin", origin)
 	if res.Status != 200 || res.Header.Get("Access-Control-Allow-Origin") != origin {
