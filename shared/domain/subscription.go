@@ -86,7 +86,7 @@ const (
 // CleanWebhookURL checks an endpoint a subscription is to post to: an
 // absolute https URL (or, when local, http://localhost and loopback, for
 // the sample receiver) of at most 2,000 characters, no user info or
-// fragment, and on AWS (local false) no host that is a loopback, private,
+// fragment, no port but one from 1 to 65535 (none can be dialled), and on AWS (local false) no host that is a loopback, private,
 // link-local (instance metadata) or unspecified address, so that a
 // subscriber cannot make the product call into its own network. Names are
 // checked again at delivery, when they resolve. It answers the URL and ""
@@ -94,7 +94,7 @@ const (
 func CleanWebhookURL(raw string, local bool) (string, string) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
-	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" || !validPort(u.Port()) {
 		return "", CodeWebhookURL
 	}
 	host := strings.ToLower(u.Hostname())

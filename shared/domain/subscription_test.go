@@ -38,6 +38,14 @@ func TestCleanWebhookURL(t *testing.T) {
 		{"javascript:alert(1)", false, "", CodeWebhookURL},
 		{"", false, "", CodeWebhookURL},
 		{"https:///nohost", false, "", CodeWebhookURL},
+		// A port none can dial, as portal URLs refuse it.
+		{"https://hooks.acme.example:0/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:65536/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:99999999999/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:08443/x", false, "", CodeWebhookURL},
+		{"http://localhost:0/", true, "", CodeWebhookURL},
+		{"https://hooks.acme.example:65535/x", false, "https://hooks.acme.example:65535/x", ""},
+		{"https://hooks.acme.example:1/x", false, "https://hooks.acme.example:1/x", ""},
 	} {
 		got, code := CleanWebhookURL(c.in, c.local)
 		if got != c.want || code != c.code {

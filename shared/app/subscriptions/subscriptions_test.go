@@ -79,6 +79,34 @@ func TestSubscriptionInput(t *testing.T) {
 	}
 }
 
+// A port none can dial is refused as a bad url, at creation and at a
+// change, as portal URLs are; the subscription keeps its URL.
+func TestAWebhookPortMustBeDialable(t *testing.T) {
+	w, svc, _ := world(t)
+	c := w.NewCustomer("Acme", "en")
+	sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str("https://hooks.acme.example:8443/x")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := w.Audit(domain.CustomerScope(c.ID))
+	for _, u := range []string{"https://hooks.acme.example:0/x", "https://hooks.acme.example:65536/x", "https://hooks.acme.example:99999/x", "http://localhost:0/"} {
+		_, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str(u)}, nil)
+		if f := apptest.Fields(err); len(f) != 1 || f[0] != "url:invalid_url" {
+			t.Errorf("create at %s: %v", u, err)
+		}
+		_, err = svc.Update(w.Ctx(), w.Admin, c.ID, sub.ID, subscriptions.Input{URL: str(u)}, 0)
+		if f := apptest.Fields(err); len(f) != 1 || f[0] != "url:invalid_url" {
+			t.Errorf("update to %s: %v", u, err)
+		}
+	}
+	if ws, _ := w.Store.Subscriptions(w.Ctx(), c.ID); len(ws) != 1 || ws[0].URL != "https://hooks.acme.example:8443/x" || ws[0].Version != sub.Version {
+		t.Fatalf("after the refusals: %+v", ws)
+	}
+	if n := w.Audit(domain.CustomerScope(c.ID)); n != events {
+		t.Errorf("refusals wrote %d audit events", n-events)
+	}
+}
+
 // receiver answers status to every delivery and keeps what it took.
 type receiver struct {
 	mu     sync.Mutex
