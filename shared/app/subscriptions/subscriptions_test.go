@@ -3,6 +3,7 @@ package subscriptions_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -104,6 +105,42 @@ func TestAWebhookPortMustBeDialable(t *testing.T) {
 	}
 	if n := w.Audit(domain.CustomerScope(c.ID)); n != events {
 		t.Errorf("refusals wrote %d audit events", n-events)
+	}
+}
+
+// At delivery (not local) an address that carries a private IPv4 one to a
+// NAT64 translator or a 6to4 relay is not dialled: the log says
+// private_address, as for the private address itself. A webhook kept from
+// before the check at creation is one such.
+func TestADeliveryIsNotDialledToAPrivateAddressInsideAnIPv6One(t *testing.T) {
+	w, svc, d := world(t) // local: the creation takes any https URL
+	d.Client = subscriptions.NewClient(false)
+	c := w.NewCustomer("Acme", "en")
+	cid := c.ID
+	for i, u := range []string{"https://[64:ff9b::7f00:1]:8443/x", "https://[64:ff9b::a9fe:a9fe]/latest", "https://[2002:a00:1::1]/x", "https://10.0.0.1/x"} {
+		sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str(u)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := events.Event{ID: fmt.Sprintf("evt_%d", i), Type: "user.invited", Version: 1, Timestamp: w.Clock.Now(), Data: events.Data{CustomerID: &cid,
+			Target: domain.Target{Kind: "user", ID: "usr_1"}}}
+		jobs, _, err := d.FanOut(w.Ctx(), ev.Marshal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			if j.SubscriptionID != sub.ID {
+				continue
+			}
+			if o, err := d.Deliver(w.Ctx(), j, 1); err != nil || o.Done {
+				t.Fatalf("%s: %+v %v", u, o, err)
+			}
+		}
+		log, err := svc.WebhookDeliveries(w.Ctx(), w.Admin, c.ID, sub.ID, 10, nil)
+		if err != nil || len(log.Items) != 1 || log.Items[0].OK || log.Items[0].Error != "private_address" {
+			b, _ := json.Marshal(log)
+			t.Errorf("%s: %v %s", u, err, b)
+		}
 	}
 }
 
