@@ -86,7 +86,7 @@ const (
 // CleanWebhookURL checks an endpoint a subscription is to post to: an
 // absolute https URL (or, when local, http://localhost and loopback, for
 // the sample receiver) of at most 2,000 characters, no user info or
-// fragment, and on AWS (local false) no host that is a loopback, private,
+// fragment, no port but one from 1 to 65535 (none can be dialled), and on AWS (local false) no host that is a loopback, private,
 // link-local (instance metadata) or unspecified address, so that a
 // subscriber cannot make the product call into its own network. Names are
 // checked again at delivery, when they resolve. It answers the URL and ""
@@ -94,7 +94,7 @@ const (
 func CleanWebhookURL(raw string, local bool) (string, string) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
-	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || len(raw) > 2000 || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" || !validPort(u.Port()) {
 		return "", CodeWebhookURL
 	}
 	host := strings.ToLower(u.Hostname())
@@ -123,15 +123,36 @@ func CleanWebhookURL(raw string, local bool) (string, string) {
 // PublicAddr reports whether a delivery may go to the address: not
 // loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, where
 // instance metadata answers; fe80::/10), multicast or unspecified, nor
-// carrier-grade NAT (100.64/10).
+// carrier-grade NAT (100.64/10); and an IPv6 address that carries an IPv4
+// one to a translator or relay (NAT64 64:ff9b::/96, 6to4 2002::/16) only
+// when that IPv4 address is public. The local-use NAT64 prefix
+// (64:ff9b:1::/48) reaches the operator's own network: never.
 func PublicAddr(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
 		return false
 	}
-	return !netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64.Contains(ip):
+			return PublicAddr(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixToFour.Contains(ip):
+			return PublicAddr(netip.AddrFrom4([4]byte(b[2:6])))
+		case nat64Local.Contains(ip):
+			return false
+		}
+	}
+	return !cgnat.Contains(ip)
 }
+
+var (
+	cgnat      = netip.MustParsePrefix("100.64.0.0/10")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+)
 
 // WebhookDelivery is one attempt to deliver an event to a subscription, as its
 // delivery log keeps it (WebhookDeliveryTTL).

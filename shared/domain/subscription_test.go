@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -38,10 +39,47 @@ func TestCleanWebhookURL(t *testing.T) {
 		{"javascript:alert(1)", false, "", CodeWebhookURL},
 		{"", false, "", CodeWebhookURL},
 		{"https:///nohost", false, "", CodeWebhookURL},
+		// A port none can dial, as portal URLs refuse it.
+		{"https://hooks.acme.example:0/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:65536/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:99999999999/x", false, "", CodeWebhookURL},
+		{"https://hooks.acme.example:08443/x", false, "", CodeWebhookURL},
+		{"http://localhost:0/", true, "", CodeWebhookURL},
+		{"https://hooks.acme.example:65535/x", false, "https://hooks.acme.example:65535/x", ""},
+		{"https://hooks.acme.example:1/x", false, "https://hooks.acme.example:1/x", ""},
+		// An IPv4 address inside an IPv6 one: NAT64, 6to4.
+		{"https://[64:ff9b::a00:1]/", false, "", CodeWebhookPrivateURL},
+		{"https://[64:ff9b::7f00:1]/", false, "", CodeWebhookPrivateURL},
+		{"https://[64:ff9b::a9fe:a9fe]/", false, "", CodeWebhookPrivateURL},
+		{"https://[64:ff9b:1::a00:1]/", false, "", CodeWebhookPrivateURL},
+		{"https://[2002:a00:1::1]/", false, "", CodeWebhookPrivateURL},
+		{"https://[2002:a9fe:a9fe::]/", false, "", CodeWebhookPrivateURL},
+		{"https://[2002:7f00:1::1]/", false, "", CodeWebhookPrivateURL},
+		{"https://[64:ff9b::5db8:d70e]/", false, "https://[64:ff9b::5db8:d70e]/", ""},
+		{"https://[2002:5db8:d70e::1]/", false, "https://[2002:5db8:d70e::1]/", ""},
 	} {
 		got, code := CleanWebhookURL(c.in, c.local)
 		if got != c.want || code != c.code {
 			t.Errorf("CleanWebhookURL(%q, local %v) = %q %q, want %q %q", c.in, c.local, got, code, c.want, c.code)
+		}
+	}
+}
+
+// The check at delivery, on the address dialled: an IPv4 address carried
+// in an IPv6 one is judged as itself.
+func TestPublicAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"93.184.215.14": true, "2606:2800:21f:cb07:6820:80da:af6b:8b2c": true,
+		"10.0.0.1": false, "127.0.0.1": false, "169.254.169.254": false, "100.64.0.1": false, "::1": false, "fd00::1": false,
+		"::ffff:10.0.0.1": false,
+		"64:ff9b::a00:1":  false, "64:ff9b::7f00:1": false, "64:ff9b::a9fe:a9fe": false, "64:ff9b::c0a8:101": false,
+		"64:ff9b::6440:1": false, "64:ff9b::": false, "64:ff9b::5db8:d70e": true,
+		"64:ff9b:1::a00:1": false, "64:ff9b:1::5db8:d70e": false,
+		"2002:a00:1::1": false, "2002:7f00:1::": false, "2002:a9fe:a9fe:1::1": false, "2002:ac10:1::1": false,
+		"2002::1": false, "2002:5db8:d70e::1": true, "2002:5db8:d70e:ffff:ffff:ffff:ffff:ffff": true,
+	} {
+		if got := PublicAddr(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("PublicAddr(%s) = %v, want %v", addr, got, want)
 		}
 	}
 }

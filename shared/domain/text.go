@@ -18,6 +18,9 @@ const (
 	// can grow it): Cognito takes callback and logout URLs of at most 1,024
 	// characters, and the default redirect URI is the URL with a "/" added.
 	MaxURLLength = 1023
+	// MaxOriginLength bounds the origin of a portal URL: never longer than
+	// the URL. A longer Origin header is no portal's, whatever the table holds.
+	MaxOriginLength = MaxURLLength
 )
 
 // CleanText trims s and checks its length in characters and that it holds no

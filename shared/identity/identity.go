@@ -90,7 +90,24 @@ type ClientSpec struct {
 	// PasswordAuth also allows USER_PASSWORD_AUTH, for scripts and tests on
 	// the local stack; never on AWS.
 	PasswordAuth bool
+	// ReadAttributes and WriteAttributes are the user attributes a person
+	// signed in through the client may read, and change, with their own
+	// access token (GetUser, UpdateUserAttributes). Cognito takes an empty
+	// list as every standard attribute: see PortalReadAttributes.
+	ReadAttributes  []string
+	WriteAttributes []string
 }
+
+// The attributes a portal's app client reads and writes. The e-mail is the
+// membership's key in the table, so no one changes their own in Cognito
+// (nor whether it is verified). The product never writes a name to Cognito
+// (names live in the table), but Cognito reads an empty WriteAttributes as
+// every standard attribute, email included: "name" is the one attribute
+// left writable, as for the console's client, and nothing reads it.
+var (
+	PortalReadAttributes  = []string{"email", "email_verified", "name"}
+	PortalWriteAttributes = []string{"name"}
+)
 
 // Clients is what the product asks of the sign-in system about app clients.
 type Clients interface {

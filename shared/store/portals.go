@@ -147,8 +147,13 @@ func (s *Store) PortalByClient(ctx context.Context, clientID string) (domain.Por
 }
 
 // OriginAllowed reports whether a portal setup's browser code calls from
-// the origin.
+// the origin. An origin longer than any setup's is no setup's, without a
+// read: the Origin header is the client's, and DynamoDB refuses a key that
+// long.
 func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	if len(origin) > domain.MaxOriginLength {
+		return false, nil
+	}
 	var it struct {
 		Portals []string `dynamodbav:"portals,stringset"`
 	}

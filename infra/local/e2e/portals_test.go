@@ -103,6 +103,7 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 		!slices.Equal(c.AllowedOAuthFlows, []types.OAuthFlowType{types.OAuthFlowTypeCode}) || aws.ToString(c.ClientName) != "portal-"+p.ID {
 		t.Fatalf("%+v", c)
 	}
+	portalAttributes(t, c)
 	// The discovery document it names is the stand-in's, and names every endpoint.
 	var disc map[string]any
 	r, err := http.Get(p.SignIn.DiscoveryURL)
@@ -128,6 +129,7 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 	if !slices.Equal(out.UserPoolClient.CallbackURLs, []string{"https://desk.acme.example/cb", "http://localhost:5173/cb"}) {
 		t.Fatalf("%v", out.UserPoolClient.CallbackURLs)
 	}
+	portalAttributes(t, out.UserPoolClient) // an update sets every setting again
 	// Bad addresses are refused and change nothing.
 	pr := op.expect(op.call("PATCH", "/v1/customers/"+cu.ID+"/portals/"+p.ID, map[string]any{"url": "http://desk.acme.example"}), 400).problem(t)
 	if len(pr.Errors) != 1 || pr.Errors[0].Field != "url" || pr.Errors[0].Code != "https_required" {
@@ -137,6 +139,20 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 	op.get("/v1/customers/"+cu.ID+"/portals", 200).json(t, &list)
 	if len(list.Items) != 1 || list.Items[0].Version != 3 || list.Items[0].URL != "https://desk.acme.example/app" {
 		t.Fatalf("%+v", list.Items)
+	}
+}
+
+// portalAttributes checks what a portal's users may read and change of
+// themselves with their own access token: never their e-mail (the
+// membership's key in the table) nor whether it is verified. Cognito reads
+// an empty WriteAttributes as every attribute; cognito-local 5.3.0 keeps
+// the lists but does not enforce them (UpdateUserAttributes checks only
+// the schema), so the client's settings are what is checked.
+func portalAttributes(t testing.TB, c *types.UserPoolClientType) {
+	t.Helper()
+	read, write := slices.Sorted(slices.Values(c.ReadAttributes)), slices.Sorted(slices.Values(c.WriteAttributes))
+	if !slices.Equal(read, []string{"email", "email_verified", "name"}) || !slices.Equal(write, []string{"name"}) {
+		t.Fatalf("the client reads %v and writes %v", c.ReadAttributes, c.WriteAttributes)
 	}
 }
 
@@ -268,10 +284,22 @@ func TestPortalsCallFromTheirOwnOrigin(t *testing.T) {
 		{origin + ".evil.example", "/v1/portal-access"},
 		{"null", "/v1/portal-access"},
 		{origin, "/v1/customers"}, // only the portal routes
+		// Longer than any portal's origin can be, and than a table key.
+		{"https://" + strings.Repeat("a", 1016) + ".example", "/v1/portal-access"},
+		{"https://" + strings.Repeat("a", 2100) + ".example", "/v1/me"},
+		{origin + strings.Repeat("0", 4000), "/v1/portal-access"},
 	} {
-		if res := pre(bad.origin, bad.path); res.Header.Get("Access-Control-Allow-Origin") != "" {
-			t.Errorf("%s %s granted: %v", bad.origin, bad.path, res.Header)
+		if res := pre(bad.origin, bad.path); res.Status != 204 || res.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%.60s… %s: %d %v", bad.origin, bad.path, res.Status, res.Header)
 		}
+	}
+	// The same without a token: refused as unauthenticated, no grant.
+	if res := (&client{t: t}).call("GET", "/v1/portal-access", nil, "Origin", "https://"+strings.Repeat("a", 2100)+".example"); res.Status != 401 || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("a long origin without a token: %d %v", res.Status, res.Header)
+	}
+	// And the portal's own origin is still granted.
+	if res := pre(origin, "/v1/me"); res.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Fatalf("the portal's origin after the refusals: %d %v", res.Status, res.Header)
 	}
 	res = pc.call("GET", "/v1/portal-access", nil, "Origin", origin)
 	if res.Status != 200 || res.Header.Get("Access-Control-Allow-Origin") != origin {

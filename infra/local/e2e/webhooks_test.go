@@ -516,6 +516,18 @@ func TestWebhooksIsolationAndBadInput(t *testing.T) {
 			t.Errorf("PATCH %v: %d, want 400", b, res.Status)
 		}
 	}
+	// A port none can dial: 400 on url, as for a portal's URL.
+	for _, u := range []string{"https://hooks.acme.example:0/x", "https://hooks.acme.example:65536/x", "https://hooks.acme.example:99999/x"} {
+		for _, res := range []*response{adminC.call("POST", hooks, map[string]any{"url": u}), adminC.call("PATCH", hooks+"/"+mine.ID, map[string]any{"url": u})} {
+			if res.Status != 400 {
+				t.Errorf("%s: %d, want 400", u, res.Status)
+				continue
+			}
+			if pr := res.problem(t); len(pr.Errors) != 1 || pr.Errors[0].Field != "url" || pr.Errors[0].Code != "invalid_url" {
+				t.Errorf("%s: %+v", u, pr)
+			}
+		}
+	}
 	adminC.expect(adminC.call("GET", hooks+"/whs_nope", nil), 404)
 	var l struct{ Items []json.RawMessage }
 	adminC.get(hooks, 200).json(t, &l)

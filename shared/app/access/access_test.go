@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,46 @@ func TestCustomerExists(t *testing.T) {
 	}
 	if err := tech.CustomerExists(w.Ctx(), "cus_nobody", read); !errs.IsKind(err, errs.NotExist) {
 		t.Errorf("an unknown customer: %v", err)
+	}
+}
+
+// originReads is a store whose origin reads are counted and fail like
+// DynamoDB's over its key limit; nothing else of it is called.
+type originReads struct {
+	access.Store
+	reads []string
+}
+
+func (s *originReads) OriginAllowed(_ context.Context, origin string) (bool, error) {
+	s.reads = append(s.reads, origin)
+	if len("ORIGIN#"+origin) >= 2048 {
+		return false, errors.New("ValidationException: Hash primary key values must be under 2048 bytes")
+	}
+	return origin == "https://desk.example", nil
+}
+
+// A browser's Origin header is the client's to choose: one longer than any
+// portal URL's origin is refused as an unknown origin is, without a read,
+// and a registered origin is still allowed after it.
+func TestAnOriginLongerThanAnyPortalsIsRefusedUnread(t *testing.T) {
+	s := &originReads{}
+	r := &access.Resolver{Store: s}
+	for _, n := range []int{domain.MaxOriginLength + 1, 2041, 10000} {
+		o := "https://" + strings.Repeat("a", n-len("https://"))
+		if ok, err := r.OriginAllowed(context.Background(), o); ok || err != nil {
+			t.Errorf("an origin of %d bytes: %v %v", n, ok, err)
+		}
+	}
+	if len(s.reads) != 0 {
+		t.Errorf("read %d origins", len(s.reads))
+	}
+	longest := "https://" + strings.Repeat("a", domain.MaxOriginLength-len("https://"))
+	for o, want := range map[string]bool{"https://desk.example": true, longest: false} {
+		if ok, err := r.OriginAllowed(context.Background(), o); ok != want || err != nil {
+			t.Errorf("%.30s: %v %v", o, ok, err)
+		}
+	}
+	if len(s.reads) != 2 {
+		t.Errorf("an origin that may be a portal's was not read: %d reads", len(s.reads))
 	}
 }

@@ -239,7 +239,8 @@ func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Custome
 
 // spec is what the app client of a setup is to be.
 func (s *Service) spec(p domain.Portal) identity.ClientSpec {
-	return identity.ClientSpec{Name: "portal-" + p.ID, CallbackURLs: p.RedirectURIs, LogoutURLs: p.LogoutURIs(), PasswordAuth: s.Config.PasswordAuth}
+	return identity.ClientSpec{Name: "portal-" + p.ID, CallbackURLs: p.RedirectURIs, LogoutURLs: p.LogoutURIs(), PasswordAuth: s.Config.PasswordAuth,
+		ReadAttributes: identity.PortalReadAttributes, WriteAttributes: identity.PortalWriteAttributes}
 }
 
 // syncClient makes or changes the app client of an existing setup, records
@@ -449,6 +450,35 @@ func (s *Service) Sync(ctx context.Context, d state.Due) error {
 	}
 	_, err = s.syncClient(ctx, p, cu, d.Marker, false)
 	return err
+}
+
+// Refresh sets every setting of a setup's app client again, from the setup
+// as it is: the sweep's migration, for clients made before a setting was
+// added. The setup is read again after: one changed meanwhile may have
+// had its client set by its own change before this older read landed, so
+// it is done again from the newer read. A setup gone, or with no client
+// yet, is left (its deletion or creation sets the client).
+func (s *Service) Refresh(ctx context.Context, customerID, portalID string) error {
+	if s.Clients == nil {
+		return errors.New("no sign-in client")
+	}
+	last := -1 // the version the client was last set from
+	for range 4 {
+		p, _, err := s.read(ctx, customerID, portalID)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case p.ClientID == "" || p.Version == last:
+			return nil
+		}
+		if err := s.Clients.UpdateClient(ctx, p.ClientID, s.spec(p)); err != nil {
+			return err
+		}
+		last = p.Version
+	}
+	return nil // changing all the while: its changes set the client
 }
 
 // Members pages through the members linked to a portal setup, by e-mail:

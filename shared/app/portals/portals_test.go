@@ -15,6 +15,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/portals"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
@@ -47,6 +48,7 @@ func TestASetupIsItsOwnAppClient(t *testing.T) {
 		!slices.Equal(spec.LogoutURLs, []string{"https://desk.acme.example/app", "https://desk.acme.example/app/"}) || spec.PasswordAuth {
 		t.Fatalf("the app client: %+v %v", spec, ok)
 	}
+	restrictedAttributes(t, spec)
 	if !slices.Equal(p.RedirectURIs, []string{"https://desk.acme.example/app/"}) {
 		t.Fatal(p.RedirectURIs)
 	}
@@ -235,6 +237,7 @@ func TestChangingASetupFollowsThroughToItsClient(t *testing.T) {
 	if !slices.Equal(spec.CallbackURLs, []string{"https://help.example/"}) || !slices.Equal(spec.LogoutURLs, []string{"https://help.example", "https://help.example/"}) {
 		t.Fatalf("%+v", spec)
 	}
+	restrictedAttributes(t, spec) // an update sets every setting again
 	if ok, _ := w.Access.OriginAllowed(w.Ctx(), "https://desk.example"); ok {
 		t.Fatal("the old origin is still allowed")
 	}
@@ -477,4 +480,92 @@ func (r *refuseRegistration) ChangePortal(ctx context.Context, ch state.PortalCh
 		return state.ErrUnavailable
 	}
 	return r.Store.ChangePortal(ctx, ch)
+}
+
+// restrictedAttributes: a portal's users may read their e-mail, whether it
+// is verified and their name, and change none but the name (Cognito takes
+// an empty list as every attribute, the e-mail included).
+func restrictedAttributes(t *testing.T, spec identity.ClientSpec) {
+	t.Helper()
+	if !slices.Equal(spec.ReadAttributes, []string{"email", "email_verified", "name"}) || !slices.Equal(spec.WriteAttributes, []string{"name"}) {
+		t.Fatalf("the client reads %v and writes %v", spec.ReadAttributes, spec.WriteAttributes)
+	}
+}
+
+// App clients made before their users' attributes were restricted are
+// brought in line by the sweep's migration, once, each from its setup as it
+// is; one that fails is logged and blocks no other; the setups stay as they
+// were, and their users still sign in through them.
+func TestClientsMadeBeforeTheAttributesWereRestrictedAreSetAgainOnce(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	w.NewCustomer("None", "en") // a customer of no setups
+	desk := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	shop := w.NewPortal(acme.ID, "Shop", "https://shop.example")
+	help := w.NewPortal(other.ID, "Help", "https://help.example")
+	w.SweepNow() // the migration runs here the first time (and is done)
+	var old []identity.ClientSpec
+	for _, p := range []domain.Portal{desk, shop, help} {
+		spec, _ := w.Identities.Client(p.ClientID)
+		restrictedAttributes(t, spec)
+		old = append(old, spec)
+	}
+	// Now as before the fix: made with Cognito's default attributes.
+	if err := w.Store.PutMigration(w.Ctx(), "portal-clients", state.Migration{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []domain.Portal{desk, shop, help} {
+		spec := old[i]
+		spec.ReadAttributes, spec.WriteAttributes = nil, nil
+		if err := w.Identities.UpdateClient(w.Ctx(), p.ClientID, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Identities.Fail = func(op string) error {
+		if op == "UpdateClient" && strings.HasSuffix(w.Identities.Calls[len(w.Identities.Calls)-1], shop.ClientID) {
+			return errors.New("throttled")
+		}
+		return nil
+	}
+	actions := len(w.Actions(t, acme.ID))
+	if rep := w.SweepNow(); rep.Failed != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	w.Identities.Fail = nil
+	for i, p := range []domain.Portal{desk, help} {
+		spec, _ := w.Identities.Client(p.ClientID)
+		restrictedAttributes(t, spec)
+		if want := old[[]int{0, 2}[i]]; !slices.Equal(spec.CallbackURLs, want.CallbackURLs) || !slices.Equal(spec.LogoutURLs, want.LogoutURLs) || spec.Name != want.Name {
+			t.Fatalf("%+v, was %+v", spec, want)
+		}
+	}
+	if spec, _ := w.Identities.Client(shop.ClientID); spec.WriteAttributes != nil {
+		t.Fatalf("the failed client: %+v", spec)
+	}
+	// Once: the next sweep sets no client again, and nothing is audited.
+	n := len(w.Identities.Calls)
+	w.SweepNow()
+	for _, c := range w.Identities.Calls[n:] {
+		if strings.HasPrefix(c, "UpdateClient") {
+			t.Fatalf("the next sweep: %v", w.Identities.Calls[n:])
+		}
+	}
+	if got := len(w.Actions(t, acme.ID)); got != actions {
+		t.Fatalf("%d actions, were %d", got, actions)
+	}
+	for _, p := range []domain.Portal{desk, shop} {
+		got, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+		if err != nil || got.Version != p.Version || got.ClientID != p.ClientID {
+			t.Fatalf("%+v %v, was %+v", got, err, p)
+		}
+	}
+	// A portal user still signs in through the desk, and is admitted.
+	link(t, w, acme.ID, "jane@acme.example", desk.ID)
+	c, err := w.PortalSignIn("jane@acme.example", desk.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Portals.Admit(w.Ctx(), c); err != nil {
+		t.Fatal(err)
+	}
 }

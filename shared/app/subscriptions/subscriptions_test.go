@@ -3,6 +3,7 @@ package subscriptions_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -76,6 +77,70 @@ func TestSubscriptionInput(t *testing.T) {
 	}
 	if n := w.Audit(domain.CustomerScope(c.ID)); n != 1 { // customer.created
 		t.Errorf("refusals wrote %d audit events", n-1)
+	}
+}
+
+// A port none can dial is refused as a bad url, at creation and at a
+// change, as portal URLs are; the subscription keeps its URL.
+func TestAWebhookPortMustBeDialable(t *testing.T) {
+	w, svc, _ := world(t)
+	c := w.NewCustomer("Acme", "en")
+	sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str("https://hooks.acme.example:8443/x")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := w.Audit(domain.CustomerScope(c.ID))
+	for _, u := range []string{"https://hooks.acme.example:0/x", "https://hooks.acme.example:65536/x", "https://hooks.acme.example:99999/x", "http://localhost:0/"} {
+		_, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str(u)}, nil)
+		if f := apptest.Fields(err); len(f) != 1 || f[0] != "url:invalid_url" {
+			t.Errorf("create at %s: %v", u, err)
+		}
+		_, err = svc.Update(w.Ctx(), w.Admin, c.ID, sub.ID, subscriptions.Input{URL: str(u)}, 0)
+		if f := apptest.Fields(err); len(f) != 1 || f[0] != "url:invalid_url" {
+			t.Errorf("update to %s: %v", u, err)
+		}
+	}
+	if ws, _ := w.Store.Subscriptions(w.Ctx(), c.ID); len(ws) != 1 || ws[0].URL != "https://hooks.acme.example:8443/x" || ws[0].Version != sub.Version {
+		t.Fatalf("after the refusals: %+v", ws)
+	}
+	if n := w.Audit(domain.CustomerScope(c.ID)); n != events {
+		t.Errorf("refusals wrote %d audit events", n-events)
+	}
+}
+
+// At delivery (not local) an address that carries a private IPv4 one to a
+// NAT64 translator or a 6to4 relay is not dialled: the log says
+// private_address, as for the private address itself. A webhook kept from
+// before the check at creation is one such.
+func TestADeliveryIsNotDialledToAPrivateAddressInsideAnIPv6One(t *testing.T) {
+	w, svc, d := world(t) // local: the creation takes any https URL
+	d.Client = subscriptions.NewClient(false)
+	c := w.NewCustomer("Acme", "en")
+	cid := c.ID
+	for i, u := range []string{"https://[64:ff9b::7f00:1]:8443/x", "https://[64:ff9b::a9fe:a9fe]/latest", "https://[2002:a00:1::1]/x", "https://10.0.0.1/x"} {
+		sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str(u)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := events.Event{ID: fmt.Sprintf("evt_%d", i), Type: "user.invited", Version: 1, Timestamp: w.Clock.Now(), Data: events.Data{CustomerID: &cid,
+			Target: domain.Target{Kind: "user", ID: "usr_1"}}}
+		jobs, _, err := d.FanOut(w.Ctx(), ev.Marshal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			if j.SubscriptionID != sub.ID {
+				continue
+			}
+			if o, err := d.Deliver(w.Ctx(), j, 1); err != nil || o.Done {
+				t.Fatalf("%s: %+v %v", u, o, err)
+			}
+		}
+		log, err := svc.WebhookDeliveries(w.Ctx(), w.Admin, c.ID, sub.ID, 10, nil)
+		if err != nil || len(log.Items) != 1 || log.Items[0].OK || log.Items[0].Error != "private_address" {
+			b, _ := json.Marshal(log)
+			t.Errorf("%s: %v %s", u, err, b)
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ type Identities interface {
 // retires deleted setups.
 type Portals interface {
 	Sync(ctx context.Context, d state.Due) error
+	// Refresh sets every setting of a setup's app client again, from the
+	// setup as it is (the migration of the portals' app clients).
+	Refresh(ctx context.Context, customerID, portalID string) error
 }
 
 // Jobs works on jobs with work left (a customer's offboarding) until the
@@ -223,6 +226,20 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		more, err := s.MigrateRoles(ctx, rolesStep)
 		if err != nil {
 			s.Log.WarnContext(ctx, "roles migration failed; the next run goes on", "error", err.Error())
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	for {
+		if s.clock().After(deadline) {
+			rep.More = true
+			return rep, nil
+		}
+		more, err := s.MigratePortalClients(ctx, portalClientsStep)
+		if err != nil {
+			s.Log.WarnContext(ctx, "portal clients' migration failed; the next run goes on", "error", err.Error())
 			break
 		}
 		if !more {

@@ -51,7 +51,8 @@ func flows(spec identity.ClientSpec) []types.ExplicitAuthFlowsType {
 }
 
 // settings are every setting of a portal's app client: public (no
-// secret), authorization code with PKCE, revocable refresh tokens.
+// secret), authorization code with PKCE, revocable refresh tokens, the
+// attributes its users may read and change themselves.
 func (a *AppClients) settings(spec identity.ClientSpec) *cip.CreateUserPoolClientInput {
 	return &cip.CreateUserPoolClientInput{
 		UserPoolId: &a.id, ClientName: &spec.Name, GenerateSecret: false,
@@ -60,6 +61,7 @@ func (a *AppClients) settings(spec identity.ClientSpec) *cip.CreateUserPoolClien
 		AllowedOAuthScopes:              []string{"openid", "email", "profile"},
 		SupportedIdentityProviders:      []string{"COGNITO"},
 		CallbackURLs:                    spec.CallbackURLs, LogoutURLs: spec.LogoutURLs,
+		ReadAttributes: spec.ReadAttributes, WriteAttributes: spec.WriteAttributes,
 		ExplicitAuthFlows:          flows(spec),
 		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
 		EnableTokenRevocation:      aws.Bool(true),
@@ -104,6 +106,7 @@ func (a *AppClients) UpdateClient(ctx context.Context, clientID string, spec ide
 		AllowedOAuthFlows: c.AllowedOAuthFlows, AllowedOAuthFlowsUserPoolClient: c.AllowedOAuthFlowsUserPoolClient,
 		AllowedOAuthScopes: c.AllowedOAuthScopes, SupportedIdentityProviders: c.SupportedIdentityProviders,
 		CallbackURLs: c.CallbackURLs, LogoutURLs: c.LogoutURLs, ExplicitAuthFlows: c.ExplicitAuthFlows,
+		ReadAttributes: c.ReadAttributes, WriteAttributes: c.WriteAttributes,
 		PreventUserExistenceErrors: c.PreventUserExistenceErrors, EnableTokenRevocation: c.EnableTokenRevocation,
 		AccessTokenValidity: c.AccessTokenValidity, IdTokenValidity: c.IdTokenValidity,
 		RefreshTokenValidity: c.RefreshTokenValidity, TokenValidityUnits: c.TokenValidityUnits,

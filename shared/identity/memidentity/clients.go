@@ -110,5 +110,6 @@ func (p *Pool) clientIDs() []string {
 
 func clone(c identity.ClientSpec) identity.ClientSpec {
 	c.CallbackURLs, c.LogoutURLs = slices.Clone(c.CallbackURLs), slices.Clone(c.LogoutURLs)
+	c.ReadAttributes, c.WriteAttributes = slices.Clone(c.ReadAttributes), slices.Clone(c.WriteAttributes)
 	return c
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,40 @@ func testPortalChanges(t *testing.T, w *world) {
 	wantErr(t, w.portalChange(state.PortalChange{Before: &moved, Customer: c}), state.ErrStale, "delete it again")
 	if n := len(w.audit(domain.CustomerScope(c.ID))); n != 6 { // the customer, and five accepted changes
 		t.Fatalf("%d audit events", n)
+	}
+}
+
+// An origin longer than any portal URL can have (domain.MaxOriginLength)
+// is no setup's: the answer is no, not an error, and the longest origin a
+// setup can have is still found. A browser sends the Origin header
+// unauthenticated, so it can be anything; DynamoDB refuses a partition key
+// over 2,048 bytes.
+func testOriginsOfNoSetup(t *testing.T, w *world) {
+	c := w.customer("Acme")
+	host := strings.Repeat("a", domain.MaxURLLength-len("https://")-len(".example/")) + ".example"
+	p := w.setup(c.ID, "desk")
+	p.URL, p.RedirectURIs = "https://"+host+"/", nil
+	if len(p.URL) != domain.MaxURLLength {
+		t.Fatalf("the URL is %d bytes", len(p.URL))
+	}
+	noErr(t, w.portalChange(state.PortalChange{After: &p, Customer: c}), "a setup at the longest URL")
+	if !w.originAllowed("https://" + host) {
+		t.Error("the longest origin a setup can have is not allowed")
+	}
+	for _, n := range []int{domain.MaxOriginLength + 1, 2041, 2100, 8000} {
+		o := "https://" + strings.Repeat("b", n-len("https://"))
+		if len(o) != n {
+			t.Fatalf("origin of %d bytes", len(o))
+		}
+		if w.originAllowed(o) {
+			t.Errorf("an origin of %d bytes is allowed", n)
+		}
+		if w.originAllowed(o[:n-1] + "a") {
+			t.Errorf("an origin of %d bytes is allowed", n)
+		}
+	}
+	if !w.originAllowed("https://"+host) || w.originAllowed("https://evil.example") {
+		t.Error("the origins changed")
 	}
 }
 

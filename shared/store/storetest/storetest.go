@@ -55,6 +55,7 @@ var cases = []struct {
 	{"Directory", testDirectory},
 	{"AuditTrailNewestFirstInPages", testListAudit},
 	{"PortalChangesAndTheirRecords", testPortalChanges},
+	{"OriginsOfNoSetup", testOriginsOfNoSetup},
 	{"PortalMarkers", testPortalMarkers},
 	{"PortalMembers", testPortalMembers},
 	// Members.
