@@ -59,11 +59,19 @@ func TestEachFunctionLinksOnlyTheAWSClientsItsRouteUses(t *testing.T) {
 		if len(r.Identity) > 0 {
 			want = append(want, "cognitoidentityprovider")
 		}
-		if r.Table != routes.TableNone || r.Trigger == routes.TriggerStream {
-			want = append(want, "dynamodb") // the stream's records are the table's items
+		// publish-events reads the stream's records (the table's items, as
+		// the dynamodb/types package has them), not the table: no client.
+		if r.Table != routes.TableNone {
+			want = append(want, "dynamodb")
 		}
 		if r.Trigger == routes.TriggerStream {
 			want = append(want, "eventbridge") // publish-events puts to the bus
+		}
+		// What reads a secret at cold start on AWS: every API function the
+		// origin secret, every function that loads the configuration the
+		// cursor secret (infra/cdk secretsOf).
+		if r.Trigger == "" || r.Table != routes.TableNone {
+			want = append(want, "secretsmanager")
 		}
 		if r.Mail {
 			want = append(want, "sesv2")

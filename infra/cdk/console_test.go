@@ -261,7 +261,7 @@ func TestTheDistributionServesTheAPIUnderV1(t *testing.T) {
 			t.Fatalf("%s: origin headers %v", name, headers)
 		}
 		// CloudFront sends the pinned version, never the previous one.
-		want := "{{resolve:secretsmanager:<" + originSecretID(syn) + ">:SecretString:::" + syn.settings.OriginSecretVersion + "}}"
+		want := "{{resolve:secretsmanager:<" + secretID(syn, "OriginSecret") + ">:SecretString:::" + syn.settings.OriginSecretVersion + "}}"
 		if got := render(get(headers[0].(map[string]any), "HeaderValue")); got != want {
 			t.Errorf("%s: the origin secret header is %s, want %s", name, got, want)
 		}

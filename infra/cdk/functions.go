@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -118,6 +121,7 @@ func (p *stackParts) newFunction(r routes.Route) awslambda.Function {
 			ResourceArns: &[]*string{p.identity.EmailIdentityArn(), p.configSetArn},
 		})
 	}
+	p.grantSecrets(role, r)
 
 	props := &awslambda.FunctionProps{
 		Description:   jsii.String(describe(r)),
@@ -228,17 +232,77 @@ func dependOnPolicyOnly(fn awslambda.Function, role awsiam.Role) {
 		[]*string{awscdk.Stack_Of(fn).GetLogicalId(cfnPolicy)})
 }
 
+// secretsOf are the secrets the function reads from Secrets Manager at cold
+// start, by the setting they are (shared/config's WithSecrets): every API
+// function refuses what did not come through the distribution
+// (ORIGIN_SECRET, shared/lambdafn/origin; the tasks serve no HTTP); every
+// function that loads the configuration signs cursors (CURSOR_SECRET); and
+// those that seal webhook subscriptions' secrets need WEBHOOK_KEY.
+func (p *stackParts) secretsOf(r routes.Route) map[string]awssecretsmanager.Secret {
+	out := map[string]awssecretsmanager.Secret{}
+	if r.Trigger == "" {
+		out["ORIGIN_SECRET"] = p.originSecret
+	}
+	if r.Table != routes.TableNone {
+		out["CURSOR_SECRET"] = p.cursorSecret
+		if r.WebhookKey {
+			out["WEBHOOK_KEY"] = p.webhookKey
+		}
+	}
+	return out
+}
+
+// grantSecrets lets the role read exactly the secrets the function reads
+// (secretsOf): GetSecretValue on each secret's ARN, nothing else (no
+// DescribeSecret, which secret.GrantRead would add and no function calls).
+func (p *stackParts) grantSecrets(role awsiam.Role, r routes.Route) {
+	for _, name := range slices.Sorted(maps.Keys(p.secretsOf(r))) {
+		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+			Grantee:      role,
+			Actions:      jsii.Strings("secretsmanager:GetSecretValue"),
+			ResourceArns: &[]*string{p.secretsOf(r)[name].SecretArn()},
+		})
+	}
+}
+
+// secretEnvironment names each secret the function reads by its ARN
+// (<NAME>_ARN), never by its value: a value in the environment would be in
+// the function's configuration, for anyone who may read that, and in the
+// template's resolution. The function reads the value at cold start. The
+// versions are those the context pins: changing one changes the
+// environment, so every instance starts again with the new value.
+func (p *stackParts) secretEnvironment(r routes.Route, env map[string]*string) {
+	for name, secret := range p.secretsOf(r) {
+		env[name+"_ARN"] = secret.SecretArn()
+	}
+	if _, ok := env["CURSOR_SECRET_ARN"]; ok && p.props.CursorSecretVersion != "" {
+		env["CURSOR_SECRET_VERSION"] = jsii.String(p.props.CursorSecretVersion)
+	}
+	if _, ok := env["ORIGIN_SECRET_ARN"]; ok {
+		// The version CloudFront sends (originHeaderValue) and, during a
+		// rotation, the previous one. Unpinned, CloudFront sends the value
+		// current at the last deploy while a function that starts after a
+		// put-secret-value reads the new AWSCURRENT: accepting AWSPREVIOUS
+		// too keeps it from refusing every request until the next deploy.
+		switch {
+		case p.props.OriginSecretVersion == "":
+			env["ORIGIN_SECRET_PREVIOUS_VERSION"] = jsii.String("AWSPREVIOUS")
+		case p.props.OriginSecretPrevious != "":
+			env["ORIGIN_SECRET_VERSION"] = jsii.String(p.props.OriginSecretVersion)
+			env["ORIGIN_SECRET_PREVIOUS_VERSION"] = jsii.String(p.props.OriginSecretPrevious)
+		default:
+			env["ORIGIN_SECRET_VERSION"] = jsii.String(p.props.OriginSecretVersion)
+		}
+	}
+}
+
 // environment is the configuration shared/config reads at cold start.
-// Every API function gets ORIGIN_SECRET; a function that touches no table
-// (health) reads nothing else: config.Load needs TABLE_NAME, so every other
-// function gets all of it.
+// Every API function gets the origin secret; a function that touches no
+// table (health) reads nothing else: config.Load needs TABLE_NAME, so every
+// other function gets all of it.
 func (p *stackParts) environment(r routes.Route) *map[string]*string {
 	env := map[string]*string{}
-	if r.Trigger == "" {
-		// Every API function refuses what did not come through the
-		// distribution (shared/lambdafn/origin); the tasks serve no HTTP.
-		env["ORIGIN_SECRET"] = p.originSecretsValue()
-	}
+	p.secretEnvironment(r, env)
 	if r.Table == routes.TableNone {
 		if len(env) == 0 {
 			return nil
@@ -246,14 +310,10 @@ func (p *stackParts) environment(r routes.Route) *map[string]*string {
 		return &env
 	}
 	for k, v := range map[string]*string{
-		"TABLE_NAME":    p.table.TableName(),
-		"SENDER_EMAIL":  jsii.String(p.props.SenderEmail),
-		"CURSOR_SECRET": p.cursorSecretValue(),
+		"TABLE_NAME":   p.table.TableName(),
+		"SENDER_EMAIL": jsii.String(p.props.SenderEmail),
 	} {
 		env[k] = v
-	}
-	if r.WebhookKey {
-		env["WEBHOOK_KEY"] = secretValue(p.webhookKey, "")
 	}
 	if r.Trigger == routes.TriggerCognito {
 		// The pool names this function: naming the pool back (or the

@@ -80,6 +80,7 @@ var cloudfrontSettings = Settings{
 	Stage:                "test",
 	OriginSecretVersion:  "0b4f1c2e-1d7a-4c2b-9a8e-3f5d6c7b8a90",
 	OriginSecretPrevious: "7e6d5c4b-3a29-4817-a6b5-c4d3e2f1a0b9",
+	CursorSecretVersion:  "3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4",
 	AlarmEmail:           "ops@example.com",
 	WafInvitationLimit:   50,
 	WafAPILimit:          1000,

@@ -434,9 +434,8 @@ func cognitoEmail(p *stackParts) awscognito.UserPoolEmail {
 
 // newCursorSecret makes the key that signs paging cursors: 64 characters
 // of [A-Za-z0-9], which is valid base64 of 48 bytes (64 is a multiple of
-// 4), as CURSOR_SECRET must be. The functions receive it in their
-// environment through a CloudFormation dynamic reference, so none calls
-// Secrets Manager at cold start.
+// 4), as CURSOR_SECRET must be. The functions get its ARN
+// (CURSOR_SECRET_ARN) and read the value from Secrets Manager at cold start.
 func newCursorSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 	return newAlphanumericSecret(stack, "CursorSecret",
 		"Signs paging cursors (CURSOR_SECRET): 64 alphanumerics, read as base64 of 48 bytes.",
@@ -462,16 +461,11 @@ func newAlphanumericSecret(stack awscdk.Stack, id, description, rotation string)
 	return s
 }
 
-// cursorSecretValue is the CURSOR_SECRET the functions get: the secret's
-// current value, or the version the deployer pinned.
-func (p *stackParts) cursorSecretValue() *string {
-	return secretValue(p.cursorSecret, p.props.CursorSecretVersion)
-}
-
 // newOriginSecret makes the value CloudFront sends to the API in the
 // origin.Header and the functions compare (ORIGIN_SECRET): 64 letters and
-// digits, which no header encoding alters. Both get it through CloudFormation
-// dynamic references, so no function calls Secrets Manager at cold start.
+// digits, which no header encoding alters. CloudFront gets it through a
+// CloudFormation dynamic reference (a header takes only a value); the
+// functions get its ARN (ORIGIN_SECRET_ARN) and read it at cold start.
 func newOriginSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 	return newAlphanumericSecret(stack, "OriginSecret",
 		"The header CloudFront adds to the API's requests (ORIGIN_SECRET): requests without it are refused.",
@@ -479,7 +473,8 @@ func newOriginSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 }
 
 // secretValue is a dynamic reference to a secret's value: the current one,
-// or the version pinned.
+// or the version pinned. Only CloudFront's origin header uses one: a
+// function's environment never holds a secret's value (secretEnvironment).
 func secretValue(secret awssecretsmanager.Secret, version string) *string {
 	opts := &awscdk.SecretsManagerSecretOptions{}
 	if version != "" {
@@ -491,17 +486,6 @@ func secretValue(secret awssecretsmanager.Secret, version string) *string {
 // originHeaderValue is what CloudFront sends: the pinned (or current) version.
 func (p *stackParts) originHeaderValue() *string {
 	return secretValue(p.originSecret, p.props.OriginSecretVersion)
-}
-
-// originSecretsValue is ORIGIN_SECRET: the value CloudFront sends and,
-// during a rotation, the previous one, so that no request is refused while
-// the distribution's change reaches every edge.
-func (p *stackParts) originSecretsValue() *string {
-	v := p.originHeaderValue()
-	if prev := p.props.OriginSecretPrevious; prev != "" {
-		v = awscdk.Fn_Join(jsii.String(","), &[]*string{v, secretValue(p.originSecret, prev)})
-	}
-	return v
 }
 
 // scheduleSweep runs the sweep with an EventBridge rule: the rule invokes

@@ -334,22 +334,25 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 		fns := functions(t, syn.template)
 		for _, r := range allFunctions() {
 			env, _ := get(fns[r.Function].Props, "Environment", "Variables").(map[string]any)
-			// Every API function, and only those, checks the origin secret:
-			// the value CloudFront sends, and during a rotation the previous.
-			origin := render(env["ORIGIN_SECRET"])
+			// Every API function, and only those, checks the origin secret,
+			// which it reads at cold start: the version CloudFront sends,
+			// and during a rotation the previous.
+			origin := originEnv(env)
 			switch {
-			case r.Trigger != "" && env["ORIGIN_SECRET"] != nil:
-				t.Errorf("%s serves no HTTP but gets ORIGIN_SECRET", r.Function)
-			case r.Trigger == "" && origin != wantOriginSecrets(syn):
-				t.Errorf("%s: ORIGIN_SECRET is %s, want %s", r.Function, origin, wantOriginSecrets(syn))
+			case r.Trigger != "" && len(origin) > 0:
+				t.Errorf("%s serves no HTTP but gets %v", r.Function, origin)
+			case r.Trigger == "" && !maps.Equal(origin, wantOriginEnv(syn)):
+				t.Errorf("%s: origin secret settings %v, want %v", r.Function, origin, wantOriginEnv(syn))
 			}
 			if r.Table == routes.TableNone {
-				if len(env) != 1 {
-					t.Errorf("%s reads no configuration but ORIGIN_SECRET, yet gets %v", r.Function, env)
+				for k := range env {
+					if _, ok := origin[k]; !ok && (k != "EVENT_BUS_NAME" || r.Trigger != routes.TriggerStream) {
+						t.Errorf("%s reads no configuration but the origin secret (publish-events its bus), yet gets %s", r.Function, k)
+					}
 				}
 				continue
 			}
-			keys := []string{"TABLE_NAME", "USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "SENDER_EMAIL", "CURSOR_SECRET", "USER_POOL_ISSUER", "MANAGED_LOGIN_URL"}
+			keys := []string{"TABLE_NAME", "USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "SENDER_EMAIL", "CURSOR_SECRET_ARN", "USER_POOL_ISSUER", "MANAGED_LOGIN_URL"}
 			if r.Trigger == routes.TriggerCognito {
 				// The pool's trigger is told none of the pool's names: a cycle.
 				for _, key := range []string{"USER_POOL_ID", "APP_CLIENT_ID", "PORTAL_URL", "USER_POOL_ISSUER", "MANAGED_LOGIN_URL"} {
@@ -360,7 +363,7 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 				if env["USER_POOL_TRIGGER"] != "true" {
 					t.Errorf("%s: USER_POOL_TRIGGER is %v", r.Function, env["USER_POOL_TRIGGER"])
 				}
-				keys = []string{"TABLE_NAME", "SENDER_EMAIL", "CURSOR_SECRET"}
+				keys = []string{"TABLE_NAME", "SENDER_EMAIL", "CURSOR_SECRET_ARN"}
 			}
 			for _, key := range keys {
 				if env[key] == nil {
@@ -376,10 +379,13 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 			if render(env["PORTAL_URL"]) != wantPortalURL(t, syn) || env["SENDER_EMAIL"] != syn.settings.SenderEmail {
 				t.Errorf("%s: PORTAL_URL %v SENDER_EMAIL %v", r.Function, render(env["PORTAL_URL"]), env["SENDER_EMAIL"])
 			}
-			// A dynamic reference: CloudFormation puts the value in, so no
-			// function calls Secrets Manager.
-			if s := render(env["CURSOR_SECRET"]); !strings.HasPrefix(s, "{{resolve:secretsmanager:<CursorSecret") {
-				t.Errorf("%s: CURSOR_SECRET is %s, not a Secrets Manager dynamic reference", r.Function, s)
+			// The secret's ARN, and the version the context pins: the
+			// function reads the value at cold start.
+			if s := render(env["CURSOR_SECRET_ARN"]); s != "<"+secretID(syn, "CursorSecret")+">" {
+				t.Errorf("%s: CURSOR_SECRET_ARN is %s, not the cursor secret's ARN", r.Function, s)
+			}
+			if v, _ := env["CURSOR_SECRET_VERSION"].(string); v != syn.settings.CursorSecretVersion {
+				t.Errorf("%s: CURSOR_SECRET_VERSION is %q, want the context's %q", r.Function, v, syn.settings.CursorSecretVersion)
 			}
 			if _, ok := env["SES_CONFIGURATION_SET"]; ok != r.Mail {
 				t.Errorf("%s: SES_CONFIGURATION_SET set %v, sends mail %v", r.Function, ok, r.Mail)
@@ -391,27 +397,42 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 	})
 }
 
-// wantOriginSecrets is ORIGIN_SECRET as the template says it: a dynamic
-// reference to the origin secret's pinned (or current) version, and the
-// previous one after a comma during a rotation.
-func wantOriginSecrets(syn *synthesized) string {
-	ref := func(v string) string {
-		return "{{resolve:secretsmanager:<" + originSecretID(syn) + ">:SecretString:::" + v + "}}"
+// originEnv are the function's settings of the origin secret.
+func originEnv(env map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range env {
+		if strings.HasPrefix(k, "ORIGIN_SECRET") {
+			out[k] = render(v)
+		}
 	}
-	want := ref(syn.settings.OriginSecretVersion)
-	if p := syn.settings.OriginSecretPrevious; p != "" {
-		want += "," + ref(p)
+	return out
+}
+
+// wantOriginEnv are an API function's settings of the origin secret: its
+// ARN, the version CloudFront sends when pinned, and the previous one
+// during a rotation; unpinned, AWSCURRENT and AWSPREVIOUS, so that a
+// put-secret-value before the deploy refuses nothing.
+func wantOriginEnv(syn *synthesized) map[string]string {
+	want := map[string]string{"ORIGIN_SECRET_ARN": "<" + secretID(syn, "OriginSecret") + ">"}
+	if v := syn.settings.OriginSecretVersion; v != "" {
+		want["ORIGIN_SECRET_VERSION"] = v
+		if p := syn.settings.OriginSecretPrevious; p != "" {
+			want["ORIGIN_SECRET_PREVIOUS_VERSION"] = p
+		}
+	} else {
+		want["ORIGIN_SECRET_PREVIOUS_VERSION"] = "AWSPREVIOUS"
 	}
 	return want
 }
 
-func originSecretID(syn *synthesized) string {
+// secretID is the logical id of the stack's secret whose id begins with prefix.
+func secretID(syn *synthesized, prefix string) string {
 	for _, r := range syn.template.resources("AWS::SecretsManager::Secret") {
-		if strings.HasPrefix(r.ID, "OriginSecret") {
+		if strings.HasPrefix(r.ID, prefix) {
 			return r.ID
 		}
 	}
-	return "no origin secret"
+	return "no secret " + prefix
 }
 
 // isCDKProvider reports whether a resource belongs to the handler that
@@ -542,6 +563,23 @@ func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
 			if r.Mail {
 				want["ses:SendEmail"] = sesRes
 			}
+			// The secrets it reads at cold start (secrets_test.go): the
+			// origin secret every API function checks, the cursor secret
+			// every function that loads the configuration, the webhook key
+			// those that seal subscriptions' secrets.
+			var secrets []string
+			if r.Trigger == "" {
+				secrets = append(secrets, "<"+secretID(syn, "OriginSecret")+">")
+			}
+			if r.Table != routes.TableNone {
+				secrets = append(secrets, "<"+secretID(syn, "CursorSecret")+">")
+				if r.WebhookKey {
+					secrets = append(secrets, "<"+secretID(syn, "WebhookKey")+">")
+				}
+			}
+			if len(secrets) > 0 {
+				want["secretsmanager:GetSecretValue"] = secrets
+			}
 			if q, ok := deadLetters[r.Trigger]; ok {
 				// Lambda hands an event it failed on to the dead-letter queue
 				// with the function's role.
@@ -619,7 +657,7 @@ func TestListCannotWriteAndOnlyMailFunctionsSend(t *testing.T) {
 		return out
 	}
 	for _, a := range actionsOf("list-users") {
-		if !strings.HasPrefix(a, "logs:") && !slices.Contains(tableReadActions, a) {
+		if !strings.HasPrefix(a, "logs:") && !slices.Contains(tableReadActions, a) && a != "secretsmanager:GetSecretValue" {
 			t.Errorf("list-users may %s", a)
 		}
 	}
@@ -649,7 +687,8 @@ func TestListCannotWriteAndOnlyMailFunctionsSend(t *testing.T) {
 	if !slices.Equal(cognito, wantCognito) {
 		t.Errorf("functions with Cognito actions: %v, want %v", cognito, wantCognito)
 	}
-	if slices.ContainsFunc(actionsOf("health"), func(a string) bool { return !strings.HasPrefix(a, "logs:") }) {
+	// Its logs, and the origin secret it checks requests against.
+	if slices.ContainsFunc(actionsOf("health"), func(a string) bool { return !strings.HasPrefix(a, "logs:") && a != "secretsmanager:GetSecretValue" }) {
 		t.Errorf("health may %v", actionsOf("health"))
 	}
 }

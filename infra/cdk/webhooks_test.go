@@ -12,7 +12,7 @@ import (
 // queues are encrypted, TLS only, with a watched dead-letter queue and an
 // alarm on their oldest message; only deliver-webhooks touches them, and it
 // may send to and set visibility on the deliveries queue; the functions
-// that seal secrets get WEBHOOK_KEY, the others do not.
+// that seal secrets get WEBHOOK_KEY_ARN, the others do not.
 func TestWebhooksDelivery(t *testing.T) {
 	eachVariant(t, func(t *testing.T, syn *synthesized) {
 		tpl := syn.template
@@ -110,9 +110,11 @@ func TestWebhooksDelivery(t *testing.T) {
 				t.Errorf("%s may %v on the webhooks' queues", name, sqs)
 			}
 			env, _ := get(f.Props, "Environment", "Variables").(map[string]any)
-			_, hasKey := env["WEBHOOK_KEY"]
+			key, hasKey := env["WEBHOOK_KEY_ARN"]
 			if wants := name == "deliver-webhooks" || name == "create-webhook" || name == "rotate-webhook-secret"; hasKey != wants {
-				t.Errorf("%s: WEBHOOK_KEY %v, want %v", name, hasKey, wants)
+				t.Errorf("%s: WEBHOOK_KEY_ARN %v, want %v", name, hasKey, wants)
+			} else if hasKey && render(key) != "<"+secretID(syn, "WebhookKey")+">" {
+				t.Errorf("%s: WEBHOOK_KEY_ARN is %s, not the webhook key's ARN", name, render(key))
 			}
 		}
 		if env := get(fn.Props, "Environment", "Variables").(map[string]any); refID(env["WEBHOOK_QUEUE_URL"]) != deliveries.ID {

@@ -1,11 +1,13 @@
 // Package lambdafn starts one operation as an AWS Lambda function: it reads
-// the configuration and builds the SDK clients once, at cold start, then
+// the configuration (and on AWS its secrets, from Secrets Manager) and
+// builds the SDK clients once, at cold start, then
 // serves API Gateway events. Each function asks only for the clients its
 // operation uses (withidentity, withmail), so the others are neither linked
 // into its binary nor initialised at its cold start.
 package lambdafn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app"
 	"github.com/portalaccess/portalaccess/shared/config"
 	"github.com/portalaccess/portalaccess/shared/lambdafn/origin"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/secrets"
 	"github.com/portalaccess/portalaccess/shared/store"
 )
 
@@ -42,9 +45,14 @@ func Start(name string, op api.Operation, opts ...Option) {
 }
 
 // env reads the configuration and builds the table client and the clients
-// the options ask for, once, at cold start.
+// the options ask for, once, at cold start. On AWS the secrets come from
+// Secrets Manager, by the ARNs in the environment (shared/lambdafn/secrets).
 func env(log *slog.Logger, opts ...Option) (*Env, error) {
-	cfg, err := config.Load(os.Getenv)
+	getenv, err := secrets.Resolve(context.Background(), os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}

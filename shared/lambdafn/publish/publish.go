@@ -14,7 +14,7 @@ import (
 
 	pevents "github.com/portalaccess/portalaccess/shared/events"
 	"github.com/portalaccess/portalaccess/shared/events/bridge"
-	"github.com/portalaccess/portalaccess/shared/lambdafn"
+	"github.com/portalaccess/portalaccess/shared/lambdafn/awsenv"
 )
 
 // Start runs the function that the table's stream invokes
@@ -24,15 +24,18 @@ import (
 func Start(name string) {
 	log := lambdacontext.NewLogger()
 	bus := os.Getenv("EVENT_BUS_NAME")
-	cfg, err := lambdafn.AWSFromEnv()
+	cfg, err := awsenv.Config()
 	if err == nil && bus == "" {
 		err = errNoBus
 	}
 	if err != nil {
-		lambdafn.CannotStart(log, name, err)
+		// As lambdafn.CannotStart, whose package would link the Secrets
+		// Manager client, which this function, reading no secret, does not use.
+		log.Error("function cannot start", "function", name, "error", err.Error())
+		os.Exit(1)
 	}
 	p := &pevents.Publisher{Log: log, Bus: bridge.Bus{BusName: bus,
-		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = lambdafn.Endpoint("EventBridge") })}}
+		API: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = awsenv.Endpoint("EventBridge") })}}
 	lambda.Start(func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		return PublishEvents(ctx, p, ev), nil
 	})
