@@ -204,46 +204,27 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 		}
 	}
 	// The migrations: once done, each costs a read of its marker a run.
-	for {
-		if s.clock().After(deadline) {
-			rep.More = true
-			return rep, nil
-		}
-		more, err := s.Store.BackfillCounts(ctx, backfillStep)
-		if err != nil {
-			s.Log.WarnContext(ctx, "counts backfill failed; the next run goes on", "error", err.Error())
-			break
-		}
-		if !more {
-			break
-		}
-	}
-	for {
-		if s.clock().After(deadline) {
-			rep.More = true
-			return rep, nil
-		}
-		more, err := s.MigrateRoles(ctx, rolesStep)
-		if err != nil {
-			s.Log.WarnContext(ctx, "roles migration failed; the next run goes on", "error", err.Error())
-			break
-		}
-		if !more {
-			break
-		}
-	}
-	for {
-		if s.clock().After(deadline) {
-			rep.More = true
-			return rep, nil
-		}
-		more, err := s.MigratePortalClients(ctx, portalClientsStep)
-		if err != nil {
-			s.Log.WarnContext(ctx, "portal clients' migration failed; the next run goes on", "error", err.Error())
-			break
-		}
-		if !more {
-			break
+	for _, mg := range []struct {
+		name string
+		step func(context.Context) (more bool, err error)
+	}{
+		{"counts backfill", func(ctx context.Context) (bool, error) { return s.Store.BackfillCounts(ctx, backfillStep) }},
+		{"roles migration", func(ctx context.Context) (bool, error) { return s.MigrateRoles(ctx, rolesStep) }},
+		{"portal clients' migration", func(ctx context.Context) (bool, error) { return s.MigratePortalClients(ctx, portalClientsStep) }},
+	} {
+		for {
+			if s.clock().After(deadline) {
+				rep.More = true
+				return rep, nil
+			}
+			more, err := mg.step(ctx)
+			if err != nil {
+				s.Log.WarnContext(ctx, mg.name+" failed; the next run goes on", "error", err.Error())
+				break
+			}
+			if !more {
+				break
+			}
 		}
 	}
 	if s.MFA != nil {
