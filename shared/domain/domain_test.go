@@ -37,6 +37,8 @@ func TestNormalizeEmail(t *testing.T) {
 		"\"jane\"@acme.example":                 "invalid_email",
 		"jané@acme.example":                     "invalid_email",
 		"jane@аcme.example":                     "invalid_email", // Cyrillic a
+		"\u212aate@acme.example":                "invalid_email", // the Kelvin sign, which lower-cases to k
+		"jane@\u212a.example":                   "invalid_email",
 		"jane@acme.example,bob@acme.example":    "invalid_email",
 		"jane@-acme.example":                    "invalid_email",
 		"jane@acme.123":                         "invalid_email",

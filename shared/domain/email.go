@@ -13,7 +13,7 @@ const MaxEmailLength = 254
 // no quoted local part, no header-breaking characters, a dotted domain.
 // It returns a code for the field error when the address is refused.
 func NormalizeEmail(raw string) (string, string) {
-	s := strings.ToLower(strings.TrimSpace(raw))
+	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", "required"
 	}
@@ -22,11 +22,14 @@ func NormalizeEmail(raw string) (string, string) {
 	}
 	for _, r := range s {
 		// ASCII only, printable, no spaces: rules out CR/LF header injection,
-		// control characters and look-alike Unicode.
+		// control characters and look-alike Unicode. Checked before lower
+		// casing, which folds some of them (the Kelvin sign, U+212A) to
+		// ASCII letters: an address the person never typed.
 		if r <= ' ' || r >= 0x7f {
 			return "", "invalid_email"
 		}
 	}
+	s = strings.ToLower(s)
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
 		return "", "invalid_email"
