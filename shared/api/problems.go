@@ -125,6 +125,7 @@ var fieldTexts = map[string]string{
 	"name link_not_allowed":    "name must not hold a web address or anything that reads as one: it may appear in e-mails.",
 	"roles":                    `roles is "all" or holds at most 100 names of the customer's roles.`,
 	"roles unknown_role":       "The customer's role catalogue has no role of this name.",
+	"name semicolon":           `A role's name must not hold ";": it separates the roles of an import's roles column.`,
 	"portalIds":                "portalIds holds at most 50 ids.",
 	"portalIds unknown_portal": "No portal setup of this customer has this id.",
 	"role":                     `role must be "admin" or "technician".`,

@@ -37,8 +37,15 @@ type Role struct {
 // without case.
 func RoleKey(name string) string { return strings.ToLower(name) }
 
-// CleanRoleName checks a role's name (as a member's free-text role was).
-func CleanRoleName(s string) (string, string) { return CleanText(s, MaxRoleLength) }
+// CleanRoleName checks a role's name (as a member's free-text role was). A
+// name holds no ";", which separates the roles of an import's column.
+func CleanRoleName(s string) (string, string) {
+	name, code := CleanText(s, MaxRoleLength)
+	if code == "" && strings.ContainsRune(name, ';') {
+		return "", "semicolon"
+	}
+	return name, code
+}
 
 // CleanRoleDescription checks a role's description; "" removes it.
 func CleanRoleDescription(s string) (string, string) {

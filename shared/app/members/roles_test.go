@@ -114,3 +114,26 @@ func TestAllRolesRenameAndDeleteShowOnEveryMember(t *testing.T) {
 		t.Fatalf("portal access after the delete: %v %+v", err, a.Member)
 	}
 }
+
+// A role's name holds no ";": it separates the roles of an import's roles
+// column, so such a role could never be given by an import. Refused with
+// nothing changed, on create and on rename.
+func TestARoleNameHoldsNoSemicolon(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	rs := w.NewRoles(cu.ID, "Sales")
+	events := w.Audit(cu.Scope())
+	bad := "Sales;Support"
+	if _, err := w.Roles.Create(w.Ctx(), w.Admin, cu.ID, roles.Input{Name: &bad}, nil); errs.As(err) == nil || errs.As(err).Fields[0].Reason != "semicolon" {
+		t.Fatalf("create: %v", err)
+	}
+	if _, err := w.Roles.Update(w.Ctx(), w.Admin, cu.ID, rs[0].ID, roles.Input{Name: &bad}, 0); errs.As(err) == nil || errs.As(err).Fields[0].Name != "name" {
+		t.Fatalf("rename: %v", err)
+	}
+	if got, err := w.Roles.List(w.Ctx(), w.Admin, cu.ID); err != nil || len(got) != 1 || got[0].Name != "Sales" || got[0].Version != rs[0].Version {
+		t.Fatalf("the catalogue after refusals: %+v %v", got, err)
+	}
+	if w.Audit(cu.Scope()) != events {
+		t.Fatal("a refusal was audited")
+	}
+}
