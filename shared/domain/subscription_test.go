@@ -77,6 +77,11 @@ func TestPublicAddr(t *testing.T) {
 		"64:ff9b:1::a00:1": false, "64:ff9b:1::5db8:d70e": false,
 		"2002:a00:1::1": false, "2002:7f00:1::": false, "2002:a9fe:a9fe:1::1": false, "2002:ac10:1::1": false,
 		"2002::1": false, "2002:5db8:d70e::1": true, "2002:5db8:d70e:ffff:ffff:ffff:ffff:ffff": true,
+		// The special-purpose blocks that are not globally reachable.
+		"0.1.2.3": false, "192.0.0.8": false, "192.0.2.1": false, "198.18.0.1": false, "198.19.255.255": false,
+		"198.51.100.7": false, "203.0.113.7": false, "240.0.0.1": false, "255.255.255.255": false,
+		"::a00:1": false, "::5db8:d70e": false, "100::1": false, "2001:0:4136:e378:8000:63bf:3fff:fdd2": false,
+		"2001:db8::1": false, "198.20.0.1": true, "192.0.3.1": true, "2001:4860:4860::8888": true,
 	} {
 		if got := PublicAddr(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddr(%s) = %v, want %v", addr, got, want)
