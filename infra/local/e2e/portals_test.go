@@ -104,6 +104,15 @@ func TestAPortalSetupIsARelyingParty(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	portalAttributes(t, c)
+	// The console's client, made by the local stack, holds them as the
+	// deployed stack's does.
+	web, err := cognito().DescribeUserPoolClient(context.Background(), &cip.DescribeUserPoolClientInput{
+		UserPoolId: aws.String(st.Info.Cognito.UserPoolID), ClientId: aws.String(st.Info.Cognito.ClientID),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portalAttributes(t, web.UserPoolClient)
 	// The discovery document it names is the stand-in's, and names every endpoint.
 	var disc map[string]any
 	r, err := http.Get(p.SignIn.DiscoveryURL)

@@ -138,6 +138,10 @@ func createWebClient(ctx context.Context, c *cip.Client, poolID string) (string,
 			ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
 		},
 		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
+		// As the stack's console client, and the portals' (an empty list
+		// would be every standard attribute, the e-mail included).
+		ReadAttributes:  identity.PortalReadAttributes,
+		WriteAttributes: identity.PortalWriteAttributes,
 	})
 	if err != nil {
 		return "", fmt.Errorf("create app client: %w", err)
