@@ -85,7 +85,8 @@ const (
 
 // CleanWebhookURL checks an endpoint a subscription is to post to: an
 // absolute https URL (or, when local, http://localhost and loopback, for
-// the sample receiver) of at most 2,000 characters, no user info or
+// the sample receiver) of at most 2,000 characters as given and as kept
+// (escaped), no user info or
 // fragment, no port but one from 1 to 65535 (none can be dialled), and on AWS (local false) no host that is a loopback, private,
 // link-local (instance metadata) or unspecified address, so that a
 // subscriber cannot make the product call into its own network. Names are
@@ -111,13 +112,14 @@ func CleanWebhookURL(raw string, local bool) (string, string) {
 	default:
 		return "", CodeWebhookURL
 	}
-	if local {
-		return u.String(), ""
+	out := u.String() // escaped, it may be longer than given
+	if len(out) > 2000 {
+		return "", CodeWebhookURL
 	}
-	if loopback || (ipErr == nil && !PublicAddr(ip)) {
+	if !local && (loopback || (ipErr == nil && !PublicAddr(ip))) {
 		return "", CodeWebhookPrivateURL
 	}
-	return u.String(), ""
+	return out, ""
 }
 
 // PublicAddr reports whether a delivery may go to the address: not

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,6 +20,9 @@ func TestCleanWebhookURL(t *testing.T) {
 		{"http://hooks.acme.example/", true, "", CodeWebhookHTTPS},
 		{"http://localhost:8091/", true, "http://localhost:8091/", ""},
 		{"http://127.0.0.1:8091/", true, "http://127.0.0.1:8091/", ""},
+		// 2,000 characters as given, but longer once escaped.
+		{"https://hooks.acme.example/" + strings.Repeat("é", 986), false, "", CodeWebhookURL},
+		{"https://hooks.acme.example/" + strings.Repeat("a", 1973), false, "https://hooks.acme.example/" + strings.Repeat("a", 1973), ""},
 		{"http://localhost:8091/", false, "", CodeWebhookHTTPS},
 		{"https://localhost/", false, "", CodeWebhookPrivateURL},
 		{"https://127.0.0.1/", false, "", CodeWebhookPrivateURL},
