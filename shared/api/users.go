@@ -113,6 +113,7 @@ var bulkTexts = map[string]string{
 	members.ErrDomainNotAllowed.Reason: "The customer does not allow new members with this e-mail domain.",
 	"seat_limit":                       "The customer is at its seat limit.",
 	members.ErrSelfInvite.Reason:       "You cannot invite your own e-mail address into a customer.",
+	members.ReasonNotAllowed:           "You lost the right to invite into this customer while the request ran.",
 }
 
 // GetUser: GET /v1/customers/{customerId}/users/{userId}.

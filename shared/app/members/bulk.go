@@ -146,6 +146,12 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
 			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, RoleIDs: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
+			if errors.Is(err, state.ErrActorNotAdmin) {
+				// The sender lost the right meanwhile: this row is refused
+				// (and every row after it, each in its own transaction).
+				res.Outcome, res.Reason = domain.OutcomeInvalid, ReasonNotAllowed
+				err = nil
+			}
 			if err != nil {
 				return err
 			}
@@ -158,11 +164,37 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		// same key completes the rest.
 		return nil, errs.Wrap(op, err)
 	}
+	if lostRight(results) {
+		// Lost before any row was made: the request is refused whole, as it
+		// would have been a moment later. Lost part-way, the rows made stay
+		// and the answer says which were refused, never a 403 after some
+		// were done.
+		return nil, state.ErrActorNotAdmin
+	}
 	// Recorded once complete: a replay answers this again and creates
 	// nobody, even users deleted since. If recording fails, a replay
 	// resumes instead, which is still safe.
 	s.recordAnswer(ctx, key, true, results, "bulk answer not recorded; a replay resumes instead")
 	return results, nil
+}
+
+// ReasonNotAllowed is the reason of a bulk invite's or an import's row
+// refused because its sender no longer has the right.
+const ReasonNotAllowed = "not_allowed"
+
+// lostRight reports whether rows were refused for the sender's right and
+// none was made: nothing of the request was done.
+func lostRight(results []BulkResult) bool {
+	lost := false
+	for _, r := range results {
+		switch {
+		case r.Reason == ReasonNotAllowed:
+			lost = true
+		case r.Outcome == domain.OutcomeInvited:
+			return false
+		}
+	}
+	return lost
 }
 
 func (s *Service) bulkOne(ctx context.Context, c *access.Caller, sc Scope, nm newMember, x state.Extras) (BulkResult, error) {

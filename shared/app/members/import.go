@@ -78,7 +78,7 @@ func cutField(name string) (string, string, bool) {
 // the row to be tried again.
 func (s *Service) ImportRow(ctx context.Context, c *access.Caller, sc Scope, r domain.ImportRow, request string) (domain.ImportRow, error) {
 	if err := c.RequireManager(sc.Scope); err != nil {
-		r.Outcome, r.Reason = domain.OutcomeInvalid, "not_allowed"
+		r.Outcome, r.Reason = domain.OutcomeInvalid, ReasonNotAllowed
 		return r, nil
 	}
 	if sc.err != nil {

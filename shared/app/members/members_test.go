@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -735,5 +736,50 @@ func TestAnOperatorDemotedMidRequestChangesNothing(t *testing.T) {
 	// Read again, the demoted admin acts as the technician they now are.
 	if _, err := w.Members.Invite(w.Ctx(), w.SignIn("boss@provider.example"), w.Scope(cu.Scope()), members.Invitee{Email: "jane@acme.example"}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A portal admin demoted while their bulk invite runs: the rows made stay
+// and the answer says which were refused (not_allowed), never a 403 after
+// some were done. Demoted before any row was made, it is a 403 (see
+// TestADemotedPortalAdminCreatesNobody).
+func TestABulkInviteWhoseSenderIsDemotedPartWay(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	me, admin := w.User(cu.ID, "pa@acme.example", true)
+	w.User(cu.ID, "pa2@acme.example", true)
+	var emails []string
+	for i := range 20 {
+		emails = append(emails, fmt.Sprintf("row%02d@acme.example", i))
+	}
+	var creates atomic.Int32
+	w.Store.BeforeCommit = func(op string) error {
+		if op == "CreateMember" && creates.Add(1) == 3 { // the demotion's own writes are not creations
+			if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, me.ID), members.Profile{Admin: ptr(false)}, 0); err != nil {
+				t.Errorf("the demotion: %v", err)
+			}
+		}
+		return nil
+	}
+	before := w.Mailbox.Count()
+	res, err := w.Members.BulkInvite(w.Ctx(), admin, w.Scope(cu.Scope()), emails, members.Profile{}, nil)
+	w.Store.BeforeCommit = nil
+	if err != nil || len(res) != len(emails) {
+		t.Fatalf("%v %+v", err, res)
+	}
+	invited, refused := 0, 0
+	for _, r := range res {
+		_, getErr := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), r.Email)
+		switch {
+		case r.Outcome == domain.OutcomeInvited && getErr == nil:
+			invited++
+		case r.Outcome == domain.OutcomeInvalid && r.Reason == members.ReasonNotAllowed && errors.Is(getErr, state.ErrNotFound):
+			refused++
+		default:
+			t.Fatalf("%s: %+v (stored: %v)", r.Email, r, getErr)
+		}
+	}
+	if invited == 0 || refused == 0 || w.Mailbox.Count() != before+invited {
+		t.Fatalf("%d invited, %d refused, %d e-mails", invited, refused, w.Mailbox.Count()-before)
 	}
 }
