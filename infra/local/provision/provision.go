@@ -102,7 +102,7 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID, adminE
 		_, err1 := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 		_, err2 := c.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
 		if err1 == nil && err2 == nil {
-			return poolID, clientID, nil
+			return poolID, clientID, setWebClient(ctx, c, poolID, clientID)
 		}
 	}
 	found, err := findPool(ctx, c, name, adminEmail)
@@ -111,6 +111,9 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID, adminE
 	}
 	if found != "" {
 		if cid, err := findClient(ctx, c, found, webClient); err != nil || cid != "" {
+			if err == nil {
+				err = setWebClient(ctx, c, found, cid)
+			}
 			return found, cid, err
 		}
 		cid, err := createWebClient(ctx, c, found)
@@ -128,25 +131,40 @@ func UserPool(ctx context.Context, c *cip.Client, name, poolID, clientID, adminE
 // webClient is the name of the web console's app client.
 const webClient = "web"
 
+// The web console's client's settings. Its attributes are those of the
+// stack's console client and of the portals' (an empty list would be every
+// standard attribute, the e-mail included).
+var webClientFlows = []ciptypes.ExplicitAuthFlowsType{
+	ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
+	ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth,
+	ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+}
+
 func createWebClient(ctx context.Context, c *cip.Client, poolID string) (string, error) {
 	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: &poolID,
-		ClientName: aws.String(webClient),
-		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{
-			ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
-			ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth,
-			ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
-		},
+		UserPoolId: &poolID, ClientName: aws.String(webClient), ExplicitAuthFlows: webClientFlows,
 		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
-		// As the stack's console client, and the portals' (an empty list
-		// would be every standard attribute, the e-mail included).
-		ReadAttributes:  identity.PortalReadAttributes,
-		WriteAttributes: identity.PortalWriteAttributes,
+		ReadAttributes:             identity.PortalReadAttributes, WriteAttributes: identity.PortalWriteAttributes,
 	})
 	if err != nil {
 		return "", fmt.Errorf("create app client: %w", err)
 	}
 	return aws.ToString(client.UserPoolClient.ClientId), nil
+}
+
+// setWebClient sets the settings of a web client made before again (an
+// update sets every setting), so that a .local/ made by an older version
+// gets what createWebClient gives a new one.
+func setWebClient(ctx context.Context, c *cip.Client, poolID, clientID string) error {
+	_, err := c.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{
+		UserPoolId: &poolID, ClientId: &clientID, ClientName: aws.String(webClient), ExplicitAuthFlows: webClientFlows,
+		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
+		ReadAttributes:             identity.PortalReadAttributes, WriteAttributes: identity.PortalWriteAttributes,
+	})
+	if err != nil {
+		return fmt.Errorf("update app client: %w", err)
+	}
+	return nil
 }
 
 // findPool returns the pool of that name, or "" when there is none. Of

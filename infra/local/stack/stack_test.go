@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,9 +39,23 @@ func TestMakeRunStartsOnDataThatWentWrong(t *testing.T) {
 	if _, err := s.Clients.Cognito.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: &pool, Username: aws.String(s.Info.Admin.Email)}); err != nil {
 		t.Fatal(err)
 	}
+	// A .local/ made before the console's client was restricted: its
+	// client reads and writes every attribute. The next start sets it again.
+	if _, err := cognitoOf(s).UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: &pool, ClientId: &client,
+		ClientName: aws.String("web"), ReadAttributes: []string{}, WriteAttributes: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cognitoOf(s).DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &pool, ClientId: &client}); err != nil ||
+		len(c.UserPoolClient.WriteAttributes) != 0 {
+		t.Fatalf("the older client still restricts: %+v %v", c, err)
+	}
 	s.Stop()
 
 	s = start()
+	if c, err := cognitoOf(s).DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &pool, ClientId: &client}); err != nil ||
+		!slices.Equal(c.UserPoolClient.WriteAttributes, []string{"name"}) || len(c.UserPoolClient.ReadAttributes) != 3 {
+		t.Errorf("the console's client after a restart: %+v %v", c, err)
+	}
 	if len(s.Repaired) != 1 {
 		t.Errorf("repaired %q, want one line saying the identity was relinked", s.Repaired)
 	}
@@ -78,6 +93,10 @@ func TestMakeRunStartsOnDataThatWentWrong(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &saved) != nil || saved.Admin.Password != s.Info.Admin.Password {
 		t.Fatalf("stack.json is not written again with the admin's password: %v", err)
 	}
+}
+
+func cognitoOf(s *Stack) *cip.Client {
+	return cip.NewFromConfig(s.Clients.AWS, func(o *cip.Options) { o.BaseEndpoint = aws.String(s.Info.Cognito.Endpoint) })
 }
 
 // signsIn signs in as the first admin and asks who they are.
