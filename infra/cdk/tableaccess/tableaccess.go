@@ -63,11 +63,13 @@ var Narrowed = map[string][]Grant{
 		{Actions: []string{GetItem}, Partitions: []string{client}, Why: "read the portal setup whose app client signed a portal's token"},
 		{Actions: []string{BatchGetItem}, Partitions: []string{customer}, Why: "read the names of the caller's customers and portal setups"},
 		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the role catalogues that name the caller's roles"},
+		{Actions: []string{GetItem}, Partitions: []string{origin}, Why: "read whether a refused call's origin is a portal's, so that the portal can read the refusal"},
 	},
 	"portal-access": {
 		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the caller's memberships"},
 		{Actions: []string{GetItem}, Partitions: []string{client}, Why: "read the portal setup whose app client signed the token"},
 		{Actions: []string{Query}, Partitions: []string{customer}, Why: "read the role catalogue that names the member's roles"},
+		{Actions: []string{GetItem}, Partitions: []string{origin}, Why: "read whether a refused call's origin is a portal's, so that the portal can read the refusal"},
 	},
 	"custom-message": {
 		{Actions: []string{Query}, Partitions: []string{identity}, Why: "read the memberships of the person asking for a code"},

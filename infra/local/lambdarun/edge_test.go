@@ -305,10 +305,17 @@ func TestPublicFunctionsStayInTheirNarrowedPartitions(t *testing.T) {
 	// A portal user whose membership holds a role of the catalogue asks
 	// who they are, through the portal's client: the customers' names and
 	// the catalogue are read too.
+	// A refused call from the portal's origin (a token that is no longer
+	// good) is answered with the portal's CORS headers, read from the
+	// table, so that the portal can read the refusal and sign in again.
 	for _, fn := range []string{"me", "portal-access"} {
 		ev := withHeaders(sample(t, fn, f), "authorization", "Bearer "+f.portalToken)
 		if resp := invoke(t, runs[fn], ev); resp.StatusCode != 200 || !strings.Contains(resp.Body, "Portal managers") {
 			t.Fatalf("%s: %d %s\n%s", fn, resp.StatusCode, resp.Body, runs[fn].Output())
+		}
+		ev = withHeaders(sample(t, fn, f), "authorization", "Bearer not-a-token", "origin", "https://desk.acme.example")
+		if resp := invoke(t, runs[fn], ev); resp.StatusCode != 401 || resp.Headers["Access-Control-Allow-Origin"] != "https://desk.acme.example" {
+			t.Fatalf("%s refused from the portal's origin: %d %v %s", fn, resp.StatusCode, resp.Headers, resp.Body)
 		}
 	}
 
