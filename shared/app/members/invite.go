@@ -287,7 +287,9 @@ func (s *Service) resume(ctx context.Context, c *access.Caller, sc Scope, id str
 		if err != nil || !delivery.NeedsResend(&m, s.now()) {
 			return m, err
 		}
-		m, err = s.rotate(ctx, c, sc, m, domain.ActionReinvited, state.Extras{})
+		var x state.Extras
+		c.ActIn(sc.Scope, &x)
+		m, err = s.rotate(ctx, c, sc, m, domain.ActionReinvited, x)
 		if errors.Is(err, state.ErrStale) && attempt < 3 {
 			continue // changed meanwhile: look again
 		}

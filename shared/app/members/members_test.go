@@ -725,6 +725,18 @@ func TestAnOperatorDemotedMidRequestChangesNothing(t *testing.T) {
 	if _, err := w.Members.UpdateOperator(w.Ctx(), bossCaller, members.Operator(boss.ID), ptr("Boss"), nil, nil, 0); !errors.Is(err, state.ErrActorNotAdmin) {
 		t.Fatalf("their own record, after the demotion: %v", err)
 	}
+	if _, err := w.Offboarding.Begin(w.Ctx(), bossCaller, cu.ID); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("an offboarding by an admin demoted since: %v", err)
+	}
+	if _, err := w.MFA.Reset(w.Ctx(), bossCaller, tech.ID); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatalf("an MFA reset by an admin demoted since: %v", err)
+	}
+	if got, err := w.Store.Customer(w.Ctx(), cu.ID); err != nil || got.Offboarding() {
+		t.Fatalf("the customer after a refused offboarding: %+v %v", got, err)
+	}
+	if got, _ := w.Store.Member(w.Ctx(), domain.ProviderScope, tech.ID); got.MFAEnrolledAt == nil || got.MFAResetPending {
+		t.Fatalf("the technician's second factor after a refused reset: %+v", got)
+	}
 	if w.Mailbox.Count() != mail || w.Audit(domain.ProviderScope) != ops || w.Audit(cu.Scope()) != acme {
 		t.Fatal("a refused change sent mail or was audited")
 	}

@@ -170,6 +170,7 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 		after, ch := change(m, now, c.ActorIn(m.Scope()), domain.ActionMFAReset)
 		after.MFAEnrolledAt = nil
 		after.MFAResetPending = true
+		c.ActIn(m.Scope(), &ch.Extras) // still an operator admin when it lands
 		return ch
 	})
 	if err != nil {

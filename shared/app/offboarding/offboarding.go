@@ -101,7 +101,9 @@ func (s *Service) begin(ctx context.Context, c *access.Caller, customerID string
 	after.OffboardingJob, after.Version, after.UpdatedAt = j.ID, cu.Version+1, now
 	name := cu.Name
 	ev := domain.NewEvent(now, actor, domain.ActionCustomerOffboarded, domain.Target{Kind: domain.TargetCustomer, ID: cu.ID, Name: &name}, domain.ProviderScope)
-	err = s.Store.ChangeCustomer(ctx, state.CustomerChange{Before: cu, After: after, Portals: ps, Job: &j, Events: []domain.AuditEvent{ev}, Now: now})
+	ch := state.CustomerChange{Before: cu, After: after, Portals: ps, Job: &j, Events: []domain.AuditEvent{ev}, Now: now}
+	c.ActIn(domain.ProviderScope, &ch.Extras) // still an operator admin when it lands
+	err = s.Store.ChangeCustomer(ctx, ch)
 	if err != nil {
 		return domain.Job{}, errs.Wrap(op, err)
 	}
