@@ -7,6 +7,7 @@
 package state
 
 import (
+	"errors"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -266,4 +267,27 @@ type PortalChange struct {
 type PendingMarker struct {
 	Claim string
 	Due   time.Time
+}
+
+// Unpinned runs a read-and-change (try reads, decides and writes) that
+// loses races it can win by reading again: a change the caller did not pin
+// to a version (want is 0, no If-Match) and that lost to one made meanwhile
+// (ErrStale) — by another caller, or by the product's own follow-up work
+// such as a portal's app client being recorded — and any change that lost
+// on something its own conditions did not guard (ErrConcurrent). It tries
+// up to four times; a change that keeps losing is ErrConcurrent. A pinned
+// change is tried once for ErrStale: the caller's copy is out of date.
+func Unpinned(want int, try func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := try()
+		lost := errors.Is(err, ErrConcurrent) || errors.Is(err, ErrStale) && want == 0
+		switch {
+		case !lost:
+			return err
+		case attempt == 4 && errors.Is(err, ErrStale):
+			return ErrConcurrent
+		case attempt == 4:
+			return err
+		}
+	}
 }

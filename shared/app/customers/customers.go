@@ -5,7 +5,6 @@ package customers
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sort"
 	"time"
@@ -287,41 +286,44 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, id string, in Ch
 	if err := fs.Err(); err != nil {
 		return domain.Customer{}, err
 	}
-	cu, ps, err := s.Store.CustomerWithPortals(ctx, id)
-	if err == nil && cu.Offboarding() {
-		err = state.ErrNotFound
-	}
-	if err != nil {
-		return domain.Customer{}, errs.Wrap(op, err)
-	}
-	if want > 0 && cu.Version != want {
-		return cu, state.ErrStale
-	}
-	after := cu
-	if in.Name != nil {
-		after.Name = name
-	}
-	if in.Locale != nil {
-		after.Locale = locale
-	}
-	if in.Policy != nil {
-		after.Policy = policy
-	}
-	if after.Name == cu.Name && after.Locale == cu.Locale && samePolicy(after.Policy, cu.Policy) {
-		return cu, nil // nothing changes: no new version, no audit event
-	}
-	now := s.now()
-	after.Version, after.UpdatedAt = cu.Version+1, now
-	actor, target := c.ActorIn(domain.ProviderScope), customerTarget(after)
-	ch := state.CustomerChange{Before: cu, After: after, Portals: ps, Now: now, Events: []domain.AuditEvent{
-		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, domain.ProviderScope),
-		domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, cu.Scope()),
-	}}
-	c.ActIn(domain.ProviderScope, &ch.Extras)
-	if err := s.Store.ChangeCustomer(ctx, ch); err != nil {
-		if errors.Is(err, state.ErrStale) && want == 0 {
-			err = state.ErrConcurrent
+	var cu, after domain.Customer
+	err := state.Unpinned(want, func() error {
+		var ps []domain.Portal
+		var err error
+		cu, ps, err = s.Store.CustomerWithPortals(ctx, id)
+		if err == nil && cu.Offboarding() {
+			err = state.ErrNotFound
 		}
+		if err != nil {
+			return err
+		}
+		if want > 0 && cu.Version != want {
+			return state.ErrStale
+		}
+		after = cu
+		if in.Name != nil {
+			after.Name = name
+		}
+		if in.Locale != nil {
+			after.Locale = locale
+		}
+		if in.Policy != nil {
+			after.Policy = policy
+		}
+		if after.Name == cu.Name && after.Locale == cu.Locale && samePolicy(after.Policy, cu.Policy) {
+			return nil // nothing changes: no new version, no audit event
+		}
+		now := s.now()
+		after.Version, after.UpdatedAt = cu.Version+1, now
+		actor, target := c.ActorIn(domain.ProviderScope), customerTarget(after)
+		ch := state.CustomerChange{Before: cu, After: after, Portals: ps, Now: now, Events: []domain.AuditEvent{
+			domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, domain.ProviderScope),
+			domain.NewEvent(now, actor, domain.ActionCustomerUpdated, target, cu.Scope()),
+		}}
+		c.ActIn(domain.ProviderScope, &ch.Extras)
+		return s.Store.ChangeCustomer(ctx, ch)
+	})
+	if err != nil {
 		return cu, errs.Wrap(op, err)
 	}
 	return after, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -63,5 +64,31 @@ func TestMeListsEnabledMembershipsWithTheirPortals(t *testing.T) {
 	}
 	if me.Memberships[0].Member.Scope() != domain.CustomerScope(acme.ID) {
 		t.Fatal(me.Memberships[0].Member)
+	}
+}
+
+// A customer's change sent without If-Match lands over one made meanwhile;
+// with If-Match, it is refused as stale and changes nothing.
+func TestACustomerChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	relocale := func(int32) error {
+		_, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{Locale: ptr("nl")}, 0)
+		return err
+	}
+	w.Meanwhile("ChangeCustomer", 1, relocale)
+	got, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{Name: ptr("Acme BV")}, 0)
+	if err != nil || got.Name != "Acme BV" || got.Locale != "nl" || got.Version != cu.Version+2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	w.Meanwhile("ChangeCustomer", 1, func(int32) error {
+		_, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{Locale: ptr("en")}, 0)
+		return err
+	})
+	if _, err := w.Customers.Update(w.Ctx(), w.Admin, cu.ID, customers.Change{Name: ptr("Pinned")}, got.Version); !errors.Is(err, state.ErrStale) {
+		t.Fatal(err)
+	}
+	if now, err := w.Store.Customer(w.Ctx(), cu.ID); err != nil || now.Name != "Acme BV" || now.Locale != "en" {
+		t.Fatalf("%+v %v", now, err)
 	}
 }

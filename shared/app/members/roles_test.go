@@ -1,6 +1,8 @@
 package members_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/roles"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/errs"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 func names(m domain.Member) string { return strings.Join(m.Roles, "|") }
@@ -135,5 +138,38 @@ func TestARoleNameHoldsNoSemicolon(t *testing.T) {
 	}
 	if w.Audit(cu.Scope()) != events {
 		t.Fatal("a refusal was audited")
+	}
+}
+
+// A rename or a delete of a role sent without If-Match lands over a change
+// made meanwhile; with If-Match, it is refused as stale and changes nothing.
+func TestARoleChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	r := w.NewRoles(cu.ID, "Sales")[0]
+	n := 0
+	describe := func(int32) error {
+		n++
+		_, err := w.Roles.Update(w.Ctx(), w.Admin, cu.ID, r.ID, roles.Input{Description: ptr(fmt.Sprint("meanwhile ", n))}, 0)
+		return err
+	}
+	w.Meanwhile("ChangeRole", 1, describe)
+	got, err := w.Roles.Update(w.Ctx(), w.Admin, cu.ID, r.ID, roles.Input{Name: ptr("Sellers")}, 0)
+	if err != nil || got.Name != "Sellers" || got.Description != "meanwhile 1" || got.Version != r.Version+2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	w.Meanwhile("ChangeRole", 1, describe)
+	if err := w.Roles.Delete(w.Ctx(), w.Admin, cu.ID, r.ID, got.Version); !errors.Is(err, state.ErrStale) {
+		t.Fatal(err)
+	}
+	if rs, err := w.Store.Roles(w.Ctx(), cu.ID); err != nil || len(rs) != 1 || rs[0].Name != "Sellers" {
+		t.Fatalf("%+v %v", rs, err)
+	}
+	w.Meanwhile("ChangeRole", 1, describe)
+	if err := w.Roles.Delete(w.Ctx(), w.Admin, cu.ID, r.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := w.Store.Roles(w.Ctx(), cu.ID); err != nil || len(rs) != 0 {
+		t.Fatalf("%+v %v", rs, err)
 	}
 }

@@ -304,30 +304,36 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 	if in.Name == nil && in.URL == nil && in.RedirectURIs == nil {
 		return domain.Portal{}, domain.Customer{}, errs.ErrEmptyChange
 	}
-	p, cu, err := s.read(ctx, customerID, portalID)
-	if err != nil {
-		return p, cu, err
-	}
-	if want > 0 && p.Version != want {
-		return p, cu, state.ErrStale
-	}
-	after := p
-	if err := in.check(&after); err != nil {
-		return p, cu, err
-	}
-	if after.Name == p.Name && after.URL == p.URL && slices.Equal(after.RedirectURIs, p.RedirectURIs) {
-		return p, cu, nil // nothing changes: no new version, no audit event
-	}
-	now := s.now()
-	after.Version, after.UpdatedAt = p.Version+1, now
-	sc := domain.CustomerScope(customerID)
-	ch := state.PortalChange{Before: &p, After: &after, Customer: cu, Now: now, SyncClient: true,
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalUpdated, domain.Target{Kind: "portal", ID: p.ID}, sc)}
-	c.ActIn(sc, &ch.Extras)
-	if err := s.Store.ChangePortal(ctx, ch); err != nil {
-		if errors.Is(err, state.ErrStale) && want == 0 {
-			err = state.ErrConcurrent
+	var p, after domain.Portal
+	var cu domain.Customer
+	var ch state.PortalChange
+	changed := false
+	err := state.Unpinned(want, func() error {
+		var err error
+		if p, cu, err = s.read(ctx, customerID, portalID); err != nil {
+			return err
 		}
+		if want > 0 && p.Version != want {
+			return state.ErrStale
+		}
+		after = p
+		if err := in.check(&after); err != nil {
+			return err
+		}
+		if after.Name == p.Name && after.URL == p.URL && slices.Equal(after.RedirectURIs, p.RedirectURIs) {
+			changed = false
+			return nil // nothing changes: no new version, no audit event
+		}
+		now := s.now()
+		after.Version, after.UpdatedAt = p.Version+1, now
+		sc := domain.CustomerScope(customerID)
+		ch = state.PortalChange{Before: &p, After: &after, Customer: cu, Now: now, SyncClient: true,
+			Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalUpdated, domain.Target{Kind: "portal", ID: p.ID}, sc)}
+		c.ActIn(sc, &ch.Extras)
+		changed = true
+		return s.Store.ChangePortal(ctx, ch)
+	})
+	if err != nil || !changed {
 		return p, cu, errs.Wrap(op, err)
 	}
 	return s.settle(ctx, after, cu, ch.Event.ID, false), cu, nil
@@ -342,16 +348,21 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, port
 	if err := c.RequireOperatorAdminIn(customerID); err != nil {
 		return err
 	}
-	p, _, err := s.read(ctx, customerID, portalID)
-	if err != nil {
-		return err
-	}
-	now := s.now()
+	var p domain.Portal
+	var ch state.PortalChange
 	sc := domain.CustomerScope(customerID)
-	ch := state.PortalChange{Before: &p, Now: now, SyncClient: true,
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalDeleted, domain.Target{Kind: "portal", ID: p.ID}, sc)}
-	c.ActIn(sc, &ch.Extras)
-	if err := s.Store.ChangePortal(ctx, ch); err != nil {
+	err := state.Unpinned(0, func() error {
+		var err error
+		if p, _, err = s.read(ctx, customerID, portalID); err != nil {
+			return err
+		}
+		now := s.now()
+		ch = state.PortalChange{Before: &p, Now: now, SyncClient: true,
+			Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalDeleted, domain.Target{Kind: "portal", ID: p.ID}, sc)}
+		c.ActIn(sc, &ch.Extras)
+		return s.Store.ChangePortal(ctx, ch)
+	})
+	if err != nil {
 		return errs.Wrap(op, err)
 	}
 	d := state.Due{Scope: sc, PortalID: p.ID, ClientID: p.ClientID, Marker: ch.Event.ID}

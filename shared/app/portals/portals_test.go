@@ -569,3 +569,54 @@ func TestClientsMadeBeforeTheAttributesWereRestrictedAreSetAgainOnce(t *testing.
 		t.Fatal(err)
 	}
 }
+
+// A change sent without If-Match is the caller's last word: one that lost
+// to a change made meanwhile (another operator's, or the product's own
+// follow-up) reads again and lands; one sent with If-Match is refused as
+// stale instead; and one that keeps losing is a conflict that changed
+// nothing of the caller's.
+func TestAChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	p := w.NewPortal(acme.ID, "Desk", "https://desk.example")
+	rename := func(name string) func(int32) error {
+		return func(i int32) error {
+			_, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr(fmt.Sprint(name, i))}, 0)
+			return err
+		}
+	}
+	w.Meanwhile("ChangePortal", 1, rename("Other "))
+	got, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr("Mine")}, 0)
+	if err != nil || got.Name != "Mine" || got.Version != p.Version+2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if a := w.Actions(t, acme.ID); len(a) < 2 || a[0] != domain.ActionPortalUpdated || a[1] != domain.ActionPortalUpdated {
+		t.Fatal(a)
+	}
+	// Pinned to the version read, the same race is the caller's to settle.
+	w.Meanwhile("ChangePortal", 1, rename("Again "))
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr("Pinned")}, got.Version); !errors.Is(err, state.ErrStale) {
+		t.Fatal(err)
+	}
+	// Losing every time, it gives up as a conflict.
+	made := w.Meanwhile("ChangePortal", 100, rename("Busy "))
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr("Never")}, 0); !errors.Is(err, state.ErrConcurrent) || made.Load() != 4 {
+		t.Fatalf("%v after %d tries", err, made.Load())
+	}
+	w.Store.BeforeCommit = nil
+	now, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+	if err != nil || now.Name != "Busy 4" {
+		t.Fatalf("%+v %v", now, err)
+	}
+	if spec, ok := w.Identities.Client(now.ClientID); !ok || spec.Name != "portal-"+p.ID {
+		t.Fatalf("%+v %v", spec, ok)
+	}
+	// A delete without If-Match lands too.
+	w.Meanwhile("ChangePortal", 1, rename("Last "))
+	if err := w.Portals.Delete(w.Ctx(), w.Admin, acme.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Fatal(err)
+	}
+}

@@ -299,3 +299,38 @@ func TestADemotedAdminChangesNothing(t *testing.T) {
 		t.Fatal("the demoted admin's address was stored")
 	}
 }
+
+// An address changed or deleted without If-Match lands over a change made
+// meanwhile; with If-Match, the same race is refused as stale.
+func TestAnAddressChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	_, admin := w.User(cu.ID, "admin@acme.example", true)
+	a, err := w.Profile.CreateAddress(w.Ctx(), admin, cu.ID, shipping(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := []string{"Depot", "Store", "Yard", "Dock"}
+	relabel := func(int32) error {
+		l := labels[0]
+		labels = labels[1:]
+		_, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{Label: &l}, 0)
+		return err
+	}
+	w.Meanwhile("ChangeAddress", 1, relabel)
+	got, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Delft")}, 0)
+	if err != nil || got.City != "Delft" || got.Label != "Depot" || got.Version != a.Version+2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	w.Meanwhile("ChangeAddress", 1, relabel)
+	if _, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Gouda")}, got.Version); !errors.Is(err, state.ErrStale) {
+		t.Fatal(err)
+	}
+	w.Meanwhile("ChangeAddress", 1, relabel)
+	if err := w.Profile.DeleteAddress(w.Ctx(), admin, cu.ID, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := w.Profile.Addresses(w.Ctx(), admin, cu.ID); err != nil || len(list) != 0 {
+		t.Fatalf("%+v %v", list, err)
+	}
+}

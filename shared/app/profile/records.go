@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -105,24 +104,27 @@ func (k kind[T, P]) create(ctx context.Context, keys idem.Store, c *access.Calle
 // no new version and no audit event.
 func (k kind[T, P]) update(ctx context.Context, c *access.Caller, customerID, id string, want int, x state.Extras, now time.Time,
 	edit func(T) (after T, changed bool, err error)) (T, error) {
-	r, err := k.one(ctx, customerID, id, now)
-	if err != nil {
-		return r, err
-	}
-	if want > 0 && P(&r).Meta().Version != want {
-		return r, state.ErrStale
-	}
-	after, changed, err := edit(r)
+	var r, after T
+	changed := false
+	err := state.Unpinned(want, func() error {
+		var err error
+		if r, err = k.one(ctx, customerID, id, now); err != nil {
+			return err
+		}
+		if want > 0 && P(&r).Meta().Version != want {
+			return state.ErrStale
+		}
+		if after, changed, err = edit(r); err != nil || !changed {
+			return err
+		}
+		m := P(&after).Meta()
+		m.Version, m.UpdatedAt = P(&r).Meta().Version+1, now
+		sc := domain.CustomerScope(customerID)
+		return k.change(ctx, state.RecordChange[T]{Before: &r, After: &after, Extras: x,
+			Event: domain.NewEvent(now, c.ActorIn(sc), k.updated, k.target(after), sc)})
+	})
 	if err != nil || !changed {
 		return r, err
-	}
-	m := P(&after).Meta()
-	m.Version, m.UpdatedAt = P(&r).Meta().Version+1, now
-	sc := domain.CustomerScope(customerID)
-	err = k.change(ctx, state.RecordChange[T]{Before: &r, After: &after, Extras: x,
-		Event: domain.NewEvent(now, c.ActorIn(sc), k.updated, k.target(after), sc)})
-	if err != nil {
-		return r, stale(err, want)
 	}
 	k.read(&after, now)
 	return after, nil
@@ -131,22 +133,16 @@ func (k kind[T, P]) update(ctx context.Context, c *access.Caller, customerID, id
 // delete removes the record id of a customer, on the version the caller
 // read (want, when not 0).
 func (k kind[T, P]) delete(ctx context.Context, c *access.Caller, customerID, id string, want int, x state.Extras, now time.Time) error {
-	r, err := k.one(ctx, customerID, id, now)
-	if err != nil {
-		return err
-	}
-	if want > 0 && P(&r).Meta().Version != want {
-		return state.ErrStale
-	}
-	sc := domain.CustomerScope(customerID)
-	return stale(k.change(ctx, state.RecordChange[T]{Before: &r, Extras: x,
-		Event: domain.NewEvent(now, c.ActorIn(sc), k.deleted, k.target(r), sc)}), want)
-}
-
-// stale: a change that lost a race without an If-Match is a concurrent change.
-func stale(err error, want int) error {
-	if errors.Is(err, state.ErrStale) && want == 0 {
-		return state.ErrConcurrent
-	}
-	return err
+	return state.Unpinned(want, func() error {
+		r, err := k.one(ctx, customerID, id, now)
+		if err != nil {
+			return err
+		}
+		if want > 0 && P(&r).Meta().Version != want {
+			return state.ErrStale
+		}
+		sc := domain.CustomerScope(customerID)
+		return k.change(ctx, state.RecordChange[T]{Before: &r, Extras: x,
+			Event: domain.NewEvent(now, c.ActorIn(sc), k.deleted, k.target(r), sc)})
+	})
 }

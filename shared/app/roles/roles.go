@@ -7,7 +7,6 @@ package roles
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -127,27 +126,30 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 	if in.Name == nil && in.Description == nil {
 		return domain.Role{}, errs.ErrEmptyChange
 	}
-	r, err := s.role(ctx, customerID, id)
+	var r, after domain.Role
+	err := state.Unpinned(want, func() error {
+		var err error
+		if r, err = s.role(ctx, customerID, id); err != nil {
+			return err
+		}
+		if want > 0 && r.Version != want {
+			return state.ErrStale
+		}
+		after = r
+		if err := in.check(&after); err != nil {
+			return err
+		}
+		if after.Name == r.Name && after.Description == r.Description {
+			return nil // nothing changes: no new version, no audit event
+		}
+		now := s.now()
+		after.Version, after.UpdatedAt = r.Version+1, now
+		sc := domain.CustomerScope(customerID)
+		return s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, After: &after, Extras: c.ActingExtras(customerID),
+			Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionRoleUpdated, domain.RoleTargetOf(r), sc)})
+	})
 	if err != nil {
 		return r, errs.Wrap(op, err)
-	}
-	if want > 0 && r.Version != want {
-		return r, state.ErrStale
-	}
-	after := r
-	if err := in.check(&after); err != nil {
-		return r, err
-	}
-	if after.Name == r.Name && after.Description == r.Description {
-		return r, nil // nothing changes: no new version, no audit event
-	}
-	now := s.now()
-	after.Version, after.UpdatedAt = r.Version+1, now
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, After: &after, Extras: c.ActingExtras(customerID),
-		Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionRoleUpdated, domain.RoleTargetOf(r), sc)})
-	if err != nil {
-		return r, errs.Wrap(op, stale(err, want))
 	}
 	return after, nil
 }
@@ -160,25 +162,18 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, id s
 	if err := c.RequireUserManager(customerID); err != nil {
 		return err
 	}
-	r, err := s.role(ctx, customerID, id)
-	if err != nil {
-		return errs.Wrap(op, err)
-	}
-	if want > 0 && r.Version != want {
-		return state.ErrStale
-	}
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, Extras: c.ActingExtras(customerID),
-		Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionRoleDeleted, domain.RoleTargetOf(r), sc)})
-	return errs.Wrap(op, stale(err, want))
-}
-
-// stale: a change that lost a race without an If-Match is a concurrent change.
-func stale(err error, want int) error {
-	if errors.Is(err, state.ErrStale) && want == 0 {
-		return state.ErrConcurrent
-	}
-	return err
+	return errs.Wrap(op, state.Unpinned(want, func() error {
+		r, err := s.role(ctx, customerID, id)
+		if err != nil {
+			return err
+		}
+		if want > 0 && r.Version != want {
+			return state.ErrStale
+		}
+		sc := domain.CustomerScope(customerID)
+		return s.Store.ChangeRole(ctx, state.RoleChange{Before: &r, Extras: c.ActingExtras(customerID),
+			Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionRoleDeleted, domain.RoleTargetOf(r), sc)})
+	}))
 }
 
 // Catalogues reads customers' catalogues.

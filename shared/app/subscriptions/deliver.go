@@ -185,7 +185,7 @@ func (d *Deliverer) Deliver(ctx context.Context, j Job, attempt int) (Outcome, e
 		after := w
 		after.Failures, after.FailingSince = w.Failures+1, &since
 		after.Paused, after.PausedReason = true, "failing"
-		if _, err := (&Service{Store: d.Store}).change(ctx, nil, w, after, domain.ActionSubscriptionPaused, 0, state.Extras{}, now); err != nil {
+		if _, err := (&Service{Store: d.Store}).change(ctx, nil, w, after, domain.ActionSubscriptionPaused, state.Extras{}, now); err != nil {
 			d.Log.WarnContext(ctx, "a failing subscription not paused yet", "subscription", w.ID, "error", err.Error())
 		}
 	}

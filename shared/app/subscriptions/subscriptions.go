@@ -215,7 +215,7 @@ func (s *Service) again(ctx context.Context, customerID, id string) (domain.Subs
 }
 
 // change writes after, a new version of w, with the action's event.
-func (s *Service) change(ctx context.Context, c *access.Caller, w, after domain.Subscription, action string, want int, x state.Extras, now time.Time) (domain.Subscription, error) {
+func (s *Service) change(ctx context.Context, c *access.Caller, w, after domain.Subscription, action string, x state.Extras, now time.Time) (domain.Subscription, error) {
 	after.Version, after.UpdatedAt = w.Version+1, now
 	sc := domain.CustomerScope(w.CustomerID)
 	actor := domain.SystemActor
@@ -224,9 +224,6 @@ func (s *Service) change(ctx context.Context, c *access.Caller, w, after domain.
 	}
 	err := s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, After: &after, Extras: x,
 		Event: domain.NewEvent(now, actor, action, target(after), sc)})
-	if errors.Is(err, state.ErrStale) && want == 0 {
-		err = state.ErrConcurrent
-	}
 	return after, err
 }
 
@@ -242,29 +239,37 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 	if in.empty() {
 		return domain.Subscription{}, ErrEmpty
 	}
-	w, err := s.one(ctx, customerID, id)
+	var w, after domain.Subscription
+	err := state.Unpinned(want, func() error {
+		var err error
+		if w, err = s.one(ctx, customerID, id); err != nil {
+			return err
+		}
+		if want > 0 && w.Version != want {
+			return state.ErrStale
+		}
+		after = w
+		after.Types = slices.Clone(w.Types)
+		if err := s.check(in, &after); err != nil {
+			return err
+		}
+		if in.Paused != nil && *in.Paused != w.Paused {
+			after.Paused, after.PausedReason = *in.Paused, ""
+			if !after.Paused {
+				after.Failures, after.FailingSince = 0, nil
+			}
+		}
+		if after.URL == w.URL && slices.Equal(after.Types, w.Types) && after.Description == w.Description && after.Paused == w.Paused {
+			after = w
+			return nil
+		}
+		after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionUpdated, c.ActingExtras(customerID), s.now())
+		return err
+	})
 	if err != nil {
 		return w, errs.Wrap(op, err)
 	}
-	if want > 0 && w.Version != want {
-		return w, errs.Wrap(op, state.ErrStale)
-	}
-	after := w
-	after.Types = slices.Clone(w.Types)
-	if err := s.check(in, &after); err != nil {
-		return w, err
-	}
-	if in.Paused != nil && *in.Paused != w.Paused {
-		after.Paused, after.PausedReason = *in.Paused, ""
-		if !after.Paused {
-			after.Failures, after.FailingSince = 0, nil
-		}
-	}
-	if after.URL == w.URL && slices.Equal(after.Types, w.Types) && after.Description == w.Description && after.Paused == w.Paused {
-		return w, nil
-	}
-	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionUpdated, want, c.ActingExtras(customerID), s.now())
-	return after, errs.Wrap(op, err)
+	return after, nil
 }
 
 // Delete removes a subscription; want, when not 0, is the version the
@@ -274,20 +279,18 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, id s
 	if err := c.RequireWebhookManager(customerID); err != nil {
 		return errs.Wrap(op, err)
 	}
-	w, err := s.one(ctx, customerID, id)
-	if err != nil {
-		return errs.Wrap(op, err)
-	}
-	if want > 0 && w.Version != want {
-		return errs.Wrap(op, state.ErrStale)
-	}
-	sc := domain.CustomerScope(customerID)
-	err = s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, Extras: c.ActingExtras(customerID),
-		Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionSubscriptionDeleted, target(w), sc)})
-	if errors.Is(err, state.ErrStale) && want == 0 {
-		err = state.ErrConcurrent
-	}
-	return errs.Wrap(op, err)
+	return errs.Wrap(op, state.Unpinned(want, func() error {
+		w, err := s.one(ctx, customerID, id)
+		if err != nil {
+			return err
+		}
+		if want > 0 && w.Version != want {
+			return state.ErrStale
+		}
+		sc := domain.CustomerScope(customerID)
+		return s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, Extras: c.ActingExtras(customerID),
+			Event: domain.NewEvent(s.now(), c.ActorIn(sc), domain.ActionSubscriptionDeleted, target(w), sc)})
+	}))
 }
 
 // Rotate gives a subscription a new secret and answers it, the one time it
@@ -301,20 +304,25 @@ func (s *Service) Rotate(ctx context.Context, c *access.Caller, customerID, id s
 	if s.Sealer == nil {
 		return domain.Subscription{}, "", errs.Wrap(op, ErrNoSealer)
 	}
-	w, err := s.one(ctx, customerID, id)
-	if err != nil {
-		return w, "", errs.Wrap(op, err)
-	}
-	if want > 0 && w.Version != want {
-		return w, "", errs.Wrap(op, state.ErrStale)
-	}
-	now := s.now()
-	secret := webhooks.NewSecret()
-	after := w
-	until := now.Add(Grace)
-	after.PreviousSecret, after.PreviousUntil = w.Secret, &until
-	after.Secret = s.Sealer.Seal(w.ID, secret)
-	after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionRotated, want, c.ActingExtras(customerID), now)
+	var w, after domain.Subscription
+	var secret string
+	err := state.Unpinned(want, func() error {
+		var err error
+		if w, err = s.one(ctx, customerID, id); err != nil {
+			return err
+		}
+		if want > 0 && w.Version != want {
+			return state.ErrStale
+		}
+		now := s.now()
+		secret = webhooks.NewSecret()
+		after = w
+		until := now.Add(Grace)
+		after.PreviousSecret, after.PreviousUntil = w.Secret, &until
+		after.Secret = s.Sealer.Seal(w.ID, secret)
+		after, err = s.change(ctx, c, w, after, domain.ActionSubscriptionRotated, c.ActingExtras(customerID), now)
+		return err
+	})
 	if err != nil {
 		return w, "", errs.Wrap(op, err)
 	}

@@ -295,3 +295,47 @@ func TestTheTrailNamesAWebhookByItsOriginOnly(t *testing.T) {
 		t.Fatalf("%q %v", got.URL, err)
 	}
 }
+
+// A change of a subscription sent without If-Match lands over one made
+// meanwhile (another admin's, or the deliverer pausing it); a rotation
+// answers the secret that landed; with If-Match, the same race is refused
+// as stale and changes nothing.
+func TestASubscriptionChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
+	w, svc, _ := world(t)
+	c := w.NewCustomer("Acme", "en")
+	sub, _, err := svc.Create(w.Ctx(), w.Admin, c.ID, subscriptions.Input{URL: str("https://hooks.acme.example/x")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	describe := func(int32) error {
+		n++
+		_, err := svc.Update(w.Ctx(), w.Admin, c.ID, sub.ID, subscriptions.Input{Description: str(fmt.Sprint("meanwhile ", n))}, 0)
+		return err
+	}
+	w.Meanwhile("ChangeSubscription", 1, describe)
+	got, err := svc.Update(w.Ctx(), w.Admin, c.ID, sub.ID, subscriptions.Input{URL: str("https://hooks.acme.example/y")}, 0)
+	if err != nil || got.URL != "https://hooks.acme.example/y" || got.Description != "meanwhile 1" || got.Version != sub.Version+2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	w.Meanwhile("ChangeSubscription", 1, describe)
+	rotated, secret, err := svc.Rotate(w.Ctx(), w.Admin, c.ID, sub.ID, 0)
+	if err != nil || rotated.Version != got.Version+2 {
+		t.Fatalf("%+v %v", rotated, err)
+	}
+	ws, err := w.Store.Subscriptions(w.Ctx(), c.ID)
+	if err != nil || len(ws) != 1 || ws[0].Secret != rotated.Secret || ws[0].Secret == secret || ws[0].Version != rotated.Version {
+		t.Fatalf("the secret stored is not the one answered: %+v %v", ws, err)
+	}
+	w.Meanwhile("ChangeSubscription", 1, describe)
+	if err := svc.Delete(w.Ctx(), w.Admin, c.ID, sub.ID, rotated.Version); !errors.Is(err, state.ErrStale) {
+		t.Fatal(err)
+	}
+	w.Meanwhile("ChangeSubscription", 1, describe)
+	if err := svc.Delete(w.Ctx(), w.Admin, c.ID, sub.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ws, _ := w.Store.Subscriptions(w.Ctx(), c.ID); len(ws) != 0 {
+		t.Fatalf("%+v", ws)
+	}
+}
