@@ -236,15 +236,19 @@ func dependOnPolicyOnly(fn awslambda.Function, role awsiam.Role) {
 // start, by the setting they are (shared/config's WithSecrets): every API
 // function refuses what did not come through the distribution
 // (ORIGIN_SECRET, shared/lambdafn/origin; the tasks serve no HTTP); every
-// function that loads the configuration signs cursors (CURSOR_SECRET); and
-// those that seal webhook subscriptions' secrets need WEBHOOK_KEY.
+// API function that loads the configuration signs paging cursors
+// (CURSOR_SECRET; the tasks page nothing, and the user pool's trigger, with
+// its 5-second budget, is spared the read); and those that seal webhook
+// subscriptions' secrets need WEBHOOK_KEY.
 func (p *stackParts) secretsOf(r routes.Route) map[string]awssecretsmanager.Secret {
 	out := map[string]awssecretsmanager.Secret{}
 	if r.Trigger == "" {
 		out["ORIGIN_SECRET"] = p.originSecret
 	}
 	if r.Table != routes.TableNone {
-		out["CURSOR_SECRET"] = p.cursorSecret
+		if r.Trigger == "" {
+			out["CURSOR_SECRET"] = p.cursorSecret
+		}
 		if r.WebhookKey {
 			out["WEBHOOK_KEY"] = p.webhookKey
 		}

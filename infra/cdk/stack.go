@@ -519,7 +519,7 @@ func firstOperatorAdmin(p *stackParts, fn awslambda.Function) {
 	})
 	// The function itself is referenced by ServiceToken already (an
 	// explicit dependency on it would be redundant: cfn-lint W3005).
-	cr.Node().AddDependency(p.table, p.pool, p.client, p.identity, p.configSet, p.cursorSecret)
+	cr.Node().AddDependency(p.table, p.pool, p.client, p.identity, p.configSet)
 }
 
 func uniq(xs []string) []string {

@@ -363,7 +363,16 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 				if env["USER_POOL_TRIGGER"] != "true" {
 					t.Errorf("%s: USER_POOL_TRIGGER is %v", r.Function, env["USER_POOL_TRIGGER"])
 				}
-				keys = []string{"TABLE_NAME", "SENDER_EMAIL", "CURSOR_SECRET_ARN"}
+				keys = []string{"TABLE_NAME", "SENDER_EMAIL"}
+			}
+			if r.Trigger != "" {
+				// A task pages nothing: it reads no cursor secret.
+				keys = slices.DeleteFunc(keys, func(k string) bool { return k == "CURSOR_SECRET_ARN" })
+				for _, key := range []string{"CURSOR_SECRET_ARN", "CURSOR_SECRET_VERSION"} {
+					if env[key] != nil {
+						t.Errorf("%s pages nothing but gets %s", r.Function, key)
+					}
+				}
 			}
 			for _, key := range keys {
 				if env[key] == nil {
@@ -381,10 +390,10 @@ func TestEnvironmentIsWhatConfigReads(t *testing.T) {
 			}
 			// The secret's ARN, and the version the context pins: the
 			// function reads the value at cold start.
-			if s := render(env["CURSOR_SECRET_ARN"]); s != "<"+secretID(syn, "CursorSecret")+">" {
+			if s := render(env["CURSOR_SECRET_ARN"]); r.Trigger == "" && s != "<"+secretID(syn, "CursorSecret")+">" {
 				t.Errorf("%s: CURSOR_SECRET_ARN is %s, not the cursor secret's ARN", r.Function, s)
 			}
-			if v, _ := env["CURSOR_SECRET_VERSION"].(string); v != syn.settings.CursorSecretVersion {
+			if v, _ := env["CURSOR_SECRET_VERSION"].(string); r.Trigger == "" && v != syn.settings.CursorSecretVersion {
 				t.Errorf("%s: CURSOR_SECRET_VERSION is %q, want the context's %q", r.Function, v, syn.settings.CursorSecretVersion)
 			}
 			if _, ok := env["SES_CONFIGURATION_SET"]; ok != r.Mail {
@@ -565,14 +574,17 @@ func TestEachRoleReachesOnlyWhatItsFunctionUses(t *testing.T) {
 			}
 			// The secrets it reads at cold start (secrets_test.go): the
 			// origin secret every API function checks, the cursor secret
-			// every function that loads the configuration, the webhook key
-			// those that seal subscriptions' secrets.
+			// every API function that loads the configuration (the tasks
+			// page nothing), the webhook key those that seal subscriptions'
+			// secrets.
 			var secrets []string
 			if r.Trigger == "" {
 				secrets = append(secrets, "<"+secretID(syn, "OriginSecret")+">")
 			}
 			if r.Table != routes.TableNone {
-				secrets = append(secrets, "<"+secretID(syn, "CursorSecret")+">")
+				if r.Trigger == "" {
+					secrets = append(secrets, "<"+secretID(syn, "CursorSecret")+">")
+				}
 				if r.WebhookKey {
 					secrets = append(secrets, "<"+secretID(syn, "WebhookKey")+">")
 				}
@@ -898,9 +910,6 @@ func TestFirstOperatorAdminAtDeploy(t *testing.T) {
 			if id := tpl.one(t, typ).ID; !slices.Contains(deps, id) {
 				t.Errorf("the first admin does not wait for %s (%s)", typ, id)
 			}
-		}
-		if !slices.ContainsFunc(deps, func(d string) bool { return strings.HasPrefix(d, "CursorSecret") }) {
-			t.Errorf("the first admin does not wait for the cursor secret: %v", deps)
 		}
 		// ServiceToken names the function already (cfn-lint W3005).
 		if slices.Contains(deps, fns["bootstrap-admin"].ID) {

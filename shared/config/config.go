@@ -24,6 +24,7 @@ type Config struct {
 	PortalURL   string // PORTAL_URL
 	SenderEmail string // SENDER_EMAIL
 	// CursorSecret signs paging cursors so that a forged one is refused.
+	// Only the API functions page; the tasks are not given it.
 	CursorSecret []byte // CURSOR_SECRET, base64 of at least 32 bytes
 
 	InvitationTTL      time.Duration // INVITATION_TTL, default 168h
@@ -199,7 +200,9 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("PORTAL_URL=%q is not an absolute http(s) URL", c.PortalURL))
 		}
 	}
-	if s := need("CURSOR_SECRET"); s != "" {
+	// Only the API functions page (and refuse to start without it:
+	// shared/lambdafn's Start); the tasks are not given it.
+	if s := strings.TrimSpace(getenv("CURSOR_SECRET")); s != "" {
 		b, err := decodeSecret(s)
 		if err != nil || len(b) < 32 {
 			errs = append(errs, errors.New("CURSOR_SECRET must be base64 of at least 32 random bytes"))

@@ -71,3 +71,14 @@ func TestPoolTriggerNeedsNoPool(t *testing.T) {
 		t.Fatalf("the trigger cannot start: %v %+v", err, c)
 	}
 }
+
+// A task pages nothing and is not given CURSOR_SECRET: it starts without
+// one (the API functions refuse to, in shared/lambdafn's Start).
+func TestATaskStartsWithoutACursorSecret(t *testing.T) {
+	m := full()
+	delete(m, "CURSOR_SECRET")
+	c, err := Load(env(m))
+	if err != nil || len(c.CursorSecret) != 0 {
+		t.Fatalf("%v %d", err, len(c.CursorSecret))
+	}
+}

@@ -39,6 +39,7 @@ type Option func(e *Env) error
 // Start runs the operation as the named function until the runtime stops it.
 func Start(name string, op api.Operation, opts ...Option) {
 	e, log := MustEnv(name, opts...)
+	e.Require(name, len(e.App.Config.CursorSecret) > 0, "CURSOR_SECRET is not set: an API function signs its paging cursors with it")
 	// On AWS, refuse what did not come through the distribution before
 	// anything else runs (ORIGIN_SECRET; unset locally).
 	lambda.Start(origin.Check(name, e.App.Config.OriginSecrets, api.Handler(name, op, api.NewServices(e.App)), log))

@@ -342,6 +342,9 @@ func TestEveryFunctionRunsAsALambda(t *testing.T) {
 			// A function whose table access is narrowed on AWS reaches
 			// DynamoDB through a proxy that holds each call to its grants.
 			env := config()
+			if rt.Trigger != "" {
+				delete(env, "CURSOR_SECRET") // the tasks page nothing: the stack gives them none
+			}
 			var narrow *checkingProxy
 			if grants, ok := tableaccess.Narrowed[rt.Function]; ok {
 				narrow = &checkingProxy{grants: grants, target: st.Info.DynamoDB.Endpoint}

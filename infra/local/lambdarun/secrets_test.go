@@ -154,3 +154,19 @@ func TestAFunctionThatCannotReadItsSecretDoesNotStart(t *testing.T) {
 		t.Errorf("a secret reached the log:\n%s", msg)
 	}
 }
+
+// An API function signs its paging cursors: without the cursor secret it
+// does not start (the tasks, which page nothing, start without it:
+// TestEveryFunctionRunsAsALambda).
+func TestAnAPIFunctionWithoutItsCursorSecretDoesNotStart(t *testing.T) {
+	env := config()
+	delete(env, "CURSOR_SECRET")
+	run, err := lambdarun.Start(context.Background(), filepath.Join(bins, "list-customers", "bootstrap"), lambdarun.Env("list-customers", env))
+	if err == nil {
+		run.Stop()
+		t.Fatal("started")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "function cannot start") || !strings.Contains(msg, "CURSOR_SECRET is not set") {
+		t.Fatalf("the failed start does not say why:\n%s", msg)
+	}
+}
