@@ -305,8 +305,7 @@ func TestADemotedAdminChangesNothing(t *testing.T) {
 func TestAnAddressChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
 	w := apptest.New(t)
 	cu := w.NewCustomer("Acme", "en")
-	_, admin := w.User(cu.ID, "admin@acme.example", true)
-	a, err := w.Profile.CreateAddress(w.Ctx(), admin, cu.ID, shipping(), nil)
+	a, err := w.Profile.CreateAddress(w.Ctx(), w.Admin, cu.ID, shipping(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,23 +313,23 @@ func TestAnAddressChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
 	relabel := func(int32) error {
 		l := labels[0]
 		labels = labels[1:]
-		_, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{Label: &l}, 0)
+		_, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{Label: &l}, 0)
 		return err
 	}
 	w.Meanwhile("ChangeAddress", 1, relabel)
-	got, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Delft")}, 0)
+	got, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Delft")}, 0)
 	if err != nil || got.City != "Delft" || got.Label != "Depot" || got.Version != a.Version+2 {
 		t.Fatalf("%+v %v", got, err)
 	}
 	w.Meanwhile("ChangeAddress", 1, relabel)
-	if _, err := w.Profile.UpdateAddress(w.Ctx(), admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Gouda")}, got.Version); !errors.Is(err, state.ErrStale) {
+	if _, err := w.Profile.UpdateAddress(w.Ctx(), w.Admin, cu.ID, a.ID, profile.AddressInput{City: ptr("Gouda")}, got.Version); !errors.Is(err, state.ErrStale) {
 		t.Fatal(err)
 	}
 	w.Meanwhile("ChangeAddress", 1, relabel)
-	if err := w.Profile.DeleteAddress(w.Ctx(), admin, cu.ID, a.ID, 0); err != nil {
+	if err := w.Profile.DeleteAddress(w.Ctx(), w.Admin, cu.ID, a.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if list, err := w.Profile.Addresses(w.Ctx(), admin, cu.ID); err != nil || len(list) != 0 {
+	if list, err := w.Profile.Addresses(w.Ctx(), w.Admin, cu.ID); err != nil || len(list) != 0 {
 		t.Fatalf("%+v %v", list, err)
 	}
 }

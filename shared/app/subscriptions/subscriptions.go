@@ -204,6 +204,16 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, customerID strin
 	return w, secret, nil
 }
 
+// current reads a subscription to change it: as stale when the caller
+// read another version (want, when not 0).
+func (s *Service) current(ctx context.Context, customerID, id string, want int) (domain.Subscription, error) {
+	w, err := s.one(ctx, customerID, id)
+	if err == nil && want > 0 && w.Version != want {
+		err = state.ErrStale
+	}
+	return w, err
+}
+
 // again answers the subscription a first attempt made, and its secret.
 func (s *Service) again(ctx context.Context, customerID, id string) (domain.Subscription, string, error) {
 	w, err := s.one(ctx, customerID, id)
@@ -242,11 +252,8 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, id s
 	var w, after domain.Subscription
 	err := state.Unpinned(want, func() error {
 		var err error
-		if w, err = s.one(ctx, customerID, id); err != nil {
+		if w, err = s.current(ctx, customerID, id, want); err != nil {
 			return err
-		}
-		if want > 0 && w.Version != want {
-			return state.ErrStale
 		}
 		after = w
 		after.Types = slices.Clone(w.Types)
@@ -280,12 +287,9 @@ func (s *Service) Delete(ctx context.Context, c *access.Caller, customerID, id s
 		return errs.Wrap(op, err)
 	}
 	return errs.Wrap(op, state.Unpinned(want, func() error {
-		w, err := s.one(ctx, customerID, id)
+		w, err := s.current(ctx, customerID, id, want)
 		if err != nil {
 			return err
-		}
-		if want > 0 && w.Version != want {
-			return state.ErrStale
 		}
 		sc := domain.CustomerScope(customerID)
 		return s.Store.ChangeSubscription(ctx, state.SubscriptionChange{Before: &w, Extras: c.ActingExtras(customerID),
@@ -308,11 +312,8 @@ func (s *Service) Rotate(ctx context.Context, c *access.Caller, customerID, id s
 	var secret string
 	err := state.Unpinned(want, func() error {
 		var err error
-		if w, err = s.one(ctx, customerID, id); err != nil {
+		if w, err = s.current(ctx, customerID, id, want); err != nil {
 			return err
-		}
-		if want > 0 && w.Version != want {
-			return state.ErrStale
 		}
 		now := s.now()
 		secret = webhooks.NewSecret()
