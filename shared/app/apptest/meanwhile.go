@@ -11,12 +11,16 @@ func (w *World) Meanwhile(op string, n int32, change func(i int32) error) *atomi
 	var made atomic.Int32
 	var inside atomic.Bool
 	w.Store.BeforeCommit = func(o string) error {
-		if o != op || inside.Load() || made.Load() >= n {
+		if o != op || !inside.CompareAndSwap(false, true) {
 			return nil
 		}
-		inside.Store(true)
 		defer inside.Store(false)
-		if err := change(made.Add(1)); err != nil {
+		i := made.Add(1)
+		if i > n {
+			made.Add(-1)
+			return nil
+		}
+		if err := change(i); err != nil {
 			w.T.Errorf("the change meanwhile: %v", err)
 		}
 		return nil
