@@ -307,7 +307,6 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 	var p, after domain.Portal
 	var cu domain.Customer
 	var ch state.PortalChange
-	changed := false
 	err := state.Unpinned(want, func() error {
 		var err error
 		if p, cu, err = s.read(ctx, customerID, portalID); err != nil {
@@ -321,7 +320,6 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 			return err
 		}
 		if after.Name == p.Name && after.URL == p.URL && slices.Equal(after.RedirectURIs, p.RedirectURIs) {
-			changed = false
 			return nil // nothing changes: no new version, no audit event
 		}
 		now := s.now()
@@ -330,10 +328,9 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 		ch = state.PortalChange{Before: &p, After: &after, Customer: cu, Now: now, SyncClient: true,
 			Event: domain.NewEvent(now, c.ActorIn(sc), domain.ActionPortalUpdated, domain.Target{Kind: "portal", ID: p.ID}, sc)}
 		c.ActIn(sc, &ch.Extras)
-		changed = true
 		return s.Store.ChangePortal(ctx, ch)
 	})
-	if err != nil || !changed {
+	if err != nil || after.Version == p.Version { // refused, or nothing to change
 		return p, cu, errs.Wrap(op, err)
 	}
 	return s.settle(ctx, after, cu, ch.Event.ID, false), cu, nil
