@@ -25,6 +25,12 @@ var (
 	// ErrConcurrent: the change lost a race on something its own conditions
 	// did not guard; it may be tried again.
 	ErrConcurrent = errs.New(errs.Conflict, "concurrent_change")
+	// ErrContended is the cause of an ErrConcurrent that the store has
+	// retried itself already (DynamoDB cancelled the transaction for
+	// TransactionConflict on every attempt, with backoff between them):
+	// Unpinned does not try it again, so that one contended request stays
+	// a handful of writes.
+	ErrContended = errs.New(errs.Conflict, "contended")
 	// ErrLastAdmin: the change would take the scope's last enabled admin away.
 	ErrLastAdmin = errs.New(errs.Conflict, "last_admin")
 	// ErrActorNotAdmin: the portal admin acting is no longer an enabled admin
@@ -276,11 +282,12 @@ type PendingMarker struct {
 // such as a portal's app client being recorded — and any change that lost
 // on something its own conditions did not guard (ErrConcurrent). It tries
 // up to four times; a change that keeps losing is ErrConcurrent. A pinned
-// change is tried once for ErrStale: the caller's copy is out of date.
+// change is tried once for ErrStale: the caller's copy is out of date, and
+// a contended one (ErrContended) is not tried again: the store has retried it.
 func Unpinned(want int, try func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := try()
-		lost := errors.Is(err, ErrConcurrent) || errors.Is(err, ErrStale) && want == 0
+		lost := !errors.Is(err, ErrContended) && (errors.Is(err, ErrConcurrent) || errors.Is(err, ErrStale) && want == 0)
 		switch {
 		case !lost:
 			return err

@@ -109,9 +109,10 @@ func (t *tx) check(pk, sk string, c expression.ConditionBuilder, onFail error) {
 // registered with it. A transaction cancelled because another one held an
 // item (TransactionConflict, which DynamoDB raises under contention) is tried
 // again, with jittered backoff, until the conditions decide; past that it
-// returns state.ErrConcurrent. Each attempt carries its own ClientRequestToken, so
-// that the SDK's own retries of one attempt (after a timeout, say) cannot
-// apply it twice.
+// returns state.ErrConcurrent, caused by state.ErrContended (not to be tried
+// again). Each attempt carries its own ClientRequestToken, so that the
+// SDK's own retries of one attempt (after a timeout, say) cannot apply it
+// twice.
 func (t *tx) commit(ctx context.Context) error {
 	if t.err != nil {
 		if e := errs.As(t.err); e != nil && e.Kind != errs.Internal {
@@ -160,7 +161,7 @@ func (t *tx) commit(ctx context.Context) error {
 			return dbError(err, "write a transaction")
 		}
 		if attempt == attempts {
-			return state.ErrConcurrent
+			return state.ErrConcurrent.In("", state.ErrContended)
 		}
 		backoff(ctx, attempt)
 	}

@@ -91,6 +91,10 @@ func TestACommitGivesUpOnEndlessConflicts(t *testing.T) {
 	if !errors.Is(err, state.ErrConcurrent) || errs.KindOf(err) != errs.Conflict {
 		t.Fatalf("got %v, want concurrent_change", err)
 	}
+	// Marked as retried already, so that a use case does not try it again.
+	if !errors.Is(err, state.ErrContended) || state.Unpinned(0, func() error { return err }) != err {
+		t.Fatalf("got %v, want it caused by ErrContended and not retried", err)
+	}
 	if len(cl.tokens) != 5 {
 		t.Fatalf("%d attempts, want 5", len(cl.tokens))
 	}

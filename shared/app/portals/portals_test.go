@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/portalaccess/portalaccess/shared/app/access"
@@ -610,6 +611,24 @@ func TestAChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
 	}
 	if spec, ok := w.Identities.Client(now.ClientID); !ok || spec.Name != "portal-"+p.ID {
 		t.Fatalf("%+v %v", spec, ok)
+	}
+	// A commit the store has retried itself already (DynamoDB's
+	// TransactionConflict on every attempt) is not tried again: one try,
+	// a conflict, nothing changed.
+	var tries atomic.Int32
+	w.Store.BeforeCommit = func(op string) error {
+		if op != "ChangePortal" {
+			return nil
+		}
+		tries.Add(1)
+		return state.ErrConcurrent.In("", state.ErrContended)
+	}
+	if _, _, err := w.Portals.Update(w.Ctx(), w.Admin, acme.ID, p.ID, portals.Setup{Name: ptr("Contended")}, 0); !errors.Is(err, state.ErrConcurrent) || tries.Load() != 1 {
+		t.Fatalf("%v after %d tries", err, tries.Load())
+	}
+	w.Store.BeforeCommit = nil
+	if again, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID); err != nil || again.Name != "Busy 4" || again.Version != now.Version {
+		t.Fatalf("%+v %v", again, err)
 	}
 	// A delete without If-Match lands too.
 	w.Meanwhile("ChangePortal", 1, rename("Last "))
