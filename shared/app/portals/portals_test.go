@@ -495,8 +495,9 @@ func restrictedAttributes(t *testing.T, spec identity.ClientSpec) {
 
 // App clients made before their users' attributes were restricted are
 // brought in line by the sweep's migration, once, each from its setup as it
-// is; one that fails is logged and blocks no other; the setups stay as they
-// were, and their users still sign in through them.
+// is. One the sign-in system throttles is set by a later run; one that
+// cannot be set at all is logged and blocks no other. The setups stay as
+// they were, and their users still sign in through them.
 func TestClientsMadeBeforeTheAttributesWereRestrictedAreSetAgainOnce(t *testing.T) {
 	w := apptest.New(t)
 	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
@@ -504,45 +505,75 @@ func TestClientsMadeBeforeTheAttributesWereRestrictedAreSetAgainOnce(t *testing.
 	desk := w.NewPortal(acme.ID, "Desk", "https://desk.example")
 	shop := w.NewPortal(acme.ID, "Shop", "https://shop.example")
 	help := w.NewPortal(other.ID, "Help", "https://help.example")
+	all := []domain.Portal{desk, shop, help}
 	w.SweepNow() // the migration runs here the first time (and is done)
 	var old []identity.ClientSpec
-	for _, p := range []domain.Portal{desk, shop, help} {
+	for _, p := range all {
 		spec, _ := w.Identities.Client(p.ClientID)
 		restrictedAttributes(t, spec)
 		old = append(old, spec)
 	}
 	// Now as before the fix: made with Cognito's default attributes.
-	if err := w.Store.PutMigration(w.Ctx(), "portal-clients", state.Migration{}); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range []domain.Portal{desk, shop, help} {
-		spec := old[i]
-		spec.ReadAttributes, spec.WriteAttributes = nil, nil
-		if err := w.Identities.UpdateClient(w.Ctx(), p.ClientID, spec); err != nil {
+	unrestrict := func() {
+		t.Helper()
+		if err := w.Store.PutMigration(w.Ctx(), "portal-clients", state.Migration{}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	w.Identities.Fail = func(op string) error {
-		if op == "UpdateClient" && strings.HasSuffix(w.Identities.Calls[len(w.Identities.Calls)-1], shop.ClientID) {
-			return errors.New("throttled")
+		for i, p := range all {
+			spec := old[i]
+			spec.ReadAttributes, spec.WriteAttributes = nil, nil
+			if err := w.Identities.UpdateClient(w.Ctx(), p.ClientID, spec); err != nil {
+				t.Fatal(err)
+			}
 		}
-		return nil
+	}
+	failOn := func(clientID string, err error) {
+		w.Identities.Fail = func(op string) error {
+			if op == "UpdateClient" && strings.HasSuffix(w.Identities.Calls[len(w.Identities.Calls)-1], clientID) {
+				return err
+			}
+			return nil
+		}
+	}
+	setAgain := func(ps ...domain.Portal) {
+		t.Helper()
+		for _, p := range ps {
+			spec, _ := w.Identities.Client(p.ClientID)
+			restrictedAttributes(t, spec)
+			want := old[slices.IndexFunc(all, func(q domain.Portal) bool { return q.ID == p.ID })]
+			if !slices.Equal(spec.CallbackURLs, want.CallbackURLs) || !slices.Equal(spec.LogoutURLs, want.LogoutURLs) || spec.Name != want.Name {
+				t.Fatalf("%+v, was %+v", spec, want)
+			}
+		}
+	}
+	left := func(p domain.Portal) {
+		t.Helper()
+		if spec, _ := w.Identities.Client(p.ClientID); spec.WriteAttributes != nil {
+			t.Fatalf("the failed client: %+v", spec)
+		}
 	}
 	actions := len(w.Actions(t, acme.ID))
+
+	// Throttled: the run stops at the shop's customer, the next one sets it.
+	unrestrict()
+	failOn(shop.ClientID, identity.ErrUnavailable)
+	if rep := w.SweepNow(); rep.Failed != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	left(shop)
+	w.Identities.Fail = nil
+	w.SweepNow()
+	setAgain(all...)
+
+	// Refused for good: logged and left, and the rest are set.
+	unrestrict()
+	failOn(shop.ClientID, errors.New("refused"))
 	if rep := w.SweepNow(); rep.Failed != 0 {
 		t.Fatalf("%+v", rep)
 	}
 	w.Identities.Fail = nil
-	for i, p := range []domain.Portal{desk, help} {
-		spec, _ := w.Identities.Client(p.ClientID)
-		restrictedAttributes(t, spec)
-		if want := old[[]int{0, 2}[i]]; !slices.Equal(spec.CallbackURLs, want.CallbackURLs) || !slices.Equal(spec.LogoutURLs, want.LogoutURLs) || spec.Name != want.Name {
-			t.Fatalf("%+v, was %+v", spec, want)
-		}
-	}
-	if spec, _ := w.Identities.Client(shop.ClientID); spec.WriteAttributes != nil {
-		t.Fatalf("the failed client: %+v", spec)
-	}
+	setAgain(desk, help)
+	left(shop)
 	// Once: the next sweep sets no client again, and nothing is audited.
 	n := len(w.Identities.Calls)
 	w.SweepNow()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/errs"
 	"github.com/portalaccess/portalaccess/shared/state"
 )
 
@@ -16,8 +18,11 @@ import (
 // clients again from the setup as it then is (Portals.Refresh). Where it
 // stands is the marker MIGRATION#portal-clients, written after each step:
 // a sweep that dies in a step does it again, which sets the same settings
-// twice. A client that cannot be set (gone from the pool) is logged and
-// left: it blocks no other. Once done, each run reads the marker only.
+// twice. A client the sign-in system cannot set for now (throttled, as a
+// migration of many clients will be) stops the step at its customer, which
+// the next run does again; one that cannot be set at all (gone from the
+// pool) is logged and left: it blocks no other. Once done, each run reads
+// the marker only.
 const portalClientsMigration = "portal-clients"
 
 // portalClientsStep is how many customers one step of it reads.
@@ -49,13 +54,11 @@ func (s *Sweeper) MigratePortalClients(ctx context.Context, limit int) (more boo
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
 			return true, err
 		}
-		for _, p := range ps {
-			if p.ClientID == "" {
-				continue // its client is still to be made, with every setting
+		if err := s.refreshClients(ctx, cu.ID, ps); err != nil {
+			if perr := st.PutMigration(ctx, portalClientsMigration, mk); perr != nil {
+				return true, errors.Join(err, perr)
 			}
-			if err := s.Portals.Refresh(ctx, cu.ID, p.ID); err != nil {
-				s.Log.WarnContext(ctx, "portal's app client not brought in line by the migration", "customerId", cu.ID, "portal", p.ID, "error", err.Error())
-			}
+			return true, err
 		}
 		if page.Next == nil {
 			mk = state.Migration{Done: true}
@@ -67,4 +70,24 @@ func (s *Sweeper) MigratePortalClients(ctx context.Context, limit int) (more boo
 		return true, err
 	}
 	return !mk.Done, nil
+}
+
+// refreshClients sets each of a customer's setups' clients again: an error
+// that may pass (errs.Transient, errs.Exhausted) stops it, any other is
+// logged and the client left.
+func (s *Sweeper) refreshClients(ctx context.Context, customerID string, ps []domain.Portal) error {
+	for _, p := range ps {
+		if p.ClientID == "" {
+			continue // its client is still to be made, with every setting
+		}
+		err := s.Portals.Refresh(ctx, customerID, p.ID)
+		switch k := errs.KindOf(err); {
+		case err == nil:
+		case k == errs.Transient || k == errs.Exhausted:
+			return err
+		default:
+			s.Log.WarnContext(ctx, "portal's app client not brought in line by the migration", "customerId", customerID, "portal", p.ID, "error", err.Error())
+		}
+	}
+	return nil
 }
