@@ -421,10 +421,8 @@ func cleanRoles(cu *customer, rs []string) []string {
 
 func dedupe(ids []string) []string {
 	out := []string{}
-	seen := map[string]bool{}
 	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
+		if !slices.Contains(out, id) {
 			out = append(out, id)
 		}
 	}
