@@ -44,9 +44,12 @@ run: deps
 vet:
 	go vet ./...
 
-# The handler benchmarks run once each too, so that they cannot rot unseen.
+# The handler benchmarks run once each too, so that they cannot rot unseen;
+# the use cases and the in-memory store run again under the race detector
+# (bulk invites and imports share state between their workers).
 test: deps vet chromium cfn-lint
 	go test -json -count=1 -timeout 45m ./... | go run ./infra/tools/testsummary
+	go test -race -count=1 ./shared/app/... ./shared/store/memstore/
 	go test -count=1 -run '^$$' -bench . -benchtime 1x ./shared/api/ ./shared/httpapi/
 	FUZZTIME=$(FUZZTIME) infra/tools/fuzz-short.sh
 

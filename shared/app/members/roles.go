@@ -2,6 +2,7 @@ package members
 
 import (
 	"context"
+	"sync"
 
 	"github.com/portalaccess/portalaccess/shared/app/check"
 	"github.com/portalaccess/portalaccess/shared/domain"
@@ -22,7 +23,10 @@ type RoleChoice struct {
 }
 
 // catalogue is the customer's catalogue, read at most once per request.
+// The workers of a bulk invite or an import share it: mu guards its
+// reading, and whoever has loaded it may read ix from then on.
 type catalogue struct {
+	mu     sync.Mutex
 	ix     domain.RoleIndex
 	loaded bool
 }
@@ -30,7 +34,12 @@ type catalogue struct {
 // load reads the scope's catalogue unless it was read already (the
 // provider's operators hold no roles).
 func (s *Service) load(ctx context.Context, sc domain.Scope, cat *catalogue) error {
-	if cat.loaded || sc.IsProvider() {
+	if sc.IsProvider() {
+		return nil
+	}
+	cat.mu.Lock()
+	defer cat.mu.Unlock()
+	if cat.loaded {
 		return nil
 	}
 	rs, err := s.Store.Roles(ctx, sc.CustomerID)
@@ -52,12 +61,20 @@ func (s *Service) name(ctx context.Context, sc domain.Scope, cat *catalogue, ms 
 			return err
 		}
 	}
+	ix := cat.index()
 	for _, m := range ms {
 		if m != nil && !m.Scope().IsProvider() {
-			m.Roles = cat.ix.Names(m)
+			m.Roles = ix.Names(m)
 		}
 	}
 	return nil
+}
+
+// index is the catalogue as read (empty when it was not).
+func (cat *catalogue) index() domain.RoleIndex {
+	cat.mu.Lock()
+	defer cat.mu.Unlock()
+	return cat.ix
 }
 
 // checkRoles turns the caller's choice into role ids of the catalogue
@@ -87,5 +104,5 @@ func (sc Scope) catalogue() domain.RoleIndex {
 	if sc.roles == nil {
 		return domain.RoleIndex{}
 	}
-	return sc.roles.ix
+	return sc.roles.index()
 }

@@ -3,6 +3,7 @@ package members_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +172,37 @@ func TestARoleChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
 	}
 	if rs, err := w.Store.Roles(w.Ctx(), cu.ID); err != nil || len(rs) != 0 {
 		t.Fatalf("%+v %v", rs, err)
+	}
+}
+
+// A replay of a bulk invite that named no roles, after its members were
+// given roles, names their roles in every answer: the workers that answer
+// share one catalogue, read once (go test -race sees them share it).
+func TestABulkReplayNamesRolesGivenSince(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	w.NewRoles(cu.ID, "Buyer")
+	emails := []string{"a@acme.example", "b@acme.example", "c@acme.example", "d@acme.example", "e@acme.example"}
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), emails, members.Profile{}, key("bulk-roles", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, r.User.ID), members.Profile{Roles: &members.RoleChoice{Names: []string{"buyer"}}}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mails := w.Mailbox.Count()
+	again, err := w.Members.BulkInvite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), emails, members.Profile{}, key("bulk-roles", "x"))
+	if err != nil || len(again) != len(emails) {
+		t.Fatal(len(again), err)
+	}
+	for _, r := range again {
+		if r.User == nil || !slices.Equal(r.User.Roles, []string{"Buyer"}) {
+			t.Fatalf("%s: %+v", r.Email, r.User)
+		}
+	}
+	if got := w.Mailbox.Count(); got != mails {
+		t.Fatalf("the replay sent %d e-mails", got-mails)
 	}
 }
