@@ -83,19 +83,28 @@ func (k *Key) Record(ref string, now time.Time) *state.Idempotency {
 	return &state.Idempotency{ID: k.ID, Fingerprint: k.Fingerprint, Ref: ref, CreatedAt: now}
 }
 
-// LostRace re-reads the record after a concurrent request with the same
-// key committed first, and returns what it created; any other error is
-// returned as it is.
+// LostRace re-reads the record after a creation failed on what a
+// concurrent request with the same key may have made first, and returns
+// what that one created. A creation refused because the thing exists
+// already (errs.Exist: the e-mail's record, say, which a transaction may
+// check before the key's) or lost on the key itself is such a failure when
+// the key's record now names what was created; any other error, or one
+// with no such record, is returned as it is.
 func LostRace(ctx context.Context, s Store, k *Key, err error, now time.Time) (string, error) {
-	if k == nil || !errors.Is(err, state.ErrIdempotencyRace) {
+	onKey := errors.Is(err, state.ErrIdempotencyRace)
+	if k == nil || !onKey && !errs.IsKind(err, errs.Exist) {
 		return "", err
 	}
 	rec, rerr := s.IdempotencyRecord(ctx, k.ID, now)
-	if rerr != nil {
+	switch {
+	case rerr != nil:
 		return "", rerr
-	}
-	if rec == nil || rec.Fingerprint != k.Fingerprint {
+	case rec != nil && rec.Fingerprint != k.Fingerprint:
 		return "", ErrKeyReused
+	case rec == nil && onKey:
+		return "", ErrKeyReused
+	case !onKey && (rec == nil || rec.Ref == ""):
+		return "", err // it existed before: not this key's doing
 	}
 	return rec.Ref, nil
 }

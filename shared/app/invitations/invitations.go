@@ -377,7 +377,11 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 		ch.ClearPending = claim
 	}
 	if err := s.Store.ChangeMember(ctx, ch); err != nil {
-		if created {
+		// Only a refusal says the membership did not come to hold the
+		// identity made for it. After a fault (a lost answer, a timeout) the
+		// commit may have landed: the identity stays, and the pending marker
+		// lets the sweep delete it if no membership holds it after all.
+		if k := errs.KindOf(err); created && k != errs.Internal && k != errs.Transient {
 			if derr := s.Identity.Delete(context.WithoutCancel(ctx), id.Sub); derr != nil {
 				s.Log.ErrorContext(ctx, "identity of a failed accept not deleted; the sweep will", "sub", id.Sub, "error", derr.Error())
 			}

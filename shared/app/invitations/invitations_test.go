@@ -1,6 +1,7 @@
 package invitations_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/identity"
 	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
 	"github.com/portalaccess/portalaccess/shared/state"
+	"github.com/portalaccess/portalaccess/shared/store/memstore"
 )
 
 func req(token string) invitations.Request {
@@ -167,6 +169,44 @@ func TestAnIdentityNoMembershipHoldsIsDeleted(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 	w.SignIn("jane@acme.example")
+}
+
+// lostAnswer commits a member change, then answers as a call whose answer
+// was lost does (a timeout near the function's limit).
+type lostAnswer struct{ *memstore.Store }
+
+func (l lostAnswer) ChangeMember(ctx context.Context, ch state.MemberChange) error {
+	if err := l.Store.ChangeMember(ctx, ch); err != nil {
+		return err
+	}
+	return state.ErrUnavailable.In("test", errors.New("answer lost after the commit"))
+}
+
+// An accept whose commit landed but whose answer was lost keeps the
+// identity it made: the invitee signs in with the password they chose,
+// and the sweeps that follow leave the identity where it is.
+func TestAnAcceptWhoseAnswerWasLostKeepsTheIdentity(t *testing.T) {
+	w, cu, tok := janeInvited(t, "en")
+	svc := *w.Invitations
+	svc.Store = lostAnswer{w.Store}
+	pw := apptest.Password
+	if _, err := svc.Accept(w.Ctx(), invitations.Acceptance{Request: req(tok), Password: &pw}); !errors.Is(err, state.ErrUnavailable) {
+		t.Fatal(err)
+	}
+	w.Clock.Advance(invitations.ClaimLease + invitations.PendingGrace)
+	w.Sweep()
+	w.Sweep()
+	m, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "jane@acme.example")
+	if err != nil || m.Status != domain.StatusEnabled {
+		t.Fatalf("%+v %v", m, err)
+	}
+	id, found := w.Identities.Get("jane@acme.example")
+	if !found || id.Sub != m.Sub || !id.Enabled || !w.Identities.SignIn("jane@acme.example", apptest.Password) {
+		t.Fatalf("the identity of the landed accept: %+v %v", id, found)
+	}
+	if _, err := w.Resolve("jane@acme.example"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestThePublicRoutesAreLimitedPerAddress(t *testing.T) {

@@ -357,6 +357,41 @@ func TestAnIdempotencyKeyAnswersTheFirstInvite(t *testing.T) {
 	}
 }
 
+// A copy of an invite with the same key that commits while the first is
+// on its way answers the member the copy made: the first loses on the
+// e-mail (checked before the key), not on the key, and still answers it.
+// One member, one e-mail. An e-mail taken by another request is still
+// already_member.
+func TestACopyOfAnInviteRacingItAnswersWhatTheCopyMade(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	in := members.Invitee{Email: "jane@acme.example"}
+	var copyMade domain.Member
+	w.Meanwhile("CreateMember", 1, func(int32) error {
+		var err error
+		copyMade, err = w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+		return err
+	})
+	m, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("k1", "a"))
+	if err != nil || copyMade.ID == "" || m.ID != copyMade.ID {
+		t.Fatalf("%+v %v; the copy made %s", m, err, copyMade.ID)
+	}
+	if n := len(w.Mailbox.To(in.Email)); n != 1 {
+		t.Fatalf("%d e-mails", n)
+	}
+	if l, err := w.Store.ListMembers(w.Ctx(), cu.Scope(), "", in.Email, 10, nil); err != nil || len(l.Items) != 1 {
+		t.Fatalf("%+v %v", l.Items, err)
+	}
+	w.Meanwhile("CreateMember", 1, func(int32) error {
+		_, err := w.Members.Invite(w.Ctx(), w.Admin, sc, members.Invitee{Email: "bob@acme.example"}, key("other", "b"))
+		return err
+	})
+	if _, err := w.Members.Invite(w.Ctx(), w.Admin, sc, members.Invitee{Email: "bob@acme.example"}, key("k2", "c")); !errors.Is(err, state.ErrEmailTaken) {
+		t.Fatal(err)
+	}
+}
+
 // A replayed invite answers what the first one did, also once the member
 // it made has been deleted: it neither makes the member again nor answers
 // 404.
