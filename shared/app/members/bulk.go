@@ -53,6 +53,13 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
+	if key != nil && key.Prior != nil && key.Prior.Response != "" {
+		// The same request answered already, checked as it was then: an
+		// end date passed since, or a role deleted, does not turn its
+		// replay into a refusal.
+		res, err := s.replayBulk(ctx, c, sc, key.Prior.Response)
+		return res, errs.Wrap(op, err)
+	}
 	if p.Roles != nil {
 		if err := s.load(ctx, sc.Scope, sc.roles); err != nil {
 			return nil, errs.Wrap(op, err)
@@ -64,10 +71,6 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	until, _ := parseAccessUntil("accessUntil", p.AccessUntil, s.now(), &fs)
 	if err := fs.Err(); err != nil {
 		return nil, err
-	}
-	if key != nil && key.Prior != nil && key.Prior.Response != "" {
-		res, err := s.replayBulk(ctx, c, sc, key.Prior.Response)
-		return res, errs.Wrap(op, err)
 	}
 	results := make([]BulkResult, len(emails))
 	firstOf := map[string]int{}

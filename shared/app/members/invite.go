@@ -184,6 +184,16 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	if err != nil {
 		return domain.Member{}, errs.Wrap(op, err)
 	}
+	if ref := key.PriorRef(); ref != "" {
+		// The same request (the key's fingerprint says so) made its member
+		// already, checked as it was then: an end date passed since, or a
+		// role deleted, does not turn its retry into a refusal.
+		m, err := s.resume(ctx, c, sc, ref)
+		if errors.Is(err, state.ErrNotFound) && key.Prior.Response != "" {
+			return firstAnswer(key.Prior.Response) // the member it made is gone since
+		}
+		return m, errs.Wrap(op, err)
+	}
 	if in.Roles != nil && !sc.Scope.IsProvider() {
 		if err := s.load(ctx, sc.Scope, sc.roles); err != nil {
 			return domain.Member{}, errs.Wrap(op, err)
@@ -195,13 +205,6 @@ func (s *Service) Invite(ctx context.Context, c *access.Caller, sc Scope, in Inv
 	}
 	if selfInvite(c, sc.Scope, nm.Email) {
 		return domain.Member{}, ErrSelfInvite
-	}
-	if ref := key.PriorRef(); ref != "" {
-		m, err := s.resume(ctx, c, sc, ref)
-		if errors.Is(err, state.ErrNotFound) && key.Prior.Response != "" {
-			return firstAnswer(key.Prior.Response) // the member it made is gone since
-		}
-		return m, errs.Wrap(op, err)
 	}
 	x := state.Extras{Rate: s.countInvites(sc.Scope, 1), Idempotency: key.Record("", s.now())}
 	if nm.Later {

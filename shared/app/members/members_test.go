@@ -392,6 +392,50 @@ func TestACopyOfAnInviteRacingItAnswersWhatTheCopyMade(t *testing.T) {
 	}
 }
 
+// A retry with the same key of an invite, and of a bulk invite, answers
+// what was made although what the request named has changed since: its
+// end date has passed and its role is deleted. Nobody more is made, no
+// e-mail more goes out.
+func TestARetryIsNotCheckedAgainstWhatChangedSince(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	sc := w.Scope(cu.Scope())
+	role := w.NewRoles(cu.ID, "Buyer")[0]
+	until := w.Clock.Now().Add(5 * time.Minute).Format(time.RFC3339)
+	buyer := &members.RoleChoice{Names: []string{"Buyer"}}
+	in := members.Invitee{Email: "jane@acme.example", AccessUntil: &until, Roles: buyer}
+	m1, err := w.Members.Invite(w.Ctx(), w.Admin, sc, in, key("one", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emails := []string{"bob@acme.example", "ann@acme.example"}
+	p := members.Profile{AccessUntil: &until, Roles: buyer}
+	b1, err := w.Members.BulkInvite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), emails, p, key("many", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Clock.Advance(10 * time.Minute)
+	if err := w.Roles.Delete(w.Ctx(), w.Admin, cu.ID, role.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	mails := w.Mailbox.Count()
+	m2, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), in, key("one", "a"))
+	if err != nil || m2.ID != m1.ID {
+		t.Fatalf("%s %v, first %s", m2.ID, err, m1.ID)
+	}
+	b2, err := w.Members.BulkInvite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), emails, p, key("many", "b"))
+	if err != nil || len(b2) != 2 || b2[0].User == nil || b2[0].User.ID != b1[0].User.ID || b2[1].User.ID != b1[1].User.ID {
+		t.Fatalf("%+v %v", b2, err)
+	}
+	if got := w.Mailbox.Count(); got != mails {
+		t.Fatalf("%d e-mails more", got-mails)
+	}
+	// A new request naming the same is refused, as it always was.
+	if _, err := w.Members.Invite(w.Ctx(), w.Admin, w.Scope(cu.Scope()), members.Invitee{Email: "new@acme.example", AccessUntil: &until}, key("three", "c")); errs.KindOf(err) != errs.Invalid {
+		t.Fatal(err)
+	}
+}
+
 // A replayed invite answers what the first one did, also once the member
 // it made has been deleted: it neither makes the member again nor answers
 // 404.
