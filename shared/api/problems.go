@@ -54,6 +54,7 @@ var answers = []clientAnswer{
 	{state.ErrConcurrent, http.StatusConflict, "concurrent_change", say("The resource was changed at the same time; try again.")},
 	{state.ErrRoleNameTaken, http.StatusConflict, "role_exists", say("The customer has a role of this name already.")},
 	{state.ErrSeatLimit, http.StatusConflict, "seat_limit", say("The customer has as many enabled and unconfirmed members as its seat limit allows: disable or delete one first.")},
+	{members.ErrOwnAccess, http.StatusForbidden, "own_access", say("Nobody gives their own membership more access: another admin must make this change.")},
 	{members.ErrAccessEnded, http.StatusConflict, "access_ended", say("This member's access has ended: extend or clear accessUntil first.")},
 	{imports.ErrNotFinished, http.StatusConflict, "import_running", say("The import is still running: its outcomes can be read once every row has one.")},
 	{state.ErrLimit, http.StatusConflict, "limit_reached", say("The customer has as many of these as it may have: remove one first.")},

@@ -1059,6 +1059,9 @@ func (w *world) update(who *person, t target, body map[string]any, ifMatch strin
 				after.Portals = portals
 			}
 		}
+		if x.Scope != provider && x.Sub != "" && x.Sub == c.sub && (after.Admin && !x.Admin || !subset(after.Portals, x.Portals)) {
+			return refuse(403, "own_access") // nobody gives themselves more
+		}
 		if after.Name == x.Name && after.Admin == x.Admin && after.Role == x.Role &&
 			slices.Equal(norm(after.Roles), norm(x.Roles)) && slices.Equal(norm(after.Portals), norm(x.Portals)) {
 			return ok(200, func(o *observation) error { return w.checkView(o.res, x) }).unchanged()
@@ -1075,6 +1078,16 @@ func (w *world) update(who *person, t target, body map[string]any, ifMatch strin
 		})
 	}()
 	return s
+}
+
+// subset reports whether every one of a is in b.
+func subset(a, b []string) bool {
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			return false
+		}
+	}
+	return true
 }
 
 func parseETag(v string) (int, error) {
@@ -1106,6 +1119,9 @@ func (w *world) setStatus(who *person, t target, to string) *step {
 			e := ok(200, func(o *observation) error { return w.checkView(o.res, x) }).unchanged()
 			e.skipUsers = true
 			return e
+		}
+		if to == "enabled" && x.Scope != provider && x.Sub != "" && x.Sub == c.sub {
+			return refuse(403, "own_access") // nobody gives themselves more
 		}
 		if to == "disabled" && w.guard(c, x, false) {
 			return refuse(409, "last_admin")

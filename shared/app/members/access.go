@@ -1,6 +1,7 @@
 package members
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,37 @@ var (
 	// themselves a membership that outlives their staff access. It names
 	// the field.
 	ErrSelfInvite = &errs.Error{Kind: errs.Invalid, Reason: "self_invite", Fields: []errs.Field{errs.F("email", "self_invite")}}
+	// ErrOwnAccess: nobody gives their own customer membership more access
+	// (enables it, makes it a portal admin, links it to more portal setups,
+	// or moves its end date later or clears it): another manager must.
+	// Staff would otherwise keep a membership that outlives their staff
+	// access, and a portal admin would lift an end date an operator set.
+	ErrOwnAccess = errs.New(errs.Permission, "own_access")
 )
+
+// ownMembership reports whether m is the caller's own membership (the
+// identity it signs in with): ErrOwnAccess holds for what widens it.
+func ownMembership(c *access.Caller, m domain.Member) bool {
+	return c != nil && m.Sub != "" && m.Sub == c.Sub && !m.Scope().IsProvider()
+}
+
+// widens reports whether after gives its member more access than before:
+// enabled, admin, more portal setups, a later end date or none.
+func widens(before, after *domain.Member) bool {
+	switch {
+	case after.Status == domain.StatusEnabled && before.Status != domain.StatusEnabled,
+		after.Admin && !before.Admin:
+		return true
+	case before.AccessUntil != nil && (after.AccessUntil == nil || after.AccessUntil.After(*before.AccessUntil)):
+		return true
+	}
+	for _, id := range after.PortalIDs {
+		if !slices.Contains(before.PortalIDs, id) {
+			return true
+		}
+	}
+	return false
+}
 
 // selfInvite reports whether an invitation into the scope is for the
 // caller's own e-mail (any of their memberships'): refused in a customer.

@@ -318,6 +318,9 @@ func (s *Service) setStatus(ctx context.Context, c *access.Caller, t Target, to 
 		case to:
 			return nil, nil
 		}
+		if to == domain.StatusEnabled && ownMembership(c, m) {
+			return nil, ErrOwnAccess
+		}
 		if to == domain.StatusEnabled && !policy.AllowsEmail(m.Email) {
 			return nil, ErrDomainNotAllowed
 		}

@@ -697,7 +697,9 @@ func TestADemotedPortalAdminCannotPromoteThemselvesBack(t *testing.T) {
 		"disable": func() error { _, err := w.Members.Disable(w.Ctx(), admin, members.User(cu.ID, me.ID)); return err },
 		"delete":  func() error { return w.Members.Delete(w.Ctx(), admin, members.User(cu.ID, me.ID)) },
 	} {
-		if err := do(); !errors.Is(err, state.ErrActorNotAdmin) {
+		// Promoting themselves is refused before the store is asked, as
+		// giving oneself more access always is.
+		if err := do(); !errors.Is(err, state.ErrActorNotAdmin) && !(what == "promote" && errors.Is(err, members.ErrOwnAccess)) {
 			t.Fatalf("%s of themselves after the demotion: %v", what, err)
 		}
 	}
@@ -774,6 +776,76 @@ func TestNobodyInvitesTheirOwnEmail(t *testing.T) {
 	_, pa := w.User(cu.ID, "pa@acme.example", true)
 	if _, err := w.Members.Invite(w.Ctx(), pa, sc, members.Invitee{Email: "pa@acme.example"}, nil); !errors.Is(err, members.ErrSelfInvite) {
 		t.Fatalf("a portal admin's own e-mail: %v", err)
+	}
+}
+
+// Nobody gives their own customer membership more access. A technician
+// whose customer membership was disabled does not enable it, nor make it
+// a portal admin; a portal admin does not lift or move later the end date
+// an operator set, nor link themselves to another setup. Each refusal
+// changes nothing; what takes access away, or changes only a name, is
+// theirs to do, and another manager may do the rest.
+func TestNobodyGivesTheirOwnMembershipMoreAccess(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	desk := w.NewPortal(cu.ID, "Desk", "https://desk.example")
+	_, pa := w.User(cu.ID, "pa@acme.example", true)
+	_, tech := w.Operator("tech@provider.example", domain.RoleTechnician)
+	mine := w.Invite(pa, cu.ID, "tech@provider.example", false)
+	w.Accept("tech@provider.example")
+	tech = w.SignIn("tech@provider.example")
+	if _, err := w.Members.Disable(w.Ctx(), pa, members.User(cu.ID, mine.ID)); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(what string, m domain.Member, do func() error) {
+		t.Helper()
+		before, _ := w.Member(m)
+		events := w.Audit(cu.Scope())
+		if err := do(); !errors.Is(err, members.ErrOwnAccess) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if after, _ := w.Member(m); after.Version != before.Version || w.Audit(cu.Scope()) != events {
+			t.Fatalf("%s: the refusal changed %+v", what, after)
+		}
+	}
+	self := members.User(cu.ID, mine.ID)
+	refused("a technician enabling their own membership", mine, func() error { _, err := w.Members.Enable(w.Ctx(), tech, self); return err })
+	refused("a technician making themselves admin", mine, func() error {
+		_, err := w.Members.UpdateUser(w.Ctx(), tech, self, members.Profile{Admin: ptr(true)}, 0)
+		return err
+	})
+	if _, err := w.Members.UpdateUser(w.Ctx(), tech, self, members.Profile{Name: ptr("Tech at Acme")}, 0); err != nil {
+		t.Fatalf("a name of one's own: %v", err)
+	}
+	if _, err := w.Members.Enable(w.Ctx(), pa, self); err != nil {
+		t.Fatalf("another manager enables it: %v", err)
+	}
+
+	// A portal admin whose access an operator ends in ten days.
+	paM, _ := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "pa@acme.example")
+	w.User(cu.ID, "pa2@acme.example", true)
+	end := w.Clock.Now().Add(240 * time.Hour)
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, paM.ID), members.Profile{AccessUntil: ptr(end.Format(time.RFC3339))}, 0); err != nil {
+		t.Fatal(err)
+	}
+	pa = w.SignIn("pa@acme.example")
+	own := members.User(cu.ID, paM.ID)
+	for what, until := range map[string]string{"clears": "", "moves later": end.Add(time.Hour).Format(time.RFC3339)} {
+		refused("a portal admin "+what+" their end date", paM, func() error {
+			_, err := w.Members.UpdateUser(w.Ctx(), pa, own, members.Profile{AccessUntil: ptr(until)}, 0)
+			return err
+		})
+	}
+	refused("a portal admin linking themselves", paM, func() error {
+		_, err := w.Members.UpdateUser(w.Ctx(), pa, own, members.Profile{PortalIDs: []string{desk.ID}}, 0)
+		return err
+	})
+	earlier := end.Add(-time.Hour).Truncate(time.Second)
+	if m, err := w.Members.UpdateUser(w.Ctx(), pa, own, members.Profile{AccessUntil: ptr(earlier.Format(time.RFC3339))}, 0); err != nil || !m.AccessUntil.Equal(earlier) {
+		t.Fatalf("an earlier end of one's own: %+v %v", m.AccessUntil, err)
+	}
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, own, members.Profile{AccessUntil: ptr(""), PortalIDs: []string{desk.ID}}, 0); err != nil {
+		t.Fatalf("an operator lifts it: %v", err)
 	}
 }
 

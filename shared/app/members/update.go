@@ -59,6 +59,9 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, t Target, p 
 		if setUntil && !sameTime(m.AccessUntil, until) {
 			s.setAccess(after, until, now)
 		}
+		if ownMembership(c, m) && widens(&m, after) {
+			return nil, ErrOwnAccess
+		}
 		if after.Name == m.Name && after.Admin == m.Admin && slices.Equal(after.RoleIDs, m.RoleIDs) && slices.Equal(after.LegacyRoles, m.LegacyRoles) && slices.Equal(after.PortalIDs, m.PortalIDs) &&
 			sameTime(after.AccessUntil, m.AccessUntil) {
 			return nil, nil // nothing changes: no new version, no audit event
