@@ -13,6 +13,9 @@ import (
 type NewImport struct {
 	Import domain.Import
 	Chunks []domain.ImportChunk
+	// Extras: whoever requests the import must still be allowed to (the
+	// acting admin or operator), checked with the import's own write.
+	Extras
 }
 
 // ChunkDone records a chunk's outcomes once: the chunk marked done with its

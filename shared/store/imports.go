@@ -96,6 +96,7 @@ func (s *Store) CreateImport(ctx context.Context, ni state.NewImport) error {
 	t.putNew(it, state.ErrConcurrent)
 	live := expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name("offboardingJob")))
 	t.check(customerPK(imp.CustomerID), skCustomer, live, state.ErrNotFound)
+	t.extras(ni.Extras, domain.CustomerScope(imp.CustomerID))
 	return t.commit(ctx)
 }
 

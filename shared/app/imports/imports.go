@@ -257,7 +257,9 @@ func (s *Service) Start(ctx context.Context, c *access.Caller, sc members.Scope,
 	if imp.Done() {
 		imp.FinishedAt, imp.Queued = &now, true
 	}
-	if err := s.Store.CreateImport(ctx, state.NewImport{Import: imp, Chunks: chunks}); err != nil {
+	ni := state.NewImport{Import: imp, Chunks: chunks}
+	c.ActIn(sc.Scope, &ni.Extras)
+	if err := s.Store.CreateImport(ctx, ni); err != nil {
 		return domain.Import{}, errs.Wrap(op, err)
 	}
 	if !imp.Queued {

@@ -383,3 +383,37 @@ func TestNobodyImportsTheirOwnEmail(t *testing.T) {
 		t.Fatal("the mail does not match the outcomes")
 	}
 }
+
+// An import whose sender lost the right while the request ran (a portal
+// admin demoted meanwhile) is refused with nothing written: no import to
+// read, nothing queued, nobody invited. Their right is checked again in
+// the import's own write, as every change does.
+func TestAnImportOfASenderDemotedMeanwhileIsRefused(t *testing.T) {
+	w, q, s, cu := acme(t, &queue{})
+	pa, stale := w.User(cu.ID, "pa@acme.example", true)
+	w.User(cu.ID, "pa2@acme.example", true)
+	no := false
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, pa.ID), members.Profile{Admin: &no}, 0); err != nil {
+		t.Fatal(err)
+	}
+	mails, events := w.Mailbox.Count(), w.Audit(cu.Scope())
+	imp, err := s.Start(w.Ctx(), stale, w.Scope(cu.Scope()), csvOf("email", "a@acme.example"))
+	if !errors.Is(err, state.ErrActorNotAdmin) || imp.ID != "" {
+		t.Fatalf("%+v %v", imp, err)
+	}
+	if msgs := q.take(); len(msgs) != 0 {
+		t.Fatalf("queued %v", msgs)
+	}
+	w.Sweep()
+	work(t, s, q, 3)
+	if _, err := w.Store.MemberByEmail(w.Ctx(), cu.Scope(), "a@acme.example"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("someone was invited: %v", err)
+	}
+	if w.Mailbox.Count() != mails || w.Audit(cu.Scope()) != events {
+		t.Fatal("the refused import sent mail or left an event")
+	}
+	// The admin who still is one imports.
+	if _, err := s.Start(w.Ctx(), w.Admin, w.Scope(cu.Scope()), csvOf("email", "a@acme.example")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,6 +42,9 @@ func (s *Store) CreateImport(ctx context.Context, ni state.NewImport) error {
 	if s.imports[imp.CustomerID][imp.ID] != nil {
 		return state.ErrConcurrent
 	}
+	if err := s.checkExtras(ni.Extras, domain.CustomerScope(imp.CustomerID)); err != nil {
+		return err
+	}
 	rec := &importRec{imp: cloneImport(imp), chunks: map[int]*chunkRec{}}
 	for _, c := range ni.Chunks {
 		b, err := json.Marshal(c.Rows)
@@ -54,6 +57,7 @@ func (s *Store) CreateImport(ctx context.Context, ni state.NewImport) error {
 		rec.chunks[c.N] = &chunkRec{rows: b, done: c.Done}
 	}
 	s.imports[imp.CustomerID][imp.ID] = rec
+	s.applyExtras(ni.Extras)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -556,6 +557,12 @@ func testActingAdmin(t *testing.T, w *world) {
 		wantErr(t, w.createErr(x, state.Extras{ActingAdmin: actor}), state.ErrActorNotAdmin, "inviting as "+what)
 		p := domain.Portal{ID: domain.NewID(domain.PrefixPortal), CustomerID: c.ID, Name: "p", URL: "https://p.example", CreatedAt: w.now}
 		wantErr(t, w.createPortal(p, w.event(sc), state.Extras{ActingAdmin: actor}), state.ErrActorNotAdmin, "a portal as "+what)
+		imp := domain.Import{ID: domain.NewID(domain.PrefixImport), CustomerID: c.ID, Total: 1, Chunks: 1, CreatedAt: w.now, UpdatedAt: w.now}
+		wantErr(t, w.s.CreateImport(w.ctx(), state.NewImport{Import: imp, Chunks: []domain.ImportChunk{{N: 0, Rows: []domain.ImportRow{{N: 1, Email: "i@acme.example"}}}},
+			Extras: state.Extras{ActingAdmin: actor}}), state.ErrActorNotAdmin, "an import as "+what)
+		if _, err := w.s.Import(w.ctx(), c.ID, imp.ID); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("an import refused as %s is there: %v", what, err)
+		}
 	}
 	sameMember(t, w.member(sc, target.ID), target, "the target after refusals")
 	if _, err := w.s.MemberByEmail(w.ctx(), sc, "new-by-actor@acme.example"); err == nil {
