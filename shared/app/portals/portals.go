@@ -169,7 +169,8 @@ func (s *Service) read(ctx context.Context, customerID, portalID string) (domain
 // Create adds a portal setup to a customer (operator admins): committed
 // first, then its app client is made and recorded. With an idempotency
 // key, a retry answers the setup the first attempt made, finishing its
-// registration.
+// registration; a client the first made but has not recorded is left to
+// it (it may still be running) or to the sweep.
 func (s *Service) Create(ctx context.Context, c *access.Caller, customerID string, in Setup, key *idem.Key) (domain.Portal, domain.Customer, error) {
 	const op = "portals.Create"
 	if err := c.RequireOperatorAdminIn(customerID); err != nil {
@@ -210,7 +211,7 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, customerID strin
 		}
 		return s.resume(ctx, customerID, ref)
 	}
-	return s.settle(ctx, p, cu, ch.Event.ID, true), cu, nil
+	return s.settle(ctx, p, cu, ch.Event.ID, byCreate), cu, nil
 }
 
 // resume answers a setup an earlier request with the same key made,
@@ -220,15 +221,14 @@ func (s *Service) resume(ctx context.Context, customerID, portalID string) (doma
 	if err != nil {
 		return p, cu, errs.Wrap("portals.resume", err)
 	}
-	return s.settle(ctx, p, cu, "", false), cu, nil
+	return s.settle(ctx, p, cu, "", byRequest), cu, nil
 }
 
 // settle brings the app client of a setup in line now, after the change
 // (marker) committed (a failure is left to the sweep), and answers the
-// setup as it then is. fresh says the setup was made just now, by this
-// request: no app client of it can exist yet.
-func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, fresh bool) domain.Portal {
-	after, err := s.syncClient(ctx, p, cu, marker, fresh)
+// setup as it then is.
+func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, by syncer) domain.Portal {
+	after, err := s.syncClient(ctx, p, cu, marker, by)
 	if err != nil {
 		// after is what got through: a client recorded before the marker
 		// failed to clear is the setup's, and the answer shows it.
@@ -236,6 +236,29 @@ func (s *Service) settle(ctx context.Context, p domain.Portal, cu domain.Custome
 	}
 	return after
 }
+
+// syncer is who brings a setup's app client in line, which says whose an
+// app client made but not recorded may be.
+type syncer int
+
+const (
+	// byCreate: the request that made the setup just now; no app client
+	// of it can exist yet.
+	byCreate syncer = iota
+	// byRequest: a later request (a retry of the create, a change). A
+	// client made but not recorded is another request's, which may still
+	// be running (a retry after a timeout, a double click) and about to
+	// record it: it is left alone.
+	byRequest
+	// bySweep: the sweep, past the grace of the setup's last change, when
+	// no request that made a client of it still runs: one made but not
+	// recorded is a dead request's, and is replaced.
+	bySweep
+)
+
+// errUnrecorded says a setup's app client was made but not recorded, by a
+// request that may still record it; the sweep replaces it if none does.
+var errUnrecorded = errors.New("an app client made but not recorded: another request's, left to it or to the sweep")
 
 // spec is what the app client of a setup is to be.
 func (s *Service) spec(p domain.Portal) identity.ClientSpec {
@@ -246,10 +269,12 @@ func (s *Service) spec(p domain.Portal) identity.ClientSpec {
 // syncClient makes or changes the app client of an existing setup, records
 // a new client's id on the setup (with the record that finds the setup by
 // it), and clears the marker of the change (marker, its event id; empty
-// leaves the marker to the sweep). A client made but not recorded (a
-// request that died in between) is found by its name and replaced, so that
-// no setup has two and none lacks its managed login style.
-func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, fresh bool) (domain.Portal, error) {
+// leaves the marker to the sweep). A client made but not recorded is
+// another request's: a request leaves it to that one (which records it)
+// or to the sweep; the sweep, once no such request can still run, finds
+// it by its name and replaces it, so that no setup has two and none lacks
+// its managed login style.
+func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Customer, marker string, by syncer) (domain.Portal, error) {
 	if s.Clients == nil {
 		return p, errors.New("no sign-in client")
 	}
@@ -258,16 +283,20 @@ func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Cus
 			return p, err
 		}
 	} else {
-		if !fresh {
-			// A client made but not recorded (a request that died, or whose
-			// answer was lost, in between) is replaced rather than used: the
-			// call that gives a new client its managed login style came after
-			// and may never have been made.
+		if by != byCreate {
 			old, found, err := s.Clients.FindClient(ctx, s.spec(p).Name)
-			if err != nil {
+			switch {
+			case err != nil:
 				return p, err
-			}
-			if found {
+			case found && by == byRequest:
+				// Never deleted by a request: the request that made it may
+				// be about to record it, and the setup would then name a
+				// client that is gone.
+				return p, errUnrecorded
+			case found:
+				// Replaced rather than used: the call that gives a new
+				// client its managed login style came after and may never
+				// have been made.
 				if err := s.Clients.DeleteClient(ctx, old); err != nil {
 					return p, err
 				}
@@ -277,20 +306,74 @@ func (s *Service) syncClient(ctx context.Context, p domain.Portal, cu domain.Cus
 		if err != nil {
 			return p, err
 		}
-		now := s.now()
-		after := p
-		after.ClientID, after.Version, after.UpdatedAt = id, p.Version+1, now
-		sc := domain.CustomerScope(p.CustomerID)
-		if err := s.Store.ChangePortal(ctx, state.PortalChange{Before: &p, After: &after, Customer: cu, Now: now,
-			Event: domain.NewEvent(now, domain.SystemActor, domain.ActionPortalRegistered, domain.Target{Kind: "portal", ID: p.ID}, sc)}); err != nil {
+		if p, err = s.record(ctx, p, cu, id); err != nil {
 			return p, err
 		}
-		p = after
 	}
 	if marker == "" {
 		return p, nil
 	}
 	return p, s.Store.PortalSyncDone(ctx, state.Due{Scope: domain.CustomerScope(p.CustomerID), PortalID: p.ID, Marker: marker})
+}
+
+// errNotNamed says a client made for a setup was deleted again: the setup
+// went, or names another request's client (which answers for it).
+var errNotNamed = errors.New("the setup does not name the app client made for it")
+
+// record records the app client id, just made from the setup p, on the
+// setup, with a write conditional on its version. Lost to a change made
+// meanwhile, it reads the setup again: one that names the client has it
+// (the write landed after all); one still without a client has the
+// client set from it as it now is, and recorded again; one that names
+// another request's client, or is gone, never will name this one, which
+// is deleted (a client is recorded only by whoever made it, so no one else
+// would). The answer is the setup as recorded.
+func (s *Service) record(ctx context.Context, p domain.Portal, cu domain.Customer, id string) (domain.Portal, error) {
+	cur, made := p, p // the setup as last read; the one the client was set from
+	var after domain.Portal
+	again := false
+	err := state.Unpinned(0, func() error {
+		if again {
+			var err error
+			if cur, cu, err = s.read(ctx, p.CustomerID, p.ID); err != nil {
+				return err
+			}
+			switch {
+			case cur.ClientID == id:
+				after = cur
+				return nil
+			case cur.ClientID != "":
+				return errNotNamed
+			case cur.Version != made.Version:
+				if err := s.Clients.UpdateClient(ctx, id, s.spec(cur)); err != nil {
+					return err
+				}
+				made = cur
+			}
+		}
+		again = true
+		now := s.now()
+		after = cur
+		after.ClientID, after.Version, after.UpdatedAt = id, cur.Version+1, now
+		sc := domain.CustomerScope(cur.CustomerID)
+		return s.Store.ChangePortal(ctx, state.PortalChange{Before: &cur, After: &after, Customer: cu, Now: now,
+			Event: domain.NewEvent(now, domain.SystemActor, domain.ActionPortalRegistered, domain.Target{Kind: "portal", ID: cur.ID}, sc)})
+	})
+	switch {
+	case err == nil:
+		return after, nil
+	case errors.Is(err, errNotNamed):
+		if err := s.Clients.DeleteClient(ctx, id); err != nil {
+			return cur, err
+		}
+		return cur, nil // the other request's client answers for the setup
+	case errors.Is(err, state.ErrNotFound):
+		if derr := s.Clients.DeleteClient(ctx, id); derr != nil {
+			return p, derr
+		}
+		return p, errNotNamed
+	}
+	return cur, err
 }
 
 // Update changes a portal setup's name, address and redirect URIs
@@ -333,7 +416,7 @@ func (s *Service) Update(ctx context.Context, c *access.Caller, customerID, port
 	if err != nil || after.Version == p.Version { // refused, or nothing to change
 		return p, cu, errs.Wrap(op, err)
 	}
-	return s.settle(ctx, after, cu, ch.Event.ID, false), cu, nil
+	return s.settle(ctx, after, cu, ch.Event.ID, byRequest), cu, nil
 }
 
 // Delete removes a portal setup (operator admins): its tokens stop working
@@ -456,7 +539,7 @@ func (s *Service) Sync(ctx context.Context, d state.Due) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.syncClient(ctx, p, cu, d.Marker, false)
+	_, err = s.syncClient(ctx, p, cu, d.Marker, bySweep)
 	return err
 }
 

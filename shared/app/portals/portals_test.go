@@ -670,3 +670,236 @@ func TestAChangeWithoutIfMatchLandsOverOneMadeMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A retry of create-portal with the same Idempotency-Key while the first
+// request is still making the setup's app client (a timeout, a double
+// click) leaves the setup one app client, recorded, through which its users
+// sign in; nothing is left for the sweep. The retry comes once the first
+// has made its client, or before; and either's recording lands first. A
+// client the retry finds made but not recorded is the first's, about to be
+// recorded: the retry leaves it alone. One of two made is deleted by its
+// maker, whose recording lost. (Found by review: the retry deleted the
+// first's client, and the first then recorded the deleted one.)
+func TestARetryWhileTheFirstMakesItsClientLeavesTheSetupOneClient(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// clientMade: the retry comes once the first has made its client
+		// (else just before); retryFirst: the retry's recording, if it
+		// makes one, lands before the first's.
+		clientMade, retryFirst bool
+	}{
+		{"after the client, the first records first", true, false},
+		{"after the client, the retry records first", true, true},
+		{"before the client, the first records first", false, false},
+		{"before the client, the retry records first", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := apptest.New(t)
+			acme := w.NewCustomer("Acme", "en")
+			w.SweepNow() // the sweep's one-off migrations are done
+			in := setup("Shop", "https://shop.example")
+			key := func() *idem.Key { return &idem.Key{ID: "k1", Fingerprint: "f1"} }
+			var again domain.Portal
+			var retryErr error
+			done, release := make(chan struct{}), make(chan struct{})
+			// retry runs the retry while the first request waits in the
+			// sign-in system: to its end, or, unless retryFirst, until its
+			// recording, which then waits for the first to finish.
+			retry := func() {
+				if tc.retryFirst {
+					defer close(done)
+					again, _, retryErr = w.Portals.Create(w.Ctx(), w.Admin, acme.ID, in, key())
+					return
+				}
+				var held atomic.Int32 // 1: the retry's recording waits; 2: none will
+				atCommit := make(chan struct{})
+				w.Store.BeforeCommit = func(op string) error {
+					if op == "ChangePortal" && held.CompareAndSwap(0, 1) {
+						close(atCommit)
+						<-release
+					}
+					return nil
+				}
+				go func() {
+					defer close(done)
+					again, _, retryErr = w.Portals.Create(w.Ctx(), w.Admin, acme.ID, in, key())
+				}()
+				select {
+				case <-atCommit:
+				case <-done:
+				}
+				held.CompareAndSwap(0, 2)
+			}
+			first := *w.Portals
+			hc := &hookedClients{Clients: w.Identities}
+			if tc.clientMade {
+				hc.after = retry
+			} else {
+				hc.before = retry
+			}
+			first.Clients = hc
+			p, _, err := first.Create(w.Ctx(), w.Admin, acme.ID, in, key())
+			close(release)
+			<-done
+			w.Store.BeforeCommit = nil
+			if err != nil || retryErr != nil || again.ID != p.ID {
+				t.Fatalf("first %+v %v; retry %+v %v", p, err, again, retryErr)
+			}
+			got, _, err := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+			if err != nil || got.ClientID == "" {
+				t.Fatalf("the setup records no client: %+v %v", got, err)
+			}
+			if ids := w.Identities.ClientIDs(); len(ids) != 1 || ids[0] != got.ClientID {
+				t.Fatalf("the setup records %s; the user pool has %v", got.ClientID, ids)
+			}
+			if spec, _ := w.Identities.Client(got.ClientID); spec.Name != "portal-"+p.ID || !slices.Equal(spec.CallbackURLs, got.RedirectURIs) {
+				t.Fatalf("%+v", spec)
+			}
+			// The first answers the setup as recorded; the retry the same,
+			// or, having left the client to the first, one still being made.
+			if p.ClientID != got.ClientID || p.Version != got.Version || again.ClientID != "" && again.ClientID != got.ClientID {
+				t.Fatalf("answered %+v and %+v; the table has %+v", p, again, got)
+			}
+			if a := w.Actions(t, acme.ID); !slices.Equal(a, []string{domain.ActionPortalRegistered, domain.ActionPortalCreated, domain.ActionCustomerCreated}) {
+				t.Fatalf("audit: %v", a)
+			}
+			// Nothing is left for the sweep, and it changes nothing.
+			calls := len(w.Identities.Calls)
+			if rep := w.Sweep(); rep.Portals != 0 || rep.Failed != 0 {
+				t.Fatalf("%+v", rep)
+			}
+			after, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+			if after.ClientID != got.ClientID || after.Version != got.Version || len(w.Identities.ClientIDs()) != 1 {
+				t.Fatalf("after the sweep %+v, clients %v", after, w.Identities.ClientIDs())
+			}
+			for _, c := range w.Identities.Calls[calls:] {
+				if strings.Contains(c, "Client") {
+					t.Fatalf("the sweep: %v", w.Identities.Calls[calls:])
+				}
+			}
+			// Its users sign in through it, and are admitted.
+			jane := link(t, w, acme.ID, "jane@acme.example", p.ID)
+			c, err := w.PortalSignIn("jane@acme.example", got.ClientID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, err := w.Portals.Admit(w.Ctx(), c); err != nil || a.Member.ID != jane.ID || a.Portal.ID != p.ID {
+				t.Fatalf("%+v %v", a, err)
+			}
+		})
+	}
+}
+
+// hookedClients calls before (when set) just ahead of CreateClient, and
+// after (when set) once it has made the client.
+type hookedClients struct {
+	identity.Clients
+	before, after func()
+}
+
+func (h *hookedClients) CreateClient(ctx context.Context, spec identity.ClientSpec) (string, error) {
+	if h.before != nil {
+		h.before()
+	}
+	id, err := h.Clients.CreateClient(ctx, spec)
+	if h.after != nil {
+		h.after()
+	}
+	return id, err
+}
+
+// A change to a setup while its create is still making the app client
+// (before or after the client is made) ends with one client, recorded and
+// set from the setup as changed. The create's recording lost to the
+// change: it reads the setup again, and records its own client, set anew,
+// unless the change recorded one of its own; then it deletes its own.
+func TestAChangeWhileTheClientIsMadeLeavesOneClientSetFromIt(t *testing.T) {
+	for _, clientMade := range []bool{true, false} {
+		t.Run(fmt.Sprint("client made: ", clientMade), func(t *testing.T) {
+			w := apptest.New(t)
+			acme := w.NewCustomer("Acme", "en")
+			w.SweepNow() // the sweep's one-off migrations are done
+			var changed domain.Portal
+			var changeErr error
+			var pid string
+			change := func() {
+				_, ps, _ := w.Store.CustomerWithPortals(w.Ctx(), acme.ID)
+				pid = ps[0].ID
+				changed, _, changeErr = w.Portals.Update(w.Ctx(), w.Admin, acme.ID, pid, portals.Setup{URL: ptr("https://help.example")}, 0)
+			}
+			first := *w.Portals
+			hc := &hookedClients{Clients: w.Identities}
+			if clientMade {
+				hc.after = change
+			} else {
+				hc.before = change
+			}
+			first.Clients = hc
+			p, _, err := first.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), nil)
+			if err != nil || changeErr != nil || p.ID != pid {
+				t.Fatalf("%+v %v; %v", p, err, changeErr)
+			}
+			// At once, before any sweep: the create answers the setup as
+			// recorded, its one client set from the change.
+			got, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+			if got.ClientID == "" || p.ClientID != got.ClientID || got.URL != "https://help.example" || changed.URL != got.URL {
+				t.Fatalf("%+v; the create answered %+v, the change %+v", got, p, changed)
+			}
+			if ids := w.Identities.ClientIDs(); len(ids) != 1 || ids[0] != got.ClientID {
+				t.Fatalf("the setup records %s; the user pool has %v", got.ClientID, ids)
+			}
+			if spec, _ := w.Identities.Client(got.ClientID); !slices.Equal(spec.CallbackURLs, []string{"https://help.example/"}) {
+				t.Fatalf("%+v", spec)
+			}
+			w.Sweep() // what the change left (its marker), if anything
+			if rep := w.Sweep(); rep.Portals != 0 || rep.Failed != 0 {
+				t.Fatalf("%+v", rep)
+			}
+			if again, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID); again.ClientID != got.ClientID || again.Version != got.Version || len(w.Identities.ClientIDs()) != 1 {
+				t.Fatalf("after the sweep %+v, clients %v", again, w.Identities.ClientIDs())
+			}
+			link(t, w, acme.ID, "jane@acme.example", p.ID)
+			c, err := w.PortalSignIn("jane@acme.example", got.ClientID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Portals.Admit(w.Ctx(), c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A retry of a create whose first attempt made the app client but did not
+// record it leaves that client alone: from the retry, a request that died
+// looks like one still about to record it. It answers the setup with its
+// client still to come; the sweep, past the grace, replaces the client.
+func TestARetryLeavesAClientMadeButNotRecordedToTheSweep(t *testing.T) {
+	w := apptest.New(t)
+	acme := w.NewCustomer("Acme", "en")
+	k := &idem.Key{ID: "k1", Fingerprint: "f"}
+	svc := *w.Portals
+	svc.Store = &refuseRegistration{Store: w.Store}
+	p, _, err := svc.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
+	unrecorded := w.Identities.ClientIDs()
+	if err != nil || p.ClientID != "" || len(unrecorded) != 1 {
+		t.Fatalf("%+v %v %v", p, err, unrecorded)
+	}
+	again, _, err := w.Portals.Create(w.Ctx(), w.Admin, acme.ID, setup("Desk", "https://desk.example"), k)
+	if err != nil || again.ID != p.ID || again.ClientID != "" || again.Version != p.Version {
+		t.Fatalf("%+v %v", again, err)
+	}
+	if ids := w.Identities.ClientIDs(); !slices.Equal(ids, unrecorded) {
+		t.Fatalf("the retry changed the clients: %v, were %v", ids, unrecorded)
+	}
+	if rep := w.Sweep(); rep.Portals != 1 || rep.Failed != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	got, _, _ := w.Portals.Get(w.Ctx(), w.Admin, acme.ID, p.ID)
+	if ids := w.Identities.ClientIDs(); len(ids) != 1 || ids[0] != got.ClientID || got.ClientID == unrecorded[0] {
+		t.Fatalf("%+v %v", got, ids)
+	}
+	if rep := w.Sweep(); rep.Portals != 0 {
+		t.Fatalf("%+v", rep)
+	}
+}
