@@ -15,6 +15,8 @@ import (
 // Directory reads customers and portal setups by id, with as few
 // BatchGetItem calls as DynamoDB allows (100 keys each). portals maps a
 // customer id to the portal ids wanted from it. Missing ones are left out.
+// The reads are strongly consistent: an answer decides whether a customer
+// is offboarded or a setup deleted, which is so for every call at once.
 func (s *Store) Directory(ctx context.Context, customers []string, portals map[string][]string) (map[string]domain.Customer, map[string]domain.Portal, error) {
 	var keys []map[string]types.AttributeValue
 	for _, id := range customers {
@@ -27,7 +29,7 @@ func (s *Store) Directory(ctx context.Context, customers []string, portals map[s
 	}
 	cs := map[string]domain.Customer{}
 	ps := map[string]domain.Portal{}
-	err := s.batchGet(ctx, keys, false, "read customers and portals", func(item map[string]types.AttributeValue) error {
+	err := s.batchGet(ctx, keys, true, "read customers and portals", func(item map[string]types.AttributeValue) error {
 		kind, _ := stringAttr(item, "type")
 		switch kind {
 		case typeCustomer:

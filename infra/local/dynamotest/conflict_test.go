@@ -3,6 +3,7 @@ package dynamotest
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -123,5 +124,41 @@ func TestAConflictThenAFailedConditionAnswersTheCondition(t *testing.T) {
 	events, _ := plain.ListAudit(t.Context(), domain.CustomerScope(c.ID), 10, nil)
 	if len(events.Items) != 1 {
 		t.Fatalf("%d audit events, want 1", len(events.Items))
+	}
+}
+
+// batchReads records whether each BatchGetItem asked for consistent reads.
+type batchReads struct {
+	*dynamodb.Client
+	mu         sync.Mutex
+	consistent []bool
+}
+
+func (b *batchReads) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	b.mu.Lock()
+	for _, ka := range in.RequestItems {
+		b.consistent = append(b.consistent, aws.ToBool(ka.ConsistentRead))
+	}
+	b.mu.Unlock()
+	return b.Client.BatchGetItem(ctx, in, opts...)
+}
+
+// The directory that GET /v1/me answers from reads strongly consistently:
+// a customer offboarded or a setup deleted a moment ago is not shown from
+// a replica that has not heard of it yet (DynamoDB Local is always
+// consistent, so the request itself is what can be checked here).
+func TestTheDirectoryReadsConsistently(t *testing.T) {
+	plain := newTable(t)
+	c, ev := conflictCustomer()
+	if err := plain.CreateCustomer(t.Context(), c, ev, state.Extras{}); err != nil {
+		t.Fatal(err)
+	}
+	reads := &batchReads{Client: db}
+	cs, _, err := store.New(reads, plain.Table()).Directory(t.Context(), []string{c.ID}, nil)
+	if err != nil || cs[c.ID].Name != "Conflict" {
+		t.Fatalf("%+v %v", cs, err)
+	}
+	if len(reads.consistent) == 0 || slices.Contains(reads.consistent, false) {
+		t.Fatalf("consistent reads: %v", reads.consistent)
 	}
 }
