@@ -107,7 +107,7 @@ func (e Env) Syncer() *identitysync.Syncer {
 	if e.Identity == nil {
 		return nil
 	}
-	return &identitysync.Syncer{Store: e.Store, Identities: e.Identity, Log: e.Log}
+	return &identitysync.Syncer{Store: e.Store, Identities: e.Identity, Log: e.Log, Now: e.now()}
 }
 
 // Members runs the life cycle of portal users and operators.

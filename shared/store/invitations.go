@@ -83,6 +83,23 @@ func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
 	return s.deleteIf(ctx, syncPK(sub), skSync, expression.Name("marker").Equal(expression.Value(marker)), "clear an identity marker")
 }
 
+// MarkSync marks an identity for syncing again under a new marker, due
+// after the grace a change's marker gets: a reconcile that could not bring
+// it in line while its memberships kept changing leaves it to the sweep,
+// though the marker it came for may be cleared already. It replaces the
+// marker there is: the request that wrote it only leaves it to the sweep.
+func (s *Store) MarkSync(ctx context.Context, sub, marker string, now time.Time) error {
+	const what = "mark an identity for syncing"
+	av, err := attributevalue.MarshalMap(syncItem{PK: syncPK(sub), SK: skSync, Type: typeSync, Sub: sub,
+		DuePK: string(state.DueIdentity), DueSK: dueSK(now.Add(state.SyncGrace)), Marker: marker,
+		TTL: epoch(now.Add(30 * 24 * time.Hour))})
+	if err != nil {
+		return errs.Wrap("store: "+what, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	return dbError(err, what)
+}
+
 // deleteIf deletes an item on a condition; a failed condition is no error
 // (the item is gone, or has changed, and that state stands).
 func (s *Store) deleteIf(ctx context.Context, pk, sk string, c expression.ConditionBuilder, what string) error {

@@ -4,19 +4,33 @@
 // runs after a change has committed, driven by what was committed; when it
 // fails, the change's marker stays and the sweep finishes the job. The
 // table, which every request reads, is right all along.
+//
+// Two reconciles of one identity may run at once (two requests, or a
+// request and the sweep), each acting on what it read, and one marker
+// stands for both: the one that read first may act on the sign-in system
+// last, after the other has cleared the marker. So each reads the
+// memberships again after acting and acts again until what it read is what
+// it applied: whichever acts last sees the table as it is after its own
+// act, so the identity ends in line, or the marker of a later change is
+// left for its own request or the sweep.
 package identitysync
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 )
 
 // Store is what syncing reads and clears.
 type Store interface {
+	// Memberships must be strongly consistent: a re-read after acting
+	// has to see every change committed before it.
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 	SyncDone(ctx context.Context, sub, marker string) error
+	MarkSync(ctx context.Context, sub, marker string, now time.Time) error
 }
 
 // Identities is what syncing changes in the sign-in system.
@@ -31,7 +45,18 @@ type Syncer struct {
 	Store      Store
 	Identities Identities
 	Log        *slog.Logger
+	Now        func() time.Time // nil: time.Now
 }
+
+// Rounds is how many times one reconcile acts on the sign-in system before
+// it leaves the rest to the sweep: each round past the first needs another
+// change of the identity's memberships to have committed meanwhile.
+const Rounds = 4
+
+// ErrStillMoving is a reconcile that gave up after Rounds acts because the
+// memberships kept changing under it; it marks the identity again, so that
+// the sweep finishes.
+var ErrStillMoving = errors.New("identitysync: the memberships kept changing while the identity was brought in line")
 
 // Sync brings the identity in line and clears the change's marker (when
 // there is one); a failure is logged and left to the sweep.
@@ -50,19 +75,74 @@ func (s *Syncer) Sync(ctx context.Context, sub, marker string) {
 	}
 }
 
-// Reconcile makes the identity what its memberships say.
+// want is what the sign-in system should do with an identity.
+type want int
+
+const (
+	wantDelete want = iota
+	wantEnable
+	wantDisable
+)
+
+// wanted is what the memberships call for.
+func wanted(ms []domain.Member) want {
+	if len(ms) == 0 {
+		return wantDelete
+	}
+	for _, m := range ms {
+		if m.Status == domain.StatusEnabled {
+			return wantEnable
+		}
+	}
+	return wantDisable
+}
+
+// Reconcile makes the identity what its memberships say, reading them again
+// after each act (see the package comment). Only once a read after its act
+// agrees with the act may the caller clear its marker. When the reads keep
+// disagreeing, its marker may already be gone (cleared by the other,
+// whose act this one's came after), so it writes one again before giving
+// up: the sweep then finishes.
 func (s *Syncer) Reconcile(ctx context.Context, sub string) error {
 	ms, err := s.Store.Memberships(ctx, sub)
 	if err != nil {
 		return err
 	}
-	if len(ms) == 0 {
-		return s.Identities.Delete(ctx, sub)
-	}
-	for _, m := range ms {
-		if m.Status == domain.StatusEnabled {
-			return s.Identities.Enable(ctx, sub)
+	w := wanted(ms)
+	for range Rounds {
+		if err := s.apply(ctx, sub, w); err != nil {
+			return err
 		}
+		ms, err := s.Store.Memberships(ctx, sub)
+		if err != nil {
+			return err
+		}
+		now := wanted(ms)
+		if now == w {
+			return nil
+		}
+		w = now
 	}
-	return s.Identities.Disable(ctx, sub)
+	if err := s.Store.MarkSync(ctx, sub, domain.NewID("sync"), s.now()); err != nil {
+		return errors.Join(ErrStillMoving, err)
+	}
+	return ErrStillMoving
+}
+
+func (s *Syncer) apply(ctx context.Context, sub string, w want) error {
+	switch w {
+	case wantDelete:
+		return s.Identities.Delete(ctx, sub)
+	case wantEnable:
+		return s.Identities.Enable(ctx, sub)
+	default:
+		return s.Identities.Disable(ctx, sub)
+	}
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

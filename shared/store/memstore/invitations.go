@@ -66,6 +66,18 @@ func (s *Store) SyncDone(ctx context.Context, sub, marker string) error {
 	return nil
 }
 
+// MarkSync marks an identity for syncing again under a new marker, due
+// after the grace a change's marker gets, in place of the one there is.
+func (s *Store) MarkSync(ctx context.Context, sub, marker string, now time.Time) error {
+	const op = "MarkSync"
+	if err := s.write(ctx, op); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.syncs[sub] = syncRec{marker: marker, due: now.Add(state.SyncGrace)}
+	return nil
+}
+
 // PendingIdentity writes the marker of an accept (its claim) about to
 // create or set up the e-mail's identity; it is due at due.
 func (s *Store) PendingIdentity(ctx context.Context, email, claim string, due time.Time) error {

@@ -237,6 +237,52 @@ func testSyncMarkers(t *testing.T, w *world) {
 	}
 }
 
+// A reconcile that gave up marks the identity again, whether or not a
+// marker is left: a new marker, due after the grace, that only its own
+// SyncDone clears.
+func testSyncMarkedAgain(t *testing.T, w *world) {
+	_, sc := w.customerScope("Acme")
+	m := w.create(w.enabled(sc, "jane@acme.example", false))
+	t1 := w.now.Add(time.Minute)
+	e1 := w.event(sc)
+	m = w.change(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Status = domain.StatusDisabled }),
+		SyncIdentity: true, Now: t1, Event: e1})
+	markers := func(at time.Time) []string {
+		t.Helper()
+		var out []string
+		for _, d := range w.due(state.DueIdentity, at) {
+			out = append(out, d.Sub+" "+d.Marker)
+		}
+		return out
+	}
+	// Over the change's own marker: replaced, and due from the new time.
+	t2 := t1.Add(time.Minute)
+	noErr(t, w.s.MarkSync(w.ctx(), m.Sub, "sync_again", t2), "mark again over a marker")
+	if got := markers(t2.Add(state.SyncGrace - time.Nanosecond)); len(got) != 0 {
+		t.Fatalf("due before its grace: %v", got)
+	}
+	if got := markers(t2.Add(state.SyncGrace)); !slices.Equal(got, []string{m.Sub + " sync_again"}) {
+		t.Fatalf("the markers: %v", got)
+	}
+	noErr(t, w.s.SyncDone(w.ctx(), m.Sub, e1.ID), "clear the replaced marker")
+	if got := markers(t2.Add(time.Hour)); len(got) != 1 {
+		t.Fatalf("the replaced marker's SyncDone cleared the new one: %v", got)
+	}
+	noErr(t, w.s.SyncDone(w.ctx(), m.Sub, "sync_again"), "clear the new marker")
+	if got := markers(t2.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("cleared: %v", got)
+	}
+	// With no marker left (another cleared it): written.
+	noErr(t, w.s.MarkSync(w.ctx(), m.Sub, "sync_late", t2), "mark again with none left")
+	if got := markers(t2.Add(state.SyncGrace)); !slices.Equal(got, []string{m.Sub + " sync_late"}) {
+		t.Fatalf("the markers: %v", got)
+	}
+	// The member is as it was.
+	if got := w.member(sc, m.ID); got.Status != domain.StatusDisabled || got.Version != m.Version {
+		t.Fatalf("the member changed: %+v", got)
+	}
+}
+
 func testPendingMarkers(t *testing.T, w *world) {
 	_, sc := w.customerScope("Acme")
 	const email = "jane@acme.example"

@@ -99,6 +99,7 @@ var cases = []struct {
 	{"DueByPagesOldestFirst", testDuePaging},
 	{"ReminderFailedPutsTheReminderBack", testReminderFailed},
 	{"SyncIdentityMarkers", testSyncMarkers},
+	{"SyncIdentityMarkedAgain", testSyncMarkedAgain},
 	{"PendingIdentityMarkers", testPendingMarkers},
 	// Idempotency and rate limits.
 	{"IdempotencyRecords", testIdempotency},
