@@ -82,7 +82,8 @@ const IdempotencyTTL = 24 * time.Hour
 
 // RateCount counts N uses of a limited resource (e.g. the invitations of
 // one customer) in the fixed window of length Window that holds Now; the
-// change fails with ErrRateLimited when Limit would be passed.
+// change fails with ErrRateLimited when Limit would be passed. A negative N
+// gives back uses counted before in the same window (never refused).
 type RateCount struct {
 	Key    string
 	N      int

@@ -108,12 +108,12 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	var requestID string
 	retry := key != nil && key.Prior != nil
 	later := p.SendInvitation != nil && !*p.SendInvitation
-	counted := false
+	var counted *state.RateCount
 	if !retry && !later && len(jobs) > 0 {
-		if err := s.Store.Take(ctx, *s.countInvites(sc.Scope, len(jobs))); err != nil {
+		counted = s.countInvites(sc.Scope, len(jobs))
+		if err := s.Store.Take(ctx, *counted); err != nil {
 			return nil, errs.Wrap(op, err)
 		}
-		counted = true
 	}
 	if key != nil {
 		requestID = key.ID
@@ -145,7 +145,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 				return nil
 			}
 			var x state.Extras
-			if retry && !later && !counted {
+			if retry && !later && counted == nil {
 				x.Rate = s.countInvites(sc.Scope, 1)
 			}
 			res, err := s.bulkOne(ctx, c, sc, newMember{Email: results[i].Email, Admin: admin, RoleIDs: roles, PortalIDs: portals, Request: requestID, Later: later, AccessUntil: until}, x)
@@ -167,6 +167,7 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 		// same key completes the rest.
 		return nil, errs.Wrap(op, err)
 	}
+	s.giveBack(ctx, counted, results, jobs)
 	if lostRight(results) {
 		// Lost before any row was made: the request is refused whole, as it
 		// would have been a moment later. Lost part-way, the rows made stay
@@ -179,6 +180,32 @@ func (s *Service) BulkInvite(ctx context.Context, c *access.Caller, sc Scope, em
 	// resumes instead, which is still safe.
 	s.recordAnswer(ctx, key, true, results, "bulk answer not recorded; a replay resumes instead")
 	return results, nil
+}
+
+// giveBack returns to the rate window what the first attempt counted for
+// rows that sent no e-mail (already members, refused for a seat or for the
+// sender's right lost meanwhile): the limit counts invitation e-mails, and
+// a request refused whole leaves the window as it found it. It goes to the
+// window the count was taken in; if it cannot be written, the window keeps
+// the count until it ends (logged).
+func (s *Service) giveBack(ctx context.Context, counted *state.RateCount, results []BulkResult, jobs []int) {
+	if counted == nil {
+		return
+	}
+	unsent := 0
+	for _, i := range jobs {
+		if results[i].Outcome != domain.OutcomeInvited {
+			unsent++
+		}
+	}
+	if unsent == 0 {
+		return
+	}
+	back := *counted
+	back.N = -unsent
+	if err := s.Store.Take(context.WithoutCancel(ctx), back); err != nil {
+		s.Log.WarnContext(ctx, "invitation count not given back; the window keeps it", "unsent", unsent, "error", err.Error())
+	}
 }
 
 // ReasonNotAllowed is the reason of a bulk invite's or an import's row

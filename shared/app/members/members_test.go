@@ -640,6 +640,40 @@ func TestABulkInviteRefusedForTheRateLeavesItsKeyFree(t *testing.T) {
 	}
 }
 
+// A bulk invite counts against the limit only the e-mails it sends: one
+// refused whole because its sender was demoted meanwhile leaves the window
+// as it was, and rows of people who are members already give their count
+// back. The next invitations of the customer go out.
+func TestABulkInviteCountsOnlyTheEmailsItSends(t *testing.T) {
+	w, cu, sc := rateLimited(t, 3)
+	me, stale := w.User(cu.ID, "pa@acme.example", true)
+	w.User(cu.ID, "pa2@acme.example", true)
+	w.Clock.Advance(time.Minute) // a fresh window: the users above were counted in the last
+	if _, err := w.Members.UpdateUser(w.Ctx(), w.Admin, members.User(cu.ID, me.ID), members.Profile{Admin: ptr(false)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	mails := w.Mailbox.Count()
+	if _, err := w.Members.BulkInvite(w.Ctx(), stale, sc, []string{"a@acme.example", "b@acme.example"}, members.Profile{}, nil); !errors.Is(err, state.ErrActorNotAdmin) {
+		t.Fatal(err)
+	}
+	// Two already members and one new: one e-mail, one of three counted.
+	res, err := w.Members.BulkInvite(w.Ctx(), w.Admin, sc, []string{"pa@acme.example", "pa2@acme.example", "c@acme.example"}, members.Profile{}, nil)
+	if err != nil || res[0].Outcome != domain.OutcomeAlreadyMember || res[2].Outcome != domain.OutcomeInvited {
+		t.Fatalf("%+v %v", res, err)
+	}
+	for _, e := range []string{"d@acme.example", "e@acme.example"} {
+		if _, err := w.Members.Invite(w.Ctx(), w.Admin, sc, members.Invitee{Email: e}, nil); err != nil {
+			t.Fatalf("%s within the limit: %v", e, err)
+		}
+	}
+	if _, err := w.Members.Invite(w.Ctx(), w.Admin, sc, members.Invitee{Email: "f@acme.example"}, nil); !errors.Is(err, state.ErrRateLimited) {
+		t.Fatalf("past the limit: %v", err)
+	}
+	if got := w.Mailbox.Count() - mails; got != 3 {
+		t.Fatalf("%d e-mails, want 3", got)
+	}
+}
+
 // A portal admin demoted while a request of theirs runs creates nobody:
 // the creation's transaction checks they are still an enabled admin.
 func TestADemotedPortalAdminCreatesNobody(t *testing.T) {

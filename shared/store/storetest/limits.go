@@ -179,6 +179,10 @@ func testRateWindows(t *testing.T, w *world) {
 	refused(take("d", 4, 3, at(15*time.Second)), 45*time.Second, "4 of 3 at once")
 	noErr(t, take("d", 3, 3, at(15*time.Second)), "3 of 3 after a refusal")
 	noErr(t, take("e", 0, 0, at(0)), "nothing of nothing")
+	// Uses given back free their room in their window.
+	noErr(t, take("d", -2, 3, at(20*time.Second)), "2 of 3 given back")
+	noErr(t, take("d", 2, 3, at(30*time.Second)), "2 again after they were given back")
+	refused(take("d", 1, 3, at(40*time.Second)), 20*time.Second, "past the limit again")
 	// Longer windows end where they end.
 	hour := func(now time.Time) error {
 		return w.s.Take(w.ctx(), state.RateCount{Key: "h", N: 1, Limit: 1, Window: time.Hour, Now: now})
