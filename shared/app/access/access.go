@@ -453,11 +453,21 @@ var DeploymentActor = domain.Actor{ID: "deployment", Email: "deployment", Kind: 
 
 // Acting resolves the person a job acts for, from their identity alone (a
 // job has no token): their enabled memberships as they are now, so that
-// someone disabled or demoted since they asked stops acting at once.
+// someone disabled or demoted since they asked stops acting at once. An
+// operator who must set up an authenticator app again (reset since) is
+// ErrMFARequired, as each of their own requests is.
 func (r *Resolver) Acting(ctx context.Context, sub string) (*Caller, error) {
 	ms, err := r.Store.Memberships(ctx, sub)
 	if err != nil {
 		return nil, errs.Wrap("access.Acting", err)
 	}
-	return callerOf(sub, ms, r.now())
+	caller, err := callerOf(sub, ms, r.now())
+	if err != nil {
+		return nil, err
+	}
+	caller.mfaOff = r.MFAOff
+	if caller.MFARequired() {
+		return nil, ErrMFARequired
+	}
+	return caller, nil
 }

@@ -372,8 +372,10 @@ func (s *Service) Work(ctx context.Context, m Message) error {
 		return errs.Wrap(op, err)
 	}
 	c, err := s.Access.Acting(ctx, imp.RequestedBySub)
-	if errors.Is(err, access.ErrUnauthenticated) {
-		c, err = &access.Caller{Sub: imp.RequestedBySub}, nil // disabled or gone since: refused row by row
+	if errors.Is(err, access.ErrUnauthenticated) || errors.Is(err, access.ErrMFARequired) {
+		// Disabled or gone since, or an operator whose authenticator app
+		// was reset: refused row by row.
+		c, err = &access.Caller{Sub: imp.RequestedBySub}, nil
 	}
 	if err != nil {
 		return errs.Wrap(op, err)

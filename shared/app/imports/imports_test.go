@@ -256,6 +256,22 @@ func TestPolicyAndRequester(t *testing.T) {
 		t.Fatalf("%+v %v", out2, err)
 	}
 
+	// A technician asks, then their authenticator app is reset before the
+	// chunk is worked: they act in nothing until they set a new one up.
+	tech, techC := w.Operator("tech@provider.example", domain.RoleTechnician)
+	imp3, err := s.Start(w.Ctx(), techC, w.Scope(other.Scope()), csvOf("email", "y@other.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.MFA.Reset(w.Ctx(), w.Admin, tech.ID); err != nil {
+		t.Fatal(err)
+	}
+	work(t, s, q, 1)
+	_, out3, err := s.Outcomes(w.Ctx(), w.Admin, other.ID, imp3.ID)
+	if err != nil || out3[0].Reason != "not_allowed" || len(w.Mailbox.To("y@other.example")) != 0 {
+		t.Fatalf("%+v %v", out3, err)
+	}
+
 	// Who may: the customer's portal admin, not another customer's, not a plain user.
 	if _, err := s.Get(w.Ctx(), otherBoss, cu.ID, imp.ID); !errors.Is(err, state.ErrNotFound) && err == nil {
 		t.Fatalf("another customer's admin read the import: %v", err)

@@ -165,7 +165,7 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 	}
 	m, ch, err := s.modify(ctx, operatorID, nil, func(m domain.Member, now time.Time) *state.MemberChange {
 		if m.Sub == "" || m.MFAEnrolledAt == nil {
-			return nil // never signed in, or reset already (a retry): Cognito is asked again below
+			return nil // never signed in, or reset already (a retry): a pending reset is finished below
 		}
 		after, ch := change(m, now, c.ActorIn(m.Scope()), domain.ActionMFAReset)
 		after.MFAEnrolledAt = nil
@@ -176,7 +176,10 @@ func (s *Service) Reset(ctx context.Context, c *access.Caller, operatorID string
 	if err != nil {
 		return m, errs.Wrap(op, err)
 	}
-	if ch == nil && m.Sub == "" {
+	if ch == nil && !m.MFAResetPending {
+		// Nothing committed and nothing pending (never enrolled, or reset
+		// and finished already): Cognito is not touched, so that an admin
+		// who lost the right meanwhile signs nobody out.
 		return m, nil
 	}
 	// After the commit, from what was committed. Retrying the request does

@@ -111,6 +111,14 @@ func TestAnAdminResetsAnOperatorsApp(t *testing.T) {
 	if _, err := w.Resolve("tech@provider.example"); !errors.Is(err, access.ErrMFARequired) {
 		t.Fatalf("after the reset: %v", err)
 	}
+	// Reset again with nothing to reset: no event, nobody signed out again.
+	signedOut, _ := w.Identities.Get("tech@provider.example")
+	if _, err := w.MFA.Reset(w.Ctx(), w.Admin, tech.ID); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := w.Identities.Get("tech@provider.example"); id.SignedOut != signedOut.SignedOut || w.Audit(domain.ProviderScope) != before+1 {
+		t.Fatalf("a reset of nothing signed them out (%d → %d) or was audited", signedOut.SignedOut, id.SignedOut)
+	}
 	// A new app: enrolled again.
 	w.Enrol("tech@provider.example")
 	if _, err := w.Resolve("tech@provider.example"); err != nil {
