@@ -785,15 +785,12 @@ func (w *world) accept(tc tokenChoice, password, name *string) *step {
 			w.event(x.Scope)
 			switch {
 			case existing:
+				// The accept brings an identity it did not make in line.
 				x.Sub = id.Sub
-				// The accept brings the identity in line when Cognito has it
-				// disabled; an enabled one it leaves as it is, with any marker
-				// an earlier faulted step left for the sweep.
-				if u, ok := w.last.users[id.Sub]; !ok || !u.Enabled {
-					o.sc.synced[id.Sub] = true
-				}
+				o.sc.synced[id.Sub] = true
 			case id != nil: // an identity without membership: it takes the password
 				x.Sub = id.Sub
+				o.sc.synced[id.Sub] = true
 			default:
 				o.sc.created[x.Email] = append(o.sc.created[x.Email], x)
 			}

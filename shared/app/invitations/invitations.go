@@ -368,9 +368,13 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 	if m.Scope().IsProvider() {
 		actor.Kind = domain.ActorOperator
 	}
+	// An identity this accept did not make is brought in line after the
+	// commit (and by the sweep, should this request die): a change of
+	// another of its memberships may be bringing it in line at this very
+	// moment from what it read before this membership was there.
 	ch := state.MemberChange{
 		Before: m, After: &after, Now: now, UseToken: hash, ClaimID: claim,
-		SyncIdentity: !id.Enabled,
+		SyncIdentity: !id.Enabled || !created,
 		Event:        domain.NewEvent(now, actor, domain.Action(m.Kind(), domain.ActionAccepted), domain.TargetOf(&m), m.Scope()),
 	}
 	if pending {

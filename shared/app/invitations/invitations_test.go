@@ -79,6 +79,35 @@ func TestAnExistingAccountIsLinkedWithItsPasswordUntouched(t *testing.T) {
 	}
 }
 
+// An existing account accepting while another of its memberships is
+// disabled (whose bringing in line read the memberships before this one
+// was there, and so disabled the identity) ends able to sign in: the accept
+// brings the identity it did not make in line after its commit.
+func TestAnExistingAccountAcceptingWhileAnotherMembershipIsDisabledSignsIn(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	jane, _ := w.User(acme.ID, "jane@acme.example", false)
+	w.Invite(w.Admin, other.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	w.Meanwhile("ChangeMember", 1, func(int32) error {
+		_, err := w.Members.Disable(w.Ctx(), w.Admin, members.User(acme.ID, jane.ID))
+		return err
+	})
+	if _, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: req(tok)}); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := w.Identities.Get("jane@acme.example"); !id.Enabled || !w.Identities.SignIn("jane@acme.example", apptest.Password) {
+		t.Fatalf("the identity after the accept: %+v", id)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) != nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+	w.Sweep()
+	if id, _ := w.Identities.Get("jane@acme.example"); !id.Enabled {
+		t.Fatal("the sweep disabled it")
+	}
+}
+
 // Every token that cannot be used gets the one answer: made-up, malformed,
 // rotated, revoked, expired.
 func TestDeadLinksAllGetTheSameAnswer(t *testing.T) {
