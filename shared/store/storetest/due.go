@@ -165,13 +165,20 @@ func testReminderFailed(t *testing.T, w *world) {
 	noErr(t, w.s.ReminderFailed(w.ctx(), sc, domain.NewID(domain.PrefixUser), hash, far), "a failure of no member")
 }
 
-func testSyncMarkers(t *testing.T, w *world) {
+// disabledWithMarker is a member of Acme disabled a minute from now, its
+// identity marked by that change (the event e1).
+func disabledWithMarker(w *world) (domain.Scope, domain.Member, time.Time, domain.AuditEvent) {
 	_, sc := w.customerScope("Acme")
 	m := w.create(w.enabled(sc, "jane@acme.example", false))
 	t1 := w.now.Add(time.Minute)
 	e1 := w.event(sc)
 	m = w.change(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Status = domain.StatusDisabled }),
 		SyncIdentity: true, Now: t1, Event: e1})
+	return sc, m, t1, e1
+}
+
+func testSyncMarkers(t *testing.T, w *world) {
+	sc, m, t1, e1 := disabledWithMarker(w)
 	marker := func(at time.Time) []state.Due {
 		t.Helper()
 		ds := w.due(state.DueIdentity, at)
@@ -241,12 +248,7 @@ func testSyncMarkers(t *testing.T, w *world) {
 // marker is left: a new marker, due after the grace, that only its own
 // SyncDone clears.
 func testSyncMarkedAgain(t *testing.T, w *world) {
-	_, sc := w.customerScope("Acme")
-	m := w.create(w.enabled(sc, "jane@acme.example", false))
-	t1 := w.now.Add(time.Minute)
-	e1 := w.event(sc)
-	m = w.change(state.MemberChange{Before: m, After: next(m, func(a *domain.Member) { a.Status = domain.StatusDisabled }),
-		SyncIdentity: true, Now: t1, Event: e1})
+	sc, m, t1, e1 := disabledWithMarker(w)
 	markers := func(at time.Time) []string {
 		t.Helper()
 		var out []string
