@@ -308,6 +308,12 @@ type Member struct {
 	// counts were kept: a change of it counts it (the store's business; it
 	// is never shown).
 	Uncounted bool `dynamodbav:"-" json:"-"`
+	// Bookkept counts the delivery bookkeeping recorded on the member's
+	// invitations (sent, failed, the mail service's reports, a reminder put
+	// back), which moves no version. A change that replaces the invitation
+	// holds it as read, so that it never decides on bookkeeping it did not
+	// see (the store's business; it is never shown).
+	Bookkept int `dynamodbav:"-" json:"-"`
 }
 
 // Scope is the scope the member belongs to.

@@ -125,7 +125,12 @@ type MemberChange struct {
 	// Before is the member as read; the write is conditional on its version.
 	Before domain.Member
 	// After is the member as it is to be; nil deletes it. Its version is
-	// Before.Version + 1.
+	// Before.Version + 1. The delivery bookkeeping of an invitation that
+	// the change keeps (KeepsInvitation) is written only where After
+	// differs from Before: what the store recorded meanwhile without a new
+	// version (RecordDelivery, RecordFeedback, ReminderFailed) stays. A
+	// change that replaces the invitation is ErrStale once any was recorded
+	// since Before was read.
 	After *domain.Member
 	Event domain.AuditEvent
 	// GuardLastAdmin makes the change fail with ErrLastAdmin when it would
@@ -153,6 +158,21 @@ type MemberChange struct {
 	Unaudited bool
 	Now       time.Time
 	Extras
+}
+
+// KeepsInvitation reports whether the change keeps the member's invitation
+// (the same token): the bookkeeping recorded on it meanwhile is left as the
+// store has it, except where the change itself changes it.
+func (ch *MemberChange) KeepsInvitation() bool {
+	b, a := ch.Before.Invitation, ch.After
+	return b != nil && a != nil && a.Invitation != nil && a.Invitation.TokenHash == b.TokenHash
+}
+
+// ReplacesInvitation reports whether the change replaces or drops the
+// member's invitation without deleting the member (a re-invite, a reminder
+// with a fresh link): its decision rests on the bookkeeping read.
+func (ch *MemberChange) ReplacesInvitation() bool {
+	return ch.Before.Invitation != nil && ch.After != nil && !ch.KeepsInvitation()
 }
 
 // Result is the member after the change: After, or Before when deleted.

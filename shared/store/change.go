@@ -2,9 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -12,7 +18,10 @@ import (
 
 // ChangeMember writes a change of a member in one transaction. The
 // identity's copy of the membership, the e-mail record (on delete) and the
-// scope's count of enabled admins follow from Before and After.
+// scope's count of enabled admins follow from Before and After. The member
+// is updated, not put: the delivery records land without a new version, and
+// a change read before one of them leaves it as it is (memberUpdate), or,
+// when it replaces the invitation, is stale.
 func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	t := s.newTx()
 	b := ch.Before
@@ -22,6 +31,11 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		// Counted as read, or not at all: the backfill may count it meanwhile.
 		versionIs = versionIs.And(expression.AttributeNotExists(expression.Name("counted")))
 	}
+	if ch.ReplacesInvitation() {
+		// A re-invite or a reminder decided on the delivery bookkeeping it
+		// read (undeliverable, sent, due): none may have landed since.
+		versionIs = versionIs.And(bookkeptIs(b.Bookkept))
+	}
 	if ch.After == nil {
 		t.del(scopeKey(sc), memberSK(b.ID), &versionIs, state.ErrStale)
 		t.del(scopeKey(sc), emailSK(b.Email), nil, nil)
@@ -30,7 +44,11 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		}
 	} else {
 		a := *ch.After
-		t.put(newMemberItem(a), &versionIs, state.ErrStale)
+		u, err := memberUpdate(b, a, ch.KeepsInvitation())
+		if err != nil {
+			t.fail(err)
+		}
+		t.update(scopeKey(a.Scope()), memberSK(a.ID), u, &versionIs, state.ErrStale)
 		if a.Sub != "" {
 			t.put(newIdentityItem(a), nil, nil)
 		}
@@ -116,6 +134,71 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	}
 	t.extras(x, sc)
 	return t.commit(ctx)
+}
+
+// bookkeeping are the attributes of an invitation that the delivery records
+// write without a new version (RecordDelivery, RecordFeedback,
+// ReminderFailed).
+var bookkeeping = map[string]bool{
+	"delivery": true, "lastSentAt": true, "sendCount": true, "feedbackAt": true, "feedbackReason": true,
+	"undeliverable": true, "remindAt": true, "reminderSentAt": true,
+}
+
+// memberUpdate writes a member's change over its item: every attribute as
+// the item of a has it, the ones b's has and a's not removed, as a put of
+// a's item would, except that on an invitation the change keeps, the
+// delivery bookkeeping and the due keys are written only where a differs
+// from b: what was recorded since b was read stays.
+func memberUpdate(b, a domain.Member, keep bool) (expression.UpdateBuilder, error) {
+	var u expression.UpdateBuilder
+	was, err := attributevalue.MarshalMap(newMemberItem(b))
+	if err != nil {
+		return u, err
+	}
+	is, err := attributevalue.MarshalMap(newMemberItem(a))
+	if err != nil {
+		return u, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(is)) {
+		v := is[k]
+		switch {
+		case k == AttrPK || k == AttrSK:
+		case k == "invitation" && keep:
+			bm, bok := was[k].(*types.AttributeValueMemberM)
+			am, aok := v.(*types.AttributeValueMemberM)
+			if !bok || !aok {
+				return u, errors.New("store: an invitation is not a map")
+			}
+			for _, f := range slices.Sorted(maps.Keys(am.Value)) {
+				if !bookkeeping[f] || !reflect.DeepEqual(bm.Value[f], am.Value[f]) {
+					u = u.Set(expression.Name(k+"."+f), expression.Value(am.Value[f]))
+				}
+			}
+			for _, f := range slices.Sorted(maps.Keys(bm.Value)) {
+				if _, ok := am.Value[f]; !ok {
+					u = u.Remove(expression.Name(k + "." + f))
+				}
+			}
+		case (k == "duePk" || k == "dueSk") && keep && reflect.DeepEqual(was[k], v):
+		default:
+			u = u.Set(expression.Name(k), expression.Value(v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(was)) {
+		if _, ok := is[k]; !ok {
+			u = u.Remove(expression.Name(k))
+		}
+	}
+	return u, nil
+}
+
+// bookkeptIs is the condition that no delivery record landed on the member
+// since it was read with n.
+func bookkeptIs(n int) expression.ConditionBuilder {
+	if n == 0 {
+		return expression.AttributeNotExists(expression.Name("bookkept"))
+	}
+	return expression.Name("bookkept").Equal(expression.Value(n))
 }
 
 // actorStillAdmin makes the transaction fail with ErrActorNotAdmin unless

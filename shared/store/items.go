@@ -92,6 +92,9 @@ type memberItem struct {
 	// Counted: the member is in its scope's counts. Every write since the
 	// counts were kept sets it; the backfill sets it on older items.
 	Counted bool `dynamodbav:"counted,omitempty"`
+	// Kept is the member's Bookkept: each delivery record adds one to it;
+	// ChangeMember never writes it.
+	Kept int `dynamodbav:"bookkept,omitempty"`
 	domain.Member
 }
 
@@ -100,6 +103,7 @@ type memberItem struct {
 func (it *memberItem) member() domain.Member {
 	m := it.Member
 	m.Uncounted = !it.Counted
+	m.Bookkept = it.Kept
 	return m
 }
 

@@ -127,9 +127,12 @@ func (s *Store) ListMembers(ctx context.Context, sc domain.Scope, status domain.
 // hash is given, while it is still pending: it does nothing when the token
 // has since been rotated or the outcome is recorded already, so that a retry
 // of the call (after a lost response) cannot count a send twice. It is
-// bookkeeping, not a change a person made: the version stays.
+// bookkeeping, not a change a person made: the version stays, and a change
+// read before it does not undo it (see ChangeMember); it counts in
+// "bookkept", as RecordFeedback and ReminderFailed do.
 func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
-	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d.Outcome))
+	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(d.Outcome)).
+		Add(expression.Name("bookkept"), expression.Value(1))
 	if d.Outcome == domain.DeliverySent {
 		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(d.At)).
 			Set(expression.Name("invitation.sendCount"), expression.Value(d.SendCount))
@@ -149,7 +152,8 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 func (s *Store) RecordFeedback(ctx context.Context, f state.Feedback) error {
 	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(f.Outcome)).
 		Set(expression.Name("invitation.feedbackAt"), expression.Value(f.At)).
-		Set(expression.Name("invitation.feedbackReason"), expression.Value(f.Reason))
+		Set(expression.Name("invitation.feedbackReason"), expression.Value(f.Reason)).
+		Add(expression.Name("bookkept"), expression.Value(1))
 	if f.Undeliverable {
 		u = u.Set(expression.Name("invitation.undeliverable"), expression.Value(true)).
 			Set(expression.Name("invitation.remindAt"), expression.Value(nil)).
@@ -175,7 +179,8 @@ func (s *Store) ReminderFailed(ctx context.Context, sc domain.Scope, id, tokenHa
 	u := expression.Set(expression.Name("invitation.delivery"), expression.Value(domain.DeliveryFailed)).
 		Set(expression.Name("invitation.reminderSentAt"), expression.Value(nil)).
 		Set(expression.Name("duePk"), expression.Value(string(state.DueReminder))).
-		Set(expression.Name("dueSk"), expression.Value(dueSK(remindAt)))
+		Set(expression.Name("dueSk"), expression.Value(dueSK(remindAt))).
+		Add(expression.Name("bookkept"), expression.Value(1))
 	_, err := s.updateIf(ctx, scopeKey(sc), memberSK(id), u, stillPending(tokenHash), "record a failed reminder")
 	if err == errConditionFailed {
 		return nil

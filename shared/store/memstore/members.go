@@ -76,7 +76,9 @@ func (s *Store) CreateMember(ctx context.Context, nm state.NewMember) error {
 }
 
 // ChangeMember writes a change of a member, with everything that changes
-// with it, or nothing.
+// with it, or nothing. The delivery bookkeeping recorded since Before was
+// read stays (keepBookkeeping); a change that replaces the invitation is
+// stale once any was.
 func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	const op = "ChangeMember"
 	if err := s.writeRated(ctx, op, ch.Rate); err != nil {
@@ -116,7 +118,8 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if a != nil {
 		at, id = a.Scope(), a.ID
 	}
-	if cur := s.members[at][id]; cur == nil || cur.m.Version != b.Version {
+	cur := s.members[at][id]
+	if cur == nil || cur.m.Version != b.Version || ch.ReplacesInvitation() && cur.m.Bookkept != b.Bookkept {
 		return state.ErrStale
 	}
 	wasAdmin := b.CountsAsAdmin()
@@ -164,7 +167,7 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 			delete(s.identities[b.Sub], sc)
 		}
 	} else {
-		setIn(s.members, a.Scope(), a.ID, &memberRec{m: *a, due: dueOf(a.Invitation)})
+		setIn(s.members, a.Scope(), a.ID, keepBookkeeping(cur, &b, a, ch.KeepsInvitation()))
 		if a.Sub != "" {
 			setIn(s.identities, a.Sub, a.Scope(), identityCopy(*a))
 		}
@@ -208,6 +211,51 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	}
 	s.applyExtras(x)
 	return nil
+}
+
+// keepBookkeeping is the record of a change's After: on an invitation the
+// change keeps, the delivery bookkeeping and the due slot as the store has
+// them (recorded since b was read, without a new version), except where the
+// change itself changed them, as the DynamoDB store's update writes it.
+func keepBookkeeping(cur *memberRec, b, a *domain.Member, keep bool) *memberRec {
+	a.Bookkept = cur.m.Bookkept
+	due := dueOf(a.Invitation)
+	ci, bi, ai := cur.m.Invitation, b.Invitation, a.Invitation
+	if !keep || ci == nil {
+		return &memberRec{m: *a, due: due}
+	}
+	if ai.Delivery == bi.Delivery {
+		ai.Delivery = ci.Delivery
+	}
+	if sameTime(ai.LastSentAt, bi.LastSentAt) {
+		ai.LastSentAt = ci.LastSentAt
+	}
+	if ai.SendCount == bi.SendCount {
+		ai.SendCount = ci.SendCount
+	}
+	if sameTime(ai.FeedbackAt, bi.FeedbackAt) {
+		ai.FeedbackAt = ci.FeedbackAt
+	}
+	if ai.FeedbackReason == bi.FeedbackReason {
+		ai.FeedbackReason = ci.FeedbackReason
+	}
+	if ai.Undeliverable == bi.Undeliverable {
+		ai.Undeliverable = ci.Undeliverable
+	}
+	if sameTime(ai.RemindAt, bi.RemindAt) {
+		ai.RemindAt = ci.RemindAt
+	}
+	if sameTime(ai.ReminderSentAt, bi.ReminderSentAt) {
+		ai.ReminderSentAt = ci.ReminderSentAt
+	}
+	if was := dueOf(bi); due.kind == was.kind && due.at.Equal(was.at) {
+		due = cur.due
+	}
+	return &memberRec{m: *a, due: due}
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 // open reports whether a customer's item exists (a phantom one too, as
@@ -363,6 +411,7 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 		return nil
 	}
 	r.m.Invitation.Delivery = d.Outcome
+	r.m.Bookkept++
 	if d.Outcome == domain.DeliverySent {
 		at := roundTrip(d.At)
 		r.m.Invitation.LastSentAt = &at
@@ -388,6 +437,7 @@ func (s *Store) RecordFeedback(ctx context.Context, f state.Feedback) error {
 	}
 	at := roundTrip(f.At)
 	inv.Delivery, inv.FeedbackAt, inv.FeedbackReason = f.Outcome, &at, f.Reason
+	r.m.Bookkept++
 	if f.Undeliverable {
 		inv.Undeliverable, inv.RemindAt = true, nil
 		r.due = dueSlot{kind: state.DueExpiry, at: f.ExpiresAt}
@@ -409,6 +459,7 @@ func (s *Store) ReminderFailed(ctx context.Context, sc domain.Scope, id, tokenHa
 	}
 	r.m.Invitation.Delivery = domain.DeliveryFailed
 	r.m.Invitation.ReminderSentAt = nil
+	r.m.Bookkept++
 	r.due = dueSlot{kind: state.DueReminder, at: remindAt}
 	return nil
 }

@@ -382,7 +382,7 @@ func cloneIdem(r state.Idempotency) state.Idempotency {
 // member without its invitation.
 func identityCopy(m domain.Member) domain.Member {
 	m = cloneMember(m)
-	m.Invitation = nil
+	m.Invitation, m.Bookkept = nil, 0
 	return m
 }
 

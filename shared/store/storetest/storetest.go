@@ -91,6 +91,7 @@ var cases = []struct {
 	{"NewToken", testNewToken},
 	{"RecordDeliveryOnlyWhilePendingAndTheSameToken", testRecordDelivery},
 	{"RecordFeedbackOnlyOnTheInvitationRead", testRecordFeedback},
+	{"AChangeKeepsTheBookkeepingRecordedSinceItsRead", testChangeKeepsBookkeeping},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
 	{"DueAccess", testDueAccess},
