@@ -93,6 +93,7 @@ var cases = []struct {
 	{"RecordFeedbackOnlyOnTheInvitationRead", testRecordFeedback},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
+	{"DueResendWhileTheDeliveryIsUnrecorded", testDueResend},
 	{"DueAccess", testDueAccess},
 	{"SeatLimit", testSeatLimit},
 	{"CustomerPolicy", testCustomerPolicy},
