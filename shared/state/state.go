@@ -217,6 +217,10 @@ type Feedback struct {
 // sends again only once it has passed (DueResend).
 const SendLease = time.Minute
 
+// MaxResends is how many times the sweep sends one e-mail again
+// (DueResend) before it leaves the invitation to its reminder and expiry.
+const MaxResends = 3
+
 // DueKind is a kind of work the sweep finds due.
 type DueKind string
 
@@ -224,8 +228,9 @@ const (
 	// DueResend are pending invitations whose e-mail was committed and
 	// whose delivery was never recorded (a crash between the commit and the
 	// send, or a send of unknown outcome): due SendLease after the attempt,
-	// when the sweep sends it again. Until its delivery is recorded (sent
-	// or failed) an invitation is due here, not under its reminder or expiry.
+	// when the sweep sends it again (up to MaxResends times). Until then, or
+	// its delivery is recorded (sent or failed), an invitation is due here,
+	// not under its reminder or expiry.
 	DueResend   DueKind = "RESEND"
 	DueReminder DueKind = "REMIND" // pending invitations whose reminder is due
 	DueExpiry   DueKind = "EXPIRE" // pending invitations that have expired

@@ -2,6 +2,7 @@ package sweep_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
+	"github.com/portalaccess/portalaccess/shared/mail"
 	"github.com/portalaccess/portalaccess/shared/mail/mailbox"
+	"github.com/portalaccess/portalaccess/shared/state"
 )
 
 // crashOnce makes the next send to the address die as the Lambda would
@@ -256,4 +259,32 @@ func TestAnUnknownSendIsFinishedByTheSweepAndAReminderDueGoesInstead(t *testing.
 		t.Fatalf("%+v", rep)
 	}
 	w.Accept("jane@acme.example")
+}
+
+// A mail service that keeps losing its answers (each e-mail may well have
+// gone) gets the e-mail sent again MaxResends times, not every run; the
+// reminder still goes when it is due.
+func TestTheSweepSendsAnUnknownSendAgainAFewTimesOnly(t *testing.T) {
+	w := apptest.New(t)
+	cu := w.NewCustomer("Acme", "en")
+	w.Mailbox.Fail = func(to string) error {
+		if to == "jane@acme.example" {
+			return fmt.Errorf("timeout: %w", mail.ErrOutcomeUnknown)
+		}
+		return nil
+	}
+	u := w.Invite(w.Admin, cu.ID, "jane@acme.example", false)
+	resent := 0
+	for range 10 {
+		resent += w.Sweep().Resent
+	}
+	if n := len(w.Mailbox.To("jane@acme.example")); resent != state.MaxResends || n != 1+state.MaxResends {
+		t.Fatalf("%d resent, %d e-mails", resent, n)
+	}
+	w.Mailbox.Fail = nil
+	m, _ := w.Member(u)
+	if m.Invitation.Delivery != domain.DeliveryPending || m.Invitation.State != domain.InvitationPending {
+		t.Fatalf("%+v", m.Invitation)
+	}
+	w.Accept("jane@acme.example") // the newest link works
 }

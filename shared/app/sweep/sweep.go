@@ -316,7 +316,7 @@ func (s *Sweeper) sendReminder(ctx context.Context, m domain.Member, now time.Ti
 	token, hash := domain.NewToken()
 	after := m
 	ni := *inv
-	ni.TokenHash, ni.ReminderSentAt, ni.Delivery, ni.AttemptedAt = hash, &now, domain.DeliveryPending, &now
+	ni.TokenHash, ni.ReminderSentAt, ni.Delivery, ni.AttemptedAt, ni.Resends = hash, &now, domain.DeliveryPending, &now, 0
 	after.Invitation, after.Version, after.UpdatedAt = &ni, m.Version+1, now
 	ch := state.MemberChange{
 		Before: m, After: &after, Now: now, NewToken: true, RevokeToken: inv.TokenHash,
@@ -365,15 +365,18 @@ func (s *Sweeper) where(ctx context.Context, sc domain.Scope) (delivery.Where, e
 // re-invite's does, and goes out in the e-mail that was due (the
 // invitation, or its reminder), recorded as the request would have; the
 // expiry and the reminder stay. When the reminder is due by now, the
-// reminder goes instead (one e-mail, not two): reminded says so.
+// reminder goes instead (one e-mail, not two): reminded says so. After
+// state.MaxResends tries whose outcome stayed unknown (a mail service that
+// keeps losing its answers may be sending each one), it is left to its
+// reminder and expiry.
 func (s *Sweeper) resend(ctx context.Context, it state.Due, now time.Time) (reminded bool, err error) {
 	m, err := s.pending(ctx, it)
 	if err != nil {
 		return false, err
 	}
 	inv := m.Invitation
-	if inv.Delivery != domain.DeliveryPending || inv.AttemptedAt == nil || delivery.UnderWay(inv, now) {
-		return false, errSkip // recorded meanwhile, or still under way
+	if inv.Delivery != domain.DeliveryPending || inv.AttemptedAt == nil || delivery.UnderWay(inv, now) || inv.Resends >= state.MaxResends {
+		return false, errSkip // recorded meanwhile, still under way, or sent again often enough
 	}
 	if !inv.ExpiresAt.After(now) {
 		return false, errExpiredFirst
@@ -392,7 +395,7 @@ func (s *Sweeper) resend(ctx context.Context, it state.Due, now time.Time) (remi
 	token, hash := domain.NewToken()
 	after := m
 	ni := *inv
-	ni.TokenHash, ni.AttemptedAt = hash, &now
+	ni.TokenHash, ni.AttemptedAt, ni.Resends = hash, &now, inv.Resends+1
 	after.Invitation, after.Version, after.UpdatedAt = &ni, m.Version+1, now
 	ch := state.MemberChange{
 		Before: m, After: &after, Now: now, NewToken: true, RevokeToken: inv.TokenHash,

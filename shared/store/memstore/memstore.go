@@ -387,13 +387,14 @@ func identityCopy(m domain.Member) domain.Member {
 }
 
 // dueOf places a member's pending invitation in the due index: under the
-// end of its send lease while its delivery is unrecorded, else under its
+// end of its send lease while its delivery is unrecorded (and the sweep
+// has not sent it again state.MaxResends times), else under its
 // reminder while one is due, then under its expiry.
 func dueOf(inv *domain.Invitation) dueSlot {
 	if inv == nil || inv.State != domain.InvitationPending {
 		return dueSlot{}
 	}
-	if inv.Delivery == domain.DeliveryPending && inv.AttemptedAt != nil {
+	if inv.Delivery == domain.DeliveryPending && inv.AttemptedAt != nil && inv.Resends < state.MaxResends {
 		return dueSlot{kind: state.DueResend, at: inv.AttemptedAt.Add(state.SendLease)}
 	}
 	if inv.RemindAt != nil && inv.ReminderSentAt == nil {

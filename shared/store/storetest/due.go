@@ -162,6 +162,18 @@ func testDueResend(t *testing.T, w *world) {
 	m3 = w.create(m3)
 	check(state.DueResend, h(99))
 	check(state.DueReminder, h(1), m3.ID)
+	// Sent again by the sweep MaxResends times, it is left to its reminder.
+	m6, _ := w.invited(sc, "m6@acme.example")
+	m6.Invitation.RemindAt, m6.Invitation.Resends = ptr(h(2)), state.MaxResends-1
+	m6 = w.create(m6)
+	check(state.DueResend, h(99), m6.ID)
+	m6 = w.change(state.MemberChange{Before: m6, Now: w.now, After: next(m6, func(a *domain.Member) { a.Invitation.Resends = state.MaxResends })})
+	check(state.DueResend, h(99))
+	check(state.DueReminder, h(2), m3.ID, m6.ID)
+	if got := w.member(sc, m6.ID).Invitation; got.Resends != state.MaxResends {
+		t.Fatalf("resends read back: %+v", got)
+	}
+	w.change(state.MemberChange{Before: m6, Now: w.now})
 	// Expired with its delivery still pending, or deleted: not due.
 	m4, _ := w.invited(sc, "m4@acme.example")
 	m4 = w.create(m4)
