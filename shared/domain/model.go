@@ -243,6 +243,11 @@ type Invitation struct {
 	// Delivery is pending and this is recent, a send is under way and no
 	// retry sends another.
 	AttemptedAt *time.Time `dynamodbav:"attemptedAt"`
+	// Resends counts the times the sweep sent the latest e-mail again because
+	// its delivery went unrecorded (a crash, or an outcome unknown); it
+	// stops at MaxResends, so that a mail service that keeps losing its
+	// answers does not get the e-mail sent every run.
+	Resends int `dynamodbav:"resends,omitempty"`
 	// InvitedBy is the name of whoever sent the latest invitation, for the e-mail.
 	InvitedBy string `dynamodbav:"invitedBy"`
 	// FeedbackAt and FeedbackReason are when the mail service reported

@@ -206,6 +206,11 @@ type Delivery struct {
 	At        time.Time
 	// SendCount is the count to record when the send succeeded.
 	SendCount int
+	// RemindAt (the reminder still to send; nil when none is, or it was
+	// sent) and ExpiresAt are the invitation's as sent: once the outcome is
+	// recorded, the due index holds it under the one or the other.
+	RemindAt  *time.Time
+	ExpiresAt time.Time
 }
 
 // Feedback is what the mail service reported of an invitation e-mail to
@@ -228,10 +233,26 @@ type Feedback struct {
 	ExpiresAt time.Time
 }
 
+// SendLease is how long a send, once handed to the mail service, is taken
+// to be under way: a retry inside it does not send again, and the sweep
+// sends again only once it has passed (DueResend).
+const SendLease = time.Minute
+
+// MaxResends is how many times the sweep sends one e-mail again
+// (DueResend) before it leaves the invitation to its reminder and expiry.
+const MaxResends = 3
+
 // DueKind is a kind of work the sweep finds due.
 type DueKind string
 
 const (
+	// DueResend are pending invitations whose e-mail was committed and
+	// whose delivery was never recorded (a crash between the commit and the
+	// send, or a send of unknown outcome): due SendLease after the attempt,
+	// when the sweep sends it again (up to MaxResends times). Until then, or
+	// its delivery is recorded (sent or failed), an invitation is due here,
+	// not under its reminder or expiry.
+	DueResend   DueKind = "RESEND"
 	DueReminder DueKind = "REMIND" // pending invitations whose reminder is due
 	DueExpiry   DueKind = "EXPIRE" // pending invitations that have expired
 	DueIdentity DueKind = "SYNC"   // identities to bring in line with the sign-in system

@@ -120,11 +120,16 @@ func newMemberItem(m domain.Member) memberItem {
 	return it
 }
 
-// dueKeysOf places a pending invitation in the due index: first under its
-// reminder time while a reminder is due, then under its expiry.
+// dueKeysOf places a pending invitation in the due index: while its e-mail
+// is committed and its delivery unrecorded, under the end of the send lease
+// (the sweep sends it again then, up to state.MaxResends times); else first under its reminder time while
+// a reminder is due, then under its expiry.
 func dueKeysOf(inv *domain.Invitation) (string, string) {
 	if inv == nil || inv.State != domain.InvitationPending {
 		return "", ""
+	}
+	if inv.Delivery == domain.DeliveryPending && inv.AttemptedAt != nil && inv.Resends < state.MaxResends {
+		return string(state.DueResend), dueSK(inv.AttemptedAt.Add(state.SendLease))
 	}
 	if inv.RemindAt != nil && inv.ReminderSentAt == nil {
 		return string(state.DueReminder), dueSK(*inv.RemindAt)

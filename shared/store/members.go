@@ -137,6 +137,10 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 		u = u.Set(expression.Name("invitation.lastSentAt"), expression.Value(d.At)).
 			Set(expression.Name("invitation.sendCount"), expression.Value(d.SendCount))
 	}
+	// Recorded, it is no longer due to be sent again: back under its
+	// reminder or expiry (the condition pins the invitation they are of).
+	pk, sk := dueKeysOf(&domain.Invitation{State: domain.InvitationPending, Delivery: d.Outcome, RemindAt: d.RemindAt, ExpiresAt: d.ExpiresAt})
+	u = u.Set(expression.Name("duePk"), expression.Value(pk)).Set(expression.Name("dueSk"), expression.Value(sk))
 	_, err := s.updateIf(ctx, scopeKey(d.Scope), memberSK(d.MemberID), u, stillPending(d.TokenHash), "record delivery")
 	if err == errConditionFailed {
 		return nil // rotated, deleted or recorded meanwhile: that state stands

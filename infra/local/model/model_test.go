@@ -24,6 +24,9 @@ type invitation struct {
 	ExpiresAt      time.Time
 	RemindAt       *time.Time
 	ReminderSentAt *time.Time
+	// Resends counts the sweep's sends of the latest e-mail again, while
+	// its delivery stayed unrecorded (up to maxResends).
+	Resends int
 	// TokenHash is learned from the table: tokens are random. A step that
 	// rotates the token sets rotated, and the check then demands a new hash.
 	TokenHash string

@@ -53,16 +53,36 @@ func (w *world) sweep(why string) *step {
 		if err := json.Unmarshal(o.res.body, &rep); err != nil {
 			return fmt.Errorf("the sweep's report: %v", err)
 		}
-		// The plan: reminders first (or their expiry, when it came first),
-		// then expiries, then identity markers.
+		// The plan: e-mails committed and never recorded, once their send
+		// lease has passed (sent again, or reminded or expired instead when
+		// that is due), then reminders (or their expiry, when it came
+		// first), then expiries, then identity markers. An invitation whose
+		// delivery is unrecorded is due only as the first.
 		type action struct {
-			kind string // remind, expire, sync
+			kind string // resend, remind, expire, sync
 			x    *member
 			sub  string
 		}
 		var plan []action
 		pending := m.sorted(func(x *member) bool { return x.Status == "unconfirmed" && x.Inv != nil && x.Inv.State == "pending" })
 		for _, x := range pending {
+			inv := x.Inv
+			if !inResend(inv) || inv.AttemptedAt.Add(sendLease).After(now) {
+				continue
+			}
+			switch {
+			case !inv.ExpiresAt.After(now):
+				plan = append(plan, action{kind: "expire", x: x})
+			case inv.RemindAt != nil && inv.ReminderSentAt == nil && !inv.RemindAt.After(now):
+				plan = append(plan, action{kind: "remind", x: x})
+			default:
+				plan = append(plan, action{kind: "resend", x: x})
+			}
+		}
+		for _, x := range pending {
+			if inResend(x.Inv) {
+				continue
+			}
 			if inv := x.Inv; inv.RemindAt != nil && inv.ReminderSentAt == nil && !inv.RemindAt.After(now) {
 				if !inv.ExpiresAt.After(now) {
 					plan = append(plan, action{kind: "expire", x: x})
@@ -72,6 +92,9 @@ func (w *world) sweep(why string) *step {
 			}
 		}
 		for _, x := range pending {
+			if inResend(x.Inv) {
+				continue
+			}
 			if inv := x.Inv; (inv.RemindAt == nil || inv.ReminderSentAt != nil) && !inv.ExpiresAt.After(now) {
 				plan = append(plan, action{kind: "expire", x: x})
 			}
@@ -83,7 +106,7 @@ func (w *world) sweep(why string) *step {
 			}
 			plan = append(plan, action{kind: "sync", sub: sub})
 		}
-		var reminded, expired, synced, off, sesOff int
+		var resent, reminded, expired, synced, off, sesOff int
 		for _, a := range plan {
 			outcome := "done"
 			if o.sc.struck {
@@ -95,10 +118,21 @@ func (w *world) sweep(why string) *step {
 			if outcome != "done" {
 				off++
 			}
-			if f := o.sc.fault; f != nil && f.Call == callSend && a.kind == "remind" && outcome == sesOutcome(f.Kind) {
+			if f := o.sc.fault; f != nil && f.Call == callSend && (a.kind == "remind" || a.kind == "resend") && outcome == sesOutcome(f.Kind) {
 				sesOff++
 			}
 			switch a.kind {
+			case "resend":
+				switch outcome {
+				case "done":
+					w.resend(o.sc, a.x, "sent")
+					resent++
+				case "unknown":
+					w.resend(o.sc, a.x, "unknown")
+					resent++
+				case "failed":
+					w.resend(o.sc, a.x, "failed")
+				}
 			case "remind":
 				switch outcome {
 				case "done":
@@ -167,20 +201,21 @@ func (w *world) sweep(why string) *step {
 		}
 		switch {
 		case !o.sc.struck:
-			if rep.Reminded != reminded || rep.Expired != expired || rep.Synced != synced || rep.Portals != portals || rep.Failed != failed ||
+			if rep.Resent != resent || rep.Reminded != reminded || rep.Expired != expired || rep.Synced != synced || rep.Portals != portals || rep.Failed != failed ||
 				rep.Skipped != skipped || rep.More || rep.Error != "" {
-				return fmt.Errorf("the sweep reports %+v; the model: %d reminded, %d expired, %d identities synced, %d portals, %d skipped, %d failed",
-					rep, reminded, expired, synced, portals, skipped, failed)
+				return fmt.Errorf("the sweep reports %+v; the model: %d resent, %d reminded, %d expired, %d identities synced, %d portals, %d skipped, %d failed",
+					rep, resent, reminded, expired, synced, portals, skipped, failed)
 			}
-		case rep.Reminded != reminded || rep.Expired != expired || (rep.Synced != synced && !pendingOff) || rep.Portals != portals:
-			return fmt.Errorf("the faulted sweep reports %+v; the table shows %d reminded, %d expired, %d identities synced, %d portals", rep, reminded, expired, synced, portals)
+		case rep.Resent != resent || rep.Reminded != reminded || rep.Expired != expired || (rep.Synced != synced && !pendingOff) || rep.Portals != portals:
+			return fmt.Errorf("the faulted sweep reports %+v; the table shows %d resent, %d reminded, %d expired, %d identities synced, %d portals", rep, resent, reminded, expired, synced, portals)
 		case rep.Error == "" && off > 2:
 			// One fault strikes one item (a conflict may outlast one item's
 			// retries and reach the next); a run that stopped leaves the rest.
 			return fmt.Errorf("one fault, yet %d items of the sweep are off the plan", off)
 		}
 		if f := o.sc.fault; f != nil && f.Call == callSend {
-			// The SES fault struck one reminder's e-mail, whichever came first.
+			// The SES fault struck one reminder's (or resend's) e-mail,
+			// whichever came first.
 			if o.sc.struck != (sesOff == 1) || sesOff > 1 {
 				return fmt.Errorf("the SES fault struck=%v; %d reminders show its outcome", o.sc.struck, sesOff)
 			}
@@ -233,7 +268,7 @@ func (w *world) observedOutcome(o *observation, kind string, x *member, sub stri
 		return ""
 	}
 	variants := []string{"done", "none"}
-	if kind == "remind" {
+	if kind == "remind" || kind == "resend" {
 		variants = append(variants, "failed", "unknown")
 	}
 	for _, v := range variants {
@@ -251,6 +286,10 @@ func (w *world) observedOutcome(o *observation, kind string, x *member, sub stri
 		case v == "none":
 		case kind == "expire":
 			c.Inv.State, c.Version, c.UpdatedAt = "expired", c.Version+1, w.m.now
+		case kind == "resend" && v == "done":
+			w.resendInto(sc, c, "sent")
+		case kind == "resend":
+			w.resendInto(sc, c, v)
 		case v == "done":
 			w.remindInto(sc, c, "sent")
 		default:
@@ -278,10 +317,50 @@ func (w *world) remind(sc *stepCtx, x *member, outcome string) {
 func (w *world) remindInto(sc *stepCtx, x *member, outcome string) {
 	now := w.m.now
 	inv := x.Inv
-	inv.ReminderSentAt, inv.Delivery, inv.AttemptedAt, inv.rotated = tsp(now), "pending", tsp(now), true
+	inv.ReminderSentAt, inv.Delivery, inv.AttemptedAt, inv.rotated, inv.Resends = tsp(now), "pending", tsp(now), true, 0
 	x.Version++
 	x.UpdatedAt = now
 	w.applyDelivery(sc, x, "reminder", outcome)
+}
+
+// maxResends is state.MaxResends.
+const maxResends = 3
+
+// inResend reports whether the due index holds a pending invitation under
+// the end of its send lease: its e-mail committed and its delivery never
+// recorded (a crash, or an outcome unknown), not yet sent again maxResends
+// times.
+func inResend(inv *invitation) bool {
+	return inv.Delivery == "pending" && inv.AttemptedAt != nil && inv.Resends < maxResends
+}
+
+// resend sends again the e-mail of an invitation whose delivery went
+// unrecorded, once its send lease has passed: a fresh link (the committed
+// one may never have reached anyone), the same expiry and reminder; the
+// e-mail is the reminder when that was the one due. The product cannot
+// tell an unknown outcome that went from one that did not, so one that
+// went is followed by this second e-mail, whose link is the one that works.
+func (w *world) resend(sc *stepCtx, x *member, outcome string) {
+	if x.token != "" {
+		x.stale = append(x.stale, x.token)
+	}
+	x.token = ""
+	w.event(x.Scope)
+	w.resendInto(sc, x, outcome)
+}
+
+func (w *world) resendInto(sc *stepCtx, x *member, outcome string) {
+	now := w.m.now
+	inv := x.Inv
+	kind := "invitation"
+	if inv.ReminderSentAt != nil && inv.RemindAt != nil {
+		kind = "reminder"
+	}
+	inv.AttemptedAt, inv.rotated = tsp(now), true
+	inv.Resends++
+	x.Version++
+	x.UpdatedAt = now
+	w.applyDelivery(sc, x, kind, outcome)
 }
 
 // expire marks a pending invitation expired; its token dies, the member

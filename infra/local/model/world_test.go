@@ -946,6 +946,7 @@ func compareMember(x *member, d domain.Member) []string {
 		t("invitation.expiresAt", &a.ExpiresAt, &b.ExpiresAt)
 		t("invitation.remindAt", a.RemindAt, b.RemindAt)
 		t("invitation.reminderSentAt", a.ReminderSentAt, b.ReminderSentAt)
+		f("invitation.resends", a.Resends, b.Resends)
 		if b.rotated {
 			if a.TokenHash == "" || a.TokenHash == b.TokenHash {
 				out = append(out, "its token was not rotated")

@@ -16,8 +16,9 @@ import (
 )
 
 // SendLease is how long a send, once handed to the mail service, is taken
-// to be under way: a retry inside it does not send again.
-const SendLease = time.Minute
+// to be under way: a retry inside it does not send again, and neither does
+// the sweep (state.DueResend).
+const SendLease = state.SendLease
 
 // Store is what recording a delivery writes.
 type Store interface {
@@ -139,6 +140,10 @@ func (ml *Mailer) Send(ctx context.Context, m *domain.Member, token string, kind
 	// Recording is retried here: the e-mail is out, and a record left at
 	// "pending" would make a later retry unsure whether it went.
 	rec := state.Delivery{Scope: m.Scope(), MemberID: m.ID, TokenHash: inv.TokenHash, Outcome: outcome, At: now, SendCount: inv.SendCount + 1}
+	rec.ExpiresAt = inv.ExpiresAt
+	if inv.ReminderSentAt == nil {
+		rec.RemindAt = inv.RemindAt
+	}
 	var recErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		if recErr = ml.Store.RecordDelivery(ctx, rec); recErr == nil {

@@ -82,6 +82,9 @@ type Imports interface {
 
 // Report says what one run of the sweep did.
 type Report struct {
+	// Resent are invitation e-mails sent again because a crash (or a send
+	// of unknown outcome) left them committed and never recorded.
+	Resent   int `json:"resent"`
 	Reminded int `json:"reminded"`
 	Expired  int `json:"expired"`
 	Synced   int `json:"identitiesSynced"`
@@ -126,7 +129,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 	var rep Report
 	deadline := s.clock().Add(budget)
 	now := s.Now().UTC()
-	for _, kind := range []state.DueKind{state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueAccess, state.DueJob, state.DueImport} {
+	for _, kind := range []state.DueKind{state.DueResend, state.DueReminder, state.DueExpiry, state.DueIdentity, state.DuePending, state.DuePortal, state.DueAccess, state.DueJob, state.DueImport} {
 		var start state.PageKey
 		for {
 			if s.clock().After(deadline) {
@@ -142,6 +145,18 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 			for _, it := range due.Items {
 				var err error
 				switch kind {
+				case state.DueResend:
+					var reminded bool
+					reminded, err = s.resend(ctx, it, now)
+					switch {
+					case errors.Is(err, errExpiredFirst):
+						err = s.expire(ctx, it, now)
+						count(&rep.Expired, &rep.Skipped, &rep.Failed, err)
+					case reminded:
+						count(&rep.Reminded, &rep.Skipped, &rep.Failed, err)
+					default:
+						count(&rep.Resent, &rep.Skipped, &rep.Failed, err)
+					}
 				case state.DueReminder:
 					err = s.remind(ctx, it, now)
 					if errors.Is(err, errExpiredFirst) {
@@ -234,7 +249,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 			s.Log.WarnContext(ctx, "operators' authenticator apps not checked; the next run retries", "error", err.Error())
 		}
 	}
-	s.Log.InfoContext(ctx, "sweep done", "reminded", rep.Reminded, "expired", rep.Expired,
+	s.Log.InfoContext(ctx, "sweep done", "resent", rep.Resent, "reminded", rep.Reminded, "expired", rep.Expired,
 		"identitiesSynced", rep.Synced, "portalsSynced", rep.Portals, "jobsFinished", rep.Jobs, "mfaLapsed", rep.MFA.Lapsed, "accessEnded", rep.AccessEnded, "accessReminded", rep.AccessReminded, "skipped", rep.Skipped, "failed", rep.Failed)
 	return rep, nil
 }
@@ -287,21 +302,21 @@ func (s *Sweeper) remind(ctx context.Context, it state.Due, now time.Time) error
 	if !inv.ExpiresAt.After(now) {
 		return errExpiredFirst
 	}
-	where := delivery.Where{Scope: it.Scope}
-	if !it.Scope.IsProvider() {
-		cu, _, err := s.Store.CustomerWithPortals(ctx, it.Scope.CustomerID)
-		if err != nil {
-			return err
-		}
-		if cu.Offboarding() {
-			return errSkip // its offboarding revokes the invitation
-		}
-		where.Customer = &cu
+	return s.sendReminder(ctx, m, now)
+}
+
+// sendReminder sends the reminder of m, whose invitation is pending and
+// whose reminder is due.
+func (s *Sweeper) sendReminder(ctx context.Context, m domain.Member, now time.Time) error {
+	inv := m.Invitation
+	where, err := s.where(ctx, m.Scope())
+	if err != nil {
+		return err
 	}
 	token, hash := domain.NewToken()
 	after := m
 	ni := *inv
-	ni.TokenHash, ni.ReminderSentAt, ni.Delivery, ni.AttemptedAt = hash, &now, domain.DeliveryPending, &now
+	ni.TokenHash, ni.ReminderSentAt, ni.Delivery, ni.AttemptedAt, ni.Resends = hash, &now, domain.DeliveryPending, &now, 0
 	after.Invitation, after.Version, after.UpdatedAt = &ni, m.Version+1, now
 	ch := state.MemberChange{
 		Before: m, After: &after, Now: now, NewToken: true, RevokeToken: inv.TokenHash,
@@ -321,6 +336,90 @@ func (s *Sweeper) remind(ctx context.Context, it state.Due, now time.Time) error
 		return errors.New("the reminder e-mail was not sent; the next run tries again")
 	}
 	return nil
+}
+
+// where is what an invitation e-mail of the scope says about where it
+// invites to; errSkip while its customer is being offboarded (that revokes
+// the invitation).
+func (s *Sweeper) where(ctx context.Context, sc domain.Scope) (delivery.Where, error) {
+	where := delivery.Where{Scope: sc}
+	if !sc.IsProvider() {
+		cu, _, err := s.Store.CustomerWithPortals(ctx, sc.CustomerID)
+		if err != nil {
+			return where, err
+		}
+		if cu.Offboarding() {
+			return where, errSkip
+		}
+		where.Customer = &cu
+	}
+	return where, nil
+}
+
+// resend finishes an invitation e-mail that was committed and never
+// recorded: a crash between the commit and the send, or a send whose
+// outcome stayed unknown (and may not have gone). It is due once the send
+// lease has passed, so a send that is merely slow is left to finish. Only
+// the hash of the committed token is kept, and that token may never have
+// reached anyone, so a fresh link replaces it (the old one dies), as a
+// re-invite's does, and goes out in the e-mail that was due (the
+// invitation, or its reminder), recorded as the request would have; the
+// expiry and the reminder stay. When the reminder is due by now, the
+// reminder goes instead (one e-mail, not two): reminded says so. After
+// state.MaxResends tries whose outcome stayed unknown (a mail service that
+// keeps losing its answers may be sending each one), it is left to its
+// reminder and expiry.
+func (s *Sweeper) resend(ctx context.Context, it state.Due, now time.Time) (reminded bool, err error) {
+	m, err := s.pending(ctx, it)
+	if err != nil {
+		return false, err
+	}
+	inv := m.Invitation
+	if inv.Delivery != domain.DeliveryPending || inv.AttemptedAt == nil || delivery.UnderWay(inv, now) || inv.Resends >= state.MaxResends {
+		return false, errSkip // recorded meanwhile, still under way, or sent again often enough
+	}
+	if !inv.ExpiresAt.After(now) {
+		return false, errExpiredFirst
+	}
+	if inv.RemindAt != nil && inv.ReminderSentAt == nil && !inv.RemindAt.After(now) {
+		return true, s.sendReminder(ctx, m, now)
+	}
+	where, err := s.where(ctx, m.Scope())
+	if err != nil {
+		return false, err
+	}
+	kind, action := mail.KindInvitation, domain.ActionReinvited
+	if inv.ReminderSentAt != nil && inv.RemindAt != nil {
+		kind, action = mail.KindReminder, domain.ActionReminded // the reminder's e-mail is the one due
+	}
+	token, hash := domain.NewToken()
+	after := m
+	ni := *inv
+	ni.TokenHash, ni.AttemptedAt, ni.Resends = hash, &now, inv.Resends+1
+	after.Invitation, after.Version, after.UpdatedAt = &ni, m.Version+1, now
+	ch := state.MemberChange{
+		Before: m, After: &after, Now: now, NewToken: true, RevokeToken: inv.TokenHash,
+		Event: domain.NewEvent(now, domain.SystemActor, domain.Action(m.Kind(), action), domain.TargetOf(&m), m.Scope()),
+	}
+	if err := s.Store.ChangeMember(ctx, ch); err != nil {
+		if errors.Is(err, state.ErrStale) || errors.Is(err, state.ErrClaimHeld) {
+			return false, errSkip // changed meanwhile, or being accepted: its link did arrive
+		}
+		return false, err
+	}
+	switch s.Mailer.Send(ctx, &after, token, kind, where) {
+	case domain.DeliveryFailed:
+		if kind == mail.KindReminder {
+			// As a failed reminder: due again among the reminders.
+			if err := s.Store.ReminderFailed(ctx, m.Scope(), m.ID, hash, *inv.RemindAt); err != nil {
+				return false, err
+			}
+		}
+		// An invitation's failure is recorded (delivery "failed"): a
+		// re-invite sends again, as after a request's own failed send.
+		return false, errors.New("the invitation e-mail was not sent again")
+	}
+	return false, nil
 }
 
 // expire marks a pending invitation expired and spends its token; the member

@@ -5,6 +5,7 @@ package mailbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"sync"
@@ -18,9 +19,13 @@ type Box struct {
 	sent []mail.Message
 	// Fail, when set, fails a send to the address with the error it returns
 	// (wrap mail.ErrOutcomeUnknown for a send whose outcome is unknown: the
-	// message is kept then, as it may well have gone out).
+	// message is kept then, as it may well have gone out; ErrLost for one
+	// whose outcome is unknown and that did not go).
 	Fail func(to string) error
 }
+
+// ErrLost is an outcome unknown to the sender of a message that did not go.
+var ErrLost = fmt.Errorf("lost on its way: %w", mail.ErrOutcomeUnknown)
 
 var _ mail.Sender = (*Box)(nil)
 
@@ -32,7 +37,7 @@ func (b *Box) Send(ctx context.Context, m mail.Message) (string, error) {
 	defer b.mu.Unlock()
 	if b.Fail != nil {
 		if err := b.Fail(m.To); err != nil {
-			if errors.Is(err, mail.ErrOutcomeUnknown) {
+			if errors.Is(err, mail.ErrOutcomeUnknown) && !errors.Is(err, ErrLost) {
 				b.sent = append(b.sent, m)
 			}
 			return "", err

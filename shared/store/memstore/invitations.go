@@ -136,7 +136,7 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 		}
 	}
 	switch kind {
-	case state.DueReminder, state.DueExpiry:
+	case state.DueResend, state.DueReminder, state.DueExpiry:
 		for sc, ms := range s.members {
 			for id, r := range ms {
 				if r.due.kind == kind {

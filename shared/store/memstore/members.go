@@ -417,6 +417,7 @@ func (s *Store) RecordDelivery(ctx context.Context, d state.Delivery) error {
 		r.m.Invitation.LastSentAt = &at
 		r.m.Invitation.SendCount = d.SendCount
 	}
+	r.due = dueOf(r.m.Invitation) // recorded: no longer due to be sent again
 	return nil
 }
 

@@ -386,11 +386,16 @@ func identityCopy(m domain.Member) domain.Member {
 	return m
 }
 
-// dueOf places a member's pending invitation in the due index: under its
+// dueOf places a member's pending invitation in the due index: under the
+// end of its send lease while its delivery is unrecorded (and the sweep
+// has not sent it again state.MaxResends times), else under its
 // reminder while one is due, then under its expiry.
 func dueOf(inv *domain.Invitation) dueSlot {
 	if inv == nil || inv.State != domain.InvitationPending {
 		return dueSlot{}
+	}
+	if inv.Delivery == domain.DeliveryPending && inv.AttemptedAt != nil && inv.Resends < state.MaxResends {
+		return dueSlot{kind: state.DueResend, at: inv.AttemptedAt.Add(state.SendLease)}
 	}
 	if inv.RemindAt != nil && inv.ReminderSentAt == nil {
 		return dueSlot{kind: state.DueReminder, at: *inv.RemindAt}

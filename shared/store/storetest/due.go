@@ -27,11 +27,12 @@ func testDueIndex(t *testing.T, w *world) {
 	_, sc := w.customerScope("Acme")
 	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
 	// m1 is reminded at +1h and expires at +3h; m2 has no reminder and
-	// expires at +2h; m3's invitation is accepted, m4 has none.
+	// expires at +2h (both e-mails sent); m3's invitation is accepted, m4
+	// has none.
 	m1, _ := w.invited(sc, "m1@acme.example")
-	m1.Invitation.RemindAt, m1.Invitation.ExpiresAt = ptr(h(1)), h(3)
+	m1.Invitation.RemindAt, m1.Invitation.ExpiresAt, m1.Invitation.Delivery = ptr(h(1)), h(3), domain.DeliverySent
 	m2, _ := w.invited(sc, "m2@acme.example")
-	m2.Invitation.ExpiresAt = h(2)
+	m2.Invitation.ExpiresAt, m2.Invitation.Delivery = h(2), domain.DeliverySent
 	m3 := w.enabled(sc, "m3@acme.example", false)
 	m3.Invitation = &domain.Invitation{State: domain.InvitationAccepted, TokenHash: "spent", ExpiresAt: h(1), RemindAt: ptr(h(0)), Delivery: domain.DeliverySent}
 	m4 := w.enabled(sc, "m4@acme.example", false)
@@ -77,7 +78,7 @@ func testDueIndex(t *testing.T, w *world) {
 	check(state.DueExpiry, h(99))
 	// An operator's invitation is due in the provider's scope.
 	op, _ := w.invited(domain.ProviderScope, "op@provider.example")
-	op.Invitation.ExpiresAt = h(5)
+	op.Invitation.ExpiresAt, op.Invitation.Delivery = h(5), domain.DeliverySent
 	w.create(op)
 	got := w.due(state.DueExpiry, h(99))
 	if len(got) != 1 || got[0].MemberID != op.ID || !got[0].Scope.IsProvider() {
@@ -89,18 +90,115 @@ func testDueIndex(t *testing.T, w *world) {
 	}
 }
 
+// An invitation whose e-mail is committed and whose delivery is not yet
+// recorded is due to be sent again once the send lease has passed, and
+// under its reminder or expiry only once the delivery is recorded.
+func testDueResend(t *testing.T, w *world) {
+	_, sc := w.customerScope("Acme")
+	h := func(n int) time.Time { return w.now.Add(time.Duration(n) * time.Hour) }
+	lease := w.now.Add(state.SendLease)
+	// m1 is reminded at +1h and expires at +3h; m2 has no reminder and
+	// expires at +2h. Their e-mails are committed (pending) at now, and a
+	// second later.
+	m1, _ := w.invited(sc, "m1@acme.example")
+	m1.Invitation.RemindAt, m1.Invitation.ExpiresAt = ptr(h(1)), h(3)
+	m2, _ := w.invited(sc, "m2@acme.example")
+	m2.Invitation.ExpiresAt, m2.Invitation.AttemptedAt = h(2), ptr(w.now.Add(time.Second))
+	m1, m2 = w.create(m1), w.create(m2)
+	check := func(kind state.DueKind, at time.Time, want ...string) {
+		t.Helper()
+		got := w.due(kind, at)
+		if ids := dueMembers(t, got); !slices.Equal(ids, want) {
+			t.Fatalf("%s due at %v: %v, want %v", kind, at.Sub(w.now), ids, want)
+		}
+		for _, d := range got {
+			if d.Scope != sc {
+				t.Fatalf("due in scope %+v", d.Scope)
+			}
+		}
+	}
+	check(state.DueResend, lease.Add(-time.Nanosecond)) // under way
+	check(state.DueResend, lease, m1.ID)
+	check(state.DueResend, lease.Add(time.Second), m1.ID, m2.ID) // oldest first
+	check(state.DueReminder, h(99))
+	check(state.DueExpiry, h(99))
+	// A record for another token leaves it due.
+	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: m1.ID, TokenHash: domain.HashToken("old"), Outcome: domain.DeliverySent,
+		At: w.now, SendCount: 1, RemindAt: m1.Invitation.RemindAt, ExpiresAt: m1.Invitation.ExpiresAt}), "record for an old token")
+	check(state.DueResend, h(99), m1.ID, m2.ID)
+	// Recorded, sent or failed: under its reminder, or its expiry.
+	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: m1.ID, TokenHash: m1.Invitation.TokenHash, Outcome: domain.DeliverySent,
+		At: w.now, SendCount: 1, RemindAt: m1.Invitation.RemindAt, ExpiresAt: m1.Invitation.ExpiresAt}), "record a send")
+	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: m2.ID, TokenHash: m2.Invitation.TokenHash, Outcome: domain.DeliveryFailed,
+		At: w.now, SendCount: 1, ExpiresAt: m2.Invitation.ExpiresAt}), "record a failure")
+	check(state.DueResend, h(99))
+	check(state.DueReminder, h(1).Add(-time.Nanosecond))
+	check(state.DueReminder, h(1), m1.ID)
+	check(state.DueExpiry, h(2), m2.ID) // m1 waits for its reminder first
+	// The reminder committed (a fresh token, pending again): due to be sent
+	// again a lease after it, then, recorded, under its expiry.
+	m1 = w.member(sc, m1.ID)
+	_, hash := domain.NewToken()
+	m1 = w.change(state.MemberChange{Before: m1, RevokeToken: m1.Invitation.TokenHash, NewToken: true, Now: h(1),
+		After: next(m1, func(a *domain.Member) {
+			a.Invitation.TokenHash, a.Invitation.ReminderSentAt, a.Invitation.Delivery, a.Invitation.AttemptedAt = hash, ptr(h(1)), domain.DeliveryPending, ptr(h(1))
+		})})
+	check(state.DueReminder, h(99))
+	check(state.DueExpiry, h(99), m2.ID)
+	check(state.DueResend, h(1).Add(state.SendLease).Add(-time.Nanosecond))
+	check(state.DueResend, h(1).Add(state.SendLease), m1.ID)
+	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: m1.ID, TokenHash: hash, Outcome: domain.DeliverySent,
+		At: h(1), SendCount: 2, ExpiresAt: m1.Invitation.ExpiresAt}), "record the reminder's send")
+	check(state.DueResend, h(99))
+	check(state.DueExpiry, h(99), m2.ID, m1.ID)
+	got := w.member(sc, m1.ID).Invitation
+	if got.Delivery != domain.DeliverySent || got.SendCount != 2 {
+		t.Fatalf("the reminder's record: %+v", got)
+	}
+	// A pending delivery with no attempt time (an item older than the
+	// lease) is due as before: under its reminder.
+	m3, _ := w.invited(sc, "m3@acme.example")
+	m3.Invitation.RemindAt, m3.Invitation.AttemptedAt = ptr(h(1)), nil
+	m3 = w.create(m3)
+	check(state.DueResend, h(99))
+	check(state.DueReminder, h(1), m3.ID)
+	// Sent again by the sweep MaxResends times, it is left to its reminder.
+	m6, _ := w.invited(sc, "m6@acme.example")
+	m6.Invitation.RemindAt, m6.Invitation.Resends = ptr(h(2)), state.MaxResends-1
+	m6 = w.create(m6)
+	check(state.DueResend, h(99), m6.ID)
+	m6 = w.change(state.MemberChange{Before: m6, Now: w.now, After: next(m6, func(a *domain.Member) { a.Invitation.Resends = state.MaxResends })})
+	check(state.DueResend, h(99))
+	check(state.DueReminder, h(2), m3.ID, m6.ID)
+	if got := w.member(sc, m6.ID).Invitation; got.Resends != state.MaxResends {
+		t.Fatalf("resends read back: %+v", got)
+	}
+	w.change(state.MemberChange{Before: m6, Now: w.now})
+	// Expired with its delivery still pending, or deleted: not due.
+	m4, _ := w.invited(sc, "m4@acme.example")
+	m4 = w.create(m4)
+	check(state.DueResend, h(99), m4.ID)
+	w.change(state.MemberChange{Before: m4, RevokeToken: m4.Invitation.TokenHash, Now: h(2),
+		After: next(m4, func(a *domain.Member) { a.Invitation.State = domain.InvitationExpired })})
+	check(state.DueResend, h(99))
+	m5, _ := w.invited(sc, "m5@acme.example")
+	m5 = w.create(m5)
+	w.change(state.MemberChange{Before: m5, RevokeToken: m5.Invitation.TokenHash, Now: h(2)})
+	check(state.DueResend, h(99))
+}
+
 func testDuePaging(t *testing.T, w *world) {
 	_, sc := w.customerScope("Acme")
 	var want []string
 	// Written newest first; listed oldest first.
 	for i := 5; i >= 1; i-- {
 		m, _ := w.invited(sc, fmt.Sprintf("m%d@acme.example", i))
-		m.Invitation.ExpiresAt = w.now.Add(time.Duration(i) * time.Minute)
+		m.Invitation.ExpiresAt, m.Invitation.Delivery = w.now.Add(time.Duration(i)*time.Minute), domain.DeliverySent
 		w.create(m)
 		want = append([]string{m.ID}, want...)
 	}
 	later, _ := w.invited(sc, "later@acme.example")
-	later.Invitation.ExpiresAt = w.now.Add(time.Hour)
+	later.Invitation.ExpiresAt, later.Invitation.Delivery = w.now.Add(time.Hour), domain.DeliverySent
 	w.create(later)
 	at := w.now.Add(30 * time.Minute)
 	for _, limit := range []int32{1, 2, 3, 5, 6} {
@@ -423,7 +521,7 @@ func testDueAccess(t *testing.T, w *world) {
 		})})
 	check(h(1), m3.ID)
 	// Not any other kind's work.
-	for _, k := range []state.DueKind{state.DueReminder, state.DueExpiry} {
+	for _, k := range []state.DueKind{state.DueResend, state.DueReminder, state.DueExpiry} {
 		if got := w.due(k, h(99)); len(got) != 0 {
 			t.Fatalf("%s: %+v", k, got)
 		}

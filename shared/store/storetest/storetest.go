@@ -94,6 +94,7 @@ var cases = []struct {
 	{"AChangeKeepsTheBookkeepingRecordedSinceItsRead", testChangeKeepsBookkeeping},
 	// Due work and markers.
 	{"DueIndexReminderThenExpiry", testDueIndex},
+	{"DueResendWhileTheDeliveryIsUnrecorded", testDueResend},
 	{"DueAccess", testDueAccess},
 	{"SeatLimit", testSeatLimit},
 	{"CustomerPolicy", testCustomerPolicy},
