@@ -114,6 +114,13 @@ func testChangeKeepsBookkeeping(t *testing.T, w *world) {
 	reinvited := w.change(state.MemberChange{Before: read, RevokeToken: hash, NewToken: true, Now: h(2),
 		After: next(read, func(a *domain.Member) { a.Invitation = &inv })})
 	sameMember(t, w.member(sc, j.ID), reinvited, "re-invited from a fresh read")
+	// Its send not yet recorded, it is due to be sent again after the
+	// lease; once recorded, its reminder is due.
+	if ids := dueMembers(t, w.due(state.DueResend, h(2).Add(state.SendLease))); !slices.Equal(ids, []string{j.ID}) {
+		t.Fatalf("the re-invite's send is not due after its lease: %v", ids)
+	}
+	noErr(t, w.s.RecordDelivery(w.ctx(), state.Delivery{Scope: sc, MemberID: j.ID, TokenHash: fresh, Outcome: domain.DeliverySent,
+		At: h(2), SendCount: 1, RemindAt: inv.RemindAt, ExpiresAt: inv.ExpiresAt}), "the re-invite's send")
 	if ids := dueMembers(t, w.due(state.DueReminder, h(40))); !slices.Equal(ids, []string{j.ID}) {
 		t.Fatalf("the re-invite's reminder is not due: %v", ids)
 	}
