@@ -151,22 +151,22 @@ func TestAWSCallsPerOperation(t *testing.T) {
 	add("POST users/actions (disable 1)", func() func() int {
 		id := enabledUser()
 		return status(op, "POST", users+"/actions", map[string]any{"action": "disable", "userIds": []string{id}})
-	}, 8, 7, "caller ∥ the customer's standing; per user, at most 8 at once, what POST disable does: member; transaction (with the identity marker); memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
-	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 8, 7,
-		"caller ∥ the customer's standing; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; clear the marker")
+	}, 9, 8, "caller ∥ the customer's standing; per user, at most 8 at once, what POST disable does: member; transaction (with the identity marker); memberships; AdminDisableUser; AdminUserGlobalSignOut; memberships again; clear the marker")
+	add("POST disable", func() func() int { id := enabledUser(); return status(op, "POST", users+"/"+id+"/disable", nil) }, 9, 8,
+		"caller ∥ the customer's standing; member; transaction (with the identity marker); the identity's memberships; AdminDisableUser; AdminUserGlobalSignOut; the memberships again (a change meanwhile is acted on too); clear the marker")
 	add("POST enable", func() func() int {
 		id := enabledUser()
 		op.post(users+"/"+id+"/disable", nil, 200)
 		return status(op, "POST", users+"/"+id+"/enable", nil)
-	}, 7, 6, "caller ∥ the customer's standing; member; transaction; memberships; AdminEnableUser; clear the marker")
+	}, 8, 7, "caller ∥ the customer's standing; member; transaction; memberships; AdminEnableUser; memberships again; clear the marker")
 	add("POST reinvite", func() func() int {
 		id := unconfirmed()
 		clockOffset.Add(int64(3 * time.Second))
 		return status(op, "POST", users+"/"+id+"/reinvite", nil)
 	}, 7, 5, "caller ∥ the customer's standing; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
 	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 4, 3, "caller ∥ the customer's standing; member; one transaction (revokes the token)")
-	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 7, 6,
-		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; clear the marker")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 8, 7,
+		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; the memberships again; clear the marker")
 	add("POST invitations/inspect", func() func() int {
 		_, _, tok := invitee(t, op, cu.ID, "in")
 		return status(anonymous(t), "POST", "/v1/invitations/inspect", map[string]any{"token": tok})

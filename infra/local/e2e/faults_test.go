@@ -607,11 +607,16 @@ func compare(t *testing.T, f faults.Fault, want, got endState) {
 	if f.Kind == faults.Timeout && f.Call == "SESv2.SendEmail" {
 		// Whether the e-mail went out is unknown to the sender: the invitation
 		// stays "pending" and nothing sends it again within the send lease.
-		// It did go out once, and only once.
+		// Past it, the sweep (settle runs it three minutes on) cannot tell a
+		// lost e-mail from one whose answer was lost, and sends it again,
+		// with a fresh link: here, where it did go, one e-mail more.
 		for i := range got.Members {
 			if got.Members[i].Delivery == "pending" && want.Members[i].Delivery == "sent" {
 				got.Members[i].Delivery = "sent"
 				got.Members[i].SendCount++
+			}
+			if got.Emails[i] == want.Emails[i]+1 {
+				got.Emails[i]--
 			}
 		}
 	}
