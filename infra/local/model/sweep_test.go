@@ -306,12 +306,18 @@ func (w *world) observedOutcome(o *observation, kind string, x *member, sub stri
 // remind sends the one reminder of a pending invitation: a fresh link, the
 // same expiry; outcome is what its e-mail did (sent, failed, unknown).
 func (w *world) remind(sc *stepCtx, x *member, outcome string) {
+	w.newLink(x)
+	w.remindInto(sc, x, outcome)
+}
+
+// newLink retires the member's current link (its e-mail's token is stale
+// from now on), as a rotation by the sweep does, with its audit event.
+func (w *world) newLink(x *member) {
 	if x.token != "" {
 		x.stale = append(x.stale, x.token)
 	}
 	x.token = ""
 	w.event(x.Scope)
-	w.remindInto(sc, x, outcome)
 }
 
 func (w *world) remindInto(sc *stepCtx, x *member, outcome string) {
@@ -341,11 +347,7 @@ func inResend(inv *invitation) bool {
 // tell an unknown outcome that went from one that did not, so one that
 // went is followed by this second e-mail, whose link is the one that works.
 func (w *world) resend(sc *stepCtx, x *member, outcome string) {
-	if x.token != "" {
-		x.stale = append(x.stale, x.token)
-	}
-	x.token = ""
-	w.event(x.Scope)
+	w.newLink(x)
 	w.resendInto(sc, x, outcome)
 }
 

@@ -41,15 +41,7 @@ func testDueIndex(t *testing.T, w *world) {
 	}
 	check := func(kind state.DueKind, at time.Time, want ...string) {
 		t.Helper()
-		got := w.due(kind, at)
-		if ids := dueMembers(t, got); !slices.Equal(ids, want) {
-			t.Fatalf("%s due at %v: %v, want %v", kind, at.Sub(w.now), ids, want)
-		}
-		for _, d := range got {
-			if d.Scope != sc {
-				t.Fatalf("due in scope %+v", d.Scope)
-			}
-		}
+		checkDue(t, w, sc, kind, at, want...)
 	}
 	check(state.DueReminder, h(0))
 	check(state.DueReminder, h(1).Add(-time.Nanosecond))
@@ -107,15 +99,7 @@ func testDueResend(t *testing.T, w *world) {
 	m1, m2 = w.create(m1), w.create(m2)
 	check := func(kind state.DueKind, at time.Time, want ...string) {
 		t.Helper()
-		got := w.due(kind, at)
-		if ids := dueMembers(t, got); !slices.Equal(ids, want) {
-			t.Fatalf("%s due at %v: %v, want %v", kind, at.Sub(w.now), ids, want)
-		}
-		for _, d := range got {
-			if d.Scope != sc {
-				t.Fatalf("due in scope %+v", d.Scope)
-			}
-		}
+		checkDue(t, w, sc, kind, at, want...)
 	}
 	check(state.DueResend, lease.Add(-time.Nanosecond)) // under way
 	check(state.DueResend, lease, m1.ID)
@@ -548,5 +532,20 @@ func testCustomerPolicy(t *testing.T, w *world) {
 	noErr(t, err, "read")
 	if len(got.Policy.AllowedDomains) != 0 || got.Policy.InvitationLifetime != 0 || got.Policy.SeatLimit != 0 {
 		t.Fatalf("%+v", got.Policy)
+	}
+}
+
+// checkDue holds the due index of a kind at a moment to the members want,
+// in that order, all of the scope sc.
+func checkDue(t *testing.T, w *world, sc domain.Scope, kind state.DueKind, at time.Time, want ...string) {
+	t.Helper()
+	got := w.due(kind, at)
+	if ids := dueMembers(t, got); !slices.Equal(ids, want) {
+		t.Fatalf("%s due at %v: %v, want %v", kind, at.Sub(w.now), ids, want)
+	}
+	for _, d := range got {
+		if d.Scope != sc {
+			t.Fatalf("due in scope %+v", d.Scope)
+		}
 	}
 }
