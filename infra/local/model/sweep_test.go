@@ -267,6 +267,11 @@ func (w *world) observedOutcome(o *observation, kind string, x *member, sub stri
 	if err != nil {
 		return ""
 	}
+	// The table names roles by id; the model by name, as the full
+	// comparison after each step reads them.
+	if cu := w.m.customer(x.Scope); cu != nil {
+		d.Roles = cu.roleNames(d.RoleIDs)
+	}
 	variants := []string{"done", "none"}
 	if kind == "remind" || kind == "resend" {
 		variants = append(variants, "failed", "unknown")
