@@ -187,6 +187,12 @@ func (ch *MemberChange) Result() *domain.Member {
 // before the sweep does it instead.
 const SyncGrace = 2 * time.Minute
 
+// RetireLease is how long a reconcile holds the lease on deleting an
+// identity: while it runs, no change may link a membership to the
+// identity. It is longer than any function runs, so that it outlasts both
+// the holder's deleting and any accept that looked the identity up before.
+const RetireLease = 2 * time.Minute
+
 // InvitationRef is what a token's record says: whose invitation it is and
 // until when it may be used.
 type InvitationRef struct {

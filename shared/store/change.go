@@ -52,6 +52,10 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 		if a.Sub != "" {
 			t.put(newIdentityItem(a), nil, nil)
 		}
+		if a.Sub != "" && a.Sub != b.Sub {
+			// Linked now: not to an identity that is being deleted.
+			t.check(syncPK(a.Sub), skRetire, linkable(ch.Now), state.ErrConcurrent)
+		}
 		if b.Sub != "" && b.Sub != a.Sub {
 			t.del(identityPK(b.Sub), scopeKey(sc), nil, nil) // linked to another identity
 		}

@@ -26,6 +26,7 @@ const (
 	typeAudit        = "audit"
 	typeIdem         = "idempotency"
 	typeSync         = "identity_sync"
+	typeRetire       = "identity_retire"
 	typePending      = "pending_identity"
 	typePortalClient = "portal_client"
 	typePortalSync   = "portal_sync"

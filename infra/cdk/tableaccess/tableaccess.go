@@ -44,7 +44,7 @@ const (
 	customer   = "C#*"           // a customer: its name, its members
 	provider   = "OPS"           // the provider scope: operators, their admin count
 	identity   = "S#*"           // an identity's copies of its memberships
-	sync       = "SYNC#*"        // an identity waiting to be brought in line
+	sync       = "SYNC#*"        // an identity waiting to be brought in line, or being deleted
 	pending    = "PID#*"         // an accept about to create an identity
 	auditCust  = "A#C#*"         // a customer's audit trail
 	auditOps   = "A#OPS"         // the provider's audit trail
@@ -98,6 +98,7 @@ var Narrowed = map[string][]Grant{
 		{Actions: []string{PutItem, DeleteItem}, Partitions: []string{identity}, Why: "link the membership to its identity"},
 		{Actions: []string{DeleteItem}, Partitions: []string{invitation}, Why: "spend the token"},
 		{Actions: []string{PutItem, DeleteItem}, Partitions: []string{sync}, Why: "mark the identity for syncing, and clear the mark once synced"},
+		{Actions: []string{ConditionCheckItem}, Partitions: []string{sync}, Why: "check that the identity linked is not being deleted"},
 		{Actions: []string{PutItem}, Partitions: []string{auditCust, auditOps}, Why: "record the acceptance in the audit trail"},
 	},
 }

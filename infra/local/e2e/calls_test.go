@@ -165,8 +165,8 @@ func TestAWSCallsPerOperation(t *testing.T) {
 		return status(op, "POST", users+"/"+id+"/reinvite", nil)
 	}, 7, 5, "caller ∥ the customer's standing; member ∥ customer; transaction (rotation, audit, rate); send; record delivery")
 	add("DELETE unconfirmed user", func() func() int { id := unconfirmed(); return status(op, "DELETE", users+"/"+id, nil) }, 4, 3, "caller ∥ the customer's standing; member; one transaction (revokes the token)")
-	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 8, 7,
-		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; AdminDeleteUser; the memberships again; clear the marker")
+	add("DELETE user with an identity", func() func() int { id := enabledUser(); return status(op, "DELETE", users+"/"+id, nil) }, 9, 8,
+		"caller ∥ the customer's standing; member; one transaction (with the identity marker: Cognito waits for the table's yes); the identity's memberships; the lease on deleting it (no accept links it meanwhile); the memberships again, under the lease; AdminDeleteUser; clear the marker")
 	add("POST invitations/inspect", func() func() int {
 		_, _, tok := invitee(t, op, cu.ID, "in")
 		return status(anonymous(t), "POST", "/v1/invitations/inspect", map[string]any{"token": tok})

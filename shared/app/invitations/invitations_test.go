@@ -108,6 +108,58 @@ func TestAnExistingAccountAcceptingWhileAnotherMembershipIsDisabledSignsIn(t *te
 	}
 }
 
+// An existing account accepting while its only other membership is deleted
+// (whose bringing in line deletes the account, since no membership holds it
+// yet) is refused with nothing changed: the link still works, now for a new
+// account, which signs in. Were the accept let through, the member would be
+// enabled on an account that no longer exists, unable to sign in, and
+// nothing would repair it.
+func TestAnExistingAccountAcceptingWhileItIsDeletedIsRefusedAndTheLinkStillWorks(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	jane, _ := w.User(acme.ID, "jane@acme.example", false)
+	invited := w.Invite(w.Admin, other.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	if in, err := w.Invitations.Inspect(w.Ctx(), req(tok)); err != nil || !in.ExistingAccount {
+		t.Fatalf("the existing account is not seen: %+v %v", in, err)
+	}
+	mails, events := w.Mailbox.Count(), w.Audit(other.Scope())
+	made := w.Meanwhile("ChangeMember", 1, func(int32) error {
+		return w.Members.Delete(w.Ctx(), w.Admin, members.User(acme.ID, jane.ID))
+	})
+	_, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: req(tok)})
+	if made.Load() != 1 {
+		t.Fatalf("the delete meanwhile ran %d times", made.Load())
+	}
+	if !errors.Is(err, state.ErrConcurrent) {
+		t.Fatalf("the accept: %v, want concurrent_change", err)
+	}
+	if _, found := w.Identities.Get("jane@acme.example"); found {
+		t.Fatal("the account of no membership was not deleted")
+	}
+	if m, _ := w.Member(invited); m.Status != domain.StatusUnconfirmed || m.Version != invited.Version || m.Sub != "" ||
+		m.Invitation == nil || m.Invitation.State != domain.InvitationPending {
+		t.Fatalf("the refused accept changed the member: %+v", m)
+	}
+	if w.Audit(other.Scope()) != events || w.Mailbox.Count() != mails {
+		t.Fatal("the refused accept was audited or mailed")
+	}
+	in, err := w.Invitations.Inspect(w.Ctx(), req(tok))
+	if err != nil || in.ExistingAccount {
+		t.Fatalf("the link after the refusal: %+v %v", in, err)
+	}
+	if out, err := accept(w, tok, apptest.Password); err != nil || out.SignIn != invitations.PasswordSet {
+		t.Fatalf("accepting again: %+v %v", out, err)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) != nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+	w.Sweep()
+	if id, found := w.Identities.Get("jane@acme.example"); !found || !id.Enabled || !w.Identities.SignIn("jane@acme.example", apptest.Password) {
+		t.Fatalf("the new account after a sweep: %+v %v", id, found)
+	}
+}
+
 // Every token that cannot be used gets the one answer: made-up, malformed,
 // rotated, revoked, expired.
 func TestDeadLinksAllGetTheSameAnswer(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/portalaccess/portalaccess/shared/app/access"
 	"github.com/portalaccess/portalaccess/shared/app/apptest"
 	"github.com/portalaccess/portalaccess/shared/app/identitysync"
+	"github.com/portalaccess/portalaccess/shared/app/invitations"
 	"github.com/portalaccess/portalaccess/shared/app/members"
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/identity/memidentity"
@@ -272,4 +273,46 @@ func TestAReconcileThatKeepsLosingLeavesAMarkerForTheSweep(t *testing.T) {
 		t.Fatalf("the sweep: %+v", rep)
 	}
 	inLine(t, w, jane.Email, false, events, mails)
+}
+
+// A delete's reconcile reads no membership of the identity, and before it
+// acts the person accepts another customer's invitation (the account,
+// which no membership holds now, is given the password chosen and
+// linked): the reconcile's second read,
+// under the lease on deleting it, finds the new membership, keeps the
+// account and gives the lease back. The person signs in to the new
+// customer, and a later invitation links the same account again.
+func TestADeleteThatReadsBeforeAnAcceptLinksTheAccountKeepsIt(t *testing.T) {
+	w := apptest.New(t)
+	acme, other, third := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en"), w.NewCustomer("Third", "en")
+	jane, _ := w.User(acme.ID, "jane@acme.example", false)
+	w.Invite(w.Admin, other.ID, "jane@acme.example", false)
+	tok := w.Token("jane@acme.example")
+	l := readLate(t, w.Members.Sync, 1, func(int) {
+		if _, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: invitations.Request{Token: &tok, SourceIP: "192.0.2.1"}, Password: ptr(apptest.Password)}); err != nil {
+			t.Errorf("the accept meanwhile: %v", err)
+		}
+	})
+	if err := w.Members.Delete(w.Ctx(), w.Admin, members.User(acme.ID, jane.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if l.made != 1 {
+		t.Fatalf("the accept meanwhile ran %d times", l.made)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) != nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+	if !w.Identities.SignIn("jane@acme.example", apptest.Password) {
+		t.Fatal("the account was deleted, or does not sign in")
+	}
+	w.Sweep()
+	inLine(t, w, jane.Email, true, nil, w.Mailbox.Count())
+	// The lease was given back: the account can be linked again.
+	w.Invite(w.Admin, third.ID, "jane@acme.example", false)
+	if out, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: invitations.Request{Token: ptr(w.Token("jane@acme.example")), SourceIP: "192.0.2.1"}}); err != nil || out.SignIn != invitations.ExistingAccount {
+		t.Fatalf("a later invitation: %+v %v", out, err)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(third.ID) == nil || c.Member(other.ID) == nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
 }

@@ -186,3 +186,43 @@ func (s *Store) DueBy(ctx context.Context, kind state.DueKind, now time.Time, li
 func sortKeyed[T any](items []keyed[T]) {
 	sort.Slice(items, func(i, j int) bool { return strings.Compare(items[i].key, items[j].key) < 0 })
 }
+
+// leaseRec is the lease on deleting an identity: its holder, until when
+// (see the DynamoDB store's retire.go).
+type leaseRec struct {
+	holder string
+	until  time.Time
+}
+
+// RetireIdentity takes the lease on deleting an identity, refused with
+// state.ErrConcurrent while another holder's lease runs.
+func (s *Store) RetireIdentity(ctx context.Context, sub, token string, now, until time.Time) error {
+	if err := s.write(ctx, "RetireIdentity"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if l, ok := s.leases[sub]; ok && !l.until.Before(now) && l.holder != token {
+		return state.ErrConcurrent
+	}
+	s.leases[sub] = leaseRec{holder: token, until: roundTrip(until)}
+	return nil
+}
+
+// ReleaseIdentity gives the holder's lease back; another's stays.
+func (s *Store) ReleaseIdentity(ctx context.Context, sub, token string) error {
+	if err := s.write(ctx, "ReleaseIdentity"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if l, ok := s.leases[sub]; ok && l.holder == token {
+		delete(s.leases, sub)
+	}
+	return nil
+}
+
+// linkable answers whether a change at now may link a membership to sub:
+// no lease on deleting it runs.
+func (s *Store) linkable(sub string, now time.Time) bool {
+	l, ok := s.leases[sub]
+	return !ok || l.until.Before(now)
+}

@@ -144,6 +144,9 @@ func (s *Store) ChangeMember(ctx context.Context, ch state.MemberChange) error {
 	if writeToken && s.tokens[a.Invitation.TokenHash] != nil {
 		return state.ErrConcurrent
 	}
+	if a != nil && a.Sub != "" && a.Sub != b.Sub && !s.linkable(a.Sub, ch.Now) {
+		return state.ErrConcurrent // an identity being deleted
+	}
 	if !ch.Unaudited {
 		if err := s.checkAudit(ch.Event); err != nil {
 			return err

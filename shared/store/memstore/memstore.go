@@ -63,6 +63,8 @@ type Store struct {
 	tokens map[string]*tokenRec
 	// syncs are the identity markers by sub.
 	syncs map[string]syncRec
+	// leases are the leases on deleting identities, by sub.
+	leases map[string]leaseRec
 	// pending are the pending-identity markers by e-mail, then claim: when due.
 	pending map[string]map[string]time.Time
 	idem    map[string]state.Idempotency
@@ -153,6 +155,7 @@ func New() *Store {
 		identities:    map[string]map[domain.Scope]domain.Member{},
 		tokens:        map[string]*tokenRec{},
 		syncs:         map[string]syncRec{},
+		leases:        map[string]leaseRec{},
 		pending:       map[string]map[string]time.Time{},
 		idem:          map[string]state.Idempotency{},
 		rates:         map[string]int{},

@@ -103,6 +103,7 @@ var cases = []struct {
 	{"SyncIdentityMarkers", testSyncMarkers},
 	{"SyncIdentityMarkedAgain", testSyncMarkedAgain},
 	{"PendingIdentityMarkers", testPendingMarkers},
+	{"RetiredIdentitiesCannotBeLinked", testRetiredIdentities},
 	// Idempotency and rate limits.
 	{"IdempotencyRecords", testIdempotency},
 	{"IdempotencyWithTheChange", testIdempotencyExtras},
