@@ -402,6 +402,43 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
 }
 
+// The page offered to add the invitation to an existing account, and the
+// account went before the click (the person's only other membership was
+// deleted): the page asks again how they sign in, now with a password, and
+// the invitation still works for a new account.
+func TestAnAccountRemovedBeforeTheClickIsAskedForAPassword(t *testing.T) {
+	a := admin(t)
+	first, second := a.newCustomer(unique("First")), a.newCustomer(unique("Second"))
+	addr := uniqueEmail("gone")
+	u := a.invite(first.ID, map[string]any{"email": addr})
+	acceptByAPI(t, addr)
+	a.invite(second.ID, map[string]any{"email": addr})
+
+	in := open(t, "invitee")
+	in.navigate(latestLink(t, addr, 2))
+	in.waitText("#accept-form", "You already have an account with this e-mail address.")
+	a.call("DELETE", "/v1/customers/"+first.ID+"/users/"+u.ID, nil, 204, nil)
+	in.click("#accept-existing")
+	in.waitText("#accept-again", "Your account changed while you were accepting the invitation. Please try again.")
+	in.waitText("#invited", "You are invited to the "+second.Name+" portal as "+addr+".")
+	in.visible("#password")
+	in.checkA11y("accept invitation, asked again")
+	in.typeInto("#password", password)
+	in.typeInto("#confirm", password)
+	in.click("#accept-submit")
+	in.waitText("#done", "You’re in")
+	in.waitText("main", "Your password is set. You can now sign in as "+addr+".")
+	in.click("#sign-in-link")
+	in.visible("#signin-email")
+	in.typeInto("#signin-email", addr)
+	in.typeInto("#signin input[name=password]", password)
+	in.click("#signin-submit")
+	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
+	if in.present(`#memberships [data-customer="` + first.ID + `"]`) {
+		t.Fatal("the deleted membership is shown")
+	}
+}
+
 // Signing out revokes the session's refresh token: a copy of it (a shared
 // machine, a stolen session) mints no new access token afterwards.
 func TestSigningOutRevokesTheRefreshToken(t *testing.T) {

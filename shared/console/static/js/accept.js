@@ -147,13 +147,21 @@ function existingForm(token) {
       done(data);
     } catch (p) {
       button.disabled = false;
+      // The account changed meanwhile (removed with the person's last other
+      // membership, say): the invitation still works, so ask again how they
+      // sign in; a new account needs a password.
+      if (p instanceof api.Problem && (p.status === 409 || (p.status === 400 && p.errors.some((e) => e.field === 'password')))) {
+        boot(t('accept.changed'));
+        return;
+      }
       if (!failed(p)) setFormError(form, api.describe(p));
     }
   });
   return form;
 }
 
-async function boot() {
+// boot shows the invitation; notice, when given, says why it is shown again.
+async function boot(notice) {
   document.title = `${t('accept.title')} – ${t('app.name')}`;
   replace(top, h('div', { class: 'bar' }, h('a', { class: 'brand', href: './' }, t('app.name'))));
   const token = takeToken();
@@ -177,6 +185,7 @@ async function boot() {
     : t('accept.toPortal', { customer: inv.customerName, email: inv.email });
   const portals = portalsOf(inv);
   show(h('h1', { tabindex: '-1' }, t('accept.title')),
+    notice ? h('p', { class: 'notice info', id: 'accept-again', role: 'status' }, notice) : null,
     h('p', { class: 'invited', id: 'invited' }, where),
     portals.length ? h('p', { id: 'invited-portals' }, t('accept.portals', { portals: portals.map((p) => p.name).join(', ') })) : null,
     h('p', { class: 'muted', id: 'valid-until' }, t('accept.until', { time: formatTime(inv.expiresAt) })),
