@@ -114,9 +114,12 @@ export function idempotency() {
 
 // formDialog shows form in a modal dialog with Save and Cancel; submit
 // returns true to close it. The API's answers are shown in the form.
-export function formDialog({ heading, form, submitText, submit, aliases, onProblem }) {
+// danger makes Save the red button of a change that cannot be undone (made
+// so from the start: a class changed once shown would fade from one to
+// the other).
+export function formDialog({ heading, form, submitText, submit, aliases, onProblem, danger = false }) {
   const headingId = uid('dialog');
-  const save = h('button', { type: 'submit', class: 'primary', 'data-role': 'submit' }, submitText);
+  const save = h('button', { type: 'submit', class: danger ? 'danger' : 'primary', 'data-role': 'submit' }, submitText);
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-role': 'cancel' }, t('cancel'));
   form.append(h('div', { class: 'buttons' }, save, cancel));
   const dialog = h('dialog', { 'aria-labelledby': headingId, class: 'form-dialog' }, h('h2', { id: headingId }, heading), form);

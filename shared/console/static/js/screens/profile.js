@@ -215,8 +215,8 @@ function offboardDialog(cu) {
   const form = h('form', { id: 'offboard-form', novalidate: true },
     h('p', {}, t('offboard.explain', { customer: cu.name })),
     field({ label: t('offboard.confirmLabel', { customer: cu.name }), name: 'confirm', attrs: { required: true, autocomplete: 'off', spellcheck: 'false' } }));
-  const dialog = formDialog({
-    heading: t('offboard.heading'), form, submitText: t('offboard.submit'),
+  formDialog({
+    heading: t('offboard.heading'), form, submitText: t('offboard.submit'), danger: true,
     async submit() {
       if (form.elements.confirm.value.trim() !== cu.name) {
         setFieldError(form, 'confirm', t('offboard.mismatch'));
@@ -233,6 +233,4 @@ function offboardDialog(cu) {
       return true;
     },
   });
-  const submit = dialog.querySelector('[data-role=submit]');
-  submit.classList.replace('primary', 'danger');
 }
