@@ -199,11 +199,7 @@ func TestInviteeSetsAPasswordSignsInAndSeesTheirPortal(t *testing.T) {
 	}
 
 	in.waitText("#sign-in-link", "Sign in to Portal Access instead")
-	in.click("#sign-in-link")
-	in.visible("#signin-email")
-	in.typeInto("#signin-email", addr)
-	in.typeInto("#signin input[name=password]", password)
-	in.click("#signin-submit")
+	signInAfterAccepting(in, addr)
 	in.waitText("main h1", "Your access")
 	in.waitText("main", "Welcome, Ines Invitee.")
 	in.waitText(`#memberships [data-customer="`+cu.ID+`"]`, cu.Name)
@@ -372,20 +368,38 @@ func TestAWrongPasswordIsRefusedOnTheForm(t *testing.T) {
 	}
 }
 
-// Someone who already signs in (a user of another customer) adds the new
-// invitation to their account without choosing a password.
-func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
-	a := admin(t)
-	first, second := a.newCustomer(unique("First")), a.newCustomer(unique("Second"))
-	addr := uniqueEmail("twice")
-	a.invite(first.ID, map[string]any{"email": addr})
+// invitedTwice is a person who signs in as a user of first (u) and is
+// invited to second too, with the accept page of that invitation open.
+func invitedTwice(t *testing.T, prefix string) (a *apiClient, first, second customer, addr string, u user, in *page) {
+	t.Helper()
+	a = admin(t)
+	first, second = a.newCustomer(unique("First")), a.newCustomer(unique("Second"))
+	addr = uniqueEmail(prefix)
+	u = a.invite(first.ID, map[string]any{"email": addr})
 	acceptByAPI(t, addr)
 	a.invite(second.ID, map[string]any{"email": addr})
-
-	in := open(t, "invitee")
+	in = open(t, "invitee")
 	in.navigate(latestLink(t, addr, 2))
 	in.waitText("#invited", "You are invited to the "+second.Name+" portal as "+addr+".")
 	in.waitText("#accept-form", "You already have an account with this e-mail address.")
+	return a, first, second, addr, u, in
+}
+
+// signInAfterAccepting follows the accepted page's sign-in link and signs
+// in as addr.
+func signInAfterAccepting(p *page, addr string) {
+	p.t.Helper()
+	p.click("#sign-in-link")
+	p.visible("#signin-email")
+	p.typeInto("#signin-email", addr)
+	p.typeInto("#signin input[name=password]", password)
+	p.click("#signin-submit")
+}
+
+// Someone who already signs in (a user of another customer) adds the new
+// invitation to their account without choosing a password.
+func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
+	_, first, second, addr, _, in := invitedTwice(t, "twice")
 	in.checkA11y("accept invitation, existing account")
 	if n := in.eval(`String(document.querySelectorAll('input[type=password]').length)`); n != "0" {
 		t.Fatal("a password was asked of an existing account")
@@ -393,11 +407,7 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 	in.click("#accept-existing")
 	in.waitText("#done", "You’re in")
 	in.waitText("main", "The invitation was added to your account. Sign in as "+addr+" with your current password.")
-	in.click("#sign-in-link")
-	in.visible("#signin-email")
-	in.typeInto("#signin-email", addr)
-	in.typeInto("#signin input[name=password]", password)
-	in.click("#signin-submit")
+	signInAfterAccepting(in, addr)
 	in.waitText(`#memberships [data-customer="`+first.ID+`"]`, first.Name)
 	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
 }
@@ -407,16 +417,7 @@ func TestAnExistingAccountAddsTheInvitationWithoutAPassword(t *testing.T) {
 // deleted): the page asks again how they sign in, now with a password, and
 // the invitation still works for a new account.
 func TestAnAccountRemovedBeforeTheClickIsAskedForAPassword(t *testing.T) {
-	a := admin(t)
-	first, second := a.newCustomer(unique("First")), a.newCustomer(unique("Second"))
-	addr := uniqueEmail("gone")
-	u := a.invite(first.ID, map[string]any{"email": addr})
-	acceptByAPI(t, addr)
-	a.invite(second.ID, map[string]any{"email": addr})
-
-	in := open(t, "invitee")
-	in.navigate(latestLink(t, addr, 2))
-	in.waitText("#accept-form", "You already have an account with this e-mail address.")
+	a, first, second, addr, u, in := invitedTwice(t, "gone")
 	a.call("DELETE", "/v1/customers/"+first.ID+"/users/"+u.ID, nil, 204, nil)
 	in.click("#accept-existing")
 	in.waitText("#accept-again", "Your account changed while you were accepting the invitation. Please try again.")
@@ -428,11 +429,7 @@ func TestAnAccountRemovedBeforeTheClickIsAskedForAPassword(t *testing.T) {
 	in.click("#accept-submit")
 	in.waitText("#done", "You’re in")
 	in.waitText("main", "Your password is set. You can now sign in as "+addr+".")
-	in.click("#sign-in-link")
-	in.visible("#signin-email")
-	in.typeInto("#signin-email", addr)
-	in.typeInto("#signin input[name=password]", password)
-	in.click("#signin-submit")
+	signInAfterAccepting(in, addr)
 	in.waitText(`#memberships [data-customer="`+second.ID+`"]`, second.Name)
 	if in.present(`#memberships [data-customer="` + first.ID + `"]`) {
 		t.Fatal("the deleted membership is shown")
