@@ -98,7 +98,7 @@ var Narrowed = map[string][]Grant{
 		{Actions: []string{PutItem, DeleteItem}, Partitions: []string{identity}, Why: "link the membership to its identity"},
 		{Actions: []string{DeleteItem}, Partitions: []string{invitation}, Why: "spend the token"},
 		{Actions: []string{PutItem, DeleteItem}, Partitions: []string{sync}, Why: "mark the identity for syncing, and clear the mark once synced"},
-		{Actions: []string{ConditionCheckItem}, Partitions: []string{sync}, Why: "check that the identity linked is not being deleted"},
+		{Actions: []string{UpdateItem, ConditionCheckItem}, Partitions: []string{sync}, Why: "take and give back a lease on deleting an identity (a failed accept's own, or one no membership holds), and check that the identity linked is under none"},
 		{Actions: []string{PutItem}, Partitions: []string{auditCust, auditOps}, Why: "record the acceptance in the audit trail"},
 	},
 }

@@ -32,11 +32,11 @@ type Store interface {
 	Memberships(ctx context.Context, sub string) ([]domain.Member, error)
 	SyncDone(ctx context.Context, sub, marker string) error
 	MarkSync(ctx context.Context, sub, marker string, now time.Time) error
-	// RetireIdentity takes the lease on deleting an identity (refused with
-	// state.ErrConcurrent while another holder's runs); while it runs, no
-	// change links a membership to the identity.
-	RetireIdentity(ctx context.Context, sub, token string, now, until time.Time) error
-	ReleaseIdentity(ctx context.Context, sub, token string) error
+	// RetireIdentity adds a lease on deleting an identity, held as holder
+	// until until; while one runs, no change links a membership to the
+	// identity. ReleaseIdentity gives one back.
+	RetireIdentity(ctx context.Context, sub, holder string, until time.Time) error
+	ReleaseIdentity(ctx context.Context, sub, holder string) error
 }
 
 // Identities is what syncing changes in the sign-in system.
@@ -70,7 +70,7 @@ func (s *Syncer) Sync(ctx context.Context, sub, marker string) {
 	if sub == "" || s == nil || s.Identities == nil {
 		return
 	}
-	if err := s.Reconcile(ctx, sub, marker); err != nil {
+	if err := s.Reconcile(ctx, sub); err != nil {
 		s.Log.WarnContext(ctx, "identity not yet in line; the sweep will finish", "sub", sub, "error", err.Error())
 		return
 	}
@@ -104,16 +104,13 @@ func wanted(ms []domain.Member) want {
 }
 
 // Reconcile makes the identity what its memberships say, reading them again
-// after each act (see the package comment); marker is the change's (""
-// when there is none), under which it deletes the identity (see Retire). Only once a read after its act
+// after each act (see the package comment), and deleting only under a
+// lease (see Retire). Only once a read after its act
 // agrees with the act may the caller clear its marker. When the reads keep
 // disagreeing, its marker may already be gone (cleared by the other,
 // whose act this one's came after), so it writes one again before giving
 // up: the sweep then finishes.
-func (s *Syncer) Reconcile(ctx context.Context, sub, marker string) error {
-	if marker == "" {
-		marker = domain.NewID("retire")
-	}
+func (s *Syncer) Reconcile(ctx context.Context, sub string) error {
 	ms, err := s.Store.Memberships(ctx, sub)
 	if err != nil {
 		return err
@@ -123,7 +120,7 @@ func (s *Syncer) Reconcile(ctx context.Context, sub, marker string) error {
 		if w == wantDelete {
 			// Deleted under the lease, the identity stays so: no
 			// membership held it, and none can come to (see Retire).
-			ms, err := s.Retire(ctx, sub, marker)
+			ms, err := s.Retire(ctx, sub)
 			if err != nil || len(ms) == 0 {
 				return err
 			}
@@ -159,18 +156,15 @@ func (s *Syncer) apply(ctx context.Context, sub string, w want) error {
 // Retire deletes an identity that no membership holds, and answers the
 // memberships it found instead when one does. A membership may come to
 // hold an identity while it is read (an accept linking an account it
-// looked up before): so the lease on deleting it is taken first, which
-// refuses such links until it is released or lapses (state.RetireLease,
+// looked up before): so a lease on deleting it is taken first, which
+// refuses such links until it is given back or lapses (state.RetireLease,
 // longer than any accept runs), and the memberships are read again under
 // it. Only then is it deleted: an accept that looked it up before cannot
-// link to it after. A lease another reconcile holds is
-// state.ErrConcurrent: the marker stays, and the sweep comes back. The
-// lease is held as token: the marker of the change, so that the sweep's
-// run of a marker whose request failed part-way takes that request's
-// lease on at once.
-func (s *Syncer) Retire(ctx context.Context, sub, token string) ([]domain.Member, error) {
-	now := s.now()
-	if err := s.Store.RetireIdentity(ctx, sub, token, now, now.Add(state.RetireLease)); err != nil {
+// link to it after. Reconciles of one identity each take a lease of their
+// own, and one that gives its lease back leaves the others'.
+func (s *Syncer) Retire(ctx context.Context, sub string) ([]domain.Member, error) {
+	holder := domain.NewID("retire")
+	if err := s.Store.RetireIdentity(ctx, sub, holder, s.now().Add(state.RetireLease)); err != nil {
 		return nil, err
 	}
 	ms, err := s.Store.Memberships(ctx, sub)
@@ -178,7 +172,7 @@ func (s *Syncer) Retire(ctx context.Context, sub, token string) ([]domain.Member
 		return nil, err // the lease lapses
 	}
 	if len(ms) > 0 {
-		return ms, s.Store.ReleaseIdentity(ctx, sub, token)
+		return ms, s.Store.ReleaseIdentity(ctx, sub, holder)
 	}
 	return nil, s.Identities.Delete(ctx, sub)
 }

@@ -272,6 +272,17 @@ func (s *Service) release(ctx context.Context, hash, claim string) {
 	s.Log.WarnContext(ctx, "claim not released; it lapses", "error", err.Error())
 }
 
+// retire deletes the identity a failed accept made, unless a membership
+// holds it by now: another accept of the e-mail (another customer's
+// invitation) may have found it and be linking it at this moment, which
+// the lease of identitysync's Retire either refuses or lets this one see.
+// What it cannot do is left to the sweep, through the pending marker.
+func (s *Service) retire(ctx context.Context, sub string) {
+	if _, err := s.Sync.Retire(context.WithoutCancel(ctx), sub); err != nil {
+		s.Log.ErrorContext(ctx, "identity of a failed accept not deleted; the sweep will", "sub", sub, "error", err.Error())
+	}
+}
+
 func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, claim string, password *string, name string) (Accepted, error) {
 	m, err := s.Store.Member(ctx, ref.Scope, ref.MemberID)
 	if errors.Is(err, state.ErrNotFound) {
@@ -345,7 +356,7 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 				id = &found
 			case err != nil:
 				if nid.Sub != "" { // created, but the password was refused
-					_ = s.Identity.Delete(context.WithoutCancel(ctx), nid.Sub)
+					s.retire(ctx, nid.Sub)
 				}
 				return Accepted{}, err
 			default:
@@ -386,9 +397,7 @@ func (s *Service) accept(ctx context.Context, ref state.InvitationRef, hash, cla
 		// commit may have landed: the identity stays, and the pending marker
 		// lets the sweep delete it if no membership holds it after all.
 		if k := errs.KindOf(err); created && k != errs.Internal && k != errs.Transient {
-			if derr := s.Identity.Delete(context.WithoutCancel(ctx), id.Sub); derr != nil {
-				s.Log.ErrorContext(ctx, "identity of a failed accept not deleted; the sweep will", "sub", id.Sub, "error", derr.Error())
-			}
+			s.retire(ctx, id.Sub)
 		}
 		if errors.Is(err, state.ErrStale) {
 			return Accepted{}, ErrInvalid

@@ -160,6 +160,54 @@ func TestAnExistingAccountAcceptingWhileItIsDeletedIsRefusedAndTheLinkStillWorks
 	}
 }
 
+// Two customers invited one e-mail, and both invitations are accepted at
+// once: the first makes the account, the second finds it (no membership
+// holds it yet), sets its password and links it, and then the first's
+// commit is refused. The first's clean-up must not delete the account the
+// second linked: it reads the memberships under a lease first, and keeps it.
+func TestAFailedAcceptKeepsTheAccountAnotherAcceptLinkedMeanwhile(t *testing.T) {
+	w := apptest.New(t)
+	acme, other := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en")
+	atAcme := w.Invite(w.Admin, acme.ID, "jane@acme.example", false)
+	tokAcme := w.Token("jane@acme.example")
+	w.Invite(w.Admin, other.ID, "jane@acme.example", false)
+	tokOther := w.Token("jane@acme.example")
+	var inside, second bool
+	w.Store.BeforeCommit = func(op string) error {
+		if op != "ChangeMember" || inside || second {
+			return nil
+		}
+		inside, second = true, true
+		defer func() { inside = false }()
+		if out, err := accept(w, tokOther, apptest.Password); err != nil || out.SignIn != invitations.PasswordSet {
+			t.Errorf("the second accept: %+v %v", out, err)
+		}
+		return state.ErrConcurrent // the first's commit lost
+	}
+	t.Cleanup(func() { w.Store.BeforeCommit = nil })
+	if _, err := accept(w, tokAcme, apptest.Password); !errors.Is(err, state.ErrConcurrent) {
+		t.Fatalf("the first accept: %v, want concurrent_change", err)
+	}
+	w.Store.BeforeCommit = nil
+	if id, found := w.Identities.Get("jane@acme.example"); !found || !id.Enabled || !w.Identities.SignIn("jane@acme.example", apptest.Password) {
+		t.Fatalf("the account the second accept linked: %+v %v", id, found)
+	}
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) != nil {
+		t.Fatalf("memberships %v", c.Memberships)
+	}
+	if m, _ := w.Member(atAcme); m.Status != domain.StatusUnconfirmed {
+		t.Fatalf("the refused accept changed its member: %+v", m)
+	}
+	// The first link still works, now for the account there is.
+	if out, err := w.Invitations.Accept(w.Ctx(), invitations.Acceptance{Request: req(tokAcme)}); err != nil || out.SignIn != invitations.ExistingAccount {
+		t.Fatalf("the first link again: %+v %v", out, err)
+	}
+	w.Sweep()
+	if c := w.SignIn("jane@acme.example"); c.Member(other.ID) == nil || c.Member(acme.ID) == nil {
+		t.Fatalf("memberships after a sweep %v", c.Memberships)
+	}
+}
+
 // Every token that cannot be used gets the one answer: made-up, malformed,
 // rotated, revoked, expired.
 func TestDeadLinksAllGetTheSameAnswer(t *testing.T) {

@@ -171,7 +171,7 @@ func (s *Sweeper) Run(ctx context.Context, budget time.Duration) (Report, error)
 					err = s.expire(ctx, it, now)
 					count(&rep.Expired, &rep.Skipped, &rep.Failed, err)
 				case state.DueIdentity:
-					if err = s.Sync.Reconcile(ctx, it.Sub, it.Marker); err == nil {
+					if err = s.Sync.Reconcile(ctx, it.Sub); err == nil {
 						err = s.Store.SyncDone(ctx, it.Sub, it.Marker)
 					}
 					count(&rep.Synced, &rep.Skipped, &rep.Failed, err)
@@ -476,7 +476,7 @@ func (s *Sweeper) settlePending(ctx context.Context, email string, now time.Time
 		if len(ms) == 0 {
 			// Under the lease on deleting it: an accept of the e-mail
 			// that began since, and found this identity, cannot link it.
-			if _, err := s.Sync.Retire(ctx, id.Sub, "pending:"+email); err != nil {
+			if _, err := s.Sync.Retire(ctx, id.Sub); err != nil {
 				return err
 			}
 		}

@@ -187,35 +187,37 @@ func sortKeyed[T any](items []keyed[T]) {
 	sort.Slice(items, func(i, j int) bool { return strings.Compare(items[i].key, items[j].key) < 0 })
 }
 
-// leaseRec is the lease on deleting an identity: its holder, until when
-// (see the DynamoDB store's retire.go).
+// leaseRec is the leases on deleting an identity: their holders, running
+// until until (see the DynamoDB store's retire.go).
 type leaseRec struct {
-	holder string
-	until  time.Time
+	holders map[string]bool
+	until   time.Time
 }
 
-// RetireIdentity takes the lease on deleting an identity, refused with
-// state.ErrConcurrent while another holder's lease runs.
-func (s *Store) RetireIdentity(ctx context.Context, sub, token string, now, until time.Time) error {
+// RetireIdentity adds holder to the leases on deleting an identity, all of
+// them running until until.
+func (s *Store) RetireIdentity(ctx context.Context, sub, holder string, until time.Time) error {
 	if err := s.write(ctx, "RetireIdentity"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	if l, ok := s.leases[sub]; ok && !l.until.Before(now) && l.holder != token {
-		return state.ErrConcurrent
+	l, ok := s.leases[sub]
+	if !ok {
+		l = leaseRec{holders: map[string]bool{}}
 	}
-	s.leases[sub] = leaseRec{holder: token, until: roundTrip(until)}
+	l.holders[holder], l.until = true, roundTrip(until)
+	s.leases[sub] = l
 	return nil
 }
 
-// ReleaseIdentity gives the holder's lease back; another's stays.
-func (s *Store) ReleaseIdentity(ctx context.Context, sub, token string) error {
+// ReleaseIdentity gives the holder's lease back; the others' stay.
+func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string) error {
 	if err := s.write(ctx, "ReleaseIdentity"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	if l, ok := s.leases[sub]; ok && l.holder == token {
-		delete(s.leases, sub)
+	if l, ok := s.leases[sub]; ok {
+		delete(l.holders, holder)
 	}
 	return nil
 }
@@ -224,5 +226,5 @@ func (s *Store) ReleaseIdentity(ctx context.Context, sub, token string) error {
 // no lease on deleting it runs.
 func (s *Store) linkable(sub string, now time.Time) bool {
 	l, ok := s.leases[sub]
-	return !ok || l.until.Before(now)
+	return !ok || len(l.holders) == 0 || l.until.Before(now)
 }

@@ -550,9 +550,9 @@ func checkDue(t *testing.T, w *world, sc domain.Scope, kind state.DueKind, at ti
 	}
 }
 
-// An identity being deleted is leased to one reconcile at a time, and no
-// change links a membership to it while the lease runs; a released or
-// lapsed lease lets it be linked again.
+// An identity being deleted is under its reconciles' leases: no change links
+// a membership to it while one is held and runs; each holder gives back
+// only its own, and a lapsed lease lets it be linked again.
 func testRetiredIdentities(t *testing.T, w *world) {
 	_, sc := w.customerScope("Acme")
 	lease := w.now.Add(state.RetireLease)
@@ -573,11 +573,11 @@ func testRetiredIdentities(t *testing.T, w *world) {
 		return len(ms)
 	}
 
-	// One holder at a time; the holder may take its lease again.
-	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-1", w.now, lease), "retire")
-	wantErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-2", w.now.Add(time.Second), lease), state.ErrConcurrent, "a second holder")
-	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-1", w.now.Add(time.Second), lease), "the holder again")
-	// While it runs, linking is refused and writes nothing.
+	// Two reconciles hold leases at once; while they run, linking is
+	// refused and writes nothing.
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-1", lease), "retire")
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-2", lease), "a second holder")
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-2", lease), "the same holder again")
 	inv, err := accept("jane@acme.example", "sub-a", w.now.Add(time.Minute))
 	wantErr(t, err, state.ErrConcurrent, "link while leased")
 	if got := w.member(sc, inv.ID); got.Status != domain.StatusUnconfirmed || got.Version != inv.Version || got.Sub != "" {
@@ -589,35 +589,43 @@ func testRetiredIdentities(t *testing.T, w *world) {
 	if got := w.due(state.DueIdentity, w.now.Add(time.Hour)); len(got) != 0 {
 		t.Fatalf("the refused link left a marker: %+v", got)
 	}
-	// Another's release leaves the lease; the holder's ends it.
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-2"), "release by another")
+	// Each gives back its own: one left still refuses; none left, linking
+	// goes at once.
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-2"), "release one")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-x"), "release one never held")
 	_, err = accept("john@acme.example", "sub-a", w.now.Add(time.Minute))
-	wantErr(t, err, state.ErrConcurrent, "link after another's release")
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-1"), "release")
+	wantErr(t, err, state.ErrConcurrent, "link while one lease is left")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-1"), "release the other")
 	if _, err := accept("joan@acme.example", "sub-a", w.now.Add(time.Minute)); err != nil {
-		t.Fatalf("link after the release: %v", err)
+		t.Fatalf("link after the releases: %v", err)
 	}
 	if n := held("sub-a"); n != 1 {
 		t.Fatalf("memberships after the link: %d", n)
 	}
-	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-a", "tok-2", w.now, lease), "retire after a release")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-none", "tok-1"), "release on an identity never leased")
 
-	// A lease lapses (the holder died): linking, and another holder, may go
-	// on; at its very last moment they may not.
-	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-b", "tok-1", w.now, lease), "retire")
+	// A lease lapses (its holder died): at its very last moment linking is
+	// still refused, after it not; a newer lease refuses again until it
+	// lapses.
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-b", "tok-1", lease), "retire")
 	_, err = accept("kim@acme.example", "sub-b", lease)
 	wantErr(t, err, state.ErrConcurrent, "link at the lease's end")
 	if _, err := accept("kit@acme.example", "sub-b", lease.Add(time.Millisecond)); err != nil {
 		t.Fatalf("link after the lease lapsed: %v", err)
 	}
-	wantErr(t, w.s.RetireIdentity(w.ctx(), "sub-b", "tok-2", lease, lease.Add(state.RetireLease)), state.ErrConcurrent, "a second holder at the lease's end")
-	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-b", "tok-2", lease.Add(time.Millisecond), lease.Add(state.RetireLease)), "a second holder after it lapsed")
+	later := lease.Add(state.RetireLease)
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-b", "tok-2", later), "a newer lease")
+	_, err = accept("kay@acme.example", "sub-b", later)
+	wantErr(t, err, state.ErrConcurrent, "link under the newer lease")
+	if _, err := accept("kai@acme.example", "sub-b", later.Add(time.Millisecond)); err != nil {
+		t.Fatalf("link after the newer lease lapsed: %v", err)
+	}
 
 	// A change that keeps the identity it has is not a link: a member of an
 	// identity under the lease (linked before it) may be disabled, and
 	// deleted.
 	m := w.create(w.enabled(sc, "old@acme.example", false))
-	noErr(t, w.s.RetireIdentity(w.ctx(), m.Sub, "tok-1", w.now, lease), "retire")
+	noErr(t, w.s.RetireIdentity(w.ctx(), m.Sub, "tok-1", lease), "retire")
 	m = w.change(state.MemberChange{Before: m, SyncIdentity: true, After: next(m, func(a *domain.Member) { a.Status = domain.StatusDisabled })})
 	w.change(state.MemberChange{Before: m, SyncIdentity: true})
 	w.gone(sc, m.ID)
