@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -177,4 +178,117 @@ func (s *Store) ClearPending(ctx context.Context, email, claim string) error {
 		return dbError(err, "clear a pending identity")
 	}
 	return nil
+}
+
+// An identity about to be deleted from the sign-in system has an item
+// beside its marker (SYNC#<sub>, RETIRE): the leases of the reconciles
+// making sure that no membership holds it before they delete it. holders
+// is a string set of "<until>#<holder>", leaseUntil the latest until of
+// those there (a change's condition cannot read the set), rev a counter of
+// the item's writes. A change that would link a membership to the identity
+// is refused while leaseUntil has not passed (see ChangeMember), so that
+// none comes to hold an identity being deleted.
+
+// retireItem is the leases item as read.
+type retireItem struct {
+	Holders []string `dynamodbav:"holders,stringset,omitempty"`
+	Rev     int      `dynamodbav:"rev"`
+}
+
+// RetireIdentity adds holder's lease, until until, to the leases on
+// deleting an identity. Reconciles do not exclude each other: each gives
+// back only its own. leaseUntil only moves later here: a holder whose clock
+// is behind does not shorten another's lease.
+func (s *Store) RetireIdentity(ctx context.Context, sub, holder string, until time.Time) error {
+	const what = "retire an identity"
+	// add is made anew for each use: an UpdateBuilder's copies share
+	// what is added to any of them.
+	add := func() expression.UpdateBuilder {
+		return expression.Add(expression.Name("holders"), expression.Value(stringSet(leaseOf(holder, until)))).
+			Add(expression.Name("rev"), expression.Value(1)).
+			Set(expression.Name("type"), expression.Value(typeRetire))
+	}
+	later := expression.AttributeNotExists(expression.Name("leaseUntil")).Or(expression.Name("leaseUntil").LessThan(at(until)))
+	u := add().Set(expression.Name("leaseUntil"), at(until)).Set(expression.Name("ttl"), expression.Value(epoch(until.Add(24*time.Hour))))
+	_, err := s.updateIf(ctx, syncPK(sub), skRetire, u, later, what)
+	if err != errConditionFailed {
+		return err
+	}
+	// A later lease runs already: only join it.
+	_, err = s.updateIf(ctx, syncPK(sub), skRetire, add(), expression.AttributeExists(expression.Name(AttrPK)), what)
+	if err == errConditionFailed {
+		return state.ErrConcurrent // given back meanwhile, item and all: very unlikely; the caller retries
+	}
+	return err
+}
+
+// releaseAttempts is how often ReleaseIdentity reads and writes again when
+// another lease was added or given back between its read and its write.
+const releaseAttempts = 4
+
+// ReleaseIdentity gives the holder's lease back when a membership holds the
+// identity after all; the others' stay, and leaseUntil becomes the latest
+// of theirs that has not passed by now (none: the attribute goes), so that
+// the identity may be linked again as soon as no other lease runs. Leases
+// that have passed go from the set.
+func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string, now time.Time) error {
+	const what = "release an identity"
+	for range releaseAttempts {
+		var it retireItem
+		found, err := s.get(ctx, syncPK(sub), skRetire, true, &it)
+		if err != nil || !found {
+			return err
+		}
+		var drop []string
+		var latest time.Time
+		for _, h := range it.Holders {
+			who, until := parseLease(h)
+			if who == holder || until.Before(now) {
+				drop = append(drop, h)
+			} else if until.After(latest) {
+				latest = until
+			}
+		}
+		if len(drop) == 0 {
+			return nil // not held by holder, and nothing lapsed
+		}
+		u := expression.Delete(expression.Name("holders"), expression.Value(&types.AttributeValueMemberSS{Value: drop})).
+			Add(expression.Name("rev"), expression.Value(1))
+		if latest.IsZero() {
+			u = u.Remove(expression.Name("leaseUntil"))
+		} else {
+			u = u.Set(expression.Name("leaseUntil"), at(latest))
+		}
+		_, err = s.updateIf(ctx, syncPK(sub), skRetire, u, expression.Name("rev").Equal(expression.Value(it.Rev)), what)
+		if err != errConditionFailed {
+			return err
+		}
+	}
+	return state.ErrConcurrent // the lease lapses
+}
+
+// linkable is the condition on an identity's leases item that a change
+// linking a membership to it at now needs: no lease running.
+func linkable(now time.Time) expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("leaseUntil")).
+		Or(expression.Name("leaseUntil").LessThan(at(now)))
+}
+
+// leaseOf is a lease as the holders set keeps it.
+func leaseOf(holder string, until time.Time) string { return dueSK(until) + "#" + holder }
+
+// parseLease splits a lease of the holders set; one that cannot be read
+// counts as long passed.
+func parseLease(h string) (string, time.Time) {
+	at, who, _ := strings.Cut(h, "#")
+	t, err := time.Parse(sortTime, at)
+	if err != nil {
+		return who, time.Time{}
+	}
+	return who, t
+}
+
+// stringSet is a DynamoDB string set of one member.
+func stringSet(v string) *types.AttributeValueMemberSS {
+	return &types.AttributeValueMemberSS{Value: []string{v}}
 }

@@ -21,7 +21,7 @@ import (
 //	IDEM#<…>       IDEM           an idempotency record
 //	SYNC#<sub>     SYNC           an identity waiting to be brought in line with its memberships
 //	SYNC#<sub>     RETIRE         an identity being deleted (a lease): no membership may
-//	                              come to hold it meanwhile (retire.go)
+//	                              come to hold it meanwhile (invitations.go)
 //	C#<customer>   AX#<user>      a member whose access ends by itself, in the
 //	OPS            AX#<operator>  due index under its next due time (ACCESS)
 //	PID#<email>    <claim>        an accept about to create (or set the password of) the

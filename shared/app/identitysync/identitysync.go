@@ -36,7 +36,7 @@ type Store interface {
 	// until until; while one runs, no change links a membership to the
 	// identity. ReleaseIdentity gives one back.
 	RetireIdentity(ctx context.Context, sub, holder string, until time.Time) error
-	ReleaseIdentity(ctx context.Context, sub, holder string) error
+	ReleaseIdentity(ctx context.Context, sub, holder string, now time.Time) error
 }
 
 // Identities is what syncing changes in the sign-in system.
@@ -172,7 +172,7 @@ func (s *Syncer) Retire(ctx context.Context, sub string) ([]domain.Member, error
 		return nil, err // the lease lapses
 	}
 	if len(ms) > 0 {
-		return ms, s.Store.ReleaseIdentity(ctx, sub, holder)
+		return ms, s.Store.ReleaseIdentity(ctx, sub, holder, s.now())
 	}
 	return nil, s.Identities.Delete(ctx, sub)
 }

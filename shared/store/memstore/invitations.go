@@ -187,37 +187,31 @@ func sortKeyed[T any](items []keyed[T]) {
 	sort.Slice(items, func(i, j int) bool { return strings.Compare(items[i].key, items[j].key) < 0 })
 }
 
-// leaseRec is the leases on deleting an identity: their holders, running
-// until until (see the DynamoDB store's retire.go).
-type leaseRec struct {
-	holders map[string]bool
-	until   time.Time
-}
-
-// RetireIdentity adds holder to the leases on deleting an identity, all of
-// them running until until.
+// RetireIdentity adds holder's lease, until until, to the leases on
+// deleting an identity (see the DynamoDB store's invitations.go).
 func (s *Store) RetireIdentity(ctx context.Context, sub, holder string, until time.Time) error {
 	if err := s.write(ctx, "RetireIdentity"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	l, ok := s.leases[sub]
-	if !ok {
-		l = leaseRec{holders: map[string]bool{}}
+	if s.leases[sub] == nil {
+		s.leases[sub] = map[string]time.Time{}
 	}
-	l.holders[holder], l.until = true, roundTrip(until)
-	s.leases[sub] = l
+	s.leases[sub][holder] = roundTrip(until)
 	return nil
 }
 
-// ReleaseIdentity gives the holder's lease back; the others' stay.
-func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string) error {
+// ReleaseIdentity gives the holder's lease back, and drops those passed by
+// now; the others stay.
+func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string, now time.Time) error {
 	if err := s.write(ctx, "ReleaseIdentity"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	if l, ok := s.leases[sub]; ok {
-		delete(l.holders, holder)
+	for h, until := range s.leases[sub] {
+		if h == holder || until.Before(now) {
+			delete(s.leases[sub], h)
+		}
 	}
 	return nil
 }
@@ -225,6 +219,10 @@ func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string) error {
 // linkable answers whether a change at now may link a membership to sub:
 // no lease on deleting it runs.
 func (s *Store) linkable(sub string, now time.Time) bool {
-	l, ok := s.leases[sub]
-	return !ok || len(l.holders) == 0 || l.until.Before(now)
+	for _, until := range s.leases[sub] {
+		if !until.Before(now) {
+			return false
+		}
+	}
+	return true
 }

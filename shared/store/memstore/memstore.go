@@ -63,8 +63,9 @@ type Store struct {
 	tokens map[string]*tokenRec
 	// syncs are the identity markers by sub.
 	syncs map[string]syncRec
-	// leases are the leases on deleting identities, by sub.
-	leases map[string]leaseRec
+	// leases are the leases on deleting identities, by sub, then holder:
+	// until when.
+	leases map[string]map[string]time.Time
 	// pending are the pending-identity markers by e-mail, then claim: when due.
 	pending map[string]map[string]time.Time
 	idem    map[string]state.Idempotency
@@ -155,7 +156,7 @@ func New() *Store {
 		identities:    map[string]map[domain.Scope]domain.Member{},
 		tokens:        map[string]*tokenRec{},
 		syncs:         map[string]syncRec{},
-		leases:        map[string]leaseRec{},
+		leases:        map[string]map[string]time.Time{},
 		pending:       map[string]map[string]time.Time{},
 		idem:          map[string]state.Idempotency{},
 		rates:         map[string]int{},

@@ -591,18 +591,18 @@ func testRetiredIdentities(t *testing.T, w *world) {
 	}
 	// Each gives back its own: one left still refuses; none left, linking
 	// goes at once.
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-2"), "release one")
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-x"), "release one never held")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-2", w.now), "release one")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-x", w.now), "release one never held")
 	_, err = accept("john@acme.example", "sub-a", w.now.Add(time.Minute))
 	wantErr(t, err, state.ErrConcurrent, "link while one lease is left")
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-1"), "release the other")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-a", "tok-1", w.now), "release the other")
 	if _, err := accept("joan@acme.example", "sub-a", w.now.Add(time.Minute)); err != nil {
 		t.Fatalf("link after the releases: %v", err)
 	}
 	if n := held("sub-a"); n != 1 {
 		t.Fatalf("memberships after the link: %d", n)
 	}
-	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-none", "tok-1"), "release on an identity never leased")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-none", "tok-1", w.now), "release on an identity never leased")
 
 	// A lease lapses (its holder died): at its very last moment linking is
 	// still refused, after it not; a newer lease refuses again until it
@@ -619,6 +619,27 @@ func testRetiredIdentities(t *testing.T, w *world) {
 	wantErr(t, err, state.ErrConcurrent, "link under the newer lease")
 	if _, err := accept("kai@acme.example", "sub-b", later.Add(time.Millisecond)); err != nil {
 		t.Fatalf("link after the newer lease lapsed: %v", err)
+	}
+	// A lapsed lease left by a dead holder does not count again once a
+	// newer one is given back: linking goes at once.
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-c", "dead", lease), "a lease whose holder dies")
+	after := lease.Add(time.Second)
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-c", "tok-1", after.Add(state.RetireLease)), "a newer lease")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-c", "tok-1", after), "give the newer back")
+	if _, err := accept("lee@acme.example", "sub-c", after); err != nil {
+		t.Fatalf("link after the newer lease was given back, the dead one lapsed: %v", err)
+	}
+	// A lease whose holder's clock is behind does not shorten a later one,
+	// and giving it back leaves the later one running.
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-d", "tok-1", later), "a lease")
+	noErr(t, w.s.RetireIdentity(w.ctx(), "sub-d", "tok-2", lease), "an earlier one")
+	_, err = accept("lou@acme.example", "sub-d", lease.Add(time.Millisecond))
+	wantErr(t, err, state.ErrConcurrent, "link after the earlier lease's end")
+	noErr(t, w.s.ReleaseIdentity(w.ctx(), "sub-d", "tok-2", w.now), "give the earlier back")
+	_, err = accept("lux@acme.example", "sub-d", lease.Add(time.Millisecond))
+	wantErr(t, err, state.ErrConcurrent, "link after the earlier one was given back")
+	if _, err := accept("lyn@acme.example", "sub-d", later.Add(time.Millisecond)); err != nil {
+		t.Fatalf("link after the later lease lapsed: %v", err)
 	}
 
 	// A change that keeps the identity it has is not a link: a member of an
