@@ -217,7 +217,7 @@ func (s *Store) RetireIdentity(ctx context.Context, sub, holder string, until ti
 	// A later lease runs already: only join it.
 	_, err = s.updateIf(ctx, syncPK(sub), skRetire, add(), expression.AttributeExists(expression.Name(AttrPK)), what)
 	if err == errConditionFailed {
-		return state.ErrConcurrent // given back meanwhile, item and all: very unlikely; the caller retries
+		return state.ErrConcurrent // the item went meanwhile (its TTL): the marker stays for the sweep
 	}
 	return err
 }
@@ -252,7 +252,7 @@ func (s *Store) ReleaseIdentity(ctx context.Context, sub, holder string, now tim
 		if len(drop) == 0 {
 			return nil // not held by holder, and nothing lapsed
 		}
-		u := expression.Delete(expression.Name("holders"), expression.Value(&types.AttributeValueMemberSS{Value: drop})).
+		u := expression.Delete(expression.Name("holders"), expression.Value(stringSet(drop...))).
 			Add(expression.Name("rev"), expression.Value(1))
 		if latest.IsZero() {
 			u = u.Remove(expression.Name("leaseUntil"))
@@ -288,7 +288,7 @@ func parseLease(h string) (string, time.Time) {
 	return who, t
 }
 
-// stringSet is a DynamoDB string set of one member.
-func stringSet(v string) *types.AttributeValueMemberSS {
-	return &types.AttributeValueMemberSS{Value: []string{v}}
+// stringSet is a DynamoDB string set of vs, for ADD and DELETE.
+func stringSet(vs ...string) *types.AttributeValueMemberSS {
+	return &types.AttributeValueMemberSS{Value: vs}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portalaccess/portalaccess/shared/domain"
 	"github.com/portalaccess/portalaccess/shared/state"
@@ -113,12 +112,12 @@ func (s *Store) ChangePortal(ctx context.Context, ch state.PortalChange) error {
 	was, is := ch.Before.Origins(), ch.After.Origins()
 	for _, o := range is {
 		if !slices.Contains(was, o) {
-			t.update(originPK(o), skOrigin, expression.Add(expression.Name("portals"), expression.Value(&types.AttributeValueMemberSS{Value: []string{p.ID}})), nil, nil)
+			t.update(originPK(o), skOrigin, expression.Add(expression.Name("portals"), expression.Value(stringSet(p.ID))), nil, nil)
 		}
 	}
 	for _, o := range was {
 		if !slices.Contains(is, o) {
-			t.update(originPK(o), skOrigin, expression.Delete(expression.Name("portals"), expression.Value(&types.AttributeValueMemberSS{Value: []string{p.ID}})), nil, nil)
+			t.update(originPK(o), skOrigin, expression.Delete(expression.Name("portals"), expression.Value(stringSet(p.ID))), nil, nil)
 		}
 	}
 	if ch.SyncClient {

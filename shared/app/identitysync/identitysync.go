@@ -104,9 +104,9 @@ func wanted(ms []domain.Member) want {
 }
 
 // Reconcile makes the identity what its memberships say, reading them again
-// after each act (see the package comment), and deleting only under a
-// lease (see Retire). Only once a read after its act
-// agrees with the act may the caller clear its marker. When the reads keep
+// after each act (see the package comment), and deleting it only under a
+// lease (see Retire). Only once a read after its act agrees with the act
+// may the caller clear its marker. When the reads keep
 // disagreeing, its marker may already be gone (cleared by the other,
 // whose act this one's came after), so it writes one again before giving
 // up: the sweep then finishes.

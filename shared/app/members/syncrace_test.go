@@ -276,12 +276,12 @@ func TestAReconcileThatKeepsLosingLeavesAMarkerForTheSweep(t *testing.T) {
 }
 
 // A delete's reconcile reads no membership of the identity, and before it
-// acts the person accepts another customer's invitation (the account,
-// which no membership holds now, is given the password chosen and
-// linked): the reconcile's second read,
-// under the lease on deleting it, finds the new membership, keeps the
-// account and gives the lease back. The person signs in to the new
-// customer, and a later invitation links the same account again.
+// acts the person accepts another customer's invitation (the account, which
+// no membership holds now, is given the password chosen and linked): the
+// reconcile's second read, under the lease on deleting it, finds the new
+// membership, keeps the account and gives the lease back. The person signs
+// in to the new customer, and a later invitation links the same account
+// again.
 func TestADeleteThatReadsBeforeAnAcceptLinksTheAccountKeepsIt(t *testing.T) {
 	w := apptest.New(t)
 	acme, other, third := w.NewCustomer("Acme", "en"), w.NewCustomer("Other", "en"), w.NewCustomer("Third", "en")
